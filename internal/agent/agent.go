@@ -1,0 +1,31 @@
+// Package agent parses agent identity files (markdown with YAML frontmatter),
+// normalises agent handles and assembles the catalog from layered sources.
+package agent
+
+// Agent is one agent identity as loaded from a markdown file.
+type Agent struct {
+	// Name is the bare, lowercase name ("ops.containers"); Handle() adds the "@".
+	Name         string
+	Description  string
+	Model        string
+	Color        string
+	Tools        []string
+	Tags         []string
+	Capabilities []string
+	Examples     []string
+	Maturity     string
+	Aliases      []string
+	// Body is the markdown after the frontmatter: the identity itself.
+	Body string
+	// Source labels where the agent came from ("builtin", "user", "project", "dir").
+	Source string
+	// Path is the file's path (within its source's fs.FS, joined to the source root for display).
+	Path string
+	// Raw is the whole file as read, served by the agent:// resource.
+	Raw []byte
+	// Extra holds frontmatter keys this program does not use; kept, not interpreted.
+	Extra map[string]any
+}
+
+// Handle returns the canonical handle "@" + name.
+func (a *Agent) Handle() string { return "@" + a.Name }
