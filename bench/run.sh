@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Builds mcp-agents and the no-op baseline, then runs stdiobench from the
+# repository root. Extra arguments go to stdiobench, e.g.
+#   bench/run.sh -rounds 50 -calls 2000
+#   bench/run.sh -json > bench.json
+#   bench/run.sh -only startup,memory
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+out="$(mktemp -d "${TMPDIR:-/tmp}/mcp-agents-bench.XXXXXX")"
+trap 'rm -rf "$out"' EXIT
+
+go build -o "$out/mcp-agents" ./cmd/mcp-agents
+go build -o "$out/noop" ./bench/noop
+go build -o "$out/stdiobench" ./bench/stdiobench
+
+corpus="${CORPUS:-$root/../shared/corpus}"
+"$out/stdiobench" -bin "$out/mcp-agents" -noop "$out/noop" -corpus "$corpus" "$@"

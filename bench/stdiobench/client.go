@@ -1,0 +1,283 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// callTimeout bounds every request so a wedged server fails the run instead
+// of hanging it.
+const callTimeout = 30 * time.Second
+
+// protocolVersion is what the client asks for in initialize.
+const protocolVersion = "2025-06-18"
+
+// client is a deliberately small newline-delimited JSON-RPC client. The same
+// code drives every server under test, so whatever it costs is paid equally by
+// the baseline and by mcp-agents; it does no schema validation or other work
+// that would blur the comparison.
+type client struct {
+	cmd     *exec.Cmd
+	stdin   io.WriteCloser
+	lines   chan []byte
+	readErr chan error
+	stderr  *tailBuffer
+	nextID  int64
+	buf     bytes.Buffer
+	mu      sync.Mutex // one request in flight per client
+}
+
+// spawn starts bin with args, wiring stdin/stdout as the protocol channel.
+func spawn(bin string, args ...string) (*client, error) {
+	cmd := exec.Command(bin, args...)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	c := &client{
+		cmd:     cmd,
+		stdin:   stdin,
+		lines:   make(chan []byte, 16),
+		readErr: make(chan error, 1),
+		stderr:  &tailBuffer{max: 8 << 10},
+	}
+	cmd.Stderr = c.stderr
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", bin, err)
+	}
+	go c.readLoop(stdout)
+	return c, nil
+}
+
+func (c *client) readLoop(r io.Reader) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			c.lines <- line
+		}
+		if err != nil {
+			c.readErr <- err
+			close(c.lines)
+			return
+		}
+	}
+}
+
+// pid is the server's process id, for reading /proc.
+func (c *client) pid() int { return c.cmd.Process.Pid }
+
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+type rpcMessage struct {
+	ID     json.RawMessage `json:"id,omitempty"`
+	Method string          `json:"method,omitempty"`
+	Result json.RawMessage `json:"result,omitempty"`
+	Error  *rpcError       `json:"error,omitempty"`
+}
+
+func (c *client) send(v any) error {
+	c.buf.Reset()
+	if err := json.NewEncoder(&c.buf).Encode(v); err != nil { // Encode appends '\n'
+		return err
+	}
+	_, err := c.stdin.Write(c.buf.Bytes())
+	return err
+}
+
+// call sends one request and waits for the response with the same id,
+// answering server-initiated requests (e.g. ping) and skipping notifications.
+func (c *client) call(method string, params any) (json.RawMessage, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.nextID++
+	id := c.nextID
+	req := map[string]any{"jsonrpc": "2.0", "id": id, "method": method}
+	if params != nil {
+		req["params"] = params
+	}
+	if err := c.send(req); err != nil {
+		return nil, c.withStderr(fmt.Errorf("%s: write: %w", method, err))
+	}
+	timer := time.NewTimer(callTimeout)
+	defer timer.Stop()
+	want := strconv.FormatInt(id, 10)
+	for {
+		select {
+		case line, ok := <-c.lines:
+			if !ok {
+				return nil, c.withStderr(fmt.Errorf("%s: server closed stdout: %w", method, <-c.readErr))
+			}
+			var m rpcMessage
+			if err := json.Unmarshal(line, &m); err != nil {
+				return nil, fmt.Errorf("%s: bad line from server: %w: %.200q", method, err, line)
+			}
+			switch {
+			case m.Method != "" && len(m.ID) > 0:
+				c.answerServerRequest(m)
+			case m.Method != "":
+				// notification (logging, list_changed): not ours to act on
+			case string(m.ID) == want:
+				if m.Error != nil {
+					return nil, fmt.Errorf("%s: rpc error %d: %s", method, m.Error.Code, m.Error.Message)
+				}
+				return m.Result, nil
+			}
+		case <-timer.C:
+			_ = c.cmd.Process.Kill()
+			return nil, c.withStderr(fmt.Errorf("%s: no answer within %s", method, callTimeout))
+		}
+	}
+}
+
+func (c *client) answerServerRequest(m rpcMessage) {
+	resp := map[string]any{"jsonrpc": "2.0", "id": m.ID}
+	if m.Method == "ping" {
+		resp["result"] = struct{}{}
+	} else {
+		resp["error"] = rpcError{Code: -32601, Message: "method not supported by benchmark client"}
+	}
+	_ = c.send(resp)
+}
+
+// initialize performs the MCP handshake.
+func (c *client) initialize() error {
+	_, err := c.call("initialize", map[string]any{
+		"protocolVersion": protocolVersion,
+		"capabilities":    map[string]any{},
+		"clientInfo":      map[string]any{"name": "stdiobench", "version": "0"},
+	})
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"})
+}
+
+// toolResult is the part of a tools/call result the benchmark inspects.
+type toolResult struct {
+	IsError           bool            `json:"isError"`
+	StructuredContent json.RawMessage `json:"structuredContent"`
+	Content           []struct {
+		Type string `json:"type"`
+		Text string `json:"text"`
+	} `json:"content"`
+}
+
+// text joins the text content blocks.
+func (r toolResult) text() string {
+	var b bytes.Buffer
+	for _, c := range r.Content {
+		b.WriteString(c.Text)
+	}
+	return b.String()
+}
+
+// payload is the structured result, falling back to JSON in the text block
+// for servers that only return text.
+func (r toolResult) payload() json.RawMessage {
+	if len(r.StructuredContent) > 0 && string(r.StructuredContent) != "null" {
+		return r.StructuredContent
+	}
+	t := bytes.TrimSpace([]byte(r.text()))
+	if json.Valid(t) {
+		return t
+	}
+	return nil
+}
+
+func (c *client) callTool(name string, args map[string]any) (toolResult, error) {
+	raw, err := c.call("tools/call", map[string]any{"name": name, "arguments": args})
+	if err != nil {
+		return toolResult{}, err
+	}
+	var r toolResult
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return toolResult{}, fmt.Errorf("tools/call %s: decode result: %w", name, err)
+	}
+	return r, nil
+}
+
+// close ends the session the way an MCP host does (closing stdin) and waits
+// for the process, killing it if it does not exit promptly.
+func (c *client) close() error {
+	_ = c.stdin.Close()
+	done := make(chan error, 1)
+	go func() { done <- c.cmd.Wait() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(5 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-done
+		return errors.New("server did not exit within 5s of stdin closing; killed")
+	}
+}
+
+func (c *client) withStderr(err error) error {
+	if s := c.stderr.String(); s != "" {
+		return fmt.Errorf("%w\nserver stderr (tail):\n%s", err, s)
+	}
+	return err
+}
+
+// tailBuffer keeps the last max bytes written, so a chatty server's stderr
+// cannot grow without bound while still being available for diagnostics.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return string(t.b)
+}
+
+// procStatusKB reads the named field (e.g. "VmRSS") from /proc/PID/status in KiB.
+func procStatusKB(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range bytes.Split(b, []byte("\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if !ok || string(k) != field {
+			continue
+		}
+		f := bytes.Fields(v)
+		if len(f) == 0 {
+			break
+		}
+		return strconv.ParseInt(string(f[0]), 10, 64)
+	}
+	return 0, fmt.Errorf("/proc/%d/status: no %s field", pid, field)
+}
