@@ -1,0 +1,243 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+)
+
+// Status filters.
+var statusFilters = []string{"pending", "completed", "all"}
+
+// impactOrder sorts most urgent first.
+const impactOrder = `CASE impact_level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END`
+
+// AgentFlagsQuery selects an agent's inbox.
+type AgentFlagsQuery struct {
+	Agent         string
+	Status        string // pending | completed | all; "" = pending
+	IncludeLocked bool   // false hides flags under an unexpired lease
+	Limit         int    // 0 = no limit
+}
+
+// AgentFlags returns the flags addressed to q.Agent or to everyone, most
+// urgent first, then oldest first.
+func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, error) {
+	agent, err := canonicalHandle("agent", q.Agent)
+	if err != nil {
+		return nil, err
+	}
+	status, err := statusFilter(q.Status, "pending")
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLimit(q.Limit); err != nil {
+		return nil, err
+	}
+	now := formatTime(s.now())
+	where := []string{"(target_agent = ? OR target_agent IS NULL)"}
+	args := []any{agent}
+	if status != "all" {
+		where = append(where, "status = ?")
+		args = append(args, status)
+	}
+	if !q.IncludeLocked {
+		where = append(where, "NOT (locked_by IS NOT NULL AND lock_expires_at > ?)")
+		args = append(args, now)
+	}
+	query := "SELECT " + flagCols + " FROM flags WHERE " + strings.Join(where, " AND ") +
+		" ORDER BY " + impactOrder + ", created_at, id"
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
+	}
+	var out []Flag
+	err = s.readTx(ctx, "agent flags", func(tx *sql.Tx) error {
+		out, err = queryFlags(ctx, tx, now, query, args...)
+		return err
+	})
+	return out, err
+}
+
+// ListQuery filters ListFlags; zero values do not filter.
+type ListQuery struct {
+	Status        string // pending | completed | all; "" = all
+	SourceAgent   string
+	TargetAgent   string // exact target; broadcasts have none
+	FlagType      string
+	ImpactLevel   string
+	ChainOriginID int64 // direct children of this flag
+	Limit         int   // 0 = no limit
+}
+
+// ListFlags returns matching flags ordered by id, and how many matched
+// before the limit.
+func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error) {
+	var where []string
+	var args []any
+	status, err := statusFilter(q.Status, "all")
+	if err != nil {
+		return nil, 0, err
+	}
+	if status != "all" {
+		where = append(where, "status = ?")
+		args = append(args, status)
+	}
+	for _, h := range []struct{ field, col, v string }{
+		{"source_agent", "source_agent", q.SourceAgent},
+		{"target_agent", "target_agent", q.TargetAgent},
+	} {
+		if strings.TrimSpace(h.v) == "" {
+			continue
+		}
+		c, err := canonicalHandle(h.field, h.v)
+		if err != nil {
+			return nil, 0, err
+		}
+		where = append(where, h.col+" = ?")
+		args = append(args, c)
+	}
+	if v := strings.TrimSpace(q.FlagType); v != "" {
+		if err := oneOf("flag_type", v, FlagTypes); err != nil {
+			return nil, 0, err
+		}
+		where = append(where, "flag_type = ?")
+		args = append(args, v)
+	}
+	if v := strings.TrimSpace(q.ImpactLevel); v != "" {
+		if err := oneOf("impact_level", v, ImpactLevels); err != nil {
+			return nil, 0, err
+		}
+		where = append(where, "impact_level = ?")
+		args = append(args, v)
+	}
+	if q.ChainOriginID < 0 {
+		return nil, 0, invalid("chain_origin_id", "chain_origin_id must be a positive flag id, or 0 for any (got %d)", q.ChainOriginID)
+	}
+	if q.ChainOriginID > 0 {
+		where = append(where, "chain_origin_id = ?")
+		args = append(args, q.ChainOriginID)
+	}
+	if err := checkLimit(q.Limit); err != nil {
+		return nil, 0, err
+	}
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
+	}
+	now := formatTime(s.now())
+	var (
+		out   []Flag
+		total int
+	)
+	err = s.readTx(ctx, "list flags", func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM flags"+cond, args...).Scan(&total); err != nil {
+			return err
+		}
+		query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
+		qargs := args
+		if q.Limit > 0 {
+			query += " LIMIT ?"
+			qargs = append(append([]any{}, args...), q.Limit)
+		}
+		var err error
+		out, err = queryFlags(ctx, tx, now, query, qargs...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// chainSQL walks chain_origin_id up to the root, then collects the root and
+// every descendant.
+const chainSQL = `WITH RECURSIVE
+	up(id, parent) AS (
+		SELECT id, chain_origin_id FROM flags WHERE id = ?
+		UNION ALL
+		SELECT f.id, f.chain_origin_id FROM flags f JOIN up ON f.id = up.parent
+	),
+	down(id) AS (
+		SELECT id FROM up WHERE parent IS NULL
+		UNION
+		SELECT f.id FROM flags f JOIN down ON f.chain_origin_id = down.id
+	)
+	SELECT ` + flagCols + ` FROM flags WHERE id IN (SELECT id FROM down) ORDER BY id`
+
+// GetFlag returns a flag with its events and its chain tree, read from one
+// snapshot.
+func (s *Store) GetFlag(ctx context.Context, id int64) (FlagDetail, error) {
+	if err := checkID(id); err != nil {
+		return FlagDetail{}, err
+	}
+	now := formatTime(s.now())
+	var d FlagDetail
+	err := s.readTx(ctx, "get flag", func(tx *sql.Tx) error {
+		var err error
+		if d.Flag, err = getFlag(ctx, tx, id, now); err != nil {
+			return err
+		}
+		if d.Events, err = queryEvents(ctx, tx, id); err != nil {
+			return err
+		}
+		d.Chain, err = queryFlags(ctx, tx, now, chainSQL, id)
+		return err
+	})
+	if err != nil {
+		return FlagDetail{}, err
+	}
+	return d, nil
+}
+
+func queryFlags(ctx context.Context, tx *sql.Tx, now, query string, args ...any) ([]Flag, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Flag{}
+	for rows.Next() {
+		f, err := scanFlag(rows, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+func queryEvents(ctx context.Context, tx *sql.Tx, flagID int64) ([]Event, error) {
+	rows, err := tx.QueryContext(ctx,
+		"SELECT id, flag_id, kind, agent, previous_holder, at FROM flag_events WHERE flag_id = ? ORDER BY id", flagID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var e Event
+		var prev sql.NullString
+		if err := rows.Scan(&e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At); err != nil {
+			return nil, err
+		}
+		e.PreviousHolder = strPtr(prev)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func statusFilter(v, def string) (string, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return def, nil
+	}
+	return v, oneOf("status", v, statusFilters)
+}
+
+func checkLimit(n int) error {
+	if n < 0 {
+		return invalid("limit", "limit must be 0 (no limit) or positive (got %d)", n)
+	}
+	return nil
+}

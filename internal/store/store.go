@@ -1,0 +1,194 @@
+// Package store keeps flags — asynchronous coordination messages between AI
+// agents — in one SQLite database shared by several mcp-agents processes.
+//
+// Concurrency model: every process opens the same file in WAL mode. Writes go
+// through a single-connection pool whose transactions BEGIN IMMEDIATE, so a
+// writer takes the database write lock up front and waits (busy_timeout)
+// instead of failing when it would upgrade a read lock. State changes are a
+// single conditional UPDATE whose affected-row count decides who won; reads
+// use a separate pool of deferred transactions and never block writers.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	sqlite3 "modernc.org/sqlite/lib"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// busyTimeoutMS is how long one statement waits for another process's lock
+// before the call fails with CodeBusy.
+const busyTimeoutMS = 5000
+
+// openDeadline bounds the retries of Open's first-connection work when the
+// caller's context has no deadline.
+const openDeadline = 20 * time.Second
+
+// Store is a handle on one flags database. It is safe for concurrent use.
+type Store struct {
+	path string
+	w    *sql.DB // one connection, BEGIN IMMEDIATE
+	r    *sql.DB // several connections, deferred, query_only
+	now  func() time.Time
+
+	// applied lists the migration versions this Open applied (tests check
+	// that concurrent openers apply each exactly once).
+	applied []int
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithClock replaces time.Now, so lease tests need not sleep.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// Close releases both connection pools.
+func (s *Store) Close() error {
+	return errors.Join(s.r.Close(), s.w.Close())
+}
+
+// Open opens (creating if needed) the database at path, switches it to WAL
+// and applies pending migrations. Several processes may open a brand-new
+// path at the same moment: contention during this first work is retried with
+// jittered backoff until ctx's deadline (or 20 s).
+func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
+	if strings.TrimSpace(path) == "" {
+		return nil, errors.New("store: database path is empty")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("store: database path %q: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+		return nil, fmt.Errorf("store: cannot create the directory for database %s: %w", abs, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("store: database path %s is a directory, not a file", abs)
+	}
+
+	s := &Store{path: abs, now: time.Now}
+	for _, o := range opts {
+		o(s)
+	}
+
+	s.w, err = sql.Open("sqlite", dsn(abs, "immediate", false))
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", abs, err)
+	}
+	s.w.SetMaxOpenConns(1)
+	s.w.SetMaxIdleConns(1)
+	s.w.SetConnMaxIdleTime(0)
+
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, openDeadline)
+		defer cancel()
+	}
+	if err := retryBusy(ctx, func() error { return s.bootstrap(ctx) }); err != nil {
+		s.w.Close()
+		return nil, openError(abs, err)
+	}
+
+	s.r, err = sql.Open("sqlite", dsn(abs, "deferred", true))
+	if err != nil {
+		s.w.Close()
+		return nil, fmt.Errorf("store: open %s: %w", abs, err)
+	}
+	n := max(2, runtime.GOMAXPROCS(0))
+	s.r.SetMaxOpenConns(n)
+	s.r.SetMaxIdleConns(n)
+	return s, nil
+}
+
+// dsn builds a modernc.org/sqlite URI. The path is percent-escaped so names
+// containing '?', '#' or '%' survive. Pragmas are in the DSN because a PRAGMA
+// run through Exec reaches one pooled connection only.
+func dsn(abs, txlock string, readOnly bool) string {
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows drive letter: file:///C:/...
+	}
+	u := url.URL{Scheme: "file", Path: p}
+	q := url.Values{}
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "synchronous(NORMAL)")
+	if readOnly {
+		q.Add("_pragma", "query_only(1)")
+	}
+	q.Set("_txlock", txlock)
+	return u.String() + "?" + q.Encode()
+}
+
+// bootstrap does the first-connection work: WAL switch and migrations. It
+// is idempotent, so retryBusy may run it again after contention.
+func (s *Store) bootstrap(ctx context.Context) error {
+	var mode string
+	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+		return err
+	}
+	if !strings.EqualFold(mode, "wal") {
+		// Some filesystems (network mounts) refuse WAL; rollback journal
+		// plus busy_timeout is still correct, only less concurrent.
+		slog.Warn("store: database is not in WAL mode", "path", s.path, "journal_mode", mode)
+	}
+	return s.migrate(ctx)
+}
+
+// retryBusy runs fn until it succeeds, fails with something other than
+// SQLITE_BUSY/LOCKED, or ctx ends. Jitter keeps simultaneous openers from
+// retrying in lockstep.
+func retryBusy(ctx context.Context, fn func() error) error {
+	backoff := 5 * time.Millisecond
+	for {
+		err := fn()
+		if err == nil || !isBusy(err) {
+			return err
+		}
+		d := backoff/2 + rand.N(backoff)
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("%w (gave up: %w)", err, ctx.Err())
+		case <-t.C:
+		}
+		backoff = min(backoff*2, 250*time.Millisecond)
+	}
+}
+
+// openError explains a failed Open in terms of the path.
+func openError(path string, err error) error {
+	var se *Error
+	if errors.As(err, &se) {
+		return se
+	}
+	switch sqliteCode(err) {
+	case sqlite3.SQLITE_NOTADB:
+		return fmt.Errorf("store: %s is not an SQLite database (file exists with other content): %w", path, err)
+	case sqlite3.SQLITE_CANTOPEN:
+		return fmt.Errorf("store: cannot open database %s (check the directory exists and is writable): %w", path, err)
+	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
+		return fmt.Errorf("store: database %s is not writable: %w", path, err)
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return fmt.Errorf("store: database %s stayed busy while opening: %w", path, err)
+	}
+	return fmt.Errorf("store: open database %s: %w", path, err)
+}

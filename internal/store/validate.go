@@ -1,0 +1,204 @@
+package store
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+)
+
+// Limits on flag content.
+const (
+	MinChangeDescription = 50
+	MinActionRequired    = 100
+	MaxText              = 16384
+	MaxRelatedFiles      = 100
+	MaxContextBytes      = 64 << 10
+)
+
+// FlagTypes lists the accepted flag_type values.
+var FlagTypes = []string{
+	"breaking_change", "new_feature", "refactor", "deprecation", "enhancement",
+	"change", "information_request", "security", "data_loss",
+}
+
+// ImpactLevels lists the accepted impact_level values, most urgent first.
+var ImpactLevels = []string{"critical", "high", "medium", "low"}
+
+// NewFlag is the input of CreateFlag.
+type NewFlag struct {
+	FlagType          string
+	SourceAgent       string
+	TargetAgent       string // "" = everyone
+	ChangeDescription string
+	ActionRequired    string
+	ImpactLevel       string // "" = medium
+	RelatedFiles      []string
+	ChainOriginID     int64 // 0 = none
+	CodeLocation      string
+	ExampleUsage      string
+	// Context is a JSON object, a JSON string holding one, or empty.
+	Context json.RawMessage
+}
+
+// validFlag is a NewFlag after validation and normalisation, ready to insert.
+type validFlag struct {
+	flagType, source, target, change, action, impact string
+	related                                          string // JSON array
+	chain                                            int64
+	codeLocation, example, context                   string // "" = NULL
+}
+
+func oneOf(field, v string, allowed []string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return invalid(field, "%s must be one of %s (got %q)", field, strings.Join(allowed, ", "), clip(v, 64))
+}
+
+// text trims s and checks its length in Unicode characters.
+func text(field, s string, minLen int) (string, error) {
+	s = strings.TrimSpace(s)
+	if !utf8.ValidString(s) {
+		return "", invalid(field, "%s must be valid UTF-8 text", field)
+	}
+	n := utf8.RuneCountInString(s)
+	if n < minLen {
+		if minLen == 1 {
+			return "", invalid(field, "%s is required", field)
+		}
+		return "", invalid(field, "%s must be at least %d characters after trimming (got %d); say specifically what changed and what to do", field, minLen, n)
+	}
+	if n > MaxText {
+		return "", invalid(field, "%s must be at most %d characters (got %d)", field, MaxText, n)
+	}
+	return s, nil
+}
+
+func validateNewFlag(in NewFlag) (validFlag, error) {
+	var v validFlag
+	var err error
+
+	v.flagType = strings.TrimSpace(in.FlagType)
+	if v.flagType == "" {
+		return v, invalid("flag_type", "flag_type is required: one of %s", strings.Join(FlagTypes, ", "))
+	}
+	if err = oneOf("flag_type", v.flagType, FlagTypes); err != nil {
+		return v, err
+	}
+	if v.source, err = canonicalHandle("source_agent", in.SourceAgent); err != nil {
+		return v, err
+	}
+	if strings.TrimSpace(in.TargetAgent) != "" {
+		if v.target, err = canonicalHandle("target_agent", in.TargetAgent); err != nil {
+			return v, err
+		}
+	}
+	if v.change, err = text("change_description", in.ChangeDescription, MinChangeDescription); err != nil {
+		return v, err
+	}
+	if v.action, err = text("action_required", in.ActionRequired, MinActionRequired); err != nil {
+		return v, err
+	}
+
+	v.impact = strings.TrimSpace(in.ImpactLevel)
+	if v.impact == "" {
+		v.impact = "medium"
+	}
+	if err = oneOf("impact_level", v.impact, ImpactLevels); err != nil {
+		return v, err
+	}
+	switch {
+	case (v.flagType == "security" || v.flagType == "data_loss") && v.impact != "critical":
+		return v, invalid("impact_level", "impact_level must be critical for flag_type %s (got %s)", v.flagType, v.impact)
+	case v.impact == "critical" && v.flagType != "breaking_change" && v.flagType != "security" && v.flagType != "data_loss":
+		return v, invalid("impact_level", "impact_level critical is only for flag_type breaking_change, security or data_loss (got flag_type %s)", v.flagType)
+	case v.impact == "low" && (v.flagType == "breaking_change" || v.flagType == "security"):
+		return v, invalid("impact_level", "impact_level low is not allowed for flag_type %s; use medium or higher", v.flagType)
+	case (v.impact == "high" || v.impact == "critical") && v.target == "":
+		return v, invalid("target_agent", "target_agent is required when impact_level is %s (high and critical flags cannot be broadcast)", v.impact)
+	}
+
+	files := make([]string, 0, len(in.RelatedFiles))
+	for _, f := range in.RelatedFiles {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		if !utf8.ValidString(f) {
+			return v, invalid("related_files", "related_files entries must be valid UTF-8 text")
+		}
+		if n := utf8.RuneCountInString(f); n > MaxText {
+			return v, invalid("related_files", "related_files entries must be at most %d characters (got %d)", MaxText, n)
+		}
+		files = append(files, f)
+	}
+	if len(files) > MaxRelatedFiles {
+		return v, invalid("related_files", "related_files must have at most %d entries (got %d)", MaxRelatedFiles, len(files))
+	}
+	b, err := json.Marshal(files)
+	if err != nil {
+		return v, err
+	}
+	v.related = string(b)
+
+	if in.ChainOriginID < 0 {
+		return v, invalid("chain_origin_id", "chain_origin_id must be the positive id of an existing flag, or 0 for none (got %d)", in.ChainOriginID)
+	}
+	v.chain = in.ChainOriginID
+
+	if v.codeLocation, err = optText("code_location", in.CodeLocation); err != nil {
+		return v, err
+	}
+	if v.example, err = optText("example_usage", in.ExampleUsage); err != nil {
+		return v, err
+	}
+	if v.context, err = normContext(in.Context); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+func optText(field, s string) (string, error) {
+	if strings.TrimSpace(s) == "" {
+		return "", nil
+	}
+	return text(field, s, 0)
+}
+
+// normContext accepts a JSON object, a JSON string whose content is an
+// object (what a model often sends), or nothing; it returns the compacted
+// object or "" for none.
+func normContext(raw json.RawMessage) (string, error) {
+	const field = "context"
+	if len(raw) > 4*MaxContextBytes {
+		return "", invalid(field, "context must be at most %d bytes of JSON (got %d)", MaxContextBytes, len(raw))
+	}
+	b := bytes.TrimSpace(raw)
+	if len(b) == 0 || string(b) == "null" {
+		return "", nil
+	}
+	if b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return "", invalid(field, "context must be a JSON object (or a string holding one): %v", err)
+		}
+		b = bytes.TrimSpace([]byte(s))
+		if len(b) == 0 {
+			return "", nil
+		}
+	}
+	if b[0] != '{' || !json.Valid(b) {
+		return "", invalid(field, "context must be a JSON object such as {\"key\": \"value\"}")
+	}
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, b); err != nil {
+		return "", invalid(field, "context must be a JSON object: %v", err)
+	}
+	if buf.Len() > MaxContextBytes {
+		return "", invalid(field, "context must be at most %d bytes of JSON (got %d)", MaxContextBytes, buf.Len())
+	}
+	return buf.String(), nil
+}
