@@ -25,6 +25,9 @@ type Agent struct {
 	Raw []byte
 	// Extra holds frontmatter keys this program does not use; kept, not interpreted.
 	Extra map[string]any
+	// Lenient is set when the frontmatter was not valid YAML and was read
+	// line by line instead (see Parse).
+	Lenient bool
 }
 
 // Handle returns the canonical handle "@" + name.
