@@ -16,7 +16,7 @@ func TestParse(t *testing.T) {
 	}{
 		{
 			name: "dotted name, model and quoted color",
-			in: "---\nname: web.frontend\ndescription: Builds user interfaces with care.\nmodel: sonnet\ncolor: \"green\"\n---\n\n# web.frontend\n\nYou build UIs.\n",
+			in:   "---\nname: web.frontend\ndescription: Builds user interfaces with care.\nmodel: sonnet\ncolor: \"green\"\n---\n\n# web.frontend\n\nYou build UIs.\n",
 			want: &Agent{
 				Name: "web.frontend", Description: "Builds user interfaces with care.",
 				Model: "sonnet", Color: "green", Body: "# web.frontend\n\nYou build UIs.\n",
@@ -24,7 +24,7 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "examples as multi-line quoted strings, maturity",
-			in: "---\nname: Queue-Specialist\ndescription: Message queue expert.\nexamples:\n- '<example>\nContext: a user asks\n  user: \"Why is it slow?\"\n  assistant: \"I''ll look.\"\n</example>'\n- plain example\ncolor: purple\nmaturity: stable\n---\nBody text\n",
+			in:   "---\nname: Queue-Specialist\ndescription: Message queue expert.\nexamples:\n- '<example>\nContext: a user asks\n  user: \"Why is it slow?\"\n  assistant: \"I''ll look.\"\n</example>'\n- plain example\ncolor: purple\nmaturity: stable\n---\nBody text\n",
 			want: &Agent{
 				Name: "queue-specialist", Description: "Message queue expert.", Color: "purple", Maturity: "stable",
 				Examples: []string{
@@ -49,7 +49,7 @@ func TestParse(t *testing.T) {
 		},
 		{
 			name: "block scalar description, tags, capabilities, non-string examples, extra keys",
-			in: "---\nname: backend.go\ndescription: >-\n  Go services\n  and tooling\ntype: backend\ntags: [go, grpc]\ncapabilities:\n  - \"concurrency (goroutines, channels)\"\nexamples:\n  - 42\n  - context: slow build\n    user: help\naliases:\n  - golang\n---\nbody\n",
+			in:   "---\nname: backend.go\ndescription: >-\n  Go services\n  and tooling\ntype: backend\ntags: [go, grpc]\ncapabilities:\n  - \"concurrency (goroutines, channels)\"\nexamples:\n  - 42\n  - context: slow build\n    user: help\naliases:\n  - golang\n---\nbody\n",
 			want: &Agent{
 				Name: "backend.go", Description: "Go services and tooling",
 				Tags:         []string{"go", "grpc"},
