@@ -1,0 +1,124 @@
+package search
+
+import "strings"
+
+// capabilitySection matches the headings under which agent bodies list what
+// the agent can do ("Capabilities", "Core Competencies", "Focus Areas", ...).
+var capabilitySection = []string{"capabilit", "competenc", "responsibilit", "expertise", "focus area", "specializ", "skills"}
+
+const (
+	maxCapabilities  = 24
+	maxCapabilityLen = 80
+)
+
+// DeriveCapabilities extracts capabilities from an agent body for agents whose
+// frontmatter lists none. Under each capability-like section it takes the
+// sub-headings if there are any, otherwise the bold leads of its items, and
+// otherwise the list items themselves (cut at the first colon and to a short
+// phrase). The result is deduplicated case-insensitively, in body order, and
+// capped at 24 entries.
+func DeriveCapabilities(body string) []string {
+	type section struct {
+		level               int
+		heads, leads, items []string
+	}
+	var done []section
+	var cur *section
+	// preamble collects the "Topic:" labels that introduce lists before the
+	// first markdown heading: bodies without a capability section often open
+	// with their areas of expertise in that shape.
+	var preamble []string
+	inPreamble := true
+	forEachLine(body, func(l mdLine) {
+		if l.level > 0 && l.level <= 6 {
+			inPreamble = false
+		}
+		if inPreamble && l.level == 8 && !isProcessLabel(l.text) {
+			preamble = append(preamble, l.text)
+		}
+		if cur != nil && l.level > 0 && l.level <= cur.level {
+			done = append(done, *cur)
+			cur = nil
+		}
+		if cur == nil {
+			if l.level > 0 && l.level <= 7 && isCapabilityHeading(l.text) {
+				cur = &section{level: l.level}
+			}
+			return
+		}
+		switch {
+		case l.level > 0:
+			cur.heads = append(cur.heads, l.text)
+		case l.lead != "":
+			cur.leads = append(cur.leads, l.lead)
+		case l.item:
+			cur.items = append(cur.items, shortPhrase(l.text))
+		}
+	})
+	if cur != nil {
+		done = append(done, *cur)
+	}
+	if len(done) == 0 && len(preamble) > 0 {
+		done = append(done, section{heads: preamble})
+	}
+	var out []string
+	seen := make(map[string]bool)
+	for _, s := range done {
+		pick := s.heads
+		if len(pick) == 0 {
+			pick = s.leads
+		}
+		if len(pick) == 0 {
+			pick = s.items
+		}
+		for _, c := range pick {
+			k := strings.ToLower(c)
+			if c == "" || seen[k] || len(out) >= maxCapabilities {
+				continue
+			}
+			seen[k] = true
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// isProcessLabel reports labels that describe how the agent works rather
+// than what it covers.
+func isProcessLabel(h string) bool {
+	h = strings.ToLower(h)
+	for _, k := range []string{"checklist", "when invoked", "workflow", "protocol", "example", "output", "approach"} {
+		if strings.Contains(h, k) {
+			return true
+		}
+	}
+	return false
+}
+
+func isCapabilityHeading(h string) bool {
+	h = strings.ToLower(h)
+	for _, k := range capabilitySection {
+		if strings.Contains(h, k) {
+			return true
+		}
+	}
+	return false
+}
+
+// shortPhrase cuts a list item to its head: before the first colon, and to
+// at most maxCapabilityLen bytes at a word boundary.
+func shortPhrase(s string) string {
+	s = strings.ReplaceAll(s, "**", "")
+	if i := strings.Index(s, ": "); i > 0 {
+		s = s[:i]
+	}
+	s = strings.TrimSpace(strings.TrimRight(s, ".;,"))
+	if len(s) > maxCapabilityLen {
+		cut := strings.LastIndexByte(s[:maxCapabilityLen], ' ')
+		if cut <= 0 {
+			cut = maxCapabilityLen
+		}
+		s = strings.TrimSpace(s[:cut])
+	}
+	return s
+}

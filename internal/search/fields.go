@@ -1,0 +1,72 @@
+package search
+
+import "github.com/mcp-agents/mcp-agents/internal/agent"
+
+// field is one indexed part of an agent, in the order reasons list them.
+type field uint8
+
+const (
+	fName field = iota
+	fAlias
+	fTag
+	fCapability
+	fExample
+	fDescription
+	fHeading
+	fBody
+	numFields
+)
+
+var fieldLabel = [numFields]string{"name", "alias", "tag", "capability", "example", "description", "heading", "body"}
+
+// params are the ranking constants. They are tuned on the relevance
+// benchmark (relevance_test.go) as general rules, never per query.
+type params struct {
+	weight [numFields]float64
+	b      [numFields]float64
+	k1     float64
+	// synonym, related, typo1 and typo2 discount matches through a synonym,
+	// a one-way related term, and at edit distance one and two.
+	synonym, related, typo1, typo2 float64
+	// coord rewards covering more of the query: the summed score is
+	// multiplied by (matched groups / groups) ^ coord.
+	coord float64
+}
+
+var defaultParams = params{
+	weight:  [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
+	b:       [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
+	k1:      1.2,
+	synonym: 0.9,
+	related: 0.6,
+	typo1:   0.75,
+	typo2:   0.55,
+	coord:   1,
+}
+
+// fieldTexts returns the texts indexed for a in each field. Capabilities fall
+// back to those derived from the body when the frontmatter lists none.
+func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
+	fn(fName, a.Name)
+	for _, s := range a.Aliases {
+		fn(fAlias, s)
+	}
+	for _, s := range a.Tags {
+		fn(fTag, s)
+	}
+	caps := a.Capabilities
+	if len(caps) == 0 {
+		caps = DeriveCapabilities(a.Body)
+	}
+	for _, s := range caps {
+		fn(fCapability, s)
+	}
+	for _, s := range a.Examples {
+		fn(fExample, s)
+	}
+	fn(fDescription, a.Description)
+	for _, s := range bodyHeadings(a.Body) {
+		fn(fHeading, s)
+	}
+	fn(fBody, a.Body)
+}

@@ -1,0 +1,223 @@
+package search
+
+import (
+	"slices"
+	"strings"
+)
+
+// Limits that bound the work of one query whatever the input.
+const (
+	maxQueryBytes = 1024
+	maxQueryWords = 32
+)
+
+type matchKind uint8
+
+const (
+	kindExact matchKind = iota
+	kindSynonym
+	kindTypo
+)
+
+// expansion is one way a query word can match: a term (or, for a synonym
+// phrase, several terms whose mean counts) at a weight.
+type expansion struct {
+	terms  []int32
+	weight float32
+	kind   matchKind
+	// to is what the word was read as: the spelling matched for typos, the
+	// phrase for synonyms, the stem's usual spelling otherwise.
+	to string
+}
+
+// group is one query word (or synonym phrase found in the query) with all
+// the ways it can match. A document scores the best of a group's expansions,
+// so "k8s" and "kubernetes" in one agent do not count twice.
+type group struct {
+	word string
+	exps []expansion
+	// idf is the word's own idf when the index knows it, else the smallest
+	// idf among its expansions (the most common reading).
+	idf float32
+}
+
+// setIDF fills g.idf once the expansions are known.
+func (ix *Index) setIDF(g *group, own int32) {
+	if own >= 0 {
+		g.idf = ix.idf[own]
+		return
+	}
+	for i, e := range g.exps {
+		for _, t := range e.terms {
+			if i == 0 || ix.idf[t] < g.idf {
+				g.idf = ix.idf[t]
+			}
+		}
+	}
+}
+
+// plan is a parsed query.
+type plan struct {
+	groups []group
+	// exact are docs named by the query; nameTypos are docs whose name is
+	// within the edit budget of a name-like query token.
+	exact     []uint32
+	nameTypos []nameTypo
+}
+
+type nameTypo struct {
+	doc      uint32
+	from, to string
+}
+
+func (ix *Index) parse(query string) plan {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if len(q) > maxQueryBytes {
+		q = q[:maxQueryBytes]
+	}
+	var pl plan
+	ix.parseNames(q, &pl)
+
+	var ws []string
+	seen := make(map[string]bool)
+	forEachWord(q, nil, func(w []byte) {
+		s := string(w)
+		if len(ws) >= maxQueryWords || len(s) < 2 || isDigits(w) || stopwords[s] || queryFiller[s] || seen[s] {
+			return
+		}
+		seen[s] = true
+		ws = append(ws, s)
+	})
+	for _, w := range ws {
+		if g := ix.wordGroup(w); len(g.exps) > 0 {
+			pl.groups = append(pl.groups, g)
+		}
+	}
+	// Multi-word synonym members in the query ("infrastructure as code",
+	// "pull request") form extra groups. Stopwords are kept for matching,
+	// since members like "infrastructure as code" contain them.
+	all := words(q)
+	if len(all) > maxQueryWords {
+		all = all[:maxQueryWords]
+	}
+	for n := min(synonyms.maxWords, len(all)); n >= 2; n-- {
+		for i := 0; i+n <= len(all); i++ {
+			key := all[i : i+n]
+			if g := ix.synonymGroup(strings.Join(key, " "), synonyms.lookup(key)); len(g.exps) > 0 {
+				ix.setIDF(&g, -1)
+				pl.groups = append(pl.groups, g)
+			}
+		}
+	}
+	return pl
+}
+
+// parseNames finds agents named by the query: the whole query, or any token
+// that starts with "@" or contains a name separator. Failing an exact name,
+// a token is matched to names within the edit budget.
+func (ix *Index) parseNames(q string, pl *plan) {
+	cands := []string{trimHandle(q)}
+	if strings.ContainsAny(q, " \t\n") {
+		for _, tok := range strings.Fields(q) {
+			if strings.HasPrefix(tok, "@") || strings.ContainsAny(strings.Trim(tok, ".-_"), ".-_") {
+				cands = append(cands, trimHandle(tok))
+			}
+		}
+	}
+	for _, c := range cands {
+		for _, d := range ix.handles[c] {
+			if !slices.Contains(pl.exact, d) {
+				pl.exact = append(pl.exact, d)
+			}
+		}
+	}
+	if len(pl.exact) > 0 {
+		return
+	}
+	for i, c := range cands {
+		// The whole query only reads as a name if it is one token.
+		if i == 0 && strings.ContainsAny(c, " \t\n") {
+			continue
+		}
+		near, _ := ix.handleVocab.near(c)
+		for _, h := range near {
+			for _, d := range ix.handles[h] {
+				pl.nameTypos = append(pl.nameTypos, nameTypo{doc: d, from: c, to: h})
+			}
+		}
+	}
+}
+
+func trimHandle(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimLeft(s, "@\"'`(")
+	return strings.TrimRight(s, "\"'`).,;:!?")
+}
+
+// wordGroup expands one query word: its own stem, synonyms from the table,
+// and, if the word is unknown to the index, its nearest spellings.
+func (ix *Index) wordGroup(w string) group {
+	g := group{word: w}
+	st := stem(w)
+	known := false
+	own := int32(-1)
+	if t, ok := ix.terms[st]; ok {
+		known, own = true, t
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kindExact, to: ix.surface[t]})
+	}
+	syns := synonyms.lookup([]string{w})
+	if len(syns) == 0 && strings.HasSuffix(w, "s") {
+		syns = synonyms.lookup([]string{w[:len(w)-1]})
+	}
+	g.exps = append(g.exps, ix.synonymGroup(w, syns).exps...)
+	if known || len(syns) > 0 {
+		ix.setIDF(&g, own)
+		return g
+	}
+	near, d := ix.vocab.near(w)
+	weight := ix.p.typo1
+	if d == 2 {
+		weight = ix.p.typo2
+	}
+	var done []int32
+	for _, s := range near {
+		t := ix.surfaceTerm[s]
+		if slices.Contains(done, t) {
+			continue
+		}
+		done = append(done, t)
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s})
+	}
+	ix.setIDF(&g, own)
+	return g
+}
+
+// synonymGroup turns synonym phrases into expansions over indexed terms.
+func (ix *Index) synonymGroup(word string, syns []phrase) group {
+	g := group{word: word}
+	for _, ph := range syns {
+		var ts []int32
+		for _, w := range ph.words {
+			if stopwords[w] {
+				continue
+			}
+			t, ok := ix.terms[stem(w)]
+			if !ok {
+				ts = nil
+				break
+			}
+			if !slices.Contains(ts, t) {
+				ts = append(ts, t)
+			}
+		}
+		if len(ts) == 0 {
+			continue
+		}
+		w := ix.p.synonym
+		if ph.related {
+			w = ix.p.related
+		}
+		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text})
+	}
+	return g
+}

@@ -1,0 +1,84 @@
+package search
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+)
+
+// maxFieldsPerTerm caps how many fields one matched word lists, so that a
+// handful of words cannot fill all the reasons with one word each.
+const maxFieldsPerTerm = 3
+
+// reasons explains why doc matched pl: the name it was called by, then per
+// query word (strongest first) the fields it matched in and how the word was
+// read (synonym, typo, stem).
+func (ix *Index) reasons(pl plan, doc uint32) []string {
+	var out []string
+	add := func(s string) {
+		if len(out) < maxReasons && !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	if slices.Contains(pl.exact, doc) {
+		add("name: " + ix.names[doc])
+	}
+	for _, nt := range pl.nameTypos {
+		if nt.doc == doc {
+			add("typo: " + nt.from + "→" + nt.to)
+		}
+	}
+	type hit struct {
+		g     *group
+		e     *expansion
+		score float32
+		mask  uint8
+	}
+	var hits []hit
+	for gi := range pl.groups {
+		g := &pl.groups[gi]
+		var best hit
+		for ei := range g.exps {
+			e := &g.exps[ei]
+			var sum float32
+			var mask uint8
+			for _, t := range e.terms {
+				if p, ok := lookupPosting(ix.postings[t], doc); ok {
+					sum += p.sat
+					mask |= p.mask
+				}
+			}
+			if v := g.idf * e.weight * sum / float32(len(e.terms)); v > best.score {
+				best = hit{g: g, e: e, score: v, mask: mask}
+			}
+		}
+		if best.e != nil {
+			hits = append(hits, best)
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
+	for _, h := range hits {
+		shown := h.e.to
+		n := 0
+		for f := range numFields {
+			if h.mask&(1<<f) == 0 || n == maxFieldsPerTerm {
+				continue
+			}
+			// Body matches only count as a reason when nothing better did.
+			if field(f) == fBody && n > 0 {
+				continue
+			}
+			add(fieldLabel[f] + ": " + shown)
+			n++
+		}
+		switch {
+		case h.e.kind == kindSynonym:
+			add("synonym: " + h.g.word + "→" + h.e.to)
+		case h.e.kind == kindTypo:
+			add("typo: " + h.g.word + "→" + h.e.to)
+		case h.g.word != h.e.to && !strings.Contains(h.g.word, " "):
+			add("stem: " + h.g.word + "→" + h.e.to)
+		}
+	}
+	return out
+}

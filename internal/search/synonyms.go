@@ -1,0 +1,108 @@
+package search
+
+import (
+	_ "embed"
+	"fmt"
+	"strings"
+)
+
+//go:embed synonyms.txt
+var synonymsText string
+
+// phrase is one member of a synonym group: its display form and its words.
+type phrase struct {
+	text  string
+	words []string
+	// related marks a one-way ("=>") expansion: a broader or neighbouring
+	// term rather than another name for the same thing, weighed lower.
+	related bool
+}
+
+// synonymTable maps a member (its words joined by one space) to the members
+// it expands to.
+type synonymTable struct {
+	expand map[string][]phrase
+	// maxWords is the longest key in words, bounding phrase detection.
+	maxWords int
+}
+
+var synonyms = mustParseSynonyms(synonymsText)
+
+func mustParseSynonyms(text string) *synonymTable {
+	t, err := parseSynonyms(text)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+// parseSynonyms reads the synonyms.txt format: one group per line,
+// "a, b, c" for mutual synonyms, "a => b, c" for a one-way expansion.
+func parseSynonyms(text string) (*synonymTable, error) {
+	t := &synonymTable{expand: make(map[string][]phrase)}
+	for n, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		var from, to []phrase
+		var err error
+		if l, r, ok := strings.Cut(line, "=>"); ok {
+			if from, err = parseMembers(l); err == nil {
+				to, err = parseMembers(r)
+			}
+			for i := range to {
+				to[i].related = true
+			}
+			if err == nil && len(from) != 1 {
+				err = fmt.Errorf("left of => must be one member")
+			}
+		} else {
+			from, err = parseMembers(line)
+			to = from
+			if err == nil && len(from) < 2 {
+				err = fmt.Errorf("a group needs at least two members")
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("synonyms.txt line %d: %w", n+1, err)
+		}
+		for _, f := range from {
+			key := strings.Join(f.words, " ")
+			for _, m := range to {
+				if strings.Join(m.words, " ") != key {
+					t.add(key, m)
+				}
+			}
+			t.maxWords = max(t.maxWords, len(f.words))
+		}
+	}
+	return t, nil
+}
+
+func (t *synonymTable) add(key string, p phrase) {
+	for _, q := range t.expand[key] {
+		if q.text == p.text {
+			return
+		}
+	}
+	t.expand[key] = append(t.expand[key], p)
+}
+
+func parseMembers(s string) ([]phrase, error) {
+	var out []phrase
+	for _, m := range strings.Split(s, ",") {
+		m = strings.TrimSpace(strings.ToLower(m))
+		w := words(m)
+		if len(w) == 0 {
+			return nil, fmt.Errorf("empty member in %q", s)
+		}
+		out = append(out, phrase{text: m, words: w})
+	}
+	return out, nil
+}
+
+// lookup returns the expansions of the member spelled by ws.
+func (t *synonymTable) lookup(ws []string) []phrase {
+	return t.expand[strings.Join(ws, " ")]
+}

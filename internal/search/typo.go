@@ -1,0 +1,159 @@
+package search
+
+import "slices"
+
+// maxTypos is the edit budget for a misspelt word of n bytes: none for short
+// words (too many accidental neighbours), one up to seven, two beyond.
+func maxTypos(n int) int {
+	switch {
+	case n < 4:
+		return 0
+	case n < 8:
+		return 1
+	default:
+		return 2
+	}
+}
+
+// editDistance is the optimal-string-alignment Damerau-Levenshtein distance
+// between a and b, or max+1 as soon as it is known to exceed max.
+func editDistance(a, b string, limit int) int {
+	if d := len(a) - len(b); d > limit || -d > limit {
+		return limit + 1
+	}
+	// Three rolling rows: prev2 for transpositions, prev, cur.
+	var buf [3 * 64]int
+	n := len(b) + 1
+	var prev2, prev, cur []int
+	if 3*n <= len(buf) {
+		prev2, prev, cur = buf[:n], buf[n:2*n], buf[2*n:3*n]
+	} else {
+		prev2, prev, cur = make([]int, n), make([]int, n), make([]int, n)
+	}
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		rowMin := cur[0]
+		for j := 1; j < n; j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			v := min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				v = min(v, prev2[j-2]+1)
+			}
+			cur[j] = v
+			rowMin = min(rowMin, v)
+		}
+		if rowMin > limit {
+			return limit + 1
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	if d := prev[n-1]; d <= limit {
+		return d
+	}
+	return limit + 1
+}
+
+// typoIndex finds vocabulary words near a misspelt word without scanning the
+// whole vocabulary: words are posted under their padded bigrams, and only
+// words sharing enough bigrams with the query are checked by edit distance.
+type typoIndex struct {
+	words   []string
+	// bigrams posts word ids under (bigram, word length), so a lookup only
+	// visits words whose length is within the edit budget.
+	bigrams map[uint32][]int32
+}
+
+func lenKey(k uint16, n int) uint32 { return uint32(k)<<8 | uint32(min(n, 255)) }
+
+func bigramKey(a, b byte) uint16 { return uint16(a)<<8 | uint16(b) }
+
+// forEachBigram visits the bigrams of "^w$" once each.
+func forEachBigram(w string, fn func(k uint16)) {
+	var seen [64]uint16
+	n := 0
+	visit := func(k uint16) {
+		for _, s := range seen[:min(n, len(seen))] {
+			if s == k {
+				return
+			}
+		}
+		if n < len(seen) {
+			seen[n] = k
+		}
+		n++
+		fn(k)
+	}
+	prev := byte('^')
+	for i := 0; i < len(w); i++ {
+		visit(bigramKey(prev, w[i]))
+		prev = w[i]
+	}
+	visit(bigramKey(prev, '$'))
+}
+
+func newTypoIndex(vocab []string) *typoIndex {
+	t := &typoIndex{words: vocab, bigrams: make(map[uint32][]int32)}
+	for i, w := range vocab {
+		if len(w) < 3 {
+			continue
+		}
+		forEachBigram(w, func(k uint16) {
+			lk := lenKey(k, len(w))
+			t.bigrams[lk] = append(t.bigrams[lk], int32(i))
+		})
+	}
+	return t
+}
+
+// near returns the vocabulary words at the smallest edit distance (≥1,
+// within maxTypos(len(w))) from w, and that distance.
+func (t *typoIndex) near(w string) ([]string, int) {
+	limit := maxTypos(len(w))
+	if limit == 0 || len(w) > 60 {
+		return nil, 0
+	}
+	// Each edit destroys at most two distinct padded bigrams (a
+	// transposition at most three), so a word within the budget shares at
+	// least this many with w.
+	nb := 0
+	forEachBigram(w, func(uint16) { nb++ })
+	need := nb - 3*limit
+	if need < 1 {
+		need = 1
+	}
+	counts := make(map[int32]int)
+	forEachBigram(w, func(k uint16) {
+		for n := len(w) - limit; n <= len(w)+limit; n++ {
+			for _, i := range t.bigrams[lenKey(k, n)] {
+				counts[i]++
+			}
+		}
+	})
+	best := limit + 1
+	var out []string
+	for i, c := range counts {
+		if c < need {
+			continue
+		}
+		cand := t.words[i]
+		d := editDistance(w, cand, limit)
+		if d == 0 || d > limit || d > best {
+			continue
+		}
+		if d < best {
+			best, out = d, out[:0]
+		}
+		out = append(out, cand)
+	}
+	if len(out) == 0 {
+		return nil, 0
+	}
+	slices.Sort(out)
+	return out, best
+}
