@@ -63,7 +63,7 @@ func editDistance(a, b string, limit int) int {
 // whole vocabulary: words are posted under their padded bigrams, and only
 // words sharing enough bigrams with the query are checked by edit distance.
 type typoIndex struct {
-	words   []string
+	words []string
 	// bigrams posts word ids under (bigram, word length), so a lookup only
 	// visits words whose length is within the edit budget.
 	bigrams map[uint32][]int32
