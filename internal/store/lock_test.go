@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,5 +61,175 @@ func TestLockRenewTakeover(t *testing.T) {
 	last := d.Events[3]
 	if last.PreviousHolder == nil || *last.PreviousHolder != "@ops.containers" || last.Agent != "@other" {
 		t.Fatalf("takeover event = %+v", last)
+	}
+}
+
+func TestLockErrors(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openClock(t)
+	f := mustCreate(t, s, nil)
+
+	_, err := s.LockFlag(ctx, 999, "@a", time.Minute)
+	wantCode(t, err, CodeNotFound, "999")
+	_, err = s.LockFlag(ctx, 0, "@a", time.Minute)
+	wantCode(t, err, CodeInvalid, "id")
+	_, err = s.LockFlag(ctx, f.ID, "@a", 0)
+	if se := wantCode(t, err, CodeInvalid, "lease"); se.Field != "lease" {
+		t.Errorf("Field = %q", se.Field)
+	}
+	_, err = s.LockFlag(ctx, f.ID, "not a handle", time.Minute)
+	if se := wantCode(t, err, CodeInvalid, "agent"); se.Field != "agent" {
+		t.Errorf("Field = %q", se.Field)
+	}
+	if _, err := s.CompleteFlag(ctx, f.ID, "@a", ""); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.LockFlag(ctx, f.ID, "@a", time.Minute)
+	wantCode(t, err, CodeConflict, "is completed")
+	if n := countRows(t, s, "flag_events"); n != 2 {
+		t.Errorf("events = %d, want 2 (created, completed): refused calls must not record events", n)
+	}
+}
+
+func TestExpiredLeaseSameAgentIsFreshLock(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openClock(t)
+	f := mustCreate(t, s, nil)
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second)
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.GetFlag(ctx, f.ID)
+	if k := d.Events[len(d.Events)-1]; k.Kind != EventLocked || k.PreviousHolder != nil {
+		t.Errorf("relock after expiry event = %+v, want plain locked", k)
+	}
+}
+
+func TestUnlock(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openClock(t)
+	f := mustCreate(t, s, nil)
+
+	_, err := s.UnlockFlag(ctx, f.ID, "@a", false)
+	wantCode(t, err, CodeConflict, "flag 1 is not locked")
+	_, err = s.UnlockFlag(ctx, f.ID, "@a", true)
+	wantCode(t, err, CodeConflict, "is not locked")
+
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UnlockFlag(ctx, f.ID, "@b", false)
+	wantCode(t, err, CodeConflict, "@a", "2026-01-02T03:05:05.000Z")
+
+	got, err := s.UnlockFlag(ctx, f.ID, "@A", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Locked || got.LockedBy != nil || got.LockExpiresAt != nil || got.LockedAt != nil {
+		t.Fatalf("after unlock: %+v", got)
+	}
+
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UnlockFlag(ctx, f.ID, "@b", true); err != nil {
+		t.Fatalf("force unlock: %v", err)
+	}
+
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Minute)
+	_, err = s.UnlockFlag(ctx, f.ID, "@a", false)
+	wantCode(t, err, CodeConflict, "is not locked")
+
+	_, err = s.UnlockFlag(ctx, 42, "@a", false)
+	wantCode(t, err, CodeNotFound)
+
+	d, err := s.GetFlag(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ev struct{ kind, agent, prev string }
+	want := []ev{
+		{"created", "@backend.api", ""},
+		{"locked", "@a", ""},
+		{"unlocked", "@a", ""},
+		{"locked", "@a", ""},
+		{"force_unlocked", "@b", "@a"},
+		{"locked", "@a", ""},
+	}
+	if len(d.Events) != len(want) {
+		t.Fatalf("events = %+v", d.Events)
+	}
+	for i, e := range d.Events {
+		prev := ""
+		if e.PreviousHolder != nil {
+			prev = *e.PreviousHolder
+		}
+		if (ev{e.Kind, e.Agent, prev}) != want[i] {
+			t.Errorf("event %d = %+v, want %+v", i, e, want[i])
+		}
+		if e.FlagID != f.ID || e.At == "" {
+			t.Errorf("event %d = %+v", i, e)
+		}
+	}
+}
+
+func TestComplete(t *testing.T) {
+	ctx := context.Background()
+	s, clk := openClock(t)
+	f := mustCreate(t, s, nil)
+
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.CompleteFlag(ctx, f.ID, "@b", "done")
+	wantCode(t, err, CodeConflict, "@a", "2026-01-02T03:05:05.000Z")
+
+	_, err = s.CompleteFlag(ctx, f.ID, "@a", strings.Repeat("n", MaxText+1))
+	if se := wantCode(t, err, CodeInvalid, "notes"); se.Field != "notes" {
+		t.Errorf("Field = %q", se.Field)
+	}
+
+	clk.Advance(10 * time.Second)
+	got, err := s.CompleteFlag(ctx, f.ID, "@a", "  Not applicable to my module  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != "completed" || got.Locked || got.LockedBy != nil ||
+		*got.CompletedBy != "@a" || *got.CompletedAt != "2026-01-02T03:04:15.000Z" ||
+		*got.Notes != "Not applicable to my module" {
+		t.Fatalf("completed flag: %+v", got)
+	}
+	_, err = s.CompleteFlag(ctx, f.ID, "@a", "")
+	wantCode(t, err, CodeConflict, "flag 1 is completed")
+	_, err = s.CompleteFlag(ctx, 7, "@a", "")
+	wantCode(t, err, CodeNotFound)
+
+	// Another agent may complete once the holder's lease has expired, and
+	// anyone may complete an unlocked flag; empty notes stay null.
+	g := mustCreate(t, s, nil)
+	if _, err := s.LockFlag(ctx, g.ID, "@a", time.Second); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	got, err = s.CompleteFlag(ctx, g.ID, "@b", "")
+	if err != nil {
+		t.Fatalf("complete after expiry: %v", err)
+	}
+	if got.Notes != nil {
+		t.Errorf("notes = %q, want nil", *got.Notes)
+	}
+	h := mustCreate(t, s, nil)
+	if _, err := s.CompleteFlag(ctx, h.ID, "@c", ""); err != nil {
+		t.Fatal(err)
+	}
+	d, _ := s.GetFlag(ctx, f.ID)
+	if e := d.Events[len(d.Events)-1]; e.Kind != EventCompleted || e.Agent != "@a" || e.At != "2026-01-02T03:04:15.000Z" {
+		t.Errorf("completed event = %+v", e)
 	}
 }

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func TestCreateFlagValidation(t *testing.T) {
+	long := strings.Repeat("x", MaxText+1)
+	tests := []struct {
+		name  string
+		mod   func(*NewFlag)
+		field string
+	}{
+		{"missing flag_type", func(f *NewFlag) { f.FlagType = "" }, "flag_type"},
+		{"unknown flag_type", func(f *NewFlag) { f.FlagType = "bugfix" }, "flag_type"},
+		{"flag_type case matters", func(f *NewFlag) { f.FlagType = "Change" }, "flag_type"},
+		{"missing source", func(f *NewFlag) { f.SourceAgent = "" }, "source_agent"},
+		{"bad source", func(f *NewFlag) { f.SourceAgent = "@ops containers" }, "source_agent"},
+		{"source starts with dot", func(f *NewFlag) { f.SourceAgent = "@.ops" }, "source_agent"},
+		{"bad target", func(f *NewFlag) { f.TargetAgent = "@ops/x" }, "target_agent"},
+		{"target too long", func(f *NewFlag) { f.TargetAgent = "@" + strings.Repeat("a", 129) }, "target_agent"},
+		{"short change_description", func(f *NewFlag) { f.ChangeDescription = strings.Repeat("a", 49) }, "change_description"},
+		{"change_description short after trim", func(f *NewFlag) { f.ChangeDescription = "  " + strings.Repeat("a", 49) + "\n\t " }, "change_description"},
+		{"change_description counts characters not bytes", func(f *NewFlag) { f.ChangeDescription = strings.Repeat("é", 49) }, "change_description"},
+		{"long change_description", func(f *NewFlag) { f.ChangeDescription = long }, "change_description"},
+		{"short action_required", func(f *NewFlag) { f.ActionRequired = strings.Repeat("a", 99) }, "action_required"},
+		{"long action_required", func(f *NewFlag) { f.ActionRequired = long }, "action_required"},
+		{"unknown impact", func(f *NewFlag) { f.ImpactLevel = "urgent" }, "impact_level"},
+		{"security needs critical", func(f *NewFlag) { f.FlagType = "security"; f.ImpactLevel = "high" }, "impact_level"},
+		{"security default medium refused", func(f *NewFlag) { f.FlagType = "security" }, "impact_level"},
+		{"data_loss needs critical", func(f *NewFlag) { f.FlagType = "data_loss"; f.ImpactLevel = "medium" }, "impact_level"},
+		{"critical only for breaking types", func(f *NewFlag) { f.FlagType = "new_feature"; f.ImpactLevel = "critical" }, "impact_level"},
+		{"breaking_change not low", func(f *NewFlag) { f.FlagType = "breaking_change"; f.ImpactLevel = "low" }, "impact_level"},
+		{"high needs target", func(f *NewFlag) { f.ImpactLevel = "high"; f.TargetAgent = "" }, "target_agent"},
+		{"critical needs target", func(f *NewFlag) { f.FlagType = "breaking_change"; f.ImpactLevel = "critical"; f.TargetAgent = "  " }, "target_agent"},
+		{"too many related_files", func(f *NewFlag) { f.RelatedFiles = make([]string, 101); fill(f.RelatedFiles) }, "related_files"},
+		{"long related file", func(f *NewFlag) { f.RelatedFiles = []string{long} }, "related_files"},
+		{"negative chain", func(f *NewFlag) { f.ChainOriginID = -1 }, "chain_origin_id"},
+		{"long code_location", func(f *NewFlag) { f.CodeLocation = long }, "code_location"},
+		{"long example_usage", func(f *NewFlag) { f.ExampleUsage = long }, "example_usage"},
+		{"context array", func(f *NewFlag) { f.Context = json.RawMessage(`[1,2]`) }, "context"},
+		{"context number", func(f *NewFlag) { f.Context = json.RawMessage(`42`) }, "context"},
+		{"context invalid", func(f *NewFlag) { f.Context = json.RawMessage(`{"a":`) }, "context"},
+		{"context trailing garbage", func(f *NewFlag) { f.Context = json.RawMessage(`{"a":1} x`) }, "context"},
+		{"context string not object", func(f *NewFlag) { f.Context = json.RawMessage(`"hello"`) }, "context"},
+		{"context too big", func(f *NewFlag) {
+			f.Context = json.RawMessage(`{"a":"` + strings.Repeat("b", MaxContextBytes) + `"}`)
+		}, "context"},
+	}
+	s := openTest(t)
+	ctx := context.Background()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			in := validNew()
+			tc.mod(&in)
+			_, err := s.CreateFlag(ctx, in)
+			se := wantCode(t, err, CodeInvalid, tc.field)
+			if se.Field != tc.field {
+				t.Errorf("Field = %q, want %q (message %q)", se.Field, tc.field, se.Message)
+			}
+			if n := countRows(t, s, "flags"); n != 0 {
+				t.Errorf("%d flags stored after a rejection", n)
+			}
+			if n := countRows(t, s, "flag_events"); n != 0 {
+				t.Errorf("%d events stored after a rejection", n)
+			}
+		})
+	}
+}
+
+func fill(s []string) {
+	for i := range s {
+		s[i] = "file" + strings.Repeat("x", i%3) + ".go"
+	}
+}
+
+func TestCreateFlagChainOriginMustExist(t *testing.T) {
+	s := openTest(t)
+	in := validNew()
+	in.ChainOriginID = 99
+	_, err := s.CreateFlag(context.Background(), in)
+	se := wantCode(t, err, CodeNotFound, "chain_origin_id", "99")
+	if se.Field != "chain_origin_id" {
+		t.Errorf("Field = %q", se.Field)
+	}
+	if n := countRows(t, s, "flags"); n != 0 {
+		t.Errorf("%d flags stored after a rejection", n)
+	}
+}
+
+func TestCreateFlagAcceptsAndNormalises(t *testing.T) {
+	tests := []struct {
+		name  string
+		mod   func(*NewFlag)
+		check func(t *testing.T, f Flag)
+	}{
+		{"defaults", nil, func(t *testing.T, f Flag) {
+			if f.ImpactLevel != "medium" || f.Status != "pending" || f.Locked {
+				t.Errorf("defaults: %+v", f)
+			}
+			if f.RelatedFiles == nil || len(f.RelatedFiles) != 0 {
+				t.Errorf("related_files = %#v, want empty non-nil", f.RelatedFiles)
+			}
+			if f.Context != nil || f.CodeLocation != nil || f.ExampleUsage != nil || f.ChainOriginID != nil {
+				t.Errorf("optional fields set: %+v", f)
+			}
+		}},
+		{"handles normalised", func(f *NewFlag) { f.SourceAgent = " Backend.API "; f.TargetAgent = "@OPS.containers" }, func(t *testing.T, f Flag) {
+			if f.SourceAgent != "@backend.api" || *f.TargetAgent != "@ops.containers" {
+				t.Errorf("handles: %s %s", f.SourceAgent, *f.TargetAgent)
+			}
+		}},
+		{"broadcast", func(f *NewFlag) { f.TargetAgent = "" }, func(t *testing.T, f Flag) {
+			if f.TargetAgent != nil {
+				t.Errorf("target = %v, want nil", *f.TargetAgent)
+			}
+		}},
+		{"texts trimmed", func(f *NewFlag) { f.ChangeDescription = "\n  " + desc + "  "; f.CodeLocation = " a.go:1 " }, func(t *testing.T, f Flag) {
+			if f.ChangeDescription != desc || *f.CodeLocation != "a.go:1" {
+				t.Errorf("not trimmed: %q %q", f.ChangeDescription, *f.CodeLocation)
+			}
+		}},
+		{"exactly minimum lengths", func(f *NewFlag) {
+			f.ChangeDescription = strings.Repeat("é", 50)
+			f.ActionRequired = strings.Repeat("ü", 100)
+		}, func(t *testing.T, f Flag) {}},
+		{"related_files trimmed, empties dropped", func(f *NewFlag) { f.RelatedFiles = []string{" a.go ", "", "  ", "b.go"} }, func(t *testing.T, f Flag) {
+			if strings.Join(f.RelatedFiles, ",") != "a.go,b.go" {
+				t.Errorf("related_files = %q", f.RelatedFiles)
+			}
+		}},
+		{"100 related_files plus empties", func(f *NewFlag) { f.RelatedFiles = append(make([]string, 100), "", ""); fill(f.RelatedFiles[:100]) }, func(t *testing.T, f Flag) {
+			if len(f.RelatedFiles) != 100 {
+				t.Errorf("len = %d", len(f.RelatedFiles))
+			}
+		}},
+		{"context object compacted", func(f *NewFlag) { f.Context = json.RawMessage(` { "a" : [1, 2] } `) }, func(t *testing.T, f Flag) {
+			if string(f.Context) != `{"a":[1,2]}` {
+				t.Errorf("context = %s", f.Context)
+			}
+		}},
+		{"context string holding object", func(f *NewFlag) { f.Context = json.RawMessage(`"{\"a\": 1}"`) }, func(t *testing.T, f Flag) {
+			if string(f.Context) != `{"a":1}` {
+				t.Errorf("context = %s", f.Context)
+			}
+		}},
+		{"context null", func(f *NewFlag) { f.Context = json.RawMessage(`null`) }, func(t *testing.T, f Flag) {
+			if f.Context != nil {
+				t.Errorf("context = %s", f.Context)
+			}
+		}},
+		{"security critical targeted", func(f *NewFlag) { f.FlagType = "security"; f.ImpactLevel = "critical" }, func(t *testing.T, f Flag) {}},
+		{"breaking_change high", func(f *NewFlag) { f.FlagType = "breaking_change"; f.ImpactLevel = "high" }, func(t *testing.T, f Flag) {}},
+		{"low broadcast", func(f *NewFlag) { f.ImpactLevel = "low"; f.TargetAgent = "" }, func(t *testing.T, f Flag) {}},
+	}
+	s := openTest(t)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := mustCreate(t, s, tc.mod)
+			tc.check(t, f)
+			// What was returned is what is stored.
+			d, err := s.GetFlag(context.Background(), f.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, _ := json.Marshal(f)
+			b, _ := json.Marshal(d.Flag)
+			if string(a) != string(b) {
+				t.Errorf("returned %s\nstored   %s", a, b)
+			}
+		})
+	}
+}
+
+// The schema enforces the rules too, so a writer that bypasses validation
+// (an older binary, a hand-edited database) cannot store a bad flag.
+func TestSchemaConstraints(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	base := `INSERT INTO flags (flag_type, source_agent, target_agent, change_description, action_required,
+		impact_level, related_files, chain_origin_id, context, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'now')`
+	ok := []any{"change", "@a", "@b", desc, action, "medium", "[]", nil, nil}
+	if _, err := s.w.ExecContext(ctx, base, ok...); err != nil {
+		t.Fatalf("valid row refused: %v", err)
+	}
+	tests := []struct {
+		name string
+		i    int
+		v    any
+	}{
+		{"flag_type enum", 0, "bugfix"},
+		{"source handle", 1, "ops"},
+		{"short description", 3, "short"},
+		{"short action", 4, "short"},
+		{"impact enum", 5, "urgent"},
+		{"related_files array", 6, `{"a":1}`},
+		{"chain FK", 7, 12345},
+		{"context object", 8, `[1]`},
+		{"high needs target", -1, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]any{}, ok...)
+			if tc.i >= 0 {
+				args[tc.i] = tc.v
+			} else {
+				args[2], args[5] = nil, "high"
+			}
+			if _, err := s.w.ExecContext(ctx, base, args...); err == nil {
+				t.Errorf("row accepted")
+			}
+		})
+	}
+}
