@@ -1,0 +1,182 @@
+package agent
+
+import (
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"sort"
+)
+
+// Source is one layer of agent files. Sources are applied lowest precedence
+// first.
+type Source struct {
+	// Label says what kind of layer this is: "builtin", "user", "project",
+	// "env" or "dir".
+	Label string
+	// Root is shown in messages and joined to file paths, e.g. the
+	// directory path or "builtin".
+	Root string
+	FS   fs.FS
+}
+
+// Warning reports a file that was skipped or overridden; loading goes on.
+type Warning struct {
+	Path   string
+	Reason string
+}
+
+func (w Warning) String() string { return w.Path + ": " + w.Reason }
+
+// SourceCount is the number of catalog agents a source contributed.
+type SourceCount struct {
+	Label, Root string
+	Count       int
+}
+
+// Catalog is the merged, read-only set of agents. It is safe for concurrent
+// use because nothing mutates it after Load.
+type Catalog struct {
+	sources []Source
+	agents  []*Agent // sorted by Name
+	byName  map[string]*Agent
+	byAlias map[string]*Agent
+	srcOf   map[*Agent]int // index into sources
+
+	// candidates are the names and aliases Suggest matches against, sorted,
+	// with target[i] the agent candidates[i] leads to.
+	candidates []string
+	target     []*Agent
+}
+
+// Get finds an agent by name, handle or alias, ignoring case and a leading "@".
+func (c *Catalog) Get(nameOrHandle string) (*Agent, bool) {
+	n, err := Normalize(nameOrHandle)
+	if err != nil {
+		return nil, false
+	}
+	if a, ok := c.byName[n]; ok {
+		return a, true
+	}
+	a, ok := c.byAlias[n]
+	return a, ok
+}
+
+// All returns every agent sorted by Name. The slice is shared: do not mutate.
+func (c *Catalog) All() []*Agent { return c.agents }
+
+// Len is the number of agents.
+func (c *Catalog) Len() int { return len(c.agents) }
+
+// CountBySource lists, in source order, how many catalog agents each source
+// supplied (after overrides), for a start-up summary line.
+func (c *Catalog) CountBySource() []SourceCount {
+	out := make([]SourceCount, len(c.sources))
+	for i, s := range c.sources {
+		out[i] = SourceCount{Label: s.Label, Root: s.Root}
+	}
+	for _, a := range c.agents {
+		out[c.srcOf[a]].Count++
+	}
+	return out
+}
+
+// newCatalog merges parsed files in load order (sources lowest precedence
+// first, paths sorted within a source) and indexes names and aliases.
+func newCatalog(sources []Source, files []loadedFile) (*Catalog, []Warning) {
+	c := &Catalog{
+		sources: sources,
+		byName:  make(map[string]*Agent, len(files)),
+		byAlias: make(map[string]*Agent),
+		srcOf:   make(map[*Agent]int, len(files)),
+	}
+	var warns []Warning
+	for _, f := range files {
+		if f.err != nil {
+			warns = append(warns, Warning{Path: f.path, Reason: f.err.Error()})
+			continue
+		}
+		a := f.agent
+		if prev, ok := c.byName[a.Name]; ok {
+			if c.srcOf[prev] == f.src {
+				warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
+					"skipped: %s is already defined by %s in the same %q source (the first file by path wins)",
+					a.Handle(), prev.Path, prev.Source)})
+				continue
+			}
+			warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
+				"%s overrides %s from the %q source", a.Handle(), prev.Path, prev.Source)})
+		}
+		c.byName[a.Name] = a
+		c.srcOf[a] = f.src
+	}
+
+	c.agents = make([]*Agent, 0, len(c.byName))
+	for _, a := range c.byName {
+		c.agents = append(c.agents, a)
+	}
+	sort.Slice(c.agents, func(i, j int) bool { return c.agents[i].Name < c.agents[j].Name })
+	warns = append(warns, c.indexAliases()...)
+	c.indexCandidates()
+	return c, warns
+}
+
+// indexAliases maps aliases to agents. Real names always beat aliases; when
+// two agents claim one alias, the higher-precedence source (then the
+// earlier name) keeps it.
+func (c *Catalog) indexAliases() []Warning {
+	order := make([]*Agent, 0, len(c.agents))
+	for _, a := range c.agents {
+		if len(a.Aliases) > 0 {
+			order = append(order, a)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool { return c.srcOf[order[i]] > c.srcOf[order[j]] })
+	var warns []Warning
+	for _, a := range order {
+		for _, al := range a.Aliases {
+			if al == a.Name {
+				continue
+			}
+			if other, ok := c.byName[al]; ok {
+				warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
+					"alias %q ignored: it is the name of %s (%s)", al, other.Handle(), other.Path)})
+				continue
+			}
+			if other, ok := c.byAlias[al]; ok {
+				warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
+					"alias %q ignored: %s (%s) already uses it", al, other.Handle(), other.Path)})
+				continue
+			}
+			c.byAlias[al] = a
+		}
+	}
+	return warns
+}
+
+func (c *Catalog) indexCandidates() {
+	type cand struct {
+		key string
+		a   *Agent
+	}
+	cs := make([]cand, 0, len(c.agents)+len(c.byAlias))
+	for _, a := range c.agents {
+		cs = append(cs, cand{a.Name, a})
+	}
+	for al, a := range c.byAlias {
+		cs = append(cs, cand{al, a})
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].key < cs[j].key })
+	c.candidates = make([]string, len(cs))
+	c.target = make([]*Agent, len(cs))
+	for i, x := range cs {
+		c.candidates[i], c.target[i] = x.key, x.a
+	}
+}
+
+// displayPath joins a source root and a slash-separated path within it.
+func displayPath(root, p string) string {
+	if root == "" {
+		return filepath.FromSlash(p)
+	}
+	return filepath.Join(root, filepath.FromSlash(p))
+}
