@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -99,4 +101,24 @@ func countRows(tb testing.TB, s *Store, table string) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+func jsonEqual(tb testing.TB, a, b any) bool {
+	tb.Helper()
+	x, err := json.Marshal(a)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	y, err := json.Marshal(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(x) == string(y)
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// withBusyTimeout shortens the busy timeout so contention tests are quick.
+func withBusyTimeout(d time.Duration) Option {
+	return func(s *Store) { s.busyTimeout = d }
 }

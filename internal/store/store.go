@@ -28,9 +28,9 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// busyTimeoutMS is how long one statement waits for another process's lock
+// busyTimeout is how long one statement waits for another process's lock
 // before the call fails with CodeBusy.
-const busyTimeoutMS = 5000
+const busyTimeout = 5 * time.Second
 
 // openDeadline bounds the retries of Open's first-connection work when the
 // caller's context has no deadline.
@@ -42,6 +42,8 @@ type Store struct {
 	w    *sql.DB // one connection, BEGIN IMMEDIATE
 	r    *sql.DB // several connections, deferred, query_only
 	now  func() time.Time
+
+	busyTimeout time.Duration
 
 	// applied lists the migration versions this Open applied (tests check
 	// that concurrent openers apply each exactly once).
@@ -83,12 +85,12 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: database path %s is a directory, not a file", abs)
 	}
 
-	s := &Store{path: abs, now: time.Now}
+	s := &Store{path: abs, now: time.Now, busyTimeout: busyTimeout}
 	for _, o := range opts {
 		o(s)
 	}
 
-	s.w, err = sql.Open("sqlite", dsn(abs, "immediate", false))
+	s.w, err = sql.Open("sqlite", dsn(abs, "immediate", false, s.busyTimeout))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)
 	}
@@ -106,7 +108,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, openError(abs, err)
 	}
 
-	s.r, err = sql.Open("sqlite", dsn(abs, "deferred", true))
+	s.r, err = sql.Open("sqlite", dsn(abs, "deferred", true, s.busyTimeout))
 	if err != nil {
 		s.w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)
@@ -120,14 +122,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // dsn builds a modernc.org/sqlite URI. The path is percent-escaped so names
 // containing '?', '#' or '%' survive. Pragmas are in the DSN because a PRAGMA
 // run through Exec reaches one pooled connection only.
-func dsn(abs, txlock string, readOnly bool) string {
+func dsn(abs, txlock string, readOnly bool, busy time.Duration) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // Windows drive letter: file:///C:/...
 	}
 	u := url.URL{Scheme: "file", Path: p}
 	q := url.Values{}
-	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	if readOnly {

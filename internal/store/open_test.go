@@ -1,0 +1,175 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestPersistenceAcrossReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "nested", "dir", "agents.db") // parent dirs created
+	clk := newFakeClock()
+	s, err := Open(ctx, path, WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Path() != path {
+		t.Errorf("Path = %q, want %q", s.Path(), path)
+	}
+	if len(s.applied) != schemaVersion() {
+		t.Errorf("first open applied %v", s.applied)
+	}
+	f := mustCreate(t, s, func(f *NewFlag) { f.Context = []byte(`{"k":"v"}`); f.RelatedFiles = []string{"a.go"} })
+	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := s.GetFlag(ctx, f.ID)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err = Open(ctx, path, WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if len(s.applied) != 0 {
+		t.Errorf("reopen applied migrations again: %v", s.applied)
+	}
+	after, err := s.GetFlag(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Flag.Locked || string(after.Flag.Context) != `{"k":"v"}` || len(after.Events) != 2 {
+		t.Errorf("after reopen: %+v", after)
+	}
+	if !jsonEqual(t, before, after) {
+		t.Errorf("flag changed across reopen")
+	}
+	var mode string
+	if err := s.r.QueryRow("PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Errorf("journal_mode = %q (%v), want wal", mode, err)
+	}
+}
+
+func TestNewerSchemaRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s := openAt(t, path)
+	future := schemaVersion() + 3
+	if _, err := s.w.Exec("PRAGMA user_version = " + itoa(future)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	_, err := Open(context.Background(), path)
+	want := "database schema version " + itoa(future) + " is newer than this mcp-agents supports (" + itoa(schemaVersion()) + "); upgrade mcp-agents"
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want it to contain %q", err, want)
+	}
+}
+
+func TestOpenErrorsNameThePath(t *testing.T) {
+	dir := t.TempDir()
+	notDB := filepath.Join(dir, "notes.txt")
+	if err := os.WriteFile(notDB, []byte(strings.Repeat("this is not a database\n", 100)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fileAsDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(fileAsDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, path, want string
+	}{
+		{"not a database", notDB, "not an SQLite database"},
+		{"parent is a file", filepath.Join(fileAsDir, "agents.db"), "cannot create the directory"},
+		{"path is a directory", dir, "is a directory"},
+	}
+	if runtime.GOOS != "windows" && os.Geteuid() != 0 {
+		ro := filepath.Join(dir, "ro")
+		if err := os.Mkdir(ro, 0o555); err != nil {
+			t.Fatal(err)
+		}
+		tests = append(tests, struct{ name, path, want string }{"unwritable dir", filepath.Join(ro, "agents.db"), "cannot open database"})
+		tests = append(tests, struct{ name, path, want string }{"unwritable parent", filepath.Join(ro, "sub", "agents.db"), "cannot create the directory"})
+	}
+	if runtime.GOOS == "linux" {
+		// Unwritable even for root, who ignores directory permissions.
+		tests = append(tests, struct{ name, path, want string }{"unwritable /proc", "/proc/mcp-agents-test.db", "cannot open database"})
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Open(context.Background(), tc.path)
+			if err == nil {
+				s.Close()
+				t.Fatal("Open succeeded")
+			}
+			if !strings.Contains(err.Error(), tc.path) || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("err = %v, want it to name %s and say %q", err, tc.path, tc.want)
+			}
+		})
+	}
+	if _, err := Open(context.Background(), " "); err == nil {
+		t.Error("empty path accepted")
+	}
+}
+
+func TestBusyBecomesCodeBusy(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s, err := Open(context.Background(), path, withBusyTimeout(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f := mustCreate(t, s, nil)
+	// A second, independent connection holds the write lock, as another
+	// process would.
+	other, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+
+	calls := map[string]func() error{
+		"create":   func() error { _, err := s.CreateFlag(context.Background(), validNew()); return err },
+		"lock":     func() error { _, err := s.LockFlag(context.Background(), f.ID, "@a", time.Minute); return err },
+		"unlock":   func() error { _, err := s.UnlockFlag(context.Background(), f.ID, "@a", true); return err },
+		"complete": func() error { _, err := s.CompleteFlag(context.Background(), f.ID, "@a", ""); return err },
+	}
+	for name, call := range calls {
+		err := call()
+		var se *Error
+		if !errors.As(err, &se) || se.Code != CodeBusy || se.Message != "database busy, retry" {
+			t.Errorf("%s while another connection holds the write lock: %v, want CodeBusy", name, err)
+		}
+	}
+	// Readers are not blocked by a writer under WAL.
+	if _, err := s.GetFlag(context.Background(), f.ID); err != nil {
+		t.Errorf("read during a foreign write lock: %v", err)
+	}
+	tx.Rollback()
+	if _, err := s.CreateFlag(context.Background(), validNew()); err != nil {
+		t.Errorf("after the lock is released: %v", err)
+	}
+}
+
+func openAt(tb testing.TB, path string) *Store {
+	tb.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
