@@ -1,0 +1,154 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"text/tabwriter"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/server"
+)
+
+func runSearchAgents(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("search-agents", "QUERY [LIMIT]")
+	if err := parse(fs, args, 1, 2); err != nil {
+		return err
+	}
+	in := server.SearchAgentsInput{Query: fs.Arg(0)}
+	if fs.NArg() == 2 {
+		n, err := strconv.Atoi(fs.Arg(1))
+		if err != nil {
+			return usagef("LIMIT must be an integer, got %q", fs.Arg(1))
+		}
+		in.Limit = &n
+	}
+	svc, done, err := e.service(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	out, err := svc.SearchAgents(ctx, in)
+	if err != nil {
+		return err
+	}
+	return e.writeJSON(out)
+}
+
+func runAgents(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
+		fmt.Fprintf(e.stderr, "Usage: mcp-agents agents list [--json] | show NAME | check [DIR...]\n")
+		if len(args) == 0 {
+			return usagef("agents needs a subcommand: list, show or check")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "list":
+		return runAgentsList(ctx, e, args[1:])
+	case "show":
+		return runAgentsShow(ctx, e, args[1:])
+	case "check":
+		return runAgentsCheck(ctx, e, args[1:])
+	}
+	return usagef("unknown agents subcommand %q (want list, show or check)", args[0])
+}
+
+func runAgentsList(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("agents list", "[--json]")
+	asJSON := fs.Bool("json", false, "print JSON (name, description, tags, source) instead of a table")
+	if err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	svc, done, err := e.service(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	entries := svc.CatalogEntries()
+	if *asJSON {
+		return e.writeJSON(entries)
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
+	for _, a := range entries {
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.Source, truncate(a.Description, 90))
+	}
+	return tw.Flush()
+}
+
+func runAgentsShow(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("agents show", "NAME")
+	if err := parse(fs, args, 1, 1); err != nil {
+		return err
+	}
+	svc, done, err := e.service(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer done()
+	out, err := svc.GetAgent(ctx, server.GetAgentInput{Name: fs.Arg(0)})
+	if err != nil {
+		return err
+	}
+	return e.writeJSON(out)
+}
+
+// runAgentsCheck lints agent files: each directory on its own, so a name used
+// in two directories (an intended override) is not a problem, but two files
+// with one name in the same directory, or a file that cannot be loaded, are.
+// Without arguments it checks the directories the server would load.
+func runAgentsCheck(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("agents check", "[DIR...]")
+	if err := parse(fs, args, 0, -1); err != nil {
+		return err
+	}
+	var sources []agent.Source
+	problems := 0
+	if fs.NArg() > 0 {
+		for _, dir := range fs.Args() {
+			info, err := os.Stat(dir)
+			if err != nil || !info.IsDir() {
+				fmt.Fprintf(e.stdout, "%s: not a readable directory\n", dir) // stdout-ok: lint report
+				problems++
+				continue
+			}
+			sources = append(sources, agent.Source{Label: "dir", Root: dir, FS: os.DirFS(dir)})
+		}
+	} else {
+		cwd, err := e.opts.Getwd()
+		if err != nil {
+			return err
+		}
+		home, _ := e.opts.HomeDir()
+		var warnings []agent.Warning
+		sources, warnings = agent.Discover(agent.DiscoverOptions{Home: home, Cwd: cwd, EnvDirs: e.opts.Getenv("MCP_AGENTS_DIRS"), Dirs: e.cfg.agentDirs})
+		for _, w := range warnings {
+			fmt.Fprintln(e.stdout, w.String()) // stdout-ok: lint report
+			problems++
+		}
+	}
+	checked := 0
+	for _, src := range sources {
+		cat, warnings := agent.Load([]agent.Source{src})
+		checked += cat.Len()
+		for _, w := range warnings {
+			fmt.Fprintln(e.stdout, w.String()) // stdout-ok: lint report
+			problems++
+		}
+	}
+	if problems > 0 {
+		fmt.Fprintf(e.stderr, "mcp-agents: %d problem(s) in %d director(ies)\n", problems, len(sources))
+		return errReported
+	}
+	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)\n", checked, len(sources))
+	return nil
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,156 @@
+// Package cli implements the mcp-agents command line: the stdio server and
+// the verbs scripts use (search-agents, agents, flag verbs). Every verb writes
+// its result to the stdout it is given, and its errors to stderr, so the whole
+// program runs in tests without a process.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/mcp-agents/mcp-agents/internal/server"
+)
+
+// Options carries what the program reads from its environment, so tests can
+// substitute it.
+type Options struct {
+	Version string
+	Getenv  func(string) string
+	Getwd   func() (string, error)
+	HomeDir func() (string, error)
+}
+
+func (o *Options) defaults() {
+	if o.Version == "" {
+		o.Version = "dev"
+	}
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	if o.Getwd == nil {
+		o.Getwd = os.Getwd
+	}
+	if o.HomeDir == nil {
+		o.HomeDir = os.UserHomeDir
+	}
+}
+
+// UsageError is a mistake in the command line itself (exit code 2).
+type UsageError struct{ Msg string }
+
+func (e *UsageError) Error() string { return e.Msg }
+
+func usagef(format string, args ...any) error {
+	return &UsageError{Msg: fmt.Sprintf(format, args...)}
+}
+
+// errReported marks an error whose message was already written (such as the
+// problem lines of `agents check`), so Main only sets the exit code.
+var errReported = errors.New("reported")
+
+// ExitCode maps an error from Run to the process exit code and writes its
+// message to stderr: 0 ok, 2 usage error, 1 anything else.
+func ExitCode(err error, stderr io.Writer) int {
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errReported):
+		return 1
+	}
+	var ue *UsageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(stderr, "mcp-agents: %s\nRun 'mcp-agents --help' for usage.\n", ue.Msg)
+		return 2
+	}
+	if d, ok := server.AsDomain(err); ok {
+		fmt.Fprintf(stderr, "mcp-agents: %s\n", d.Message)
+		return 1
+	}
+	fmt.Fprintf(stderr, "mcp-agents: %v\n", err)
+	return 1
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e *env, args []string) error
+}
+
+// commands lists the verbs; the order is the order of the help text.
+var commands = []command{
+	{"serve", "run the MCP server on stdin/stdout (the default)", runServe},
+	{"search-agents", "QUERY [LIMIT]: rank agents for a task (JSON, like the search_agents tool)", runSearchAgents},
+	{"agents", "list | show NAME | check [DIR...]: inspect and lint agent files", runAgents},
+	{"get-agent-flags", "AGENT: an agent's pending flags, most urgent first", runGetAgentFlags},
+	{"create-flag", "--flag_type T --source_agent A ...: create a flag", runCreateFlag},
+	{"lock-flag", "ID AGENT [--lease SECONDS]: take or renew a lease on a flag", runLockFlag},
+	{"unlock-flag", "ID AGENT [--force]: release a flag", runUnlockFlag},
+	{"complete-flag", "ID AGENT [--notes TEXT]: mark a flag done", runCompleteFlag},
+	{"flags", "list [filters] | show ID: browse flags", runFlags},
+	{"version", "print the version", runVersion},
+}
+
+// Run executes one invocation of the program.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options) error {
+	opts.defaults()
+	e := &env{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+
+	fs := e.flagSet("mcp-agents", "[global flags] [command] [args]")
+	version := fs.Bool("version", false, "print the version and exit")
+	fs.Usage = func() { e.mainUsage(fs) }
+	if err := fs.Parse(args); err != nil {
+		return flagErr(err)
+	}
+	if *version {
+		return runVersion(ctx, e, nil)
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		return runServe(ctx, e, nil)
+	}
+	for _, c := range commands {
+		if c.name == rest[0] {
+			return c.run(ctx, e, rest[1:])
+		}
+	}
+	if rest[0] == "help" {
+		e.mainUsage(fs)
+		return nil
+	}
+	return usagef("unknown command %q", rest[0])
+}
+
+func (e *env) mainUsage(fs *flag.FlagSet) {
+	w := e.stderr
+	fmt.Fprintf(w, "mcp-agents %s: a team of specialist agents and their flags, served over MCP.\n\n", e.opts.Version)
+	fmt.Fprintf(w, "Usage: mcp-agents [global flags] [command] [args]\n\nCommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(w, "\nGlobal flags (also accepted after the command):\n")
+	fs.PrintDefaults()
+	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error.\n")
+}
+
+func runVersion(_ context.Context, e *env, args []string) error {
+	fs := e.flagSet("version", "")
+	if err := parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "mcp-agents %s\n", e.opts.Version) // stdout-ok: CLI output
+	return nil
+}
+
+// flagErr turns the flag package's parse errors into usage errors; it has
+// already printed the details and the usage text.
+func flagErr(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return &UsageError{Msg: strings.TrimSpace(err.Error())}
+}

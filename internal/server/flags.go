@@ -1,0 +1,384 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// CreateFlagInput is the input of create_flag.
+type CreateFlagInput struct {
+	FlagType          string          `json:"flag_type"`
+	SourceAgent       string          `json:"source_agent"`
+	TargetAgent       *string         `json:"target_agent,omitempty"`
+	ChangeDescription string          `json:"change_description"`
+	ActionRequired    string          `json:"action_required"`
+	ImpactLevel       string          `json:"impact_level,omitempty"`
+	RelatedFiles      json.RawMessage `json:"related_files,omitempty"`
+	ChainOriginID     *int64          `json:"chain_origin_id,omitempty"`
+	CodeLocation      string          `json:"code_location,omitempty"`
+	ExampleUsage      string          `json:"example_usage,omitempty"`
+	Context           json.RawMessage `json:"context,omitempty"`
+}
+
+// FlagOutput is the output of create_flag, lock_flag, unlock_flag and complete_flag.
+type FlagOutput struct {
+	Flag store.Flag `json:"flag"`
+}
+
+// GetAgentFlagsInput is the input of get_agent_flags.
+type GetAgentFlagsInput struct {
+	Agent         string `json:"agent"`
+	Status        string `json:"status,omitempty"`
+	IncludeLocked *bool  `json:"include_locked,omitempty"`
+	Limit         *int   `json:"limit,omitempty"`
+}
+
+// AgentFlagsOutput is the output of get_agent_flags.
+type AgentFlagsOutput struct {
+	Agent string       `json:"agent"`
+	Flags []store.Flag `json:"flags"`
+}
+
+// LockFlagInput is the input of lock_flag.
+type LockFlagInput struct {
+	FlagID       int64  `json:"flag_id"`
+	Agent        string `json:"agent"`
+	LeaseSeconds *int   `json:"lease_seconds,omitempty"`
+}
+
+// UnlockFlagInput is the input of unlock_flag.
+type UnlockFlagInput struct {
+	FlagID int64  `json:"flag_id"`
+	Agent  string `json:"agent"`
+	Force  bool   `json:"force,omitempty"`
+}
+
+// CompleteFlagInput is the input of complete_flag.
+type CompleteFlagInput struct {
+	FlagID int64  `json:"flag_id"`
+	Agent  string `json:"agent"`
+	Notes  string `json:"notes,omitempty"`
+}
+
+// ListFlagsInput is the input of list_flags.
+type ListFlagsInput struct {
+	Status        string `json:"status,omitempty"`
+	SourceAgent   string `json:"source_agent,omitempty"`
+	TargetAgent   string `json:"target_agent,omitempty"`
+	FlagType      string `json:"flag_type,omitempty"`
+	ImpactLevel   string `json:"impact_level,omitempty"`
+	ChainOriginID *int64 `json:"chain_origin_id,omitempty"`
+	Limit         *int   `json:"limit,omitempty"`
+}
+
+// ListFlagsOutput is the output of list_flags.
+type ListFlagsOutput struct {
+	Flags []store.Flag `json:"flags"`
+	Total int          `json:"total"`
+}
+
+// GetFlagInput is the input of get_flag.
+type GetFlagInput struct {
+	FlagID int64 `json:"flag_id"`
+}
+
+var (
+	flagTypes    = []string{"breaking_change", "new_feature", "refactor", "deprecation", "enhancement", "change", "information_request", "security", "data_loss"}
+	impactLevels = []string{"critical", "high", "medium", "low"}
+	statuses     = []string{"pending", "completed", "all"}
+)
+
+const (
+	inboxLimitDefault = 50
+	inboxLimitMax     = 500
+	listLimitDefault  = 100
+	listLimitMax      = 1000
+	leaseDefault      = 1800
+	leaseMax          = 86400
+)
+
+func registerFlagTools(s *server.MCPServer, svc *Service) {
+	agentArg := func(what string) mcp.ToolOption {
+		return mcp.WithString("agent", mcp.Required(), mcp.MinLength(1),
+			mcp.Description(what+" Handle such as \"@ops.containers\"; agents outside the catalog (module agents) are fine."))
+	}
+	flagID := mcp.WithInteger("flag_id", mcp.Required(), mcp.Min(1), mcp.Description("The flag's id."))
+
+	addTool(s, svc, mcp.NewTool("create_flag",
+		mcp.WithDescription("Tell another agent (or everyone) about a change that affects them. "+
+			"Find the owner first with search_agents and target the top-ranked specialist. "+
+			"Rules: change_description ≥ 50 characters, action_required ≥ 100; security and data_loss need impact critical; "+
+			"critical is only for breaking_change, security, data_loss; breaking_change and security may not be low; "+
+			"high and critical need a target_agent."),
+		mcp.WithString("flag_type", mcp.Required(), mcp.Enum(flagTypes...), mcp.Description("Kind of change.")),
+		mcp.WithString("source_agent", mcp.Required(), mcp.MinLength(1), mcp.Description("Your own handle, e.g. \"@backend.api\".")),
+		mcp.WithString("target_agent", mcp.Description("Handle of the agent in the catalog who must act; omit to notify everyone.")),
+		mcp.WithString("change_description", mcp.Required(), mcp.MinLength(50), mcp.MaxLength(16384),
+			mcp.Description("What changed, with specifics (at least 50 characters).")),
+		mcp.WithString("action_required", mcp.Required(), mcp.MinLength(100), mcp.MaxLength(16384),
+			mcp.Description("Exact steps the recipient must take (at least 100 characters).")),
+		mcp.WithString("impact_level", mcp.Enum(impactLevels...), mcp.DefaultString("medium"), mcp.Description("Urgency; default medium.")),
+		mcp.WithAny("related_files", mcp.Description("Files involved: a list of paths or one comma-separated string (at most 100).")),
+		mcp.WithInteger("chain_origin_id", mcp.Min(1), mcp.Description("Id of the flag this one follows up (must exist).")),
+		mcp.WithString("code_location", mcp.MaxLength(16384), mcp.Description("Where, as file:line.")),
+		mcp.WithString("example_usage", mcp.MaxLength(16384), mcp.Description("A code example of the new usage.")),
+		mcp.WithAny("context", mcp.Description("Extra structured data: a JSON object (or a string holding one), at most 64 KiB.")),
+		outputSchema[FlagOutput](),
+		hints("Create flag", false, false, false),
+	), svc.CreateFlag)
+
+	addTool(s, svc, mcp.NewTool("get_agent_flags",
+		mcp.WithDescription("An agent's inbox: flags addressed to it plus flags for everyone, most urgent first "+
+			"(critical → low), then oldest first. Check it before starting new work."),
+		agentArg("Whose inbox."),
+		mcp.WithString("status", mcp.Enum(statuses...), mcp.DefaultString("pending"), mcp.Description("Which flags; default pending.")),
+		mcp.WithBoolean("include_locked", mcp.DefaultBool(true), mcp.Description("Include flags another agent holds a live lease on; default true.")),
+		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(inboxLimitMax), mcp.DefaultNumber(inboxLimitDefault), mcp.Description("At most this many (1-500, default 50).")),
+		outputSchema[AgentFlagsOutput](),
+		hints("Get agent flags", true, false, true),
+	), svc.GetAgentFlags)
+
+	addTool(s, svc, mcp.NewTool("lock_flag",
+		mcp.WithDescription("Take a pending flag to work on it. The lock is a lease (default 30 minutes): calling again renews it, "+
+			"and an expired lease may be taken over. Fails, naming the holder, while another agent holds a live lease."),
+		flagID, agentArg("Who takes the flag."),
+		mcp.WithInteger("lease_seconds", mcp.Min(1), mcp.Max(leaseMax), mcp.DefaultNumber(leaseDefault), mcp.Description("Lease length in seconds (1-86400, default 1800).")),
+		outputSchema[FlagOutput](),
+		hints("Lock flag", false, false, false),
+	), svc.LockFlag)
+
+	addTool(s, svc, mcp.NewTool("unlock_flag",
+		mcp.WithDescription("Release a flag you hold without completing it, so another agent can take it. Only the holder may unlock, unless force is true."),
+		flagID, agentArg("Who releases the flag."),
+		mcp.WithBoolean("force", mcp.DefaultBool(false), mcp.Description("Release another agent's lock.")),
+		outputSchema[FlagOutput](),
+		hints("Unlock flag", false, false, false),
+	), svc.UnlockFlag)
+
+	addTool(s, svc, mcp.NewTool("complete_flag",
+		mcp.WithDescription("Mark a pending flag done, with notes on what you did (or why it does not apply). Not allowed while another agent holds a live lease on it."),
+		flagID, agentArg("Who completed the flag."),
+		mcp.WithString("notes", mcp.MaxLength(16384), mcp.Description("What was done, or why it does not apply.")),
+		outputSchema[FlagOutput](),
+		hints("Complete flag", false, false, false),
+	), svc.CompleteFlag)
+
+	addTool(s, svc, mcp.NewTool("list_flags",
+		mcp.WithDescription("List flags across all agents, filtered; total counts every match before the limit."),
+		mcp.WithString("status", mcp.Enum(statuses...), mcp.DefaultString("pending"), mcp.Description("Default pending.")),
+		mcp.WithString("source_agent", mcp.Description("Only flags from this handle.")),
+		mcp.WithString("target_agent", mcp.Description("Only flags for this handle.")),
+		mcp.WithString("flag_type", mcp.Enum(flagTypes...), mcp.Description("Only this kind.")),
+		mcp.WithString("impact_level", mcp.Enum(impactLevels...), mcp.Description("Only this urgency.")),
+		mcp.WithInteger("chain_origin_id", mcp.Min(1), mcp.Description("Only direct follow-ups of this flag.")),
+		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(listLimitMax), mcp.DefaultNumber(listLimitDefault), mcp.Description("At most this many (1-1000, default 100).")),
+		outputSchema[ListFlagsOutput](),
+		hints("List flags", true, false, true),
+	), svc.ListFlags)
+
+	addTool(s, svc, mcp.NewTool("get_flag",
+		mcp.WithDescription("One flag with its history (events) and its whole chain: the root flag and every follow-up, by id."),
+		flagID,
+		outputSchema[store.FlagDetail](),
+		hints("Get flag", true, false, true),
+	), svc.GetFlag)
+}
+
+// CreateFlag validates the target against the catalog and stores the flag;
+// every other rule lives in the store, next to the data it protects.
+func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOutput, error) {
+	nf := store.NewFlag{
+		FlagType:          in.FlagType,
+		SourceAgent:       in.SourceAgent,
+		ChangeDescription: in.ChangeDescription,
+		ActionRequired:    in.ActionRequired,
+		ImpactLevel:       in.ImpactLevel,
+		CodeLocation:      in.CodeLocation,
+		ExampleUsage:      in.ExampleUsage,
+		Context:           in.Context,
+	}
+	if in.TargetAgent != nil && strings.TrimSpace(*in.TargetAgent) != "" {
+		a, err := svc.lookup("target_agent", *in.TargetAgent)
+		if err != nil {
+			return FlagOutput{}, err
+		}
+		nf.TargetAgent = a.Handle()
+	}
+	if in.ChainOriginID != nil {
+		if *in.ChainOriginID < 1 {
+			return FlagOutput{}, invalidf("chain_origin_id", "chain_origin_id must be a positive flag id, got %d", *in.ChainOriginID)
+		}
+		nf.ChainOriginID = *in.ChainOriginID
+	}
+	files, err := stringList("related_files", in.RelatedFiles)
+	if err != nil {
+		return FlagOutput{}, err
+	}
+	nf.RelatedFiles = files
+	f, err := svc.Flags.CreateFlag(ctx, nf)
+	if err != nil {
+		return FlagOutput{}, err
+	}
+	return FlagOutput{Flag: f}, nil
+}
+
+// GetAgentFlags returns an agent's inbox.
+func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (AgentFlagsOutput, error) {
+	handle, err := handleArg("agent", in.Agent)
+	if err != nil {
+		return AgentFlagsOutput{}, err
+	}
+	status, err := statusArg(in.Status)
+	if err != nil {
+		return AgentFlagsOutput{}, err
+	}
+	limit, err := intInRange("limit", in.Limit, inboxLimitDefault, 1, inboxLimitMax)
+	if err != nil {
+		return AgentFlagsOutput{}, err
+	}
+	includeLocked := in.IncludeLocked == nil || *in.IncludeLocked
+	flags, err := svc.Flags.AgentFlags(ctx, store.AgentFlagsQuery{Agent: handle, Status: status, IncludeLocked: includeLocked, Limit: limit})
+	if err != nil {
+		return AgentFlagsOutput{}, err
+	}
+	return AgentFlagsOutput{Agent: handle, Flags: nonNilFlags(flags)}, nil
+}
+
+// LockFlag takes or renews a lease on a flag.
+func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput, error) {
+	if err := flagIDArg(in.FlagID); err != nil {
+		return FlagOutput{}, err
+	}
+	handle, err := handleArg("agent", in.Agent)
+	if err != nil {
+		return FlagOutput{}, err
+	}
+	lease, err := intInRange("lease_seconds", in.LeaseSeconds, leaseDefault, 1, leaseMax)
+	if err != nil {
+		return FlagOutput{}, err
+	}
+	f, err := svc.Flags.LockFlag(ctx, in.FlagID, handle, time.Duration(lease)*time.Second)
+	return FlagOutput{Flag: f}, err
+}
+
+// UnlockFlag releases a lease.
+func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOutput, error) {
+	if err := flagIDArg(in.FlagID); err != nil {
+		return FlagOutput{}, err
+	}
+	handle, err := handleArg("agent", in.Agent)
+	if err != nil {
+		return FlagOutput{}, err
+	}
+	f, err := svc.Flags.UnlockFlag(ctx, in.FlagID, handle, in.Force)
+	return FlagOutput{Flag: f}, err
+}
+
+// CompleteFlag marks a flag done.
+func (svc *Service) CompleteFlag(ctx context.Context, in CompleteFlagInput) (FlagOutput, error) {
+	if err := flagIDArg(in.FlagID); err != nil {
+		return FlagOutput{}, err
+	}
+	handle, err := handleArg("agent", in.Agent)
+	if err != nil {
+		return FlagOutput{}, err
+	}
+	f, err := svc.Flags.CompleteFlag(ctx, in.FlagID, handle, in.Notes)
+	return FlagOutput{Flag: f}, err
+}
+
+// ListFlags lists flags across agents.
+func (svc *Service) ListFlags(ctx context.Context, in ListFlagsInput) (ListFlagsOutput, error) {
+	status, err := statusArg(in.Status)
+	if err != nil {
+		return ListFlagsOutput{}, err
+	}
+	limit, err := intInRange("limit", in.Limit, listLimitDefault, 1, listLimitMax)
+	if err != nil {
+		return ListFlagsOutput{}, err
+	}
+	q := store.ListQuery{Status: status, FlagType: in.FlagType, ImpactLevel: in.ImpactLevel, Limit: limit}
+	if q.SourceAgent, err = optionalHandle("source_agent", in.SourceAgent); err != nil {
+		return ListFlagsOutput{}, err
+	}
+	if q.TargetAgent, err = optionalHandle("target_agent", in.TargetAgent); err != nil {
+		return ListFlagsOutput{}, err
+	}
+	if in.ChainOriginID != nil {
+		if *in.ChainOriginID < 1 {
+			return ListFlagsOutput{}, invalidf("chain_origin_id", "chain_origin_id must be a positive flag id, got %d", *in.ChainOriginID)
+		}
+		q.ChainOriginID = *in.ChainOriginID
+	}
+	if q.FlagType != "" && !slices.Contains(flagTypes, q.FlagType) {
+		return ListFlagsOutput{}, invalidf("flag_type", "flag_type must be one of %s, got %q", strings.Join(flagTypes, ", "), q.FlagType)
+	}
+	if q.ImpactLevel != "" && !slices.Contains(impactLevels, q.ImpactLevel) {
+		return ListFlagsOutput{}, invalidf("impact_level", "impact_level must be one of %s, got %q", strings.Join(impactLevels, ", "), q.ImpactLevel)
+	}
+	flags, total, err := svc.Flags.ListFlags(ctx, q)
+	if err != nil {
+		return ListFlagsOutput{}, err
+	}
+	return ListFlagsOutput{Flags: nonNilFlags(flags), Total: total}, nil
+}
+
+// GetFlag returns one flag with its events and chain.
+func (svc *Service) GetFlag(ctx context.Context, in GetFlagInput) (store.FlagDetail, error) {
+	if err := flagIDArg(in.FlagID); err != nil {
+		return store.FlagDetail{}, err
+	}
+	return svc.Flags.GetFlag(ctx, in.FlagID)
+}
+
+func handleArg(field, value string) (string, error) {
+	v, err := requireText(field, value)
+	if err != nil {
+		return "", err
+	}
+	h, err := agent.CanonicalHandle(v)
+	if err != nil {
+		return "", invalidf(field, "%s: %v", field, err)
+	}
+	return h, nil
+}
+
+func optionalHandle(field, value string) (string, error) {
+	if strings.TrimSpace(value) == "" {
+		return "", nil
+	}
+	return handleArg(field, value)
+}
+
+func statusArg(s string) (string, error) {
+	if s == "" {
+		return "pending", nil
+	}
+	if !slices.Contains(statuses, s) {
+		return "", invalidf("status", "status must be one of pending, completed, all, got %q", s)
+	}
+	return s, nil
+}
+
+func flagIDArg(id int64) error {
+	if id < 1 {
+		return invalidf("flag_id", "flag_id is required and must be a positive integer")
+	}
+	return nil
+}
+
+func nonNilFlags(f []store.Flag) []store.Flag {
+	if f == nil {
+		return []store.Flag{}
+	}
+	return f
+}

@@ -1,0 +1,71 @@
+// Package server wires the catalog, the search index and the flag store to
+// the Model Context Protocol: tools, prompts and resources. Each tool has one
+// typed input and one typed output struct; the same Service methods back the
+// MCP tools and the CLI verbs, so both give the same answers and errors.
+package server
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/search"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+	"github.com/mcp-agents/mcp-agents/prompts"
+)
+
+// Catalog is the set of loaded agents.
+type Catalog interface {
+	Get(nameOrHandle string) (*agent.Agent, bool)
+	All() []*agent.Agent
+	Suggest(nameOrHandle string, n int) []string
+}
+
+// Searcher ranks agents for a task.
+type Searcher interface {
+	Search(query string, limit int) ([]search.Result, int)
+}
+
+// FlagStore keeps flags; *store.Store implements it.
+type FlagStore interface {
+	CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, error)
+	AgentFlags(ctx context.Context, q store.AgentFlagsQuery) ([]store.Flag, error)
+	LockFlag(ctx context.Context, id int64, agent string, lease time.Duration) (store.Flag, error)
+	UnlockFlag(ctx context.Context, id int64, agent string, force bool) (store.Flag, error)
+	CompleteFlag(ctx context.Context, id int64, agent, notes string) (store.Flag, error)
+	ListFlags(ctx context.Context, q store.ListQuery) ([]store.Flag, int, error)
+	GetFlag(ctx context.Context, id int64) (store.FlagDetail, error)
+}
+
+// Service holds what the tools need. Its methods take and return the tools'
+// typed inputs and outputs.
+type Service struct {
+	Catalog Catalog
+	Search  Searcher
+	Flags   FlagStore
+	Log     *slog.Logger
+}
+
+// New builds the MCP server for svc. Extra options (tests enable output
+// schema validation with them) are applied after the defaults.
+func New(svc *Service, version string, extra ...server.ServerOption) *server.MCPServer {
+	if svc.Log == nil {
+		svc.Log = slog.New(slog.DiscardHandler)
+	}
+	opts := append([]server.ServerOption{
+		server.WithInstructions(prompts.Instructions),
+		server.WithToolCapabilities(false),
+		server.WithPromptCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithRecovery(),
+	}, extra...)
+	s := server.NewMCPServer("mcp-agents", version, opts...)
+	registerAgentTools(s, svc)
+	registerFlagTools(s, svc)
+	registerPrompts(s, svc)
+	registerResources(s, svc)
+	return s
+}
