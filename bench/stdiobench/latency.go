@@ -50,16 +50,23 @@ var flagTypes = []string{"breaking_change", "new_feature", "refactor", "deprecat
 
 // flagArgs builds a create_flag request that passes the length rules with
 // realistic, varying text.
+// The impact level follows the server's rules: breaking changes are at least
+// medium, and high-impact flags need a target (they cannot be broadcast).
 func flagArgs(source, target string, i int) map[string]any {
+	ft := flagTypes[i%len(flagTypes)]
+	impact := []string{"medium", "low", "high"}[i%3]
+	if (impact == "low" && ft == "breaking_change") || (impact == "high" && target == "") {
+		impact = "medium"
+	}
 	args := map[string]any{
-		"flag_type":    flagTypes[i%len(flagTypes)],
+		"flag_type":    ft,
 		"source_agent": source,
 		"change_description": fmt.Sprintf(
 			"Benchmark change %d: the /api/v%d/orders endpoint now returns paginated results with a cursor field.", i, i%4+1),
 		"action_required": fmt.Sprintf(
 			"Update every caller of /api/v%d/orders to follow next_cursor until it is empty, adjust integration tests "+
 				"to cover the multi-page case, and remove the old offset parameter before release %d.", i%4+1, i),
-		"impact_level": []string{"low", "medium", "high"}[i%3],
+		"impact_level": impact,
 	}
 	if target != "" {
 		args["target_agent"] = target
@@ -87,6 +94,19 @@ func flagID(r toolResult) (any, error) {
 		return nil, err
 	}
 	return id, nil
+}
+
+// lockedBy reads flag.locked_by from a lock_flag result ("" when absent).
+func lockedBy(r toolResult) string {
+	var v struct {
+		Flag struct {
+			LockedBy string `json:"locked_by"`
+		} `json:"flag"`
+	}
+	if p := r.payload(); p != nil {
+		_ = json.Unmarshal(p, &v)
+	}
+	return v.Flag.LockedBy
 }
 
 type latencyRow struct {

@@ -27,6 +27,7 @@ type options struct {
 	source, target    string
 	only              string
 	jsonOut           bool
+	strict            bool
 }
 
 type report struct {
@@ -48,6 +49,10 @@ type envInfo struct {
 	Corpus    string `json:"corpus"`
 	Rounds    int    `json:"rounds"`
 	Calls     int    `json:"calls"`
+	// Load averages (1/5/15 min) bracket the run: on a busy machine the
+	// absolute figures drift, and only the interleaved ratios stay meaningful.
+	LoadBefore string `json:"loadavg_before"`
+	LoadAfter  string `json:"loadavg_after"`
 }
 
 func main() {
@@ -64,6 +69,7 @@ func main() {
 	flag.StringVar(&o.target, "target", "@ops.containers", "target_agent for create_flag in the latency part (empty: omit)")
 	flag.StringVar(&o.only, "only", "startup,latency,memory,race", "comma-separated parts to run")
 	flag.BoolVar(&o.jsonOut, "json", false, "print the report as JSON instead of a table")
+	flag.BoolVar(&o.strict, "strict", false, "exit 1 when any target is missed, not only on errors")
 	flag.Parse()
 
 	rep, err := run(o)
@@ -80,6 +86,31 @@ func main() {
 		fmt.Fprintln(os.Stderr, "stdiobench:", err)
 		os.Exit(1)
 	}
+	if o.strict && rep.missedTargets() > 0 {
+		fmt.Fprintf(os.Stderr, "stdiobench: %d target(s) missed\n", rep.missedTargets())
+		os.Exit(1)
+	}
+}
+
+// missedTargets counts FAIL verdicts; the race has no target, only checks,
+// and those already make run return an error.
+func (r *report) missedTargets() int {
+	n := 0
+	count := func(p *bool) {
+		if p != nil && !*p {
+			n++
+		}
+	}
+	for _, s := range r.Startup {
+		count(s.Pass)
+	}
+	for _, l := range r.Latency {
+		count(l.Pass)
+	}
+	for _, m := range r.Memory {
+		count(m.Pass)
+	}
+	return n
 }
 
 func run(o options) (*report, error) {
@@ -124,7 +155,9 @@ func run(o options) (*report, error) {
 	rep := &report{Env: envInfo{
 		GoVersion: runtime.Version(), OS: runtime.GOOS, Arch: runtime.GOARCH, CPUs: runtime.NumCPU(),
 		Bin: o.bin, Noop: o.noop, Corpus: o.corpus, Rounds: o.rounds, Calls: o.calls,
+		LoadBefore: loadAvg(),
 	}}
+	defer func() { rep.Env.LoadAfter = loadAvg() }()
 	common := func(db string) []string { return []string{"--db", db, "--log-level", o.logLevel} }
 	search := map[string]any{"query": "kubernetes deployment", "limit": 5}
 	noop := serverConfig{Name: "noop", Bin: o.noop, Tool: "noop", ToolArgs: map[string]any{}}
@@ -214,4 +247,13 @@ func goBuild(root, pkg, out string) (string, error) {
 		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
 	return out, nil
+}
+
+// loadAvg is the first three fields of /proc/loadavg, or "?" off Linux.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) >= 3 {
+		return strings.Join(f[:3], " ")
+	}
+	return "?"
 }

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 )
@@ -28,6 +29,7 @@ type raceReport struct {
 	NeverLocked        int            `json:"flags_never_locked"`
 	LockedMoreThanOnce int            `json:"flags_locked_more_than_once"`
 	LostRaces          int            `json:"lost_races"`
+	WrongHolder        int            `json:"successes_with_wrong_holder"`
 	BusyErrors         int            `json:"busy_errors"`
 	TransportErrors    int            `json:"transport_errors"`
 	ErrorShapes        map[string]int `json:"error_shapes"`
@@ -143,6 +145,12 @@ func runRace(cfg serverConfig, agents []string, perFlags int) (*raceReport, erro
 					mu.Lock()
 					rep.LostRaces++
 					mu.Unlock()
+				case !sameHandle(lockedBy(r), agents[p]):
+					// A "success" that hands the flag to someone else
+					// would hide a lost race; count it as a wrong answer.
+					mu.Lock()
+					rep.WrongHolder++
+					mu.Unlock()
 				default:
 					mu.Lock()
 					wins[idKey(id)]++
@@ -174,9 +182,16 @@ func runRace(cfg serverConfig, agents []string, perFlags int) (*raceReport, erro
 	// everyone cannot pass.
 	rep.Pass = rep.FlagsCreated == procs*perFlags &&
 		rep.LockedExactlyOnce == rep.FlagsCreated &&
-		rep.BusyErrors == 0 && rep.TransportErrors == 0 && rep.CreateErrors == 0 &&
+		rep.BusyErrors == 0 && rep.TransportErrors == 0 && rep.WrongHolder == 0 && rep.CreateErrors == 0 &&
 		rep.LostRaces == rep.LockAttempts-rep.FlagsCreated
 	return rep, nil
+}
+
+// sameHandle compares agent handles the way the server normalises them
+// (case and the leading @ do not matter); an absent holder is not checked.
+func sameHandle(got, want string) bool {
+	norm := func(h string) string { return strings.ToLower(strings.TrimPrefix(h, "@")) }
+	return got == "" || norm(got) == norm(want)
 }
 
 func idKey(id any) string {

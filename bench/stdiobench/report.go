@@ -19,8 +19,8 @@ func verdict(p *bool) string {
 
 func printTable(out io.Writer, r *report) {
 	e := r.Env
-	fmt.Fprintf(out, "stdiobench  %s %s/%s, %d CPUs\n  bin=%s\n  noop=%s\n  corpus=%s\n\n",
-		e.GoVersion, e.OS, e.Arch, e.CPUs, e.Bin, e.Noop, e.Corpus)
+	fmt.Fprintf(out, "stdiobench  %s %s/%s, %d CPUs, load average %s before, %s after\n  bin=%s\n  noop=%s\n  corpus=%s\n\n",
+		e.GoVersion, e.OS, e.Arch, e.CPUs, e.LoadBefore, e.LoadAfter, e.Bin, e.Noop, e.Corpus)
 	table := func(title, header string, rows func(w io.Writer)) {
 		fmt.Fprintln(out, title)
 		w := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
@@ -71,8 +71,8 @@ func printTable(out io.Writer, r *report) {
 			x.LockAttempts, x.LockSeconds, x.LockAttemptsPerSec, x.LockP50us, x.LockP99us)
 		fmt.Fprintf(out, "  locked exactly once: %d/%d, never: %d, more than once: %d, lost races: %d (expected %d)\n",
 			x.LockedExactlyOnce, x.FlagsCreated, x.NeverLocked, x.LockedMoreThanOnce, x.LostRaces, x.LockAttempts-x.FlagsCreated)
-		fmt.Fprintf(out, "  busy/database-locked errors: %d, transport errors: %d  → %s\n",
-			x.BusyErrors, x.TransportErrors, verdict(&x.Pass))
+		fmt.Fprintf(out, "  busy/database-locked errors: %d, transport errors: %d, successes naming another holder: %d  → %s\n",
+			x.BusyErrors, x.TransportErrors, x.WrongHolder, verdict(&x.Pass))
 		if len(x.ErrorShapes) > 0 {
 			fmt.Fprintln(out, "  error texts (digits as #):")
 		}
