@@ -31,17 +31,22 @@ type params struct {
 	// coord rewards covering more of the query: the summed score is
 	// multiplied by (matched groups / groups) ^ coord.
 	coord float64
+	// perField saturates each field separately and sums the weighted
+	// results (so a field's weight bounds its contribution), instead of
+	// saturating the weighted sum of frequencies (classic BM25F).
+	perField bool
 }
 
 var defaultParams = params{
-	weight:  [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
-	b:       [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
-	k1:      1.2,
-	synonym: 0.9,
-	related: 0.6,
-	typo1:   0.75,
-	typo2:   0.55,
-	coord:   1,
+	weight:   [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
+	b:        [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
+	k1:       1.2,
+	synonym:  0.9,
+	related:  0.6,
+	typo1:    0.75,
+	typo2:    0.55,
+	coord:    0.5,
+	perField: true,
 }
 
 // fieldTexts returns the texts indexed for a in each field. Capabilities fall

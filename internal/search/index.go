@@ -248,17 +248,24 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 			}
 			for i, lt := range d.terms {
 				t := local[w][lt]
-				var tfw float64
+				var tfw, sat float64
 				var mask uint8
 				for f, c := range d.tf[i] {
 					if c > 0 {
+						if p.perField {
+							tfn := float64(c) * norm[f] / p.weight[f]
+							sat += p.weight[f] * tfn / (p.k1 + tfn)
+						}
 						tfw += float64(c) * norm[f]
 						mask |= 1 << f
 					}
 				}
+				if !p.perField {
+					sat = tfw / (p.k1 + tfw)
+				}
 				ix.postings[t] = append(ix.postings[t], posting{
 					doc:  doc,
-					sat:  float32(tfw / (p.k1 + tfw)),
+					sat:  float32(sat),
 					mask: mask,
 				})
 			}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math"
 	"slices"
 	"strings"
 )
@@ -36,24 +37,16 @@ type expansion struct {
 type group struct {
 	word string
 	exps []expansion
-	// idf is the word's own idf when the index knows it, else the smallest
-	// idf among its expansions (the most common reading).
-	idf float32
+	// ownIDF is the idf of the word itself when the index knows it, else
+	// +Inf. An expansion term counts with the smaller of its own idf and
+	// this, so a rare word cannot lend its weight to a common synonym, and a
+	// rare synonym cannot outweigh the word asked for.
+	ownIDF float32
 }
 
-// setIDF fills g.idf once the expansions are known.
-func (ix *Index) setIDF(g *group, own int32) {
-	if own >= 0 {
-		g.idf = ix.idf[own]
-		return
-	}
-	for i, e := range g.exps {
-		for _, t := range e.terms {
-			if i == 0 || ix.idf[t] < g.idf {
-				g.idf = ix.idf[t]
-			}
-		}
-	}
+// termIDF is the idf term t counts with in g.
+func (ix *Index) termIDF(g *group, t int32) float32 {
+	return min(g.ownIDF, ix.idf[t])
 }
 
 // plan is a parsed query.
@@ -104,7 +97,6 @@ func (ix *Index) parse(query string) plan {
 		for i := 0; i+n <= len(all); i++ {
 			key := all[i : i+n]
 			if g := ix.synonymGroup(strings.Join(key, " "), synonyms.lookup(key)); len(g.exps) > 0 {
-				ix.setIDF(&g, -1)
 				pl.groups = append(pl.groups, g)
 			}
 		}
@@ -157,13 +149,18 @@ func trimHandle(s string) string {
 // wordGroup expands one query word: its own stem, synonyms from the table,
 // and, if the word is unknown to the index, its nearest spellings.
 func (ix *Index) wordGroup(w string) group {
-	g := group{word: w}
+	g := group{word: w, ownIDF: float32(math.Inf(1))}
 	st := stem(w)
 	known := false
-	own := int32(-1)
 	if t, ok := ix.terms[st]; ok {
-		known, own = true, t
-		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kindExact, to: ix.surface[t]})
+		known, g.ownIDF = true, ix.idf[t]
+		kind := kindExact
+		// An unseen spelling that stems like a known word is a typo if it is
+		// near that word's usual spelling ("kubernets"), else an inflection.
+		if _, seen := ix.surfaceTerm[w]; !seen && editDistance(w, ix.surface[t], maxTypos(len(w))) <= maxTypos(len(w)) {
+			kind = kindTypo
+		}
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
 	}
 	syns := synonyms.lookup([]string{w})
 	if len(syns) == 0 && strings.HasSuffix(w, "s") {
@@ -171,10 +168,15 @@ func (ix *Index) wordGroup(w string) group {
 	}
 	g.exps = append(g.exps, ix.synonymGroup(w, syns).exps...)
 	if known || len(syns) > 0 {
-		ix.setIDF(&g, own)
 		return g
 	}
 	near, d := ix.vocab.near(w)
+	near = ix.frequentSpellings(near)
+	// A short word with several equally near spellings ("lots": lets,
+	// logs) is more likely a word the catalog lacks than a typo.
+	if len(w) <= 5 && len(near) > 1 {
+		return g
+	}
 	weight := ix.p.typo1
 	if d == 2 {
 		weight = ix.p.typo2
@@ -188,13 +190,28 @@ func (ix *Index) wordGroup(w string) group {
 		done = append(done, t)
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s})
 	}
-	ix.setIDF(&g, own)
 	return g
+}
+
+// frequentSpellings drops candidate spellings used in under a tenth as many
+// agents as the most used one: "pythn" means "python", not a stray "pyth".
+func (ix *Index) frequentSpellings(near []string) []string {
+	best := 0
+	for _, s := range near {
+		best = max(best, len(ix.postings[ix.surfaceTerm[s]]))
+	}
+	out := near[:0:0]
+	for _, s := range near {
+		if len(ix.postings[ix.surfaceTerm[s]])*10 >= best {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // synonymGroup turns synonym phrases into expansions over indexed terms.
 func (ix *Index) synonymGroup(word string, syns []phrase) group {
-	g := group{word: word}
+	g := group{word: word, ownIDF: float32(math.Inf(1))}
 	for _, ph := range syns {
 		var ts []int32
 		for _, w := range ph.words {

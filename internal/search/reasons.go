@@ -44,11 +44,11 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			var mask uint8
 			for _, t := range e.terms {
 				if p, ok := lookupPosting(ix.postings[t], doc); ok {
-					sum += p.sat
+					sum += ix.termIDF(g, t) * p.sat
 					mask |= p.mask
 				}
 			}
-			if v := g.idf * e.weight * sum / float32(len(e.terms)); v > best.score {
+			if v := e.weight * sum / float32(len(e.terms)); v > best.score {
 				best = hit{g: g, e: e, score: v, mask: mask}
 			}
 		}

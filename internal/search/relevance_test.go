@@ -22,7 +22,7 @@ type relevanceSet struct {
 }
 
 type metrics struct {
-	n                int
+	n                 int
 	hit1, hit3, rrSum float64
 }
 

@@ -92,7 +92,7 @@ func (ix *Index) Search(query string, limit int) ([]Result, int) {
 func (ix *Index) accumulate(pl plan, sc *scratch) {
 	for _, g := range pl.groups {
 		for _, e := range g.exps {
-			ix.walk(e, g.idf, func(d uint32, v float32) {
+			ix.walk(e, &g, func(d uint32, v float32) {
 				if sc.grp[d] == 0 {
 					sc.inGroup = append(sc.inGroup, d)
 				}
@@ -119,19 +119,21 @@ func (ix *Index) accumulate(pl plan, sc *scratch) {
 
 // walk calls fn with each document's weighted score for e. A multi-term
 // expansion scores the mean over its terms, merged across their postings.
-func (ix *Index) walk(e expansion, idf float32, fn func(d uint32, v float32)) {
+func (ix *Index) walk(e expansion, g *group, fn func(d uint32, v float32)) {
 	if len(e.terms) == 1 {
-		w := e.weight * idf
+		w := e.weight * ix.termIDF(g, e.terms[0])
 		for _, p := range ix.postings[e.terms[0]] {
 			fn(p.doc, w*p.sat)
 		}
 		return
 	}
 	lists := make([][]posting, len(e.terms))
+	idfs := make([]float32, len(e.terms))
 	for i, t := range e.terms {
 		lists[i] = ix.postings[t]
+		idfs[i] = ix.termIDF(g, t)
 	}
-	w := e.weight * idf / float32(len(lists))
+	w := e.weight / float32(len(lists))
 	for {
 		next := uint32(math.MaxUint32)
 		for _, l := range lists {
@@ -145,7 +147,7 @@ func (ix *Index) walk(e expansion, idf float32, fn func(d uint32, v float32)) {
 		var sum float32
 		for i, l := range lists {
 			if len(l) > 0 && l[0].doc == next {
-				sum += l[0].sat
+				sum += idfs[i] * l[0].sat
 				lists[i] = l[1:]
 			}
 		}

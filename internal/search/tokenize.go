@@ -68,8 +68,12 @@ whom why will with within without would you your yours yourself e g ie eg`)
 // queryFiller are words that are common in requests ("I need someone to help
 // me ...") but say nothing about which specialist is wanted. They are dropped
 // from queries only; agent texts keep them (they are low-idf there anyway).
-var queryFiller = setOf(`need needs want wants someone somebody anyone help helps please
-looking find get got make like should must would could thing things stuff something our my`)
+var queryFiller = setOf(`need needs want wants wanted someone somebody anyone anybody help helps
+please looking look find found get gets got getting make makes made making like likes should must
+would could might thing things stuff something anything everything way ways lot lots bit kind sort
+really actually just still even already again once ever keep keeps kept put puts let lets try tries
+trying figure out happen happens happened feel feels felt seem seems seemed going gone go goes
+come comes why how what whatever whenever somehow tell show give take takes ok okay`)
 
 func setOf(s string) map[string]bool {
 	m := make(map[string]bool)
