@@ -64,7 +64,7 @@ func main() {
 	flag.IntVar(&o.calls, "calls", 1000, "timed calls per kind in the latency part")
 	flag.IntVar(&o.raceProcs, "race-procs", 6, "server processes in the lock race")
 	flag.IntVar(&o.raceFlags, "race-flags", 50, "flags each race process creates")
-	flag.StringVar(&o.logLevel, "log-level", "warn", "--log-level passed to mcp-agents")
+	flag.StringVar(&o.logLevel, "log-level", "", "--log-level passed to mcp-agents (default: none, the server's own default, as a host would run it)")
 	flag.StringVar(&o.source, "source", "@ops.containers", "source_agent for create_flag and agent for lock_flag in the latency part")
 	flag.StringVar(&o.target, "target", "@ops.containers", "target_agent for create_flag in the latency part (empty: omit)")
 	flag.StringVar(&o.only, "only", "startup,latency,memory,race", "comma-separated parts to run")
@@ -158,7 +158,12 @@ func run(o options) (*report, error) {
 		LoadBefore: loadAvg(),
 	}}
 	defer func() { rep.Env.LoadAfter = loadAvg() }()
-	common := func(db string) []string { return []string{"--db", db, "--log-level", o.logLevel} }
+	common := func(db string) []string {
+		if o.logLevel == "" {
+			return []string{"--db", db}
+		}
+		return []string{"--db", db, "--log-level", o.logLevel}
+	}
 	search := map[string]any{"query": "kubernetes deployment", "limit": 5}
 	noop := serverConfig{Name: "noop", Bin: o.noop, Tool: "noop", ToolArgs: map[string]any{}}
 	builtin := func(db string) serverConfig {

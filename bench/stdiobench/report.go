@@ -31,11 +31,11 @@ func printTable(out io.Writer, r *report) {
 	}
 	if len(r.Startup) > 0 {
 		table(fmt.Sprintf("(a) start-up: spawn → initialize → first tools/call answer, %d interleaved rounds", e.Rounds),
-			"  configuration\tmedian ms\tmin ms\tmax ms\tmedian pairwise ratio\ttarget\t",
+			"  configuration\tmedian ms\t(initialize)\tmin ms\tmax ms\tCPU ms\tCPU ratio\tmedian pairwise ratio\ttarget\t",
 			func(w io.Writer) {
 				for _, s := range r.Startup {
-					fmt.Fprintf(w, "  %s\t%.2f\t%.2f\t%.2f\t%.2fx\t%s\t%s\n",
-						s.Name, s.MedianMs, s.MinMs, s.MaxMs, s.RatioVsNoop, target(s.Target), verdict(s.Pass))
+					fmt.Fprintf(w, "  %s\t%.2f\t(%.2f)\t%.2f\t%.2f\t%.1f\t%.2fx\t%.2fx\t%s\t%s\n",
+						s.Name, s.MedianMs, s.InitMs, s.MinMs, s.MaxMs, s.CPUMs, s.CPURatioVsNoop, s.RatioVsNoop, target(s.Target), verdict(s.Pass))
 				}
 			})
 	}
