@@ -16,5 +16,9 @@ go build -o "$out/mcp-agents" ./cmd/mcp-agents
 go build -o "$out/noop" ./bench/noop
 go build -o "$out/stdiobench" ./bench/stdiobench
 
-corpus="${CORPUS:-$root/../shared/corpus}"
-"$out/stdiobench" -bin "$out/mcp-agents" -noop "$out/noop" -corpus "$corpus" "$@"
+# Without CORPUS, stdiobench finds ../shared/corpus from the repository root.
+corpus=()
+if [[ -n "${CORPUS:-}" ]]; then
+	corpus=(-corpus "$CORPUS")
+fi
+"$out/stdiobench" -bin "$out/mcp-agents" -noop "$out/noop" "${corpus[@]}" "$@"

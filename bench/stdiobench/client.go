@@ -26,14 +26,19 @@ const protocolVersion = "2025-06-18"
 // the baseline and by mcp-agents; it does no schema validation or other work
 // that would blur the comparison.
 type client struct {
-	cmd     *exec.Cmd
-	stdin   io.WriteCloser
-	lines   chan []byte
-	readErr chan error
-	stderr  *tailBuffer
-	nextID  int64
-	buf     bytes.Buffer
-	mu      sync.Mutex // one request in flight per client
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan line
+	// last is when the most recent response line arrived and how long it
+	// was; timings stop there, so decoding in this client is not charged
+	// to the server.
+	lastAt   time.Time
+	lastSize int
+	readErr  chan error
+	stderr   *tailBuffer
+	nextID   int64
+	buf      bytes.Buffer
+	mu       sync.Mutex // one request in flight per client
 }
 
 // spawn starts bin with args, wiring stdin/stdout as the protocol channel.
@@ -50,7 +55,7 @@ func spawn(bin string, args ...string) (*client, error) {
 	c := &client{
 		cmd:     cmd,
 		stdin:   stdin,
-		lines:   make(chan []byte, 16),
+		lines:   make(chan line, 16),
 		readErr: make(chan error, 1),
 		stderr:  &tailBuffer{max: 8 << 10},
 	}
@@ -62,12 +67,17 @@ func spawn(bin string, args ...string) (*client, error) {
 	return c, nil
 }
 
+type line struct {
+	b  []byte
+	at time.Time
+}
+
 func (c *client) readLoop(r io.Reader) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	for {
-		line, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(line)) > 0 {
-			c.lines <- line
+		b, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(b)) > 0 {
+			c.lines <- line{b: b, at: time.Now()}
 		}
 		if err != nil {
 			c.readErr <- err
@@ -120,13 +130,13 @@ func (c *client) call(method string, params any) (json.RawMessage, error) {
 	want := strconv.FormatInt(id, 10)
 	for {
 		select {
-		case line, ok := <-c.lines:
+		case l, ok := <-c.lines:
 			if !ok {
 				return nil, c.withStderr(fmt.Errorf("%s: server closed stdout: %w", method, <-c.readErr))
 			}
 			var m rpcMessage
-			if err := json.Unmarshal(line, &m); err != nil {
-				return nil, fmt.Errorf("%s: bad line from server: %w: %.200q", method, err, line)
+			if err := json.Unmarshal(l.b, &m); err != nil {
+				return nil, fmt.Errorf("%s: bad line from server: %w: %.200q", method, err, l.b)
 			}
 			switch {
 			case m.Method != "" && len(m.ID) > 0:
@@ -134,6 +144,7 @@ func (c *client) call(method string, params any) (json.RawMessage, error) {
 			case m.Method != "":
 				// notification (logging, list_changed): not ours to act on
 			case string(m.ID) == want:
+				c.lastAt, c.lastSize = l.at, len(l.b)
 				if m.Error != nil {
 					return nil, fmt.Errorf("%s: rpc error %d: %s", method, m.Error.Code, m.Error.Message)
 				}

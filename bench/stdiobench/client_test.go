@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // The test binary doubles as a scripted JSON-RPC server when this variable is
@@ -113,9 +114,13 @@ func TestClientToolCalls(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.tool, func(t *testing.T) {
+			t0 := time.Now()
 			r, err := c.callTool(tc.tool, map[string]any{})
 			if err != nil {
 				t.Fatal(err)
+			}
+			if !c.lastAt.After(t0) || c.lastSize < len(`{"jsonrpc":"2.0","id":1,"result":{}}`) {
+				t.Errorf("response arrival not recorded: at %v (call began %v), size %d", c.lastAt, t0, c.lastSize)
 			}
 			if r.IsError != tc.isError {
 				t.Fatalf("isError = %v, want %v (text %q)", r.IsError, tc.isError, r.text())

@@ -114,6 +114,7 @@ type latencyRow struct {
 	Calls       int     `json:"calls"`
 	P50us       float64 `json:"p50_us"`
 	P99us       float64 `json:"p99_us"`
+	RespBytes   int     `json:"median_response_bytes"`
 	RatioP50    float64 `json:"p50_ratio_vs_noop"`
 	Target      float64 `json:"target_p50_ratio,omitempty"`
 	Pass        *bool   `json:"pass,omitempty"`
@@ -160,6 +161,7 @@ func runLatency(s latencySetup, calls int) ([]latencyRow, error) {
 		name   string
 		target float64
 		d      []time.Duration
+		bytes  []int
 		failed int
 	}
 	var (
@@ -173,7 +175,7 @@ func runLatency(s latencySetup, calls int) ([]latencyRow, error) {
 	timed := func(s *series, c *client, tool string, args map[string]any, record bool) (toolResult, bool) {
 		t0 := time.Now()
 		r, err := c.callTool(tool, args)
-		d := time.Since(t0)
+		d := c.lastAt.Sub(t0)
 		if err == nil && r.IsError {
 			err = fmt.Errorf("%s returned isError: %s", tool, r.text())
 		}
@@ -186,6 +188,7 @@ func runLatency(s latencySetup, calls int) ([]latencyRow, error) {
 		}
 		if record {
 			s.d = append(s.d, d)
+			s.bytes = append(s.bytes, c.lastSize)
 		}
 		return r, true
 	}
@@ -218,6 +221,7 @@ func runLatency(s latencySetup, calls int) ([]latencyRow, error) {
 			Calls:       len(s.d),
 			P50us:       usf(percentile(s.d, 50)),
 			P99us:       usf(percentile(s.d, 99)),
+			RespBytes:   medianInt(s.bytes),
 			FailedCalls: s.failed,
 		}
 		if base > 0 {

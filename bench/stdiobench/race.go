@@ -97,7 +97,7 @@ func runRace(cfg serverConfig, agents []string, perFlags int) (*raceReport, erro
 			for i := range perFlags {
 				t0 := time.Now()
 				r, err := clients[p].callTool("create_flag", flagArgs(agents[p], "", p*perFlags+i))
-				createD[p] = append(createD[p], time.Since(t0))
+				createD[p] = append(createD[p], clients[p].lastAt.Sub(t0))
 				if err != nil {
 					noteErr(err.Error(), true)
 					continue
@@ -136,7 +136,7 @@ func runRace(cfg serverConfig, agents []string, perFlags int) (*raceReport, erro
 			for _, id := range all {
 				t0 := time.Now()
 				r, err := clients[p].callTool("lock_flag", map[string]any{"flag_id": id, "agent": agents[p], "lease_seconds": 3600})
-				lockD[p] = append(lockD[p], time.Since(t0))
+				lockD[p] = append(lockD[p], clients[p].lastAt.Sub(t0))
 				switch {
 				case err != nil:
 					noteErr(err.Error(), true)

@@ -41,11 +41,11 @@ func printTable(out io.Writer, r *report) {
 	}
 	if len(r.Latency) > 0 {
 		table("(b) per-call latency on long-lived servers, calls interleaved",
-			"  call\tcalls\tp50 µs\tp99 µs\tp50 ratio vs noop\ttarget\t",
+			"  call\tcalls\tp50 µs\tp99 µs\tresponse bytes\tp50 ratio vs noop\ttarget\t",
 			func(w io.Writer) {
 				for _, l := range r.Latency {
-					fmt.Fprintf(w, "  %s\t%d\t%.0f\t%.0f\t%.2fx\t%s\t%s\n",
-						l.Name, l.Calls, l.P50us, l.P99us, l.RatioP50, target(l.Target), verdict(l.Pass))
+					fmt.Fprintf(w, "  %s\t%d\t%.0f\t%.0f\t%d\t%.2fx\t%s\t%s\n",
+						l.Name, l.Calls, l.P50us, l.P99us, l.RespBytes, l.RatioP50, target(l.Target), verdict(l.Pass))
 				}
 			})
 	}

@@ -41,9 +41,9 @@ func (s serverConfig) firstCall() (total, init, cpu time.Duration, err error) {
 	if err != nil {
 		return 0, 0, 0, err
 	}
-	init = time.Since(t0)
+	init = c.lastAt.Sub(t0)
 	r, err := c.callTool(s.Tool, s.ToolArgs)
-	total = time.Since(t0)
+	total = c.lastAt.Sub(t0)
 	cerr := c.close()
 	if err != nil {
 		return 0, 0, 0, fmt.Errorf("%s: %w", s.Name, err)

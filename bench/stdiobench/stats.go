@@ -59,3 +59,13 @@ func pairwiseRatios(x, base []time.Duration) []float64 {
 	}
 	return r
 }
+
+// medianInt is the lower median, for sizes.
+func medianInt(v []int) int {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[(len(s)-1)/2]
+}
