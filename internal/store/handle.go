@@ -1,24 +1,22 @@
 package store
 
 import (
-	"regexp"
 	"strings"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
 )
 
-// handleRE is the rule of agent.CanonicalHandle, copied until that function
-// lands so the store does not block on it.
-var handleRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,127}$`)
-
-// canonicalHandle normalises "@Ops.X" / "ops.x" to "@ops.x".
+// canonicalHandle normalises "@Ops.X" / "ops.x" to "@ops.x" and turns a bad
+// handle into an *Error naming field.
 func canonicalHandle(field, s string) (string, error) {
-	n := strings.ToLower(strings.TrimPrefix(strings.TrimSpace(s), "@"))
-	if n == "" {
+	if strings.TrimSpace(s) == "" {
 		return "", invalid(field, "%s is required (an agent handle such as @ops.containers)", field)
 	}
-	if !handleRE.MatchString(n) {
-		return "", invalid(field, "%s %q is not a valid agent handle: expected @name with 1-128 characters from a-z, 0-9, '.', '_', '-', starting with a letter or digit", field, clip(s, 64))
+	h, err := agent.CanonicalHandle(s)
+	if err != nil {
+		return "", invalid(field, "%s %q is not a valid agent handle: after dropping \"@\" and lowercasing it must match %s", field, clip(s, 64), agent.NamePattern)
 	}
-	return "@" + n, nil
+	return h, nil
 }
 
 // clip shortens s for echoing in an error message.

@@ -19,6 +19,7 @@ func TestCreateFlagValidation(t *testing.T) {
 		{"flag_type case matters", func(f *NewFlag) { f.FlagType = "Change" }, "flag_type"},
 		{"missing source", func(f *NewFlag) { f.SourceAgent = "" }, "source_agent"},
 		{"bad source", func(f *NewFlag) { f.SourceAgent = "@ops containers" }, "source_agent"},
+		{"source with Kelvin sign", func(f *NewFlag) { f.SourceAgent = "@\u212Aube" }, "source_agent"},
 		{"source starts with dot", func(f *NewFlag) { f.SourceAgent = "@.ops" }, "source_agent"},
 		{"bad target", func(f *NewFlag) { f.TargetAgent = "@ops/x" }, "target_agent"},
 		{"target too long", func(f *NewFlag) { f.TargetAgent = "@" + strings.Repeat("a", 129) }, "target_agent"},
