@@ -77,6 +77,14 @@ func TestParse(t *testing.T) {
 			},
 		},
 		{
+			name: "lenient: quoted list item spanning lines, quote closed mid-line",
+			in:   "---\nname: q\ndescription: \"Quoted\" then: more\nexamples:\n- '<example>\nContext: not a key\n  user: it''s fine\n</example>'\n- second\nmodel: opus\n---\n",
+			want: &Agent{
+				Name: "q", Description: "\"Quoted\" then: more", Model: "opus", Lenient: true,
+				Examples: []string{"<example> Context: not a key user: it's fine </example>", "second"},
+			},
+		},
+		{
 			name: "byte order mark, CRLF and leading blank lines",
 			in:   "\xef\xbb\xbf\r\n---\r\nname: crlf\r\ndescription: Windows file\r\n---\r\n\r\nBody\r\n",
 			want: &Agent{Name: "crlf", Description: "Windows file", Body: "Body\r\n"},
@@ -150,5 +158,12 @@ func TestParseExactlyMaxSize(t *testing.T) {
 	in := head + strings.Repeat("x", MaxFileSize-len(head))
 	if _, err := Parse([]byte(in)); err != nil {
 		t.Fatalf("a file of exactly MaxFileSize bytes must parse: %v", err)
+	}
+}
+
+func TestWarningString(t *testing.T) {
+	w := Warning{Path: "dir/x.md", Reason: `missing required field "name"`}
+	if got, want := w.String(), `dir/x.md: missing required field "name"`; got != want {
+		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
