@@ -117,6 +117,7 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
 	defer f.Close()
+	size := int64(512)
 	if st, err := f.Stat(); err == nil {
 		if st.IsDir() {
 			return nil, fmt.Errorf("cannot read: is a directory")
@@ -124,8 +125,9 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 		if st.Size() > MaxFileSize {
 			return nil, fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, st.Size(), MaxFileSize)
 		}
+		size = st.Size()
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := readAtMost(f, size, MaxFileSize+1)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
@@ -137,4 +139,25 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 	a.Path = display
 	a.Raw = data
 	return a, nil
+}
+
+// readAtMost reads r to EOF or limit bytes, sizing the buffer from the
+// stat size so the common case is one allocation and no copying (io.ReadAll
+// would grow and copy its buffer for every file).
+func readAtMost(r io.Reader, sizeHint, limit int64) ([]byte, error) {
+	buf := make([]byte, 0, min(sizeHint, limit-1)+1)
+	for int64(len(buf)) < limit {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), limit)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return buf, nil
 }
