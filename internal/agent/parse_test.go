@@ -153,6 +153,28 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+func TestParseLongLinesAndEOFDelimiter(t *testing.T) {
+	long := strings.Repeat("word ", 3000) // longer than the frontmatter package's 4 KiB read buffer
+	tests := []struct {
+		name, in, desc, body string
+	}{
+		{"long description and body lines", "---\nname: long\ndescription: " + long + "\n---\n" + long + "\nend\n", strings.TrimSpace(long), long + "\nend\n"},
+		{"closing delimiter at EOF", "---\nname: eof\ndescription: d\n---", "d", ""},
+		{"delimiter with trailing spaces", "---  \nname: sp\ndescription: d\n--- \nbody", "d", "body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := Parse([]byte(tt.in))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a.Description != tt.desc || a.Body != tt.body {
+				t.Errorf("description %d bytes, body %q; want %d bytes, %.40q", len(a.Description), a.Body, len(tt.desc), tt.body)
+			}
+		})
+	}
+}
+
 func TestParseExactlyMaxSize(t *testing.T) {
 	head := "---\nname: edge\ndescription: y\n---\n"
 	in := head + strings.Repeat("x", MaxFileSize-len(head))
