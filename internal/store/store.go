@@ -96,7 +96,6 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	}
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
-	s.w.SetConnMaxIdleTime(0)
 
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc

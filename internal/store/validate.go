@@ -61,8 +61,8 @@ func oneOf(field, v string, allowed []string) error {
 // text trims s and checks its length in Unicode characters.
 func text(field, s string, minLen int) (string, error) {
 	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) {
-		return "", invalid(field, "%s must be valid UTF-8 text", field)
+	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+		return "", invalid(field, "%s must be valid UTF-8 text without NUL characters", field)
 	}
 	n := utf8.RuneCountInString(s)
 	if n < minLen {
@@ -127,8 +127,8 @@ func validateNewFlag(in NewFlag) (validFlag, error) {
 		if f == "" {
 			continue
 		}
-		if !utf8.ValidString(f) {
-			return v, invalid("related_files", "related_files entries must be valid UTF-8 text")
+		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 {
+			return v, invalid("related_files", "related_files entries must be valid UTF-8 text without NUL characters")
 		}
 		if n := utf8.RuneCountInString(f); n > MaxText {
 			return v, invalid("related_files", "related_files entries must be at most %d characters (got %d)", MaxText, n)
@@ -189,6 +189,9 @@ func normContext(raw json.RawMessage) (string, error) {
 		if len(b) == 0 {
 			return "", nil
 		}
+	}
+	if !utf8.Valid(b) {
+		return "", invalid(field, "context must be valid UTF-8 JSON")
 	}
 	if b[0] != '{' || !json.Valid(b) {
 		return "", invalid(field, "context must be a JSON object such as {\"key\": \"value\"}")

@@ -26,6 +26,8 @@ func TestCreateFlagValidation(t *testing.T) {
 		{"short change_description", func(f *NewFlag) { f.ChangeDescription = strings.Repeat("a", 49) }, "change_description"},
 		{"change_description short after trim", func(f *NewFlag) { f.ChangeDescription = "  " + strings.Repeat("a", 49) + "\n\t " }, "change_description"},
 		{"change_description counts characters not bytes", func(f *NewFlag) { f.ChangeDescription = strings.Repeat("é", 49) }, "change_description"},
+		{"NUL in change_description", func(f *NewFlag) { f.ChangeDescription = "ab\x00" + desc }, "change_description"},
+		{"invalid UTF-8 in action_required", func(f *NewFlag) { f.ActionRequired = "\xff" + action }, "action_required"},
 		{"long change_description", func(f *NewFlag) { f.ChangeDescription = long }, "change_description"},
 		{"short action_required", func(f *NewFlag) { f.ActionRequired = strings.Repeat("a", 99) }, "action_required"},
 		{"long action_required", func(f *NewFlag) { f.ActionRequired = long }, "action_required"},
@@ -47,6 +49,7 @@ func TestCreateFlagValidation(t *testing.T) {
 		{"context invalid", func(f *NewFlag) { f.Context = json.RawMessage(`{"a":`) }, "context"},
 		{"context trailing garbage", func(f *NewFlag) { f.Context = json.RawMessage(`{"a":1} x`) }, "context"},
 		{"context string not object", func(f *NewFlag) { f.Context = json.RawMessage(`"hello"`) }, "context"},
+		{"context invalid utf-8", func(f *NewFlag) { f.Context = json.RawMessage("{\"a\":\"\xff\"}") }, "context"},
 		{"context too big", func(f *NewFlag) {
 			f.Context = json.RawMessage(`{"a":"` + strings.Repeat("b", MaxContextBytes) + `"}`)
 		}, "context"},
