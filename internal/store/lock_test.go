@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -231,5 +233,44 @@ func TestComplete(t *testing.T) {
 	d, _ := s.GetFlag(ctx, f.ID)
 	if e := d.Events[len(d.Events)-1]; e.Kind != EventCompleted || e.Agent != "@a" || e.At != "2026-01-02T03:04:15.000Z" {
 		t.Errorf("completed event = %+v", e)
+	}
+}
+
+// Goroutines of one process share the store; exactly one of them wins a
+// race to lock a flag, and concurrent reads never fail.
+func TestConcurrentLockOneWinner(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	const flags, racers = 10, 8
+	for range flags {
+		mustCreate(t, s, nil)
+	}
+	wins := make([][]string, flags+1)
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for g := range racers {
+		agent := fmt.Sprintf("@racer-%d", g)
+		wg.Go(func() {
+			for id := int64(1); id <= flags; id++ {
+				_, err := s.LockFlag(ctx, id, agent, time.Hour)
+				if err != nil && !isCode(err, CodeConflict) {
+					t.Errorf("lock %d: %v", id, err)
+				}
+				if err == nil {
+					mu.Lock()
+					wins[id] = append(wins[id], agent)
+					mu.Unlock()
+				}
+				if _, err := s.AgentFlags(ctx, AgentFlagsQuery{Agent: agent, IncludeLocked: true}); err != nil {
+					t.Errorf("read: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for id := int64(1); id <= flags; id++ {
+		if len(wins[id]) != 1 {
+			t.Errorf("flag %d won by %v, want exactly one", id, wins[id])
+		}
 	}
 }
