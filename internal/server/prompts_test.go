@@ -2,7 +2,6 @@ package server_test
 
 import (
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +12,6 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func getPrompt(t *testing.T, f *fixture, name string, args map[string]string) (*mcp.GetPromptResult, error) {
 	t.Helper()
@@ -168,7 +165,7 @@ func TestToolsGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden := filepath.Join("testdata", "tools.golden.json")
-	if *update {
+	if *server.Update {
 		if err := os.MkdirAll("testdata", 0o755); err != nil {
 			t.Fatal(err)
 		}
