@@ -18,6 +18,13 @@ const (
 // phrase). The result is deduplicated case-insensitively, in body order, and
 // capped at 24 entries.
 func DeriveCapabilities(body string) []string {
+	_, caps := scanBody(body)
+	return caps
+}
+
+// scanBody returns the body's headings and its derived capabilities in one
+// pass over the lines (index builds scan every body once).
+func scanBody(body string) (headings, caps []string) {
 	type section struct {
 		level               int
 		heads, leads, items []string
@@ -30,6 +37,9 @@ func DeriveCapabilities(body string) []string {
 	var preamble []string
 	inPreamble := true
 	forEachLine(body, func(l mdLine) {
+		if l.level > 0 {
+			headings = append(headings, l.text)
+		}
 		if l.level > 0 && l.level <= 6 {
 			inPreamble = false
 		}
@@ -52,7 +62,7 @@ func DeriveCapabilities(body string) []string {
 		case l.lead != "":
 			cur.leads = append(cur.leads, l.lead)
 		case l.item:
-			cur.items = append(cur.items, shortPhrase(l.text))
+			cur.items = append(cur.items, shortPhrase(cleanHeading(l.text)))
 		}
 	})
 	if cur != nil {
@@ -61,7 +71,6 @@ func DeriveCapabilities(body string) []string {
 	if len(done) == 0 && len(preamble) > 0 {
 		done = append(done, section{heads: preamble})
 	}
-	var out []string
 	seen := make(map[string]bool)
 	for _, s := range done {
 		pick := s.heads
@@ -73,14 +82,14 @@ func DeriveCapabilities(body string) []string {
 		}
 		for _, c := range pick {
 			k := strings.ToLower(c)
-			if c == "" || seen[k] || len(out) >= maxCapabilities {
+			if c == "" || seen[k] || len(caps) >= maxCapabilities {
 				continue
 			}
 			seen[k] = true
-			out = append(out, c)
+			caps = append(caps, c)
 		}
 	}
-	return out
+	return headings, caps
 }
 
 // isProcessLabel reports labels that describe how the agent works rather

@@ -59,9 +59,10 @@ func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
 	for _, s := range a.Tags {
 		fn(fTag, s)
 	}
+	headings, derived := scanBody(a.Body)
 	caps := a.Capabilities
 	if len(caps) == 0 {
-		caps = DeriveCapabilities(a.Body)
+		caps = derived
 	}
 	for _, s := range caps {
 		fn(fCapability, s)
@@ -70,7 +71,7 @@ func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
 		fn(fExample, s)
 	}
 	fn(fDescription, a.Description)
-	for _, s := range bodyHeadings(a.Body) {
+	for _, s := range headings {
 		fn(fHeading, s)
 	}
 	fn(fBody, a.Body)

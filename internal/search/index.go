@@ -50,26 +50,36 @@ func NewIndex(agents []*agent.Agent) *Index {
 	return newIndex(agents, defaultParams)
 }
 
-// docTerms is one document's term frequencies per field, in worker-local
-// term ids.
+// docTerms is one document's terms, as a range of its worker's terms and tf
+// arrays (worker-local term ids), and its field lengths.
 type docTerms struct {
-	terms []int32
-	tf    [][numFields]uint16
-	len   [numFields]uint32
+	start, end int32
+	len        [numFields]uint32
 }
 
 // worker tokenizes a contiguous chunk of documents with its own dictionary,
 // so that workers share nothing until the merge.
 type worker struct {
-	stemID  map[string]int32 // stem → local id
-	stems   []string
-	surf    map[string]int32 // spelling → local surface id
-	surfs   []string
-	surfOf  []int32 // local surface id → local stem id
-	surfCnt []int32
-	counts  [][numFields]uint16 // scratch per local stem id
+	stemID map[string]int32 // stem → local id
+	stems  []string
+	surf   spellingTable
+	// per local stem id: counts in the current doc, and the last doc
+	// (1-based) it was seen in; kept together for locality.
+	stemDoc []stemCounts
+	df      []int32 // documents per local stem id
+	lens    [numFields]int64
+	ndocs   int32
 	docs    []docTerms
-	buf     []byte
+	// terms and tf hold every document's terms back to back; a term's
+	// frequency per field saturates at 255, far past where BM25 stops
+	// caring, to keep this the size of the postings.
+	terms []int32
+	tf    [][numFields]uint8
+}
+
+type stemCounts struct {
+	last int32
+	tf   [numFields]uint8
 }
 
 func newIndex(agents []*agent.Agent, p params) *Index {
@@ -118,7 +128,7 @@ func tokenizeAll(docs []*agent.Agent) []*worker {
 	var wg sync.WaitGroup
 	for w := range workers {
 		lo, hi := w*chunk, min((w+1)*chunk, len(docs))
-		wk := &worker{stemID: make(map[string]int32), surf: make(map[string]int32)}
+		wk := &worker{stemID: make(map[string]int32)}
 		workers[w] = wk
 		wg.Go(func() {
 			for _, a := range docs[lo:hi] {
@@ -130,60 +140,87 @@ func tokenizeAll(docs []*agent.Agent) []*worker {
 	return workers
 }
 
+// newSpelling records a spelling not seen by this worker. Spellings that are
+// not indexed (stopwords, numbers, single letters) are recorded too, with
+// stem -1, so that later occurrences are rejected by the same lookup.
+func (wk *worker) newSpelling(s string, h uint64) *spellingSlot {
+	if len(s) < 2 || isDigits(s) || stopwords[s] {
+		return wk.surf.insert(s, h, -1)
+	}
+	st := stem(s)
+	id, ok := wk.stemID[st]
+	if !ok {
+		id = int32(len(wk.stems))
+		wk.stemID[st] = id
+		wk.stems = append(wk.stems, st)
+		wk.stemDoc = append(wk.stemDoc, stemCounts{})
+		wk.df = append(wk.df, 0)
+	}
+	return wk.surf.insert(s, h, id)
+}
+
 func (wk *worker) addDoc(a *agent.Agent) {
-	var d docTerms
-	fieldTexts(a, func(f field, text string) {
-		wk.buf = forEachWord(text, wk.buf, func(w []byte) {
-			if len(w) < 2 || isDigits(w) || stopwords[string(w)] {
-				return
-			}
-			sid, ok := wk.surf[string(w)]
-			if !ok {
-				s := string(w)
-				st := stem(s)
-				id, ok := wk.stemID[st]
-				if !ok {
-					id = int32(len(wk.stems))
-					wk.stemID[st] = id
-					wk.stems = append(wk.stems, st)
-					wk.counts = append(wk.counts, [numFields]uint16{})
-				}
-				sid = int32(len(wk.surfs))
-				wk.surf[s] = sid
-				wk.surfs = append(wk.surfs, s)
-				wk.surfOf = append(wk.surfOf, id)
-				wk.surfCnt = append(wk.surfCnt, 0)
-			}
-			wk.surfCnt[sid]++
-			id := wk.surfOf[sid]
-			c := &wk.counts[id]
-			if *c == ([numFields]uint16{}) {
-				d.terms = append(d.terms, id)
-			}
-			if c[f] < math.MaxUint16 {
-				c[f]++
-			}
-			d.len[f]++
-		})
-	})
-	d.tf = make([][numFields]uint16, len(d.terms))
-	for i, id := range d.terms {
-		d.tf[i] = wk.counts[id]
-		wk.counts[id] = [numFields]uint16{}
+	// Grow by doubling: append's gentler growth for large slices would copy
+	// these arrays several times over.
+	if cap(wk.terms)-len(wk.terms) < 4096 {
+		wk.terms = slices.Grow(wk.terms, max(len(wk.terms), 8192))
+		wk.tf = slices.Grow(wk.tf, cap(wk.terms)-len(wk.tf))
+	}
+	d := docTerms{start: int32(len(wk.terms))}
+	wk.ndocs++
+	fieldTexts(a, func(f field, text string) { wk.addText(&d, f, text) })
+	d.end = int32(len(wk.terms))
+	for _, id := range wk.terms[d.start:d.end] {
+		wk.tf = append(wk.tf, wk.stemDoc[id].tf)
+		wk.stemDoc[id].tf = [numFields]uint8{}
+	}
+	for f := range numFields {
+		wk.lens[f] += int64(d.len[f])
 	}
 	wk.docs = append(wk.docs, d)
 }
 
+// addText counts the words of one field's text. It is the hot loop of an
+// index build, so it avoids per-token calls through closures.
+func (wk *worker) addText(d *docTerms, f field, text string) {
+	sc := wordScanner{s: text}
+	n := uint32(0)
+	for {
+		w, h, ok := sc.next()
+		if !ok {
+			break
+		}
+		slot := wk.surf.lookup(h)
+		if slot == nil {
+			slot = wk.newSpelling(strings.Clone(lowerASCII(w)), h)
+		}
+		st := slot.stem()
+		if st < 0 {
+			continue
+		}
+		slot.count++
+		c := &wk.stemDoc[st]
+		if c.last != wk.ndocs {
+			c.last = wk.ndocs
+			wk.terms = append(wk.terms, st)
+			wk.df[st]++
+		}
+		if c.tf[f] < math.MaxUint8 {
+			c.tf[f]++
+		}
+		n++
+	}
+	d.len[f] += n
+}
+
 // merge maps worker-local ids to global term ids and computes the postings.
+// Postings live in one flat array; each worker writes the postings of its own
+// documents into disjoint ranges of it in parallel, while the spelling tables
+// are merged for reasons and typo lookup.
 func (ix *Index) merge(workers []*worker, ndocs int) {
-	var avg [numFields]float64
 	local := make([][]int32, len(workers))
 	var df []int32
-	type surfStat struct {
-		term  int32
-		count int32
-	}
-	surfs := make(map[string]surfStat)
+	var avg [numFields]float64
 	for w, wk := range workers {
 		local[w] = make([]int32, len(wk.stems))
 		for i, st := range wk.stems {
@@ -194,30 +231,106 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 				df = append(df, 0)
 			}
 			local[w][i] = id
+			df[id] += wk.df[i]
 		}
-		for i, s := range wk.surfs {
-			st := surfs[s]
-			st.term = local[w][wk.surfOf[i]]
-			st.count += wk.surfCnt[i]
-			surfs[s] = st
-		}
-		for _, d := range wk.docs {
-			for _, t := range d.terms {
-				df[local[w][t]]++
-			}
-			for f := range numFields {
-				avg[f] += float64(d.len[f])
-			}
+		for f := range numFields {
+			avg[f] += float64(wk.lens[f])
 		}
 	}
 	for f := range numFields {
 		avg[f] = max(avg[f]/float64(max(ndocs, 1)), 1)
 	}
+	n := float64(ndocs)
+	ix.idf = make([]float32, len(df))
+	ix.postings = make([][]posting, len(df))
+	// cursor[w][t] is where worker w writes its next posting of term t.
+	cursor := make([][]int32, len(workers))
+	for w := range workers {
+		cursor[w] = make([]int32, len(df))
+	}
+	total := int32(0)
+	for t, c := range df {
+		ix.idf[t] = float32(math.Log(1 + (n-float64(c)+0.5)/(float64(c)+0.5)))
+		cursor[0][t] = total
+		total += c
+	}
+	for w := 1; w < len(workers); w++ {
+		copy(cursor[w], cursor[w-1])
+		for i, t := range local[w-1] {
+			cursor[w][t] += workers[w-1].df[i]
+		}
+	}
+	flat := make([]posting, total)
+	for t := range df {
+		start := cursor[0][t]
+		ix.postings[t] = flat[start : start+df[t] : start+df[t]]
+	}
 
-	// Representative spelling per stem: most frequent, then shortest, then
-	// alphabetical, so reasons are stable.
-	ix.surface = make([]string, len(df))
-	best := make([]int32, len(df))
+	var wg sync.WaitGroup
+	wg.Go(func() { ix.mergeSpellings(workers, local, len(df)) })
+	base := uint32(0)
+	for w, wk := range workers {
+		docBase := base
+		base += uint32(len(wk.docs))
+		wg.Go(func() { ix.fillPostings(wk, docBase, local[w], cursor[w], flat, &avg) })
+	}
+	wg.Wait()
+}
+
+// fillPostings writes the postings of one worker's documents.
+func (ix *Index) fillPostings(wk *worker, docBase uint32, local, cursor []int32, flat []posting, avg *[numFields]float64) {
+	p := &ix.p
+	for di, d := range wk.docs {
+		var norm [numFields]float64
+		for f := range numFields {
+			norm[f] = p.weight[f] / (1 - p.b[f] + p.b[f]*float64(d.len[f])/avg[f])
+		}
+		for i := d.start; i < d.end; i++ {
+			t := local[wk.terms[i]]
+			var tfw, sat float64
+			var mask uint8
+			for f, c := range wk.tf[i] {
+				if c > 0 {
+					if p.perField {
+						tfn := float64(c) * norm[f] / p.weight[f]
+						sat += p.weight[f] * tfn / (p.k1 + tfn)
+					}
+					tfw += float64(c) * norm[f]
+					mask |= 1 << f
+				}
+			}
+			if !p.perField {
+				sat = tfw / (p.k1 + tfw)
+			}
+			flat[cursor[t]] = posting{doc: docBase + uint32(di), sat: float32(sat), mask: mask}
+			cursor[t]++
+		}
+	}
+}
+
+// mergeSpellings collects every spelling seen, for typo lookup, and picks
+// each stem's representative spelling for reasons: the most frequent, then
+// the shortest, then the first alphabetically, so reasons are stable.
+func (ix *Index) mergeSpellings(workers []*worker, local [][]int32, nterms int) {
+	type surfStat struct {
+		term  int32
+		count int32
+	}
+	surfs := make(map[string]surfStat)
+	for w, wk := range workers {
+		for i, sl := range wk.surf.slots {
+			if sl.stem() < 0 {
+				continue
+			}
+			key := wk.surf.keys[i]
+			st := surfs[key]
+			st.term = local[w][sl.stem()]
+			st.count += sl.count
+			surfs[key] = st
+		}
+	}
+	ix.surface = make([]string, nterms)
+	best := make([]int32, nterms)
 	vocab := make([]string, 0, len(surfs))
 	for s, st := range surfs {
 		ix.surfaceTerm[s] = st.term
@@ -230,48 +343,6 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 	}
 	slices.Sort(vocab)
 	ix.vocab = newTypoIndex(vocab)
-
-	ix.postings = make([][]posting, len(df))
-	ix.idf = make([]float32, len(df))
-	n := float64(ndocs)
-	for t, c := range df {
-		ix.postings[t] = make([]posting, 0, c)
-		ix.idf[t] = float32(math.Log(1 + (n-float64(c)+0.5)/(float64(c)+0.5)))
-	}
-	p := &ix.p
-	doc := uint32(0)
-	for w, wk := range workers {
-		for _, d := range wk.docs {
-			var norm [numFields]float64
-			for f := range numFields {
-				norm[f] = p.weight[f] / (1 - p.b[f] + p.b[f]*float64(d.len[f])/avg[f])
-			}
-			for i, lt := range d.terms {
-				t := local[w][lt]
-				var tfw, sat float64
-				var mask uint8
-				for f, c := range d.tf[i] {
-					if c > 0 {
-						if p.perField {
-							tfn := float64(c) * norm[f] / p.weight[f]
-							sat += p.weight[f] * tfn / (p.k1 + tfn)
-						}
-						tfw += float64(c) * norm[f]
-						mask |= 1 << f
-					}
-				}
-				if !p.perField {
-					sat = tfw / (p.k1 + tfw)
-				}
-				ix.postings[t] = append(ix.postings[t], posting{
-					doc:  doc,
-					sat:  float32(sat),
-					mask: mask,
-				})
-			}
-			doc++
-		}
-	}
 }
 
 // lookupPosting finds doc in a postings list (sorted by doc).

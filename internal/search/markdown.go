@@ -8,8 +8,8 @@ type mdLine struct {
 	// ("**Core Competencies**"), 8 for a short "Label:" line as the
 	// voltagent bodies use for sub-sections, 0 otherwise.
 	level int
-	// text is the heading text, or for list items the item text, without
-	// markup.
+	// text is the heading text without markup, or for other lines the
+	// trimmed line as written (see itemText).
 	text string
 	// item reports a list item ("- x", "* x", "1. x").
 	item bool
@@ -45,7 +45,7 @@ func classify(t string) mdLine {
 	case strings.HasPrefix(t, "- "), strings.HasPrefix(t, "* "), strings.HasPrefix(t, "+ "):
 		l.item, t = true, strings.TrimSpace(t[2:])
 	default:
-		if i := strings.IndexByte(t, '.'); i > 0 && i <= 3 && i+1 < len(t) && t[i+1] == ' ' && isDigits([]byte(t[:i])) {
+		if i := strings.IndexByte(t, '.'); i > 0 && i <= 3 && i+1 < len(t) && t[i+1] == ' ' && isDigits(t[:i]) {
 			l.item, t = true, strings.TrimSpace(t[i+2:])
 		}
 	}
@@ -59,10 +59,11 @@ func classify(t string) mdLine {
 			l.lead = lead
 		}
 	}
-	l.text = cleanHeading(t)
+	l.text = t
 	if !l.item && strings.HasSuffix(t, ":") && len(t) <= 60 && strings.Count(t, " ") < 6 &&
 		!strings.ContainsAny(t[:len(t)-1], ":.,;`") {
 		l.level = 8
+		l.text = cleanHeading(t)
 	}
 	return l
 }
@@ -76,15 +77,4 @@ func cleanHeading(s string) string {
 	s = strings.TrimSuffix(s, ":")
 	s = strings.TrimLeftFunc(s, func(r rune) bool { return r > 0x2000 || r == ' ' })
 	return strings.TrimSpace(s)
-}
-
-// bodyHeadings returns the headings of body, in order.
-func bodyHeadings(body string) []string {
-	var out []string
-	forEachLine(body, func(l mdLine) {
-		if l.level > 0 {
-			out = append(out, l.text)
-		}
-	})
-	return out
 }

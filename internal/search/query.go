@@ -73,9 +73,8 @@ func (ix *Index) parse(query string) plan {
 
 	var ws []string
 	seen := make(map[string]bool)
-	forEachWord(q, nil, func(w []byte) {
-		s := string(w)
-		if len(ws) >= maxQueryWords || len(s) < 2 || isDigits(w) || stopwords[s] || queryFiller[s] || seen[s] {
+	forEachWord(q, func(s string, _ uint64) {
+		if len(ws) >= maxQueryWords || len(s) < 2 || isDigits(s) || stopwords[s] || queryFiller[s] || seen[s] {
 			return
 		}
 		seen[s] = true

@@ -43,7 +43,9 @@ func (m metrics) at1() float64 { return m.hit1 / float64(m.n) }
 func (m metrics) at3() float64 { return m.hit3 / float64(m.n) }
 func (m metrics) mrr() float64 { return m.rrSum / float64(m.n) }
 
-func loadRelevance(t *testing.T, file string) relevanceSet {
+func loadRelevance(t *testing.T, file string) relevanceSet { return loadRelevanceTB(t, file) }
+
+func loadRelevanceTB(t testing.TB, file string) relevanceSet {
 	t.Helper()
 	data, err := os.ReadFile(file)
 	if err != nil {

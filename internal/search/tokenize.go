@@ -3,9 +3,19 @@ package search
 // isAlnum reports whether c is an ASCII letter or digit. Non-ASCII bytes are
 // separators: the corpora are English and technical, and treating them as
 // separators keeps the scanner byte-oriented and fast.
-func isAlnum(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
-}
+func isAlnum(c byte) bool { return wordByte[c] != 0 }
+
+// wordByte maps a byte to its lowercase form if it is part of words, else 0.
+var wordByte = func() (t [256]byte) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = byte(c)
+		t[c-'a'+'A'] = byte(c)
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = byte(c)
+	}
+	return t
+}()
 
 func lower(c byte) byte {
 	if c >= 'A' && c <= 'Z' {
@@ -14,44 +24,112 @@ func lower(c byte) byte {
 	return c
 }
 
-// forEachWord calls fn for every lowercased word of s, reusing buf. Words are
-// maximal runs of ASCII letters and digits, so agent names split on . - _ as
-// required. A few programming-language spellings that the split would destroy
-// are rewritten: "c++" → "cpp", "c#" → "csharp", "f#" → "fsharp",
-// ".net" → "dotnet". The slice passed to fn is only valid during the call.
-func forEachWord(s string, buf []byte, fn func(w []byte)) []byte {
-	n := len(s)
-	for i := 0; i < n; {
-		if !isAlnum(s[i]) {
-			i++
-			continue
-		}
-		start := i
-		buf = buf[:0]
-		for i < n && isAlnum(s[i]) {
-			buf = append(buf, lower(s[i]))
-			i++
-		}
-		switch {
-		case len(buf) == 1 && buf[0] == 'c' && i+1 < n && s[i] == '+' && s[i+1] == '+':
-			buf = append(buf[:0], "cpp"...)
-			i += 2
-		case len(buf) == 1 && (buf[0] == 'c' || buf[0] == 'f') && i < n && s[i] == '#':
-			buf = append(buf, "sharp"...)
-			i++
-		case len(buf) == 3 && string(buf) == "net" && start > 0 && s[start-1] == '.' &&
-			(start < 2 || !isAlnum(s[start-2])):
-			buf = append(buf[:0], "dotnet"...)
-		}
-		fn(buf)
+// wordScanner yields the words of a text with their lowercase FNV-1a hash.
+// Words are maximal runs of ASCII letters and digits, so agent names split on
+// . - _ as required. A word is returned as written (it may contain capitals;
+// see lowerASCII), which keeps index builds from copying every token. A few
+// programming-language spellings that the split would destroy are rewritten:
+// "c++" → "cpp", "c#" → "csharp", "f#" → "fsharp", ".net" → "dotnet".
+type wordScanner struct {
+	s string
+	i int
+}
+
+func (sc *wordScanner) next() (w string, h uint64, ok bool) {
+	s, i, n := sc.s, sc.i, len(sc.s)
+	for i < n && wordByte[s[i]] == 0 {
+		i++
 	}
-	return buf
+	if i == n {
+		sc.i = i
+		return "", 0, false
+	}
+	start := i
+	h = fnvOffset
+	for ; i < n; i++ {
+		c := wordByte[s[i]]
+		if c == 0 {
+			break
+		}
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	w = s[start:i]
+	if len(w) <= 3 {
+		w, h, i = rewrite(s, start, i, w, h)
+	}
+	sc.i = i
+	return w, h, true
+}
+
+// rewrite applies the programming-language spellings to the short word
+// s[start:end], returning the word, its hash and where scanning resumes.
+func rewrite(s string, start, end int, w string, h uint64) (string, uint64, int) {
+	n := len(s)
+	switch {
+	case len(w) == 1 && w[0]|0x20 == 'c' && end+1 < n && s[end] == '+' && s[end+1] == '+':
+		return "cpp", hashCpp, end + 2
+	case len(w) == 1 && w[0]|0x20 == 'c' && end < n && s[end] == '#':
+		return "csharp", hashCsharp, end + 1
+	case len(w) == 1 && w[0]|0x20 == 'f' && end < n && s[end] == '#':
+		return "fsharp", hashFsharp, end + 1
+	case len(w) == 3 && start > 0 && s[start-1] == '.' && (start < 2 || wordByte[s[start-2]] == 0) &&
+		lowerASCII(w) == "net":
+		return "dotnet", hashDotnet, end
+	}
+	return w, h, end
+}
+
+// forEachWord calls fn for every word of s (see wordScanner).
+func forEachWord(s string, fn func(w string, h uint64)) {
+	sc := wordScanner{s: s}
+	for {
+		w, h, ok := sc.next()
+		if !ok {
+			return
+		}
+		fn(w, h)
+	}
+}
+
+var (
+	hashCpp    = fnvHash("cpp")
+	hashCsharp = fnvHash("csharp")
+	hashFsharp = fnvHash("fsharp")
+	hashDotnet = fnvHash("dotnet")
+)
+
+// lowerASCII lowercases ASCII letters, allocating only if there are any
+// capitals.
+func lowerASCII(w string) string {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(w)
+			for j := i; j < len(b); j++ {
+				b[j] = lower(b[j])
+			}
+			return string(b)
+		}
+	}
+	return w
+}
+
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func fnvHash(b string) uint64 {
+	h := uint64(fnvOffset)
+	for _, c := range []byte(b) {
+		h = (h ^ uint64(c)) * fnvPrime
+	}
+	return h
 }
 
 // words returns the lowercased words of s (see forEachWord).
 func words(s string) []string {
 	var out []string
-	forEachWord(s, nil, func(w []byte) { out = append(out, string(w)) })
+	forEachWord(s, func(w string, _ uint64) { out = append(out, lowerASCII(w)) })
 	return out
 }
 
@@ -85,7 +163,7 @@ func setOf(s string) map[string]bool {
 
 // isDigits reports whether w is all digits; pure numbers ("99", "30") are
 // noise for routing and are not indexed.
-func isDigits(w []byte) bool {
+func isDigits(w string) bool {
 	for _, c := range w {
 		if c < '0' || c > '9' {
 			return false
