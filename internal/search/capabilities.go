@@ -46,7 +46,9 @@ func scanBody(body string) (headings, caps []string) {
 		if inPreamble && l.level == 8 && !isProcessLabel(l.text) {
 			preamble = append(preamble, l.text)
 		}
-		if cur != nil && l.level > 0 && l.level <= cur.level {
+		// A section ends at a heading of its level or above, or at another
+		// capability heading ("**Focus Areas**" inside "## Core Competencies").
+		if cur != nil && l.level > 0 && (l.level <= cur.level || l.level <= 7 && isCapabilityHeading(l.text)) {
 			done = append(done, *cur)
 			cur = nil
 		}

@@ -29,6 +29,8 @@ type expansion struct {
 	// to is what the word was read as: the spelling matched for typos, the
 	// phrase for synonyms, the stem's usual spelling otherwise.
 	to string
+	// via is the typo correction a synonym was reached through, if any.
+	via string
 }
 
 // group is one query word (or synonym phrase found in the query) with all
@@ -95,7 +97,7 @@ func (ix *Index) parse(query string) plan {
 	for n := min(synonyms.maxWords, len(all)); n >= 2; n-- {
 		for i := 0; i+n <= len(all); i++ {
 			key := all[i : i+n]
-			if g := ix.synonymGroup(strings.Join(key, " "), synonyms.lookup(key)); len(g.exps) > 0 {
+			if g := ix.synonymGroup(strings.Join(key, " "), synonyms.lookup(key), 1); len(g.exps) > 0 {
 				pl.groups = append(pl.groups, g)
 			}
 		}
@@ -162,10 +164,7 @@ func (ix *Index) wordGroup(w string) group {
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
 	}
 	syns := synonyms.lookup([]string{w})
-	if len(syns) == 0 && strings.HasSuffix(w, "s") {
-		syns = synonyms.lookup([]string{w[:len(w)-1]})
-	}
-	g.exps = append(g.exps, ix.synonymGroup(w, syns).exps...)
+	g.exps = append(g.exps, ix.synonymGroup(w, syns, 1).exps...)
 	if known || len(syns) > 0 {
 		return g
 	}
@@ -188,6 +187,12 @@ func (ix *Index) wordGroup(w string) group {
 		}
 		done = append(done, t)
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s})
+		// The corrected word brings its synonyms ("postgress" → postgres →
+		// postgresql), discounted for both steps.
+		for _, e := range ix.synonymGroup(s, synonyms.lookup([]string{s}), weight).exps {
+			e.via = s
+			g.exps = append(g.exps, e)
+		}
 	}
 	return g
 }
@@ -208,8 +213,9 @@ func (ix *Index) frequentSpellings(near []string) []string {
 	return out
 }
 
-// synonymGroup turns synonym phrases into expansions over indexed terms.
-func (ix *Index) synonymGroup(word string, syns []phrase) group {
+// synonymGroup turns synonym phrases into expansions over indexed terms,
+// with weights scaled by scale.
+func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 	g := group{word: word, ownIDF: float32(math.Inf(1))}
 	for _, ph := range syns {
 		var ts []int32
@@ -229,9 +235,9 @@ func (ix *Index) synonymGroup(word string, syns []phrase) group {
 		if len(ts) == 0 {
 			continue
 		}
-		w := ix.p.synonym
+		w := ix.p.synonym * scale
 		if ph.related {
-			w = ix.p.related
+			w = ix.p.related * scale
 		}
 		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text})
 	}

@@ -72,6 +72,9 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			n++
 		}
 		switch {
+		case h.e.kind == kindSynonym && h.e.via != "":
+			add("typo: " + h.g.word + "→" + h.e.via)
+			add("synonym: " + h.e.via + "→" + h.e.to)
 		case h.e.kind == kindSynonym:
 			add("synonym: " + h.g.word + "→" + h.e.to)
 		case h.e.kind == kindTypo:

@@ -1,0 +1,292 @@
+package search
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+)
+
+// fixture is a small hand-written catalog for behaviour tests.
+func fixture() []*agent.Agent {
+	return []*agent.Agent{
+		{
+			Name:         "ops.containers",
+			Description:  "Container orchestration expert for production Kubernetes clusters",
+			Tags:         []string{"kubernetes", "docker", "helm"},
+			Capabilities: []string{"Helm charts", "Kubernetes clusters"},
+			Examples:     []string{"deploying services to a cluster"},
+			Body:         "# Containers\n\nRuns workloads on Kubernetes.\n",
+		},
+		{
+			Name:        "kubernetes-specialist",
+			Description: "Use this agent to design and troubleshoot Kubernetes clusters.",
+			Body:        "You are a Kubernetes specialist.\n\n## Capabilities\n\n### Cluster upgrades\n### Workload security\n",
+		},
+		{
+			Name:        "database.postgres",
+			Description: "PostgreSQL performance and replication expert",
+			Tags:        []string{"postgres", "postgresql", "replication"},
+			Body:        "Tunes PostgreSQL queries and indexes.\n",
+		},
+		{
+			Name:        "terraform-engineer",
+			Description: "Builds infrastructure as code with Terraform modules",
+			Aliases:     []string{"tf"},
+			Body:        "Terraform state, modules and providers.\n",
+		},
+		{
+			Name:        "frontend.react",
+			Description: "React component architect",
+			Tags:        []string{"react", "javascript"},
+			Body:        "Builds React applications with hooks.\n",
+		},
+		{
+			Name:        "accessibility-expert",
+			Description: "Makes interfaces usable with screen readers; WCAG audits",
+			Body:        "Accessibility reviews.\n",
+		},
+	}
+}
+
+func names(rs []Result) []string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Name)
+	}
+	return out
+}
+
+func TestSearchBasics(t *testing.T) {
+	ix := NewIndex(fixture())
+	res, total := ix.Search("kubernetes", 10)
+	if total != 2 || len(res) != 2 {
+		t.Fatalf("kubernetes: got %d results of %d, want 2 of 2: %q", len(res), total, names(res))
+	}
+	for i, r := range res {
+		if r.Rank != i+1 {
+			t.Errorf("result %d has rank %d", i, r.Rank)
+		}
+		if r.Score <= 0 || r.Score != float64(int64(r.Score*1000+0.5))/1000 {
+			t.Errorf("%s: score %v is not positive with 3 decimals", r.Name, r.Score)
+		}
+		if i > 0 && r.Score > res[i-1].Score {
+			t.Errorf("scores not descending: %v", res)
+		}
+		if r.Description == "" || !strings.HasPrefix(r.Name, "@") {
+			t.Errorf("result %+v lacks handle or description", r)
+		}
+	}
+}
+
+func TestSearchEmptyAndLimits(t *testing.T) {
+	ix := NewIndex(fixture())
+	for _, q := range []string{"", "   ", "!!! ---", "the and of", "12345"} {
+		if res, total := ix.Search(q, 10); len(res) != 0 || total != 0 {
+			t.Errorf("Search(%q) = %d results, total %d; want none", q, len(res), total)
+		}
+	}
+	if res, total := ix.Search("kubernetes", 1); len(res) != 1 || total != 2 {
+		t.Errorf("limit 1: got %d results, total %d; want 1, 2", len(res), total)
+	}
+	if res, total := ix.Search("kubernetes", 0); len(res) != 0 || total != 2 {
+		t.Errorf("limit 0: got %d results, total %d; want 0, 2", len(res), total)
+	}
+	if res, _ := ix.Search("kubernetes", -5); len(res) != 0 {
+		t.Errorf("negative limit returned %d results", len(res))
+	}
+	if res, total := NewIndex(nil).Search("kubernetes", 5); len(res) != 0 || total != 0 {
+		t.Errorf("empty index returned results")
+	}
+	var nilIx *Index
+	if res, _ := nilIx.Search("kubernetes", 5); len(res) != 0 {
+		t.Errorf("nil index returned results")
+	}
+	long := strings.Repeat("kubernetes postgres react ", 500)
+	if res, _ := ix.Search(long, 50); len(res) == 0 {
+		t.Errorf("long query matched nothing")
+	}
+}
+
+func TestSearchExactNameFirst(t *testing.T) {
+	ix := NewIndex(fixture())
+	tests := []struct{ query, want string }{
+		{"@ops.containers", "@ops.containers"},
+		{"ops.containers", "@ops.containers"},
+		{"OPS.Containers", "@ops.containers"},
+		// Named inside a request, and by alias.
+		{"ask @database.postgres about kubernetes clusters", "@database.postgres"},
+		{"tf", "@terraform-engineer"},
+		// A name whose words are weak still wins when named exactly.
+		{"kubernetes-specialist", "@kubernetes-specialist"},
+		// Misspelt names.
+		{"@ops.containrs", "@ops.containers"},
+		{"kubernetes-specalist", "@kubernetes-specialist"},
+	}
+	for _, tt := range tests {
+		res, _ := ix.Search(tt.query, 5)
+		if len(res) == 0 || res[0].Name != tt.want {
+			t.Errorf("Search(%q) = %q, want %s first", tt.query, names(res), tt.want)
+		}
+	}
+}
+
+func TestSearchTypos(t *testing.T) {
+	ix := NewIndex(fixture())
+	tests := []struct{ query, want, reason string }{
+		{"kubernets", "@kubernetes-specialist", "typo: kubernets→kubernetes"},
+		{"postgress", "@database.postgres", "typo: postgress→postgres"},
+		{"terafrom modules", "@terraform-engineer", "typo: terafrom→terraform"},
+	}
+	for _, tt := range tests {
+		res, _ := ix.Search(tt.query, 5)
+		if len(res) == 0 || res[0].Name != tt.want {
+			t.Errorf("Search(%q) = %q, want %s first", tt.query, names(res), tt.want)
+			continue
+		}
+		if !slices.Contains(res[0].Reasons, tt.reason) {
+			t.Errorf("Search(%q) reasons %q lack %q", tt.query, res[0].Reasons, tt.reason)
+		}
+	}
+}
+
+func TestSearchSynonymsAndStems(t *testing.T) {
+	ix := NewIndex(fixture())
+	tests := []struct{ query, want, reason string }{
+		{"k8s", "@kubernetes-specialist", "synonym: k8s→kubernetes"},
+		{"pg replication", "@database.postgres", "synonym: pg→postgres"},
+		{"iac", "@terraform-engineer", "synonym: iac→terraform"},
+		{"a11y", "@accessibility-expert", "synonym: a11y→accessibility"},
+		{"deploy a service", "@ops.containers", "stem: deploy→deploying"},
+	}
+	for _, tt := range tests {
+		res, _ := ix.Search(tt.query, 5)
+		if len(res) == 0 || res[0].Name != tt.want {
+			t.Errorf("Search(%q) = %q, want %s first", tt.query, names(res), tt.want)
+			continue
+		}
+		if !slices.Contains(res[0].Reasons, tt.reason) {
+			t.Errorf("Search(%q) reasons %q lack %q", tt.query, res[0].Reasons, tt.reason)
+		}
+	}
+}
+
+func TestSearchReasons(t *testing.T) {
+	ix := NewIndex(fixture())
+	res, _ := ix.Search("helm kubernetes", 5)
+	if len(res) == 0 || res[0].Name != "@ops.containers" {
+		t.Fatalf("got %q, want @ops.containers first", names(res))
+	}
+	r := res[0].Reasons
+	for _, want := range []string{"tag: helm", "capability: helm", "tag: kubernetes", "capability: kubernetes"} {
+		if !slices.Contains(r, want) {
+			t.Errorf("reasons %q lack %q", r, want)
+		}
+	}
+	if len(r) > maxReasons {
+		t.Errorf("%d reasons, want at most %d", len(r), maxReasons)
+	}
+	seen := map[string]bool{}
+	for _, s := range r {
+		if seen[s] {
+			t.Errorf("duplicate reason %q", s)
+		}
+		seen[s] = true
+	}
+	// Exact names explain themselves first.
+	res, _ = ix.Search("@kubernetes-specialist", 1)
+	if len(res) != 1 || res[0].Reasons[0] != "name: kubernetes-specialist" {
+		t.Errorf("exact name reasons = %q", res[0].Reasons)
+	}
+	// Every result of a broad query has at least one reason.
+	res, _ = ix.Search("clusters react postgres", 10)
+	for _, r := range res {
+		if len(r.Reasons) == 0 {
+			t.Errorf("%s has no reasons", r.Name)
+		}
+	}
+}
+
+// TestSearchTieBreak gives identical agents different names: they score the
+// same and must come back in name order, whatever the input order.
+func TestSearchTieBreak(t *testing.T) {
+	mk := func(name string) *agent.Agent {
+		return &agent.Agent{Name: name, Description: "Kafka streaming pipelines", Body: "Kafka."}
+	}
+	in := []*agent.Agent{mk("zeta.stream"), mk("alpha.stream"), mk("mid.stream")}
+	for range 3 {
+		ix := NewIndex(in)
+		res, total := ix.Search("kafka", 10)
+		want := []string{"@alpha.stream", "@mid.stream", "@zeta.stream"}
+		if got := names(res); !slices.Equal(got, want) || total != 3 {
+			t.Fatalf("got %q (total %d), want %q", got, total, want)
+		}
+		if res[0].Score != res[2].Score {
+			t.Errorf("identical agents scored %v and %v", res[0].Score, res[2].Score)
+		}
+		slices.Reverse(in)
+	}
+}
+
+func TestSearchDeterministic(t *testing.T) {
+	agents := syntheticCatalog(300, 3)
+	a, b := NewIndex(agents), NewIndex(slices.Clone(agents))
+	for _, q := range benchQueries(agents, 60) {
+		ra, ta := a.Search(q, 20)
+		rb, tb := b.Search(q, 20)
+		if fmt.Sprint(ra) != fmt.Sprint(rb) || ta != tb {
+			t.Fatalf("query %q differs between identical indexes", q)
+		}
+		if again, _ := a.Search(q, 20); fmt.Sprint(again) != fmt.Sprint(ra) {
+			t.Fatalf("query %q differs between runs", q)
+		}
+	}
+}
+
+func TestSearchConcurrent(t *testing.T) {
+	agents := syntheticCatalog(200, 5)
+	ix := NewIndex(agents)
+	queries := benchQueries(agents, 40)
+	want := make([]string, len(queries))
+	for i, q := range queries {
+		res, _ := ix.Search(q, 10)
+		want[i] = fmt.Sprint(res)
+	}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range queries {
+				j := (i + g) % len(queries)
+				if res, _ := ix.Search(queries[j], 10); fmt.Sprint(res) != want[j] {
+					t.Errorf("query %q changed under concurrency", queries[j])
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func FuzzSearch(f *testing.F) {
+	for _, s := range []string{"kubernetes", "@ops.containers", "ci/cd c++ .net", "kubernets postgress", "", "\x00\xff@@", "infrastructure as code"} {
+		f.Add(s, 5)
+	}
+	ix := NewIndex(fixture())
+	f.Fuzz(func(t *testing.T, q string, limit int) {
+		res, total := ix.Search(q, limit)
+		if len(res) > max(limit, 0) || len(res) > total {
+			t.Fatalf("Search(%q, %d): %d results, total %d", q, limit, len(res), total)
+		}
+		for i, r := range res {
+			if r.Rank != i+1 || r.Score <= 0 || len(r.Reasons) > maxReasons {
+				t.Fatalf("Search(%q): bad result %+v", q, r)
+			}
+			if i > 0 && r.Score > res[i-1].Score {
+				t.Fatalf("Search(%q): scores not descending", q)
+			}
+		}
+	})
+}

@@ -1,0 +1,79 @@
+package search
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+func phraseTexts(ps []phrase) []string {
+	var out []string
+	for _, p := range ps {
+		out = append(out, p.text)
+	}
+	return out
+}
+
+func TestParseSynonyms(t *testing.T) {
+	tab, err := parseSynonyms(`
+# comment
+kubernetes, k8s, kube
+iac => infrastructure as code, terraform
+ci/cd, continuous delivery
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		key  string
+		want []string
+	}{
+		{"k8s", []string{"kubernetes", "kube"}},
+		{"kubernetes", []string{"k8s", "kube"}},
+		{"iac", []string{"infrastructure as code", "terraform"}},
+		{"terraform", nil}, // one-way
+		{"ci cd", []string{"continuous delivery"}},
+		{"continuous delivery", []string{"ci/cd"}},
+	}
+	for _, tt := range tests {
+		got := phraseTexts(tab.lookup(strings.Fields(tt.key)))
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("lookup(%q) = %q, want %q", tt.key, got, tt.want)
+		}
+	}
+	if tab.maxWords != 2 {
+		t.Errorf("maxWords = %d, want 2", tab.maxWords)
+	}
+	for _, p := range tab.lookup([]string{"iac"}) {
+		if !p.related {
+			t.Errorf("iac => %q not marked related", p.text)
+		}
+	}
+}
+
+func TestParseSynonymsErrors(t *testing.T) {
+	for _, in := range []string{
+		"lonely",
+		"a, , b",
+		"a, b => c",
+		"=> c",
+	} {
+		if _, err := parseSynonyms(in); err == nil || !strings.Contains(err.Error(), "line 1") {
+			t.Errorf("parseSynonyms(%q) error = %v, want one naming line 1", in, err)
+		}
+	}
+}
+
+// TestSynonymTable checks the shipped table covers the abbreviations the
+// ranking contract names.
+func TestSynonymTable(t *testing.T) {
+	for _, abbr := range []string{"k8s", "pg", "js", "ts", "py", "tf", "iac", "a11y", "ci/cd", "db", "ml", "llm", "ui", "ux", "api", "auth", "perf", "sec"} {
+		if len(synonyms.lookup(words(abbr))) == 0 {
+			t.Errorf("synonyms.txt has no expansion for %q", abbr)
+		}
+	}
+	got := phraseTexts(synonyms.lookup([]string{"k8s"}))
+	if !slices.Contains(got, "kubernetes") {
+		t.Errorf("k8s expands to %q, want kubernetes among them", got)
+	}
+}
