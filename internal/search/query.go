@@ -31,6 +31,9 @@ type expansion struct {
 	to string
 	// via is the typo correction a synonym was reached through, if any.
 	via string
+	// all requires every term to occur (a literal phrase); otherwise the
+	// terms a document lacks count as zero in the mean.
+	all bool
 }
 
 // group is one query word (or synonym phrase found in the query) with all
@@ -73,36 +76,77 @@ func (ix *Index) parse(query string) plan {
 	var pl plan
 	ix.parseNames(q, &pl)
 
-	var ws []string
-	seen := make(map[string]bool)
-	forEachWord(q, func(s string, _ uint64) {
-		if len(ws) >= maxQueryWords || len(s) < 2 || isDigits(s) || stopwords[s] || queryFiller[s] || seen[s] {
-			return
+	all := words(q)
+	if len(all) > 2*maxQueryWords {
+		all = all[:2*maxQueryWords]
+	}
+	// Multi-word members of the synonym table ("infrastructure as code",
+	// "broke into", "new hires") are read as one concept: their words form
+	// one group instead of one group each, longest phrases first. Stopwords
+	// are kept for this matching, since members contain them.
+	consumed := make([]bool, len(all))
+	var phrases []group
+	for n := min(synonyms.maxWords, len(all)); n >= 2; n-- {
+		for i := 0; i+n <= len(all); i++ {
+			if slices.Contains(consumed[i:i+n], true) {
+				continue
+			}
+			key := all[i : i+n]
+			syns := synonyms.lookup(key)
+			if len(syns) == 0 {
+				continue
+			}
+			g := ix.synonymGroup(strings.Join(key, " "), syns, 1)
+			if self, ok := ix.phraseExpansion(key); ok {
+				g.exps = append([]expansion{self}, g.exps...)
+			}
+			if len(g.exps) == 0 {
+				continue
+			}
+			for j := i; j < i+n; j++ {
+				consumed[j] = true
+			}
+			phrases = append(phrases, g)
 		}
-		seen[s] = true
-		ws = append(ws, s)
-	})
-	for _, w := range ws {
+	}
+	seen := make(map[string]bool)
+	for i, w := range all {
+		if consumed[i] || len(pl.groups) >= maxQueryWords || len(w) < 2 || isDigits(w) ||
+			stopwords[w] || queryFiller[w] || seen[w] {
+			continue
+		}
+		seen[w] = true
 		if g := ix.wordGroup(w); len(g.exps) > 0 {
 			pl.groups = append(pl.groups, g)
 		}
 	}
-	// Multi-word synonym members in the query ("infrastructure as code",
-	// "pull request") form extra groups. Stopwords are kept for matching,
-	// since members like "infrastructure as code" contain them.
-	all := words(q)
-	if len(all) > maxQueryWords {
-		all = all[:maxQueryWords]
-	}
-	for n := min(synonyms.maxWords, len(all)); n >= 2; n-- {
-		for i := 0; i+n <= len(all); i++ {
-			key := all[i : i+n]
-			if g := ix.synonymGroup(strings.Join(key, " "), synonyms.lookup(key), 1); len(g.exps) > 0 {
-				pl.groups = append(pl.groups, g)
-			}
+	pl.groups = append(pl.groups, phrases...)
+	return pl
+}
+
+// phraseExpansion matches a multi-word phrase literally: every one of its
+// (non-stopword) words must occur in the agent. Phrases of fewer than two
+// such words are left to their synonyms.
+func (ix *Index) phraseExpansion(ws []string) (expansion, bool) {
+	var ts []int32
+	n := 0
+	for _, w := range ws {
+		if stopwords[w] {
+			continue
+		}
+		n++
+		t, ok := ix.terms[stem(w)]
+		if !ok {
+			return expansion{}, false
+		}
+		if !slices.Contains(ts, t) {
+			ts = append(ts, t)
 		}
 	}
-	return pl
+	if n < 2 {
+		return expansion{}, false
+	}
+	return expansion{terms: ts, weight: 1, kind: kindExact, to: strings.Join(ws, " "), all: true}, true
 }
 
 // parseNames finds agents named by the query: the whole query, or any token

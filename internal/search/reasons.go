@@ -42,11 +42,16 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			e := &g.exps[ei]
 			var sum float32
 			var mask uint8
+			n := 0
 			for _, t := range e.terms {
 				if p, ok := lookupPosting(ix.postings[t], doc); ok {
 					sum += ix.termIDF(g, t) * p.sat
 					mask |= p.mask
+					n++
 				}
+			}
+			if e.all && n < len(e.terms) {
+				continue
 			}
 			if v := e.weight * sum / float32(len(e.terms)); v > best.score {
 				best = hit{g: g, e: e, score: v, mask: mask}

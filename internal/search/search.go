@@ -145,13 +145,17 @@ func (ix *Index) walk(e expansion, g *group, fn func(d uint32, v float32)) {
 			return
 		}
 		var sum float32
+		n := 0
 		for i, l := range lists {
 			if len(l) > 0 && l[0].doc == next {
 				sum += idfs[i] * l[0].sat
 				lists[i] = l[1:]
+				n++
 			}
 		}
-		fn(next, w*sum)
+		if !e.all || n == len(lists) {
+			fn(next, w*sum)
+		}
 	}
 }
 
