@@ -76,47 +76,101 @@ const flagCols = `id, flag_type, source_agent, target_agent, change_description,
 
 type rowScanner interface{ Scan(dest ...any) error }
 
+// flagRow is one row of flagCols as stored, lease included even when it has
+// expired: writes need the raw lease to decide and explain, reads turn it
+// into a Flag with toFlag.
+type flagRow struct {
+	id                                                        int64
+	flagType, source, change, action, impact, status, created string
+	related                                                   string // JSON array
+	target, codeLoc, example, ctxt, notes                     sql.NullString
+	lockedBy, lockedAt, lockExp, completedAt, completedBy     sql.NullString
+	chain                                                     sql.NullInt64
+	// files, when set, is related already decoded (a write that just
+	// encoded it need not parse it back).
+	files []string
+}
+
+func (r *flagRow) scan(sc rowScanner) error {
+	return sc.Scan(&r.id, &r.flagType, &r.source, &r.target, &r.change, &r.action,
+		&r.impact, &r.related, &r.chain, &r.codeLoc, &r.example, &r.ctxt, &r.notes,
+		&r.status, &r.lockedBy, &r.lockedAt, &r.lockExp, &r.created, &r.completedAt, &r.completedBy)
+}
+
+// leaseHeld reports whether the row's lease still holds at now. Times are
+// fixed-width, so string order is time order, as in the SQL conditions.
+func (r *flagRow) leaseHeld(now string) bool {
+	return r.lockedBy.Valid && r.lockExp.Valid && r.lockExp.String > now
+}
+
+// setLease and clearLease mirror the lease columns an UPDATE just wrote.
+func (r *flagRow) setLease(agent, at, exp string) {
+	r.lockedBy, r.lockedAt, r.lockExp = validStr(agent), validStr(at), validStr(exp)
+}
+
+func (r *flagRow) clearLease() {
+	r.lockedBy, r.lockedAt, r.lockExp = sql.NullString{}, sql.NullString{}, sql.NullString{}
+}
+
+// toFlag converts the row as a read at now sees it: an expired lease is
+// reported as no lock at all.
+func (r *flagRow) toFlag(now string) Flag {
+	f := Flag{
+		ID:                r.id,
+		FlagType:          r.flagType,
+		SourceAgent:       r.source,
+		ChangeDescription: r.change,
+		ActionRequired:    r.action,
+		ImpactLevel:       r.impact,
+		Status:            r.status,
+		CreatedAt:         r.created,
+	}
+	// One allocation backs every optional string of the flag.
+	var strs [9]string
+	n := 0
+	ptr := func(ns sql.NullString) *string {
+		if !ns.Valid {
+			return nil
+		}
+		strs[n] = ns.String
+		n++
+		return &strs[n-1]
+	}
+	f.TargetAgent = ptr(r.target)
+	f.CodeLocation = ptr(r.codeLoc)
+	f.ExampleUsage = ptr(r.example)
+	f.Notes = ptr(r.notes)
+	f.CompletedAt = ptr(r.completedAt)
+	f.CompletedBy = ptr(r.completedBy)
+	if r.chain.Valid {
+		v := r.chain.Int64
+		f.ChainOriginID = &v
+	}
+	if r.ctxt.Valid {
+		f.Context = json.RawMessage(r.ctxt.String)
+	}
+	if r.files != nil {
+		f.RelatedFiles = r.files
+	} else {
+		f.RelatedFiles = decodeFiles(r.related)
+	}
+	if r.leaseHeld(now) {
+		f.Locked = true
+		f.LockedBy = ptr(r.lockedBy)
+		f.LockedAt = ptr(r.lockedAt)
+		f.LockExpiresAt = ptr(r.lockExp)
+	}
+	return f
+}
+
 // scanFlag reads one row of flagCols. now decides whether a lease still
 // holds: an expired one is reported as no lock at all.
 func scanFlag(sc rowScanner, now string) (Flag, error) {
-	var (
-		f                                     Flag
-		target, codeLoc, example, ctxt, notes sql.NullString
-		lockedBy, lockedAt, lockExp           sql.NullString
-		completedAt, completedBy              sql.NullString
-		related                               string
-		chain                                 sql.NullInt64
-	)
-	err := sc.Scan(&f.ID, &f.FlagType, &f.SourceAgent, &target, &f.ChangeDescription, &f.ActionRequired,
-		&f.ImpactLevel, &related, &chain, &codeLoc, &example, &ctxt, &notes,
-		&f.Status, &lockedBy, &lockedAt, &lockExp, &f.CreatedAt, &completedAt, &completedBy)
-	if err != nil {
+	var r flagRow
+	if err := r.scan(sc); err != nil {
 		return Flag{}, err
 	}
-	f.TargetAgent = strPtr(target)
-	f.CodeLocation = strPtr(codeLoc)
-	f.ExampleUsage = strPtr(example)
-	f.Notes = strPtr(notes)
-	f.CompletedAt = strPtr(completedAt)
-	f.CompletedBy = strPtr(completedBy)
-	if chain.Valid {
-		v := chain.Int64
-		f.ChainOriginID = &v
-	}
-	if ctxt.Valid {
-		f.Context = json.RawMessage(ctxt.String)
-	}
-	f.RelatedFiles = []string{}
-	if err := json.Unmarshal([]byte(related), &f.RelatedFiles); err != nil || f.RelatedFiles == nil {
-		f.RelatedFiles = []string{}
-	}
-	if lockedBy.Valid && lockExp.Valid && lockExp.String > now {
-		f.Locked = true
-		f.LockedBy = strPtr(lockedBy)
-		f.LockedAt = strPtr(lockedAt)
-		f.LockExpiresAt = strPtr(lockExp)
-	}
-	return f, nil
+	return r.toFlag(now), nil
 }
 
 func strPtr(ns sql.NullString) *string {
@@ -126,5 +180,7 @@ func strPtr(ns sql.NullString) *string {
 	s := ns.String
 	return &s
 }
+
+func validStr(s string) sql.NullString { return sql.NullString{String: s, Valid: true} }
 
 func nullStr(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }

@@ -7,6 +7,11 @@ import (
 	"time"
 )
 
+// Writes return the flag without reading it back: the row read under the
+// write lock (or, for a new flag, the validated input) plus the columns the
+// statement just set is exactly what a read after the commit would see
+// (TestWritesReturnWhatIsStored).
+
 // CreateFlag validates in, stores it as a pending flag and records a
 // "created" event. A rejected flag stores nothing.
 func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
@@ -15,40 +20,40 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 		return Flag{}, err
 	}
 	now := formatTime(s.now())
-	var f Flag
-	err = s.writeTx(ctx, "create flag", func(tx *sql.Tx) error {
-		var chain sql.NullInt64
+	r := flagRow{
+		flagType: v.flagType, source: v.source, target: nullStr(v.target),
+		change: v.change, action: v.action, impact: v.impact,
+		related: v.related, files: v.files,
+		codeLoc: nullStr(v.codeLocation), example: nullStr(v.example), ctxt: nullStr(v.context),
+		status: "pending", created: now,
+	}
+	err = s.writeTx(ctx, "create flag", func(w *wtx) error {
 		if v.chain != 0 {
 			var one int
-			err := tx.QueryRowContext(ctx, "SELECT 1 FROM flags WHERE id = ?", v.chain).Scan(&one)
+			err := w.tx.StmtContext(w.ctx, w.st.chainExists).QueryRowContext(w.ctx, v.chain).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return notFound("chain_origin_id", "chain_origin_id %d does not name an existing flag", v.chain)
 			}
 			if err != nil {
 				return err
 			}
-			chain = sql.NullInt64{Int64: v.chain, Valid: true}
+			r.chain = sql.NullInt64{Int64: v.chain, Valid: true}
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO flags (flag_type, source_agent, target_agent,
-			change_description, action_required, impact_level, related_files, chain_origin_id,
-			code_location, example_usage, context, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`,
-			v.flagType, v.source, nullStr(v.target), v.change, v.action, v.impact, v.related, chain,
-			nullStr(v.codeLocation), nullStr(v.example), nullStr(v.context), now)
+		res, err := w.exec(w.st.insertFlag,
+			r.flagType, r.source, r.target, r.change, r.action, r.impact, r.related, r.chain,
+			r.codeLoc, r.example, r.ctxt, now)
 		if err != nil {
 			return err
 		}
-		id, err := res.LastInsertId()
-		if err != nil {
+		if r.id, err = res.LastInsertId(); err != nil {
 			return err
 		}
-		if err := addEvent(ctx, tx, id, EventCreated, v.source, "", now); err != nil {
-			return err
-		}
-		f, err = getFlag(ctx, tx, id, now)
-		return err
+		return w.addEvent(r.id, EventCreated, v.source, "", now)
 	})
-	return f, err
+	if err != nil {
+		return Flag{}, err
+	}
+	return r.toFlag(now), nil
 }
 
 // lockState is a flag's status and raw lease, read under the write lock to
@@ -62,18 +67,15 @@ type lockState struct {
 	unlocked bool // no lease, or an expired one
 }
 
-func readLockState(ctx context.Context, tx *sql.Tx, id int64, now string) (lockState, error) {
-	var st lockState
-	var holder, exp, by, at sql.NullString
-	err := tx.QueryRowContext(ctx,
-		"SELECT status, locked_by, lock_expires_at, completed_by, completed_at FROM flags WHERE id = ?", id).
-		Scan(&st.status, &holder, &exp, &by, &at)
-	if errors.Is(err, sql.ErrNoRows) {
-		return st, notFound("id", "flag %d does not exist", id)
+func (r *flagRow) lockState(now string) lockState {
+	return lockState{
+		status:   r.status,
+		holder:   r.lockedBy.String,
+		expires:  r.lockExp.String,
+		doneBy:   r.completedBy.String,
+		doneAt:   r.completedAt.String,
+		unlocked: !r.lockedBy.Valid || r.lockExp.String <= now,
 	}
-	st.holder, st.expires, st.doneBy, st.doneAt = holder.String, exp.String, by.String, at.String
-	st.unlocked = !holder.Valid || exp.String <= now
-	return st, err
 }
 
 func (st lockState) completedErr(id int64) error {
@@ -107,22 +109,17 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 	}
 	t := s.now()
 	now, exp := formatTime(t), formatTime(t.Add(lease))
-	var f Flag
-	err = s.writeTx(ctx, "lock flag", func(tx *sql.Tx) error {
-		st, err := readLockState(ctx, tx, id, now)
+	var r flagRow
+	err = s.writeTx(ctx, "lock flag", func(w *wtx) error {
+		if r, err = w.flagRow(id); err != nil {
+			return err
+		}
+		st := r.lockState(now)
+		ok, err := w.claim(w.st.lock, agent, now, exp, id, agent, now)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE flags SET locked_by = ?, locked_at = ?, lock_expires_at = ?
-			WHERE id = ? AND status = 'pending'
-			  AND (locked_by IS NULL OR locked_by = ? OR lock_expires_at <= ?)`,
-			agent, now, exp, id, agent, now)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if !ok {
 			if st.status == "completed" {
 				return st.completedErr(id)
 			}
@@ -135,13 +132,13 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 		case st.holder != "" && st.holder != agent:
 			kind, prev = EventTakeover, st.holder
 		}
-		if err := addEvent(ctx, tx, id, kind, agent, prev, now); err != nil {
-			return err
-		}
-		f, err = getFlag(ctx, tx, id, now)
-		return err
+		r.setLease(agent, now, exp)
+		return w.addEvent(id, kind, agent, prev, now)
 	})
-	return f, err
+	if err != nil {
+		return Flag{}, err
+	}
+	return r.toFlag(now), nil
 }
 
 // UnlockFlag releases the lease on a flag. Only the holder may, unless force
@@ -155,22 +152,17 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 		return Flag{}, err
 	}
 	now := formatTime(s.now())
-	var f Flag
-	err = s.writeTx(ctx, "unlock flag", func(tx *sql.Tx) error {
-		st, err := readLockState(ctx, tx, id, now)
+	var r flagRow
+	err = s.writeTx(ctx, "unlock flag", func(w *wtx) error {
+		if r, err = w.flagRow(id); err != nil {
+			return err
+		}
+		st := r.lockState(now)
+		ok, err := w.claim(w.st.unlock, id, now, agent, force)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE flags SET locked_by = NULL, locked_at = NULL, lock_expires_at = NULL
-			WHERE id = ? AND status = 'pending' AND locked_by IS NOT NULL AND lock_expires_at > ?
-			  AND (locked_by = ? OR ?)`,
-			id, now, agent, force)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if !ok {
 			if st.unlocked || st.status != "pending" {
 				return conflict("flag %d is not locked", id)
 			}
@@ -180,13 +172,13 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 		if st.holder != agent {
 			kind, prev = EventForceUnlocked, st.holder
 		}
-		if err := addEvent(ctx, tx, id, kind, agent, prev, now); err != nil {
-			return err
-		}
-		f, err = getFlag(ctx, tx, id, now)
-		return err
+		r.clearLease()
+		return w.addEvent(id, kind, agent, prev, now)
 	})
-	return f, err
+	if err != nil {
+		return Flag{}, err
+	}
+	return r.toFlag(now), nil
 }
 
 // CompleteFlag marks a pending flag completed by agent, with optional
@@ -205,33 +197,29 @@ func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string)
 		return Flag{}, err
 	}
 	now := formatTime(s.now())
-	var f Flag
-	err = s.writeTx(ctx, "complete flag", func(tx *sql.Tx) error {
-		st, err := readLockState(ctx, tx, id, now)
+	var r flagRow
+	err = s.writeTx(ctx, "complete flag", func(w *wtx) error {
+		if r, err = w.flagRow(id); err != nil {
+			return err
+		}
+		st := r.lockState(now)
+		ok, err := w.claim(w.st.complete, now, agent, nullStr(notes), id, agent, now)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE flags SET status = 'completed', completed_at = ?, completed_by = ?,
-			notes = ?, locked_by = NULL, locked_at = NULL, lock_expires_at = NULL
-			WHERE id = ? AND status = 'pending'
-			  AND (locked_by IS NULL OR locked_by = ? OR lock_expires_at <= ?)`,
-			now, agent, nullStr(notes), id, agent, now)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
+		if !ok {
 			if st.status == "completed" {
 				return st.completedErr(id)
 			}
 			return st.lockedErr(id, "only the holder can complete it until the lease expires")
 		}
-		if err := addEvent(ctx, tx, id, EventCompleted, agent, "", now); err != nil {
-			return err
-		}
-		f, err = getFlag(ctx, tx, id, now)
-		return err
+		r.status = "completed"
+		r.completedAt, r.completedBy, r.notes = validStr(now), validStr(agent), nullStr(notes)
+		r.clearLease()
+		return w.addEvent(id, EventCompleted, agent, "", now)
 	})
-	return f, err
+	if err != nil {
+		return Flag{}, err
+	}
+	return r.toFlag(now), nil
 }

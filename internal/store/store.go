@@ -21,6 +21,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -43,6 +45,9 @@ type Store struct {
 	r    *sql.DB // several connections, deferred, query_only
 	now  func() time.Time
 
+	wsMu sync.Mutex // serialises preparing ws
+	ws   atomic.Pointer[writeStmts]
+
 	busyTimeout time.Duration
 
 	// applied lists the migration versions this Open applied (tests check
@@ -63,7 +68,11 @@ func (s *Store) Path() string { return s.path }
 
 // Close releases both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.r.Close(), s.w.Close())
+	var err error
+	if ws := s.ws.Load(); ws != nil {
+		err = ws.close()
+	}
+	return errors.Join(err, s.r.Close(), s.w.Close())
 }
 
 // Open opens (creating if needed) the database at path, switches it to WAL

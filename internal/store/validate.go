@@ -44,7 +44,8 @@ type NewFlag struct {
 // validFlag is a NewFlag after validation and normalisation, ready to insert.
 type validFlag struct {
 	flagType, source, target, change, action, impact string
-	related                                          string // JSON array
+	related                                          string   // JSON array
+	files                                            []string // related, decoded
 	chain                                            int64
 	codeLocation, example, context                   string // "" = NULL
 }
@@ -142,7 +143,7 @@ func validateNewFlag(in NewFlag) (validFlag, error) {
 	if err != nil {
 		return v, err
 	}
-	v.related = string(b)
+	v.related, v.files = string(b), files
 
 	if in.ChainOriginID < 0 {
 		return v, invalid("chain_origin_id", "chain_origin_id must be the positive id of an existing flag, or 0 for none (got %d)", in.ChainOriginID)
