@@ -41,14 +41,10 @@ func fromMapping(root *yaml.Node) (*Agent, error) {
 		case "examples":
 			a.Examples, err = listField(key, v, false)
 		default:
-			var val any
-			if derr := v.Decode(&val); derr != nil {
-				val = v.Value
-			}
 			if a.Extra == nil {
 				a.Extra = make(map[string]any)
 			}
-			a.Extra[key] = val
+			a.Extra[key] = extraValue(v)
 		}
 		if err != nil {
 			return nil, err
@@ -89,6 +85,52 @@ func fromMapping(root *yaml.Node) (*Agent, error) {
 	}
 	a.Aliases = dedupe(a.Aliases)
 	return a, nil
+}
+
+// extraValue is v decoded into an any, the value kept in Agent.Extra. The
+// shapes almost every file uses (strings, nulls and lists of them) are
+// converted directly, since Node.Decode sets up a reflection-based decoder
+// per call; they give exactly what Decode gives (TestExtraValueMatchesDecode).
+// A value Decode refuses is kept as its text.
+func extraValue(v *yaml.Node) any {
+	if val, ok := simpleValue(v); ok {
+		return val
+	}
+	if v.Kind == yaml.SequenceNode && v.Tag == "!!seq" {
+		out := make([]any, len(v.Content))
+		ok := true
+		for i, e := range v.Content {
+			if out[i], ok = simpleValue(e); !ok {
+				break
+			}
+		}
+		if ok {
+			return out
+		}
+	}
+	var val any
+	if err := v.Decode(&val); err != nil {
+		val = v.Value
+	}
+	return val
+}
+
+// simpleValue converts a string scalar or a null one written the usual
+// way (an explicit "!!null x" tag makes Decode fail instead).
+func simpleValue(v *yaml.Node) (any, bool) {
+	if v.Kind != yaml.ScalarNode {
+		return nil, false
+	}
+	switch v.Tag {
+	case "!!str":
+		return v.Value, true
+	case "!!null":
+		switch v.Value {
+		case "", "~", "null", "Null", "NULL":
+			return nil, true
+		}
+	}
+	return nil, false
 }
 
 // scalarField reads a single-valued field. Numbers and booleans are taken

@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"unicode/utf8"
 
-	"github.com/adrg/frontmatter"
 	"gopkg.in/yaml.v3"
 )
 
@@ -27,49 +25,54 @@ var (
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// yamlFormat only delimits the frontmatter: its unmarshal hook captures the
-// raw bytes so that a YAML syntax error does not lose the body and the
-// lenient line reader can still run.
-var yamlFormat = frontmatter.NewFormat("---", "---", captureFrontmatter)
-
-// capture receives the frontmatter from yamlFormat and stops its reader.
-type capture struct {
-	fm []byte
-	r  *lineReader
+// splitFrontmatter delimits the frontmatter exactly as adrg/frontmatter
+// v0.2.0 does with a "---"/"---" format, which this package used before and
+// whose rules existing files rely on: blank lines (after trimming Unicode
+// space) may precede the opening line, a final line without a newline cannot
+// open the block but can close it, and the delimiters are compared after
+// trimming. It works in place: fm and body share data's memory, where the
+// package copied the whole file through a growing buffer.
+func splitFrontmatter(data []byte) (fm, body []byte, ok bool) {
+	off := 0
+	for {
+		line, next, atEOF := nextLine(data, off)
+		if atEOF {
+			return nil, nil, false
+		}
+		off = next
+		t := bytes.TrimSpace(line)
+		if len(t) == 0 {
+			continue
+		}
+		if string(t) != "---" {
+			return nil, nil, false
+		}
+		break
+	}
+	start := off
+	for {
+		lineStart := off
+		line, next, atEOF := nextLine(data, off)
+		off = next
+		if string(bytes.TrimSpace(line)) == "---" {
+			return data[start:lineStart], data[off:], true
+		}
+		if atEOF {
+			return nil, nil, false
+		}
+	}
 }
 
-func captureFrontmatter(data []byte, v any) error {
-	c, ok := v.(*capture)
-	if !ok {
-		return fmt.Errorf("frontmatter capture: unexpected target %T", v)
+// nextLine returns the line at off with its newline and where the next one
+// starts; atEOF is set for a last line without a newline (possibly empty),
+// mirroring bufio.Reader.ReadBytes returning io.EOF.
+func nextLine(data []byte, off int) (line []byte, next int, atEOF bool) {
+	rest := data[off:]
+	i := bytes.IndexByte(rest, '\n')
+	if i < 0 {
+		return rest, len(data), true
 	}
-	c.fm = append([]byte(nil), data...)
-	c.r.stop = true
-	return nil
-}
-
-// lineReader feeds the frontmatter package one line per Read, so its
-// buffered reader never runs ahead of the closing delimiter, and reports
-// EOF once the frontmatter is captured. The package would otherwise copy
-// the whole body through a growing buffer (the largest cost of loading a
-// catalog); the body is instead data[off:], with no copy.
-type lineReader struct {
-	data []byte
-	off  int
-	stop bool
-}
-
-func (r *lineReader) Read(p []byte) (int, error) {
-	if r.stop || r.off >= len(r.data) {
-		return 0, io.EOF
-	}
-	rest := r.data[r.off:]
-	if i := bytes.IndexByte(rest, '\n'); i >= 0 {
-		rest = rest[:i+1]
-	}
-	n := copy(p, rest)
-	r.off += n
-	return n, nil
+	return rest[:i+1], off + i + 1, false
 }
 
 // Parse reads one agent file: YAML frontmatter between "---" lines, then the
@@ -87,19 +90,19 @@ func Parse(data []byte) (*Agent, error) {
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 
-	lr := &lineReader{data: data}
-	c := &capture{r: lr}
-	if _, err := frontmatter.MustParse(lr, c, yamlFormat); err != nil {
-		if errors.Is(err, frontmatter.ErrNotFound) {
-			return nil, noFrontmatterError(data)
-		}
-		return nil, fmt.Errorf("reading frontmatter: %w", err)
+	fm, body, ok := splitFrontmatter(data)
+	if !ok {
+		return nil, noFrontmatterError(data)
 	}
 
-	root, strictErr := strictRoot(c.fm)
+	root, fast := fastRoot(fm)
+	var strictErr error
+	if !fast {
+		root, strictErr = strictRoot(fm)
+	}
 	lenient := false
 	if strictErr != nil {
-		root = parseLenient(c.fm)
+		root = parseLenient(fm)
 		lenient = true
 	}
 	a, err := fromMapping(root)
@@ -110,12 +113,12 @@ func Parse(data []byte) (*Agent, error) {
 		return nil, err
 	}
 	a.Lenient = lenient
-	a.Body = string(bytes.TrimLeft(data[lr.off:], "\r\n"))
+	a.Body = string(bytes.TrimLeft(body, "\r\n"))
 	return a, nil
 }
 
 // noFrontmatterError tells an absent opening line from an unclosed block,
-// which the frontmatter package reports identically.
+// which splitFrontmatter does not distinguish.
 func noFrontmatterError(data []byte) error {
 	for line := range bytes.Lines(data) {
 		t := bytes.TrimSpace(line)

@@ -1,0 +1,377 @@
+package agent
+
+import (
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// fastRoot builds, without yaml.v3, the top-level mapping node for the
+// frontmatter shapes nearly every agent file uses, because yaml.v3 is most
+// of the cost of loading a catalog and runs at every server start. It
+// handles only:
+//   - unindented "key: value" lines with a plain key of [A-Za-z0-9_.-];
+//   - values that are a one-line plain scalar resolving to a string or null,
+//     a one-line single- or double-quoted scalar (no escapes), a one-line
+//     flow list "[a, 'b']" of such scalars, or a "|", "|-", ">" or ">-"
+//     block scalar whose lines need no tab or "more indented" handling;
+//   - "key:" followed by "- item" lines (indented or not) of such scalars;
+//   - blank lines and "#" comments in column 0 outside block scalars.
+//
+// It returns ok=false on anything else (tabs, escapes, anchors, tags,
+// nested mappings, multi-line plain or quoted scalars, numbers, booleans,
+// trailing comments, unusual characters...), and the caller then runs
+// yaml.v3. When it returns ok=true, the nodes carry the Kind, Tag, Value
+// and Content that yaml.v3 would give them, which is all fromMapping reads;
+// TestFastRootMatchesYAML and FuzzFastRoot hold it to that.
+func fastRoot(data []byte) (root *yaml.Node, ok bool) {
+	if !fastChars(data) {
+		return nil, false
+	}
+	// One copy for the whole frontmatter; every value is a substring of it.
+	p := fastParser{fm: string(data)}
+	root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	for p.pos < len(p.fm) {
+		line, next := p.line(p.pos)
+		switch {
+		case isBlank(line), line[0] == '#':
+			p.pos = next
+			continue
+		case line[0] == ' ':
+			return nil, false // continuation or nested content: leave it to yaml.v3
+		}
+		key, rest, ok := splitFastKey(line)
+		if !ok {
+			return nil, false
+		}
+		p.pos = next
+		var v *yaml.Node
+		switch {
+		case rest == "":
+			v, ok = p.blockSeq()
+		case rest[0] == '|' || rest[0] == '>':
+			v, ok = p.blockScalar(rest)
+		case rest[0] == '[':
+			v, ok = flowSeq(rest)
+		default:
+			v, ok = inlineScalar(rest)
+		}
+		if !ok {
+			return nil, false
+		}
+		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+	}
+	if len(root.Content) == 0 {
+		return nil, false
+	}
+	return root, true
+}
+
+// fastChars rejects input whose characters yaml.v3 treats specially or
+// refuses: tabs, control characters, CR other than in CRLF, the NEL/LS/PS
+// line breaks, byte order marks and non-characters, and backslashes (the
+// fast path does not decode escapes).
+func fastChars(fm []byte) bool {
+	for i := 0; i < len(fm); i++ {
+		c := fm[i]
+		if (c == 0xc2 || c == 0xe2 || c == 0xef) && i+2 >= len(fm) {
+			return false // truncated UTF-8, which Parse rejects first
+		}
+		switch {
+		case c == '\n' || c >= 0x20 && c < 0x7f && c != '\\':
+		case c == '\r':
+			if i+1 >= len(fm) || fm[i+1] != '\n' {
+				return false
+			}
+		case c < 0x80:
+			return false // tab, other controls, DEL, backslash
+		case c == 0xc2:
+			if fm[i+1] < 0xa0 {
+				return false // C1 controls including NEL
+			}
+		case c == 0xe2:
+			if fm[i+1] == 0x80 && (fm[i+2] == 0xa8 || fm[i+2] == 0xa9) {
+				return false // line and paragraph separators
+			}
+		case c == 0xef:
+			if fm[i+1] == 0xbb && fm[i+2] == 0xbf || fm[i+1] == 0xbf && fm[i+2] >= 0xbe {
+				return false // BOM, U+FFFE, U+FFFF
+			}
+		}
+	}
+	return true
+}
+
+type fastParser struct {
+	fm  string
+	pos int
+}
+
+// line returns the line starting at pos without its line break, and where
+// the next line starts.
+func (p *fastParser) line(pos int) (string, int) {
+	rest := p.fm[pos:]
+	end, next := len(rest), len(rest)
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		end, next = i, i+1
+		if i > 0 && rest[i-1] == '\r' {
+			end--
+		}
+	}
+	return rest[:end], pos + next
+}
+
+func isBlank(l string) bool {
+	for i := 0; i < len(l); i++ {
+		if l[i] != ' ' {
+			return false
+		}
+	}
+	return true
+}
+
+func indentOf(l string) int {
+	n := 0
+	for n < len(l) && l[n] == ' ' {
+		n++
+	}
+	return n
+}
+
+// splitFastKey splits "key: value" or "key:" with a plain key.
+func splitFastKey(l string) (key, rest string, ok bool) {
+	i := strings.IndexByte(l, ':')
+	if i <= 0 || i > 64 {
+		return "", "", false
+	}
+	c := l[0]
+	if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+		return "", "", false
+	}
+	for j := 1; j < i; j++ {
+		c := l[j]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return "", "", false
+		}
+	}
+	rest = l[i+1:]
+	if rest != "" && rest[0] != ' ' {
+		return "", "", false
+	}
+	return l[:i], strings.Trim(rest, " "), true
+}
+
+// blockSeq reads the "- item" lines after an empty "key:"; with none, the
+// value is null.
+func (p *fastParser) blockSeq() (*yaml.Node, bool) {
+	var seq *yaml.Node
+	indent := -1
+	for p.pos < len(p.fm) {
+		line, next := p.line(p.pos)
+		if isBlank(line) {
+			p.pos = next
+			continue
+		}
+		n := indentOf(line)
+		item, isItem := strings.CutPrefix(line[n:], "- ")
+		switch {
+		case isItem && (indent < 0 || n == indent):
+			indent = n
+		case n == 0 && line[0] != '-':
+			// The next key, or a comment, for the main loop.
+			if seq == nil {
+				return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, true
+			}
+			return seq, true
+		default:
+			return nil, false
+		}
+		v, ok := inlineScalar(strings.Trim(item, " "))
+		if !ok {
+			return nil, false
+		}
+		if seq == nil {
+			seq = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		}
+		seq.Content = append(seq.Content, v)
+		p.pos = next
+	}
+	if seq == nil {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, true
+	}
+	return seq, true
+}
+
+// blockScalar reads a "|", "|-", ">" or ">-" block scalar. It declines
+// the "+" chomping indicator, indentation indicators, whitespace-only lines
+// and, in folded scalars, lines indented beyond the block, whose folding
+// rules differ.
+func (p *fastParser) blockScalar(header string) (*yaml.Node, bool) {
+	literal := header[0] == '|'
+	strip := false
+	switch header[1:] {
+	case "":
+	case "-":
+		strip = true
+	default:
+		return nil, false
+	}
+	var (
+		b      strings.Builder
+		indent = -1
+		blanks = 0 // empty lines since the last content line
+		lines  = 0
+		broken bool // the last content line ends with a line break
+	)
+	for p.pos < len(p.fm) {
+		line, next := p.line(p.pos)
+		if line == "" {
+			blanks++
+			p.pos = next
+			continue
+		}
+		n := indentOf(line)
+		if n == len(line) {
+			return nil, false // whitespace-only line
+		}
+		if indent < 0 {
+			if n == 0 {
+				return nil, false // empty block scalar
+			}
+			indent = n
+		}
+		if n < indent {
+			if n != 0 || line[0] == '#' {
+				return nil, false
+			}
+			break
+		}
+		text := line[indent:]
+		if !literal && text[0] == ' ' {
+			return nil, false
+		}
+		switch {
+		case lines == 0 || literal:
+			if lines > 0 {
+				b.WriteByte('\n')
+			}
+			for range blanks {
+				b.WriteByte('\n')
+			}
+		case blanks == 0:
+			b.WriteByte(' ')
+		default:
+			for range blanks {
+				b.WriteByte('\n')
+			}
+		}
+		b.WriteString(text)
+		lines++
+		blanks = 0
+		p.pos = next
+		broken = p.fm[next-1] == '\n'
+	}
+	if lines == 0 {
+		return nil, false
+	}
+	if !strip && broken {
+		b.WriteByte('\n')
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: b.String()}, true
+}
+
+// flowSeq reads a one-line "[a, 'b', "c"]" list.
+func flowSeq(s string) (*yaml.Node, bool) {
+	if s[len(s)-1] != ']' {
+		return nil, false
+	}
+	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	body := s[1 : len(s)-1]
+	if strings.Trim(body, " ") == "" {
+		return seq, true
+	}
+	for item := range strings.SplitSeq(body, ",") {
+		item = strings.Trim(item, " ")
+		if item == "" || strings.ContainsAny(item, "[]{}#?:,") {
+			return nil, false // empty entries, nesting, comments, pairs
+		}
+		v, ok := inlineScalar(item)
+		if !ok {
+			return nil, false
+		}
+		seq.Content = append(seq.Content, v)
+	}
+	return seq, true
+}
+
+// inlineScalar reads a scalar that is the rest of its line (s is trimmed):
+// quoted without escapes, or plain.
+func inlineScalar(s string) (*yaml.Node, bool) {
+	if s == "" {
+		return nil, false // a bare "-" item or ",," entry
+	}
+	switch s[0] {
+	case '"':
+		if len(s) < 2 || s[len(s)-1] != '"' || strings.IndexByte(s[1:len(s)-1], '"') >= 0 {
+			return nil, false
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s[1 : len(s)-1]}, true
+	case '\'':
+		inner, ok := singleQuoted(s)
+		if !ok {
+			return nil, false
+		}
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: inner}, true
+	}
+	if strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", s[0]) >= 0 ||
+		s[len(s)-1] == ':' || strings.Contains(s, ": ") || strings.Contains(s, " #") {
+		return nil, false
+	}
+	tag, ok := plainTag(s)
+	if !ok {
+		return nil, false
+	}
+	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: s}, true
+}
+
+// singleQuoted decodes 'text' where every inner quote is doubled.
+func singleQuoted(s string) (string, bool) {
+	if len(s) < 2 || s[len(s)-1] != '\'' {
+		return "", false
+	}
+	inner := s[1 : len(s)-1]
+	if strings.IndexByte(inner, '\'') < 0 {
+		return inner, true
+	}
+	var b strings.Builder
+	for i := 0; i < len(inner); i++ {
+		if inner[i] == '\'' {
+			if i+1 >= len(inner) || inner[i+1] != '\'' {
+				return "", false
+			}
+			i++
+		}
+		b.WriteByte(inner[i])
+	}
+	return b.String(), true
+}
+
+// plainTag is yaml.v3's tag resolution for a plain scalar, restricted to
+// the outcomes the fast path produces: strings and null. Anything that
+// could be a number, boolean, timestamp, float or merge key declines.
+func plainTag(s string) (string, bool) {
+	switch c := s[0]; {
+	case c == '+' || c == '-' || c == '.' || c >= '0' && c <= '9':
+		return "", false
+	case strings.IndexByte("yYnNtTfFoO~", c) >= 0:
+		switch s {
+		case "~", "null", "Null", "NULL":
+			return "!!null", true
+		case "true", "True", "TRUE", "false", "False", "FALSE":
+			return "", false
+		}
+	case s == "<<":
+		return "", false
+	}
+	return "!!str", true
+}

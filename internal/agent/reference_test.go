@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/adrg/frontmatter"
+	"github.com/google/go-cmp/cmp"
+	"gopkg.in/yaml.v3"
+)
+
+// parseReference is Parse as it was before the fast paths: adrg/frontmatter
+// delimits the file and yaml.v3 always decodes the frontmatter. Parse must
+// return the same agent or the same error for every input.
+func parseReference(data []byte) (*Agent, error) {
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, len(data), MaxFileSize)
+	}
+	if !utf8.Valid(data) {
+		return nil, ErrNotUTF8
+	}
+	data = bytes.TrimPrefix(data, utf8BOM)
+
+	var fm []byte
+	format := frontmatter.NewFormat("---", "---", func(b []byte, _ any) error {
+		fm = append([]byte(nil), b...)
+		return nil
+	})
+	body, err := frontmatter.MustParse(bytes.NewReader(data), nil, format)
+	if err != nil {
+		if errors.Is(err, frontmatter.ErrNotFound) {
+			return nil, noFrontmatterError(data)
+		}
+		return nil, fmt.Errorf("reading frontmatter: %w", err)
+	}
+
+	root, strictErr := strictRoot(fm)
+	lenient := false
+	if strictErr != nil {
+		root = parseLenient(fm)
+		lenient = true
+	}
+	a, err := fromMapping(root)
+	if err != nil {
+		if lenient {
+			return nil, fmt.Errorf("%w (%v); reading it line by line also failed: %w", ErrInvalidYAML, strictErr, err)
+		}
+		return nil, err
+	}
+	a.Lenient = lenient
+	a.Body = string(bytes.TrimLeft(body, "\r\n"))
+	return a, nil
+}
+
+// checkParseMatchesReference fails when Parse and parseReference disagree
+// on data.
+func checkParseMatchesReference(tb testing.TB, name string, data []byte) {
+	tb.Helper()
+	got, gotErr := Parse(data)
+	want, wantErr := parseReference(data)
+	if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+		tb.Fatalf("%s: Parse error %v, reference error %v", name, gotErr, wantErr)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		tb.Fatalf("%s: Parse differs from the reference (-reference +Parse):\n%s", name, diff)
+	}
+}
+
+// checkFastRoot fails when fastRoot accepts fm but yaml.v3 rejects it or
+// reads it differently; it reports whether the fast path was taken.
+func checkFastRoot(tb testing.TB, name string, fm []byte) bool {
+	tb.Helper()
+	fast, ok := fastRoot(fm)
+	if !ok {
+		return false
+	}
+	strict, err := strictRoot(fm)
+	if err != nil {
+		tb.Fatalf("%s: fast path accepted what yaml.v3 rejects (%v):\n%s", name, err, fm)
+	}
+	if diff := cmp.Diff(nodeTree(strict, false), nodeTree(fast, false)); diff != "" {
+		tb.Fatalf("%s: fast path node tree differs (-yaml.v3 +fast):\n%s\ninput:\n%s", name, diff, fm)
+	}
+	wantA, wantErr := fromMapping(strict)
+	gotA, gotErr := fromMapping(fast)
+	if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+		tb.Fatalf("%s: fast path error %v, yaml.v3 error %v", name, gotErr, wantErr)
+	}
+	if diff := cmp.Diff(wantA, gotA); diff != "" {
+		tb.Fatalf("%s: fast path agent differs (-yaml.v3 +fast):\n%s", name, diff)
+	}
+	return true
+}
+
+// treeNode is the part of a yaml.Node that fromMapping reads. Keys are
+// compared by kind and text only, since fromMapping ignores their tags.
+type treeNode struct {
+	Kind    yaml.Kind
+	Tag     string
+	Value   string
+	Content []treeNode
+}
+
+func nodeTree(n *yaml.Node, key bool) treeNode {
+	t := treeNode{Kind: n.Kind, Value: n.Value}
+	if !key {
+		t.Tag = n.Tag
+	}
+	for i, c := range n.Content {
+		t.Content = append(t.Content, nodeTree(c, n.Kind == yaml.MappingNode && i%2 == 0))
+	}
+	return t
+}
