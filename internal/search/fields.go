@@ -35,6 +35,8 @@ type params struct {
 	// results (so a field's weight bounds its contribution), instead of
 	// saturating the weighted sum of frequencies (classic BM25F).
 	perField bool
+	// idfPow sharpens idf (idf^idfPow), weighting rare query words more.
+	idfPow float64
 }
 
 var defaultParams = params{
@@ -47,6 +49,7 @@ var defaultParams = params{
 	typo2:    0.55,
 	coord:    0.5,
 	perField: true,
+	idfPow:   0.75,
 }
 
 // fieldTexts returns the texts indexed for a in each field. Capabilities fall

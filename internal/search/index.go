@@ -250,7 +250,7 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 	}
 	total := int32(0)
 	for t, c := range df {
-		ix.idf[t] = float32(math.Log(1 + (n-float64(c)+0.5)/(float64(c)+0.5)))
+		ix.idf[t] = float32(math.Pow(math.Log(1+(n-float64(c)+0.5)/(float64(c)+0.5)), ix.p.idfPow))
 		cursor[0][t] = total
 		total += c
 	}

@@ -133,8 +133,8 @@ func TestRelevance(t *testing.T) {
 		floor1      float64
 		floor3      float64
 	}{
-		{"all collections", "testdata/relevance.json", []string{"acolytes", "voltagent", "wshobson"}, 0.75, 0.80},
-		{"acolytes", "testdata/relevance_acolytes.json", []string{"acolytes"}, 0.90, 0.95},
+		{"all collections", "testdata/relevance.json", []string{"acolytes", "voltagent", "wshobson"}, 0.92, 0.95},
+		{"acolytes", "testdata/relevance_acolytes.json", []string{"acolytes"}, 0.95, 0.97},
 	}
 	for _, s := range sets {
 		t.Run(s.name, func(t *testing.T) {

@@ -28,7 +28,11 @@ func stem(w string) string {
 }
 
 // exceptions are words the suffix rules would mangle into another word.
-var exceptions = map[string]bool{"business": true, "witness": true, "express": true, "ingress": true, "egress": true}
+var exceptions = map[string]bool{
+	"business": true, "witness": true, "express": true, "ingress": true, "egress": true,
+	// production is not product, nor is a station a stat.
+	"production": true, "station": true,
+}
 
 func allLetters(w string) bool {
 	for i := 0; i < len(w); i++ {
