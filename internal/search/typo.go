@@ -1,6 +1,9 @@
 package search
 
-import "slices"
+import (
+	"slices"
+	"sync"
+)
 
 // maxTypos is the edit budget for a misspelt word of n bytes: none for short
 // words (too many accidental neighbours), one up to seven, two beyond.
@@ -67,6 +70,12 @@ type typoIndex struct {
 	// bigrams posts word ids under (bigram, word length), so a lookup only
 	// visits words whose length is within the edit budget.
 	bigrams map[uint32][]int32
+	scratch sync.Pool // *typoScratch
+}
+
+type typoScratch struct {
+	counts  []uint8
+	touched []int32
 }
 
 func lenKey(k uint16, n int) uint32 { return uint32(k)<<8 | uint32(min(n, 255)) }
@@ -99,6 +108,7 @@ func forEachBigram(w string, fn func(k uint16)) {
 
 func newTypoIndex(vocab []string) *typoIndex {
 	t := &typoIndex{words: vocab, bigrams: make(map[uint32][]int32)}
+	t.scratch.New = func() any { return &typoScratch{counts: make([]uint8, len(vocab))} }
 	for i, w := range vocab {
 		if len(w) < 3 {
 			continue
@@ -127,17 +137,26 @@ func (t *typoIndex) near(w string) ([]string, int) {
 	if need < 1 {
 		need = 1
 	}
-	counts := make(map[int32]int)
+	// Shared-bigram counts per vocabulary word, in a pooled array that is
+	// reset through the list of words touched.
+	sc := t.scratch.Get().(*typoScratch)
+	defer t.scratch.Put(sc)
 	forEachBigram(w, func(k uint16) {
 		for n := len(w) - limit; n <= len(w)+limit; n++ {
 			for _, i := range t.bigrams[lenKey(k, n)] {
-				counts[i]++
+				if sc.counts[i] == 0 {
+					sc.touched = append(sc.touched, i)
+				}
+				sc.counts[i]++
 			}
 		}
 	})
+	slices.Sort(sc.touched)
 	best := limit + 1
 	var out []string
-	for i, c := range counts {
+	for _, i := range sc.touched {
+		c := int(sc.counts[i])
+		sc.counts[i] = 0
 		if c < need {
 			continue
 		}
@@ -151,6 +170,7 @@ func (t *typoIndex) near(w string) ([]string, int) {
 		}
 		out = append(out, cand)
 	}
+	sc.touched = sc.touched[:0]
 	if len(out) == 0 {
 		return nil, 0
 	}
