@@ -25,12 +25,17 @@ import (
 // and Content that yaml.v3 would give them, which is all fromMapping reads;
 // TestFastRootMatchesYAML and FuzzFastRoot hold it to that.
 func fastRoot(data []byte) (root *yaml.Node, ok bool) {
-	if !fastChars(data) {
+	lines, tops, ok := fastChars(data)
+	if !ok {
 		return nil, false
 	}
 	// One copy for the whole frontmatter; every value is a substring of it.
-	p := fastParser{fm: string(data)}
-	root = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	// Nodes come from one slab: the root, two per unindented line (a key and
+	// its value or list) and one per indented line (a list item), which is
+	// enough for every line but a flow list.
+	p := fastParser{fm: string(data), slab: make([]yaml.Node, 0, 1+2*tops+(lines-tops))}
+	root = p.node(yaml.MappingNode, "!!map", "")
+	root.Content = make([]*yaml.Node, 0, 2*tops)
 	for p.pos < len(p.fm) {
 		line, next := p.line(p.pos)
 		switch {
@@ -40,7 +45,7 @@ func fastRoot(data []byte) (root *yaml.Node, ok bool) {
 		case line[0] == ' ':
 			return nil, false // continuation or nested content: leave it to yaml.v3
 		}
-		key, rest, ok := splitFastKey(line)
+		k, rest, ok := splitFastKey(line)
 		if !ok {
 			return nil, false
 		}
@@ -52,14 +57,14 @@ func fastRoot(data []byte) (root *yaml.Node, ok bool) {
 		case rest[0] == '|' || rest[0] == '>':
 			v, ok = p.blockScalar(rest)
 		case rest[0] == '[':
-			v, ok = flowSeq(rest)
+			v, ok = p.flowSeq(rest)
 		default:
-			v, ok = inlineScalar(rest)
+			v, ok = p.inlineScalar(rest)
 		}
 		if !ok {
 			return nil, false
 		}
-		root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key}, v)
+		root.Content = append(root.Content, p.node(yaml.ScalarNode, "!!str", k), v)
 	}
 	if len(root.Content) == 0 {
 		return nil, false
@@ -70,41 +75,62 @@ func fastRoot(data []byte) (root *yaml.Node, ok bool) {
 // fastChars rejects input whose characters yaml.v3 treats specially or
 // refuses: tabs, control characters, CR other than in CRLF, the NEL/LS/PS
 // line breaks, byte order marks and non-characters, and backslashes (the
-// fast path does not decode escapes).
-func fastChars(fm []byte) bool {
+// fast path does not decode escapes). It also counts the lines, and those
+// starting in column 0 (at most one key each).
+func fastChars(fm []byte) (lines, tops int, ok bool) {
+	lines = 1
+	if len(fm) > 0 && fm[0] != ' ' {
+		tops++
+	}
 	for i := 0; i < len(fm); i++ {
 		c := fm[i]
 		if (c == 0xc2 || c == 0xe2 || c == 0xef) && i+2 >= len(fm) {
-			return false // truncated UTF-8, which Parse rejects first
+			return 0, 0, false // truncated UTF-8, which Parse rejects first
 		}
 		switch {
-		case c == '\n' || c >= 0x20 && c < 0x7f && c != '\\':
+		case c == '\n':
+			lines++
+			if i+1 < len(fm) && fm[i+1] != ' ' {
+				tops++
+			}
+		case c >= 0x20 && c < 0x7f && c != '\\':
 		case c == '\r':
 			if i+1 >= len(fm) || fm[i+1] != '\n' {
-				return false
+				return 0, 0, false
 			}
 		case c < 0x80:
-			return false // tab, other controls, DEL, backslash
+			return 0, 0, false // tab, other controls, DEL, backslash
 		case c == 0xc2:
 			if fm[i+1] < 0xa0 {
-				return false // C1 controls including NEL
+				return 0, 0, false // C1 controls including NEL
 			}
 		case c == 0xe2:
 			if fm[i+1] == 0x80 && (fm[i+2] == 0xa8 || fm[i+2] == 0xa9) {
-				return false // line and paragraph separators
+				return 0, 0, false // line and paragraph separators
 			}
 		case c == 0xef:
 			if fm[i+1] == 0xbb && fm[i+2] == 0xbf || fm[i+1] == 0xbf && fm[i+2] >= 0xbe {
-				return false // BOM, U+FFFE, U+FFFF
+				return 0, 0, false // BOM, U+FFFE, U+FFFF
 			}
 		}
 	}
-	return true
+	return lines, tops, true
 }
 
 type fastParser struct {
-	fm  string
-	pos int
+	fm   string
+	pos  int
+	slab []yaml.Node
+}
+
+// node allocates from the slab; a full slab is replaced, never grown, so
+// earlier nodes keep their addresses.
+func (p *fastParser) node(kind yaml.Kind, tag, value string) *yaml.Node {
+	if len(p.slab) == cap(p.slab) {
+		p.slab = make([]yaml.Node, 0, 16)
+	}
+	p.slab = append(p.slab, yaml.Node{Kind: kind, Tag: tag, Value: value})
+	return &p.slab[len(p.slab)-1]
 }
 
 // line returns the line starting at pos without its line break, and where
@@ -180,24 +206,24 @@ func (p *fastParser) blockSeq() (*yaml.Node, bool) {
 		case n == 0 && line[0] != '-':
 			// The next key, or a comment, for the main loop.
 			if seq == nil {
-				return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, true
+				return p.node(yaml.ScalarNode, "!!null", ""), true
 			}
 			return seq, true
 		default:
 			return nil, false
 		}
-		v, ok := inlineScalar(strings.Trim(item, " "))
+		v, ok := p.inlineScalar(strings.Trim(item, " "))
 		if !ok {
 			return nil, false
 		}
 		if seq == nil {
-			seq = &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+			seq = p.node(yaml.SequenceNode, "!!seq", "")
 		}
 		seq.Content = append(seq.Content, v)
 		p.pos = next
 	}
 	if seq == nil {
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null"}, true
+		return p.node(yaml.ScalarNode, "!!null", ""), true
 	}
 	return seq, true
 }
@@ -277,15 +303,15 @@ func (p *fastParser) blockScalar(header string) (*yaml.Node, bool) {
 	if !strip && broken {
 		b.WriteByte('\n')
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: b.String()}, true
+	return p.node(yaml.ScalarNode, "!!str", b.String()), true
 }
 
 // flowSeq reads a one-line "[a, 'b', "c"]" list.
-func flowSeq(s string) (*yaml.Node, bool) {
+func (p *fastParser) flowSeq(s string) (*yaml.Node, bool) {
 	if s[len(s)-1] != ']' {
 		return nil, false
 	}
-	seq := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+	seq := p.node(yaml.SequenceNode, "!!seq", "")
 	body := s[1 : len(s)-1]
 	if strings.Trim(body, " ") == "" {
 		return seq, true
@@ -295,7 +321,7 @@ func flowSeq(s string) (*yaml.Node, bool) {
 		if item == "" || strings.ContainsAny(item, "[]{}#?:,") {
 			return nil, false // empty entries, nesting, comments, pairs
 		}
-		v, ok := inlineScalar(item)
+		v, ok := p.inlineScalar(item)
 		if !ok {
 			return nil, false
 		}
@@ -306,7 +332,7 @@ func flowSeq(s string) (*yaml.Node, bool) {
 
 // inlineScalar reads a scalar that is the rest of its line (s is trimmed):
 // quoted without escapes, or plain.
-func inlineScalar(s string) (*yaml.Node, bool) {
+func (p *fastParser) inlineScalar(s string) (*yaml.Node, bool) {
 	if s == "" {
 		return nil, false // a bare "-" item or ",," entry
 	}
@@ -315,13 +341,13 @@ func inlineScalar(s string) (*yaml.Node, bool) {
 		if len(s) < 2 || s[len(s)-1] != '"' || strings.IndexByte(s[1:len(s)-1], '"') >= 0 {
 			return nil, false
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s[1 : len(s)-1]}, true
+		return p.node(yaml.ScalarNode, "!!str", s[1:len(s)-1]), true
 	case '\'':
 		inner, ok := singleQuoted(s)
 		if !ok {
 			return nil, false
 		}
-		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: inner}, true
+		return p.node(yaml.ScalarNode, "!!str", inner), true
 	}
 	if strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", s[0]) >= 0 ||
 		s[len(s)-1] == ':' || strings.Contains(s, ": ") || strings.Contains(s, " #") {
@@ -331,7 +357,7 @@ func inlineScalar(s string) (*yaml.Node, bool) {
 	if !ok {
 		return nil, false
 	}
-	return &yaml.Node{Kind: yaml.ScalarNode, Tag: tag, Value: s}, true
+	return p.node(yaml.ScalarNode, tag, s), true
 }
 
 // singleQuoted decodes 'text' where every inner quote is doubled.

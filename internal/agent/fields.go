@@ -156,6 +156,9 @@ func listField(key string, v *yaml.Node, split bool) ([]string, error) {
 	var out []string
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
+			if out == nil && v.Kind == yaml.SequenceNode {
+				out = make([]string, 0, len(v.Content))
+			}
 			out = append(out, s)
 		}
 	}

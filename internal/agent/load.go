@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // loadedFile is one *.md file's outcome, kept in load order.
@@ -60,20 +61,20 @@ func parseAll(sources []Source, jobs []fileJob, files []loadedFile) {
 	}
 	var (
 		wg   sync.WaitGroup
-		next = make(chan int)
+		next atomic.Int64 // index of the next job to claim
 	)
 	for range workers {
 		wg.Go(func() {
-			for i := range next {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) {
+					return
+				}
 				j := jobs[i]
 				files[i].agent, files[i].err = loadFile(sources[j.src], j.fsPath, files[i].path)
 			}
 		})
 	}
-	for i := range jobs {
-		next <- i
-	}
-	close(next)
 	wg.Wait()
 }
 
