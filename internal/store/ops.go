@@ -27,10 +27,14 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 		codeLoc: nullStr(v.codeLocation), example: nullStr(v.example), ctxt: nullStr(v.context),
 		status: "pending", created: now,
 	}
-	err = s.writeTx(ctx, "create flag", func(w *wtx) error {
+	queries := []string{sqlInsertFlag, sqlInsertEvent}
+	if v.chain != 0 {
+		queries = append(queries, sqlChainExists)
+	}
+	err = s.writeTx(ctx, "create flag", queries, func(w *txn) error {
 		if v.chain != 0 {
 			var one int
-			err := w.tx.StmtContext(w.ctx, w.st.chainExists).QueryRowContext(w.ctx, v.chain).Scan(&one)
+			err := w.queryRow(sqlChainExists, v.chain).Scan(&one)
 			if errors.Is(err, sql.ErrNoRows) {
 				return notFound("chain_origin_id", "chain_origin_id %d does not name an existing flag", v.chain)
 			}
@@ -39,7 +43,7 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 			}
 			r.chain = sql.NullInt64{Int64: v.chain, Valid: true}
 		}
-		res, err := w.exec(w.st.insertFlag,
+		res, err := w.exec(sqlInsertFlag,
 			r.flagType, r.source, r.target, r.change, r.action, r.impact, r.related, r.chain,
 			r.codeLoc, r.example, r.ctxt, now)
 		if err != nil {
@@ -110,12 +114,12 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 	t := s.now()
 	now, exp := formatTime(t), formatTime(t.Add(lease))
 	var r flagRow
-	err = s.writeTx(ctx, "lock flag", func(w *wtx) error {
+	err = s.writeTx(ctx, "lock flag", []string{sqlSelectFlag, sqlLock, sqlInsertEvent}, func(w *txn) error {
 		if r, err = w.flagRow(id); err != nil {
 			return err
 		}
 		st := r.lockState(now)
-		ok, err := w.claim(w.st.lock, agent, now, exp, id, agent, now)
+		ok, err := w.claim(sqlLock, agent, now, exp, id, agent, now)
 		if err != nil {
 			return err
 		}
@@ -153,12 +157,12 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 	}
 	now := formatTime(s.now())
 	var r flagRow
-	err = s.writeTx(ctx, "unlock flag", func(w *wtx) error {
+	err = s.writeTx(ctx, "unlock flag", []string{sqlSelectFlag, sqlUnlock, sqlInsertEvent}, func(w *txn) error {
 		if r, err = w.flagRow(id); err != nil {
 			return err
 		}
 		st := r.lockState(now)
-		ok, err := w.claim(w.st.unlock, id, now, agent, force)
+		ok, err := w.claim(sqlUnlock, id, now, agent, force)
 		if err != nil {
 			return err
 		}
@@ -198,12 +202,12 @@ func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string)
 	}
 	now := formatTime(s.now())
 	var r flagRow
-	err = s.writeTx(ctx, "complete flag", func(w *wtx) error {
+	err = s.writeTx(ctx, "complete flag", []string{sqlSelectFlag, sqlComplete, sqlInsertEvent}, func(w *txn) error {
 		if r, err = w.flagRow(id); err != nil {
 			return err
 		}
 		st := r.lockState(now)
-		ok, err := w.claim(w.st.complete, now, agent, nullStr(notes), id, agent, now)
+		ok, err := w.claim(sqlComplete, now, agent, nullStr(notes), id, agent, now)
 		if err != nil {
 			return err
 		}

@@ -52,8 +52,8 @@ func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, erro
 		args = append(args, q.Limit)
 	}
 	var out []Flag
-	err = s.readTx(ctx, "agent flags", func(tx *sql.Tx) error {
-		out, err = queryFlags(ctx, tx, now, query, args...)
+	err = s.readTx(ctx, "agent flags", []string{query}, func(tx *txn) error {
+		out, err = tx.flags(now, query, args...)
 		return err
 	})
 	return out, err
@@ -130,18 +130,19 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 		out   []Flag
 		total int
 	)
-	err = s.readTx(ctx, "list flags", func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM flags"+cond, args...).Scan(&total); err != nil {
+	countQuery := "SELECT count(*) FROM flags" + cond
+	query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
+	qargs := args
+	if q.Limit > 0 {
+		query += " LIMIT ?"
+		qargs = append(append([]any{}, args...), q.Limit)
+	}
+	err = s.readTx(ctx, "list flags", []string{countQuery, query}, func(tx *txn) error {
+		if err := tx.queryRow(countQuery, args...).Scan(&total); err != nil {
 			return err
 		}
-		query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
-		qargs := args
-		if q.Limit > 0 {
-			query += " LIMIT ?"
-			qargs = append(append([]any{}, args...), q.Limit)
-		}
 		var err error
-		out, err = queryFlags(ctx, tx, now, query, qargs...)
+		out, err = tx.flags(now, query, qargs...)
 		return err
 	})
 	if err != nil {
@@ -173,15 +174,15 @@ func (s *Store) GetFlag(ctx context.Context, id int64) (FlagDetail, error) {
 	}
 	now := formatTime(s.now())
 	var d FlagDetail
-	err := s.readTx(ctx, "get flag", func(tx *sql.Tx) error {
+	err := s.readTx(ctx, "get flag", []string{sqlSelectFlag, sqlEvents, chainSQL}, func(tx *txn) error {
 		var err error
-		if d.Flag, err = getFlag(ctx, tx, id, now); err != nil {
+		if d.Flag, err = tx.getFlag(id, now); err != nil {
 			return err
 		}
-		if d.Events, err = queryEvents(ctx, tx, id); err != nil {
+		if d.Events, err = tx.events(id); err != nil {
 			return err
 		}
-		d.Chain, err = queryFlags(ctx, tx, now, chainSQL, id)
+		d.Chain, err = tx.flags(now, chainSQL, id)
 		return err
 	})
 	if err != nil {
@@ -190,8 +191,8 @@ func (s *Store) GetFlag(ctx context.Context, id int64) (FlagDetail, error) {
 	return d, nil
 }
 
-func queryFlags(ctx context.Context, tx *sql.Tx, now, query string, args ...any) ([]Flag, error) {
-	rows, err := tx.QueryContext(ctx, query, args...)
+func (tx *txn) flags(now, query string, args ...any) ([]Flag, error) {
+	rows, err := tx.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -207,9 +208,10 @@ func queryFlags(ctx context.Context, tx *sql.Tx, now, query string, args ...any)
 	return out, rows.Err()
 }
 
-func queryEvents(ctx context.Context, tx *sql.Tx, flagID int64) ([]Event, error) {
-	rows, err := tx.QueryContext(ctx,
-		"SELECT id, flag_id, kind, agent, previous_holder, at FROM flag_events WHERE flag_id = ? ORDER BY id", flagID)
+const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at FROM flag_events WHERE flag_id = ? ORDER BY id"
+
+func (tx *txn) events(flagID int64) ([]Event, error) {
+	rows, err := tx.query(sqlEvents, flagID)
 	if err != nil {
 		return nil, err
 	}

@@ -4,11 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"sync"
 )
 
-// Write statements are prepared once per Store instead of on every call:
-// SQLite compiles every CHECK constraint of the table into an INSERT or
-// UPDATE, and parsing them was a large share of a write's CPU time.
+// Statements are prepared once per pool and reused: SQLite compiles every
+// CHECK constraint of the table into an INSERT or UPDATE, and parsing SQL
+// again on every call was a large share of a call's CPU time.
+
+// Write statements.
 const (
 	sqlChainExists = `SELECT 1 FROM flags WHERE id = ?`
 	sqlSelectFlag  = `SELECT ` + flagCols + ` FROM flags WHERE id = ?`
@@ -31,57 +34,53 @@ const (
 			  AND (locked_by IS NULL OR locked_by = ? OR lock_expires_at <= ?)`
 )
 
-// writeStmts are prepared on the write pool. Its single connection holds
-// them; should database/sql ever replace that connection, it prepares them
-// again on the new one by itself.
-type writeStmts struct {
-	chainExists, selectFlag, insertFlag, insertEvent, lock, unlock, complete *sql.Stmt
+// stmtCache holds the statements prepared on one pool, by SQL text. Each is
+// prepared on first use, not in Open, so start-up does not pay for
+// statements a process may never run. database/sql prepares a statement
+// again by itself on each pool connection that has not seen it, including
+// one that replaces a broken connection. The SQL texts come from a fixed set
+// of templates (the query builders combine a few optional filters), so the
+// cache stays small.
+type stmtCache struct {
+	db *sql.DB
+	m  sync.Map // string -> *sql.Stmt
 }
 
-// writeStatements prepares the write statements on first use rather than in
-// Open, so a process that never writes (or has not written yet) does not
-// pay for compiling them at start-up. It must not be called inside a write
-// transaction: preparing needs the write pool's only connection.
-func (s *Store) writeStatements(ctx context.Context) (*writeStmts, error) {
-	if ws := s.ws.Load(); ws != nil {
-		return ws, nil
-	}
-	s.wsMu.Lock()
-	defer s.wsMu.Unlock()
-	if ws := s.ws.Load(); ws != nil {
-		return ws, nil
-	}
-	ws := &writeStmts{}
-	for _, p := range []struct {
-		dst   **sql.Stmt
-		query string
-	}{
-		{&ws.chainExists, sqlChainExists},
-		{&ws.selectFlag, sqlSelectFlag},
-		{&ws.insertFlag, sqlInsertFlag},
-		{&ws.insertEvent, sqlInsertEvent},
-		{&ws.lock, sqlLock},
-		{&ws.unlock, sqlUnlock},
-		{&ws.complete, sqlComplete},
-	} {
-		st, err := s.w.PrepareContext(ctx, p.query)
+// prepare makes sure queries are prepared. It must run before the
+// transaction that uses them: preparing takes a pool connection, and the
+// write pool has only the one the transaction would hold.
+func (c *stmtCache) prepare(ctx context.Context, queries ...string) error {
+	for _, q := range queries {
+		if _, ok := c.m.Load(q); ok {
+			continue
+		}
+		st, err := c.db.PrepareContext(ctx, q)
 		if err != nil {
-			// Nothing is cached, so a busy or cancelled first call leaves
-			// the next one to try again.
-			return nil, errors.Join(err, ws.close())
+			// Nothing is cached, so a busy or cancelled call leaves the
+			// next one to try again.
+			return err
 		}
-		*p.dst = st
+		if _, raced := c.m.LoadOrStore(q, st); raced {
+			st.Close()
+		}
 	}
-	s.ws.Store(ws)
-	return ws, nil
+	return nil
 }
 
-func (ws *writeStmts) close() error {
-	var errs []error
-	for _, st := range []*sql.Stmt{ws.chainExists, ws.selectFlag, ws.insertFlag, ws.insertEvent, ws.lock, ws.unlock, ws.complete} {
-		if st != nil {
-			errs = append(errs, st.Close())
-		}
+func (c *stmtCache) lookup(query string) (*sql.Stmt, bool) {
+	st, ok := c.m.Load(query)
+	if !ok {
+		return nil, false
 	}
+	return st.(*sql.Stmt), true
+}
+
+func (c *stmtCache) close() error {
+	var errs []error
+	c.m.Range(func(q, st any) bool {
+		errs = append(errs, st.(*sql.Stmt).Close())
+		c.m.Delete(q)
+		return true
+	})
 	return errors.Join(errs...)
 }

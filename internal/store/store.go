@@ -21,8 +21,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -45,8 +43,7 @@ type Store struct {
 	r    *sql.DB // several connections, deferred, query_only
 	now  func() time.Time
 
-	wsMu sync.Mutex // serialises preparing ws
-	ws   atomic.Pointer[writeStmts]
+	wstmts, rstmts stmtCache // prepared statements of w and r
 
 	busyTimeout time.Duration
 
@@ -68,11 +65,7 @@ func (s *Store) Path() string { return s.path }
 
 // Close releases both connection pools.
 func (s *Store) Close() error {
-	var err error
-	if ws := s.ws.Load(); ws != nil {
-		err = ws.close()
-	}
-	return errors.Join(err, s.r.Close(), s.w.Close())
+	return errors.Join(s.rstmts.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
 }
 
 // Open opens (creating if needed) the database at path, switches it to WAL
@@ -103,6 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)
 	}
+	s.wstmts.db = s.w
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
 
@@ -121,6 +115,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", abs, err)
 	}
+	s.rstmts.db = s.r
 	n := max(2, runtime.GOMAXPROCS(0))
 	s.r.SetMaxOpenConns(n)
 	s.r.SetMaxIdleConns(n)

@@ -6,48 +6,66 @@ import (
 	"errors"
 )
 
-// wtx is one write transaction with the prepared write statements.
-type wtx struct {
-	ctx context.Context
-	tx  *sql.Tx
-	st  *writeStmts
+// txn is one transaction with the statement cache of its pool.
+type txn struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmts *stmtCache
 }
 
-// writeTx runs fn in one BEGIN IMMEDIATE transaction on the write pool.
-func (s *Store) writeTx(ctx context.Context, op string, fn func(*wtx) error) error {
-	ws, err := s.writeStatements(ctx)
-	if err != nil {
-		return mapErr(op, err)
-	}
-	return runTx(ctx, s.w, op, func(tx *sql.Tx) error {
-		return fn(&wtx{ctx: ctx, tx: tx, st: ws})
-	})
+// writeTx runs fn in one BEGIN IMMEDIATE transaction on the write pool;
+// queries are the statements fn runs, prepared beforehand.
+func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
+	return runTx(ctx, &s.wstmts, op, queries, fn)
 }
 
 // readTx runs fn in one deferred (snapshot) transaction on the read pool.
-func (s *Store) readTx(ctx context.Context, op string, fn func(*sql.Tx) error) error {
-	return runTx(ctx, s.r, op, fn)
+func (s *Store) readTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
+	return runTx(ctx, &s.rstmts, op, queries, fn)
 }
 
-func runTx(ctx context.Context, db *sql.DB, op string, fn func(*sql.Tx) error) error {
-	tx, err := db.BeginTx(ctx, nil)
+func runTx(ctx context.Context, c *stmtCache, op string, queries []string, fn func(*txn) error) error {
+	if err := c.prepare(ctx, queries...); err != nil {
+		return mapErr(op, err)
+	}
+	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
 		return mapErr(op, err)
 	}
-	if err := fn(tx); err != nil {
+	if err := fn(&txn{ctx: ctx, tx: tx, stmts: c}); err != nil {
 		_ = tx.Rollback()
 		return mapErr(op, err)
 	}
 	return mapErr(op, tx.Commit())
 }
 
-func (w *wtx) exec(st *sql.Stmt, args ...any) (sql.Result, error) {
-	return w.tx.StmtContext(w.ctx, st).ExecContext(w.ctx, args...)
+// The statement methods use the prepared statement when runTx prepared
+// query, and run the SQL text otherwise (correct, only slower).
+
+func (t *txn) exec(query string, args ...any) (sql.Result, error) {
+	if st, ok := t.stmts.lookup(query); ok {
+		return t.tx.StmtContext(t.ctx, st).ExecContext(t.ctx, args...)
+	}
+	return t.tx.ExecContext(t.ctx, query, args...)
+}
+
+func (t *txn) query(query string, args ...any) (*sql.Rows, error) {
+	if st, ok := t.stmts.lookup(query); ok {
+		return t.tx.StmtContext(t.ctx, st).QueryContext(t.ctx, args...)
+	}
+	return t.tx.QueryContext(t.ctx, query, args...)
+}
+
+func (t *txn) queryRow(query string, args ...any) *sql.Row {
+	if st, ok := t.stmts.lookup(query); ok {
+		return t.tx.StmtContext(t.ctx, st).QueryRowContext(t.ctx, args...)
+	}
+	return t.tx.QueryRowContext(t.ctx, query, args...)
 }
 
 // claim runs one conditional UPDATE and reports whether it changed the row.
-func (w *wtx) claim(st *sql.Stmt, args ...any) (bool, error) {
-	res, err := w.exec(st, args...)
+func (t *txn) claim(query string, args ...any) (bool, error) {
+	res, err := t.exec(query, args...)
 	if err != nil {
 		return false, err
 	}
@@ -55,28 +73,26 @@ func (w *wtx) claim(st *sql.Stmt, args ...any) (bool, error) {
 	return n > 0, err
 }
 
-// flagRow reads the stored row of flag id under the write lock; a missing
-// id is CodeNotFound.
-func (w *wtx) flagRow(id int64) (flagRow, error) {
+// flagRow reads the stored row of flag id; a missing id is CodeNotFound.
+func (t *txn) flagRow(id int64) (flagRow, error) {
 	var r flagRow
-	err := r.scan(w.tx.StmtContext(w.ctx, w.st.selectFlag).QueryRowContext(w.ctx, id))
+	err := r.scan(t.queryRow(sqlSelectFlag, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, notFound("id", "flag %d does not exist", id)
 	}
 	return r, err
 }
 
-func (w *wtx) addEvent(flagID int64, kind, agent, prev, at string) error {
-	_, err := w.exec(w.st.insertEvent, flagID, kind, agent, nullStr(prev), at)
-	return err
+// getFlag reads flag id as a read at now sees it.
+func (t *txn) getFlag(id int64, now string) (Flag, error) {
+	r, err := t.flagRow(id)
+	if err != nil {
+		return Flag{}, err
+	}
+	return r.toFlag(now), nil
 }
 
-// getFlag reads one flag inside a read transaction; a missing id is
-// CodeNotFound.
-func getFlag(ctx context.Context, tx *sql.Tx, id int64, now string) (Flag, error) {
-	f, err := scanFlag(tx.QueryRowContext(ctx, sqlSelectFlag, id), now)
-	if err == sql.ErrNoRows {
-		return Flag{}, notFound("id", "flag %d does not exist", id)
-	}
-	return f, err
+func (t *txn) addEvent(flagID int64, kind, agent, prev, at string) error {
+	_, err := t.exec(sqlInsertEvent, flagID, kind, agent, nullStr(prev), at)
+	return err
 }
