@@ -82,7 +82,7 @@ func (c *Catalog) CountBySource() []SourceCount {
 
 // newCatalog merges parsed files in load order (sources lowest precedence
 // first, paths sorted within a source) and indexes names and aliases.
-func newCatalog(sources []Source, files []loadedFile) (*Catalog, []Warning) {
+func newCatalog(sources []Source, files []*loadedFile) (*Catalog, []Warning) {
 	c := &Catalog{
 		sources: sources,
 		byName:  make(map[string]*Agent, len(files)),

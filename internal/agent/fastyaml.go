@@ -83,39 +83,59 @@ func fastChars(fm []byte) (lines, tops int, ok bool) {
 		tops++
 	}
 	for i := 0; i < len(fm); i++ {
-		c := fm[i]
-		if (c == 0xc2 || c == 0xe2 || c == 0xef) && i+2 >= len(fm) {
-			return 0, 0, false // truncated UTF-8, which Parse rejects first
-		}
-		switch {
-		case c == '\n':
+		switch c := fm[i]; charClass[c] {
+		case charText:
+		case charNewline:
 			lines++
 			if i+1 < len(fm) && fm[i+1] != ' ' {
 				tops++
 			}
-		case c >= 0x20 && c < 0x7f && c != '\\':
-		case c == '\r':
-			if i+1 >= len(fm) || fm[i+1] != '\n' {
-				return 0, 0, false
+		case charCheck:
+			if c == '\r' {
+				if i+1 >= len(fm) || fm[i+1] != '\n' {
+					return 0, 0, false
+				}
+				continue
 			}
-		case c < 0x80:
+			if i+2 >= len(fm) {
+				return 0, 0, false // truncated UTF-8, which Parse rejects first
+			}
+			switch {
+			case c == 0xc2 && fm[i+1] < 0xa0: // C1 controls including NEL
+			case c == 0xe2 && fm[i+1] == 0x80 && (fm[i+2] == 0xa8 || fm[i+2] == 0xa9): // line and paragraph separators
+			case c == 0xef && (fm[i+1] == 0xbb && fm[i+2] == 0xbf || fm[i+1] == 0xbf && fm[i+2] >= 0xbe): // BOM, U+FFFE, U+FFFF
+			default:
+				continue
+			}
+			return 0, 0, false
+		default:
 			return 0, 0, false // tab, other controls, DEL, backslash
-		case c == 0xc2:
-			if fm[i+1] < 0xa0 {
-				return 0, 0, false // C1 controls including NEL
-			}
-		case c == 0xe2:
-			if fm[i+1] == 0x80 && (fm[i+2] == 0xa8 || fm[i+2] == 0xa9) {
-				return 0, 0, false // line and paragraph separators
-			}
-		case c == 0xef:
-			if fm[i+1] == 0xbb && fm[i+2] == 0xbf || fm[i+1] == 0xbf && fm[i+2] >= 0xbe {
-				return 0, 0, false // BOM, U+FFFE, U+FFFF
-			}
 		}
 	}
 	return lines, tops, true
 }
+
+// Byte classes for fastChars.
+const (
+	charText    = iota // printable ASCII or a UTF-8 byte needing no check
+	charNewline        // '\n'
+	charCheck          // '\r', or a lead byte of a character yaml.v3 may treat specially
+	charReject         // control characters, DEL, backslash
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case c == '\n':
+			t[c] = charNewline
+		case c == '\r' || c == 0xc2 || c == 0xe2 || c == 0xef:
+			t[c] = charCheck
+		case c < 0x20 || c == 0x7f || c == '\\':
+			t[c] = charReject
+		}
+	}
+	return t
+}()
 
 type fastParser struct {
 	fm   string

@@ -5,18 +5,19 @@ import (
 	"io"
 	"io/fs"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 // loadedFile is one *.md file's outcome, kept in load order.
 type loadedFile struct {
-	src   int
-	path  string // display path
-	agent *Agent
-	err   error
+	src    int
+	fsPath string // path within the source's FS
+	path   string // display path
+	agent  *Agent
+	err    error
 }
 
 // Load reads every *.md file under each source (recursively, paths sorted,
@@ -25,68 +26,84 @@ type loadedFile struct {
 // replaces an earlier one of the same name, with a warning naming both
 // files; within one source the first file by path wins. Files that fail to
 // parse become one warning each and are skipped. Files are parsed in
-// parallel because Load runs at every server start.
+// parallel, starting while the directories are still being walked, because
+// Load runs at every server start.
 func Load(sources []Source) (*Catalog, []Warning) {
 	var (
-		files []loadedFile
+		files []*loadedFile
 		warns []Warning
-		jobs  []fileJob
+		pool  = parsePool{sources: sources}
 	)
 	for i, s := range sources {
-		paths, ws := listMarkdown(s)
-		warns = append(warns, ws...)
-		for _, p := range paths {
-			jobs = append(jobs, fileJob{src: i, fsPath: p})
-			files = append(files, loadedFile{src: i, path: displayPath(s.Root, p)})
-		}
+		start := len(files)
+		warns = append(warns, walkMarkdown(s, func(p string) {
+			f := &loadedFile{src: i, fsPath: p, path: displayPath(s.Root, p)}
+			files = append(files, f)
+			pool.add(f)
+		})...)
+		// The walk visits entries name by name, which is not the order of
+		// whole paths ("a-b.md" < "a.md" < "a/x.md"); "first by path" needs
+		// the latter.
+		slices.SortFunc(files[start:], func(a, b *loadedFile) int { return strings.Compare(a.fsPath, b.fsPath) })
 	}
-	parseAll(sources, jobs, files)
+	pool.wait()
 	c, mw := newCatalog(sources, files)
 	return c, append(warns, mw...)
 }
 
-type fileJob struct {
-	src    int
-	fsPath string
+// parsePool loads files on GOMAXPROCS workers, started with the first file.
+type parsePool struct {
+	sources []Source
+	jobs    chan *loadedFile
+	wg      sync.WaitGroup
 }
 
-// parseAll fills files[i] from jobs[i] using a bounded pool of workers.
-func parseAll(sources []Source, jobs []fileJob, files []loadedFile) {
-	workers := min(runtime.GOMAXPROCS(0), len(jobs))
-	if workers <= 1 {
-		for i, j := range jobs {
-			files[i].agent, files[i].err = loadFile(sources[j.src], j.fsPath, files[i].path)
+func (p *parsePool) add(f *loadedFile) {
+	if p.jobs == nil {
+		workers := runtime.GOMAXPROCS(0)
+		if workers <= 1 {
+			p.load(f) // no parallelism to gain; skip the hand-off
+			return
 		}
-		return
-	}
-	var (
-		wg   sync.WaitGroup
-		next atomic.Int64 // index of the next job to claim
-	)
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(jobs) {
-					return
+		p.jobs = make(chan *loadedFile, 256)
+		for range workers {
+			p.wg.Go(func() {
+				for f := range p.jobs {
+					p.load(f)
 				}
-				j := jobs[i]
-				files[i].agent, files[i].err = loadFile(sources[j.src], j.fsPath, files[i].path)
-			}
-		})
+			})
+		}
 	}
-	wg.Wait()
+	p.jobs <- f
+}
+
+func (p *parsePool) load(f *loadedFile) {
+	f.agent, f.err = loadFile(p.sources[f.src], f.fsPath, f.path)
+}
+
+// wait returns once every added file is loaded.
+func (p *parsePool) wait() {
+	if p.jobs != nil {
+		close(p.jobs)
+		p.wg.Wait()
+	}
 }
 
 // listMarkdown returns the sorted paths of *.md files under s.FS.
 func listMarkdown(s Source) ([]string, []Warning) {
+	var paths []string
+	warns := walkMarkdown(s, func(p string) { paths = append(paths, p) })
+	sort.Strings(paths)
+	return paths, warns
+}
+
+// walkMarkdown calls found with the path of each *.md file under s.FS, in
+// walk order, skipping directories whose name starts with ".".
+func walkMarkdown(s Source, found func(string)) []Warning {
 	if s.FS == nil {
-		return nil, nil
+		return nil
 	}
-	var (
-		paths []string
-		warns []Warning
-	)
+	var warns []Warning
 	err := fs.WalkDir(s.FS, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			warns = append(warns, Warning{Path: displayPath(s.Root, p), Reason: fmt.Sprintf("cannot read: %v", err)})
@@ -99,15 +116,14 @@ func listMarkdown(s Source) ([]string, []Warning) {
 			return nil
 		}
 		if strings.HasSuffix(d.Name(), ".md") {
-			paths = append(paths, p)
+			found(p)
 		}
 		return nil
 	})
 	if err != nil {
 		warns = append(warns, Warning{Path: displayPath(s.Root, "."), Reason: fmt.Sprintf("cannot read: %v", err)})
 	}
-	sort.Strings(paths)
-	return paths, warns
+	return warns
 }
 
 // loadFile reads and parses one file, refusing to read more than
