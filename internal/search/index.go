@@ -131,6 +131,15 @@ func tokenizeAll(docs []*agent.Agent) []*worker {
 		wk := &worker{stemID: make(map[string]int32)}
 		workers[w] = wk
 		wg.Go(func() {
+			// Reserve for one (document, term) pair per 14 bytes of text:
+			// the shared corpus has one per 23 bytes, the more varied
+			// synthetic benchmark catalog one per 15.
+			size := 0
+			for _, a := range docs[lo:hi] {
+				size += len(a.Body) + len(a.Description)
+			}
+			wk.terms = make([]int32, 0, size/14)
+			wk.tf = make([][numFields]uint8, 0, size/14)
 			for _, a := range docs[lo:hi] {
 				wk.addDoc(a)
 			}

@@ -44,8 +44,8 @@ func classify(t string) mdLine {
 	switch {
 	case strings.HasPrefix(t, "- "), strings.HasPrefix(t, "* "), strings.HasPrefix(t, "+ "):
 		l.item, t = true, strings.TrimSpace(t[2:])
-	default:
-		if i := strings.IndexByte(t, '.'); i > 0 && i <= 3 && i+1 < len(t) && t[i+1] == ' ' && isDigits(t[:i]) {
+	case t[0] >= '0' && t[0] <= '9':
+		if i := strings.IndexByte(t[:min(len(t), 4)], '.'); i > 0 && i+1 < len(t) && t[i+1] == ' ' && isDigits(t[:i]) {
 			l.item, t = true, strings.TrimSpace(t[i+2:])
 		}
 	}
