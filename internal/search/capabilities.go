@@ -11,12 +11,16 @@ const (
 	maxCapabilityLen = 80
 )
 
-// DeriveCapabilities extracts capabilities from an agent body for agents whose
-// frontmatter lists none. Under each capability-like section it takes the
+// DeriveCapabilities extracts capabilities from an agent body, for agents whose
+// frontmatter lists none. Capability sections are headings (or bold-only
+// lines) naming capabilities, competencies, responsibilities, expertise,
+// focus areas, specialisations or skills. Under each it takes the
 // sub-headings if there are any, otherwise the bold leads of its items, and
 // otherwise the list items themselves (cut at the first colon and to a short
-// phrase). The result is deduplicated case-insensitively, in body order, and
-// capped at 24 entries.
+// phrase). A body with no such section yields the "Topic:" labels that open
+// lists before its first heading, as many bodies list their areas that way.
+// The result is deduplicated case-insensitively, in body order, and capped at
+// 24 entries.
 func DeriveCapabilities(body string) []string {
 	_, caps := scanBody(body)
 	return caps

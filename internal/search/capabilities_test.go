@@ -3,6 +3,7 @@ package search
 import (
 	"os"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -58,4 +59,30 @@ func TestDeriveCapabilitiesCap(t *testing.T) {
 	if got := DeriveCapabilities(body); len(got) != maxCapabilities {
 		t.Errorf("got %d capabilities, want the cap %d", len(got), maxCapabilities)
 	}
+}
+
+func FuzzDeriveCapabilities(f *testing.F) {
+	for _, s := range []string{
+		"## Capabilities\n### A\n### B\n",
+		"**Core Competencies**\n1. **X**: y\n",
+		"Topic:\n- a\n## H\n",
+		"```\n## Capabilities\n```\n- x",
+		"# \n#\n**\n****\n- **\n1. \n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, body string) {
+		caps := DeriveCapabilities(body)
+		if len(caps) > maxCapabilities {
+			t.Fatalf("%d capabilities, cap is %d", len(caps), maxCapabilities)
+		}
+		seen := map[string]bool{}
+		for _, c := range caps {
+			k := strings.ToLower(c)
+			if c == "" || seen[k] {
+				t.Fatalf("empty or duplicate capability %q in %q", c, caps)
+			}
+			seen[k] = true
+		}
+	})
 }

@@ -1,10 +1,26 @@
 // Package search ranks agents for a task so that work can be handed to the
 // right specialist.
 //
-// The index is a field-weighted BM25 (BM25F) over name, aliases, tags,
-// capabilities, examples, description, body headings and body text. Query
-// words are matched through a light stemmer, a curated synonym table
-// (synonyms.txt) and bounded edit distance, and every result carries the
-// reasons it matched. An Index is immutable after NewIndex and safe for
-// concurrent use.
+// NewIndex tokenizes every agent into eight fields: name (split on . - _),
+// aliases, tags, capabilities (from the frontmatter, else DeriveCapabilities),
+// examples, description, body headings and body text. Words are lowercased
+// and reduced by a small English stemmer. Each (term, agent) posting keeps a
+// BM25 term-frequency saturation summed over the fields with per-field
+// weights and length normalisation, so the field weights bound what each
+// field can contribute.
+//
+// A query is split into words (stopwords and request filler such as "need",
+// "please" dropped); each word becomes a group of expansions: its own stem,
+// its synonyms from synonyms.txt, and, for words the catalog does not know,
+// the nearest spellings by bounded Damerau-Levenshtein distance. Phrases
+// from the synonym table ("infrastructure as code", "broke into") form one
+// group. An agent scores, per group, the best of its expansions, weighted by
+// a flattened idf (idf^0.75, capped at the asked word's own idf so a synonym
+// never outweighs it) and discounted for synonyms and typos; the sum is
+// scaled by the square root of the share of groups matched. Agents named by
+// the query rank first. All constants are tuned on the relevance benchmark in
+// relevance_test.go, as general rules.
+//
+// An Index is immutable after NewIndex and safe for concurrent use; a query
+// walks only the postings of its terms, with pooled accumulators.
 package search

@@ -9,11 +9,17 @@ import (
 
 // Result is one ranked agent.
 type Result struct {
-	Name        string   `json:"name"`
-	Description string   `json:"description"`
-	Score       float64  `json:"score"`
-	Rank        int      `json:"rank"`
-	Reasons     []string `json:"reasons"`
+	// Name is the canonical handle: "@" + agent name.
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Score is the relevance, rounded to 3 decimals; always > 0.
+	Score float64 `json:"score"`
+	// Rank is the 1-based position.
+	Rank int `json:"rank"`
+	// Reasons say which fields and terms matched, strongest first, at most
+	// eight: "name: kubernetes", "tag: helm", "typo: kubernets→kubernetes",
+	// "synonym: k8s→kubernetes", "stem: deploying→deploy", ...
+	Reasons []string `json:"reasons"`
 }
 
 const maxReasons = 8
@@ -33,9 +39,12 @@ func newScratch(n int) *scratch {
 }
 
 // Search ranks the agents for query and returns at most limit results, best
-// first, with the number of agents that matched at all. An agent named
-// exactly by the query ranks first. Empty queries match nothing.
-func (ix *Index) Search(query string, limit int) ([]Result, int) {
+// first (ties by name), and totalMatches, the number of agents that matched
+// at all. An agent named exactly by the query ("@ops.containers",
+// "ops.containers", an alias) ranks first, one whose name is within a typo
+// or two of a name-like query next. Any input is safe: an empty query matches
+// nothing and a limit below 1 returns no results.
+func (ix *Index) Search(query string, limit int) (results []Result, totalMatches int) {
 	if ix == nil || len(ix.names) == 0 || strings.TrimSpace(query) == "" {
 		return nil, 0
 	}

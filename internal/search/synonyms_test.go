@@ -77,3 +77,25 @@ func TestSynonymTable(t *testing.T) {
 		t.Errorf("k8s expands to %q, want kubernetes among them", got)
 	}
 }
+
+func FuzzParseSynonyms(f *testing.F) {
+	f.Add("kubernetes, k8s\niac => terraform, infrastructure as code\n# c\n")
+	f.Add("a => b => c")
+	f.Add(", ,\n=>")
+	f.Fuzz(func(t *testing.T, text string) {
+		tab, err := parseSynonyms(text)
+		if err != nil {
+			return
+		}
+		for key, ps := range tab.expand {
+			if len(strings.Fields(key)) > tab.maxWords {
+				t.Fatalf("key %q longer than maxWords %d", key, tab.maxWords)
+			}
+			for _, p := range ps {
+				if len(p.words) == 0 || strings.Join(p.words, " ") == key {
+					t.Fatalf("key %q expands to empty or itself: %+v", key, p)
+				}
+			}
+		}
+	})
+}
