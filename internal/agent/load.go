@@ -126,27 +126,11 @@ func walkMarkdown(s Source, found func(string)) []Warning {
 	return warns
 }
 
-// loadFile reads and parses one file, refusing to read more than
-// MaxFileSize+1 bytes so a huge stray file cannot stall start-up.
+// loadFile reads and parses one file.
 func loadFile(s Source, fsPath, display string) (*Agent, error) {
-	f, err := s.FS.Open(fsPath)
+	data, err := readSourceFile(s.FS, fsPath)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
-	}
-	defer f.Close()
-	size := int64(512)
-	if st, err := f.Stat(); err == nil {
-		if st.IsDir() {
-			return nil, fmt.Errorf("cannot read: is a directory")
-		}
-		if st.Size() > MaxFileSize {
-			return nil, fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, st.Size(), MaxFileSize)
-		}
-		size = st.Size()
-	}
-	data, err := readAtMost(f, size, MaxFileSize+1)
-	if err != nil {
-		return nil, fmt.Errorf("cannot read: %w", err)
+		return nil, err
 	}
 	a, err := Parse(data)
 	if err != nil {
@@ -156,6 +140,47 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 	a.Path = display
 	a.Raw = data
 	return a, nil
+}
+
+// readSourceFile reads one file, refusing to read more than MaxFileSize+1
+// bytes so a huge stray file cannot stall start-up. Files of an os.DirFS
+// are read with plain system calls where the platform allows (readOSFile).
+func readSourceFile(fsys fs.FS, fsPath string) ([]byte, error) {
+	if dir, ok := osDirRoot(fsys); ok {
+		if data, ok, err := readOSFile(dir, fsPath); ok {
+			return data, err
+		}
+	}
+	f, err := fsys.Open(fsPath)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return readStatted(f, false, false, 0)
+	}
+	return readStatted(f, true, st.IsDir(), st.Size())
+}
+
+// readStatted reads an open file given what stat said about it, if it
+// succeeded: a directory or an oversized file is refused unread.
+func readStatted(r io.Reader, statOK, isDir bool, size int64) ([]byte, error) {
+	hint := int64(512)
+	if statOK {
+		if isDir {
+			return nil, fmt.Errorf("cannot read: is a directory")
+		}
+		if size > MaxFileSize {
+			return nil, fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, size, MaxFileSize)
+		}
+		hint = size
+	}
+	data, err := readAtMost(r, hint, MaxFileSize+1)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
+	}
+	return data, nil
 }
 
 // readAtMost reads r to EOF or limit bytes, sizing the buffer from the
