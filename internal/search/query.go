@@ -202,7 +202,8 @@ func (ix *Index) wordGroup(w string) group {
 		kind := kindExact
 		// An unseen spelling that stems like a known word is a typo if it is
 		// near that word's usual spelling ("kubernets"), else an inflection.
-		if _, seen := ix.surfaceTerm[w]; !seen && editDistance(w, ix.surface[t], maxTypos(len(w))) <= maxTypos(len(w)) {
+		rep := ix.surface[t]
+		if _, seen := ix.surfaceTerm[w]; !seen && !inflected(w, rep) && editDistance(w, rep, maxTypos(len(w))) <= maxTypos(len(w)) {
 			kind = kindTypo
 		}
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
@@ -239,6 +240,22 @@ func (ix *Index) wordGroup(w string) group {
 		}
 	}
 	return g
+}
+
+// inflected reports whether a and b differ by an inflectional ending
+// ("deploys" and "deploy"), which reasons call a stem, not a typo.
+func inflected(a, b string) bool {
+	if len(a) < len(b) {
+		a, b = b, a
+	}
+	if !strings.HasPrefix(a, b) {
+		return false
+	}
+	switch a[len(b):] {
+	case "s", "es", "d", "ed", "ing", "er", "ers":
+		return true
+	}
+	return false
 }
 
 // frequentSpellings drops candidate spellings used in under a tenth as many

@@ -28,11 +28,17 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			add("typo: " + nt.from + "→" + nt.to)
 		}
 	}
+	// word is one matched term of an expansion: its usual spelling (the
+	// expansion's own text for single terms) and the fields it occurs in.
+	type word struct {
+		text string
+		mask uint8
+	}
 	type hit struct {
 		g     *group
 		e     *expansion
 		score float32
-		mask  uint8
+		words []word
 	}
 	var hits []hit
 	for gi := range pl.groups {
@@ -41,20 +47,22 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		for ei := range g.exps {
 			e := &g.exps[ei]
 			var sum float32
-			var mask uint8
-			n := 0
+			var ws []word
 			for _, t := range e.terms {
 				if p, ok := lookupPosting(ix.postings[t], doc); ok {
 					sum += ix.termIDF(g, t) * p.sat
-					mask |= p.mask
-					n++
+					text := ix.surface[t]
+					if len(e.terms) == 1 {
+						text = e.to
+					}
+					ws = append(ws, word{text, p.mask})
 				}
 			}
-			if e.all && n < len(e.terms) {
+			if len(ws) == 0 || e.all && len(ws) < len(e.terms) {
 				continue
 			}
 			if v := e.weight * sum / float32(len(e.terms)); v > best.score {
-				best = hit{g: g, e: e, score: v, mask: mask}
+				best = hit{g: g, e: e, score: v, words: ws}
 			}
 		}
 		if best.e != nil {
@@ -63,15 +71,26 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
 	for _, h := range hits {
-		shown := h.e.to
+		// Per field, the words of the expansion found there: a phrase
+		// found whole shows as written, one found in part by its words.
 		n := 0
 		for f := range numFields {
-			if h.mask&(1<<f) == 0 || n == maxFieldsPerTerm {
+			var in []string
+			for _, w := range h.words {
+				if w.mask&(1<<f) != 0 {
+					in = append(in, w.text)
+				}
+			}
+			if len(in) == 0 || n == maxFieldsPerTerm {
 				continue
 			}
 			// Body matches only count as a reason when nothing better did.
 			if field(f) == fBody && n > 0 {
 				continue
+			}
+			shown := strings.Join(in, " ")
+			if len(in) == len(h.e.terms) {
+				shown = h.e.to
 			}
 			add(fieldLabel[f] + ": " + shown)
 			n++
