@@ -1,0 +1,48 @@
+package search
+
+import (
+	"slices"
+	"strings"
+)
+
+// parseNames finds agents named by the query: the whole query, or any token
+// that starts with "@" or contains a name separator. Failing an exact name,
+// a token is matched to names within the edit budget.
+func (ix *Index) parseNames(q string, pl *plan) {
+	cands := []string{trimHandle(q)}
+	if strings.ContainsAny(q, " \t\n") {
+		for _, tok := range strings.Fields(q) {
+			if strings.HasPrefix(tok, "@") || strings.ContainsAny(strings.Trim(tok, ".-_"), ".-_") {
+				cands = append(cands, trimHandle(tok))
+			}
+		}
+	}
+	for _, c := range cands {
+		for _, d := range ix.handles[c] {
+			if !slices.Contains(pl.exact, d) {
+				pl.exact = append(pl.exact, d)
+			}
+		}
+	}
+	if len(pl.exact) > 0 {
+		return
+	}
+	for i, c := range cands {
+		// The whole query only reads as a name if it is one token.
+		if i == 0 && strings.ContainsAny(c, " \t\n") {
+			continue
+		}
+		near, _ := ix.handleVocab.near(c)
+		for _, h := range near {
+			for _, d := range ix.handles[h] {
+				pl.nameTypos = append(pl.nameTypos, nameTypo{doc: d, from: c, to: h})
+			}
+		}
+	}
+}
+
+func trimHandle(s string) string {
+	s = strings.TrimSpace(s)
+	s = strings.TrimLeft(s, "@\"'`(")
+	return strings.TrimRight(s, "\"'`).,;:!?")
+}
