@@ -49,8 +49,9 @@ func (ix *Index) Search(query string, limit int) (results []Result, totalMatches
 		return nil, 0
 	}
 	pl := ix.parse(query)
+	// The scratch goes back to the pool only once reset, below; if a query
+	// panicked it would be dropped rather than reused dirty.
 	sc := ix.scratch.Get().(*scratch)
-	defer ix.scratch.Put(sc)
 	ix.accumulate(pl, sc)
 
 	// Named agents go first: above every other score, exact names above
@@ -89,6 +90,7 @@ func (ix *Index) Search(query string, limit int) (results []Result, totalMatches
 		sc.acc[d], sc.cnt[d] = 0, 0
 	}
 	sc.touched = sc.touched[:0]
+	ix.scratch.Put(sc)
 	out := make([]Result, len(res))
 	for i := range res {
 		out[i] = res[i].Result
