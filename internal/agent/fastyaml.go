@@ -24,16 +24,15 @@ import (
 // yaml.v3. When it returns ok=true, the nodes carry the Kind, Tag, Value
 // and Content that yaml.v3 would give them, which is all fromMapping reads;
 // TestFastRootMatchesYAML and FuzzFastRoot hold it to that.
-func fastRoot(data []byte) (root *yaml.Node, ok bool) {
-	lines, tops, ok := fastChars(data)
+func fastRoot(fm string) (root *yaml.Node, ok bool) {
+	lines, tops, ok := fastChars(fm)
 	if !ok {
 		return nil, false
 	}
-	// One copy for the whole frontmatter; every value is a substring of it.
-	// Nodes come from one slab: the root, two per unindented line (a key and
+	// Values are substrings of fm; nodes come from one slab: the root, two per unindented line (a key and
 	// its value or list) and one per indented line (a list item), which is
 	// enough for every line but a flow list.
-	p := fastParser{fm: string(data), slab: make([]yaml.Node, 0, 1+2*tops+(lines-tops))}
+	p := fastParser{fm: fm, slab: make([]yaml.Node, 0, 1+2*tops+(lines-tops))}
 	root = p.node(yaml.MappingNode, "!!map", "")
 	root.Content = make([]*yaml.Node, 0, 2*tops)
 	for p.pos < len(p.fm) {
@@ -77,7 +76,7 @@ func fastRoot(data []byte) (root *yaml.Node, ok bool) {
 // line breaks, byte order marks and non-characters, and backslashes (the
 // fast path does not decode escapes). It also counts the lines, and those
 // starting in column 0 (at most one key each).
-func fastChars(fm []byte) (lines, tops int, ok bool) {
+func fastChars(fm string) (lines, tops int, ok bool) {
 	lines = 1
 	if len(fm) > 0 && fm[0] != ' ' {
 		tops++

@@ -188,7 +188,7 @@ func TestFastRootMatchesYAMLOnAgentFiles(t *testing.T) {
 			}
 			name := label + "/" + p
 			checkParseMatchesReference(t, name, data)
-			if fm, _, ok := splitFrontmatter(data); ok && checkFastRoot(t, name, fm) {
+			if fm, ok := frontmatterOf(data); ok && checkFastRoot(t, name, fm) {
 				fast++
 			}
 			checkExtraValues(t, name, data)
@@ -201,7 +201,7 @@ func TestFastRootMatchesYAMLOnAgentFiles(t *testing.T) {
 // the file's strict YAML frontmatter.
 func checkExtraValues(tb testing.TB, name string, data []byte) {
 	tb.Helper()
-	fm, _, ok := splitFrontmatter(data)
+	fm, ok := frontmatterOf(data)
 	if !ok {
 		return
 	}
@@ -270,7 +270,7 @@ func BenchmarkLoadBuiltin(b *testing.B) {
 }
 
 func BenchmarkParseFrontmatter(b *testing.B) {
-	var fms [][]byte
+	var fms []string
 	for _, fsys := range agentFileSets(b) {
 		paths, _ := listMarkdown(Source{FS: fsys})
 		for _, p := range paths {
@@ -278,8 +278,8 @@ func BenchmarkParseFrontmatter(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if fm, _, ok := splitFrontmatter(data); ok {
-				fms = append(fms, fm)
+			if fm, ok := frontmatterOf(data); ok {
+				fms = append(fms, string(fm))
 			}
 		}
 	}
@@ -287,7 +287,7 @@ func BenchmarkParseFrontmatter(b *testing.B) {
 		for b.Loop() {
 			for _, fm := range fms {
 				if _, ok := fastRoot(fm); !ok {
-					_, _ = strictRoot(fm)
+					_, _ = strictRoot([]byte(fm))
 				}
 			}
 		}
@@ -295,7 +295,7 @@ func BenchmarkParseFrontmatter(b *testing.B) {
 	b.Run("yaml.v3", func(b *testing.B) {
 		for b.Loop() {
 			for _, fm := range fms {
-				_, _ = strictRoot(fm)
+				_, _ = strictRoot([]byte(fm))
 			}
 		}
 	})

@@ -132,7 +132,7 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := Parse(data)
+	a, err := parse(data, true)
 	if err != nil {
 		return nil, err
 	}

@@ -189,3 +189,19 @@ func TestWarningString(t *testing.T) {
 		t.Errorf("String() = %q, want %q", got, want)
 	}
 }
+
+// TestParseCopiesInput checks that Parse's agent does not share memory with
+// the caller's slice, which the caller may reuse.
+func TestParseCopiesInput(t *testing.T) {
+	data := []byte("---\nname: copy\ndescription: kept\ntags: [a]\n---\nbody\n")
+	a, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range data {
+		data[i] = 'x'
+	}
+	if a.Name != "copy" || a.Description != "kept" || a.Tags[0] != "a" || a.Body != "body\n" {
+		t.Errorf("agent changed with its input: %+v", a)
+	}
+}

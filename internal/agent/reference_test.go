@@ -55,25 +55,36 @@ func parseReference(data []byte) (*Agent, error) {
 	return a, nil
 }
 
-// checkParseMatchesReference fails when Parse and parseReference disagree
-// on data.
+// checkParseMatchesReference fails when Parse, or parse on data it owns,
+// and parseReference disagree on data.
 func checkParseMatchesReference(tb testing.TB, name string, data []byte) {
 	tb.Helper()
-	got, gotErr := Parse(data)
 	want, wantErr := parseReference(data)
-	if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
-		tb.Fatalf("%s: Parse error %v, reference error %v", name, gotErr, wantErr)
+	for _, owned := range []bool{false, true} {
+		got, gotErr := parse(bytes.Clone(data), owned)
+		if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+			tb.Fatalf("%s: parse(owned=%v) error %v, reference error %v", name, owned, gotErr, wantErr)
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			tb.Fatalf("%s: parse(owned=%v) differs from the reference (-reference +parse):\n%s", name, owned, diff)
+		}
 	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		tb.Fatalf("%s: Parse differs from the reference (-reference +Parse):\n%s", name, diff)
+}
+
+// frontmatterOf returns data's frontmatter as Parse delimits it.
+func frontmatterOf(data []byte) ([]byte, bool) {
+	start, end, _, ok := splitFrontmatter(bytes.TrimPrefix(data, utf8BOM))
+	if !ok {
+		return nil, false
 	}
+	return bytes.TrimPrefix(data, utf8BOM)[start:end], true
 }
 
 // checkFastRoot fails when fastRoot accepts fm but yaml.v3 rejects it or
 // reads it differently; it reports whether the fast path was taken.
 func checkFastRoot(tb testing.TB, name string, fm []byte) bool {
 	tb.Helper()
-	fast, ok := fastRoot(fm)
+	fast, ok := fastRoot(string(fm))
 	if !ok {
 		return false
 	}
