@@ -43,7 +43,7 @@ func parseReference(data []byte) (*Agent, error) {
 		root = parseLenient(fm)
 		lenient = true
 	}
-	a, err := fromMapping(root)
+	a, err := refFromMapping(root)
 	if err != nil {
 		if lenient {
 			return nil, fmt.Errorf("%w (%v); reading it line by line also failed: %w", ErrInvalidYAML, strictErr, err)
