@@ -6,7 +6,7 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fastRoot builds, without yaml.v3, the top-level mapping node for the
+// fastRoot reads, without yaml.v3, the top-level mapping of the
 // frontmatter shapes nearly every agent file uses, because yaml.v3 is most
 // of the cost of loading a catalog and runs at every server start. It
 // handles only:
@@ -21,20 +21,19 @@ import (
 // It returns ok=false on anything else (tabs, escapes, anchors, tags,
 // nested mappings, multi-line plain or quoted scalars, numbers, booleans,
 // trailing comments, unusual characters...), and the caller then runs
-// yaml.v3. When it returns ok=true, the nodes carry the Kind, Tag, Value
-// and Content that yaml.v3 would give them, which is all fromMapping reads;
-// TestFastRootMatchesYAML and FuzzFastRoot hold it to that.
-func fastRoot(fm string) (root *yaml.Node, ok bool) {
+// yaml.v3. When it returns ok=true, the entries carry the kinds, tags and
+// values yaml.v3 would give them (see entriesOf), which is all fromMapping
+// reads; TestFastRootFixtures, TestFastRootMatchesYAMLOnAgentFiles and
+// FuzzFastRoot hold it to that.
+func fastRoot(fm string) (entries []entry, ok bool) {
 	lines, tops, ok := fastChars(fm)
 	if !ok {
 		return nil, false
 	}
-	// Values are substrings of fm; nodes come from one slab: the root, two per unindented line (a key and
-	// its value or list) and one per indented line (a list item), which is
-	// enough for every line but a flow list.
-	p := fastParser{fm: fm, slab: make([]yaml.Node, 0, 1+2*tops+(lines-tops))}
-	root = p.node(yaml.MappingNode, "!!map", "")
-	root.Content = make([]*yaml.Node, 0, 2*tops)
+	// Values are substrings of fm. All list items share one array, sized
+	// for one item per indented line; a long flow list may outgrow it.
+	p := fastParser{fm: fm, items: make([]node, 0, lines-tops+4)}
+	entries = make([]entry, 0, tops)
 	for p.pos < len(p.fm) {
 		line, next := p.line(p.pos)
 		switch {
@@ -49,7 +48,7 @@ func fastRoot(fm string) (root *yaml.Node, ok bool) {
 			return nil, false
 		}
 		p.pos = next
-		var v *yaml.Node
+		var v node
 		switch {
 		case rest == "":
 			v, ok = p.blockSeq()
@@ -58,17 +57,17 @@ func fastRoot(fm string) (root *yaml.Node, ok bool) {
 		case rest[0] == '[':
 			v, ok = p.flowSeq(rest)
 		default:
-			v, ok = p.inlineScalar(rest)
+			v, ok = inlineScalar(rest)
 		}
 		if !ok {
 			return nil, false
 		}
-		root.Content = append(root.Content, p.node(yaml.ScalarNode, "!!str", k), v)
+		entries = append(entries, entry{key: k, scalar: true, val: v})
 	}
-	if len(root.Content) == 0 {
+	if len(entries) == 0 {
 		return nil, false
 	}
-	return root, true
+	return entries, true
 }
 
 // fastChars rejects input whose characters yaml.v3 treats specially or
@@ -137,20 +136,19 @@ var charClass = func() (t [256]uint8) {
 }()
 
 type fastParser struct {
-	fm   string
-	pos  int
-	slab []yaml.Node
+	fm    string
+	pos   int
+	items []node // backing array of every list's items
 }
 
-// node allocates from the slab; a full slab is replaced, never grown, so
-// earlier nodes keep their addresses.
-func (p *fastParser) node(kind yaml.Kind, tag, value string) *yaml.Node {
-	if len(p.slab) == cap(p.slab) {
-		p.slab = make([]yaml.Node, 0, 16)
-	}
-	p.slab = append(p.slab, yaml.Node{Kind: kind, Tag: tag, Value: value})
-	return &p.slab[len(p.slab)-1]
+// seqSince makes a sequence of the items added since start. Items are only
+// appended, and one list's items are added together, so they are contiguous
+// even when append moved the array.
+func (p *fastParser) seqSince(start int) node {
+	return node{kind: yaml.SequenceNode, tag: "!!seq", items: p.items[start:len(p.items):len(p.items)]}
 }
+
+var nullNode = node{kind: yaml.ScalarNode, tag: "!!null"}
 
 // line returns the line starting at pos without its line break, and where
 // the next line starts.
@@ -208,8 +206,8 @@ func splitFastKey(l string) (key, rest string, ok bool) {
 
 // blockSeq reads the "- item" lines after an empty "key:"; with none, the
 // value is null.
-func (p *fastParser) blockSeq() (*yaml.Node, bool) {
-	var seq *yaml.Node
+func (p *fastParser) blockSeq() (node, bool) {
+	start := len(p.items)
 	indent := -1
 	for p.pos < len(p.fm) {
 		line, next := p.line(p.pos)
@@ -224,34 +222,34 @@ func (p *fastParser) blockSeq() (*yaml.Node, bool) {
 			indent = n
 		case n == 0 && line[0] != '-':
 			// The next key, or a comment, for the main loop.
-			if seq == nil {
-				return p.node(yaml.ScalarNode, "!!null", ""), true
-			}
-			return seq, true
+			return p.seqOrNull(start), true
 		default:
-			return nil, false
+			return node{}, false
 		}
-		v, ok := p.inlineScalar(strings.Trim(item, " "))
+		v, ok := inlineScalar(strings.Trim(item, " "))
 		if !ok {
-			return nil, false
+			return node{}, false
 		}
-		if seq == nil {
-			seq = p.node(yaml.SequenceNode, "!!seq", "")
-		}
-		seq.Content = append(seq.Content, v)
+		p.items = append(p.items, v)
 		p.pos = next
 	}
-	if seq == nil {
-		return p.node(yaml.ScalarNode, "!!null", ""), true
+	return p.seqOrNull(start), true
+}
+
+// seqOrNull is the value of "key:" followed by the items since start: null
+// when there are none.
+func (p *fastParser) seqOrNull(start int) node {
+	if len(p.items) == start {
+		return nullNode
 	}
-	return seq, true
+	return p.seqSince(start)
 }
 
 // blockScalar reads a "|", "|-", ">" or ">-" block scalar. It declines
 // the "+" chomping indicator, indentation indicators, whitespace-only lines
 // and, in folded scalars, lines indented beyond the block, whose folding
 // rules differ.
-func (p *fastParser) blockScalar(header string) (*yaml.Node, bool) {
+func (p *fastParser) blockScalar(header string) (node, bool) {
 	literal := header[0] == '|'
 	strip := false
 	switch header[1:] {
@@ -259,7 +257,7 @@ func (p *fastParser) blockScalar(header string) (*yaml.Node, bool) {
 	case "-":
 		strip = true
 	default:
-		return nil, false
+		return node{}, false
 	}
 	var (
 		b      strings.Builder
@@ -277,23 +275,23 @@ func (p *fastParser) blockScalar(header string) (*yaml.Node, bool) {
 		}
 		n := indentOf(line)
 		if n == len(line) {
-			return nil, false // whitespace-only line
+			return node{}, false // whitespace-only line
 		}
 		if indent < 0 {
 			if n == 0 {
-				return nil, false // empty block scalar
+				return node{}, false // empty block scalar
 			}
 			indent = n
 		}
 		if n < indent {
 			if n != 0 || line[0] == '#' {
-				return nil, false
+				return node{}, false
 			}
 			break
 		}
 		text := line[indent:]
 		if !literal && text[0] == ' ' {
-			return nil, false
+			return node{}, false
 		}
 		switch {
 		case lines == 0 || literal:
@@ -317,66 +315,66 @@ func (p *fastParser) blockScalar(header string) (*yaml.Node, bool) {
 		broken = p.fm[next-1] == '\n'
 	}
 	if lines == 0 {
-		return nil, false
+		return node{}, false
 	}
 	if !strip && broken {
 		b.WriteByte('\n')
 	}
-	return p.node(yaml.ScalarNode, "!!str", b.String()), true
+	return node{kind: yaml.ScalarNode, tag: "!!str", value: b.String()}, true
 }
 
 // flowSeq reads a one-line "[a, 'b', "c"]" list.
-func (p *fastParser) flowSeq(s string) (*yaml.Node, bool) {
+func (p *fastParser) flowSeq(s string) (node, bool) {
 	if s[len(s)-1] != ']' {
-		return nil, false
+		return node{}, false
 	}
-	seq := p.node(yaml.SequenceNode, "!!seq", "")
+	start := len(p.items)
 	body := s[1 : len(s)-1]
 	if strings.Trim(body, " ") == "" {
-		return seq, true
+		return p.seqSince(start), true
 	}
 	for item := range strings.SplitSeq(body, ",") {
 		item = strings.Trim(item, " ")
 		if item == "" || strings.ContainsAny(item, "[]{}#?:,") {
-			return nil, false // empty entries, nesting, comments, pairs
+			return node{}, false // empty entries, nesting, comments, pairs
 		}
-		v, ok := p.inlineScalar(item)
+		v, ok := inlineScalar(item)
 		if !ok {
-			return nil, false
+			return node{}, false
 		}
-		seq.Content = append(seq.Content, v)
+		p.items = append(p.items, v)
 	}
-	return seq, true
+	return p.seqSince(start), true
 }
 
 // inlineScalar reads a scalar that is the rest of its line (s is trimmed):
 // quoted without escapes, or plain.
-func (p *fastParser) inlineScalar(s string) (*yaml.Node, bool) {
+func inlineScalar(s string) (node, bool) {
 	if s == "" {
-		return nil, false // a bare "-" item or ",," entry
+		return node{}, false // a bare "-" item or ",," entry
 	}
 	switch s[0] {
 	case '"':
 		if len(s) < 2 || s[len(s)-1] != '"' || strings.IndexByte(s[1:len(s)-1], '"') >= 0 {
-			return nil, false
+			return node{}, false
 		}
-		return p.node(yaml.ScalarNode, "!!str", s[1:len(s)-1]), true
+		return node{kind: yaml.ScalarNode, tag: "!!str", value: s[1 : len(s)-1]}, true
 	case '\'':
 		inner, ok := singleQuoted(s)
 		if !ok {
-			return nil, false
+			return node{}, false
 		}
-		return p.node(yaml.ScalarNode, "!!str", inner), true
+		return node{kind: yaml.ScalarNode, tag: "!!str", value: inner}, true
 	}
 	if strings.IndexByte("-?:,[]{}#&*!|>'\"%@`", s[0]) >= 0 ||
 		s[len(s)-1] == ':' || strings.Contains(s, ": ") || strings.Contains(s, " #") {
-		return nil, false
+		return node{}, false
 	}
 	tag, ok := plainTag(s)
 	if !ok {
-		return nil, false
+		return node{}, false
 	}
-	return p.node(yaml.ScalarNode, tag, s), true
+	return node{kind: yaml.ScalarNode, tag: tag, value: s}, true
 }
 
 // singleQuoted decodes 'text' where every inner quote is doubled.

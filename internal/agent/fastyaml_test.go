@@ -209,14 +209,13 @@ func checkExtraValues(tb testing.TB, name string, data []byte) {
 	if err != nil {
 		return
 	}
-	for i := 1; i < len(root.Content); i += 2 {
-		v := root.Content[i]
+	for _, e := range entriesOf(root) {
 		var want any
-		if err := v.Decode(&want); err != nil {
-			want = v.Value
+		if err := e.val.y.Decode(&want); err != nil {
+			want = e.val.value
 		}
-		if diff := cmp.Diff(want, extraValue(v)); diff != "" {
-			tb.Fatalf("%s: extraValue differs from Decode for %q (-Decode +extraValue):\n%s", name, root.Content[i-1].Value, diff)
+		if diff := cmp.Diff(want, extraValue(&e.val)); diff != "" {
+			tb.Fatalf("%s: extraValue differs from Decode for %q (-Decode +extraValue):\n%s", name, e.key, diff)
 		}
 	}
 }

@@ -7,19 +7,60 @@ import (
 	"gopkg.in/yaml.v3"
 )
 
-// fromMapping builds an Agent from the frontmatter's top-level mapping,
-// whether it came from strict YAML or from the lenient line reader. A key
-// given twice keeps its last value.
-func fromMapping(root *yaml.Node) (*Agent, error) {
-	a := &Agent{}
-	var rawName, rawDesc *yaml.Node
+// node is the part of a frontmatter value that fromMapping reads. fastRoot
+// builds nodes directly, which is much smaller than building yaml.Nodes;
+// yaml.v3 and lenient mappings are converted by entriesOf, which keeps
+// each yaml.Node for what fromMapping only renders or decodes.
+type node struct {
+	kind  yaml.Kind
+	tag   string
+	value string
+	items []node     // a sequence's entries, aliases resolved
+	y     *yaml.Node // nil from fastRoot, which builds only scalars and lists of scalars
+}
+
+// entry is one key of the frontmatter's top-level mapping and its value.
+type entry struct {
+	key    string
+	scalar bool // complex keys cannot name a field this program knows
+	val    node
+}
+
+// entriesOf converts a top-level mapping from yaml.v3 or parseLenient.
+func entriesOf(root *yaml.Node) []entry {
+	out := make([]entry, 0, len(root.Content)/2)
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
-		if k.Kind != yaml.ScalarNode {
-			continue // complex keys cannot name a field this program knows
+		e := entry{key: k.Value, scalar: k.Kind == yaml.ScalarNode, val: nodeOf(v)}
+		if v.Kind == yaml.SequenceNode {
+			e.val.items = make([]node, len(v.Content))
+			for j, c := range v.Content {
+				e.val.items[j] = nodeOf(resolve(c))
+			}
 		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func nodeOf(n *yaml.Node) node {
+	return node{kind: n.Kind, tag: n.Tag, value: n.Value, y: n}
+}
+
+// fromMapping builds an Agent from the frontmatter's top-level mapping,
+// whether it came from the fast path, strict YAML or the lenient line
+// reader. A key given twice keeps its last value.
+func fromMapping(entries []entry) (*Agent, error) {
+	a := &Agent{}
+	var rawName, rawDesc *node
+	for i := range entries {
+		e := &entries[i]
+		if !e.scalar {
+			continue
+		}
+		v := &e.val
 		var err error
-		switch key := k.Value; key {
+		switch key := e.key; key {
 		case "name":
 			rawName = v
 		case "description":
@@ -92,15 +133,15 @@ func fromMapping(root *yaml.Node) (*Agent, error) {
 // converted directly, since Node.Decode sets up a reflection-based decoder
 // per call; they give exactly what Decode gives (TestExtraValueMatchesDecode).
 // A value Decode refuses is kept as its text.
-func extraValue(v *yaml.Node) any {
+func extraValue(v *node) any {
 	if val, ok := simpleValue(v); ok {
 		return val
 	}
-	if v.Kind == yaml.SequenceNode && v.Tag == "!!seq" {
-		out := make([]any, len(v.Content))
+	if v.kind == yaml.SequenceNode && v.tag == "!!seq" {
+		out := make([]any, len(v.items))
 		ok := true
-		for i, e := range v.Content {
-			if out[i], ok = simpleValue(e); !ok {
+		for i := range v.items {
+			if out[i], ok = simpleValue(&v.items[i]); !ok {
 				break
 			}
 		}
@@ -108,24 +149,27 @@ func extraValue(v *yaml.Node) any {
 			return out
 		}
 	}
+	if v.y == nil {
+		return v.value // unreachable: fastRoot builds only the shapes above
+	}
 	var val any
-	if err := v.Decode(&val); err != nil {
-		val = v.Value
+	if err := v.y.Decode(&val); err != nil {
+		val = v.value
 	}
 	return val
 }
 
 // simpleValue converts a string scalar or a null one written the usual
 // way (an explicit "!!null x" tag makes Decode fail instead).
-func simpleValue(v *yaml.Node) (any, bool) {
-	if v.Kind != yaml.ScalarNode {
+func simpleValue(v *node) (any, bool) {
+	if v.kind != yaml.ScalarNode {
 		return nil, false
 	}
-	switch v.Tag {
+	switch v.tag {
 	case "!!str":
-		return v.Value, true
+		return v.value, true
 	case "!!null":
-		switch v.Value {
+		switch v.value {
 		case "", "~", "null", "Null", "NULL":
 			return nil, true
 		}
@@ -135,15 +179,15 @@ func simpleValue(v *yaml.Node) (any, bool) {
 
 // scalarField reads a single-valued field. Numbers and booleans are taken
 // as their literal text (name: 404 is the name "404"); null is empty.
-func scalarField(key string, v *yaml.Node) (string, error) {
-	switch v.Kind {
+func scalarField(key string, v *node) (string, error) {
+	switch v.kind {
 	case yaml.ScalarNode:
-		if v.Tag == "!!null" {
+		if v.tag == "!!null" {
 			return "", nil
 		}
-		return strings.TrimSpace(v.Value), nil
+		return strings.TrimSpace(v.value), nil
 	default:
-		return "", fmt.Errorf("%w: field %q must be a single value, got %s", ErrFieldType, key, kindName(v))
+		return "", fmt.Errorf("%w: field %q must be a single value, got %s", ErrFieldType, key, kindName(v.kind))
 	}
 }
 
@@ -152,44 +196,44 @@ func scalarField(key string, v *yaml.Node) (string, error) {
 // names (tools, tags, aliases); prose fields (capabilities, examples) keep
 // a lone string whole, since their entries contain commas. Entries that are
 // not scalars are rendered back to YAML text so that nothing is lost.
-func listField(key string, v *yaml.Node, split bool) ([]string, error) {
+func listField(key string, v *node, split bool) ([]string, error) {
 	var out []string
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
-			if out == nil && v.Kind == yaml.SequenceNode {
-				out = make([]string, 0, len(v.Content))
+			if out == nil && v.kind == yaml.SequenceNode {
+				out = make([]string, 0, len(v.items))
 			}
 			out = append(out, s)
 		}
 	}
-	switch v.Kind {
+	switch v.kind {
 	case yaml.ScalarNode:
-		if v.Tag == "!!null" {
+		if v.tag == "!!null" {
 			return nil, nil
 		}
 		if split {
-			for part := range strings.SplitSeq(v.Value, ",") {
+			for part := range strings.SplitSeq(v.value, ",") {
 				add(part)
 			}
 		} else {
-			add(v.Value)
+			add(v.value)
 		}
 	case yaml.SequenceNode:
-		for _, e := range v.Content {
-			e = resolve(e)
-			if e.Kind == yaml.ScalarNode {
-				if e.Tag != "!!null" {
-					add(e.Value)
+		for i := range v.items {
+			e := &v.items[i]
+			if e.kind == yaml.ScalarNode {
+				if e.tag != "!!null" {
+					add(e.value)
 				}
 				continue
 			}
-			add(renderYAML(e))
+			add(renderYAML(e.y))
 		}
 	case yaml.MappingNode:
 		if split {
 			return nil, fmt.Errorf("%w: field %q must be a list or a comma-separated string, got a mapping", ErrFieldType, key)
 		}
-		add(renderYAML(v))
+		add(renderYAML(v.y))
 	}
 	if split {
 		out = dedupe(out)
@@ -200,6 +244,9 @@ func listField(key string, v *yaml.Node, split bool) ([]string, error) {
 // renderYAML turns a non-scalar node back into YAML text, keeping the
 // author's key order.
 func renderYAML(n *yaml.Node) string {
+	if n == nil {
+		return "" // unreachable: only yaml.v3 and lenient nodes are not scalars
+	}
 	b, err := yaml.Marshal(n)
 	if err != nil {
 		return n.Value
@@ -215,8 +262,8 @@ func resolve(n *yaml.Node) *yaml.Node {
 	return n
 }
 
-func kindName(n *yaml.Node) string {
-	switch n.Kind {
+func kindName(k yaml.Kind) string {
+	switch k {
 	case yaml.SequenceNode:
 		return "a list"
 	case yaml.MappingNode:

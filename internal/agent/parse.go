@@ -115,17 +115,18 @@ func parse(data []byte, owned bool) (*Agent, error) {
 	}
 	fm := data[fmStart:fmEnd]
 
-	root, fast := fastRoot(text[fmStart:fmEnd])
+	entries, fast := fastRoot(text[fmStart:fmEnd])
 	var strictErr error
-	if !fast {
-		root, strictErr = strictRoot(fm)
-	}
 	lenient := false
-	if strictErr != nil {
-		root = parseLenient(fm)
-		lenient = true
+	if !fast {
+		var root *yaml.Node
+		if root, strictErr = strictRoot(fm); strictErr != nil {
+			root = parseLenient(fm)
+			lenient = true
+		}
+		entries = entriesOf(root)
 	}
-	a, err := fromMapping(root)
+	a, err := fromMapping(entries)
 	if err != nil {
 		if lenient {
 			return nil, fmt.Errorf("%w (%v); reading it line by line also failed: %w", ErrInvalidYAML, strictErr, err)
@@ -168,7 +169,7 @@ func strictRoot(fm []byte) (*yaml.Node, error) {
 		return &yaml.Node{Kind: yaml.MappingNode}, nil
 	}
 	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("the frontmatter must be a mapping of keys to values, got %s", kindName(root))
+		return nil, fmt.Errorf("the frontmatter must be a mapping of keys to values, got %s", kindName(root.Kind))
 	}
 	return root, nil
 }
