@@ -1,10 +1,12 @@
 package agent
 
 import (
+	"cmp"
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"sort"
+	"slices"
+	"strings"
 )
 
 // Source is one layer of agent files. Sources are applied lowest precedence
@@ -114,7 +116,7 @@ func newCatalog(sources []Source, files []*loadedFile) (*Catalog, []Warning) {
 	for _, a := range c.byName {
 		c.agents = append(c.agents, a)
 	}
-	sort.Slice(c.agents, func(i, j int) bool { return c.agents[i].Name < c.agents[j].Name })
+	slices.SortFunc(c.agents, func(a, b *Agent) int { return strings.Compare(a.Name, b.Name) })
 	warns = append(warns, c.indexAliases()...)
 	c.indexCandidates()
 	return c, warns
@@ -130,7 +132,7 @@ func (c *Catalog) indexAliases() []Warning {
 			order = append(order, a)
 		}
 	}
-	sort.SliceStable(order, func(i, j int) bool { return c.srcOf[order[i]] > c.srcOf[order[j]] })
+	slices.SortStableFunc(order, func(a, b *Agent) int { return cmp.Compare(c.srcOf[b], c.srcOf[a]) })
 	var warns []Warning
 	for _, a := range order {
 		for _, al := range a.Aliases {
@@ -165,7 +167,7 @@ func (c *Catalog) indexCandidates() {
 	for al, a := range c.byAlias {
 		cs = append(cs, cand{al, a})
 	}
-	sort.Slice(cs, func(i, j int) bool { return cs[i].key < cs[j].key })
+	slices.SortFunc(cs, func(a, b cand) int { return strings.Compare(a.key, b.key) })
 	c.candidates = make([]string, len(cs))
 	c.target = make([]*Agent, len(cs))
 	for i, x := range cs {

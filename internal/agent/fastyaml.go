@@ -31,8 +31,9 @@ func fastRoot(fm string) (entries []entry, ok bool) {
 		return nil, false
 	}
 	// Values are substrings of fm. All list items share one array, sized
-	// for one item per indented line; a long flow list may outgrow it.
-	p := fastParser{fm: fm, items: make([]node, 0, lines-tops+4)}
+	// with the first item for one per indented line (a long flow list may
+	// outgrow it).
+	p := fastParser{fm: fm, itemsCap: lines - tops + 4}
 	entries = make([]entry, 0, tops)
 	for p.pos < len(p.fm) {
 		line, next := p.line(p.pos)
@@ -136,9 +137,17 @@ var charClass = func() (t [256]uint8) {
 }()
 
 type fastParser struct {
-	fm    string
-	pos   int
-	items []node // backing array of every list's items
+	fm       string
+	pos      int
+	items    []node // backing array of every list's items
+	itemsCap int    // capacity to give items on first use
+}
+
+func (p *fastParser) addItem(v node) {
+	if p.items == nil {
+		p.items = make([]node, 0, p.itemsCap)
+	}
+	p.items = append(p.items, v)
 }
 
 // seqSince makes a sequence of the items added since start. Items are only
@@ -230,7 +239,7 @@ func (p *fastParser) blockSeq() (node, bool) {
 		if !ok {
 			return node{}, false
 		}
-		p.items = append(p.items, v)
+		p.addItem(v)
 		p.pos = next
 	}
 	return p.seqOrNull(start), true
@@ -342,7 +351,7 @@ func (p *fastParser) flowSeq(s string) (node, bool) {
 		if !ok {
 			return node{}, false
 		}
-		p.items = append(p.items, v)
+		p.addItem(v)
 	}
 	return p.seqSince(start), true
 }
