@@ -92,10 +92,3 @@ func TestCorpusSeedsBothFormats(t *testing.T) {
 		t.Errorf("container-platform-specialist: %+v %v", a, ok)
 	}
 }
-
-func BenchmarkLoadCorpus(b *testing.B) {
-	sources := corpusSources(b)
-	for b.Loop() {
-		Load(sources)
-	}
-}

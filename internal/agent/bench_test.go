@@ -1,0 +1,62 @@
+package agent
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// BenchmarkLoadCorpus loads the reference corpus and seeds, about 400
+// third-party agent files, as four directory sources.
+func BenchmarkLoadCorpus(b *testing.B) {
+	sources := corpusSources(b)
+	for b.Loop() {
+		Load(sources)
+	}
+}
+
+// BenchmarkLoadBuiltin loads the agents embedded in the binary, the set
+// every server start pays for.
+func BenchmarkLoadBuiltin(b *testing.B) {
+	dir := filepath.Join("..", "..", "agents")
+	if _, err := os.Stat(dir); err != nil {
+		b.Skipf("built-in agents not found: %v", err)
+	}
+	sources := []Source{{Label: "builtin", Root: "builtin", FS: os.DirFS(dir)}}
+	for b.Loop() {
+		Load(sources)
+	}
+}
+
+func BenchmarkParseFrontmatter(b *testing.B) {
+	var fms []string
+	for _, fsys := range agentFileSets(b) {
+		paths, _ := listMarkdown(Source{FS: fsys})
+		for _, p := range paths {
+			data, err := fs.ReadFile(fsys, p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if fm, ok := frontmatterOf(data); ok {
+				fms = append(fms, string(fm))
+			}
+		}
+	}
+	b.Run("fast", func(b *testing.B) {
+		for b.Loop() {
+			for _, fm := range fms {
+				if _, ok := fastRoot(fm); !ok {
+					_, _ = strictRoot([]byte(fm))
+				}
+			}
+		}
+	})
+	b.Run("yaml.v3", func(b *testing.B) {
+		for b.Loop() {
+			for _, fm := range fms {
+				_, _ = strictRoot([]byte(fm))
+			}
+		}
+	})
+}
