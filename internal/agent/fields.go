@@ -2,6 +2,7 @@ package agent
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -279,6 +280,16 @@ func kindName(k yaml.Kind) string {
 func dedupe(in []string) []string {
 	if len(in) < 2 {
 		return in
+	}
+	if len(in) <= 16 {
+		// Short lists, nearly all of them, are cheaper to scan than to hash.
+		out := in[:1]
+		for _, s := range in[1:] {
+			if !slices.Contains(out, s) {
+				out = append(out, s)
+			}
+		}
+		return out
 	}
 	seen := make(map[string]struct{}, len(in))
 	out := in[:0]

@@ -1,7 +1,9 @@
 package agent
 
 import (
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"testing/fstest"
 
@@ -62,5 +64,19 @@ func TestLoadSameWithoutParallelism(t *testing.T) {
 	}
 	if len(one.Agents) != 3 || len(one.Warns) != 3 {
 		t.Errorf("got %d agents and warnings %v; want 3 agents and 3 warnings", len(one.Agents), one.Warns)
+	}
+}
+
+func TestDedupeMatchesReference(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 2000 {
+		in := make([]string, r.IntN(40))
+		for i := range in {
+			in[i] = string(rune('a' + r.IntN(12)))
+		}
+		want := refDedupe(slices.Clone(in))
+		if got := dedupe(slices.Clone(in)); !slices.Equal(got, want) {
+			t.Fatalf("dedupe(%q) = %q, want %q", in, got, want)
+		}
 	}
 }

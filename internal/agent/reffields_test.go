@@ -91,7 +91,7 @@ func refFromMapping(root *yaml.Node) (*Agent, error) {
 		}
 		a.Aliases[i] = n
 	}
-	a.Aliases = dedupe(a.Aliases)
+	a.Aliases = refDedupe(a.Aliases)
 	return a, nil
 }
 
@@ -151,7 +151,7 @@ func refListField(key string, v *yaml.Node, split bool) ([]string, error) {
 		add(refRenderYAML(v))
 	}
 	if split {
-		out = dedupe(out)
+		out = refDedupe(out)
 	}
 	return out, nil
 }
@@ -177,4 +177,20 @@ func refKindName(n *yaml.Node) string {
 	default:
 		return "an empty value"
 	}
+}
+
+func refDedupe(in []string) []string {
+	if len(in) < 2 {
+		return in
+	}
+	seen := make(map[string]struct{}, len(in))
+	out := in[:0]
+	for _, s := range in {
+		if _, ok := seen[s]; ok {
+			continue
+		}
+		seen[s] = struct{}{}
+		out = append(out, s)
+	}
+	return out
 }
