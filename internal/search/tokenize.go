@@ -24,7 +24,8 @@ func lower(c byte) byte {
 	return c
 }
 
-// wordScanner yields the words of a text with their lowercase FNV-1a hash.
+// wordScanner yields the words of a text with a hash of their lowercase form
+// (fnvHash).
 // Words are maximal runs of ASCII letters and digits, so agent names split on
 // . - _ as required. A word is returned as written (it may contain capitals;
 // see lowerASCII), which keeps index builds from copying every token. A few
@@ -46,12 +47,23 @@ func (sc *wordScanner) next() (w string, h uint64, ok bool) {
 	}
 	start := i
 	h = fnvOffset
-	for ; i < n; i++ {
+	// FNV-1a over pairs of bytes: half the dependent multiplies of the
+	// byte-wise form, on the hottest loop of an index build.
+	for i < n {
 		c := wordByte[s[i]]
 		if c == 0 {
 			break
 		}
+		if i+1 < n {
+			if c2 := wordByte[s[i+1]]; c2 != 0 {
+				h = (h ^ (uint64(c) | uint64(c2)<<8)) * fnvPrime
+				i += 2
+				continue
+			}
+		}
 		h = (h ^ uint64(c)) * fnvPrime
+		i++
+		break
 	}
 	w = s[start:i]
 	if len(w) <= 3 {
@@ -118,10 +130,15 @@ const (
 	fnvPrime  = 1099511628211
 )
 
+// fnvHash is the hash wordScanner gives the lowercase word b.
 func fnvHash(b string) uint64 {
 	h := uint64(fnvOffset)
-	for _, c := range []byte(b) {
-		h = (h ^ uint64(c)) * fnvPrime
+	for i := 0; i < len(b); i += 2 {
+		if i+1 < len(b) {
+			h = (h ^ (uint64(b[i]) | uint64(b[i+1])<<8)) * fnvPrime
+		} else {
+			h = (h ^ uint64(b[i])) * fnvPrime
+		}
 	}
 	return h
 }
