@@ -105,6 +105,7 @@ func (wk *worker) addDoc(a *agent.Agent) {
 	fieldTexts(a, func(f field, text string) { wk.addText(&d, f, text) })
 	d.end = int32(len(wk.terms))
 	for _, id := range wk.terms[d.start:d.end] {
+		wk.df[id]++
 		wk.tf = append(wk.tf, wk.stemDoc[id].tf)
 		wk.stemDoc[id].tf = [numFields]uint8{}
 	}
@@ -117,7 +118,10 @@ func (wk *worker) addDoc(a *agent.Agent) {
 // addText counts the words of one field's text. It is the hot loop of an
 // index build, so it avoids per-token calls through closures.
 func (wk *worker) addText(d *docTerms, f field, text string) {
+	// Worker state is held in locals for the loop and reloaded only after
+	// a new spelling, which may grow it.
 	sc := wordScanner{s: text}
+	stemDoc, ndocs, terms := wk.stemDoc, wk.ndocs, wk.terms
 	n := uint32(0)
 	for {
 		w, h, ok := sc.next()
@@ -127,22 +131,23 @@ func (wk *worker) addText(d *docTerms, f field, text string) {
 		slot := wk.surf.lookup(h)
 		if slot == nil {
 			slot = wk.newSpelling(strings.Clone(lowerASCII(w)), h)
+			stemDoc = wk.stemDoc
 		}
 		st := slot.stem()
 		if st < 0 {
 			continue
 		}
 		slot.count++
-		c := &wk.stemDoc[st]
-		if c.last != wk.ndocs {
-			c.last = wk.ndocs
-			wk.terms = append(wk.terms, st)
-			wk.df[st]++
+		c := &stemDoc[st]
+		if c.last != ndocs {
+			c.last = ndocs
+			terms = append(terms, st)
 		}
 		if c.tf[f] < math.MaxUint8 {
 			c.tf[f]++
 		}
 		n++
 	}
+	wk.terms = terms
 	d.len[f] += n
 }

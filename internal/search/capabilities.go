@@ -62,11 +62,15 @@ func scanBody(body string) (headings, caps []string) {
 			}
 			return
 		}
+		// Only the best kind present is used, so lesser kinds stop being
+		// collected once a better one appears.
 		switch {
 		case l.level > 0:
 			cur.heads = append(cur.heads, l.text)
+		case len(cur.heads) > 0:
 		case l.lead != "":
 			cur.leads = append(cur.leads, l.lead)
+		case len(cur.leads) > 0:
 		case l.item:
 			cur.items = append(cur.items, shortPhrase(cleanHeading(l.text)))
 		}
