@@ -133,8 +133,8 @@ func TestRelevance(t *testing.T) {
 		floor1      float64
 		floor3      float64
 	}{
-		{"all collections", "testdata/relevance.json", []string{"acolytes", "voltagent", "wshobson"}, 0.92, 0.95},
-		{"acolytes", "testdata/relevance_acolytes.json", []string{"acolytes"}, 0.95, 0.97},
+		{"all collections", "testdata/relevance.json", []string{"acolytes", "voltagent", "wshobson"}, 0.94, 0.97},
+		{"acolytes", "testdata/relevance_acolytes.json", []string{"acolytes"}, 0.97, 0.97},
 		// Written after the ranker was tuned and never tuned on: an estimate
 		// of how the tuning generalises, guarded loosely.
 		{"held out", "testdata/relevance_holdout.json", []string{"acolytes", "voltagent", "wshobson"}, 0.64, 0.84},
