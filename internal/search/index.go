@@ -27,19 +27,22 @@ type Index struct {
 	names []string // agent name per doc, docs sorted by name
 	descs []string
 	// terms maps a stem to its id; postings, surface and df are by id.
-	terms    map[string]int32
+	terms    strDict
 	postings [][]posting
 	idf      []float32
 	// surface is the most frequent spelling of each stem, shown in reasons.
 	surface []string
-	// surfaceTerm maps every spelling seen to its stem id; vocab is the typo
-	// index over those spellings.
-	surfaceTerm map[string]int32
-	vocab       *typoIndex
-	// handles maps lowercased names and aliases to docs; handleVocab is the
-	// typo index over them.
-	handles     map[string][]uint32
-	handleVocab *typoIndex
+	// surfaceTerm maps every spelling seen (its keys, sorted) to its stem
+	// id; vocab is the typo index over those spellings.
+	surfaceTerm strDict
+	vocab       lazyTypo
+	// handles maps lowercased names and aliases (sorted) to their docs,
+	// handleDoc[handleOff[i]:handleOff[i+1]] for handle i; handleVocab is
+	// the typo index over them.
+	handles     strDict
+	handleOff   []uint32
+	handleDoc   []uint32
+	handleVocab lazyTypo
 	scratch     sync.Pool
 }
 
@@ -58,28 +61,32 @@ func newIndex(agents []*agent.Agent, p params) *Index {
 	slices.SortStableFunc(docs, func(a, b *agent.Agent) int { return cmp.Compare(a.Name, b.Name) })
 
 	ix := &Index{
-		p:           p,
-		names:       make([]string, len(docs)),
-		descs:       make([]string, len(docs)),
-		terms:       make(map[string]int32),
-		surfaceTerm: make(map[string]int32),
-		handles:     make(map[string][]uint32),
+		p:     p,
+		names: make([]string, len(docs)),
+		descs: make([]string, len(docs)),
 	}
+	handles := make(map[string][]uint32)
 	for i, a := range docs {
 		ix.names[i], ix.descs[i] = a.Name, a.Description
 		for _, h := range append([]string{a.Name}, a.Aliases...) {
 			h = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@"))
-			if h != "" && !slices.Contains(ix.handles[h], uint32(i)) {
-				ix.handles[h] = append(ix.handles[h], uint32(i))
+			if h != "" && !slices.Contains(handles[h], uint32(i)) {
+				handles[h] = append(handles[h], uint32(i))
 			}
 		}
 	}
-	handleList := make([]string, 0, len(ix.handles))
-	for h := range ix.handles {
+	handleList := make([]string, 0, len(handles))
+	for h := range handles {
 		handleList = append(handleList, h)
 	}
 	slices.Sort(handleList)
-	ix.handleVocab = newTypoIndex(handleList)
+	ix.handles = newStrDict(handleList, nil)
+	ix.handleOff = make([]uint32, 1, len(handleList)+1)
+	for _, h := range handleList {
+		ix.handleDoc = append(ix.handleDoc, handles[h]...)
+		ix.handleOff = append(ix.handleOff, uint32(len(ix.handleDoc)))
+	}
+	ix.handleVocab.words = handleList
 
 	workers := tokenizeAll(docs)
 	ix.merge(workers, len(docs))

@@ -13,14 +13,17 @@ import (
 func (ix *Index) merge(workers []*worker, ndocs int) {
 	local := make([][]int32, len(workers))
 	var df []int32
+	terms := make(map[string]int32)
+	var stems []string
 	var avg [numFields]float64
 	for w, wk := range workers {
 		local[w] = make([]int32, len(wk.stems))
 		for i, st := range wk.stems {
-			id, ok := ix.terms[st]
+			id, ok := terms[st]
 			if !ok {
 				id = int32(len(df))
-				ix.terms[st] = id
+				terms[st] = id
+				stems = append(stems, st)
 				df = append(df, 0)
 			}
 			local[w][i] = id
@@ -33,6 +36,7 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 	for f := range numFields {
 		avg[f] = max(avg[f]/float64(max(ndocs, 1)), 1)
 	}
+	ix.terms = newStrDict(stems, nil)
 	n := float64(ndocs)
 	ix.idf = make([]float32, len(df))
 	ix.postings = make([][]posting, len(df))
@@ -126,7 +130,6 @@ func (ix *Index) mergeSpellings(workers []*worker, local [][]int32, nterms int) 
 	best := make([]int32, nterms)
 	vocab := make([]string, 0, len(surfs))
 	for s, st := range surfs {
-		ix.surfaceTerm[s] = st.term
 		vocab = append(vocab, s)
 		cur := ix.surface[st.term]
 		if cur == "" || st.count > best[st.term] ||
@@ -135,5 +138,10 @@ func (ix *Index) mergeSpellings(workers []*worker, local [][]int32, nterms int) 
 		}
 	}
 	slices.Sort(vocab)
-	ix.vocab = newTypoIndex(vocab)
+	ids := make([]int32, len(vocab))
+	for i, s := range vocab {
+		ids[i] = surfs[s].term
+	}
+	ix.surfaceTerm = newStrDict(vocab, ids)
+	ix.vocab.words = vocab
 }

@@ -18,7 +18,7 @@ func (ix *Index) parseNames(q string, pl *plan) {
 		}
 	}
 	for _, c := range cands {
-		for _, d := range ix.handles[c] {
+		for _, d := range ix.handleDocs(c) {
 			if !slices.Contains(pl.exact, d) {
 				pl.exact = append(pl.exact, d)
 			}
@@ -32,9 +32,9 @@ func (ix *Index) parseNames(q string, pl *plan) {
 		if i == 0 && strings.ContainsAny(c, " \t\n") {
 			continue
 		}
-		near, _ := ix.handleVocab.near(c)
+		near, _ := ix.handleVocab.get().near(c)
 		for _, h := range near {
-			for _, d := range ix.handles[h] {
+			for _, d := range ix.handleDocs(h) {
 				pl.nameTypos = append(pl.nameTypos, nameTypo{doc: d, from: c, to: h})
 			}
 		}

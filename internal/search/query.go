@@ -135,7 +135,7 @@ func (ix *Index) phraseExpansion(ws []string) (expansion, bool) {
 			continue
 		}
 		n++
-		t, ok := ix.terms[stem(w)]
+		t, ok := ix.terms.get(stem(w))
 		if !ok {
 			return expansion{}, false
 		}
@@ -155,13 +155,13 @@ func (ix *Index) wordGroup(w string) group {
 	g := group{word: w, ownIDF: float32(math.Inf(1))}
 	st := stem(w)
 	known := false
-	if t, ok := ix.terms[st]; ok {
+	if t, ok := ix.terms.get(st); ok {
 		known, g.ownIDF = true, ix.idf[t]
 		kind := kindExact
 		// An unseen spelling that stems like a known word is a typo if it is
 		// near that word's usual spelling ("kubernets"), else an inflection.
 		rep := ix.surface[t]
-		if _, seen := ix.surfaceTerm[w]; !seen && !inflected(w, rep) && editDistance(w, rep, maxTypos(len(w))) <= maxTypos(len(w)) {
+		if _, seen := ix.surfaceTerm.get(w); !seen && !inflected(w, rep) && editDistance(w, rep, maxTypos(len(w))) <= maxTypos(len(w)) {
 			kind = kindTypo
 		}
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
@@ -171,7 +171,7 @@ func (ix *Index) wordGroup(w string) group {
 	if known || len(syns) > 0 {
 		return g
 	}
-	near, d := ix.vocab.near(w)
+	near, d := ix.vocab.get().near(w)
 	near = ix.frequentSpellings(near)
 	// A short word with several equally near spellings ("lots": lets,
 	// logs) is more likely a word the catalog lacks than a typo.
@@ -184,7 +184,7 @@ func (ix *Index) wordGroup(w string) group {
 	}
 	var done []int32
 	for _, s := range near {
-		t := ix.surfaceTerm[s]
+		t, _ := ix.surfaceTerm.get(s)
 		if slices.Contains(done, t) {
 			continue
 		}
@@ -221,11 +221,11 @@ func inflected(a, b string) bool {
 func (ix *Index) frequentSpellings(near []string) []string {
 	best := 0
 	for _, s := range near {
-		best = max(best, len(ix.postings[ix.surfaceTerm[s]]))
+		best = max(best, len(ix.postings[ix.spellingTerm(s)]))
 	}
 	out := near[:0:0]
 	for _, s := range near {
-		if len(ix.postings[ix.surfaceTerm[s]])*10 >= best {
+		if len(ix.postings[ix.spellingTerm(s)])*10 >= best {
 			out = append(out, s)
 		}
 	}
@@ -242,7 +242,7 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 			if stopwords[w] {
 				continue
 			}
-			t, ok := ix.terms[stem(w)]
+			t, ok := ix.terms.get(stem(w))
 			if !ok {
 				ts = nil
 				break
