@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+)
+
+// Users who ran an earlier release have a database at version 1 holding
+// flags; opening it must add the later migrations and keep the flags.
+func TestMigrateFromVersion1(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "agents.db")
+	db, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := formatTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	for _, q := range []string{"PRAGMA journal_mode=WAL", ms[0].sql, "PRAGMA user_version = 1"} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%.40s: %v", q, err)
+		}
+	}
+	if _, err := db.Exec(sqlInsertFlag, "change", "@backend.api", "@ops.containers", desc, action,
+		"medium", "[]", nil, nil, nil, nil, at); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := openAt(t, path)
+	want := make([]int, 0, len(ms)-1)
+	for _, m := range ms[1:] {
+		want = append(want, m.version)
+	}
+	if !slices.Equal(s.applied, want) {
+		t.Errorf("applied %v, want %v", s.applied, want)
+	}
+	ctx := context.Background()
+	d, err := s.GetFlag(ctx, 1)
+	if err != nil || d.Flag.ChangeDescription != desc {
+		t.Fatalf("flag from version 1: %+v, %v", d.Flag, err)
+	}
+	if got, err := s.Cached(ctx, "a"); got != nil || err != nil {
+		t.Errorf("Cached on a migrated database = %q, %v", got, err)
+	}
+	mustPut(t, s, "a", []byte("x"))
+	if got, err := s.Cached(ctx, "a"); string(got) != "x" || err != nil {
+		t.Errorf("Cached after put = %q, %v", got, err)
+	}
+	var v int
+	if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
+		t.Errorf("user_version = %d (%v), want %d", v, err, schemaVersion())
+	}
+}
