@@ -116,10 +116,18 @@ func newCatalog(sources []Source, files []*loadedFile) (*Catalog, []Warning) {
 	for _, a := range c.byName {
 		c.agents = append(c.agents, a)
 	}
+	return c, append(warns, c.index()...)
+}
+
+// index finishes a catalog whose sources, agents, byName and srcOf are set
+// (by newCatalog or DecodeSnapshot, so that both build identical lookups):
+// it sorts the agents by name and indexes aliases and suggestion
+// candidates, returning the alias conflicts.
+func (c *Catalog) index() []Warning {
 	slices.SortFunc(c.agents, func(a, b *Agent) int { return strings.Compare(a.Name, b.Name) })
-	warns = append(warns, c.indexAliases()...)
+	warns := c.indexAliases()
 	c.indexCandidates()
-	return c, warns
+	return warns
 }
 
 // indexAliases maps aliases to agents. Real names always beat aliases; when

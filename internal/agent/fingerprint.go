@@ -1,0 +1,178 @@
+package agent
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"hash"
+	"io/fs"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+// fingerprintVersion is mixed into every fingerprint; change it whenever
+// the same files could load differently, so that cached catalogs are not
+// reused across the change.
+const fingerprintVersion = "mcp-agents/agent fingerprint v1"
+
+// racyWindow is how recent a modification time must be for a file to
+// count as possibly still changing (see Fingerprint). Two seconds covers
+// the coarsest timestamps in common use (FAT); tests set it to zero.
+var racyWindow = 2 * time.Second
+
+var racyCount atomic.Uint64
+
+// Fingerprint identifies what Load would read from sources, cheaply: it
+// walks each source as Load does and, for each *.md file, records its path
+// and, when the FS reports a modification time (os.DirFS), its size,
+// modification time and, where the platform has them, inode and change
+// time; when it does not (embed.FS), the file's contents are hashed. It
+// also covers each source's label and root, their order, the walk's
+// errors and the identity (path, size, modification time) of the running
+// executable, whose parser produced any cached catalog. The result is 32
+// hex digits of a SHA-256.
+//
+// A file modified less than two seconds before the call may be modified
+// again within the same timestamp tick without its metadata changing, so
+// its presence makes the fingerprint unique to this call: such a catalog
+// is never found in a cache by a later run. Tests that expect a cache hit
+// must set older modification times (os.Chtimes).
+//
+// The error is always nil today; it is there so that a source that cannot
+// be fingerprinted can make callers load instead of trusting a cache.
+func Fingerprint(sources []Source) (string, error) {
+	f := fingerprinter{h: sha256.New(), now: time.Now()}
+	f.str(fingerprintVersion)
+	f.executable()
+	f.u64(uint64(len(sources)))
+	for _, s := range sources {
+		f.source(s)
+	}
+	if f.racy {
+		// Something no later call can reproduce.
+		f.str("racy")
+		f.u64(uint64(f.now.UnixNano()))
+		f.u64(uint64(os.Getpid()))
+		f.u64(racyCount.Add(1))
+	}
+	sum := f.h.Sum(nil)
+	return hex.EncodeToString(sum[:16]), nil
+}
+
+type fingerprinter struct {
+	h    hash.Hash
+	buf  []byte // pending input for h, written in large pieces
+	now  time.Time
+	racy bool
+}
+
+func (f *fingerprinter) flush() {
+	f.h.Write(f.buf)
+	f.buf = f.buf[:0]
+}
+
+func (f *fingerprinter) u64(v uint64) {
+	f.buf = binary.LittleEndian.AppendUint64(f.buf, v)
+	if len(f.buf) >= 4096 {
+		f.flush()
+	}
+}
+
+// str records s length-prefixed, so that no two sequences of strings
+// produce the same input.
+func (f *fingerprinter) str(s string) {
+	f.u64(uint64(len(s)))
+	f.buf = append(f.buf, s...)
+}
+
+func (f *fingerprinter) source(s Source) {
+	f.str(s.Label)
+	f.str(s.Root)
+	if s.FS == nil {
+		f.str("no fs")
+		return
+	}
+	if dir, ok := osDirRoot(s.FS); ok {
+		f.str("dir")
+		f.str(dir)
+	}
+	warns := walkMarkdown(s, func(p string) { f.file(s.FS, p) })
+	f.u64(uint64(len(warns)))
+	for _, w := range warns {
+		f.str(w.Path)
+		f.str(w.Reason)
+	}
+	f.str("end of source")
+}
+
+// file records one file found by the walk.
+func (f *fingerprinter) file(fsys fs.FS, p string) {
+	f.str(p)
+	if st, handled, err := statOSFile(fsys, p); handled {
+		if err != nil {
+			f.str("stat error")
+			f.str(err.Error())
+			return
+		}
+		f.stat(st)
+		return
+	}
+	fi, err := fs.Stat(fsys, p)
+	if err == nil && !fi.ModTime().IsZero() {
+		st := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
+		st.ino, st.ctime = sysStat(fi)
+		f.stat(st)
+		return
+	}
+	// No usable metadata: only the contents can tell versions apart.
+	data, err := readSourceFile(fsys, p)
+	if err != nil {
+		f.str("read error")
+		f.str(err.Error())
+		return
+	}
+	f.str("contents")
+	f.flush()
+	f.h.Write(data)
+}
+
+// fileStat is the metadata a fingerprint records for one file.
+type fileStat struct {
+	size, mtime, ctime int64
+	ino                uint64
+	mode               uint32
+}
+
+func (f *fingerprinter) stat(st fileStat) {
+	f.str("stat")
+	f.u64(uint64(st.size))
+	f.u64(uint64(st.mtime))
+	f.u64(uint64(st.ctime))
+	f.u64(st.ino)
+	f.u64(uint64(st.mode))
+	// Only the modification time can be set back (os.Chtimes, tar, rsync
+	// -t); the change time still records any such rewrite.
+	if st.mtime >= f.now.Add(-racyWindow).UnixNano() {
+		f.racy = true
+	}
+}
+
+// executable records the running binary's identity: a new build may parse
+// the same files differently.
+func (f *fingerprinter) executable() {
+	f.str("executable")
+	path, err := os.Executable()
+	if err != nil {
+		f.str(err.Error())
+		return
+	}
+	f.str(path)
+	fi, err := os.Stat(path)
+	if err != nil {
+		f.str(err.Error())
+		return
+	}
+	f.u64(uint64(fi.Size()))
+	f.u64(uint64(fi.ModTime().UnixNano()))
+}

@@ -1,0 +1,303 @@
+package agent
+
+import (
+	"bytes"
+	"maps"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+	"unsafe"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/mcp-agents/mcp-agents/agents"
+)
+
+// snapshotFixture exercises every part of a snapshot: overrides, a
+// same-source duplicate, alias conflicts, rejected files, lenient
+// frontmatter, a BOM, CRLF line ends and Extra values of every type yaml.v3
+// produces.
+func snapshotFixture() []Source {
+	builtin := fstest.MapFS{
+		"ops.containers.md": agentFile("ops.containers", "builtin containers", "aliases: [docker, oc]"),
+		"web/frontend.md":   agentFile("web.frontend", "builtin frontend", "aliases: [ui, fe, docker]", "tags: [web, ui]"),
+		"broken.md":         {Data: []byte("no frontmatter here\n")},
+		"lenient.md": {Data: []byte("---\nname: loose\ndescription: Use when: things break\n" +
+			"examples:\n- 'one: two'\n---\nloose body\n")},
+		"bom.md":  {Data: []byte("\xef\xbb\xbf---\r\nname: bom\r\ndescription: with BOM\r\n---\r\n\r\nbody\r\n")},
+		"empty.md": {Data: []byte("---\nname: empty\ndescription: no body\n---\n")},
+		"extra.md": agentFile("extra", "  every extra type  ",
+			"version: 2",
+			"ratio: 1.5",
+			"inf: .inf",
+			"enabled: true",
+			"off: false",
+			"nothing: ~",
+			"created: 2024-01-02",
+			"at: 2001-12-14t21:59:43.10-05:00",
+			"quoted_date: '2024-01-02'",
+			"big: 18446744073709551615",
+			"neg: -9223372036854775808",
+			"list: [1, two, 3.0, null, [nested]]",
+			"nested: {a: 1, b: [x, y], c: {d: e}}",
+			"weird: {1: one, true: yes, 2.5: f, ~: n}",
+			"bin: !!binary aGVsbG8=",
+			"empty_list: []",
+			"empty_map: {}",
+			"tools: Read, Grep, Read",
+			"capabilities: [\"a, b\", {k: v}]",
+			"model: sonnet",
+			"color: blue",
+			"maturity: stable"),
+	}
+	user := fstest.MapFS{
+		"a/dup.md":      agentFile("dup", "first by path", "aliases: [ui]"),
+		"b/dup.md":      agentFile("Dup", "second by path"),
+		"containers.md": agentFile("@Ops.Containers", "user containers", "aliases: [web.frontend, ctr]"),
+		"toolong.md":    {Data: bytes.Repeat([]byte("x"), MaxFileSize+1)},
+	}
+	empty := fstest.MapFS{}
+	return []Source{
+		{Label: "builtin", Root: "builtin", FS: builtin},
+		{Label: "user", Root: filepath.FromSlash("/home/u/.claude/agents"), FS: user},
+		{Label: "dir", Root: "empty", FS: empty},
+		{Label: "env", Root: "nofs"},
+	}
+}
+
+func builtinSources() []Source {
+	return []Source{{Label: "builtin", Root: "builtin", FS: agents.FS}}
+}
+
+// agentCmp compares agents field by field; float NaNs count as equal, and
+// byte slices are compared whole (cmp's element walk is slow on megabytes
+// of Raw).
+var agentCmp = cmp.Options{cmpopts.EquateNaNs(), cmp.Comparer(func(a, b []byte) bool {
+	return bytes.Equal(a, b) && (a == nil) == (b == nil)
+})}
+
+// checkRoundTrip encodes what Load built from sources, decodes it and
+// checks that the decoded catalog answers every query the same way.
+func checkRoundTrip(t *testing.T, sources []Source) (*Catalog, []byte) {
+	t.Helper()
+	c, warns := Load(sources)
+	data, err := EncodeSnapshot(c, warns)
+	if err != nil {
+		t.Fatalf("EncodeSnapshot: %v", err)
+	}
+	again, err := EncodeSnapshot(c, warns)
+	if err != nil || !bytes.Equal(again, data) {
+		t.Fatalf("EncodeSnapshot is not deterministic (err %v)", err)
+	}
+	d, dwarns, err := DecodeSnapshot(bytes.Clone(data))
+	if err != nil {
+		t.Fatalf("DecodeSnapshot: %v", err)
+	}
+	compareCatalogs(t, c, warns, d, dwarns)
+
+	// Re-encoding the decoded catalog gives the same bytes: nothing was
+	// lost or reordered, and decoded strings still point into Raw.
+	re, err := EncodeSnapshot(d, dwarns)
+	if err != nil || !bytes.Equal(re, data) {
+		t.Errorf("re-encoding the decoded catalog changed the snapshot (err %v, %d vs %d bytes)", err, len(re), len(data))
+	}
+	return d, data
+}
+
+func compareCatalogs(t *testing.T, c *Catalog, warns []Warning, d *Catalog, dwarns []Warning) {
+	t.Helper()
+	if diff := cmp.Diff(c.All(), d.All(), agentCmp); diff != "" {
+		t.Errorf("All() (-loaded +decoded):\n%s", diff)
+	}
+	if diff := cmp.Diff(warns, dwarns); diff != "" {
+		t.Errorf("warnings (-loaded +decoded):\n%s", diff)
+	}
+	if c.Len() != d.Len() {
+		t.Errorf("Len() = %d, want %d", d.Len(), c.Len())
+	}
+	if diff := cmp.Diff(c.CountBySource(), d.CountBySource()); diff != "" {
+		t.Errorf("CountBySource() (-loaded +decoded):\n%s", diff)
+	}
+
+	var keys []string
+	for _, a := range c.All() {
+		keys = append(keys, a.Name, a.Handle(), strings.ToUpper(a.Name))
+		keys = append(keys, a.Aliases...)
+	}
+	keys = append(keys, slices.Collect(maps.Keys(c.byAlias))...)
+	keys = append(keys, "", "@", "no.such.agent", "bad name!")
+	for _, k := range keys {
+		want, wok := c.Get(k)
+		got, gok := d.Get(k)
+		if wok != gok || (wok && want.Name != got.Name) {
+			t.Errorf("Get(%q) = %v, %v; want %v, %v", k, nameOf(got), gok, nameOf(want), wok)
+		}
+	}
+	if diff := cmp.Diff(aliasNames(c), aliasNames(d)); diff != "" {
+		t.Errorf("alias index (-loaded +decoded):\n%s", diff)
+	}
+	for _, q := range suggestQueries(c) {
+		if want, got := c.Suggest(q, 5), d.Suggest(q, 5); !slices.Equal(want, got) {
+			t.Errorf("Suggest(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+func nameOf(a *Agent) string {
+	if a == nil {
+		return "<nil>"
+	}
+	return a.Name
+}
+
+func aliasNames(c *Catalog) map[string]string {
+	out := make(map[string]string, len(c.byAlias))
+	for al, a := range c.byAlias {
+		out[al] = a.Name
+	}
+	return out
+}
+
+// suggestQueries derives typos from a few agent names.
+func suggestQueries(c *Catalog) []string {
+	qs := []string{"containers", "contaners", "pyhton", "frontend", "x", "@Ops.Contaners"}
+	for i, a := range c.All() {
+		if i%7 != 0 || len(a.Name) < 3 {
+			continue
+		}
+		n := a.Name
+		qs = append(qs, n[1:], n[:len(n)-1]+"z", n[:1]+n[2:1+len(n)/2])
+	}
+	return qs
+}
+
+func TestSnapshotRoundTripFixture(t *testing.T) {
+	d, _ := checkRoundTrip(t, snapshotFixture())
+
+	// Spot checks that the fixture covers what it claims to.
+	_, warns := Load(snapshotFixture())
+	for _, sub := range []string{"overrides", "same", "alias \"docker\"", "alias \"ui\"", "alias \"web.frontend\"", "frontmatter", "too large"} {
+		if len(warningsContaining(warns, sub)) == 0 {
+			t.Errorf("no warning containing %q in %v", sub, warns)
+		}
+	}
+	e, ok := d.Get("extra")
+	if !ok {
+		t.Fatal("extra agent missing")
+	}
+	want := map[string]any{
+		"version": 2, "ratio": 1.5, "inf": math.Inf(1), "enabled": true, "off": false, "nothing": nil,
+		"created":     time.Date(2024, 1, 2, 0, 0, 0, 0, time.UTC),
+		"at":          time.Date(2001, 12, 14, 21, 59, 43, 100000000, time.FixedZone("", -5*3600)),
+		"quoted_date": "2024-01-02", "big": uint64(math.MaxUint64), "neg": int64(math.MinInt64),
+		"list":       []any{1, "two", 3.0, nil, []any{"nested"}},
+		"nested":     map[string]any{"a": 1, "b": []any{"x", "y"}, "c": map[string]any{"d": "e"}},
+		"weird":      map[any]any{1: "one", true: "yes", 2.5: "f", nil: "n"},
+		"bin":        "hello",
+		"empty_list": []any{},
+		"empty_map":  map[string]any{},
+	}
+	if math.MaxInt == math.MaxInt64 {
+		want["neg"] = math.MinInt64 // yaml.v3 gives int where it fits
+	}
+	if diff := cmp.Diff(want, e.Extra); diff != "" {
+		t.Errorf("decoded Extra (-want +got):\n%s", diff)
+	}
+	if l, _ := d.Get("loose"); l == nil || !l.Lenient {
+		t.Errorf("lenient agent not kept lenient: %+v", l)
+	}
+	if a, _ := d.Get("ctr"); a == nil || a.Source != "user" {
+		t.Errorf("alias ctr: %+v", a)
+	}
+	if got := d.CountBySource(); len(got) != 4 || got[3] != (SourceCount{Label: "env", Root: "nofs"}) {
+		t.Errorf("CountBySource() = %+v", got)
+	}
+}
+
+func TestSnapshotRoundTripBuiltin(t *testing.T) {
+	checkRoundTrip(t, builtinSources())
+	dir := filepath.Join("..", "..", "agents")
+	checkRoundTrip(t, []Source{{Label: "builtin", Root: "builtin", FS: os.DirFS(dir)}})
+}
+
+func TestSnapshotRoundTripCorpus(t *testing.T) {
+	sources := append(builtinSources(), corpusSources(t)...)
+	d, data := checkRoundTrip(t, sources)
+
+	// Each file's text is stored once: strings inside Raw point into it.
+	var raw int
+	for _, a := range d.All() {
+		raw += len(a.Raw)
+		if !within(a.Body, a.Raw) {
+			t.Errorf("%s: Body does not share Raw's memory", a.Path)
+		}
+	}
+	if len(data) > raw+raw/4 {
+		t.Errorf("snapshot is %d bytes for %d bytes of Raw: text stored twice?", len(data), raw)
+	}
+	t.Logf("%d agents, %d bytes of Raw, %d-byte snapshot", d.Len(), raw, len(data))
+}
+
+// within reports whether s is a substring of b by memory, not by value.
+func within(s string, b []byte) bool {
+	if s == "" {
+		return true
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+	r := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	return len(s) <= len(b) && p >= r && p-r <= uintptr(len(b)-len(s))
+}
+
+// TestSnapshotCoversAgentFields fails when Agent gains a field, which
+// the snapshot format must then learn to store.
+func TestSnapshotCoversAgentFields(t *testing.T) {
+	var got []string
+	for _, f := range reflect.VisibleFields(reflect.TypeFor[Agent]()) {
+		got = append(got, f.Name)
+	}
+	want := []string{"Name", "Description", "Model", "Color", "Tools", "Tags", "Capabilities", "Examples",
+		"Maturity", "Aliases", "Body", "Source", "Path", "Raw", "Extra", "Lenient"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Agent fields = %v; update EncodeSnapshot, DecodeSnapshot and snapshotVersion, then this list", got)
+	}
+}
+
+// TestSnapshotNilVersusEmpty keeps nil and empty apart, which Load never
+// mixes up and cmp would notice.
+func TestSnapshotNilVersusEmpty(t *testing.T) {
+	a := &Agent{Name: "a", Tools: []string{}, Raw: []byte{}, Extra: map[string]any{}}
+	b := &Agent{Name: "b", Tags: []string{"t"}}
+	c := &Catalog{sources: []Source{{Label: "x"}}, byName: map[string]*Agent{"a": a, "b": b},
+		byAlias: map[string]*Agent{}, srcOf: map[*Agent]int{a: 0, b: 0}, agents: []*Agent{a, b}}
+	c.index()
+	data, err := EncodeSnapshot(c, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, w, err := DecodeSnapshot(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(c.All(), d.All()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if w != nil {
+		t.Errorf("warnings = %#v, want nil", w)
+	}
+}
+
+func TestEncodeSnapshotRefusesUnknownExtra(t *testing.T) {
+	a := &Agent{Name: "a", Extra: map[string]any{"k": []any{struct{}{}}}}
+	c := &Catalog{sources: []Source{{Label: "x"}}, agents: []*Agent{a}, srcOf: map[*Agent]int{a: 0}}
+	_, err := EncodeSnapshot(c, nil)
+	if err == nil || !strings.Contains(err.Error(), `Extra["k"]: [0]: unsupported type struct {}`) {
+		t.Errorf("err = %v, want it to name the field and type", err)
+	}
+}
