@@ -31,7 +31,7 @@ func snapshotFixture() []Source {
 		"broken.md":         {Data: []byte("no frontmatter here\n")},
 		"lenient.md": {Data: []byte("---\nname: loose\ndescription: Use when: things break\n" +
 			"examples:\n- 'one: two'\n---\nloose body\n")},
-		"bom.md":  {Data: []byte("\xef\xbb\xbf---\r\nname: bom\r\ndescription: with BOM\r\n---\r\n\r\nbody\r\n")},
+		"bom.md":   {Data: []byte("\xef\xbb\xbf---\r\nname: bom\r\ndescription: with BOM\r\n---\r\n\r\nbody\r\n")},
 		"empty.md": {Data: []byte("---\nname: empty\ndescription: no body\n---\n")},
 		"extra.md": agentFile("extra", "  every extra type  ",
 			"version: 2",
@@ -60,7 +60,7 @@ func snapshotFixture() []Source {
 	user := fstest.MapFS{
 		"a/dup.md":      agentFile("dup", "first by path", "aliases: [ui]"),
 		"b/dup.md":      agentFile("Dup", "second by path"),
-		"containers.md": agentFile("@Ops.Containers", "user containers", "aliases: [web.frontend, ctr]"),
+		"containers.md": agentFile("@Ops.Containers", "user containers", "aliases: [web.frontend, ctr, fe]"),
 		"toolong.md":    {Data: bytes.Repeat([]byte("x"), MaxFileSize+1)},
 	}
 	empty := fstest.MapFS{}
@@ -183,7 +183,7 @@ func TestSnapshotRoundTripFixture(t *testing.T) {
 
 	// Spot checks that the fixture covers what it claims to.
 	_, warns := Load(snapshotFixture())
-	for _, sub := range []string{"overrides", "same", "alias \"docker\"", "alias \"ui\"", "alias \"web.frontend\"", "frontmatter", "too large"} {
+	for _, sub := range []string{"overrides", "same", "alias \"ui\"", "alias \"fe\"", "alias \"web.frontend\"", "frontmatter", "too large"} {
 		if len(warningsContaining(warns, sub)) == 0 {
 			t.Errorf("no warning containing %q in %v", sub, warns)
 		}
