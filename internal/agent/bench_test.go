@@ -60,3 +60,62 @@ func BenchmarkParseFrontmatter(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkFingerprintCorpus fingerprints the corpus and seeds directories
+// and the embedded built-ins, the check a cached start-up pays for.
+func BenchmarkFingerprintCorpus(b *testing.B) {
+	sources := append(builtinSources(), corpusSources(b)...)
+	for b.Loop() {
+		if _, err := Fingerprint(sources); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFingerprintBuiltin hashes the embedded built-ins' contents.
+func BenchmarkFingerprintBuiltin(b *testing.B) {
+	sources := builtinSources()
+	for b.Loop() {
+		if _, err := Fingerprint(sources); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func snapshotOf(b *testing.B, sources []Source) []byte {
+	b.Helper()
+	data, err := EncodeSnapshot(Load(sources))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}
+
+func BenchmarkDecodeSnapshotCorpus(b *testing.B) {
+	data := snapshotOf(b, append(builtinSources(), corpusSources(b)...))
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := DecodeSnapshot(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkDecodeSnapshotBuiltin(b *testing.B) {
+	data := snapshotOf(b, builtinSources())
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, _, err := DecodeSnapshot(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkEncodeSnapshotCorpus(b *testing.B) {
+	c, warns := Load(append(builtinSources(), corpusSources(b)...))
+	for b.Loop() {
+		if _, err := EncodeSnapshot(c, warns); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -56,6 +56,7 @@ func Fingerprint(sources []Source) (string, error) {
 		f.u64(uint64(os.Getpid()))
 		f.u64(racyCount.Add(1))
 	}
+	f.flush()
 	sum := f.h.Sum(nil)
 	return hex.EncodeToString(sum[:16]), nil
 }
