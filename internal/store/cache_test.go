@@ -83,14 +83,26 @@ func TestCache(t *testing.T) {
 	}
 }
 
+// Cached hands out the driver's slice (ownedBlob), which is only right while
+// the driver allocates a new one for every read.
 func TestCachedReturnsACopy(t *testing.T) {
 	s := openTest(t)
-	mustPut(t, s, "a", []byte("abc"))
-	got, _ := s.Cached(context.Background(), "a")
-	got[0] = 'X'
-	again, _ := s.Cached(context.Background(), "a")
-	if string(again) != "abc" {
-		t.Errorf("second read = %q after modifying the first", again)
+	ctx := context.Background()
+	want := blob(6, 64<<10)
+	mustPut(t, s, "a", want)
+	mustPut(t, s, "b", blob(7, 64<<10))
+	first, _ := s.Cached(ctx, "a")
+	first[0]++
+	again, _ := s.Cached(ctx, "a")
+	if !bytes.Equal(again, want) {
+		t.Errorf("second read differs after modifying the first")
+	}
+	if other, _ := s.Cached(ctx, "b"); &other[0] == &again[0] || &again[0] == &first[0] {
+		t.Errorf("reads share a buffer")
+	}
+	first[0]--
+	if !bytes.Equal(first, want) {
+		t.Errorf("a later read changed the slice an earlier one returned")
 	}
 }
 
