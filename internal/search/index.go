@@ -90,7 +90,7 @@ func newIndex(agents []*agent.Agent, p params) *Index {
 		ix.handleDoc = append(ix.handleDoc, handles[h]...)
 		ix.handleOff = append(ix.handleOff, uint32(len(ix.handleDoc)))
 	}
-	ix.handleVocab.words = handleList
+	ix.handleVocab.keys = &ix.handles
 
 	workers := tokenizeAll(docs)
 	ix.merge(workers, len(docs))

@@ -143,5 +143,5 @@ func (ix *Index) mergeSpellings(workers []*worker, local [][]int32, nterms int) 
 		ids[i] = surfs[s].term
 	}
 	ix.surfaceTerm = newStrDict(vocab, ids)
-	ix.vocab.words = vocab
+	ix.vocab.keys = &ix.surfaceTerm
 }

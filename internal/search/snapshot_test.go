@@ -168,10 +168,17 @@ func reseal(data []byte) []byte {
 	return b
 }
 
-// counts returns the header counts of a snapshot.
-func counts(data []byte) (ndocs, nterms, nspell, nhandles, nhdocs, npost, blob int) {
-	c := func(i int) int { return int(binary.LittleEndian.Uint32(data[16+4*i:])) }
-	return c(0), c(1), c(2), c(3), c(4), c(5), c(6)
+// corrupted encodes a fresh index of agents after breaking it with spoil,
+// so that the data is well formed and checksummed but wrong inside.
+func corrupted(t *testing.T, agents []*agent.Agent, spoil func(ix *Index)) []byte {
+	t.Helper()
+	ix := NewIndex(agents)
+	spoil(ix)
+	data, err := ix.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
 }
 
 func TestUnmarshalIndexRejects(t *testing.T) {
@@ -180,8 +187,7 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ndocs, nterms, _, _, _, npost, _ := counts(data)
-	postings := len(data) - 4 - postingSize*npost
+	ndocs := uint32(len(agents))
 
 	edited := *agents[3]
 	edited.Body += "\nAlso knows COBOL."
@@ -198,6 +204,21 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	version := func(v uint32) []byte {
+		b := bytes.Clone(data)
+		binary.LittleEndian.PutUint32(b[4:], v)
+		return reseal(b)
+	}
+	// longList is a term with at least two postings.
+	longList := func(ix *Index) []posting {
+		for _, ps := range ix.postings {
+			if len(ps) >= 2 {
+				return ps
+			}
+		}
+		t.Fatal("no term has two postings")
+		return nil
+	}
 
 	tests := []struct {
 		name   string
@@ -208,46 +229,34 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 		{"nil", nil, agents, "length"},
 		{"header only", data[:headerSize], agents, "length"},
 		{"bad magic", append([]byte("XGIX"), data[4:]...), agents, "magic"},
-		{"other version", reseal(append(append([]byte("AGIX"), 2, 0, 0, 0), data[8:]...)), agents, "version"},
+		{"older version", version(snapshotVersion - 1), agents, "version"},
+		{"newer version", version(snapshotVersion + 1), agents, "version"},
 		{"flipped bit", func() []byte { b := bytes.Clone(data); b[len(b)/2] ^= 4; return b }(), agents, "checksum"},
 		{"trailing byte", append(bytes.Clone(data), 0), agents, "checksum"},
-		{"trailing byte resealed", reseal(append(bytes.Clone(data[:len(data)-4]), 0, 0, 0, 0, 0)), agents, "length"},
+		{"trailing word resealed", reseal(append(bytes.Clone(data[:len(data)-4]), 0, 0, 0, 0, 0, 0, 0, 0)), agents, "length"},
 		{"other ranking constants", otherParams, agents, "fingerprint"},
 		{"other code", func() []byte { b := bytes.Clone(data); b[8] ^= 1; return reseal(b) }(), agents, "fingerprint"},
-		{"fewer agents", data, agents[1:], "docs"},
-		{"renamed agent", data, withEdit(&renamed), "docs"},
-		{"edited agent", data, withEdit(&edited), "docs"},
-		{"no agents", data, nil, "docs"},
-		{"huge term count", func() []byte {
+		{"fewer agents", data, agents[1:], "names"},
+		{"no agents", data, nil, "names"},
+		{"renamed agent", data, withEdit(&renamed), "names"},
+		{"edited agent", data, withEdit(&edited), "shapes"},
+		{"huge name count", func() []byte {
 			b := bytes.Clone(data)
-			binary.LittleEndian.PutUint32(b[16+4:], 1<<31)
+			binary.LittleEndian.PutUint32(b[headerSize:], 1<<31)
 			return reseal(b)
 		}(), agents, "overrun"},
-		{"posting doc out of range", func() []byte {
-			b := bytes.Clone(data)
-			binary.LittleEndian.PutUint32(b[postings:], uint32(ndocs))
-			return reseal(b)
-		}(), agents, "postings"},
-		{"postings out of order", func() []byte {
-			b := bytes.Clone(data)
-			// The first term's first posting moved after its second.
-			first := binary.LittleEndian.Uint32(b[postings+postingSize:])
-			binary.LittleEndian.PutUint32(b[postings:], first)
-			return reseal(b)
-		}(), agents, "postings"},
-		{"string end past the blob", func() []byte {
-			b := bytes.Clone(data)
-			_, _, _, _, _, _, blob := counts(b)
-			binary.LittleEndian.PutUint32(b[headerSize+blob+(4-blob%4)%4+4*ndocs:], uint32(blob+1))
-			return reseal(b)
-		}(), agents, "string ends"},
-		{"surface past the spellings", func() []byte {
-			b := bytes.Clone(data)
-			nd, nt, ns, nh, _, _, blob := counts(b)
-			off := headerSize + blob + (4-blob%4)%4 + 4*(nd+nt+ns+nh) + 8*nd + 4*nterms
-			binary.LittleEndian.PutUint32(b[off:], uint32(ns))
-			return reseal(b)
-		}(), agents, "surface"},
+		{"posting doc out of range", corrupted(t, agents, func(ix *Index) { ix.postings[0][0].doc = ndocs }), agents, "postings"},
+		{"postings out of order", corrupted(t, agents, func(ix *Index) {
+			ps := longList(ix)
+			ps[0], ps[1] = ps[1], ps[0]
+		}), agents, "postings"},
+		{"spelling of no term", corrupted(t, agents, func(ix *Index) { ix.surfaceTerm.vals[0] = int32(len(ix.postings)) }), agents, "spellings values"},
+		{"handle of no doc", corrupted(t, agents, func(ix *Index) { ix.handleDoc[0] = ndocs }), agents, "handle docs"},
+		{"handle ends decrease", corrupted(t, agents, func(ix *Index) { ix.handleOff[1] = ix.handleOff[2] + 1 }), agents, "handle ends"},
+		{"key end past the blob", corrupted(t, agents, func(ix *Index) { ix.terms.ends[len(ix.terms.ends)-1]++ }), agents, "terms ends"},
+		{"key ends decrease", corrupted(t, agents, func(ix *Index) { ix.terms.ends[1] = ix.terms.ends[2] + 1 }), agents, "terms ends"},
+		{"slots not a power of two", corrupted(t, agents, func(ix *Index) { ix.terms.slots = ix.terms.slots[:3] }), agents, "power of two"},
+		{"values for some keys", corrupted(t, agents, func(ix *Index) { ix.handles.vals = []int32{0} }), agents, "values for"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -263,17 +272,46 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 
 	t.Run("truncated", func(t *testing.T) {
 		r := rand.New(rand.NewPCG(1, 2))
-		for range 200 {
+		for range 300 {
 			n := r.IntN(len(data))
 			if _, err := UnmarshalIndex(data[:n], agents); err == nil {
 				t.Fatalf("truncated to %d of %d bytes: accepted", n, len(data))
 			}
 			// Past the checksum, the structure checks catch it too.
-			if _, err := UnmarshalIndex(reseal(data[:n]), agents); err == nil && n != len(data) {
+			if _, err := UnmarshalIndex(reseal(data[:n]), agents); err == nil {
 				t.Fatalf("truncated to %d of %d bytes and resealed: accepted", n, len(data))
 			}
 		}
 	})
+}
+
+// TestSnapshotBadSlots checks that lookup tables are safe without being
+// validated: slots naming no key, or no empty slot, make lookups miss but
+// never fail or loop.
+func TestSnapshotBadSlots(t *testing.T) {
+	agents := loadBuiltins(t)
+	for name, spoil := range map[string]func(ix *Index){
+		"slot past the keys": func(ix *Index) {
+			for i := range ix.handles.slots {
+				ix.handles.slots[i] = int32(ix.handles.len() + 1)
+			}
+		},
+		"no empty slot": func(ix *Index) {
+			for i := range ix.terms.slots {
+				ix.terms.slots[i] = 1
+			}
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ix, err := UnmarshalIndex(corrupted(t, agents, spoil), agents)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range []string{"@" + agents[0].Name, "kubernetes deployment", "kubernets"} {
+				ix.Search(q, 5)
+			}
+		})
+	}
 }
 
 func FuzzUnmarshalIndex(f *testing.F) {
