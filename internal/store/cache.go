@@ -55,7 +55,7 @@ func (s *Store) Cached(ctx context.Context, key string) ([]byte, error) {
 
 // ownedBlob keeps the driver's slice instead of the copy database/sql makes
 // for a *[]byte destination: for a blob of several MB that copy was a third
-// of Cached's time. modernc.org/sqlite allocates a new slice for every blob
+// of Cached's CPU time. modernc.org/sqlite allocates a new slice for every blob
 // it returns (conn.columnBlob), so nothing else holds it;
 // TestCachedReturnsACopy fails if a driver upgrade starts reusing buffers.
 type ownedBlob struct{ b []byte }
