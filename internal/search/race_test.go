@@ -1,0 +1,6 @@
+//go:build race
+
+package search
+
+// raceEnabled reports a -race build, whose timings mean nothing.
+const raceEnabled = true
