@@ -97,6 +97,19 @@ func (f *fingerprinter) source(s Source) {
 	if dir, ok := osDirRoot(s.FS); ok {
 		f.str("dir")
 		f.str(dir)
+		found := func(p string, st fileStat, err error) {
+			f.str(p)
+			f.statResult(st, err)
+		}
+		failed := func(p string, err error) {
+			f.str("cannot read directory")
+			f.str(p)
+			f.str(err.Error())
+		}
+		if walkOSDirFS(dir, found, failed) {
+			f.str("end of source")
+			return
+		}
 	}
 	warns := walkMarkdown(s, func(p string) { f.file(s.FS, p) })
 	f.u64(uint64(len(warns)))
@@ -111,12 +124,7 @@ func (f *fingerprinter) source(s Source) {
 func (f *fingerprinter) file(fsys fs.FS, p string) {
 	f.str(p)
 	if st, handled, err := statOSFile(fsys, p); handled {
-		if err != nil {
-			f.str("stat error")
-			f.str(err.Error())
-			return
-		}
-		f.stat(st)
+		f.statResult(st, err)
 		return
 	}
 	fi, err := fs.Stat(fsys, p)
@@ -136,6 +144,15 @@ func (f *fingerprinter) file(fsys fs.FS, p string) {
 	f.str("contents")
 	f.flush()
 	f.h.Write(data)
+}
+
+func (f *fingerprinter) statResult(st fileStat, err error) {
+	if err != nil {
+		f.str("stat error")
+		f.str(err.Error())
+		return
+	}
+	f.stat(st)
 }
 
 // fileStat is the metadata a fingerprint records for one file.

@@ -222,10 +222,13 @@ func snapshotBody(data []byte) ([]byte, error) {
 
 func decodeBody(body []byte) (*Catalog, []Warning, error) {
 	r := &snapReader{b: body}
-	blobLen := int(r.u32())
-	if r.err == nil && blobLen > len(body)-r.off {
-		return nil, nil, fmt.Errorf("blob length %d exceeds the %d bytes left", blobLen, len(body)-r.off)
+	// Lengths are compared as uint64 so that a huge one cannot turn
+	// negative as an int on 32-bit platforms.
+	u := uint64(r.u32())
+	if r.err != nil || u > uint64(len(body)-r.off) {
+		return nil, nil, fmt.Errorf("blob length %d exceeds the %d bytes left", u, len(body)-r.off)
 	}
+	blobLen := int(u)
 	r.blob = body[r.off : r.off+blobLen : r.off+blobLen]
 	if blobLen > 0 {
 		r.blobStr = unsafe.String(&r.blob[0], blobLen)
@@ -346,12 +349,12 @@ func (r *snapReader) u64() uint64 {
 // hold that many records of at least minSize bytes, so that a damaged
 // count cannot trigger a huge allocation.
 func (r *snapReader) count(what string, minSize int) int {
-	n := int(r.u32())
-	if r.err == nil && n > (len(r.b)-r.off)/minSize {
+	n := uint64(r.u32())
+	if r.err == nil && n > uint64((len(r.b)-r.off)/minSize) {
 		r.fail("%d %s cannot fit in the %d bytes left", n, what, len(r.b)-r.off)
 		return 0
 	}
-	return n
+	return int(n)
 }
 
 // span reads a string reference and checks it against the blob.
@@ -386,15 +389,15 @@ func (r *snapReader) bytes() []byte {
 }
 
 func (r *snapReader) list() []string {
-	n := int(r.u32())
-	if n == 0 || r.err != nil {
+	u := uint64(r.u32())
+	if u == 0 || r.err != nil {
 		return nil
 	}
-	n--
-	if n > len(r.items)-r.nItems {
-		r.fail("list of %d items overruns the %d-item table", n, len(r.items))
+	if u-1 > uint64(len(r.items)-r.nItems) {
+		r.fail("list of %d items overruns the %d-item table", u-1, len(r.items))
 		return nil
 	}
+	n := int(u - 1)
 	l := r.items[r.nItems : r.nItems+n : r.nItems+n]
 	r.nItems += n
 	for i := range l {

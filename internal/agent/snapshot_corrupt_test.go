@@ -64,6 +64,7 @@ func TestDecodeSnapshotBadHeader(t *testing.T) {
 		{"truncated", good[:len(good)-1], "body length"},
 		{"flipped bit in text", edit(func(b []byte) []byte { b[snapshotHeader+10] ^= 4; return b }), "checksum"},
 		{"flipped bit in tables", edit(func(b []byte) []byte { b[len(b)-3] ^= 1; return b }), "checksum"},
+		{"blob length", seal([]byte{0xff, 0xff, 0xff, 0xff, 0}), "blob length 4294967295 exceeds the 1 bytes left"},
 		{"checksum", edit(func(b []byte) []byte { b[12]++; return b }), "checksum"},
 	}
 	for _, tt := range tests {
@@ -147,7 +148,7 @@ func TestDecodeSnapshotBadStructure(t *testing.T) {
 		{"huge item count", func(w *bodyWriter) { w.header(0, 1<<30) }, "list items cannot fit"},
 		{"string past blob", func(w *bodyWriter) {
 			w.u32(1)
-			w.ref(2, 1<<31)
+			w.ref(2, 1<<30)
 			w.ref(0, 0)
 		}, "overruns"},
 		{"unknown flags", func(w *bodyWriter) {
