@@ -4,9 +4,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"io/fs"
 	"os"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -42,42 +43,61 @@ var racyCount atomic.Uint64
 // The error is always nil today; it is there so that a source that cannot
 // be fingerprinted can make callers load instead of trusting a cache.
 func Fingerprint(sources []Source) (string, error) {
-	f := fingerprinter{h: sha256.New(), now: time.Now()}
+	now := time.Now()
+	// Sources are independent and their walks are mostly system calls,
+	// so they are recorded in parallel and hashed in order.
+	recs := make([]fingerprinter, len(sources))
+	var wg sync.WaitGroup
+	for i := range sources {
+		recs[i].now = now
+		if i == 0 || runtime.GOMAXPROCS(0) == 1 {
+			continue
+		}
+		wg.Go(func() { recs[i].source(sources[i]) })
+	}
+	if len(sources) > 0 {
+		if runtime.GOMAXPROCS(0) == 1 {
+			for i := range sources {
+				recs[i].source(sources[i])
+			}
+		} else {
+			recs[0].source(sources[0])
+		}
+	}
+	wg.Wait()
+
+	f := fingerprinter{now: now}
 	f.str(fingerprintVersion)
 	f.executable()
 	f.u64(uint64(len(sources)))
-	for _, s := range sources {
-		f.source(s)
+	h := sha256.New()
+	h.Write(f.buf)
+	racy := false
+	for i := range recs {
+		h.Write(recs[i].buf)
+		racy = racy || recs[i].racy
 	}
-	if f.racy {
+	if racy {
 		// Something no later call can reproduce.
+		f.buf = f.buf[:0]
 		f.str("racy")
-		f.u64(uint64(f.now.UnixNano()))
+		f.u64(uint64(now.UnixNano()))
 		f.u64(uint64(os.Getpid()))
 		f.u64(racyCount.Add(1))
+		h.Write(f.buf)
 	}
-	f.flush()
-	sum := f.h.Sum(nil)
-	return hex.EncodeToString(sum[:16]), nil
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
 }
 
+// fingerprinter records what identifies one source (or the preamble).
 type fingerprinter struct {
-	h    hash.Hash
-	buf  []byte // pending input for h, written in large pieces
+	buf  []byte // input for the hash
 	now  time.Time
 	racy bool
 }
 
-func (f *fingerprinter) flush() {
-	f.h.Write(f.buf)
-	f.buf = f.buf[:0]
-}
-
 func (f *fingerprinter) u64(v uint64) {
 	f.buf = binary.LittleEndian.AppendUint64(f.buf, v)
-	if len(f.buf) >= 4096 {
-		f.flush()
-	}
 }
 
 // str records s length-prefixed, so that no two sequences of strings
@@ -141,9 +161,9 @@ func (f *fingerprinter) file(fsys fs.FS, p string) {
 		f.str(err.Error())
 		return
 	}
+	sum := sha256.Sum256(data)
 	f.str("contents")
-	f.flush()
-	f.h.Write(data)
+	f.buf = append(f.buf, sum[:]...)
 }
 
 func (f *fingerprinter) statResult(st fileStat, err error) {

@@ -5,14 +5,12 @@ import (
 	"unsafe"
 )
 
-// fstatat stats name relative to the directory dirfd (full is its whole
-// path, for platforms without the relative form), which saves the
-// kernel resolving the directory's path again for every file; the syscall
-// package exports it on other architectures but not on amd64. scratch is
-// reused for the NUL-terminated name.
-func fstatat(dirfd int, name, _ string, st *syscall.Stat_t, flags int, scratch *[]byte) error {
-	b := append(append((*scratch)[:0], name...), 0)
-	*scratch = b
+// statAt stats the entry name of the directory open as dirfd (at rel in
+// the walk): fstatat saves the kernel resolving the directory's path again
+// for every file. The syscall package does not export it on amd64.
+func (w *osWalker) statAt(dirfd int, name, _ string, st *syscall.Stat_t, flags int) error {
+	b := append(append(w.scratch[:0], name...), 0)
+	w.scratch = b
 	return retryEINTR(func() error {
 		_, _, errno := syscall.Syscall6(syscall.SYS_NEWFSTATAT, uintptr(dirfd),
 			uintptr(unsafe.Pointer(&b[0])), uintptr(unsafe.Pointer(st)), uintptr(flags), 0, 0)

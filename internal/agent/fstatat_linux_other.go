@@ -4,11 +4,11 @@ package agent
 
 import "syscall"
 
-// fstatat stats the file by its full path: the relative form is only
-// written for amd64, where the syscall package does not export it.
-func fstatat(_ int, _, full string, st *syscall.Stat_t, flags int, _ *[]byte) error {
+// statAt stats the walk's entry rel by its full path: the relative form
+// is only written for amd64, where it matters most.
+func (w *osWalker) statAt(_ int, _, rel string, st *syscall.Stat_t, flags int) error {
 	if flags&atSymlinkNofollow != 0 {
-		return retryEINTR(func() error { return syscall.Lstat(full, st) })
+		return retryEINTR(func() error { return syscall.Lstat(w.full(rel), st) })
 	}
-	return retryEINTR(func() error { return syscall.Stat(full, st) })
+	return retryEINTR(func() error { return syscall.Stat(w.full(rel), st) })
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"runtime"
 	"unsafe"
 )
 
@@ -188,36 +189,62 @@ func (e *snapEncoder) agent(a *Agent, src int) error {
 // modified afterwards. Any damage (truncation, a flipped bit, another
 // format version) yields an error wrapping ErrSnapshot.
 func DecodeSnapshot(data []byte) (*Catalog, []Warning, error) {
-	body, err := snapshotBody(data)
+	body, sum, err := snapshotBody(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
-	c, warns, err := decodeBody(body)
+	// Checksumming megabytes of text takes about as long as decoding the
+	// tables, so the two overlap when there is a spare processor; the
+	// decoder is safe on damaged input, and a bad checksum wins over any
+	// error the damage caused.
+	var sums chan uint32
+	if len(body) >= 1<<18 && runtime.GOMAXPROCS(0) > 1 {
+		sums = make(chan uint32, 1)
+		go func() { sums <- crc32.Checksum(body, castagnoli) }()
+	}
+	var got uint32
+	if sums == nil {
+		got = crc32.Checksum(body, castagnoli)
+	}
+	var c *Catalog
+	var warns []Warning
+	if sums == nil && got != sum {
+		err = checksumError(got, sum)
+	} else {
+		c, warns, err = decodeBody(body)
+		if sums != nil {
+			if got = <-sums; got != sum {
+				err = checksumError(got, sum)
+			}
+		}
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w: %v", ErrSnapshot, err)
 	}
 	return c, warns, nil
 }
 
-// snapshotBody checks the header and checksum and returns the body.
-func snapshotBody(data []byte) ([]byte, error) {
+func checksumError(got, want uint32) error {
+	return fmt.Errorf("checksum %08x, the header says %08x", got, want)
+}
+
+// snapshotBody checks the header and returns the body and its expected
+// checksum.
+func snapshotBody(data []byte) (body []byte, sum uint32, err error) {
 	if len(data) < snapshotHeader {
-		return nil, fmt.Errorf("%d bytes is shorter than the %d-byte header", len(data), snapshotHeader)
+		return nil, 0, fmt.Errorf("%d bytes is shorter than the %d-byte header", len(data), snapshotHeader)
 	}
 	if string(data[:8]) != snapshotMagic {
-		return nil, fmt.Errorf("magic %q, want %q", data[:8], snapshotMagic)
+		return nil, 0, fmt.Errorf("magic %q, want %q", data[:8], snapshotMagic)
 	}
 	if v := binary.LittleEndian.Uint32(data[8:]); v != snapshotVersion {
-		return nil, fmt.Errorf("format version %d, this program reads version %d", v, snapshotVersion)
+		return nil, 0, fmt.Errorf("format version %d, this program reads version %d", v, snapshotVersion)
 	}
-	body := data[snapshotHeader:]
+	body = data[snapshotHeader:]
 	if n := binary.LittleEndian.Uint64(data[16:]); n != uint64(len(body)) {
-		return nil, fmt.Errorf("body length %d, the header says %d", len(body), n)
+		return nil, 0, fmt.Errorf("body length %d, the header says %d", len(body), n)
 	}
-	if sum := crc32.Checksum(body, castagnoli); sum != binary.LittleEndian.Uint32(data[12:]) {
-		return nil, fmt.Errorf("checksum %08x, the header says %08x", sum, binary.LittleEndian.Uint32(data[12:]))
-	}
-	return body, nil
+	return body, binary.LittleEndian.Uint32(data[12:]), nil
 }
 
 func decodeBody(body []byte) (*Catalog, []Warning, error) {

@@ -20,7 +20,7 @@ import (
 type osWalker struct {
 	root string
 	buf  []byte
-	// scratch holds a NUL-terminated name for fstatat.
+	// scratch holds a NUL-terminated name for statAt.
 	scratch []byte
 	found   func(p string, st fileStat, err error)
 	fail    func(p string, err error) // a directory that cannot be read
@@ -81,7 +81,7 @@ func (w *osWalker) dir(pfd int, rel, name string) {
 		if e.typ == syscall.DT_UNKNOWN {
 			// The file system does not report types; os.ReadDir would lstat.
 			var st syscall.Stat_t
-			if fstatat(fd, e.name, w.full(p), &st, atSymlinkNofollow, &w.scratch) == nil {
+			if w.statAt(fd, e.name, p, &st, atSymlinkNofollow) == nil {
 				isDir = st.Mode&syscall.S_IFMT == syscall.S_IFDIR
 			}
 		}
@@ -92,7 +92,7 @@ func (w *osWalker) dir(pfd int, rel, name string) {
 			}
 		case strings.HasSuffix(e.name, ".md"):
 			var st syscall.Stat_t
-			if err := fstatat(fd, e.name, w.full(p), &st, 0, &w.scratch); err != nil {
+			if err := w.statAt(fd, e.name, p, &st, 0); err != nil {
 				w.found(p, fileStat{}, &fs.PathError{Op: "stat", Path: p, Err: err})
 				continue
 			}
