@@ -19,8 +19,8 @@ const fingerprintVersion = "mcp-agents/agent fingerprint v1"
 
 // racyWindow is how recent a modification time must be for a file to
 // count as possibly still changing (see Fingerprint). Two seconds covers
-// the coarsest timestamps in common use (FAT); tests set it to zero.
-var racyWindow = 2 * time.Second
+// the coarsest timestamps in common use (FAT).
+const racyWindow = 2 * time.Second
 
 var racyCount atomic.Uint64
 

@@ -56,6 +56,9 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // an Extra value of a type YAML decoding does not produce (see
 // appendValue).
 func EncodeSnapshot(c *Catalog, warnings []Warning) ([]byte, error) {
+	if c == nil {
+		return nil, errors.New("EncodeSnapshot: nil catalog")
+	}
 	e := &snapEncoder{strs: make(map[string]uint32)}
 	e.u32(uint32(len(c.sources)))
 	for _, s := range c.sources {

@@ -5,8 +5,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
+	"runtime"
 	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // seal puts a valid header on a body, so that damage inside the body
@@ -69,6 +71,33 @@ func TestDecodeSnapshotBadHeader(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantSnapshotError(t, tt.data, tt.want) })
+	}
+}
+
+// TestDecodeSnapshotChecksumWhileDecoding damages a snapshot big enough
+// for the checksum to run beside the decoder: the checksum error must win
+// over whatever the decoder made of the damage.
+func TestDecodeSnapshotChecksumWhileDecoding(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	big := strings.Repeat("body line\n", 40000)
+	c, warns := Load([]Source{{Label: "dir", Root: "r", FS: fstest.MapFS{
+		"big.md":   {Data: []byte("---\nname: big\ndescription: d\n---\n" + big)},
+		"small.md": agentFile("small", "s", "aliases: [tiny]"),
+	}}})
+	good, err := EncodeSnapshot(c, warns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(good) < 1<<18 {
+		t.Fatalf("snapshot of %d bytes is too small to checksum in parallel", len(good))
+	}
+	if _, _, err := DecodeSnapshot(good); err != nil {
+		t.Fatalf("intact: %v", err)
+	}
+	for _, off := range []int{snapshotHeader + 1000, len(good) - 5, len(good) - 40, len(good) / 2} {
+		bad := bytes.Clone(good)
+		bad[off] ^= 0x10
+		wantSnapshotError(t, bad, "checksum")
 	}
 }
 
