@@ -163,23 +163,29 @@ func (c *Catalog) indexAliases() []Warning {
 	return warns
 }
 
+// indexCandidates merges the sorted names with the aliases, sorted
+// apart: names and aliases never coincide (indexAliases drops an alias
+// that is a name), and the few aliases sort much faster than everything.
 func (c *Catalog) indexCandidates() {
-	type cand struct {
-		key string
-		a   *Agent
+	aliases := make([]string, 0, len(c.byAlias))
+	for al := range c.byAlias {
+		aliases = append(aliases, al)
 	}
-	cs := make([]cand, 0, len(c.agents)+len(c.byAlias))
-	for _, a := range c.agents {
-		cs = append(cs, cand{a.Name, a})
-	}
-	for al, a := range c.byAlias {
-		cs = append(cs, cand{al, a})
-	}
-	slices.SortFunc(cs, func(a, b cand) int { return strings.Compare(a.key, b.key) })
-	c.candidates = make([]string, len(cs))
-	c.target = make([]*Agent, len(cs))
-	for i, x := range cs {
-		c.candidates[i], c.target[i] = x.key, x.a
+	slices.Sort(aliases)
+	n := len(c.agents) + len(aliases)
+	c.candidates = make([]string, 0, n)
+	c.target = make([]*Agent, 0, n)
+	i, j := 0, 0
+	for i < len(c.agents) || j < len(aliases) {
+		if j == len(aliases) || i < len(c.agents) && c.agents[i].Name < aliases[j] {
+			c.candidates = append(c.candidates, c.agents[i].Name)
+			c.target = append(c.target, c.agents[i])
+			i++
+			continue
+		}
+		c.candidates = append(c.candidates, aliases[j])
+		c.target = append(c.target, c.byAlias[aliases[j]])
+		j++
 	}
 }
 

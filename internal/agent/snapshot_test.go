@@ -140,12 +140,36 @@ func compareCatalogs(t *testing.T, c *Catalog, warns []Warning, d *Catalog, dwar
 			t.Errorf("Get(%q) = %v, %v; want %v, %v", k, nameOf(got), gok, nameOf(want), wok)
 		}
 	}
+	checkCandidates(t, c)
+	checkCandidates(t, d)
 	if diff := cmp.Diff(aliasNames(c), aliasNames(d)); diff != "" {
 		t.Errorf("alias index (-loaded +decoded):\n%s", diff)
 	}
 	for _, q := range suggestQueries(c) {
 		if want, got := c.Suggest(q, 5), d.Suggest(q, 5); !slices.Equal(want, got) {
 			t.Errorf("Suggest(%q) = %v, want %v", q, got, want)
+		}
+	}
+}
+
+// checkCandidates compares Suggest's candidate list with one built the
+// obvious way: every name and alias, sorted, each with its agent.
+func checkCandidates(t *testing.T, c *Catalog) {
+	t.Helper()
+	want := map[string]string{}
+	for _, a := range c.All() {
+		want[a.Name] = a.Name
+	}
+	for al, a := range c.byAlias {
+		want[al] = a.Name
+	}
+	keys := slices.Sorted(maps.Keys(want))
+	if !slices.Equal(c.candidates, keys) {
+		t.Fatalf("candidates = %q, want %q", c.candidates, keys)
+	}
+	for i, k := range keys {
+		if c.target[i].Name != want[k] {
+			t.Errorf("candidate %q leads to %s, want %s", k, c.target[i].Name, want[k])
 		}
 	}
 }
