@@ -59,7 +59,17 @@ func EncodeSnapshot(c *Catalog, warnings []Warning) ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("EncodeSnapshot: nil catalog")
 	}
-	e := &snapEncoder{strs: make(map[string]uint32)}
+	items, raw := 0, 0
+	for _, a := range c.agents {
+		items += len(a.Tools) + len(a.Tags) + len(a.Capabilities) + len(a.Examples) + len(a.Aliases)
+		raw += len(a.Raw)
+	}
+	// Sized for the usual case, where nearly all text lies in Raw.
+	e := &snapEncoder{
+		strs: make(map[string]uint32),
+		blob: make([]byte, 0, raw+raw/16+4096),
+		tab:  make([]byte, 0, 8*items+128*len(c.agents)+4096),
+	}
 	e.u32(uint32(len(c.sources)))
 	for _, s := range c.sources {
 		e.str(s.Label)
@@ -69,10 +79,6 @@ func EncodeSnapshot(c *Catalog, warnings []Warning) ([]byte, error) {
 	for _, w := range warnings {
 		e.str(w.Path)
 		e.str(w.Reason)
-	}
-	items := 0
-	for _, a := range c.agents {
-		items += len(a.Tools) + len(a.Tags) + len(a.Capabilities) + len(a.Examples) + len(a.Aliases)
 	}
 	e.u32(uint32(len(c.agents)))
 	e.u32(uint32(items))
