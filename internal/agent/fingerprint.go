@@ -47,21 +47,17 @@ func Fingerprint(sources []Source) (string, error) {
 	// Sources are independent and their walks are mostly system calls,
 	// so they are recorded in parallel and hashed in order.
 	recs := make([]fingerprinter, len(sources))
+	parallel := runtime.GOMAXPROCS(0) > 1
 	var wg sync.WaitGroup
 	for i := range sources {
 		recs[i].now = now
-		if i == 0 || runtime.GOMAXPROCS(0) == 1 {
-			continue
+		if parallel && i > 0 {
+			wg.Go(func() { recs[i].source(sources[i]) })
 		}
-		wg.Go(func() { recs[i].source(sources[i]) })
 	}
-	if len(sources) > 0 {
-		if runtime.GOMAXPROCS(0) == 1 {
-			for i := range sources {
-				recs[i].source(sources[i])
-			}
-		} else {
-			recs[0].source(sources[0])
+	for i := range sources {
+		if !parallel || i == 0 {
+			recs[i].source(sources[i])
 		}
 	}
 	wg.Wait()
