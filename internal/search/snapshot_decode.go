@@ -246,13 +246,17 @@ func decode(r *snapReader, agents []*agent.Agent) (*Index, error) {
 	for t := range ix.postings {
 		ps := flat[postEnds[t]:postEnds[t+1]:postEnds[t+1]]
 		// Search indexes per-doc arrays by these docs and binary-searches
-		// the lists, so both are checked.
-		prev := int64(-1)
+		// the lists, so both order and range are checked: each doc at
+		// least one past the one before, the last below ndocs.
+		next := uint64(0)
 		for _, p := range ps {
-			if int64(p.doc) <= prev || uint64(p.doc) >= ndocs {
-				return nil, snapshotError("postings", "term %q: doc %d out of order or not below %d", ix.terms.key(t), p.doc, ndocs)
+			if uint64(p.doc) < next {
+				return nil, snapshotError("postings", "term %q: doc %d after doc %d", ix.terms.key(t), p.doc, next-1)
 			}
-			prev = int64(p.doc)
+			next = uint64(p.doc) + 1
+		}
+		if next > ndocs {
+			return nil, snapshotError("postings", "term %q: doc %d is not below %d", ix.terms.key(t), next-1, ndocs)
 		}
 		ix.postings[t] = ps
 	}
