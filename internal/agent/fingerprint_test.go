@@ -218,3 +218,17 @@ func TestFingerprintRacy(t *testing.T) {
 		t.Errorf("file from the future: both calls gave %s", a)
 	}
 }
+
+// TestFingerprintCorpusStable fingerprints the reference corpus with and
+// without parallelism: the value must not depend on either.
+func TestFingerprintCorpusStable(t *testing.T) {
+	sources := append(builtinSources(), corpusSources(t)...)
+	want := fingerprint(t, sources)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	if got := fingerprint(t, sources); got != want {
+		t.Errorf("sequential %s, parallel %s", got, want)
+	}
+	if got := fingerprint(t, sources[:len(sources)-1]); got == want {
+		t.Error("one source fewer, same fingerprint")
+	}
+}
