@@ -31,6 +31,9 @@ import (
 //
 // Strings lying inside the agent's Raw (Body always, most others usually)
 // point into Raw's bytes instead of being stored again.
+//
+// snapshotVersion must change whenever the layout or the meaning of a
+// field does; older snapshots then fail to decode and are rebuilt.
 const (
 	snapshotMagic   = "mcpagsnp"
 	snapshotVersion = 1
@@ -49,12 +52,15 @@ const (
 // load the sources instead.
 var ErrSnapshot = errors.New("invalid agent snapshot")
 
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// checksum is the body's CRC-32C, computed with the processor's CRC
+// instructions where there are some. The table is made on first use rather
+// than at package initialisation, which every start pays for.
+func checksum(b []byte) uint32 { return crc32.Checksum(b, crc32.MakeTable(crc32.Castagnoli)) }
 
 // EncodeSnapshot serialises a catalog and the warnings Load returned with
 // it, for DecodeSnapshot. The output is deterministic. It fails only for
-// an Extra value of a type YAML decoding does not produce (see
-// appendValue).
+// an Extra value of a type yaml.v3 does not produce (see
+// snapEncoder.value) and for a catalog of over 4 GB of text.
 func EncodeSnapshot(c *Catalog, warnings []Warning) ([]byte, error) {
 	if c == nil {
 		return nil, errors.New("EncodeSnapshot: nil catalog")
@@ -102,7 +108,7 @@ func frameSnapshot(blob, tab []byte) []byte {
 	out = append(out, tab...)
 	copy(out, snapshotMagic)
 	binary.LittleEndian.PutUint32(out[8:], snapshotVersion)
-	binary.LittleEndian.PutUint32(out[12:], crc32.Checksum(out[snapshotHeader:], castagnoli))
+	binary.LittleEndian.PutUint32(out[12:], checksum(out[snapshotHeader:]))
 	binary.LittleEndian.PutUint64(out[16:], uint64(len(out)-snapshotHeader))
 	return out
 }
@@ -209,11 +215,11 @@ func DecodeSnapshot(data []byte) (*Catalog, []Warning, error) {
 	var sums chan uint32
 	if len(body) >= 1<<18 && runtime.GOMAXPROCS(0) > 1 {
 		sums = make(chan uint32, 1)
-		go func() { sums <- crc32.Checksum(body, castagnoli) }()
+		go func() { sums <- checksum(body) }()
 	}
 	var got uint32
 	if sums == nil {
-		got = crc32.Checksum(body, castagnoli)
+		got = checksum(body)
 	}
 	var c *Catalog
 	var warns []Warning

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
-	"hash/crc32"
 	"runtime"
 	"strings"
 	"testing"
@@ -17,7 +16,7 @@ func seal(body []byte) []byte {
 	out := make([]byte, snapshotHeader, snapshotHeader+len(body))
 	copy(out, snapshotMagic)
 	binary.LittleEndian.PutUint32(out[8:], snapshotVersion)
-	binary.LittleEndian.PutUint32(out[12:], crc32.Checksum(body, castagnoli))
+	binary.LittleEndian.PutUint32(out[12:], checksum(body))
 	binary.LittleEndian.PutUint64(out[16:], uint64(len(body)))
 	return append(out, body...)
 }
