@@ -52,7 +52,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // written by a binary whose indexing differs in any way is rejected instead
 // of silently ranking differently from NewIndex.
 //
-//go:embed build.go merge.go table.go tokenize.go stem.go fields.go capabilities.go markdown.go index.go dict.go snapshot.go
+//go:embed build.go merge.go table.go tokenize.go stem.go fields.go capabilities.go markdown.go index.go dict.go snapshot.go snapshot_decode.go
 var indexCode embed.FS
 
 var codeSum = sync.OnceValue(func() uint32 {
