@@ -35,8 +35,8 @@ import (
 // A key section is: key count n, blob length, value count, slot count, the
 // n+1 key ends, the values, the slots, then the blob zero-padded to a
 // multiple of 4 bytes. Every section is a whole number of 4-byte words, so
-// that in an 8-byte aligned copy of the data each array is aligned for its
-// type and is used in place.
+// that in a buffer from Go's allocator (8-byte aligned) each array is
+// aligned for its type, and the decoded index uses it in place.
 const (
 	snapshotMagic   = "AGIX"
 	snapshotVersion = 2
@@ -123,8 +123,8 @@ func sortedDocs(agents []*agent.Agent) []*agent.Agent {
 	return docs
 }
 
-// nativeLittle reports whether arrays can be copied between memory and the
-// snapshot as bytes; other hosts convert element by element.
+// nativeLittle reports whether the snapshot's arrays can be used in place
+// as Go values; other hosts convert them element by element.
 var nativeLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1 &&
 	unsafe.Sizeof(posting{}) == postingSize && unsafe.Offsetof(posting{}.sat) == 4 && unsafe.Offsetof(posting{}.mask) == 8
 
