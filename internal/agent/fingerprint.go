@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"os"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -43,49 +41,28 @@ var racyCount atomic.Uint64
 // The error is always nil today; it is there so that a source that cannot
 // be fingerprinted can make callers load instead of trusting a cache.
 func Fingerprint(sources []Source) (string, error) {
-	now := time.Now()
-	// Sources are independent and their walks are mostly system calls,
-	// so they are recorded in parallel and hashed in order.
-	recs := make([]fingerprinter, len(sources))
-	parallel := runtime.GOMAXPROCS(0) > 1
-	var wg sync.WaitGroup
-	for i := range sources {
-		recs[i].now = now
-		if parallel && i > 0 {
-			wg.Go(func() { recs[i].source(sources[i]) })
-		}
-	}
-	for i := range sources {
-		if !parallel || i == 0 {
-			recs[i].source(sources[i])
-		}
-	}
-	wg.Wait()
-
-	f := fingerprinter{now: now}
+	// Sources are walked one after the other: in parallel they took longer
+	// in a fresh process, where goroutines blocked in system calls make the
+	// runtime start threads.
+	f := fingerprinter{now: time.Now()}
 	f.str(fingerprintVersion)
 	f.executable()
 	f.u64(uint64(len(sources)))
-	h := sha256.New()
-	h.Write(f.buf)
-	racy := false
-	for i := range recs {
-		h.Write(recs[i].buf)
-		racy = racy || recs[i].racy
+	for _, s := range sources {
+		f.source(s)
 	}
-	if racy {
+	if f.racy {
 		// Something no later call can reproduce.
-		f.buf = f.buf[:0]
 		f.str("racy")
-		f.u64(uint64(now.UnixNano()))
+		f.u64(uint64(f.now.UnixNano()))
 		f.u64(uint64(os.Getpid()))
 		f.u64(racyCount.Add(1))
-		h.Write(f.buf)
 	}
-	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+	sum := sha256.Sum256(f.buf)
+	return hex.EncodeToString(sum[:16]), nil
 }
 
-// fingerprinter records what identifies one source (or the preamble).
+// fingerprinter collects what identifies the sources, hashed at the end.
 type fingerprinter struct {
 	buf  []byte // input for the hash
 	now  time.Time
