@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
+	"math"
 	"math/bits"
 	"unsafe"
 
@@ -236,7 +237,7 @@ func decode(r *snapReader, agents []*agent.Agent) (*Index, error) {
 		flat = make([]posting, npost)
 		for i := range flat {
 			p := postB[postingSize*i:]
-			flat[i] = posting{doc: le.Uint32(p), sat: view[float32](p[4:8])[0], mask: p[8]}
+			flat[i] = posting{doc: le.Uint32(p), sat: math.Float32frombits(le.Uint32(p[4:])), mask: p[8]}
 		}
 	}
 	if err := checkEnds("posting ends", postEnds, npost); err != nil {

@@ -148,6 +148,38 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	}
 }
 
+// TestSnapshotDecodePaths decodes through the paths a little-endian host
+// with an aligned buffer does not take: a misaligned buffer (copied) and
+// element-by-element conversion (big-endian hosts).
+func TestSnapshotDecodePaths(t *testing.T) {
+	agents := loadBuiltins(t)
+	built := NewIndex(agents)
+	data, err := built.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	queries := snapshotQueries(t, agents)[:100]
+	t.Run("misaligned", func(t *testing.T) {
+		buf := make([]byte, len(data)+1)
+		copy(buf[1:], data)
+		ix, err := UnmarshalIndex(buf[1:], agents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		clear(buf) // the copy must not depend on the caller's buffer
+		sameSearches(t, built, ix, queries)
+	})
+	t.Run("converted", func(t *testing.T) {
+		defer func(v bool) { nativeLittle = v }(nativeLittle)
+		nativeLittle = false
+		ix, err := UnmarshalIndex(data, agents)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameSearches(t, built, ix, queries)
+	})
+}
+
 func TestSnapshotEmptyCatalog(t *testing.T) {
 	data, err := NewIndex(nil).MarshalBinary()
 	if err != nil {
