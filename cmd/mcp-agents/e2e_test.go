@@ -357,3 +357,92 @@ func TestRunRefusesUnopenableDatabase(t *testing.T) {
 		t.Errorf("error does not name the path: %s", out)
 	}
 }
+
+// TestCatalogCache shows the start-up cache is invisible except for speed:
+// the second start reads the catalog from the database, warnings about bad
+// files are still reported, and an edited agent file is seen at the next
+// start, never a stale copy.
+func TestCatalogCache(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(s.cwd, "agents")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// Files edited in the last moments never hit the cache (their time
+	// stamp could repeat), so the test dates its writes in the past.
+	age := time.Hour
+	write := func(name, body string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		then := time.Now().Add(-age)
+		if err := os.Chtimes(path, then, then); err != nil {
+			t.Fatal(err)
+		}
+		age -= time.Minute
+	}
+	write("team.md", "---\nname: team.billing\ndescription: Owns the billing service and invoices.\n---\nFirst version.\n")
+	write("broken.md", "no frontmatter here\n")
+
+	startOnce := func() (stderr string, body string) {
+		t.Helper()
+		errBuf := &lockedWriter{w: &strings.Builder{}}
+		c, err := client.NewStdioMCPClientWithOptions(binary, nil, []string{"serve", "--db", s.db, "--agents", dir, "--log-level", "debug"},
+			transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
+				cmd := exec.CommandContext(ctx, command, args...)
+				cmd.Env, cmd.Dir = s.env(), s.cwd
+				return cmd, nil
+			}),
+			transport.WithCommandStderrWriter(errBuf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req := mcp.InitializeRequest{}
+		req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+		req.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "1"}
+		if _, err := c.Initialize(context.Background(), req); err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			Body string `json:"body"`
+		}
+		callTool(t, c, "get_agent", map[string]any{"name": "@team.billing"}, &got)
+		c.Close()
+		return errBuf.String(), got.Body
+	}
+
+	stderr, body := startOnce()
+	if !strings.Contains(stderr, "catalog built from files") || !strings.Contains(stderr, "broken.md") || !strings.Contains(body, "First version.") {
+		t.Fatalf("first start: body %q\n%s", body, stderr)
+	}
+	stderr, body = startOnce()
+	if !strings.Contains(stderr, "catalog loaded from cache") || !strings.Contains(stderr, "broken.md") || !strings.Contains(body, "First version.") {
+		t.Fatalf("second start: body %q\n%s", body, stderr)
+	}
+	write("team.md", "---\nname: team.billing\ndescription: Owns the billing service and invoices.\n---\nSecond, longer version.\n")
+	stderr, body = startOnce()
+	if !strings.Contains(stderr, "catalog built from files") || !strings.Contains(body, "Second, longer version.") {
+		t.Fatalf("after an edit: body %q\n%s", body, stderr)
+	}
+}
+
+// lockedWriter serialises writes from the transport's stderr goroutine with
+// the test's read at the end.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *strings.Builder
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
+func (l *lockedWriter) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.String()
+}

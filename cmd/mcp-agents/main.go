@@ -17,6 +17,10 @@ import (
 var version = "dev"
 
 func main() {
+	// A client that goes away closes our pipes. Without this, the next log
+	// line on the closed stderr would kill the process with SIGPIPE before
+	// it closes the database and finishes writing its start-up cache.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()

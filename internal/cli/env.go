@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/mcp-agents/mcp-agents/agents"
-	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
@@ -111,30 +109,6 @@ func (e *env) logger() (*slog.Logger, error) {
 	}
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	return e.log, nil
-}
-
-// loadCatalog discovers the agent sources, loads them and logs one warning
-// per skipped file or overridden agent.
-func (e *env) loadCatalog() (*agent.Catalog, error) {
-	log, err := e.logger()
-	if err != nil {
-		return nil, err
-	}
-	cwd, err := e.opts.Getwd()
-	if err != nil {
-		return nil, fmt.Errorf("working directory: %w", err)
-	}
-	home, _ := e.opts.HomeDir() // no home: the user source is simply absent
-	opts := agent.DiscoverOptions{Home: home, Cwd: cwd, EnvDirs: e.opts.Getenv("MCP_AGENTS_DIRS"), Dirs: e.cfg.agentDirs}
-	if !e.cfg.noBuiltin {
-		opts.Builtin = agents.FS
-	}
-	sources, warnings := agent.Discover(opts)
-	cat, loadWarnings := agent.Load(sources)
-	for _, w := range append(warnings, loadWarnings...) {
-		log.Warn("agent file skipped or overridden", "file", w.Path, "reason", w.Reason)
-	}
-	return cat, nil
 }
 
 // openStore resolves the database path and opens it; a database that cannot

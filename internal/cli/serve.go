@@ -6,14 +6,22 @@ import (
 	"log"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
+	"sync"
 
 	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
-	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
+
+// startupHeap is the heap size below which the collector stays idle while
+// the server starts: loading agents allocates a few megabytes that are
+// mostly garbage, and with the default GOGC a fresh process collected nine
+// times doing it. The limit keeps peak memory bounded all the same.
+const startupHeap = 24 << 20
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
@@ -24,29 +32,47 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// The database comes first: one that cannot be opened is a clear error
-	// before any client is told the server is ready.
-	st, err := e.openStore(ctx)
-	if err != nil {
-		return err
+	restoreGC := quietGC()
+	defer restoreGC()
+
+	// Opening the database and finding the agent files are independent, so
+	// they overlap. The database comes first in effect: one that cannot be
+	// opened is a clear error before any client is told the server is ready.
+	type opened struct {
+		st  *store.Store
+		err error
 	}
+	openc := make(chan opened, 1)
+	go func() {
+		st, err := e.openStore(ctx)
+		openc <- opened{st, err}
+	}()
+	srcs, discoverWarnings, srcErr := e.sources()
+	o := <-openc
+	if o.err != nil {
+		return o.err
+	}
+	st := o.st
+	if srcErr != nil {
+		st.Close()
+		return srcErr
+	}
+	ic := e.loadIndexed(ctx, st, srcs, discoverWarnings)
 	defer func() {
+		ic.saved.Wait()
 		if err := st.Close(); err != nil {
 			logger.Warn("closing database", "err", err)
 		}
 	}()
-	cat, err := e.loadCatalog()
-	if err != nil {
-		return err
-	}
-	svc := &server.Service{Catalog: cat, Search: search.NewIndex(cat.All()), Flags: st, Log: logger}
+	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Flags: st, Log: logger}
 	srv := server.New(svc, e.opts.Version)
+	restoreGC()
 
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
-			e.opts.Version, describeSources(cat), st.Path())
+			e.opts.Version, describeSources(ic.cat), st.Path())
 	}
-	logger.Debug("serving", "agents", cat.Len(), "db", st.Path())
+	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
 
 	stdio := mcpserver.NewStdioServer(srv)
 	stdio.SetErrorLogger(log.New(slogWriter{logger}, "", 0))
@@ -54,6 +80,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("serving stdio: %w", err)
 	}
 	return nil
+}
+
+// quietGC holds the collector off during start-up (up to startupHeap) unless
+// the user tuned it with GOGC or GOMEMLIMIT, and returns the function that
+// puts the previous settings back.
+func quietGC() func() {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return func() {}
+	}
+	prevLimit := debug.SetMemoryLimit(startupHeap)
+	prevPercent := debug.SetGCPercent(-1)
+	return sync.OnceFunc(func() {
+		debug.SetGCPercent(prevPercent)
+		debug.SetMemoryLimit(prevLimit)
+	})
 }
 
 func describeSources(cat *agent.Catalog) string {
