@@ -59,12 +59,12 @@ func (s sandbox) env() []string {
 	for _, kv := range os.Environ() {
 		k, _, _ := strings.Cut(kv, "=")
 		switch k {
-		case "HOME", "XDG_DATA_HOME", "MCP_AGENTS_DB", "MCP_AGENTS_DIRS":
+		case "HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "MCP_AGENTS_DB", "MCP_AGENTS_DIRS":
 			continue
 		}
 		env = append(env, kv)
 	}
-	return append(env, "HOME="+s.home, "XDG_DATA_HOME="+filepath.Join(s.home, ".local", "share"))
+	return append(env, "HOME="+s.home, "XDG_DATA_HOME="+filepath.Join(s.home, ".local", "share"), "XDG_CACHE_HOME="+filepath.Join(s.home, ".cache"))
 }
 
 // start launches the built binary as a stdio MCP server and initializes a
@@ -359,7 +359,7 @@ func TestRunRefusesUnopenableDatabase(t *testing.T) {
 }
 
 // TestCatalogCache shows the start-up cache is invisible except for speed:
-// the second start reads the catalog from the database, warnings about bad
+// the second start reads the catalog from the cache directory, warnings about bad
 // files are still reported, and an edited agent file is seen at the next
 // start, never a stale copy.
 func TestCatalogCache(t *testing.T) {
@@ -416,6 +416,9 @@ func TestCatalogCache(t *testing.T) {
 	stderr, body := startOnce()
 	if !strings.Contains(stderr, "catalog built from files") || !strings.Contains(stderr, "broken.md") || !strings.Contains(body, "First version.") {
 		t.Fatalf("first start: body %q\n%s", body, stderr)
+	}
+	if entries, _ := os.ReadDir(filepath.Join(s.home, ".cache", "mcp-agents")); len(entries) != 2 {
+		t.Errorf("want a catalog and an index entry in the user cache directory, found %d", len(entries))
 	}
 	stderr, body = startOnce()
 	if !strings.Contains(stderr, "catalog loaded from cache") || !strings.Contains(stderr, "broken.md") || !strings.Contains(body, "First version.") {

@@ -1,16 +1,12 @@
 package cli
 
 import (
-	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/mcp-agents/mcp-agents/agents"
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/diskcache"
 	"github.com/mcp-agents/mcp-agents/internal/search"
-	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // sources discovers where agents come from, per the flags and environment.
@@ -51,24 +47,25 @@ func (e *env) logWarnings(warnings []agent.Warning) {
 
 // indexedCatalog is what the server needs from the agent files: the catalog
 // and its search index. Building both from the files is most of a server's
-// start-up, so it is kept in the database under a fingerprint of the sources
-// (paths, sizes, times; contents for the embedded set) and of this
-// executable, and rebuilt only when either changed. saved completes when a
-// freshly built one has been written back.
+// start-up, so they are kept in the user's cache directory under a
+// fingerprint of the sources (paths, sizes, times; contents for the embedded
+// set) and of this executable, and rebuilt only when either changed.
 type indexedCatalog struct {
 	cat   *agent.Catalog
 	index *search.Index
-	saved sync.WaitGroup
+	// save writes a freshly built catalog and index to the cache; nil when
+	// they came from it.
+	save func()
 }
 
-func (e *env) loadIndexed(ctx context.Context, st *store.Store, srcs []agent.Source, discoverWarnings []agent.Warning) *indexedCatalog {
+func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) *indexedCatalog {
 	e.logWarnings(discoverWarnings)
 	key, err := cacheKey(srcs)
 	if err != nil {
 		e.log.Debug("catalog cache unavailable", "err", err)
 	}
-	if key != "" {
-		if ic, err := e.fromCache(ctx, st, key); err == nil && ic != nil {
+	if key != "" && cache != "" {
+		if ic, err := e.fromCache(cache, key); err == nil && ic != nil {
 			e.log.Debug("catalog loaded from cache", "agents", ic.cat.Len())
 			return ic
 		} else if err != nil {
@@ -79,35 +76,36 @@ func (e *env) loadIndexed(ctx context.Context, st *store.Store, srcs []agent.Sou
 	e.logWarnings(warnings)
 	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
-	if key != "" {
-		// Written after the server starts answering: a cold start should
-		// not also wait for encoding and a database write.
-		ic.saved.Go(func() {
-			if err := saveCache(context.WithoutCancel(ctx), st, key, ic.cat, warnings, ic.index); err != nil {
+	if key != "" && cache != "" {
+		ic.save = func() {
+			if err := saveCache(cache, key, cat, warnings, ic.index); err != nil {
 				e.log.Debug("catalog cache not written", "err", err)
 			}
-		})
+		}
 	}
 	return ic
 }
 
-func (e *env) fromCache(ctx context.Context, st *store.Store, key string) (*indexedCatalog, error) {
-	blob, err := st.Cached(ctx, key)
-	if err != nil || blob == nil {
+// The catalog and the index are two entries, so neither is copied into a
+// combined buffer; the index checks on decoding that it belongs to the
+// catalog it is given.
+func catalogKey(key string) string { return key + ".catalog" }
+func indexKey(key string) string   { return key + ".index" }
+
+func (e *env) fromCache(cache diskcache.Dir, key string) (*indexedCatalog, error) {
+	snap, err := cache.Read(catalogKey(key))
+	if err != nil || snap == nil {
 		return nil, err
 	}
-	if len(blob) < 8 {
-		return nil, errors.New("cached catalog is truncated")
+	idx, err := cache.Read(indexKey(key))
+	if err != nil || idx == nil {
+		return nil, err
 	}
-	n := binary.LittleEndian.Uint64(blob)
-	if n > uint64(len(blob)-8) {
-		return nil, errors.New("cached catalog is truncated")
-	}
-	cat, warnings, err := agent.DecodeSnapshot(blob[8 : 8+n])
+	cat, warnings, err := agent.DecodeSnapshot(snap)
 	if err != nil {
 		return nil, err
 	}
-	ix, err := search.UnmarshalIndex(blob[8+n:], cat.All())
+	ix, err := search.UnmarshalIndex(idx, cat.All())
 	if err != nil {
 		return nil, err
 	}
@@ -115,19 +113,19 @@ func (e *env) fromCache(ctx context.Context, st *store.Store, key string) (*inde
 	return &indexedCatalog{cat: cat, index: ix}, nil
 }
 
-func saveCache(ctx context.Context, st *store.Store, key string, cat *agent.Catalog, warnings []agent.Warning, ix *search.Index) error {
+func saveCache(cache diskcache.Dir, key string, cat *agent.Catalog, warnings []agent.Warning, ix *search.Index) error {
 	snap, err := agent.EncodeSnapshot(cat, warnings)
 	if err != nil {
+		return err
+	}
+	if err := cache.Write(catalogKey(key), snap); err != nil {
 		return err
 	}
 	idx, err := ix.MarshalBinary()
 	if err != nil {
 		return err
 	}
-	blob := make([]byte, 8, 8+len(snap)+len(idx))
-	binary.LittleEndian.PutUint64(blob, uint64(len(snap)))
-	blob = append(append(blob, snap...), idx...)
-	return st.PutCached(ctx, key, blob)
+	return cache.Write(indexKey(key), idx)
 }
 
 // cacheKey names the cache entry for srcs. The fingerprint covers the files
@@ -138,5 +136,5 @@ func cacheKey(srcs []agent.Source) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return "catalog:" + fp, nil
+	return fp, nil
 }

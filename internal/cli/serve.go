@@ -13,6 +13,7 @@ import (
 	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/diskcache"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -21,7 +22,7 @@ import (
 // the server starts: loading agents allocates a few megabytes that are
 // mostly garbage, and with the default GOGC a fresh process collected nine
 // times doing it. The limit keeps peak memory bounded all the same.
-const startupHeap = 24 << 20
+const startupHeap = 16 << 20
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
@@ -35,9 +36,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	restoreGC := quietGC()
 	defer restoreGC()
 
-	// Opening the database and finding the agent files are independent, so
-	// they overlap. The database comes first in effect: one that cannot be
-	// opened is a clear error before any client is told the server is ready.
+	// Opening the database and loading the agents are independent, so they
+	// overlap. A database that cannot be opened is still a clear error
+	// before any client is told the server is ready.
 	type opened struct {
 		st  *store.Store
 		err error
@@ -48,6 +49,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		openc <- opened{st, err}
 	}()
 	srcs, discoverWarnings, srcErr := e.sources()
+	var ic *indexedCatalog
+	if srcErr == nil {
+		ic = e.loadIndexed(diskcache.Default(), srcs, discoverWarnings)
+	}
 	o := <-openc
 	if o.err != nil {
 		return o.err
@@ -57,16 +62,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		st.Close()
 		return srcErr
 	}
-	ic := e.loadIndexed(ctx, st, srcs, discoverWarnings)
+	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Flags: st, Log: logger}
+	srv := server.New(svc, e.opts.Version)
+	restoreGC()
+	// A freshly built catalog is written back while the server already
+	// answers: a cold start should not also wait for encoding and a write.
+	var saved sync.WaitGroup
+	if ic.save != nil {
+		saved.Go(ic.save)
+	}
 	defer func() {
-		ic.saved.Wait()
+		saved.Wait()
 		if err := st.Close(); err != nil {
 			logger.Warn("closing database", "err", err)
 		}
 	}()
-	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Flags: st, Log: logger}
-	srv := server.New(svc, e.opts.Version)
-	restoreGC()
 
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
