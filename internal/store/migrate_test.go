@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Users who ran an earlier release have a database at version 1 holding
-// flags; opening it must add the later migrations and keep the flags.
+// Users who ran the first release have a database at version 1 holding
+// flags; opening it must apply only the migrations after 1 (none while 1 is
+// the newest) and keep the flags.
 func TestMigrateFromVersion1(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {
@@ -47,13 +48,6 @@ func TestMigrateFromVersion1(t *testing.T) {
 	d, err := s.GetFlag(ctx, 1)
 	if err != nil || d.Flag.ChangeDescription != desc {
 		t.Fatalf("flag from version 1: %+v, %v", d.Flag, err)
-	}
-	if got, err := s.Cached(ctx, "a"); got != nil || err != nil {
-		t.Errorf("Cached on a migrated database = %q, %v", got, err)
-	}
-	mustPut(t, s, "a", []byte("x"))
-	if got, err := s.Cached(ctx, "a"); string(got) != "x" || err != nil {
-		t.Errorf("Cached after put = %q, %v", got, err)
 	}
 	var v int
 	if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {

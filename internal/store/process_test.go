@@ -19,11 +19,11 @@ import (
 // Multi-process tests re-execute the test binary; TestHelperProcess is the
 // child's entry point and does nothing in a normal run.
 const (
-	envHelper = "STORE_TEST_HELPER" // child mode: "open", "race" or "cache"
+	envHelper = "STORE_TEST_HELPER" // child mode: "open" or "race"
 	envDB     = "STORE_TEST_DB"
 	envStart  = "STORE_TEST_START" // unix nanoseconds at which to begin
 	envIndex  = "STORE_TEST_INDEX"
-	envFlags  = "STORE_TEST_FLAGS" // flags each child creates ("cache": rounds)
+	envFlags  = "STORE_TEST_FLAGS" // flags each child creates
 	envProcs  = "STORE_TEST_PROCS"
 )
 
@@ -57,9 +57,6 @@ func helperMain(mode string) error {
 
 	idx, _ := strconv.Atoi(os.Getenv(envIndex))
 	perProc, _ := strconv.Atoi(os.Getenv(envFlags))
-	if mode == "cache" {
-		return putRounds(ctx, s, idx, perProc, 64<<10)
-	}
 	procs, _ := strconv.Atoi(os.Getenv(envProcs))
 	for i := range perProc {
 		f, err := s.CreateFlag(ctx, NewFlag{

@@ -1,7 +1,5 @@
 // Package store keeps flags — asynchronous coordination messages between AI
-// agents — in one SQLite database shared by several mcp-agents processes,
-// along with a small cache of opaque blobs (Cached, PutCached) that lets a
-// process skip rebuilding its agent catalog and search index at start-up.
+// agents — in one SQLite database shared by several mcp-agents processes.
 //
 // Concurrency model: every process opens the same file in WAL mode. Writes go
 // through a single-connection pool whose transactions BEGIN IMMEDIATE, so a
