@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/diskcache"
+	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -35,6 +36,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	restoreGC := quietGC()
 	defer restoreGC()
+	search.WarmUp()
 
 	// Opening the database and loading the agents are independent, so they
 	// overlap. A database that cannot be opened is still a clear error
@@ -48,22 +50,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		st, err := e.openStore(ctx)
 		openc <- opened{st, err}
 	}()
-	srcs, discoverWarnings, srcErr := e.sources()
-	var ic *indexedCatalog
-	if srcErr == nil {
-		ic = e.loadIndexed(diskcache.Default(), srcs, discoverWarnings)
+	srcs, discoverWarnings, err := e.sources()
+	if err != nil {
+		if o := <-openc; o.st != nil {
+			o.st.Close()
+		}
+		return err
 	}
+	ic := e.loadIndexed(diskcache.Default(), srcs, discoverWarnings)
+	// The server is built before the database is needed: its handlers
+	// reach the store only when called, after serving starts.
+	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Log: logger}
+	srv := server.New(svc, e.opts.Version)
 	o := <-openc
 	if o.err != nil {
 		return o.err
 	}
 	st := o.st
-	if srcErr != nil {
-		st.Close()
-		return srcErr
-	}
-	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Flags: st, Log: logger}
-	srv := server.New(svc, e.opts.Version)
+	svc.Flags = st
 	restoreGC()
 	// A freshly built catalog is written back while the server already
 	// answers: a cold start should not also wait for encoding and a write.

@@ -86,13 +86,13 @@ func (ix *Index) parse(query string) plan {
 	// are kept for this matching, since members contain them.
 	consumed := make([]bool, len(all))
 	var phrases []group
-	for n := min(synonyms.maxWords, len(all)); n >= 2; n-- {
+	for n := min(synonymTab().maxWords, len(all)); n >= 2; n-- {
 		for i := 0; i+n <= len(all); i++ {
 			if slices.Contains(consumed[i:i+n], true) {
 				continue
 			}
 			key := all[i : i+n]
-			syns := synonyms.lookup(key)
+			syns := synonymTab().lookup(key)
 			if len(syns) == 0 {
 				continue
 			}
@@ -166,7 +166,7 @@ func (ix *Index) wordGroup(w string) group {
 		}
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
 	}
-	syns := synonyms.lookup([]string{w})
+	syns := synonymTab().lookup([]string{w})
 	g.exps = append(g.exps, ix.synonymGroup(w, syns, 1).exps...)
 	if known || len(syns) > 0 {
 		return g
@@ -192,7 +192,7 @@ func (ix *Index) wordGroup(w string) group {
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s})
 		// The corrected word brings its synonyms ("postgress" → postgres →
 		// postgresql), discounted for both steps.
-		for _, e := range ix.synonymGroup(s, synonyms.lookup([]string{s}), weight).exps {
+		for _, e := range ix.synonymGroup(s, synonymTab().lookup([]string{s}), weight).exps {
 			e.via = s
 			g.exps = append(g.exps, e)
 		}

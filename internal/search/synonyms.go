@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"sync"
 )
 
 //go:embed synonyms.txt
@@ -26,7 +27,14 @@ type synonymTable struct {
 	maxWords int
 }
 
-var synonyms = mustParseSynonyms(synonymsText)
+// synonymTab parses the table on first use rather than at program start:
+// a server answering from a cached index needs it only at its first query,
+// and WarmUp lets that parse overlap the rest of start-up.
+var synonymTab = sync.OnceValue(func() *synonymTable { return mustParseSynonyms(synonymsText) })
+
+// WarmUp prepares, in the background, what the first query needs and a
+// cached index does not carry, so the first search does not pay for it.
+func WarmUp() { go synonymTab() }
 
 func mustParseSynonyms(text string) *synonymTable {
 	t, err := parseSynonyms(text)

@@ -68,11 +68,11 @@ func TestParseSynonymsErrors(t *testing.T) {
 // ranking contract names.
 func TestSynonymTable(t *testing.T) {
 	for _, abbr := range []string{"k8s", "pg", "js", "ts", "py", "tf", "iac", "a11y", "ci/cd", "db", "ml", "llm", "ui", "ux", "api", "auth", "perf", "sec"} {
-		if len(synonyms.lookup(words(abbr))) == 0 {
+		if len(synonymTab().lookup(words(abbr))) == 0 {
 			t.Errorf("synonyms.txt has no expansion for %q", abbr)
 		}
 	}
-	got := phraseTexts(synonyms.lookup([]string{"k8s"}))
+	got := phraseTexts(synonymTab().lookup([]string{"k8s"}))
 	if !slices.Contains(got, "kubernetes") {
 		t.Errorf("k8s expands to %q, want kubernetes among them", got)
 	}
