@@ -12,8 +12,11 @@ cd "$root"
 out="$(mktemp -d "${TMPDIR:-/tmp}/mcp-agents-bench.XXXXXX")"
 trap 'rm -rf "$out"' EXIT
 
-go build -o "$out/mcp-agents" ./cmd/mcp-agents
-go build -o "$out/noop" ./bench/noop
+# Both servers are built the way releases are (.goreleaser.yaml), so the
+# comparison is between the binaries people run.
+release=(-trimpath -ldflags "-s -w")
+go build "${release[@]}" -o "$out/mcp-agents" ./cmd/mcp-agents
+go build "${release[@]}" -o "$out/noop" ./bench/noop
 go build -o "$out/stdiobench" ./bench/stdiobench
 
 # Without CORPUS, stdiobench finds ../shared/corpus from the repository root.
