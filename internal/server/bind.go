@@ -5,22 +5,29 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
 )
 
 // bind decodes tool arguments into a typed input struct. It exists instead of
 // mcp-go's BindArguments so that a wrong type is reported as a domain error
 // naming the field ("limit must be an integer, got string"), which a model
 // can act on.
-func bind(args any, dst any) error {
-	if args == nil {
-		return nil
+//
+// Arguments that arrived over the wire are decoded from their original bytes
+// (mcp-go keeps them); in-process callers' values are encoded first.
+func bind(req mcp.CallToolRequest, dst any) error {
+	raw := req.Params.RawArguments
+	if len(raw) == 0 {
+		if req.Params.Arguments == nil {
+			return nil
+		}
+		var err error
+		if raw, err = json.Marshal(req.Params.Arguments); err != nil {
+			return invalidf("arguments", "arguments must be a JSON object")
+		}
 	}
-	raw, err := json.Marshal(args)
-	if err != nil {
-		return invalidf("arguments", "arguments must be a JSON object")
-	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(dst); err != nil {
+	if err := json.Unmarshal(raw, dst); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			field := te.Field

@@ -27,7 +27,7 @@ func hints(title string, readOnly, destructive, idempotent bool) mcp.ToolOption 
 func addTool[In, Out any](s *server.MCPServer, svc *Service, tool mcp.Tool, fn func(context.Context, In) (Out, error)) {
 	s.AddTool(tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
-		if err := bind(req.Params.Arguments, &in); err != nil {
+		if err := bind(req, &in); err != nil {
 			return toolError(ctx, svc.Log, tool.Name, err), nil
 		}
 		out, err := fn(ctx, in)
