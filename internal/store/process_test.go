@@ -19,7 +19,7 @@ import (
 // Multi-process tests re-execute the test binary; TestHelperProcess is the
 // child's entry point and does nothing in a normal run.
 const (
-	envHelper = "STORE_TEST_HELPER" // child mode: "open" or "race"
+	envHelper = "STORE_TEST_HELPER" // child mode: "open", "race" or "timeopen"
 	envDB     = "STORE_TEST_DB"
 	envStart  = "STORE_TEST_START" // unix nanoseconds at which to begin
 	envIndex  = "STORE_TEST_INDEX"
@@ -42,6 +42,9 @@ func TestHelperProcess(t *testing.T) {
 func helperMain(mode string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	if mode == "timeopen" {
+		return timeOpen(ctx, os.Getenv(envDB))
+	}
 	start, _ := strconv.ParseInt(os.Getenv(envStart), 10, 64)
 	time.Sleep(time.Until(time.Unix(0, start)))
 

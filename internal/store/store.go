@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -50,6 +51,11 @@ type Store struct {
 	// applied lists the migration versions this Open applied (tests check
 	// that concurrent openers apply each exactly once).
 	applied []int
+	// fast records that Open found the database current on disk and did
+	// not connect.
+	fast bool
+
+	unregister sync.Once
 }
 
 // Option configures Open.
@@ -65,13 +71,17 @@ func (s *Store) Path() string { return s.path }
 
 // Close releases both connection pools.
 func (s *Store) Close() error {
-	return errors.Join(s.rstmts.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
+	err := errors.Join(s.rstmts.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
+	s.unregister.Do(unregister)
+	return err
 }
 
 // Open opens (creating if needed) the database at path, switches it to WAL
 // and applies pending migrations. Several processes may open a brand-new
 // path at the same moment: contention during this first work is retried with
-// jittered backoff until ctx's deadline (or 20 s).
+// jittered backoff until ctx's deadline (or 20 s). When the file already
+// shows a writable WAL database at the current schema version, Open does
+// not connect at all and the first call pays for the connection.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if strings.TrimSpace(path) == "" {
 		return nil, errors.New("store: database path is empty")
@@ -83,7 +93,8 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("store: cannot create the directory for database %s: %w", abs, err)
 	}
-	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
+	fi, statErr := os.Stat(abs)
+	if statErr == nil && fi.IsDir() {
 		return nil, fmt.Errorf("store: database path %s is a directory, not a file", abs)
 	}
 
@@ -91,29 +102,40 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(s)
 	}
+	want := schemaVersion()
+	s.fast = register(func() bool {
+		return statErr == nil && want > 0 && canSkipBootstrap(abs, fi, want)
+	})
+	fail := func(err error) (*Store, error) {
+		if s.w != nil {
+			s.w.Close()
+		}
+		s.unregister.Do(unregister)
+		return nil, err
+	}
 
 	s.w, err = sql.Open("sqlite", dsn(abs, "immediate", false, s.busyTimeout))
 	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", abs, err)
+		return fail(fmt.Errorf("store: open %s: %w", abs, err))
 	}
 	s.wstmts.db = s.w
 	s.w.SetMaxOpenConns(1)
 	s.w.SetMaxIdleConns(1)
 
-	if _, ok := ctx.Deadline(); !ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, openDeadline)
-		defer cancel()
-	}
-	if err := retryBusy(ctx, func() error { return s.bootstrap(ctx) }); err != nil {
-		s.w.Close()
-		return nil, openError(abs, err)
+	if !s.fast {
+		if _, ok := ctx.Deadline(); !ok {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, openDeadline)
+			defer cancel()
+		}
+		if err := retryBusy(ctx, func() error { return s.bootstrap(ctx) }); err != nil {
+			return fail(openError(abs, err))
+		}
 	}
 
 	s.r, err = sql.Open("sqlite", dsn(abs, "deferred", true, s.busyTimeout))
 	if err != nil {
-		s.w.Close()
-		return nil, fmt.Errorf("store: open %s: %w", abs, err)
+		return fail(fmt.Errorf("store: open %s: %w", abs, err))
 	}
 	s.rstmts.db = s.r
 	n := max(2, runtime.GOMAXPROCS(0))

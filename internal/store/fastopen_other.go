@@ -1,0 +1,10 @@
+//go:build !unix
+
+package store
+
+// Without a descriptor-free permission check the fast path could not tell
+// that SQLite will be able to create -wal and -shm, so every Open
+// bootstraps.
+const fastOpenSupported = false
+
+func writable(string, bool) bool { return false }
