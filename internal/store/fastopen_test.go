@@ -429,3 +429,76 @@ func chmod(tb testing.TB, path string, mode os.FileMode) {
 	}
 	tb.Cleanup(func() { os.Chmod(path, 0o755) })
 }
+
+// BenchmarkFastPathDecision measures the fast path's own file reading: no
+// WAL (every server closed), a short WAL, which is read in full, and a WAL
+// past walScanLimit, where it gives up and Open bootstraps.
+func BenchmarkFastPathDecision(b *testing.B) {
+	skipUnlessFastOpen(b)
+	want := schemaVersion()
+	noWAL, _ := currentDB(b)
+	for _, tc := range []struct {
+		name string
+		path string
+		fast bool
+	}{
+		{"no_wal", noWAL, true},
+		{"wal_20_rows", walCopy(b, 20), true},
+		{"wal_300_rows", walCopy(b, 300), false},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			fi, err := os.Stat(tc.path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if canSkipBootstrap(tc.path, fi, want) != tc.fast {
+					b.Fatalf("fast path = %v, want %v", !tc.fast, tc.fast)
+				}
+			}
+			if wi, err := os.Stat(tc.path + "-wal"); err == nil {
+				b.ReportMetric(float64(wi.Size())/(1<<20), "wal-MiB")
+			}
+		})
+	}
+}
+
+// walCopy returns a current database whose WAL holds rows more rows of
+// about 3 KB each, copied while SQLite had it open so the WAL is kept.
+func walCopy(tb testing.TB, rows int) string {
+	tb.Helper()
+	src, _ := currentDB(tb)
+	db := rawDB(tb, src, "PRAGMA wal_autocheckpoint=0")
+	for range rows {
+		execAll(tb, db, "INSERT INTO flag_events (flag_id, kind, agent, at) VALUES (1, 'created', '@a', '"+strings.Repeat("x", 3000)+"')")
+	}
+	path := filepath.Join(tb.TempDir(), "agents.db")
+	copyFile(tb, src, path)
+	copyFile(tb, src+"-wal", path+"-wal")
+	db.Close()
+	return path
+}
+
+// Past walScanLimit the fast path stops reading, though the database is
+// current, and Open bootstraps.
+func TestFastPathGivesUpOnLongWAL(t *testing.T) {
+	skipUnlessFastOpen(t)
+	for _, tc := range []struct {
+		rows int
+		fast bool
+	}{{5, true}, {400, false}} {
+		path := walCopy(t, tc.rows)
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := canSkipBootstrap(path, fi, schemaVersion()); got != tc.fast {
+			t.Errorf("%d rows in the WAL: fast path = %v, want %v", tc.rows, got, tc.fast)
+		}
+		s := openAt(t, path)
+		if s.fast != tc.fast || countRows(t, s, "flag_events") != 1+tc.rows {
+			t.Errorf("%d rows in the WAL: Open fast = %v, %d events", tc.rows, s.fast, countRows(t, s, "flag_events"))
+		}
+		s.Close()
+	}
+}
