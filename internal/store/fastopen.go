@@ -81,7 +81,7 @@ func canSkipBootstrap(abs string, fi os.FileInfo, want int) bool {
 	if !fastOpenSupported || fi == nil || !fi.Mode().IsRegular() {
 		return false
 	}
-	db, err := os.OpenFile(abs, os.O_RDWR, 0)
+	db, err := openRW(abs)
 	if err != nil {
 		return false
 	}
@@ -90,7 +90,7 @@ func canSkipBootstrap(abs string, fi os.FileInfo, want int) bool {
 	// The WAL is read before the database header: a checkpoint copies WAL
 	// frames into the database before the WAL restarts, so whichever page
 	// 1 is found is no older than the state when the WAL was read.
-	walImage, walOK := newestWALPage1(abs + "-wal")
+	walImage, walPresent, walOK := newestWALPage1(abs + "-wal")
 	if !walOK {
 		return false
 	}
@@ -113,7 +113,12 @@ func canSkipBootstrap(abs string, fi os.FileInfo, want int) bool {
 	}
 	// SQLite creates -wal and -shm next to the database if they are absent
 	// and needs both writable; the bootstrap would report either problem.
-	for _, side := range []string{abs + "-wal", abs + "-shm"} {
+	// A WAL that was read was opened read-write already.
+	sides := []string{abs + "-shm"}
+	if !walPresent {
+		sides = append(sides, abs+"-wal")
+	}
+	for _, side := range sides {
 		switch _, err := os.Lstat(side); {
 		case err == nil:
 			if !writable(side, false) {
@@ -146,17 +151,18 @@ const (
 // newestWALPage1 returns the header bytes of the newest committed image of
 // page 1 in the WAL at path, as SQLite's recovery would find it: frames
 // count up to the first one whose salt or running checksum does not match,
-// and only through the last commit frame. It returns nil, true when the
-// WAL is absent or holds no committed page 1 (the database file is then
-// current), and false when the WAL cannot be read or its valid frames
-// run past walScanLimit.
-func newestWALPage1(path string) ([]byte, bool) {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
+// and only through the last commit frame. The image is nil when the WAL
+// is absent or holds no committed page 1 (the database file is then
+// current). present reports that the WAL exists and opened read-write; ok
+// is false when it cannot be read or its valid frames run past
+// walScanLimit.
+func newestWALPage1(path string) (image []byte, present, ok bool) {
+	f, err := openRW(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return nil, true
+		return nil, false, true
 	}
 	if err != nil {
-		return nil, false
+		return nil, false, false
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
@@ -165,21 +171,21 @@ func newestWALPage1(path string) ([]byte, bool) {
 	if _, err := io.ReadFull(r, hdr[:]); err != nil {
 		// Empty or partly written: SQLite ignores a WAL without a valid
 		// header, and writes one only after the database is current.
-		return nil, errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+		return nil, true, errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
 	}
 	magic := binary.BigEndian.Uint32(hdr[0:4])
 	if magic != walMagicLE && magic != walMagicBE {
-		return nil, true
+		return nil, true, true
 	}
 	bigEnd := magic == walMagicBE
 	s1, s2 := walChecksum(bigEnd, hdr[:24], 0, 0)
 	pageSize := int(binary.BigEndian.Uint32(hdr[8:12]))
 	if binary.BigEndian.Uint32(hdr[4:8]) != walVersion ||
 		s1 != binary.BigEndian.Uint32(hdr[24:28]) || s2 != binary.BigEndian.Uint32(hdr[28:32]) {
-		return nil, true
+		return nil, true, true
 	}
 	if pageSize < 512 || pageSize > 65536 || pageSize&(pageSize-1) != 0 {
-		return nil, false
+		return nil, true, false
 	}
 
 	frame := make([]byte, walFrameHeaderLen+pageSize)
@@ -189,7 +195,7 @@ func newestWALPage1(path string) ([]byte, bool) {
 			break
 		}
 		if read+len(frame) > walScanLimit {
-			return nil, false
+			return nil, true, false
 		}
 		fh, page := frame[:walFrameHeaderLen], frame[walFrameHeaderLen:]
 		if !bytes.Equal(fh[8:16], hdr[16:24]) {
@@ -207,7 +213,14 @@ func newestWALPage1(path string) ([]byte, bool) {
 			committed = append(committed[:0], pending...)
 		}
 	}
-	return committed, true
+	return committed, true, true
+}
+
+// fileRW is what the fast path reads files through.
+type fileRW interface {
+	io.Reader
+	io.ReaderAt
+	io.Closer
 }
 
 // walChecksum continues SQLite's WAL checksum over b (a multiple of 8

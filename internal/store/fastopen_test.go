@@ -386,7 +386,7 @@ func readHeader(tb testing.TB, path string) dbHeader {
 
 func walHasCurrent(tb testing.TB, path string) bool {
 	tb.Helper()
-	img, ok := newestWALPage1(path + "-wal")
+	img, _, ok := newestWALPage1(path + "-wal")
 	if !ok || img == nil {
 		return false
 	}
