@@ -3,7 +3,7 @@
 -- that string comparison is time comparison (lease expiry is checked in SQL).
 
 CREATE TABLE flags (
-    id                 INTEGER PRIMARY KEY AUTOINCREMENT,
+    id                 INTEGER PRIMARY KEY, -- never deleted, so rowids are never reused
     flag_type          TEXT    NOT NULL CHECK (flag_type IN (
                            'breaking_change', 'new_feature', 'refactor', 'deprecation', 'enhancement',
                            'change', 'information_request', 'security', 'data_loss')),
@@ -44,7 +44,7 @@ CREATE INDEX flags_inbox ON flags (status, target_agent);
 CREATE INDEX flags_chain_origin ON flags (chain_origin_id);
 
 CREATE TABLE flag_events (
-    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    id              INTEGER PRIMARY KEY, -- never deleted, so rowids are never reused
     flag_id         INTEGER NOT NULL REFERENCES flags (id),
     kind            TEXT    NOT NULL CHECK (kind IN (
                         'created', 'locked', 'renewed', 'takeover', 'unlocked', 'force_unlocked', 'completed')),
