@@ -255,10 +255,7 @@ func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (A
 
 // LockFlag takes or renews a lease on a flag.
 func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput, error) {
-	if err := flagIDArg(in.FlagID); err != nil {
-		return FlagOutput{}, err
-	}
-	handle, err := handleArg("agent", in.Agent)
+	handle, err := flagActorArgs(in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -272,10 +269,7 @@ func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput,
 
 // UnlockFlag releases a lease.
 func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOutput, error) {
-	if err := flagIDArg(in.FlagID); err != nil {
-		return FlagOutput{}, err
-	}
-	handle, err := handleArg("agent", in.Agent)
+	handle, err := flagActorArgs(in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -285,10 +279,7 @@ func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOut
 
 // CompleteFlag marks a flag done.
 func (svc *Service) CompleteFlag(ctx context.Context, in CompleteFlagInput) (FlagOutput, error) {
-	if err := flagIDArg(in.FlagID); err != nil {
-		return FlagOutput{}, err
-	}
-	handle, err := handleArg("agent", in.Agent)
+	handle, err := flagActorArgs(in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -367,6 +358,15 @@ func statusArg(s string) (string, error) {
 		return "", invalidf("status", "status must be one of pending, completed, all, got %q", s)
 	}
 	return s, nil
+}
+
+// flagActorArgs checks the flag id and the acting agent's handle, which the
+// lock, unlock and complete tools share.
+func flagActorArgs(id int64, agent string) (string, error) {
+	if err := flagIDArg(id); err != nil {
+		return "", err
+	}
+	return handleArg("agent", agent)
 }
 
 func flagIDArg(id int64) error {
