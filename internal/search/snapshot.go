@@ -2,14 +2,12 @@ package search
 
 import (
 	"cmp"
-	"embed"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
 	"math"
 	"slices"
-	"sync"
 	"unsafe"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
@@ -46,34 +44,10 @@ const (
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
-// indexCode is the source of everything that decides what an index holds:
-// the tokenizer, stemmer, stopwords, field extraction, the build and this
-// format. Its checksum is part of the fingerprint, so that a snapshot
-// written by a binary whose indexing differs in any way is rejected instead
-// of silently ranking differently from NewIndex.
-//
-//go:embed build.go merge.go table.go tokenize.go stem.go fields.go capabilities.go markdown.go index.go dict.go snapshot.go snapshot_decode.go
-var indexCode embed.FS
-
-var codeSum = sync.OnceValue(func() uint32 {
-	files, err := indexCode.ReadDir(".")
-	if err != nil {
-		panic(err) // embedded at build time: cannot fail
-	}
-	var sum uint32
-	for _, f := range files {
-		b, err := indexCode.ReadFile(f.Name())
-		if err != nil {
-			panic(err)
-		}
-		sum = crc32.Update(sum, castagnoli, []byte(f.Name()))
-		sum = crc32.Update(sum, castagnoli, b)
-	}
-	return sum
-})
-
-// fingerprint identifies the indexing code and the ranking constants the
-// stored postings and idf were computed with.
+// fingerprint identifies the ranking constants the stored postings and idf
+// were computed with. Changes to the indexing code itself are the caller's
+// to notice: snapshots must be keyed by the executable that wrote them (the
+// server's cache key includes it).
 func fingerprint(p params) uint64 {
 	var b []byte
 	for f := range numFields {
@@ -86,7 +60,7 @@ func fingerprint(p params) uint64 {
 	if p.perField {
 		b = append(b, 1)
 	}
-	return uint64(codeSum())<<32 | uint64(crc32.Checksum(b, castagnoli))
+	return uint64(crc32.Checksum(b, castagnoli))
 }
 
 // docShape summarises the sizes of an agent's indexed texts. It is a cheap

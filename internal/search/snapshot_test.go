@@ -324,37 +324,6 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 	})
 }
 
-// TestFingerprintCoversIndexing makes every source file of the package
-// choose: it either shapes what an index holds, and is then part of the
-// fingerprint (the go:embed list in snapshot.go) so that changing it
-// invalidates cached snapshots, or it is only used at query time and listed
-// here.
-func TestFingerprintCoversIndexing(t *testing.T) {
-	queryTime := map[string]bool{"doc.go": true, "names.go": true, "query.go": true, "reasons.go": true,
-		"search.go": true, "synonyms.go": true, "typo.go": true}
-	embedded := map[string]bool{}
-	files, err := indexCode.ReadDir(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		embedded[f.Name()] = true
-	}
-	sources, err := filepath.Glob("*.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range sources {
-		switch {
-		case strings.HasSuffix(f, "_test.go"):
-		case embedded[f] && queryTime[f]:
-			t.Errorf("%s is both fingerprinted and listed as query-time only", f)
-		case !embedded[f] && !queryTime[f]:
-			t.Errorf("%s is neither in snapshot.go's go:embed list (it shapes the index) nor listed in this test as query-time only", f)
-		}
-	}
-}
-
 // TestSnapshotBadSlots checks that lookup tables are safe without being
 // validated: slots naming no key, or no empty slot, make lookups miss but
 // never fail or loop.
