@@ -190,18 +190,10 @@ func openQuote(s string) byte {
 	if s == "" || (s[0] != '"' && s[0] != '\'') {
 		return 0
 	}
-	q := s[0]
-	for i := 1; i < len(s); i++ {
-		switch {
-		case q == '"' && s[i] == '\\':
-			i++
-		case s[i] == q && q == '\'' && i+1 < len(s) && s[i+1] == '\'':
-			i++
-		case s[i] == q:
-			return 0
-		}
+	if closesQuote(s[1:], s[0]) {
+		return 0
 	}
-	return q
+	return s[0]
 }
 
 // closesQuote reports whether s, a continuation line of an open quoted
