@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 )
 
@@ -29,6 +30,7 @@ func runSearchAgents(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer done()
+	svc.Search = search.NewIndex(svc.Catalog.All())
 	out, err := svc.SearchAgents(ctx, in)
 	if err != nil {
 		return err
@@ -116,13 +118,16 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 			sources = append(sources, agent.Source{Label: "dir", Root: dir, FS: os.DirFS(dir)})
 		}
 	} else {
-		cwd, err := e.opts.Getwd()
+		// The user's directories; the built-in set is checked by its own tests.
+		found, warnings, err := e.sources()
 		if err != nil {
 			return err
 		}
-		home, _ := e.opts.HomeDir()
-		var warnings []agent.Warning
-		sources, warnings = agent.Discover(agent.DiscoverOptions{Home: home, Cwd: cwd, EnvDirs: e.opts.Getenv("MCP_AGENTS_DIRS"), Dirs: e.cfg.agentDirs})
+		for _, src := range found {
+			if src.Label != "builtin" {
+				sources = append(sources, src)
+			}
+		}
 		for _, w := range warnings {
 			fmt.Fprintln(e.stdout, w.String()) // stdout-ok: lint report
 			problems++

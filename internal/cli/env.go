@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -122,15 +121,13 @@ func (e *env) openStore(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database path: %w", err)
 	}
-	st, err := store.Open(ctx, path)
-	if err != nil {
-		return nil, fmt.Errorf("open database %s: %w", path, err)
-	}
-	return st, nil
+	// Open's errors name the path already.
+	return store.Open(ctx, path)
 }
 
-// service builds the tool service; withStore opens the database too (the
-// agent verbs do not need it and so do not create it).
+// service builds the tool service for a CLI verb: the catalog always, the
+// database when withStore (the agent verbs do not need it and so do not
+// create it). The search index is left to the one verb that searches.
 func (e *env) service(ctx context.Context, withStore bool) (*server.Service, func(), error) {
 	log, err := e.logger()
 	if err != nil {
@@ -140,7 +137,7 @@ func (e *env) service(ctx context.Context, withStore bool) (*server.Service, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	svc := &server.Service{Catalog: cat, Search: search.NewIndex(cat.All()), Log: log}
+	svc := &server.Service{Catalog: cat, Log: log}
 	closeFn := func() {}
 	if withStore {
 		st, err := e.openStore(ctx)
