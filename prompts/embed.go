@@ -13,7 +13,7 @@ import (
 var Instructions string
 
 // AgentTemplate is a text/template that renders an agent prompt.
-// Fields: .Handle, .Name, .Description, .Body, .Task, .Flags, .FlagsError.
+// Fields: .Handle, .Body, .Task, .Flags (pending, most urgent first), .FlagsError.
 //
 //go:embed agent.tmpl
 var AgentTemplate string

@@ -28,7 +28,7 @@ var agentPrompt = template.Must(template.New("agent").Funcs(template.FuncMap{
 }).Parse(prompts.AgentTemplate))
 
 type promptData struct {
-	Handle, Name, Description, Body, Task string
+	Handle, Body, Task string
 	Flags                                 []store.Flag
 	FlagsError                            string
 }
@@ -64,7 +64,7 @@ func (svc *Service) promptHandler(a *agent.Agent) server.PromptHandlerFunc {
 // task into the prompt text. A flag store that cannot be read does not stop
 // the identity from loading: the prompt says so and points at the tool.
 func (svc *Service) RenderPrompt(ctx context.Context, a *agent.Agent, task string) (string, error) {
-	data := promptData{Handle: a.Handle(), Name: a.Name, Description: a.Description, Body: a.Body, Task: task}
+	data := promptData{Handle: a.Handle(), Body: a.Body, Task: task}
 	if svc.Flags != nil {
 		flags, err := svc.Flags.AgentFlags(ctx, store.AgentFlagsQuery{
 			Agent: a.Handle(), Status: "pending", IncludeLocked: true, Limit: promptInboxLimit,
