@@ -29,8 +29,8 @@ var agentPrompt = template.Must(template.New("agent").Funcs(template.FuncMap{
 
 type promptData struct {
 	Handle, Body, Task string
-	Flags                                 []store.Flag
-	FlagsError                            string
+	Flags              []store.Flag
+	FlagsError         string
 }
 
 func registerPrompts(s *server.MCPServer, svc *Service) {
