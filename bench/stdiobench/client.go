@@ -36,6 +36,9 @@ type client struct {
 	lastSize int
 	readErr  chan error
 	stderr   *tailBuffer
+	waitOnce sync.Once
+	exited   chan struct{} // closed once cmd.Wait has returned
+	waitErr  error
 	nextID   int64
 	buf      bytes.Buffer
 	mu       sync.Mutex // one request in flight per client
@@ -58,6 +61,7 @@ func spawn(bin string, args ...string) (*client, error) {
 		lines:   make(chan line, 16),
 		readErr: make(chan error, 1),
 		stderr:  &tailBuffer{max: 8 << 10},
+		exited:  make(chan struct{}),
 	}
 	cmd.Stderr = c.stderr
 	if err := cmd.Start(); err != nil {
@@ -132,7 +136,11 @@ func (c *client) call(method string, params any) (json.RawMessage, error) {
 		select {
 		case l, ok := <-c.lines:
 			if !ok {
-				return nil, c.withStderr(fmt.Errorf("%s: server closed stdout: %w", method, <-c.readErr))
+				err := fmt.Errorf("%s: server closed stdout: %w", method, <-c.readErr)
+				// The stderr copy runs on its own goroutine and may lag the
+				// stdout EOF; only after Wait is all of it in the buffer.
+				c.awaitExit(2 * time.Second)
+				return nil, c.withStderr(err)
 			}
 			var m rpcMessage
 			if err := json.Unmarshal(l.b, &m); err != nil {
@@ -230,15 +238,26 @@ func (c *client) callTool(name string, args map[string]any) (toolResult, error) 
 // for the process, killing it if it does not exit promptly.
 func (c *client) close() error {
 	_ = c.stdin.Close()
-	done := make(chan error, 1)
-	go func() { done <- c.cmd.Wait() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(5 * time.Second):
+	if !c.awaitExit(5 * time.Second) {
 		_ = c.cmd.Process.Kill()
-		<-done
+		<-c.exited
 		return errors.New("server did not exit within 5s of stdin closing; killed")
+	}
+	return c.waitErr
+}
+
+// awaitExit reaps the process (once, however many callers) and reports
+// whether it exited within d. Wait also finishes copying stderr.
+func (c *client) awaitExit(d time.Duration) bool {
+	go c.waitOnce.Do(func() {
+		c.waitErr = c.cmd.Wait()
+		close(c.exited)
+	})
+	select {
+	case <-c.exited:
+		return true
+	case <-time.After(d):
+		return false
 	}
 }
 
