@@ -151,7 +151,8 @@ func (t *typoIndex) near(w string) ([]string, int) {
 			}
 		}
 	})
-	slices.Sort(sc.touched)
+	// touched is in discovery order; out holds every word at the final best
+	// distance whatever the order, and is sorted below.
 	best := limit + 1
 	var out []string
 	for _, i := range sc.touched {
