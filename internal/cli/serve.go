@@ -3,14 +3,10 @@ package cli
 import (
 	"context"
 	"fmt"
-	"log"
-	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
 	"sync"
-
-	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/diskcache"
@@ -88,9 +84,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
 
-	stdio := mcpserver.NewStdioServer(srv)
-	stdio.SetErrorLogger(log.New(slogWriter{logger}, "", 0))
-	if err := stdio.Listen(ctx, e.stdin, e.stdout); err != nil && ctx.Err() == nil {
+	if err := server.ServeStdio(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serving stdio: %w", err)
 	}
 	return nil
@@ -131,12 +125,4 @@ func isTerminal(r any) bool {
 	}
 	info, err := f.Stat()
 	return err == nil && info.Mode()&os.ModeCharDevice != 0
-}
-
-// slogWriter routes mcp-go's standard-library logger into slog on stderr.
-type slogWriter struct{ log *slog.Logger }
-
-func (w slogWriter) Write(p []byte) (int, error) {
-	w.log.Error(strings.TrimSpace(string(p)))
-	return len(p), nil
 }

@@ -48,6 +48,6 @@ func structuredResult(out any) (*mcp.CallToolResult, error) {
 	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(string(raw))},
-		StructuredContent: json.RawMessage(raw),
+		StructuredContent: compactJSON(raw),
 	}, nil
 }

@@ -1,0 +1,238 @@
+package server_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// pipeSession is a client on the other end of a transport's pipes.
+type pipeSession struct {
+	t    *testing.T
+	in   *io.PipeWriter
+	out  *bufio.Reader
+	done chan error
+}
+
+// startPipe serves srv over pipes with ServeStdio, or with mcp-go's own
+// StdioServer when baseline is set.
+func startPipe(t *testing.T, ctx context.Context, srv *mcpserver.MCPServer, baseline bool) *pipeSession {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	p := &pipeSession{t: t, in: inW, out: bufio.NewReader(outR), done: make(chan error, 1)}
+	go func() {
+		var err error
+		if baseline {
+			err = mcpserver.NewStdioServer(srv).Listen(ctx, inR, outW)
+		} else {
+			err = server.ServeStdio(ctx, srv, inR, outW, nil)
+		}
+		outW.Close()
+		p.done <- err
+	}()
+	t.Cleanup(func() { inW.Close(); outR.Close() })
+	return p
+}
+
+func (p *pipeSession) send(line string) {
+	p.t.Helper()
+	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
+		p.t.Fatalf("send: %v", err)
+	}
+}
+
+func (p *pipeSession) recv() string {
+	p.t.Helper()
+	type res struct {
+		line string
+		err  error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		l, err := p.out.ReadString('\n')
+		ch <- res{l, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			p.t.Fatalf("recv: %v", r.err)
+		}
+		return strings.TrimSuffix(r.line, "\n")
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("recv: no message within 10s")
+		return ""
+	}
+}
+
+func (p *pipeSession) call(line string) string {
+	p.t.Helper()
+	p.send(line)
+	return p.recv()
+}
+
+const initLine = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+
+// A session through ServeStdio must read exactly as one through mcp-go's
+// own transport: same answers, byte for byte, for every kind of message.
+func TestServeStdioMatchesMCPGoTransport(t *testing.T) {
+	script := []string{
+		initLine,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":"s-3","method":"tools/call","params":{"name":"search_agents","arguments":{"query":"kubernets helm <charts> & \"mesh\"","limit":3}}}`,
+		`{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"get_agent","arguments":{"name":"@OPS.Containers"}}}`,
+		`{"jsonrpc":"2.0","id":5,"method":"tools/call","params":{"name":"get_agent","arguments":{"name":"@ops.container"}}}`,
+		`{"jsonrpc":"2.0","id":6,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}`,
+		`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"search_agents","arguments":{"limit":"many"}}}`,
+		`{"jsonrpc":"2.0","id":8,"method":"prompts/list"}`,
+		`{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"ops.containers","arguments":{"task":"shrink the image"}}}`,
+		`{"jsonrpc":"2.0","id":10,"method":"resources/read","params":{"uri":"agents://catalog"}}`,
+		`{"jsonrpc":"2.0","id":11,"method":"resources/templates/list"}`,
+		`{"jsonrpc":"2.0","id":12,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":13,"method":"no/such/method"}`,
+		`{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"list_flags","arguments":{}}}`,
+		`this is not json`,
+	}
+	transcript := func(baseline bool) []string {
+		f := newFixture(t)
+		p := startPipe(t, t.Context(), server.New(f.svc, "test"), baseline)
+		var out []string
+		for _, line := range script {
+			p.send(line)
+			if strings.Contains(line, `"method":"notifications/`) {
+				continue
+			}
+			out = append(out, p.recv())
+		}
+		return out
+	}
+	want, got := transcript(true), transcript(false)
+	if len(got) != len(want) {
+		t.Fatalf("got %d answers, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("answer %d differs from mcp-go's transport\n got: %s\nwant: %s", i, got[i], want[i])
+		}
+	}
+}
+
+// A script may write all its requests at once and close stdin: every one
+// is answered, in order, before the server stops.
+func TestServeStdioAnswersPipelinedRequestsBeforeEOF(t *testing.T) {
+	f := newFixture(t)
+	inR, inW := io.Pipe()
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- server.ServeStdio(t.Context(), server.New(f.svc, "test"), inR, &out, nil) }()
+
+	const n = 60
+	var script strings.Builder
+	script.WriteString(initLine + "\n")
+	for i := range n {
+		fmt.Fprintf(&script, `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"create_flag","arguments":{"source_agent":"@frontend.react","target_agent":"@database.postgres","flag_type":"new_feature","change_description":"Pipelined change number %d adds a column that the frontend will start reading soon.","action_required":"Add the column to the users table with a default, backfill existing rows, and tell @frontend.react when it is live."}}}`+"\n", 100+i, i)
+	}
+	if _, err := io.WriteString(inW, script.String()); err != nil {
+		t.Fatal(err)
+	}
+	inW.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("ServeStdio: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("ServeStdio did not return after stdin closed")
+	}
+
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != n+1 {
+		t.Fatalf("got %d answers, want %d:\n%s", len(lines), n+1, out.String())
+	}
+	for i, line := range lines[1:] {
+		var resp struct {
+			ID     int64              `json:"id"`
+			Result mcp.CallToolResult `json:"result"`
+		}
+		if err := json.Unmarshal([]byte(line), &resp); err != nil {
+			t.Fatalf("answer %d: %v: %s", i, err, line)
+		}
+		if resp.ID != int64(100+i) || resp.Result.IsError {
+			t.Fatalf("answer %d: id %d isError %v: %s", i, resp.ID, resp.Result.IsError, line)
+		}
+	}
+	flags, total, err := f.store.ListFlags(context.Background(), store.ListQuery{})
+	if err != nil || total != n || len(flags) == 0 {
+		t.Fatalf("stored %d flags (err %v), want %d", total, err, n)
+	}
+}
+
+func TestServeStdioStopsOnCancel(t *testing.T) {
+	f := newFixture(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	p := startPipe(t, ctx, server.New(f.svc, "test"), false)
+	p.call(initLine)
+	cancel() // the read loop is blocked on stdin, which stays open
+	select {
+	case err := <-p.done:
+		if err == nil {
+			t.Error("ServeStdio returned nil after cancellation, want the context's error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ServeStdio did not return after cancellation")
+	}
+}
+
+// A panic outside the tool middleware (here: a server without recovery)
+// answers that request with an internal error and the session goes on.
+func TestServeStdioRecoversFromPanics(t *testing.T) {
+	srv := mcpserver.NewMCPServer("panicky", "1", mcpserver.WithToolCapabilities(false))
+	srv.AddTool(mcp.NewTool("boom"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		panic("kaboom")
+	})
+	p := startPipe(t, t.Context(), srv, false)
+	p.call(initLine)
+	got := p.call(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"boom"}}`)
+	if !strings.Contains(got, `"id":2`) || !strings.Contains(got, fmt.Sprint(mcp.INTERNAL_ERROR)) {
+		t.Errorf("panicking call answered %s, want an internal error for id 2", got)
+	}
+	if got := p.call(`{"jsonrpc":"2.0","id":3,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":3,"result":{}}` {
+		t.Errorf("ping after a panic answered %s", got)
+	}
+}
+
+// Methods outside the inline set run on their own goroutine, so one that
+// blocks does not hold up the rest of the session; server notifications
+// reach the client too.
+func TestServeStdioOffLoopMethodsAndNotifications(t *testing.T) {
+	srv := mcpserver.NewMCPServer("t", "1", mcpserver.WithToolCapabilities(false))
+	p := startPipe(t, t.Context(), srv, false)
+	p.call(initLine)
+	p.send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	if got := p.call(`{"jsonrpc":"2.0","id":"x","method":"completion/complete","params":{}}`); !strings.Contains(got, `"id":"x"`) || !strings.Contains(got, `"error"`) {
+		t.Errorf("off-loop request answered %s, want an error for id x", got)
+	}
+	srv.SendNotificationToAllClients("notifications/message", map[string]any{"level": "info", "data": "hello"})
+	if got := p.recv(); !strings.Contains(got, `"method":"notifications/message"`) || !strings.Contains(got, "hello") {
+		t.Errorf("notification arrived as %s", got)
+	}
+	// A response from the client to a request this server never sent is
+	// dropped, not answered.
+	p.send(`{"jsonrpc":"2.0","id":99,"result":{}}`)
+	if got := p.call(`{"jsonrpc":"2.0","id":4,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":4,"result":{}}` {
+		t.Errorf("after a stray response, ping answered %s", got)
+	}
+}
