@@ -106,10 +106,24 @@ func forEachBigram(w string, fn func(k uint16)) {
 	visit(bigramKey(prev, '$'))
 }
 
+// scanVocab is the vocabulary size up to which near checks every word
+// instead of building bigram postings: for agent names (hundreds) the
+// postings cost a millisecond to build, which a first query would pay,
+// while a scan of a few thousand words costs well under that.
+const scanVocab = 2048
+
 func newTypoIndex(vocab []string) *typoIndex {
-	t := &typoIndex{words: vocab, bigrams: make(map[uint32][]int32)}
-	t.scratch.New = func() any { return &typoScratch{counts: make([]uint8, len(vocab))} }
-	for i, w := range vocab {
+	t := &typoIndex{words: vocab}
+	if len(vocab) > scanVocab {
+		t.indexBigrams()
+	}
+	return t
+}
+
+func (t *typoIndex) indexBigrams() {
+	t.bigrams = make(map[uint32][]int32)
+	t.scratch.New = func() any { return &typoScratch{counts: make([]uint8, len(t.words))} }
+	for i, w := range t.words {
 		if len(w) < 3 {
 			continue
 		}
@@ -118,7 +132,6 @@ func newTypoIndex(vocab []string) *typoIndex {
 			t.bigrams[lk] = append(t.bigrams[lk], int32(i))
 		})
 	}
-	return t
 }
 
 // near returns the vocabulary words at the smallest edit distance (≥1,
@@ -127,6 +140,9 @@ func (t *typoIndex) near(w string) ([]string, int) {
 	limit := maxTypos(len(w))
 	if limit == 0 || len(w) > 60 {
 		return nil, 0
+	}
+	if t.bigrams == nil {
+		return t.scan(w, limit)
 	}
 	// Each edit destroys at most two distinct padded bigrams (a
 	// transposition at most three), so a word within the budget shares at
@@ -172,6 +188,32 @@ func (t *typoIndex) near(w string) ([]string, int) {
 		out = append(out, cand)
 	}
 	sc.touched = sc.touched[:0]
+	return finishNear(out, best)
+}
+
+// scan is near for a small vocabulary: every word within the length
+// budget is checked by edit distance (the bigram filter only ever skips
+// words that fail that check, so both find the same words).
+func (t *typoIndex) scan(w string, limit int) ([]string, int) {
+	best := limit + 1
+	var out []string
+	for _, cand := range t.words {
+		if len(cand) < 3 || len(cand) < len(w)-limit || len(cand) > len(w)+limit {
+			continue
+		}
+		d := editDistance(w, cand, limit)
+		if d == 0 || d > limit || d > best {
+			continue
+		}
+		if d < best {
+			best, out = d, out[:0]
+		}
+		out = append(out, cand)
+	}
+	return finishNear(out, best)
+}
+
+func finishNear(out []string, best int) ([]string, int) {
 	if len(out) == 0 {
 		return nil, 0
 	}

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -37,7 +38,10 @@ func TestMaxTypos(t *testing.T) {
 }
 
 func TestTypoIndexNear(t *testing.T) {
-	ix := newTypoIndex([]string{"kubernetes", "postgres", "postgresql", "terraform", "terragrunt", "python", "react", "redux"})
+	vocab := []string{"kubernetes", "postgres", "postgresql", "terraform", "terragrunt", "python", "react", "redux"}
+	scanned := newTypoIndex(vocab)
+	indexed := newTypoIndex(vocab)
+	indexed.indexBigrams()
 	tests := []struct {
 		word string
 		want []string
@@ -52,9 +56,65 @@ func TestTypoIndexNear(t *testing.T) {
 		{"k8s", nil, 0},        // too short to correct
 	}
 	for _, tt := range tests {
-		got, d := ix.near(tt.word)
-		if !slices.Equal(got, tt.want) || d != tt.dist {
-			t.Errorf("near(%q) = %q, %d; want %q, %d", tt.word, got, d, tt.want, tt.dist)
+		for name, ix := range map[string]*typoIndex{"scan": scanned, "bigrams": indexed} {
+			got, d := ix.near(tt.word)
+			if !slices.Equal(got, tt.want) || d != tt.dist {
+				t.Errorf("%s: near(%q) = %q, %d; want %q, %d", name, tt.word, got, d, tt.want, tt.dist)
+			}
+		}
+	}
+}
+
+// The bigram postings are only a filter: near must find exactly the words a
+// full scan finds, on misspellings of every kind.
+func TestTypoIndexBigramsMatchScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	word := func(n int) string {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = "abcdeeilmnorst-."[r.IntN(16)]
+		}
+		return string(b)
+	}
+	vocab := make([]string, 3000)
+	for i := range vocab {
+		vocab[i] = word(2 + r.IntN(14))
+	}
+	scanned := newTypoIndex(vocab)
+	scanned.bigrams = nil
+	indexed := newTypoIndex(vocab)
+	if indexed.bigrams == nil {
+		t.Fatalf("a %d-word vocabulary should get bigram postings", len(vocab))
+	}
+	mutate := func(w string) string {
+		b := []byte(w)
+		for range 1 + r.IntN(2) {
+			i := r.IntN(len(b) + 1)
+			switch r.IntN(4) {
+			case 0: // insert
+				b = slices.Insert(b, i, "xyz"[r.IntN(3)])
+			case 1: // delete
+				if i < len(b) {
+					b = slices.Delete(b, i, i+1)
+				}
+			case 2: // substitute
+				if i < len(b) {
+					b[i] = "aeoxyz"[r.IntN(6)]
+				}
+			default: // transpose
+				if i+1 < len(b) {
+					b[i], b[i+1] = b[i+1], b[i]
+				}
+			}
+		}
+		return string(b)
+	}
+	for range 3000 {
+		q := mutate(vocab[r.IntN(len(vocab))])
+		got, gd := indexed.near(q)
+		want, wd := scanned.near(q)
+		if !slices.Equal(got, want) || gd != wd {
+			t.Fatalf("near(%q): bigrams %q, %d; scan %q, %d", q, got, gd, want, wd)
 		}
 	}
 }
