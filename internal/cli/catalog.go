@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/mcp-agents/mcp-agents/agents"
 	"github.com/mcp-agents/mcp-agents/internal/agent"
@@ -39,10 +42,18 @@ func (e *env) loadCatalog() (*agent.Catalog, error) {
 	return cat, nil
 }
 
+// The warnings are formatted together and written at once: a catalog with
+// dozens of overrides would otherwise spend a write(2) on each at start-up.
 func (e *env) logWarnings(warnings []agent.Warning) {
-	for _, w := range warnings {
-		e.log.Warn("agent file skipped or overridden", "file", w.Path, "reason", w.Reason)
+	if len(warnings) == 0 || !e.log.Enabled(context.Background(), slog.LevelWarn) {
+		return
 	}
+	var buf bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	for _, w := range warnings {
+		log.Warn("agent file skipped or overridden", "file", w.Path, "reason", w.Reason)
+	}
+	_, _ = e.stderr.Write(buf.Bytes())
 }
 
 // indexedCatalog is what the server needs from the agent files: the catalog

@@ -320,3 +320,30 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// Every skipped file and every override is one warning line on stderr that
+// names the file and the reason; --log-level error silences them.
+func TestWarningsOnStderr(t *testing.T) {
+	h := newHarness(t)
+	dir := filepath.Join(h.cwd, "extra")
+	writeAgent(t, dir, "broken.md", "no frontmatter here\n")
+	writeAgent(t, dir, "pg.md", "---\nname: database.postgres\ndescription: Overrides the built-in one.\n---\nBody.\n")
+	writeAgent(t, dir, "ok.md", "---\nname: team.ok\ndescription: Fine.\n---\nBody.\n")
+
+	r := h.run(t, "agents", "list", "--agents", dir)
+	if r.code != 0 {
+		t.Fatalf("agents list: %+v", r)
+	}
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 warning lines, got %d:\n%s", len(lines), r.stderr)
+	}
+	for i, want := range []string{"broken.md", "pg.md"} {
+		if !strings.Contains(lines[i], "level=WARN") || !strings.Contains(lines[i], want) || !strings.Contains(lines[i], "reason=") {
+			t.Errorf("warning %d = %q, want a WARN line naming %s with a reason", i, lines[i], want)
+		}
+	}
+	if r := h.run(t, "agents", "list", "--agents", dir, "--log-level", "error"); r.stderr != "" {
+		t.Errorf("--log-level error still printed:\n%s", r.stderr)
+	}
+}
