@@ -100,3 +100,40 @@ func TestConcurrentWriters(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// What Read returned stays intact while the entry is replaced, pruned or
+// removed: on Linux it is a mapping of the file, so this would fault or
+// change if the cache ever rewrote a file in place.
+func TestReadSurvivesReplacement(t *testing.T) {
+	d := Dir(t.TempDir())
+	first := bytes.Repeat([]byte("first entry content "), 4096) // several pages
+	if err := d.Write("e", first); err != nil {
+		t.Fatal(err)
+	}
+	got, err := d.Read("e")
+	if err != nil || !bytes.Equal(got, first) {
+		t.Fatalf("read: %d bytes, %v", len(got), err)
+	}
+	if err := d.Write("e", []byte("second")); err != nil {
+		t.Fatal(err)
+	}
+	for i := range keep + 2 { // prune removes "e" once it is the oldest
+		time.Sleep(2 * time.Millisecond)
+		if err := d.Write(fmt.Sprintf("other%d", i), []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.RemoveAll(string(d)); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, first) {
+		t.Error("content read earlier changed after the entry was replaced and removed")
+	}
+
+	if err := d.Write("empty", nil); err != nil {
+		t.Fatal(err)
+	}
+	if empty, err := d.Read("empty"); err != nil || empty == nil || len(empty) != 0 {
+		t.Errorf("empty entry: %q (nil %v), %v; want an empty, non-nil entry", empty, empty == nil, err)
+	}
+}
