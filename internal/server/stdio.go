@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -23,10 +24,12 @@ import (
 // call to a worker pool, and encodes results in several passes; on a 2-core
 // machine those handoffs and passes cost more than a search or a flag write
 // does. Here the protocol itself is still mcp-go's (HandleMessage does the
-// decoding, dispatch and errors); only the transport is thinner: messages
-// are handled in order on the reading goroutine, and tool results this
-// package built are written in one pass. Methods that may legitimately
-// block (anything not in inlineMethods) still run on their own goroutine.
+// decoding, dispatch and errors); only the transport is thinner: a request
+// is answered on the goroutine that read it, unless it takes long enough
+// that another goroutine should take over reading (see takeover), and tool
+// results this package built are written in one pass. Methods outside
+// inlineMethods, which might block indefinitely, run on their own goroutine
+// and are cancelled when serving ends.
 func ServeStdio(ctx context.Context, srv *server.MCPServer, in io.Reader, out io.Writer, log *slog.Logger) error {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -40,17 +43,18 @@ func ServeStdio(ctx context.Context, srv *server.MCPServer, in io.Reader, out io
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	t := &transport{srv: srv, out: out, log: log}
+	t := &transport{srv: srv, out: out, log: log, in: bufio.NewReaderSize(in, 64<<10), done: make(chan error, 1)}
 	go t.forwardNotifications(ctx, sess.notifications)
 
-	// The read loop runs apart so that cancellation can end serving while a
-	// read is blocked; it is one goroutine for the whole session, not one
-	// per message.
-	done := make(chan error, 1)
-	go func() { done <- t.readLoop(ctx, in) }()
+	// Reading runs apart from this goroutine so that cancellation can end
+	// serving while a read is blocked.
+	t.loops.Go(func() { t.serve(ctx) })
 	var err error
 	select {
-	case err = <-done:
+	case err = <-t.done:
+		// Stdin ended and no one reads any more: let requests still running
+		// finish and answer.
+		t.loops.Wait()
 	case <-ctx.Done():
 		err = ctx.Err()
 	}
@@ -59,8 +63,14 @@ func ServeStdio(ctx context.Context, srv *server.MCPServer, in io.Reader, out io
 	return err
 }
 
-// inlineMethods are answered on the read loop: none of them waits on
-// anything but this process's own work.
+// takeover is how long a request may run on the reading goroutine before
+// another goroutine takes over reading, so that the client's next messages
+// (notifications/cancelled for this very request, a ping) are not held up
+// by a request waiting on a busy database.
+const takeover = 20 * time.Millisecond
+
+// inlineMethods are answered on the reading goroutine: none of them waits
+// on anything but this process's own work and, at worst, a busy database.
 var inlineMethods = map[string]bool{
 	string(mcp.MethodInitialize):             true,
 	string(mcp.MethodPing):                   true,
@@ -74,8 +84,14 @@ var inlineMethods = map[string]bool{
 }
 
 type transport struct {
-	srv      *server.MCPServer
-	log      *slog.Logger
+	srv *server.MCPServer
+	log *slog.Logger
+
+	// in is read by one goroutine at a time: the one running serve that
+	// has not handed reading over.
+	in       *bufio.Reader
+	done     chan error     // the end of input, from whichever goroutine met it
+	loops    sync.WaitGroup // goroutines running serve
 	requests sync.WaitGroup // requests served off the read loop
 
 	mu  sync.Mutex // one message at a time on out
@@ -83,21 +99,31 @@ type transport struct {
 	buf bytes.Buffer
 }
 
-func (t *transport) readLoop(ctx context.Context, in io.Reader) error {
-	r := bufio.NewReaderSize(in, 64<<10)
+// serve reads messages and answers each in turn on this goroutine, which
+// costs no handoff between goroutines on the common, fast path. When a
+// request runs longer than takeover, a new goroutine takes over reading and
+// this one ends once its request is answered.
+func (t *transport) serve(ctx context.Context) {
 	for {
-		line, err := readLine(r)
-		if len(bytes.TrimSpace(line)) > 0 {
-			if ctx.Err() != nil {
-				return ctx.Err()
+		line, err := readLine(t.in)
+		if len(bytes.TrimSpace(line)) > 0 && ctx.Err() == nil {
+			// A copy, as the reader's buffer is reused once reading moves on.
+			if !t.dispatch(ctx, bytes.Clone(line)) {
+				return
 			}
-			t.dispatch(ctx, line)
 		}
 		if err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
+			if !errors.Is(err, io.EOF) {
+				err = fmt.Errorf("reading stdin: %w", err)
+			} else {
+				err = nil
 			}
-			return fmt.Errorf("reading stdin: %w", err)
+			t.done <- err
+			return
+		}
+		if ctx.Err() != nil {
+			t.done <- ctx.Err()
+			return
 		}
 	}
 }
@@ -125,25 +151,31 @@ type envelope struct {
 	Error  json.RawMessage `json:"error"`
 }
 
-func (t *transport) dispatch(ctx context.Context, line []byte) {
+// dispatch answers one message and reports whether this goroutine still
+// owns reading.
+func (t *transport) dispatch(ctx context.Context, msg []byte) bool {
 	var env envelope
-	err := json.Unmarshal(line, &env)
+	err := json.Unmarshal(msg, &env)
 	if _, ok := errors.AsType[*json.SyntaxError](err); ok {
 		// As mcp-go's transport answers it (HandleMessage words it differently).
 		t.write(mcp.NewJSONRPCError(mcp.NewRequestId(nil), mcp.PARSE_ERROR, "Parse error", nil))
-		return
+		return true
 	}
-	if err == nil && env.Method == "" && (env.Result != nil || env.Error != nil) {
+	switch {
+	case err == nil && env.Method == "" && (env.Result != nil || env.Error != nil):
 		// A response to a server-initiated request; this server sends none.
 		t.log.Debug("ignoring a response from the client", "id", string(env.ID))
-		return
+		return true
+	case env.ID == nil || env.Method == "":
+		t.handle(ctx, msg) // notifications, and what mcp-go will refuse
+		return true
+	case !inlineMethods[env.Method]:
+		t.requests.Go(func() { t.handle(ctx, msg) })
+		return true
 	}
-	if env.Method == "" || inlineMethods[env.Method] || env.ID == nil {
-		t.handle(ctx, line)
-		return
-	}
-	msg := bytes.Clone(line) // line is only valid until the next read
-	t.requests.Go(func() { t.handle(ctx, msg) })
+	handover := time.AfterFunc(takeover, func() { t.loops.Go(func() { t.serve(ctx) }) })
+	t.handle(ctx, msg)
+	return handover.Stop()
 }
 
 // handle runs one message through mcp-go and writes its response, if any.

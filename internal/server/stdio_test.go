@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -47,10 +48,22 @@ func startPipe(t *testing.T, ctx context.Context, srv *mcpserver.MCPServer, base
 	return p
 }
 
+// send writes one line; a pipe write waits for the server to read it, so
+// a server that stopped reading fails the test instead of hanging it.
 func (p *pipeSession) send(line string) {
 	p.t.Helper()
-	if _, err := io.WriteString(p.in, line+"\n"); err != nil {
-		p.t.Fatalf("send: %v", err)
+	errc := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(p.in, line+"\n")
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if err != nil {
+			p.t.Fatalf("send: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		p.t.Fatal("send: the server did not read within 10s")
 	}
 }
 
@@ -234,5 +247,62 @@ func TestServeStdioOffLoopMethodsAndNotifications(t *testing.T) {
 	p.send(`{"jsonrpc":"2.0","id":99,"result":{}}`)
 	if got := p.call(`{"jsonrpc":"2.0","id":4,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":4,"result":{}}` {
 		t.Errorf("after a stray response, ping answered %s", got)
+	}
+}
+
+// A request waiting on a busy database does not hold up the session: after
+// a moment another goroutine takes over reading, so a ping is answered and
+// the client's notifications/cancelled reaches the waiting request, which
+// stops waiting long before the busy timeout.
+func TestServeStdioCancelsAWaitingRequest(t *testing.T) {
+	f := newFixture(t)
+	blocker, err := sql.Open("sqlite", f.store.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blocker.Close()
+	conn, err := blocker.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	locked := true
+	defer func() {
+		if locked {
+			_, _ = conn.ExecContext(context.Background(), "ROLLBACK")
+		}
+	}()
+
+	p := startPipe(t, t.Context(), server.New(f.svc, "test"), false)
+	p.call(initLine)
+	create := `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"create_flag","arguments":{"source_agent":"@frontend.react","flag_type":"new_feature","change_description":"The checkout page now sends the coupon code along with the order payload.","action_required":"Accept an optional coupon_code field on POST /orders, validate it against active coupons, and apply the discount server-side."}}}`
+	start := time.Now()
+	p.send(fmt.Sprintf(create, 7))
+	time.Sleep(100 * time.Millisecond) // the create is now waiting for the lock
+	if got := p.call(`{"jsonrpc":"2.0","id":8,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":8,"result":{}}` {
+		t.Fatalf("ping while a request waits answered %s", got)
+	}
+	p.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user gave up"}}`)
+	got := p.recv()
+	if elapsed := time.Since(start); elapsed > 3*time.Second {
+		t.Errorf("the cancelled request answered after %s; it waited out the busy timeout", elapsed)
+	}
+	if !strings.Contains(got, `"id":7`) || !strings.Contains(got, `"isError":true`) || !strings.Contains(got, "cancelled") {
+		t.Errorf("cancelled create answered %s, want an isError result saying it was cancelled", got)
+	}
+
+	if _, err := conn.ExecContext(t.Context(), "ROLLBACK"); err != nil {
+		t.Fatal(err)
+	}
+	locked = false
+	if got := p.call(fmt.Sprintf(create, 9)); !strings.Contains(got, `"id":9`) || strings.Contains(got, `"isError":true`) {
+		t.Errorf("create after the lock was released answered %s", got)
+	}
+	_, total, err := f.store.ListFlags(t.Context(), store.ListQuery{})
+	if err != nil || total != 1 {
+		t.Errorf("stored %d flags (err %v), want only the uncancelled one", total, err)
 	}
 }
