@@ -144,7 +144,7 @@ func TestServeStdioMatchesMCPGoTransport(t *testing.T) {
 }
 
 // A script may write all its requests at once and close stdin: every one
-// is answered, in order, before the server stops.
+// is answered before the server stops.
 func TestServeStdioAnswersPipelinedRequestsBeforeEOF(t *testing.T) {
 	f := newFixture(t)
 	inR, inW := io.Pipe()
@@ -175,17 +175,20 @@ func TestServeStdioAnswersPipelinedRequestsBeforeEOF(t *testing.T) {
 	if len(lines) != n+1 {
 		t.Fatalf("got %d answers, want %d:\n%s", len(lines), n+1, out.String())
 	}
-	for i, line := range lines[1:] {
+	// Answers come in order unless a slow one is overtaken; each id once.
+	seen := map[int64]bool{}
+	for _, line := range lines[1:] {
 		var resp struct {
 			ID     int64              `json:"id"`
 			Result mcp.CallToolResult `json:"result"`
 		}
 		if err := json.Unmarshal([]byte(line), &resp); err != nil {
-			t.Fatalf("answer %d: %v: %s", i, err, line)
+			t.Fatalf("%v: %s", err, line)
 		}
-		if resp.ID != int64(100+i) || resp.Result.IsError {
-			t.Fatalf("answer %d: id %d isError %v: %s", i, resp.ID, resp.Result.IsError, line)
+		if resp.ID < 100 || resp.ID >= 100+n || seen[resp.ID] || resp.Result.IsError {
+			t.Fatalf("unexpected answer (id %d, seen before %v, isError %v): %s", resp.ID, seen[resp.ID], resp.Result.IsError, line)
 		}
+		seen[resp.ID] = true
 	}
 	flags, total, err := f.store.ListFlags(context.Background(), store.ListQuery{})
 	if err != nil || total != n || len(flags) == 0 {
@@ -305,4 +308,67 @@ func TestServeStdioCancelsAWaitingRequest(t *testing.T) {
 	if err != nil || total != 1 {
 		t.Errorf("stored %d flags (err %v), want only the uncancelled one", total, err)
 	}
+}
+
+// Lines longer than the transport's read buffer (64 KiB) arrive whole, and
+// a last line without a newline is still answered.
+func TestServeStdioLongLines(t *testing.T) {
+	f := newFixture(t)
+	inR, inW := io.Pipe()
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() { done <- server.ServeStdio(t.Context(), server.New(f.svc, "test"), inR, &out, nil) }()
+
+	context := `{"notes":"` + strings.Repeat("n", 60<<10) + `"}`
+	action := strings.Repeat("Update the consumers of the orders API. ", 400) // 16,000 characters
+	req, err := json.Marshal(map[string]any{
+		"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+		"params": map[string]any{"name": "create_flag", "arguments": map[string]any{
+			"source_agent": "@frontend.react", "flag_type": "change",
+			"change_description": "A change whose context and action are long enough to exceed one read buffer.",
+			"action_required":    action, "context": context,
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req) <= 64<<10 {
+		t.Fatalf("request is only %d bytes; it must exceed the read buffer", len(req))
+	}
+	script := initLine + "\n" + string(req) + "\n" + `{"jsonrpc":"2.0","id":2,"method":"ping"}` // no final newline
+	if _, err := io.WriteString(inW, script); err != nil {
+		t.Fatal(err)
+	}
+	inW.Close()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	// A slow request lets later ones overtake it, so answers are matched by id.
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	byID := map[string]string{}
+	for _, l := range lines {
+		var m struct{ ID json.RawMessage }
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatalf("answer %q: %v", l, err)
+		}
+		byID[string(m.ID)] = l
+	}
+	if len(lines) != 3 || len(byID) != 3 || strings.Contains(byID["5"], `"isError":true`) || byID["2"] != `{"jsonrpc":"2.0","id":2,"result":{}}` {
+		t.Fatalf("%d answers:\n%s", len(lines), shorten(lines))
+	}
+	flag, err := f.store.GetFlag(t.Context(), 1)
+	if err != nil || flag.Flag.ActionRequired != strings.TrimSpace(action) {
+		t.Errorf("stored action_required differs (err %v)", err)
+	}
+}
+
+func shorten(lines []string) string {
+	var b strings.Builder
+	for _, l := range lines {
+		if len(l) > 300 {
+			l = l[:150] + " ... " + l[len(l)-150:]
+		}
+		b.WriteString(l + "\n")
+	}
+	return b.String()
 }
