@@ -10,8 +10,8 @@ import (
 )
 
 // Users who ran the first release have a database at version 1 holding
-// flags; opening it must apply only the migrations after 1 (none while 1 is
-// the newest) and keep the flags.
+// flags; opening it must apply only the migrations after 1 and keep the
+// flags and their chains.
 func TestMigrateFromVersion1(t *testing.T) {
 	ms, err := migrations()
 	if err != nil {
@@ -32,6 +32,10 @@ func TestMigrateFromVersion1(t *testing.T) {
 		"medium", "[]", nil, nil, nil, nil, at); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := db.Exec(sqlInsertFlag, "change", "@ops.containers", "@backend.api", desc, action,
+		"medium", "[]", 1, nil, nil, nil, at); err != nil {
+		t.Fatal(err)
+	}
 	if err := db.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +52,12 @@ func TestMigrateFromVersion1(t *testing.T) {
 	d, err := s.GetFlag(ctx, 1)
 	if err != nil || d.Flag.ChangeDescription != desc {
 		t.Fatalf("flag from version 1: %+v, %v", d.Flag, err)
+	}
+	if len(d.Chain) != 2 {
+		t.Errorf("chain of flag 1 after migrating has %d flags, want 2", len(d.Chain))
+	}
+	if _, total, err := s.ListFlags(ctx, ListQuery{ChainOriginID: 1}); err != nil || total != 1 {
+		t.Errorf("flags chained to 1 after migrating: %d, %v; want 1", total, err)
 	}
 	var v int
 	if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
