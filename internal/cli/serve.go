@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/mattn/go-isatty"
+
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/diskcache"
 	"github.com/mcp-agents/mcp-agents/internal/search"
@@ -116,13 +118,13 @@ func describeSources(cat *agent.Catalog) string {
 	return fmt.Sprintf("%d agents (%s)", cat.Len(), strings.Join(parts, ", "))
 }
 
-// isTerminal reports whether stdin is a character device, i.e. a person
-// started the server by hand rather than an MCP client through a pipe.
+// isTerminal reports whether stdin is a terminal, i.e. a person started the
+// server by hand rather than an MCP client through a pipe. (Asking the
+// terminal driver, not the file mode: /dev/null is a character device too.)
 func isTerminal(r any) bool {
 	f, ok := r.(*os.File)
 	if !ok {
 		return false
 	}
-	info, err := f.Stat()
-	return err == nil && info.Mode()&os.ModeCharDevice != 0
+	return isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd())
 }
