@@ -167,56 +167,55 @@ func (t *typoIndex) near(w string) ([]string, int) {
 			}
 		}
 	})
-	// touched is in discovery order; out holds every word at the final best
-	// distance whatever the order, and is sorted below.
-	best := limit + 1
-	var out []string
+	found := nearest{w: w, limit: limit, best: limit + 1}
 	for _, i := range sc.touched {
 		c := int(sc.counts[i])
 		sc.counts[i] = 0
-		if c < need {
-			continue
+		if c >= need {
+			found.consider(t.words[i])
 		}
-		cand := t.words[i]
-		d := editDistance(w, cand, limit)
-		if d == 0 || d > limit || d > best {
-			continue
-		}
-		if d < best {
-			best, out = d, out[:0]
-		}
-		out = append(out, cand)
 	}
 	sc.touched = sc.touched[:0]
-	return finishNear(out, best)
+	return found.result()
 }
 
 // scan is near for a small vocabulary: every word within the length
 // budget is checked by edit distance (the bigram filter only ever skips
 // words that fail that check, so both find the same words).
 func (t *typoIndex) scan(w string, limit int) ([]string, int) {
-	best := limit + 1
-	var out []string
+	nb := nearest{w: w, limit: limit, best: limit + 1}
 	for _, cand := range t.words {
-		if len(cand) < 3 || len(cand) < len(w)-limit || len(cand) > len(w)+limit {
-			continue
+		if len(cand) >= 3 && len(cand) >= len(w)-limit && len(cand) <= len(w)+limit {
+			nb.consider(cand)
 		}
-		d := editDistance(w, cand, limit)
-		if d == 0 || d > limit || d > best {
-			continue
-		}
-		if d < best {
-			best, out = d, out[:0]
-		}
-		out = append(out, cand)
 	}
-	return finishNear(out, best)
+	return nb.result()
 }
 
-func finishNear(out []string, best int) ([]string, int) {
-	if len(out) == 0 {
+// nearest collects the words at the smallest edit distance (1..limit) from
+// w seen so far. The order words are considered in does not matter: the
+// result holds every word at the final distance, sorted.
+type nearest struct {
+	w           string
+	limit, best int
+	out         []string
+}
+
+func (n *nearest) consider(cand string) {
+	d := editDistance(n.w, cand, n.limit)
+	if d == 0 || d > n.limit || d > n.best {
+		return
+	}
+	if d < n.best {
+		n.best, n.out = d, n.out[:0]
+	}
+	n.out = append(n.out, cand)
+}
+
+func (n *nearest) result() ([]string, int) {
+	if len(n.out) == 0 {
 		return nil, 0
 	}
-	slices.Sort(out)
-	return out, best
+	slices.Sort(n.out)
+	return n.out, n.best
 }
