@@ -167,7 +167,7 @@ func TestFlagToolArgumentErrors(t *testing.T) {
 		{"lock_flag", map[string]any{"flag_id": fl.ID, "agent": "@a.b", "lease_seconds": 0}, []string{"lease_seconds", "between 1 and 86400"}},
 		{"lock_flag", map[string]any{"flag_id": fl.ID, "agent": "@a.b", "lease_seconds": 86401}, []string{"lease_seconds"}},
 		{"lock_flag", map[string]any{"flag_id": "7", "agent": "@a.b"}, []string{"flag_id", "integer"}},
-		{"lock_flag", map[string]any{"flag_id": 424242, "agent": "@a.b"}, []string{"424242"}},
+		{"lock_flag", map[string]any{"flag_id": 424242, "agent": "@a.b"}, []string{"flag_id", "424242", "existing flag"}},
 		{"lock_flag", map[string]any{"flag_id": fl.ID, "agent": "no/slash"}, []string{"agent"}},
 		{"get_agent_flags", map[string]any{"agent": "@a.b", "status": "open"}, []string{"status", "pending, completed, all"}},
 		{"get_agent_flags", map[string]any{"agent": "@a.b", "limit": 501}, []string{"limit", "between 1 and 500"}},
@@ -176,7 +176,7 @@ func TestFlagToolArgumentErrors(t *testing.T) {
 		{"list_flags", map[string]any{"limit": 1001}, []string{"limit", "between 1 and 1000"}},
 		{"list_flags", map[string]any{"flag_type": "nope"}, []string{"flag_type"}},
 		{"get_flag", map[string]any{"flag_id": 0}, []string{"flag_id"}},
-		{"get_flag", map[string]any{"flag_id": 99999}, []string{"99999"}},
+		{"get_flag", map[string]any{"flag_id": 99999}, []string{"flag_id", "99999", "existing flag"}},
 		{"complete_flag", map[string]any{"flag_id": fl.ID}, []string{"agent", "required"}},
 	}
 	for _, tc := range cases {

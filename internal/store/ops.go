@@ -92,7 +92,7 @@ func (st lockState) lockedErr(id int64, what string) error {
 
 func checkID(id int64) error {
 	if id <= 0 {
-		return invalid("id", "id must be a positive flag id (got %d)", id)
+		return invalid("flag_id", "flag_id must be a positive integer (got %d)", id)
 	}
 	return nil
 }

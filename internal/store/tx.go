@@ -78,7 +78,7 @@ func (t *txn) flagRow(id int64) (flagRow, error) {
 	var r flagRow
 	err := r.scan(t.queryRow(sqlSelectFlag, id))
 	if errors.Is(err, sql.ErrNoRows) {
-		return r, notFound("id", "flag %d does not exist", id)
+		return r, notFound("flag_id", "flag_id %d does not name an existing flag", id)
 	}
 	return r, err
 }
