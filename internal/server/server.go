@@ -1,7 +1,8 @@
 // Package server wires the catalog, the search index and the flag store to
-// the Model Context Protocol: tools, prompts and resources. Each tool has one
-// typed input and one typed output struct; the same Service methods back the
-// MCP tools and the CLI verbs, so both give the same answers and errors.
+// the Model Context Protocol: tools, prompts and resources, served over stdio
+// by ServeStdio. Each tool has one typed input and one typed output struct;
+// the same Service methods back the MCP tools and the CLI verbs, so both
+// give the same answers and errors.
 package server
 
 import (
