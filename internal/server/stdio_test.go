@@ -118,6 +118,15 @@ func TestServeStdioMatchesMCPGoTransport(t *testing.T) {
 		`{"jsonrpc":"2.0","id":13,"method":"no/such/method"}`,
 		`{"jsonrpc":"2.0","id":14,"method":"tools/call","params":{"name":"list_flags","arguments":{}}}`,
 		`this is not json`,
+		`{"jsonrpc":"2.0","id":1.5,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":-7,"method":"ping"}`,
+		`{"jsonrpc":"2.0","id":15,"method":"tools/call","params":{"name":"search_agents","arguments":{"query":"caf` + "\xe9" + ` \u00e9t\u00e9 <b>"}}}`,
+		`[{"jsonrpc":"2.0","id":16,"method":"ping"}]`,
+		`{"jsonrpc":"2.0","id":17}`,
+		`{"jsonrpc":"2.0","id":18,"method":"tools/call","params":{"name":"get_flag","arguments":{"flag_id":424242}}}`,
+		`{"jsonrpc":"2.0","id":19,"method":"tools/call","params":{"name":"search_agents","arguments":{"query":"kubernetes","limit":0}}}`,
+		`{"jsonrpc":"2.0","id":20,"method":"resources/read","params":{"uri":"agent://no.such.agent"}}`,
+		`{"jsonrpc":"2.0","id":21,"method":"prompts/get","params":{"name":"no.such.agent"}}`,
 	}
 	transcript := func(baseline bool) []string {
 		f := newFixture(t)
