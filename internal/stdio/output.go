@@ -128,9 +128,9 @@ func leadingID(msg []byte) any {
 	}
 }
 
-// responseID returns the id of msg if it is a response (it has a result or
-// an error). Only the keys up to the result are read: mcp-go writes the
-// jsonrpc version and the id first.
+// responseID returns the id of msg if it is a response to a request with
+// an id: it has a result or an error. Only the keys up to the result are
+// read, as mcp-go writes the jsonrpc version and the id first.
 func responseID(msg []byte) (string, bool) {
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
@@ -153,16 +153,18 @@ func responseID(msg []byte) (string, bool) {
 			haveID = true
 		default:
 			isResponse = isResponse || key == "result" || key == "error"
-			if isResponse && haveID {
-				return idKey(id), id != nil
-			}
-			var skip json.RawMessage
-			if dec.Decode(&skip) != nil {
-				return "", false
+			if !haveID || !isResponse {
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					return "", false
+				}
 			}
 		}
-		if isResponse && haveID {
-			return idKey(id), id != nil
+		if haveID && isResponse {
+			if id == nil {
+				return "", false
+			}
+			return idKey(id), true
 		}
 	}
 	return "", false
