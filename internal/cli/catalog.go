@@ -67,6 +67,8 @@ type indexedCatalog struct {
 	// save writes a freshly built catalog and index to the cache; nil when
 	// they came from it.
 	save func()
+	// key fingerprints the files the catalog was built from ("" unknown).
+	key string
 }
 
 func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) *indexedCatalog {
@@ -78,6 +80,7 @@ func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarn
 	if key != "" && cache != "" {
 		if ic, err := e.fromCache(cache, key); err == nil && ic != nil {
 			e.log.Debug("catalog loaded from cache", "agents", ic.cat.Len())
+			ic.key = key
 			return ic
 		} else if err != nil {
 			e.log.Debug("catalog cache not used", "err", err)
@@ -85,7 +88,7 @@ func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarn
 	}
 	cat, warnings := agent.Load(srcs)
 	e.logWarnings(warnings)
-	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
+	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All()), key: key}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
 	if key != "" && cache != "" {
 		ic.save = func() {
