@@ -153,7 +153,9 @@ func TestLiveReloadOfAgentFiles(t *testing.T) {
 	}{
 		{"file added", func() { writeAgentFile(t, filepath.Join(dir, "sub", "search.md"), "team.search", "Owns search.") },
 			map[string]string{"team.billing": "Owns invoices.", "team.search": "Owns search."}},
-		{"file edited", func() { writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices and refunds.") },
+		{"file edited", func() {
+			writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices and refunds.")
+		},
 			map[string]string{"team.billing": "Owns invoices and refunds.", "team.search": "Owns search."}},
 		{"file renamed", func() {
 			if err := os.Rename(filepath.Join(dir, "sub", "search.md"), filepath.Join(dir, "find.md")); err != nil {
