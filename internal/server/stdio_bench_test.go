@@ -83,7 +83,10 @@ func corpusService(tb testing.TB) *server.Service {
 	for _, c := range []string{"acolytes", "voltagent", "wshobson"} {
 		srcs = append(srcs, agent.Source{Label: c, Root: c, FS: os.DirFS(filepath.Join(root, c))})
 	}
-	cat, _ := agent.Load(srcs)
+	cat, _, err := agent.Load(context.Background(), srcs)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	st, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "agents.db"))
 	if err != nil {
 		tb.Fatal(err)
