@@ -19,13 +19,13 @@ func TestClosestName(t *testing.T) {
 		{"targetAgent", createFlag, "target_agent"}, // case and "_" ignored
 		{"Target-Agent", createFlag, "target_agent"},
 		{"FLAG_TYPE", createFlag, "flag_type"},
-		{"lease", lock, "lease_seconds"},         // a valid name starts with it
-		{"flag_id_number", lock, "flag_id"},      // it starts with a valid name
-		{"agnet", lock, "agent"},                 // distance 2
-		{"flagid", lock, "flag_id"},              // folded equal
+		{"lease", lock, "lease_seconds"},    // a valid name starts with it
+		{"flag_id_number", lock, "flag_id"}, // it starts with a valid name
+		{"agnet", lock, "agent"},            // distance 2
+		{"flagid", lock, "flag_id"},         // folded equal
 		{"chnage_descripton", createFlag, "change_description"},
 		{"impact", createFlag, "impact_level"},
-		{"files", createFlag, ""},                // no rule applies
+		{"files", createFlag, ""}, // no rule applies
 		{"xyz", lock, ""},
 		{"", lock, ""},
 		{"_", lock, ""},
