@@ -1,6 +1,6 @@
 // Package server wires the catalog, the search index and the flag store to
-// the Model Context Protocol: tools, prompts and resources, served over stdio
-// by ServeStdio. Each tool has one typed input and one typed output struct;
+// the Model Context Protocol: tools, prompts and resources (package stdio
+// serves them). Each tool has one typed input and one typed output struct;
 // the same Service methods back the MCP tools and the CLI verbs, so both
 // give the same answers and errors.
 package server

@@ -44,8 +44,7 @@ func addTool[In, Out any](s *server.MCPServer, svc *Service, tool mcp.Tool, fn f
 }
 
 // structuredResult encodes out once and sends the same bytes as
-// structuredContent and as text: encoding a result twice (once for the text,
-// once for the transport) was a measurable share of a call's latency.
+// structuredContent and as text.
 func structuredResult(out any) (*mcp.CallToolResult, error) {
 	raw, err := json.Marshal(out)
 	if err != nil {
@@ -53,6 +52,6 @@ func structuredResult(out any) (*mcp.CallToolResult, error) {
 	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(string(raw))},
-		StructuredContent: compactJSON(raw),
+		StructuredContent: json.RawMessage(raw),
 	}, nil
 }
