@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,7 +21,7 @@ func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
 	writeAgent(t, dir, "b.md", "beta", "Beta.")
 	writeAgent(t, dir, "c.md", "gamma", "Gamma.")
 	srcs := []Source{dirSource("dir", dir)}
-	prev, warns := Load(srcs)
+	prev, warns, _ := Load(context.Background(), srcs)
 	if len(warns) != 0 || prev.Len() != 3 {
 		t.Fatalf("setup: %d agents, warnings %v", prev.Len(), warns)
 	}
@@ -35,7 +36,7 @@ func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
 	}
 	writeAgent(t, dir, "d.md", "delta", "Delta.")
 
-	cat, warns := Load(srcs)
+	cat, warns, _ := Load(context.Background(), srcs)
 	if _, ok := cat.Get("alpha"); ok {
 		t.Fatal("setup: the broken file still loads")
 	}
@@ -43,7 +44,7 @@ func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
 	if len(kept) != 1 || kept[0] != filepath.Join(dir, "a.md") {
 		t.Fatalf("kept = %v, want only a.md", kept)
 	}
-	cat, _ = Load(again)
+	cat, _, _ = Load(context.Background(), again)
 	want := map[string]string{"alpha": "First version of alpha.", "beta": "Beta, edited.", "delta": "Delta."}
 	if cat.Len() != len(want) {
 		t.Fatalf("catalog has %d agents, want %d", cat.Len(), len(want))

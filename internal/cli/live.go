@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,7 +22,7 @@ import (
 // may have come from the start-up cache. fingerprint is that of the files
 // the catalog was built from ("" if unknown). The returned function stops
 // both.
-func (e *env) goLive(svc *server.Service, st *store.Store, srcs []agent.Source, fingerprint string, ownPaths []string) func() {
+func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, srcs []agent.Source, fingerprint string, ownPaths []string) func() {
 	feed, err := st.ChangeFeed()
 	if err != nil {
 		e.log.Warn("cannot watch the flags database; waits return at once and inboxes are not pushed", "err", err)
@@ -30,7 +31,7 @@ func (e *env) goLive(svc *server.Service, st *store.Store, srcs []agent.Source, 
 			e.log.Error("watching the flags database failed; retrying", "err", err)
 		}})
 	}
-	r := &reloader{e: e, svc: svc, fingerprint: fingerprint, warned: map[string]bool{}}
+	r := &reloader{ctx: ctx, e: e, svc: svc, fingerprint: fingerprint, warned: map[string]bool{}}
 	w := live.WatchDirs(e.watchRoots(srcs), r.reload, live.DirOptions{
 		Log:    e.log,
 		Ignore: func(p string) bool { return underAny(p, ownPaths) },
@@ -87,6 +88,7 @@ func underAny(p string, dirs []string) bool {
 
 // reloader rebuilds the catalog from the agent files and swaps it in.
 type reloader struct {
+	ctx context.Context // the server's: ends a reload when serving ends
 	e   *env
 	svc *server.Service
 
@@ -108,10 +110,16 @@ func (r *reloader) reload() {
 	if err == nil && fp == r.fingerprint {
 		return // nothing an agent is made of changed
 	}
-	cat, warnings := agent.Load(srcs)
+	cat, warnings, err := agent.Load(r.ctx, srcs)
+	if err != nil {
+		r.e.log.Debug("agent reload stopped", "err", err)
+		return
+	}
 	again, kept := agent.LastGood(srcs, r.svc.Agents.Catalog(), cat, warnings)
 	if len(kept) > 0 {
-		cat, _ = agent.Load(again)
+		if cat, _, err = agent.Load(r.ctx, again); err != nil {
+			return
+		}
 	}
 	index := search.NewIndex(cat.All())
 	res := r.svc.ReplaceAgents(cat, index)

@@ -56,7 +56,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	ic := e.loadIndexed(diskcache.Default(), srcs, discoverWarnings)
+	ic, err := e.loadIndexed(ctx, diskcache.Default(), srcs, discoverWarnings)
+	if err != nil {
+		if o := <-openc; o.st != nil {
+			o.st.Close()
+		}
+		return err
+	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger}
@@ -86,7 +92,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.opts.Version, describeSources(ic.cat), st.Path())
 	}
 	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
-	stopLive := e.goLive(svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
+	stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
 	defer stopLive()
 
 	if err := stdio.Serve(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
