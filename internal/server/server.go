@@ -34,6 +34,7 @@ type Searcher interface {
 type FlagStore interface {
 	CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, error)
 	AgentFlags(ctx context.Context, q store.AgentFlagsQuery) ([]store.Flag, error)
+	CountAgentFlags(ctx context.Context, q store.AgentFlagsQuery) (int, error)
 	LockFlag(ctx context.Context, id int64, agent string, lease time.Duration) (store.Flag, error)
 	UnlockFlag(ctx context.Context, id int64, agent string, force bool) (store.Flag, error)
 	CompleteFlag(ctx context.Context, id int64, agent, notes string) (store.Flag, error)

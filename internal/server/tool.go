@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -24,10 +26,13 @@ func hints(title string, readOnly, destructive, idempotent bool) mcp.ToolOption 
 
 // addTool registers a tool whose handler takes one typed input and returns
 // one typed output, sent as structuredContent with the same JSON as text.
+// Its input schema refuses arguments it does not declare, and so does bind.
 func addTool[In, Out any](s *server.MCPServer, svc *Service, tool mcp.Tool, fn func(context.Context, In) (Out, error)) {
+	tool.InputSchema.AdditionalProperties = false
+	names := slices.Collect(maps.Keys(tool.InputSchema.Properties))
 	s.AddTool(tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
-		if err := bind(req, &in); err != nil {
+		if err := bind(req, names, &in); err != nil {
 			return toolError(ctx, svc.Log, tool.Name, err), nil
 		}
 		out, err := fn(ctx, in)
