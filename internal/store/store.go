@@ -88,7 +88,9 @@ func WithClock(now func() time.Time) Option {
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close releases both connection pools.
+// Close releases both connection pools, first refreshing the planner's
+// statistics where the data changed enough (PRAGMA optimize, as SQLite
+// recommends before closing a connection).
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,6 +98,9 @@ func (s *Store) Close() error {
 		s.cur = nil
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	_, _ = s.cur.w.ExecContext(ctx, "PRAGMA analysis_limit = 1000; PRAGMA optimize")
+	cancel()
 	err := s.cur.close()
 	s.cur = nil
 	return err
