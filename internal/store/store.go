@@ -237,6 +237,12 @@ func (s *Store) bootstrap(ctx context.Context, p *pools) error {
 	if err := probe(ctx, tx); err != nil {
 		return err
 	}
+	// BEGIN IMMEDIATE succeeds on a read-only file; a write to page 1,
+	// rolled back, does not (and writes nothing when it can).
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf(
+		"SAVEPOINT probe; PRAGMA user_version = %d; ROLLBACK TO probe; RELEASE probe", schemaVersion())); err != nil {
+		return err
+	}
 	if err := tx.Commit(); err != nil {
 		return err
 	}
