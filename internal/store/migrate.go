@@ -64,9 +64,8 @@ func newerSchemaError(have, know int) error {
 	return fmt.Errorf("database schema version %d is newer than this mcp-agents supports (%d); upgrade mcp-agents", have, know)
 }
 
-// migrate applies pending migrations inside tx, the first transaction of a
-// connection, which holds the write lock (BEGIN IMMEDIATE): user_version is
-// read under it, so of several processes opening at once exactly one
+// migrate applies pending migrations inside tx, which holds the write lock
+// (BEGIN IMMEDIATE): user_version is read again under it, so of several processes opening at once exactly one
 // applies each migration and the rest see it done.
 func migrate(ctx context.Context, tx *sql.Tx) ([]int, error) {
 	ms, err := migrations()

@@ -203,10 +203,13 @@ func dsn(abs, txlock string, readOnly bool, busy time.Duration, extra ...string)
 	return u.String() + "?" + q.Encode()
 }
 
-// bootstrap does the first-connection work: the WAL switch, then one
-// BEGIN IMMEDIATE transaction that reads user_version, applies what is
-// pending and probes the file. It is idempotent, so retryBusy may run it
-// again after contention.
+// bootstrap does the first-connection work: the WAL switch; one read
+// transaction that reads user_version and probes the file; when
+// migrations are pending, a BEGIN IMMEDIATE transaction that reads
+// user_version again under the write lock and applies them; and a check
+// that the file is writable. It takes the write lock only to migrate, so a
+// server starts while another process writes. It is idempotent, so
+// retryBusy may run it again after contention.
 func (s *Store) bootstrap(ctx context.Context, p *pools) error {
 	var mode string
 	if err := p.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
@@ -225,30 +228,66 @@ func (s *Store) bootstrap(ctx context.Context, p *pools) error {
 	if p.file, err = connFile(conn); err != nil {
 		return err
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+
+	var have int
+	err = inTx(ctx, conn, &sql.TxOptions{ReadOnly: true}, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+			return err
+		}
+		if know := schemaVersion(); have > know {
+			return newerSchemaError(have, know)
+		}
+		return probe(ctx, tx)
+	})
 	if err != nil {
 		return err
 	}
-	defer tx.Rollback()
-	applied, err := migrate(ctx, tx)
+	if have < schemaVersion() {
+		return inTx(ctx, conn, nil, func(tx *sql.Tx) error {
+			applied, err := migrate(ctx, tx)
+			if err == nil {
+				s.applied = append(s.applied, applied...)
+			}
+			return err
+		})
+	}
+	return writable(ctx, conn, s.busyTimeout)
+}
+
+// writable checks that the file can be written: SQLite opens a read-only
+// file without complaint and fails only the first write. It writes page 1
+// in a savepoint that it rolls back, without waiting for the write lock:
+// another process holding it shows the file is in use, and a read-only
+// file is refused before any lock is asked for.
+func writable(ctx context.Context, conn *sql.Conn, busy time.Duration) error {
+	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+		return err
+	}
+	_, err := conn.ExecContext(ctx, fmt.Sprintf(
+		"SAVEPOINT probe; PRAGMA user_version = %d; ROLLBACK TO probe; RELEASE probe", schemaVersion()))
+	if err != nil {
+		_, _ = conn.ExecContext(ctx, "ROLLBACK")
+	}
+	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busy.Milliseconds())); rerr != nil {
+		return rerr
+	}
+	if isBusy(err) {
+		return nil
+	}
+	return err
+}
+
+// inTx runs fn in one transaction on conn.
+func inTx(ctx context.Context, conn *sql.Conn, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, opts)
 	if err != nil {
 		return err
 	}
-	if err := probe(ctx, tx); err != nil {
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
 		return err
 	}
-	// BEGIN IMMEDIATE succeeds on a read-only file; a write to page 1,
-	// rolled back, does not (and writes nothing when it can).
-	if _, err := tx.ExecContext(ctx, fmt.Sprintf(
-		"SAVEPOINT probe; PRAGMA user_version = %d; ROLLBACK TO probe; RELEASE probe", schemaVersion())); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return err
-	}
-	s.noteWAL(p)
-	s.applied = append(s.applied, applied...)
-	return nil
+	return tx.Commit()
 }
 
 // retryBusy runs fn until it succeeds, fails with something other than
