@@ -56,7 +56,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	ic := e.loadIndexed(diskcache.Default(), srcs, discoverWarnings)
+	ic, err := e.loadIndexed(ctx, diskcache.Default(), srcs, discoverWarnings)
+	if err != nil {
+		if o := <-openc; o.st != nil {
+			o.st.Close()
+		}
+		return err
+	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Log: logger}
