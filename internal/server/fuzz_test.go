@@ -116,9 +116,9 @@ func FuzzToolArguments(f *testing.F) {
 
 func newFuzzServer(tb testing.TB) (*mcpserver.MCPServer, *store.Store) {
 	tb.Helper()
-	cat, warnings := agent.Load([]agent.Source{{Label: "test", Root: "fixture", FS: fixtureAgents}})
-	if len(warnings) > 0 {
-		tb.Fatalf("fixture warnings: %v", warnings)
+	cat, warnings, err := agent.Load(context.Background(), []agent.Source{{Label: "test", Root: "fixture", FS: fixtureAgents}})
+	if err != nil || len(warnings) > 0 {
+		tb.Fatalf("fixture: %v, warnings %v", err, warnings)
 	}
 	st, err := store.Open(context.Background(), filepath.Join(tb.TempDir(), "agents.db"))
 	if err != nil {
