@@ -31,6 +31,9 @@ type expansion struct {
 	to string
 	// via is the typo correction a synonym was reached through, if any.
 	via string
+	// related marks a one-way expansion to a neighbouring term (the
+	// "=>" entries of synonyms.txt and problems.txt).
+	related bool
 	// all requires every term to occur (a literal phrase); otherwise the
 	// terms a document lacks count as zero in the mean.
 	all bool
@@ -258,7 +261,7 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 		if ph.related {
 			w = ix.p.related * scale
 		}
-		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text})
+		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related})
 	}
 	return g
 }

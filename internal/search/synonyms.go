@@ -10,6 +10,12 @@ import (
 //go:embed synonyms.txt
 var synonymsText string
 
+// problemsText is the lexicon of problem vocabulary ("hacked", "spam
+// folder", "idle") mapped to the domains that deal with it.
+//
+//go:embed problems.txt
+var problemsText string
+
 // phrase is one member of a synonym group: its display form and its words.
 type phrase struct {
 	text  string
@@ -30,14 +36,17 @@ type synonymTable struct {
 // synonymTab parses the table on first use rather than at program start:
 // a server answering from a cached index needs it only at its first query,
 // and WarmUp lets that parse overlap the rest of start-up.
-var synonymTab = sync.OnceValue(func() *synonymTable { return mustParseSynonyms(synonymsText) })
+var synonymTab = sync.OnceValue(func() *synonymTable {
+	t := mustParseSynonyms("synonyms.txt", synonymsText, nil)
+	return mustParseSynonyms("problems.txt", problemsText, t)
+})
 
 // WarmUp prepares, in the background, what the first query needs and a
 // cached index does not carry, so the first search does not pay for it.
 func WarmUp() { go synonymTab() }
 
-func mustParseSynonyms(text string) *synonymTable {
-	t, err := parseSynonyms(text)
+func mustParseSynonyms(name, text string, into *synonymTable) *synonymTable {
+	t, err := parseSynonymsInto(name, text, into)
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +56,14 @@ func mustParseSynonyms(text string) *synonymTable {
 // parseSynonyms reads the synonyms.txt format: one group per line,
 // "a, b, c" for mutual synonyms, "a => b, c" for a one-way expansion.
 func parseSynonyms(text string) (*synonymTable, error) {
-	t := &synonymTable{expand: make(map[string][]phrase)}
+	return parseSynonymsInto("synonyms.txt", text, nil)
+}
+
+// parseSynonymsInto adds the groups of file name to t (a new table if nil).
+func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error) {
+	if t == nil {
+		t = &synonymTable{expand: make(map[string][]phrase)}
+	}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -73,7 +89,7 @@ func parseSynonyms(text string) (*synonymTable, error) {
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("synonyms.txt line %d: %w", n+1, err)
+			return nil, fmt.Errorf("%s line %d: %w", name, n+1, err)
 		}
 		for _, f := range from {
 			key := strings.Join(f.words, " ")
