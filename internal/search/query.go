@@ -124,7 +124,29 @@ func (ix *Index) parse(query string) plan {
 		}
 	}
 	pl.groups = append(pl.groups, phrases...)
+	dropAsked(pl.groups)
+	pl.groups = slices.DeleteFunc(pl.groups, func(g group) bool { return len(g.exps) == 0 })
 	return pl
+}
+
+// dropAsked removes expansions to words the query asks for itself
+// ("dashboard of business kpis": kpis → dashboard), which would count the
+// asked word twice.
+func dropAsked(groups []group) {
+	var asked []int32
+	for _, g := range groups {
+		for _, e := range g.exps {
+			if e.kind != kindSynonym && len(e.terms) == 1 {
+				asked = append(asked, e.terms[0])
+			}
+		}
+	}
+	for gi := range groups {
+		g := &groups[gi]
+		g.exps = slices.DeleteFunc(g.exps, func(e expansion) bool {
+			return e.kind == kindSynonym && !slices.ContainsFunc(e.terms, func(t int32) bool { return !slices.Contains(asked, t) })
+		})
+	}
 }
 
 // phraseExpansion matches a multi-word phrase literally: every one of its

@@ -29,6 +29,9 @@ type phrase struct {
 // it expands to.
 type synonymTable struct {
 	expand map[string][]phrase
+	// stemmed maps the stems of one-way members' words to their
+	// expansions, so "leaks" reads like "leaked"; exact members win.
+	stemmed map[string][]phrase
 	// maxWords is the longest key in words, bounding phrase detection.
 	maxWords int
 }
@@ -62,7 +65,7 @@ func parseSynonyms(text string) (*synonymTable, error) {
 // parseSynonymsInto adds the groups of file name to t (a new table if nil).
 func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error) {
 	if t == nil {
-		t = &synonymTable{expand: make(map[string][]phrase)}
+		t = &synonymTable{expand: make(map[string][]phrase), stemmed: make(map[string][]phrase)}
 	}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -95,7 +98,11 @@ func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error
 			key := strings.Join(f.words, " ")
 			for _, m := range to {
 				if strings.Join(m.words, " ") != key {
-					t.add(key, m)
+					t.expand[key] = addPhrase(t.expand[key], m)
+					if m.related {
+						sk := stemKey(f.words)
+						t.stemmed[sk] = addPhrase(t.stemmed[sk], m)
+					}
 				}
 			}
 			t.maxWords = max(t.maxWords, len(f.words))
@@ -104,13 +111,13 @@ func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error
 	return t, nil
 }
 
-func (t *synonymTable) add(key string, p phrase) {
-	for _, q := range t.expand[key] {
+func addPhrase(ps []phrase, p phrase) []phrase {
+	for _, q := range ps {
 		if q.text == p.text {
-			return
+			return ps
 		}
 	}
-	t.expand[key] = append(t.expand[key], p)
+	return append(ps, p)
 }
 
 func parseMembers(s string) ([]phrase, error) {
@@ -128,5 +135,19 @@ func parseMembers(s string) ([]phrase, error) {
 
 // lookup returns the expansions of the member spelled by ws.
 func (t *synonymTable) lookup(ws []string) []phrase {
-	return t.expand[strings.Join(ws, " ")]
+	if ps, ok := t.expand[strings.Join(ws, " ")]; ok {
+		return ps
+	}
+	return t.stemmed[stemKey(ws)]
+}
+
+func stemKey(ws []string) string {
+	var b strings.Builder
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(stem(w))
+	}
+	return b.String()
 }
