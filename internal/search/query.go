@@ -34,6 +34,10 @@ type expansion struct {
 	// related marks a one-way expansion to a neighbouring term (the
 	// "=>" entries of synonyms.txt and problems.txt).
 	related bool
+	// domain marks an expansion from the problem lexicon: the word asked
+	// is everyday vocabulary, common in agent texts, so its own idf would
+	// understate the domain term it stands for.
+	domain bool
 	// all requires every term to occur (a literal phrase); otherwise the
 	// terms a document lacks count as zero in the mean.
 	all bool
@@ -52,8 +56,11 @@ type group struct {
 	ownIDF float32
 }
 
-// termIDF is the idf term t counts with in g.
-func (ix *Index) termIDF(g *group, t int32) float32 {
+// termIDF is the idf term t of e counts with in g.
+func (ix *Index) termIDF(g *group, e *expansion, t int32) float32 {
+	if e.domain {
+		return min(max(g.ownIDF, float32(ix.p.domainIDF)), ix.idf[t])
+	}
 	return min(g.ownIDF, ix.idf[t])
 }
 
@@ -283,7 +290,10 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 		if ph.related {
 			w = ix.p.related * scale
 		}
-		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related})
+		if ph.domain {
+			w = ix.p.domain * scale
+		}
+		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related, domain: ph.domain})
 	}
 	return g
 }

@@ -50,7 +50,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			var ws []word
 			for _, t := range e.terms {
 				if p, ok := lookupPosting(ix.postings[t], doc); ok {
-					sum += ix.termIDF(g, t) * p.sat
+					sum += ix.termIDF(g, e, t) * p.sat
 					text := ix.surface[t]
 					if len(e.terms) == 1 {
 						text = e.to

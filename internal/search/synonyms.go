@@ -23,6 +23,8 @@ type phrase struct {
 	// related marks a one-way ("=>") expansion: a broader or neighbouring
 	// term rather than another name for the same thing, weighed lower.
 	related bool
+	// domain marks members from the problem lexicon (problems.txt).
+	domain bool
 }
 
 // synonymTable maps a member (its words joined by one space) to the members
@@ -80,6 +82,7 @@ func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error
 			}
 			for i := range to {
 				to[i].related = true
+				to[i].domain = name == "problems.txt"
 			}
 			if err == nil && len(from) != 1 {
 				err = fmt.Errorf("left of => must be one member")
