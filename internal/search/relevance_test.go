@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -34,9 +35,9 @@ func loadSetCatalog(tb testing.TB, s EvalSet) []*agent.Agent {
 		dir := filepath.Join(root, c)
 		srcs = append(srcs, agent.Source{Label: "dir", Root: dir, FS: os.DirFS(dir)})
 	}
-	cat, _ := agent.Load(srcs)
-	if cat.Len() == 0 {
-		tb.Fatalf("no agents loaded for %v", s.Collections)
+	cat, _, err := agent.Load(context.Background(), srcs)
+	if err != nil || cat.Len() == 0 {
+		tb.Fatalf("no agents loaded for %v: %v", s.Collections, err)
 	}
 	return cat.All()
 }

@@ -14,6 +14,7 @@ package main
 
 import (
 	"cmp"
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -163,6 +164,9 @@ func load(corpus string, builtin bool, collections ...string) ([]*agent.Agent, e
 		}
 		srcs = append(srcs, agent.Source{Label: "dir", Root: d, FS: os.DirFS(d)})
 	}
-	cat, _ := agent.Load(srcs)
+	cat, _, err := agent.Load(context.Background(), srcs)
+	if err != nil {
+		return nil, err
+	}
 	return cat.All(), nil
 }
