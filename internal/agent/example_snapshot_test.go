@@ -1,6 +1,7 @@
 package agent_test
 
 import (
+	"context"
 	"fmt"
 	"testing/fstest"
 
@@ -25,7 +26,10 @@ func ExampleDecodeSnapshot() {
 				}
 			}
 		}
-		c, warns := agent.Load(sources)
+		c, warns, err := agent.Load(context.Background(), sources)
+		if err != nil {
+			panic(err)
+		}
 		if data, err := agent.EncodeSnapshot(c, warns); err == nil && key != "" {
 			cache[key] = data
 		}

@@ -23,7 +23,7 @@ func seal(body []byte) []byte {
 
 func fixtureSnapshot(t testing.TB) []byte {
 	t.Helper()
-	c, warns := Load(snapshotFixture())
+	c, warns := mustLoad(t, snapshotFixture())
 	data, err := EncodeSnapshot(c, warns)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestDecodeSnapshotBadHeader(t *testing.T) {
 func TestDecodeSnapshotChecksumWhileDecoding(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	big := strings.Repeat("body line\n", 40000)
-	c, warns := Load([]Source{{Label: "dir", Root: "r", FS: fstest.MapFS{
+	c, warns := mustLoad(t, []Source{{Label: "dir", Root: "r", FS: fstest.MapFS{
 		"big.md":   {Data: []byte("---\nname: big\ndescription: d\n---\n" + big)},
 		"small.md": agentFile("small", "s", "aliases: [tiny]"),
 	}}})
@@ -273,7 +273,7 @@ func TestDecodeSnapshotBadStructure(t *testing.T) {
 
 func FuzzDecodeSnapshot(f *testing.F) {
 	f.Add(fixtureSnapshot(f))
-	small, warns := Load([]Source{{Label: "dir", Root: "r", FS: snapshotFixture()[1].FS}})
+	small, warns := mustLoad(f, []Source{{Label: "dir", Root: "r", FS: snapshotFixture()[1].FS}})
 	data, err := EncodeSnapshot(small, warns)
 	if err != nil {
 		f.Fatal(err)

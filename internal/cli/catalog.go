@@ -29,7 +29,7 @@ func (e *env) sources() ([]agent.Source, []agent.Warning, error) {
 
 // loadCatalog discovers the agent sources, loads them and logs one warning
 // per skipped file or overridden agent.
-func (e *env) loadCatalog() (*agent.Catalog, error) {
+func (e *env) loadCatalog(ctx context.Context) (*agent.Catalog, error) {
 	if _, err := e.logger(); err != nil {
 		return nil, err
 	}
@@ -37,7 +37,10 @@ func (e *env) loadCatalog() (*agent.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, loadWarnings := agent.Load(srcs)
+	cat, loadWarnings, err := agent.Load(ctx, srcs)
+	if err != nil {
+		return nil, err
+	}
 	e.logWarnings(append(warnings, loadWarnings...))
 	return cat, nil
 }
@@ -69,7 +72,7 @@ type indexedCatalog struct {
 	save func()
 }
 
-func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) *indexedCatalog {
+func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) (*indexedCatalog, error) {
 	e.logWarnings(discoverWarnings)
 	key, err := cacheKey(srcs)
 	if err != nil {
@@ -78,12 +81,15 @@ func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarn
 	if key != "" && cache != "" {
 		if ic, err := e.fromCache(cache, key); err == nil && ic != nil {
 			e.log.Debug("catalog loaded from cache", "agents", ic.cat.Len())
-			return ic
+			return ic, nil
 		} else if err != nil {
 			e.log.Debug("catalog cache not used", "err", err)
 		}
 	}
-	cat, warnings := agent.Load(srcs)
+	cat, warnings, err := agent.Load(ctx, srcs)
+	if err != nil {
+		return nil, err
+	}
 	e.logWarnings(warnings)
 	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
@@ -94,7 +100,7 @@ func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarn
 			}
 		}
 	}
-	return ic
+	return ic, nil
 }
 
 // The catalog and the index are two entries, so neither is copied into a

@@ -1,6 +1,6 @@
 // Package server wires the catalog, the search index and the flag store to
-// the Model Context Protocol: tools, prompts and resources, served over stdio
-// by ServeStdio. Each tool has one typed input and one typed output struct;
+// the Model Context Protocol: tools, prompts and resources (package stdio
+// serves them). Each tool has one typed input and one typed output struct;
 // the same Service methods back the MCP tools and the CLI verbs, so both
 // give the same answers and errors.
 package server
@@ -34,6 +34,7 @@ type Searcher interface {
 type FlagStore interface {
 	CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, error)
 	AgentFlags(ctx context.Context, q store.AgentFlagsQuery) ([]store.Flag, error)
+	CountAgentFlags(ctx context.Context, q store.AgentFlagsQuery) (int, error)
 	LockFlag(ctx context.Context, id int64, agent string, lease time.Duration) (store.Flag, error)
 	UnlockFlag(ctx context.Context, id int64, agent string, force bool) (store.Flag, error)
 	CompleteFlag(ctx context.Context, id int64, agent, notes string) (store.Flag, error)
@@ -50,6 +51,12 @@ type Service struct {
 	Log     *slog.Logger
 }
 
+// listPage is how many prompts (or resources, templates, tools) one list
+// request returns; nextCursor leads to the rest. A catalog of 20,000 agents
+// would otherwise go out as one 4.8 MB prompts/list answer, while a page
+// of 500 holds the built-in agents and the usual collections whole.
+const listPage = 500
+
 // New builds the MCP server for svc. Extra options (tests enable output
 // schema validation with them) are applied after the defaults.
 func New(svc *Service, version string, extra ...server.ServerOption) *server.MCPServer {
@@ -62,6 +69,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithRecovery(),
+		server.WithPaginationLimit(listPage),
 	}, extra...)
 	s := server.NewMCPServer("mcp-agents", version, opts...)
 	registerAgentTools(s, svc)
