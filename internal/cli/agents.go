@@ -75,7 +75,7 @@ func runAgentsList(ctx context.Context, e *env, args []string) error {
 	// the terminal it is printed on.
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, a := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", terminalCell(a.Name), terminalCell(a.Source), truncate(terminalCell(a.Description), 90))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", terminalCell(a.Name, 80), terminalCell(a.Source, 40), terminalCell(a.Description, 90))
 	}
 	return tw.Flush()
 }
@@ -112,7 +112,7 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 		for _, dir := range fs.Args() {
 			info, err := os.Stat(dir)
 			if err != nil || !info.IsDir() {
-				fmt.Fprintf(e.stdout, "%s: not a readable directory\n", terminalCell(dir)) // stdout-ok: lint report
+				fmt.Fprintf(e.stdout, "%s: not a readable directory\n", terminalCell(dir, 4096)) // stdout-ok: lint report
 				problems++
 				continue
 			}
@@ -130,7 +130,7 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		for _, w := range warnings {
-			fmt.Fprintln(e.stdout, terminalCell(w.String())) // stdout-ok: lint report
+			fmt.Fprintln(e.stdout, terminalCell(w.String(), 4096)) // stdout-ok: lint report
 			problems++
 		}
 	}
@@ -142,7 +142,7 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 		}
 		checked += cat.Len()
 		for _, w := range warnings {
-			fmt.Fprintln(e.stdout, terminalCell(w.String())) // stdout-ok: lint report
+			fmt.Fprintln(e.stdout, terminalCell(w.String(), 4096)) // stdout-ok: lint report
 			problems++
 		}
 	}
@@ -152,12 +152,4 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)\n", checked, len(sources))
 	return nil
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

@@ -2,31 +2,33 @@ package cli
 
 import (
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 )
 
 // Text printed for a person (tables, lint lines, error messages) may come
 // from agent files or other agents' flags. Printed raw, an escape sequence in
 // it could recolour, retitle, clear or rewrite the terminal, and a
 // bidirectional override could make a line read differently from what it
-// holds. terminalCell and terminalText drop escape sequences whole
-// (ESC [ ... CSI, ESC ] ... OSC, and the 8-bit C1 forms), other control
-// characters (Unicode Cc) and format characters (Cf: bidi overrides,
-// zero-width characters), and replace invalid UTF-8. JSON output needs none
-// of this: encoding/json escapes control characters, and the bytes are the
-// data.
+// holds. The characters that do that are flagtext's rule, shared with
+// prompts and pushes; here escape sequences also go whole (ESC [ ... CSI,
+// ESC ] ... OSC, and their 8-bit C1 forms), so no "[31m" residue is left
+// in a table. JSON output needs none of this: encoding/json escapes control
+// characters, and the bytes are the data.
 
-// terminalCell makes s safe as one cell or line of output: newlines and tabs
-// become spaces, so a value cannot break a table's rows or columns.
-func terminalCell(s string) string { return sanitizeTerminal(s, false) }
+// terminalCell makes s safe as one cell or line of output of at most max
+// characters: newlines and tabs become spaces, so a value cannot break a
+// table's rows or columns.
+func terminalCell(s string, max int) string { return flagtext.Line(stripEscapes(s), max) }
 
-// terminalText is terminalCell for a message of several lines: newlines
-// and tabs stay.
-func terminalText(s string) string { return sanitizeTerminal(s, true) }
+// terminalText makes a message of several lines safe: newlines and tabs stay.
+func terminalText(s string) string { return flagtext.Clean(stripEscapes(s)) }
 
-func sanitizeTerminal(s string, keepLines bool) string {
-	if isPlain(s) {
+// stripEscapes removes escape sequences and control strings whole; what is
+// left of any other control character is flagtext's to remove.
+func stripEscapes(s string) string {
+	if !strings.ContainsRune(s, 0x1b) && !strings.ContainsAny(s, "\u009b\u009d\u0090\u009e\u009f") {
 		return s
 	}
 	var b strings.Builder
@@ -34,38 +36,18 @@ func sanitizeTerminal(s string, keepLines bool) string {
 	for i := 0; i < len(s); {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteRune(utf8.RuneError)
-		case r == '\n' || r == '\t' || r == '\r':
-			if keepLines && r != '\r' {
-				b.WriteRune(r)
-			} else {
-				b.WriteByte(' ')
-			}
-		case r == 0x1b: // ESC
+		switch r {
+		case 0x1b: // ESC
 			i = skipEscape(s, i)
-		case r == 0x9b: // CSI, 8-bit
+		case 0x9b: // CSI, 8-bit
 			i = skipControlSequence(s, i)
-		case r == 0x9d || r == 0x90 || r == 0x9e || r == 0x9f: // OSC, DCS, PM, APC
+		case 0x9d, 0x90, 0x9e, 0x9f: // OSC, DCS, PM, APC
 			i = skipString(s, i)
-		case unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r):
-			// dropped
 		default:
-			b.WriteRune(r)
+			b.WriteString(s[i-size : i])
 		}
 	}
 	return b.String()
-}
-
-// isPlain reports whether s is printable ASCII, the common case.
-func isPlain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // skipEscape returns the index just past the escape sequence whose ESC ends

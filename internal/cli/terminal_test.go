@@ -22,14 +22,15 @@ func TestTerminalSanitising(t *testing.T) {
 		{"bidi override", "evil\u202egnp.exe", "evilgnp.exe", "evilgnp.exe"},
 		{"zero-width", "ad\u200bmin\ufeff", "admin", "admin"},
 		{"backspace and bell", "ab\bc\a", "abc", "abc"},
-		{"carriage return", "shown\rhidden", "shown hidden", "shown hidden"},
+		{"carriage return", "shown\rhidden", "shownhidden", "shownhidden"},
 		{"newline and tab", "a\nb\tc", "a b c", "a\nb\tc"},
-		{"invalid UTF-8", "a\xffb", "a\ufffdb", "a\ufffdb"},
+		{"invalid UTF-8", "a\xffb", "ab", "ab"},
 		{"unicode kept", "café — 東京 ✓", "café — 東京 ✓", "café — 東京 ✓"},
+		{"long cell cut", strings.Repeat("x", 120), strings.Repeat("x", 100) + "…", strings.Repeat("x", 120)},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			if got := terminalCell(c.in); got != c.cell {
+			if got := terminalCell(c.in, 100); got != c.cell {
 				t.Errorf("terminalCell(%q) = %q, want %q", c.in, got, c.cell)
 			}
 			if got := terminalText(c.in); got != c.text {
@@ -44,13 +45,13 @@ func FuzzTerminalCell(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := terminalCell(s)
+		got := terminalCell(s, 1<<20)
 		for _, r := range got {
 			if r == 0x1b || unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r) {
 				t.Fatalf("terminalCell(%q) = %q keeps %U", s, got, r)
 			}
 		}
-		if again := terminalCell(got); again != got {
+		if again := terminalCell(got, 1<<20); again != got {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, got, again)
 		}
 		if strings.ContainsAny(terminalText(s), "\x1b\u009b") {
