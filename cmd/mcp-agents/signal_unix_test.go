@@ -152,6 +152,30 @@ func TestSignalEndsAStuckProcess(t *testing.T) {
 	t.Logf("exited %v after SIGTERM", p.took)
 }
 
+// A client that stopped reading leaves the server blocked writing its
+// answers, in a system call cancellation cannot reach; SIGTERM still ends
+// it, with 143, by the watchdog if nothing else.
+func TestSignalEndsAServerBlockedWriting(t *testing.T) {
+	s := newSandbox(t)
+	p := s.spawn(t, "serve", "--db", s.db)
+	go func() {
+		w := bufio.NewWriter(p.stdin)
+		w.WriteString(initializeLine)
+		for id := 2; id < 2000; id++ {
+			fmt.Fprintf(w, `{"jsonrpc":"2.0","id":%d,"method":"tools/list"}`+"\n", id)
+			if w.Flush() != nil {
+				return
+			}
+		}
+	}()
+	// Far more answers than a pipe holds are due, and nobody reads them.
+	time.Sleep(time.Second)
+	if got := p.signal(t, syscall.SIGTERM); got != 143 {
+		t.Errorf("exit code %d, want 143; stderr:\n%s", got, p.stderr.String())
+	}
+	t.Logf("exited %v after SIGTERM", p.took)
+}
+
 // SIGTERM while a client pipelines writes: every call answered before the
 // exit is answered whole (a result or a clean error, each a complete JSON
 // line), the database is closed and intact, and every flag acknowledged is
