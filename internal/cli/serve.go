@@ -27,7 +27,7 @@ const startupHeap = 16 << 20
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
 	notifyFlag := fs.String("notify", "", "push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
-	if err := parse(fs, args, 0, 0); err != nil {
+	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	logger, err := e.logger()
