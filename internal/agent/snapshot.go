@@ -14,6 +14,10 @@ type Snapshot struct {
 	// Agents are sorted by name; SourceOf[i] indexes Sources for Agents[i].
 	Agents   []*Agent
 	SourceOf []int
+	// BodyLen[i] > 0 says that Agents[i].Body was left out because it is
+	// the last BodyLen[i] bytes of its Raw, as it usually is: that halves
+	// what a start reads and decodes.
+	BodyLen  []int
 	Warnings []Warning
 }
 
@@ -30,15 +34,21 @@ func init() {
 	gob.Register(time.Time{})
 }
 
-// Snapshot returns c and its load warnings as a Snapshot. It shares the
-// agents with c.
+// Snapshot returns c and its load warnings as a Snapshot.
 func (c *Catalog) Snapshot(warnings []Warning) Snapshot {
-	s := Snapshot{Agents: c.agents, SourceOf: make([]int, len(c.agents)), Warnings: warnings}
+	n := len(c.agents)
+	s := Snapshot{Agents: make([]*Agent, n), SourceOf: make([]int, n), BodyLen: make([]int, n), Warnings: warnings}
 	for _, src := range c.sources {
 		s.Sources = append(s.Sources, SnapshotSource{Label: src.Label, Root: src.Root})
 	}
 	for i, a := range c.agents {
 		s.SourceOf[i] = c.srcOf[a]
+		s.Agents[i] = a
+		if a.Body != "" && len(a.Body) <= len(a.Raw) && string(a.Raw[len(a.Raw)-len(a.Body):]) == a.Body {
+			cp := *a // the catalog's agents are shared and read-only
+			cp.Body = ""
+			s.Agents[i], s.BodyLen[i] = &cp, len(a.Body)
+		}
 	}
 	return s
 }
@@ -48,8 +58,9 @@ func (c *Catalog) Snapshot(warnings []Warning) Snapshot {
 // sources), so that a damaged snapshot is an error rather than a catalog
 // that misbehaves.
 func (s *Snapshot) Catalog() (*Catalog, []Warning, error) {
-	if len(s.SourceOf) != len(s.Agents) {
-		return nil, nil, fmt.Errorf("agent snapshot: %d agents but %d source indexes", len(s.Agents), len(s.SourceOf))
+	if len(s.SourceOf) != len(s.Agents) || len(s.BodyLen) != len(s.Agents) {
+		return nil, nil, fmt.Errorf("agent snapshot: %d agents but %d source indexes and %d body lengths",
+			len(s.Agents), len(s.SourceOf), len(s.BodyLen))
 	}
 	c := &Catalog{
 		sources: make([]Source, len(s.Sources)),
@@ -69,7 +80,12 @@ func (s *Snapshot) Catalog() (*Catalog, []Warning, error) {
 			return nil, nil, fmt.Errorf("agent snapshot: agent %q appears twice", a.Name)
 		case src < 0 || src >= len(c.sources):
 			return nil, nil, fmt.Errorf("agent snapshot: agent %q: source %d, there are %d", a.Name, src, len(c.sources))
+		case s.BodyLen[i] < 0 || s.BodyLen[i] > len(a.Raw) || s.BodyLen[i] > 0 && a.Body != "":
+			return nil, nil, fmt.Errorf("agent snapshot: agent %q: body length %d for %d bytes", a.Name, s.BodyLen[i], len(a.Raw))
 		default:
+			if n := s.BodyLen[i]; n > 0 {
+				a.Body = string(a.Raw[len(a.Raw)-n:])
+			}
 			c.byName[a.Name] = a
 			c.srcOf[a] = src
 		}

@@ -270,6 +270,9 @@ func TestSnapshotCatalogRefusesDamage(t *testing.T) {
 		"source index":  {func(s *Snapshot) { s.SourceOf[2] = 9 }, "source 9, there are 4"},
 		"negative":      {func(s *Snapshot) { s.SourceOf[0] = -1 }, "source -1"},
 		"short index":   {func(s *Snapshot) { s.SourceOf = s.SourceOf[1:] }, "source indexes"},
+		"body lengths":  {func(s *Snapshot) { s.BodyLen = nil }, "body lengths"},
+		"long body":     {func(s *Snapshot) { s.BodyLen[0] = len(s.Agents[0].Raw) + 1 }, "body length"},
+		"two bodies":    {func(s *Snapshot) { s.Agents[0].Body, s.BodyLen[0] = "x", 1 }, "body length"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, warns := Load(snapshotFixture())
