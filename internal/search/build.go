@@ -77,9 +77,9 @@ func tokenizeAll(docs []*agent.Agent) []*worker {
 // newSpelling records a spelling not seen by this worker. Spellings that are
 // not indexed (stopwords, numbers, single letters) are recorded too, with
 // stem -1, so that later occurrences are rejected by the same lookup.
-func (wk *worker) newSpelling(s string, h uint64) *spellingSlot {
+func (wk *worker) newSpelling(s string) *spellingSlot {
 	if len(s) < 2 || isDigits(s) || stopwords[s] {
-		return wk.surf.insert(s, h, -1)
+		return wk.surf.insert(s, -1)
 	}
 	st := stem(s)
 	id, ok := wk.stemID[st]
@@ -90,7 +90,7 @@ func (wk *worker) newSpelling(s string, h uint64) *spellingSlot {
 		wk.stemDoc = append(wk.stemDoc, stemCounts{})
 		wk.df = append(wk.df, 0)
 	}
-	return wk.surf.insert(s, h, id)
+	return wk.surf.insert(s, id)
 }
 
 func (wk *worker) addDoc(a *agent.Agent) {
@@ -124,13 +124,13 @@ func (wk *worker) addText(d *docTerms, f field, text string) {
 	stemDoc, ndocs, terms := wk.stemDoc, wk.ndocs, wk.terms
 	n := uint32(0)
 	for {
-		w, h, ok := sc.next()
+		w, _, ok := sc.next()
 		if !ok {
 			break
 		}
-		slot := wk.surf.lookup(h)
+		slot := wk.surf.lookup(w)
 		if slot == nil {
-			slot = wk.newSpelling(strings.Clone(lowerASCII(w)), h)
+			slot = wk.newSpelling(strings.Clone(lowerASCII(w)))
 			stemDoc = wk.stemDoc
 		}
 		st := slot.stem()
