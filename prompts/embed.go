@@ -13,7 +13,9 @@ import (
 var Instructions string
 
 // AgentTemplate is a text/template that renders an agent prompt.
-// Fields: .Handle, .Body, .Task, .Flags (pending, most urgent first), .FlagsError.
+// Fields: .Handle, .Body, .Task, .Flags (pending, most urgent first, each
+// with its sender's text already made safe in .Block), .More, .MoreUnknown,
+// .FlagsError.
 //
 //go:embed agent.tmpl
 var AgentTemplate string

@@ -21,9 +21,8 @@ type Agent struct {
 	Source string
 	// Path is the file's path (within its source's fs.FS, joined to the source root for display).
 	Path string
-	// Raw is the whole file as read, served by the agent:// resource. In
-	// agents from Load it shares memory with Body and the other strings,
-	// so, like everything in a Catalog, it must not be modified.
+	// Raw is the whole file as read, served by the agent:// resource. Like
+	// everything in a Catalog, it must not be modified.
 	Raw []byte
 	// Extra holds frontmatter keys this program does not use; kept, not interpreted.
 	Extra map[string]any

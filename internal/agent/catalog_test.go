@@ -44,7 +44,7 @@ func TestLoadPrecedence(t *testing.T) {
 		{Label: "builtin", Root: "builtin", FS: builtin},
 		{Label: "user", Root: "/home/u/.claude/agents", FS: user},
 	}
-	c, warns := Load(sources)
+	c, warns := mustLoad(t, sources)
 
 	var names []string
 	for _, a := range c.All() {
@@ -116,7 +116,7 @@ func TestLoadAliasConflicts(t *testing.T) {
 	high := fstest.MapFS{
 		"b.md": agentFile("beta", "b", "aliases: [shared]"),
 	}
-	c, warns := Load([]Source{{Label: "builtin", Root: "low", FS: low}, {Label: "dir", Root: "high", FS: high}})
+	c, warns := mustLoad(t, []Source{{Label: "builtin", Root: "low", FS: low}, {Label: "dir", Root: "high", FS: high}})
 	if a, _ := c.Get("shared"); a == nil || a.Name != "beta" {
 		t.Errorf("alias claimed twice: got %v, want the higher-precedence beta", a)
 	}
@@ -138,7 +138,7 @@ func TestLoadDeterministic(t *testing.T) {
 		fsys[n+".md"] = agentFile(n, n)
 	}
 	for range 20 {
-		c, warns := Load([]Source{{Label: "dir", Root: "r", FS: fsys}})
+		c, warns := mustLoad(t, []Source{{Label: "dir", Root: "r", FS: fsys}})
 		if a, _ := c.Get("dup"); a.Description != "from s" {
 			t.Fatalf("first by path is s/dup.md, got %q", a.Description)
 		}
@@ -150,7 +150,7 @@ func TestLoadDeterministic(t *testing.T) {
 
 func TestLoadTooLargeWithoutParsing(t *testing.T) {
 	fsys := fstest.MapFS{"big.md": &fstest.MapFile{Data: make([]byte, MaxFileSize+1)}}
-	c, warns := Load([]Source{{Label: "dir", Root: "r", FS: fsys}})
+	c, warns := mustLoad(t, []Source{{Label: "dir", Root: "r", FS: fsys}})
 	if c.Len() != 0 || len(warns) != 1 || !strings.Contains(warns[0].Reason, "too large") {
 		t.Errorf("Len %d, warnings %v", c.Len(), warns)
 	}
@@ -162,7 +162,7 @@ func TestSuggest(t *testing.T) {
 		fsys[n+".md"] = agentFile(n, "d")
 	}
 	fsys["k8s.md"] = agentFile("platform.k8s", "d", "aliases: [kube]")
-	c, _ := Load([]Source{{Label: "dir", Root: "r", FS: fsys}})
+	c, _ := mustLoad(t, []Source{{Label: "dir", Root: "r", FS: fsys}})
 	tests := []struct {
 		q     string
 		first string

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,11 +35,14 @@ func corpusSources(tb testing.TB) []Source {
 
 func TestCorpusLoadsWithoutRejections(t *testing.T) {
 	sources := corpusSources(t)
-	c, warns := Load(sources)
+	c, warns := mustLoad(t, sources)
 
 	files := 0
 	for _, s := range sources {
-		paths, ws := listMarkdown(s)
+		paths, ws, err := listMarkdown(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if len(ws) != 0 {
 			t.Errorf("walk warnings: %v", ws)
 		}
@@ -81,7 +85,7 @@ func TestCorpusLoadsWithoutRejections(t *testing.T) {
 func TestCorpusSeedsBothFormats(t *testing.T) {
 	shared := sharedDir(t)
 	seeds := filepath.Join(shared, "seeds")
-	c, warns := Load([]Source{{Label: "dir", Root: seeds, FS: os.DirFS(seeds)}})
+	c, warns := mustLoad(t, []Source{{Label: "dir", Root: seeds, FS: os.DirFS(seeds)}})
 	if len(warns) != 0 {
 		t.Fatalf("warnings: %v", warns)
 	}

@@ -59,7 +59,7 @@ func TestDiscoverOrder(t *testing.T) {
 		t.Errorf("sources =\n %v\nwant\n %v", g, want)
 	}
 	// The project source must really read the directory found upward.
-	c, _ := Load(got)
+	c, _ := mustLoad(t, got)
 	if a, ok := c.Get("p"); !ok || a.Source != "project" {
 		t.Errorf("agent from project dir: %v, %v", a, ok)
 	}

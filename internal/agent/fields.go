@@ -2,66 +2,24 @@ package agent
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 )
 
-// node is the part of a frontmatter value that fromMapping reads. fastRoot
-// builds nodes directly, which is much smaller than building yaml.Nodes;
-// yaml.v3 and lenient mappings are converted by entriesOf, which keeps
-// each yaml.Node for what fromMapping only renders or decodes.
-type node struct {
-	kind  yaml.Kind
-	tag   string
-	value string
-	items []node     // a sequence's entries, aliases resolved
-	y     *yaml.Node // nil from fastRoot, which builds only scalars and lists of scalars
-}
-
-// entry is one key of the frontmatter's top-level mapping and its value.
-type entry struct {
-	key    string
-	scalar bool // complex keys cannot name a field this program knows
-	val    node
-}
-
-// entriesOf converts a top-level mapping from yaml.v3 or parseLenient.
-func entriesOf(root *yaml.Node) []entry {
-	out := make([]entry, 0, len(root.Content)/2)
+// fromMapping builds an Agent from the frontmatter's top-level mapping,
+// whether it came from strict YAML or from the lenient line reader. A key
+// given twice keeps its last value.
+func fromMapping(root *yaml.Node) (*Agent, error) {
+	a := &Agent{}
+	var rawName, rawDesc *yaml.Node
 	for i := 0; i+1 < len(root.Content); i += 2 {
 		k, v := resolve(root.Content[i]), resolve(root.Content[i+1])
-		e := entry{key: k.Value, scalar: k.Kind == yaml.ScalarNode, val: nodeOf(v)}
-		if v.Kind == yaml.SequenceNode {
-			e.val.items = make([]node, len(v.Content))
-			for j, c := range v.Content {
-				e.val.items[j] = nodeOf(resolve(c))
-			}
+		if k.Kind != yaml.ScalarNode {
+			continue // complex keys cannot name a field this program knows
 		}
-		out = append(out, e)
-	}
-	return out
-}
-
-func nodeOf(n *yaml.Node) node {
-	return node{kind: n.Kind, tag: n.Tag, value: n.Value, y: n}
-}
-
-// fromMapping builds an Agent from the frontmatter's top-level mapping,
-// whether it came from the fast path, strict YAML or the lenient line
-// reader. A key given twice keeps its last value.
-func fromMapping(entries []entry) (*Agent, error) {
-	a := &Agent{}
-	var rawName, rawDesc *node
-	for i := range entries {
-		e := &entries[i]
-		if !e.scalar {
-			continue
-		}
-		v := &e.val
 		var err error
-		switch key := e.key; key {
+		switch key := k.Value; key {
 		case "name":
 			rawName = v
 		case "description":
@@ -83,10 +41,14 @@ func fromMapping(entries []entry) (*Agent, error) {
 		case "examples":
 			a.Examples, err = listField(key, v, false)
 		default:
+			var val any
+			if derr := v.Decode(&val); derr != nil {
+				val = v.Value
+			}
 			if a.Extra == nil {
 				a.Extra = make(map[string]any)
 			}
-			a.Extra[key] = extraValue(v)
+			a.Extra[key] = val
 		}
 		if err != nil {
 			return nil, err
@@ -129,67 +91,16 @@ func fromMapping(entries []entry) (*Agent, error) {
 	return a, nil
 }
 
-// extraValue is v decoded into an any, the value kept in Agent.Extra. The
-// shapes almost every file uses (strings, nulls and lists of them) are
-// converted directly, since Node.Decode sets up a reflection-based decoder
-// per call; they give exactly what Decode gives (TestExtraValueMatchesDecode).
-// A value Decode refuses is kept as its text.
-func extraValue(v *node) any {
-	if val, ok := simpleValue(v); ok {
-		return val
-	}
-	if v.kind == yaml.SequenceNode && v.tag == "!!seq" {
-		out := make([]any, len(v.items))
-		ok := true
-		for i := range v.items {
-			if out[i], ok = simpleValue(&v.items[i]); !ok {
-				break
-			}
-		}
-		if ok {
-			return out
-		}
-	}
-	if v.y == nil {
-		return v.value // unreachable: fastRoot builds only the shapes above
-	}
-	var val any
-	if err := v.y.Decode(&val); err != nil {
-		val = v.value
-	}
-	return val
-}
-
-// simpleValue converts a string scalar or a null one written the usual
-// way (an explicit "!!null x" tag makes Decode fail instead).
-func simpleValue(v *node) (any, bool) {
-	if v.kind != yaml.ScalarNode {
-		return nil, false
-	}
-	switch v.tag {
-	case "!!str":
-		return v.value, true
-	case "!!null":
-		switch v.value {
-		case "", "~", "null", "Null", "NULL":
-			return nil, true
-		}
-	}
-	return nil, false
-}
-
 // scalarField reads a single-valued field. Numbers and booleans are taken
 // as their literal text (name: 404 is the name "404"); null is empty.
-func scalarField(key string, v *node) (string, error) {
-	switch v.kind {
-	case yaml.ScalarNode:
-		if v.tag == "!!null" {
-			return "", nil
-		}
-		return strings.TrimSpace(v.value), nil
-	default:
-		return "", fmt.Errorf("%w: field %q must be a single value, got %s", ErrFieldType, key, kindName(v.kind))
+func scalarField(key string, v *yaml.Node) (string, error) {
+	if v.Kind != yaml.ScalarNode {
+		return "", fmt.Errorf("%w: field %q must be a single value, got %s", ErrFieldType, key, kindName(v.Kind))
 	}
+	if v.Tag == "!!null" {
+		return "", nil
+	}
+	return strings.TrimSpace(v.Value), nil
 }
 
 // listField reads a list-valued field given either as a YAML sequence or as
@@ -197,44 +108,41 @@ func scalarField(key string, v *node) (string, error) {
 // names (tools, tags, aliases); prose fields (capabilities, examples) keep
 // a lone string whole, since their entries contain commas. Entries that are
 // not scalars are rendered back to YAML text so that nothing is lost.
-func listField(key string, v *node, split bool) ([]string, error) {
+func listField(key string, v *yaml.Node, split bool) ([]string, error) {
 	var out []string
 	add := func(s string) {
 		if s = strings.TrimSpace(s); s != "" {
-			if out == nil && v.kind == yaml.SequenceNode {
-				out = make([]string, 0, len(v.items))
-			}
 			out = append(out, s)
 		}
 	}
-	switch v.kind {
+	switch v.Kind {
 	case yaml.ScalarNode:
-		if v.tag == "!!null" {
+		if v.Tag == "!!null" {
 			return nil, nil
 		}
 		if split {
-			for part := range strings.SplitSeq(v.value, ",") {
+			for part := range strings.SplitSeq(v.Value, ",") {
 				add(part)
 			}
 		} else {
-			add(v.value)
+			add(v.Value)
 		}
 	case yaml.SequenceNode:
-		for i := range v.items {
-			e := &v.items[i]
-			if e.kind == yaml.ScalarNode {
-				if e.tag != "!!null" {
-					add(e.value)
+		for _, e := range v.Content {
+			e = resolve(e)
+			if e.Kind == yaml.ScalarNode {
+				if e.Tag != "!!null" {
+					add(e.Value)
 				}
 				continue
 			}
-			add(renderYAML(e.y))
+			add(renderYAML(e))
 		}
 	case yaml.MappingNode:
 		if split {
 			return nil, fmt.Errorf("%w: field %q must be a list or a comma-separated string, got a mapping", ErrFieldType, key)
 		}
-		add(renderYAML(v.y))
+		add(renderYAML(v))
 	}
 	if split {
 		out = dedupe(out)
@@ -245,9 +153,6 @@ func listField(key string, v *node, split bool) ([]string, error) {
 // renderYAML turns a non-scalar node back into YAML text, keeping the
 // author's key order.
 func renderYAML(n *yaml.Node) string {
-	if n == nil {
-		return "" // unreachable: only yaml.v3 and lenient nodes are not scalars
-	}
 	b, err := yaml.Marshal(n)
 	if err != nil {
 		return n.Value
@@ -278,27 +183,13 @@ func kindName(k yaml.Kind) string {
 
 // dedupe drops repeated entries, keeping the first occurrence's position.
 func dedupe(in []string) []string {
-	if len(in) < 2 {
-		return in
-	}
-	if len(in) <= 16 {
-		// Short lists, nearly all of them, are cheaper to scan than to hash.
-		out := in[:1]
-		for _, s := range in[1:] {
-			if !slices.Contains(out, s) {
-				out = append(out, s)
-			}
-		}
-		return out
-	}
-	seen := make(map[string]struct{}, len(in))
+	seen := make(map[string]bool, len(in))
 	out := in[:0]
 	for _, s := range in {
-		if _, ok := seen[s]; ok {
-			continue
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
 		}
-		seen[s] = struct{}{}
-		out = append(out, s)
 	}
 	return out
 }

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -25,8 +26,11 @@ var racyCount atomic.Uint64
 // Fingerprint identifies what Load would read from sources, cheaply: it
 // walks each source as Load does and, for each *.md file, records its path
 // and, when the FS reports a modification time (os.DirFS), its size,
-// modification time and, where the platform has them, inode and change
-// time; when it does not (embed.FS), the file's contents are hashed. It
+// modification time and mode; when it does not (embed.FS), the file's
+// contents are hashed. A rewrite that keeps both the size and the
+// modification time (setting it back with os.Chtimes, tar or rsync -t) is
+// not seen: the change time and inode that would reveal it are only
+// reachable through package syscall. It
 // also covers each source's label and root, their order, the walk's
 // errors and the identity (path, size, modification time) of the running
 // executable, whose parser produced any cached catalog. The result is 32
@@ -87,24 +91,10 @@ func (f *fingerprinter) source(s Source) {
 		f.str("no fs")
 		return
 	}
-	if dir, ok := osDirRoot(s.FS); ok {
-		f.str("dir")
-		f.str(dir)
-		found := func(p string, st fileStat, err error) {
-			f.str(p)
-			f.statResult(st, err)
-		}
-		failed := func(p string, err error) {
-			f.str("cannot read directory")
-			f.str(p)
-			f.str(err.Error())
-		}
-		if walkOSDirFS(dir, found, failed) {
-			f.str("end of source")
-			return
-		}
+	paths, warns, _ := listMarkdown(context.Background(), s)
+	for _, p := range paths {
+		f.file(s.FS, p)
 	}
-	warns := walkMarkdown(s, func(p string) { f.file(s.FS, p) })
 	f.u64(uint64(len(warns)))
 	for _, w := range warns {
 		f.str(w.Path)
@@ -116,19 +106,18 @@ func (f *fingerprinter) source(s Source) {
 // file records one file found by the walk.
 func (f *fingerprinter) file(fsys fs.FS, p string) {
 	f.str(p)
-	if st, handled, err := statOSFile(fsys, p); handled {
-		f.statResult(st, err)
+	fi, err := fs.Stat(fsys, p)
+	if err != nil {
+		f.str("stat error")
+		f.str(err.Error())
 		return
 	}
-	fi, err := fs.Stat(fsys, p)
-	if err == nil && !fi.ModTime().IsZero() {
-		st := fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())}
-		st.ino, st.ctime = sysStat(fi)
-		f.stat(st)
+	if !fi.ModTime().IsZero() || !fi.Mode().IsRegular() {
+		f.stat(fileStat{size: fi.Size(), mtime: fi.ModTime().UnixNano(), mode: uint32(fi.Mode())})
 		return
 	}
 	// No usable metadata: only the contents can tell versions apart.
-	data, err := readSourceFile(fsys, p)
+	data, err := readRegular(fsys, p)
 	if err != nil {
 		f.str("read error")
 		f.str(err.Error())
@@ -139,31 +128,17 @@ func (f *fingerprinter) file(fsys fs.FS, p string) {
 	f.buf = append(f.buf, sum[:]...)
 }
 
-func (f *fingerprinter) statResult(st fileStat, err error) {
-	if err != nil {
-		f.str("stat error")
-		f.str(err.Error())
-		return
-	}
-	f.stat(st)
-}
-
 // fileStat is the metadata a fingerprint records for one file.
 type fileStat struct {
-	size, mtime, ctime int64
-	ino                uint64
-	mode               uint32
+	size, mtime int64
+	mode        uint32
 }
 
 func (f *fingerprinter) stat(st fileStat) {
 	f.str("stat")
 	f.u64(uint64(st.size))
 	f.u64(uint64(st.mtime))
-	f.u64(uint64(st.ctime))
-	f.u64(st.ino)
 	f.u64(uint64(st.mode))
-	// Only the modification time can be set back (os.Chtimes, tar, rsync
-	// -t); the change time still records any such rewrite.
 	if st.mtime >= f.now.Add(-racyWindow).UnixNano() {
 		f.racy = true
 	}

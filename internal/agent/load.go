@@ -1,14 +1,16 @@
 package agent
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // loadedFile is one *.md file's outcome, kept in load order.
@@ -25,86 +27,81 @@ type loadedFile struct {
 // catalog. Sources are given lowest precedence first: a later source's agent
 // replaces an earlier one of the same name, with a warning naming both
 // files; within one source the first file by path wins. Files that fail to
-// parse become one warning each and are skipped. Files are parsed in
-// parallel, starting while the directories are still being walked, because
-// Load runs at every server start.
-func Load(sources []Source) (*Catalog, []Warning) {
+// parse, and entries that are not regular files (a named pipe, a device, a
+// directory called x.md), become one warning each and are skipped.
+//
+// Load depends only on the sources' file systems, so it can be run again
+// at any time to reload them. When ctx is cancelled it returns ctx's error
+// promptly, without waiting for a read that is stuck in the kernel.
+func Load(ctx context.Context, sources []Source) (*Catalog, []Warning, error) {
 	var (
 		files []*loadedFile
 		warns []Warning
-		pool  = parsePool{sources: sources}
 	)
 	for i, s := range sources {
-		start := len(files)
-		warns = append(warns, walkMarkdown(s, func(p string) {
-			f := &loadedFile{src: i, fsPath: p, path: displayPath(s.Root, p)}
-			files = append(files, f)
-			pool.add(f)
-		})...)
-		// The walk visits entries name by name, which is not the order of
-		// whole paths ("a-b.md" < "a.md" < "a/x.md"); "first by path" needs
-		// the latter.
-		slices.SortFunc(files[start:], func(a, b *loadedFile) int { return strings.Compare(a.fsPath, b.fsPath) })
+		paths, ws, err := listMarkdown(ctx, s)
+		if err != nil {
+			return nil, nil, err
+		}
+		warns = append(warns, ws...)
+		for _, p := range paths {
+			files = append(files, &loadedFile{src: i, fsPath: p, path: displayPath(s.Root, p)})
+		}
 	}
-	pool.wait()
+	if err := loadAll(ctx, sources, files); err != nil {
+		return nil, nil, err
+	}
 	c, mw := newCatalog(sources, files)
-	return c, append(warns, mw...)
+	return c, append(warns, mw...), nil
 }
 
-// parsePool loads files on GOMAXPROCS workers, started with the first file.
-type parsePool struct {
-	sources []Source
-	jobs    chan *loadedFile
-	wg      sync.WaitGroup
-}
-
-func (p *parsePool) add(f *loadedFile) {
-	if p.jobs == nil {
-		workers := runtime.GOMAXPROCS(0)
-		if workers <= 1 {
-			p.load(f) // no parallelism to gain; skip the hand-off
-			return
-		}
-		p.jobs = make(chan *loadedFile, 256)
-		for range workers {
-			p.wg.Go(func() {
-				for f := range p.jobs {
-					p.load(f)
+// loadAll reads and parses files on GOMAXPROCS goroutines: parsing YAML is
+// most of a load, which runs at every server start without a cache.
+func loadAll(ctx context.Context, sources []Source, files []*loadedFile) error {
+	var (
+		next atomic.Int64
+		wg   sync.WaitGroup
+	)
+	for range min(runtime.GOMAXPROCS(0), len(files)) {
+		wg.Go(func() {
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(files) {
+					return
 				}
-			})
-		}
+				f := files[i]
+				f.agent, f.err = loadFile(sources[f.src], f.fsPath, f.path)
+			}
+		})
 	}
-	p.jobs <- f
-}
-
-func (p *parsePool) load(f *loadedFile) {
-	f.agent, f.err = loadFile(p.sources[f.src], f.fsPath, f.path)
-}
-
-// wait returns once every added file is loaded.
-func (p *parsePool) wait() {
-	if p.jobs != nil {
-		close(p.jobs)
-		p.wg.Wait()
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return ctx.Err()
+	case <-ctx.Done():
+		// A worker may be blocked in open(2) or read(2), which no context
+		// interrupts; it writes only to its own file's fields, which the
+		// caller never reads after an error, and exits when the call returns.
+		return ctx.Err()
 	}
 }
 
-// listMarkdown returns the sorted paths of *.md files under s.FS.
-func listMarkdown(s Source) ([]string, []Warning) {
-	var paths []string
-	warns := walkMarkdown(s, func(p string) { paths = append(paths, p) })
-	sort.Strings(paths)
-	return paths, warns
-}
-
-// walkMarkdown calls found with the path of each *.md file under s.FS, in
-// walk order, skipping directories whose name starts with ".".
-func walkMarkdown(s Source, found func(string)) []Warning {
+// listMarkdown returns the sorted paths of *.md entries under s.FS,
+// skipping directories whose name starts with ".". Whether each is a file
+// Load can read is decided when it is read.
+func listMarkdown(ctx context.Context, s Source) ([]string, []Warning, error) {
 	if s.FS == nil {
-		return nil
+		return nil, nil, nil
 	}
-	var warns []Warning
+	var (
+		paths []string
+		warns []Warning
+	)
 	err := fs.WalkDir(s.FS, ".", func(p string, d fs.DirEntry, err error) error {
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
 		if err != nil {
 			warns = append(warns, Warning{Path: displayPath(s.Root, p), Reason: fmt.Sprintf("cannot read: %v", err)})
 			return nil
@@ -116,23 +113,29 @@ func walkMarkdown(s Source, found func(string)) []Warning {
 			return nil
 		}
 		if strings.HasSuffix(d.Name(), ".md") {
-			found(p)
+			paths = append(paths, p)
 		}
 		return nil
 	})
+	if cerr := ctx.Err(); cerr != nil {
+		return nil, nil, cerr
+	}
 	if err != nil {
 		warns = append(warns, Warning{Path: displayPath(s.Root, "."), Reason: fmt.Sprintf("cannot read: %v", err)})
 	}
-	return warns
+	// WalkDir visits entries name by name, which is not the order of whole
+	// paths ("a-b.md" < "a.md" < "a/x.md"); "first by path" needs the latter.
+	sort.Strings(paths)
+	return paths, warns, nil
 }
 
 // loadFile reads and parses one file.
 func loadFile(s Source, fsPath, display string) (*Agent, error) {
-	data, err := readSourceFile(s.FS, fsPath)
+	data, err := readRegular(s.FS, fsPath)
 	if err != nil {
 		return nil, err
 	}
-	a, err := parse(data, true)
+	a, err := Parse(data)
 	if err != nil {
 		return nil, err
 	}
@@ -142,64 +145,70 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 	return a, nil
 }
 
-// readSourceFile reads one file, refusing to read more than MaxFileSize+1
-// bytes so a huge stray file cannot stall start-up. Files of an os.DirFS
-// are read with plain system calls where the platform allows (readOSFile).
-func readSourceFile(fsys fs.FS, fsPath string) ([]byte, error) {
-	if dir, ok := osDirRoot(fsys); ok {
-		if data, ok, err := readOSFile(dir, fsPath); ok {
-			return data, err
-		}
+// errNotRegular is wrapped by readRegular for a named pipe, device, socket
+// or directory: reading one can block forever or never end.
+var errNotRegular = errors.New("not a regular file")
+
+// readRegular reads a regular file (following symbolic links) of at most
+// MaxFileSize bytes.
+//
+// Opening a named pipe for reading blocks until a writer appears, and the
+// portable way to avoid that, O_NONBLOCK, is a syscall flag that neither
+// fs.FS nor os offer. So the type is checked with fs.Stat before opening
+// (os.DirFS's Stat follows links, as its Open does), and again on the
+// opened file, which is what is actually read: that catches an entry
+// replaced by a device between the two calls. A pipe swapped in during that
+// window can still block the open; Load's caller is then saved by ctx, and
+// the process by the CLI's signal watchdog. fs.ReadFile is not used because
+// it can do neither check, nor bound the read of a file that grows.
+func readRegular(fsys fs.FS, name string) ([]byte, error) {
+	st, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	f, err := fsys.Open(fsPath)
+	if err := checkRegular(st); err != nil {
+		return nil, err
+	}
+	f, err := fsys.Open(name)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return readStatted(f, false, false, 0)
+	if st, err = f.Stat(); err != nil {
+		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	return readStatted(f, true, st.IsDir(), st.Size())
-}
-
-// readStatted reads an open file given what stat said about it, if it
-// succeeded: a directory or an oversized file is refused unread.
-func readStatted(r io.Reader, statOK, isDir bool, size int64) ([]byte, error) {
-	hint := int64(512)
-	if statOK {
-		if isDir {
-			return nil, fmt.Errorf("cannot read: is a directory")
-		}
-		if size > MaxFileSize {
-			return nil, fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, size, MaxFileSize)
-		}
-		hint = size
+	if err := checkRegular(st); err != nil {
+		return nil, err
 	}
-	data, err := readAtMost(r, hint, MaxFileSize+1)
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
 	return data, nil
 }
 
-// readAtMost reads r to EOF or limit bytes, sizing the buffer from the
-// stat size so the common case is one allocation and no copying (io.ReadAll
-// would grow and copy its buffer for every file).
-func readAtMost(r io.Reader, sizeHint, limit int64) ([]byte, error) {
-	buf := make([]byte, 0, min(sizeHint, limit-1)+1)
-	for int64(len(buf)) < limit {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := r.Read(buf[len(buf):min(int64(cap(buf)), limit)])
-		buf = buf[:len(buf)+n]
-		if err == io.EOF {
-			return buf, nil
-		}
-		if err != nil {
-			return nil, err
-		}
+// checkRegular refuses what readRegular must not read. A file of an FS
+// that reports no type bits (fstest.MapFS, embed.FS) is regular.
+func checkRegular(st fs.FileInfo) error {
+	switch m := st.Mode(); {
+	case !m.IsRegular():
+		return fmt.Errorf("%w: it is %s; skipped", errNotRegular, fileKind(m))
+	case st.Size() > MaxFileSize:
+		return fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, st.Size(), MaxFileSize)
 	}
-	return buf, nil
+	return nil
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "mode " + m.String()
 }

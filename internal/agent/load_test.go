@@ -1,11 +1,15 @@
 package agent
 
 import (
-	"math/rand/v2"
+	"context"
+	"errors"
+	"io/fs"
+	"path/filepath"
 	"runtime"
-	"slices"
+	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -20,7 +24,7 @@ func TestLoadFirstByWholePath(t *testing.T) {
 		"a-b.md":  agentFile("dup", "a-b.md"),
 		"a0/y.md": agentFile("dup", "a0/y.md"),
 	}
-	c, warns := Load([]Source{{Label: "dir", Root: "r", FS: fsys}})
+	c, warns := mustLoad(t, []Source{{Label: "dir", Root: "r", FS: fsys}})
 	if a, _ := c.Get("dup"); a == nil || a.Description != "a-b.md" {
 		t.Fatalf("got %+v, want the agent from a-b.md", a)
 	}
@@ -55,7 +59,7 @@ func TestLoadSameWithoutParallelism(t *testing.T) {
 	}
 	load := func(procs int) result {
 		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-		c, w := Load(sources)
+		c, w := mustLoad(t, sources)
 		return result{c.All(), w}
 	}
 	one, many := load(1), load(4)
@@ -67,16 +71,94 @@ func TestLoadSameWithoutParallelism(t *testing.T) {
 	}
 }
 
-func TestDedupeMatchesReference(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for range 2000 {
-		in := make([]string, r.IntN(40))
-		for i := range in {
-			in[i] = string(rune('a' + r.IntN(12)))
+// mustLoad is Load with a context that is never cancelled.
+func mustLoad(tb testing.TB, sources []Source) (*Catalog, []Warning) {
+	tb.Helper()
+	c, warns, err := Load(context.Background(), sources)
+	if err != nil {
+		tb.Fatalf("Load: %v", err)
+	}
+	return c, warns
+}
+
+// TestLoadSkipsNonRegular covers entries named *.md that are not regular
+// files, whatever the FS: they become a warning naming what they are, and
+// are never opened.
+func TestLoadSkipsNonRegular(t *testing.T) {
+	fsys := fstest.MapFS{
+		"ok.md":   agentFile("ok", "fine"),
+		"pipe.md": {Mode: fs.ModeNamedPipe},
+		"dev.md":  {Mode: fs.ModeDevice | fs.ModeCharDevice},
+		"sock.md": {Mode: fs.ModeSocket},
+	}
+	c, warns := mustLoad(t, []Source{{Label: "dir", Root: "r", FS: openRefused{fsys, "ok.md"}}})
+	if c.Len() != 1 {
+		t.Errorf("got %d agents, want 1", c.Len())
+	}
+	want := map[string]string{"dev.md": "a device", "pipe.md": "a named pipe", "sock.md": "a socket"}
+	if len(warns) != len(want) {
+		t.Errorf("warnings %v, want one per non-regular file", warns)
+	}
+	for _, w := range warns {
+		kind := want[filepath.Base(w.Path)]
+		if kind == "" || !strings.Contains(w.Reason, "not a regular file: it is "+kind) {
+			t.Errorf("warning %q, want it to say %q", w, kind)
 		}
-		want := refDedupe(slices.Clone(in))
-		if got := dedupe(slices.Clone(in)); !slices.Equal(got, want) {
-			t.Fatalf("dedupe(%q) = %q, want %q", in, got, want)
+	}
+}
+
+// openRefused fails the test when a file other than allowed is opened.
+type openRefused struct {
+	fstest.MapFS
+	allowed string
+}
+
+func (o openRefused) Open(name string) (fs.File, error) {
+	if name != "." && name != o.allowed {
+		panic("opened " + name)
+	}
+	return o.MapFS.Open(name)
+}
+
+// blockingFS never returns from opening stuck.md, as an open(2) of a named
+// pipe with no writer never does.
+type blockingFS struct {
+	fstest.MapFS
+	release chan struct{}
+}
+
+func (b blockingFS) Open(name string) (fs.File, error) {
+	if name == "stuck.md" {
+		<-b.release
+	}
+	return b.MapFS.Open(name)
+}
+
+func TestLoadHonoursCancellation(t *testing.T) {
+	sources := []Source{{Label: "dir", Root: "r", FS: fstest.MapFS{"a.md": agentFile("a", "a")}}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if c, w, err := Load(ctx, sources); !errors.Is(err, context.Canceled) || c != nil || w != nil {
+		t.Errorf("cancelled before: got %v, %v, %v; want only context.Canceled", c, w, err)
+	}
+
+	// A read stuck in the kernel cannot be interrupted; Load returns anyway.
+	release := make(chan struct{})
+	defer close(release)
+	stuck := blockingFS{fstest.MapFS{"a.md": agentFile("a", "a"), "stuck.md": agentFile("s", "s")}, release}
+	ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() {
+		_, _, err := Load(ctx, []Source{{Label: "dir", Root: "r", FS: stuck}})
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("Load = %v, want context.DeadlineExceeded", err)
 		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Load did not return after its context ended")
 	}
 }

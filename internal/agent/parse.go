@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"strings"
 	"unicode/utf8"
-	"unsafe"
 
+	"github.com/adrg/frontmatter"
 	"gopkg.in/yaml.v3"
 )
 
@@ -27,57 +26,6 @@ var (
 
 var utf8BOM = []byte("\xef\xbb\xbf")
 
-// splitFrontmatter delimits the frontmatter exactly as adrg/frontmatter
-// v0.2.0 does with a "---"/"---" format, which this package used before and
-// whose rules existing files rely on: blank lines (after trimming Unicode
-// space) may precede the opening line, a final line without a newline cannot
-// open the block but can close it, and the delimiters are compared after
-// trimming. It returns offsets into data (the frontmatter is
-// data[fmStart:fmEnd], the body data[bodyStart:]) where the package copied
-// the whole file through a growing buffer.
-func splitFrontmatter(data []byte) (fmStart, fmEnd, bodyStart int, ok bool) {
-	off := 0
-	for {
-		line, next, atEOF := nextLine(data, off)
-		if atEOF {
-			return 0, 0, 0, false
-		}
-		off = next
-		t := bytes.TrimSpace(line)
-		if len(t) == 0 {
-			continue
-		}
-		if string(t) != "---" {
-			return 0, 0, 0, false
-		}
-		break
-	}
-	fmStart = off
-	for {
-		lineStart := off
-		line, next, atEOF := nextLine(data, off)
-		off = next
-		if string(bytes.TrimSpace(line)) == "---" {
-			return fmStart, lineStart, off, true
-		}
-		if atEOF {
-			return 0, 0, 0, false
-		}
-	}
-}
-
-// nextLine returns the line at off with its newline and where the next one
-// starts; atEOF is set for a last line without a newline (possibly empty),
-// mirroring bufio.Reader.ReadBytes returning io.EOF.
-func nextLine(data []byte, off int) (line []byte, next int, atEOF bool) {
-	rest := data[off:]
-	i := bytes.IndexByte(rest, '\n')
-	if i < 0 {
-		return rest, len(data), true
-	}
-	return rest[:i+1], off + i + 1, false
-}
-
 // Parse reads one agent file: YAML frontmatter between "---" lines, then the
 // markdown body. Required fields are name and description; the name is
 // stored normalised. When the frontmatter is not valid YAML (typically an
@@ -85,16 +33,6 @@ func nextLine(data []byte, off int) (line []byte, next int, atEOF bool) {
 // Claude Code tolerates it (see parseLenient) and the agent is marked Lenient.
 // Source, Path and Raw are left for the caller to fill.
 func Parse(data []byte) (*Agent, error) {
-	return parse(data, false)
-}
-
-// parse is Parse. With owned set, the caller guarantees that data never
-// changes (loadFile keeps it only as the agent's Raw, read-only like the
-// rest of a catalog), so the agent's strings are taken from it without
-// copying: a catalog then holds each file once instead of twice, which at
-// start-up is fewer allocations and page faults. Parse copies instead, since
-// its caller may reuse the slice.
-func parse(data []byte, owned bool) (*Agent, error) {
 	if len(data) > MaxFileSize {
 		return nil, fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, len(data), MaxFileSize)
 	}
@@ -103,30 +41,16 @@ func parse(data []byte, owned bool) (*Agent, error) {
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 
-	fmStart, fmEnd, bodyStart, ok := splitFrontmatter(data)
-	if !ok {
-		return nil, noFrontmatterError(data)
+	fm, body, err := splitFrontmatter(data)
+	if err != nil {
+		return nil, err
 	}
-	var text string // data as a string, for the fast path and the body
-	if owned {
-		text = unsafe.String(unsafe.SliceData(data), len(data))
-	} else {
-		text = string(data)
+	root, strictErr := strictRoot(fm)
+	lenient := strictErr != nil
+	if lenient {
+		root = parseLenient(fm)
 	}
-	fm := data[fmStart:fmEnd]
-
-	entries, fast := fastRoot(text[fmStart:fmEnd])
-	var strictErr error
-	lenient := false
-	if !fast {
-		var root *yaml.Node
-		if root, strictErr = strictRoot(fm); strictErr != nil {
-			root = parseLenient(fm)
-			lenient = true
-		}
-		entries = entriesOf(root)
-	}
-	a, err := fromMapping(entries)
+	a, err := fromMapping(root)
 	if err != nil {
 		if lenient {
 			return nil, fmt.Errorf("%w (%v); reading it line by line also failed: %w", ErrInvalidYAML, strictErr, err)
@@ -134,12 +58,30 @@ func parse(data []byte, owned bool) (*Agent, error) {
 		return nil, err
 	}
 	a.Lenient = lenient
-	a.Body = strings.TrimLeft(text[bodyStart:], "\r\n")
+	a.Body = string(bytes.TrimLeft(body, "\r\n"))
 	return a, nil
 }
 
+// splitFrontmatter delimits the frontmatter with adrg/frontmatter. The
+// frontmatter is kept as bytes, not unmarshalled by the library, because
+// frontmatter strict YAML rejects must reach the lenient reader.
+func splitFrontmatter(data []byte) (fm, body []byte, err error) {
+	format := frontmatter.NewFormat("---", "---", func(b []byte, _ any) error {
+		fm = b
+		return nil
+	})
+	body, err = frontmatter.MustParse(bytes.NewReader(data), nil, format)
+	switch {
+	case errors.Is(err, frontmatter.ErrNotFound):
+		return nil, nil, noFrontmatterError(data)
+	case err != nil:
+		return nil, nil, fmt.Errorf("reading frontmatter: %w", err)
+	}
+	return fm, body, nil
+}
+
 // noFrontmatterError tells an absent opening line from an unclosed block,
-// which splitFrontmatter does not distinguish.
+// which adrg/frontmatter reports alike.
 func noFrontmatterError(data []byte) error {
 	for line := range bytes.Lines(data) {
 		t := bytes.TrimSpace(line)

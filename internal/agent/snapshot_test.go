@@ -102,7 +102,7 @@ func gobRoundTrip(t testing.TB, s Snapshot) Snapshot {
 // query the same way.
 func checkRoundTrip(t *testing.T, sources []Source) *Catalog {
 	t.Helper()
-	c, warns := Load(sources)
+	c, warns := mustLoad(t, sources)
 	s := gobRoundTrip(t, c.Snapshot(warns))
 	d, dwarns, err := s.Catalog()
 	if err != nil {
@@ -207,7 +207,7 @@ func TestSnapshotRoundTripFixture(t *testing.T) {
 	d := checkRoundTrip(t, snapshotFixture())
 
 	// Spot checks that the fixture covers what it claims to.
-	_, warns := Load(snapshotFixture())
+	_, warns := mustLoad(t, snapshotFixture())
 	for _, sub := range []string{"overrides", "same", "alias \"ui\"", "alias \"fe\"", "alias \"web.frontend\"", "frontmatter", "too large"} {
 		if len(warningsContaining(warns, sub)) == 0 {
 			t.Errorf("no warning containing %q in %v", sub, warns)
@@ -275,7 +275,7 @@ func TestSnapshotCatalogRefusesDamage(t *testing.T) {
 		"two bodies":    {func(s *Snapshot) { s.Agents[0].Body, s.BodyLen[0] = "x", 1 }, "body length"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c, warns := Load(snapshotFixture())
+			c, warns := mustLoad(t, snapshotFixture())
 			s := gobRoundTrip(t, c.Snapshot(warns))
 			tc.damage(&s)
 			if _, _, err := s.Catalog(); err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -135,7 +135,10 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 	}
 	checked := 0
 	for _, src := range sources {
-		cat, warnings := agent.Load([]agent.Source{src})
+		cat, warnings, err := agent.Load(ctx, []agent.Source{src})
+		if err != nil {
+			return err
+		}
 		checked += cat.Len()
 		for _, w := range warnings {
 			fmt.Fprintln(e.stdout, w.String()) // stdout-ok: lint report

@@ -30,7 +30,7 @@ func (e *env) sources() ([]agent.Source, []agent.Warning, error) {
 
 // loadCatalog discovers the agent sources, loads them and logs one warning
 // per skipped file or overridden agent.
-func (e *env) loadCatalog() (*agent.Catalog, error) {
+func (e *env) loadCatalog(ctx context.Context) (*agent.Catalog, error) {
 	if _, err := e.logger(); err != nil {
 		return nil, err
 	}
@@ -38,7 +38,10 @@ func (e *env) loadCatalog() (*agent.Catalog, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, loadWarnings := agent.Load(srcs)
+	cat, loadWarnings, err := agent.Load(ctx, srcs)
+	if err != nil {
+		return nil, err
+	}
 	e.logWarnings(append(warnings, loadWarnings...))
 	return cat, nil
 }
@@ -79,7 +82,7 @@ type cacheEntry struct {
 	Index   search.Snapshot
 }
 
-func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) *indexedCatalog {
+func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) (*indexedCatalog, error) {
 	e.logWarnings(discoverWarnings)
 	key := ""
 	if cache != "" {
@@ -96,10 +99,13 @@ func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarn
 		case ic != nil:
 			e.logWarnings(warnings)
 			e.log.Debug("catalog loaded from the start-up cache", "agents", ic.cat.Len())
-			return ic
+			return ic, nil
 		}
 	}
-	cat, warnings := agent.Load(srcs)
+	cat, warnings, err := agent.Load(ctx, srcs)
+	if err != nil {
+		return nil, err
+	}
 	e.logWarnings(warnings)
 	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
@@ -110,7 +116,7 @@ func (e *env) loadIndexed(cache diskcache.Dir, srcs []agent.Source, discoverWarn
 			}
 		}
 	}
-	return ic
+	return ic, nil
 }
 
 // fromCache returns the entry for key, nil when there is none, or an error

@@ -133,7 +133,7 @@ func (e *env) service(ctx context.Context, withStore bool) (*server.Service, fun
 	if err != nil {
 		return nil, nil, err
 	}
-	cat, err := e.loadCatalog()
+	cat, err := e.loadCatalog(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

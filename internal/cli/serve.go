@@ -14,6 +14,7 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/diskcache"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/stdio"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
@@ -58,7 +59,13 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
-	ic := e.loadIndexed(diskcache.Default(), srcs, discoverWarnings)
+	ic, err := e.loadIndexed(ctx, diskcache.Default(), srcs, discoverWarnings)
+	if err != nil {
+		if o := <-openc; o.st != nil {
+			o.st.Close()
+		}
+		return err
+	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Log: logger}
@@ -89,7 +96,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
 
-	if err := server.ServeStdio(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
+	if err := stdio.Serve(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serving stdio: %w", err)
 	}
 	return nil

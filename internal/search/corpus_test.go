@@ -1,6 +1,7 @@
 package search
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,8 +26,8 @@ func loadCorpus(tb testing.TB, collections ...string) []*agent.Agent {
 		dir := filepath.Join(root, c)
 		srcs = append(srcs, agent.Source{Label: "dir", Root: dir, FS: os.DirFS(dir)})
 	}
-	cat, _ := agent.Load(srcs)
-	if cat.Len() == 0 {
+	cat, _, err := agent.Load(context.Background(), srcs)
+	if err != nil || cat.Len() == 0 {
 		tb.Fatalf("no agents loaded from %v", collections)
 	}
 	return cat.All()

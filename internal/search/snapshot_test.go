@@ -2,6 +2,7 @@ package search
 
 import (
 	"bytes"
+	"context"
 	"encoding/gob"
 	"os"
 	"path/filepath"
@@ -19,8 +20,8 @@ import (
 func loadBuiltins(tb testing.TB) []*agent.Agent {
 	tb.Helper()
 	dir := filepath.Join("..", "..", "agents")
-	cat, _ := agent.Load([]agent.Source{{Label: "builtin", Root: dir, FS: os.DirFS(dir)}})
-	if cat.Len() == 0 {
+	cat, _, err := agent.Load(context.Background(), []agent.Source{{Label: "builtin", Root: dir, FS: os.DirFS(dir)}})
+	if err != nil || cat.Len() == 0 {
 		tb.Fatalf("no agents loaded from %s", dir)
 	}
 	return cat.All()

@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 )
@@ -12,11 +16,15 @@ import (
 // bind decodes tool arguments into a typed input struct. It exists instead of
 // mcp-go's BindArguments so that a wrong type is reported as a domain error
 // naming the field ("limit must be an integer, got string"), which a model
-// can act on.
+// can act on, and so that an argument the tool does not have is refused
+// rather than ignored: a misspelt target_agent would otherwise turn a
+// targeted flag into a broadcast. names are the tool's argument names
+// (its input schema's properties); they match case-sensitively. A null
+// value means the argument was omitted.
 //
 // Arguments that arrived over the wire are decoded from their original bytes
 // (mcp-go keeps them); in-process callers' values are encoded first.
-func bind(req mcp.CallToolRequest, dst any) error {
+func bind(req mcp.CallToolRequest, names []string, dst any) error {
 	raw := req.Params.RawArguments
 	if len(raw) == 0 {
 		if req.Params.Arguments == nil {
@@ -26,6 +34,10 @@ func bind(req mcp.CallToolRequest, dst any) error {
 		if raw, err = json.Marshal(req.Params.Arguments); err != nil {
 			return invalidf("arguments", "arguments must be a JSON object")
 		}
+	}
+	raw, err := checkArgumentNames(raw, names)
+	if err != nil {
+		return err
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		var te *json.UnmarshalTypeError
@@ -39,6 +51,185 @@ func bind(req mcp.CallToolRequest, dst any) error {
 		return invalidf("arguments", "arguments could not be read: %v", err)
 	}
 	return nil
+}
+
+// checkArgumentNames refuses names the tool does not have, each with the
+// closest valid one, and returns the object without its null members (so
+// that encoding/json's case-insensitive matching and its treatment of null
+// never decide what an argument means). It walks the top level with a
+// json.Decoder to report unknown names in the order they were sent.
+func checkArgumentNames(raw json.RawMessage, names []string) (json.RawMessage, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return raw, nil
+		}
+		return nil, invalidf("arguments", "arguments must be a JSON object")
+	}
+	var unknown []string
+	nulls := false
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, invalidf("arguments", "arguments could not be read: %v", err)
+		}
+		key, _ := tok.(string)
+		var value json.RawMessage
+		if err := dec.Decode(&value); err != nil {
+			return nil, invalidf("arguments", "arguments could not be read: %v", err)
+		}
+		if !slices.Contains(names, key) {
+			if !slices.Contains(unknown, key) {
+				unknown = append(unknown, key)
+			}
+			continue
+		}
+		if string(value) == "null" {
+			nulls = true
+		}
+	}
+	if len(unknown) > 0 {
+		return nil, unknownArguments(unknown, names)
+	}
+	if !nulls {
+		return raw, nil
+	}
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &obj); err != nil {
+		return nil, invalidf("arguments", "arguments could not be read: %v", err)
+	}
+	for k, v := range obj {
+		if string(v) == "null" {
+			delete(obj, k)
+		}
+	}
+	return json.Marshal(obj)
+}
+
+// unknownArguments says, for each unknown name, which valid name was
+// probably meant; when one has no close match it lists the valid names.
+func unknownArguments(unknown, names []string) error {
+	var b strings.Builder
+	listAll := false
+	for i, u := range unknown {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		b.WriteString("unknown argument " + showName(u))
+		if s := closestName(u, names); s != "" {
+			b.WriteString("; did you mean " + s + "?")
+		} else {
+			b.WriteString(".")
+			listAll = true
+		}
+	}
+	if listAll {
+		sorted := slices.Sorted(slices.Values(names))
+		if len(sorted) == 0 {
+			b.WriteString(" This tool takes no arguments.")
+		} else {
+			b.WriteString(" Valid arguments: " + strings.Join(sorted, ", ") + ".")
+		}
+	}
+	return invalidf(unknown[0], "%s", b.String())
+}
+
+// showName echoes a caller's argument name, quoted and clipped when it is
+// not a plain identifier, so a hostile name cannot reshape the message.
+func showName(s string) string {
+	plain := len(s) > 0 && len(s) <= 64
+	for i := 0; plain && i < len(s); i++ {
+		c := s[i]
+		plain = c == '_' || c == '-' || c == '.' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+	}
+	if plain {
+		return s
+	}
+	if r := []rune(s); len(r) > 64 {
+		s = string(r[:64]) + "…"
+	}
+	return strconv.QuoteToASCII(s)
+}
+
+// closestName picks the valid name a caller most likely meant: one equal
+// when case, "_" and "-" are ignored; else one that starts with the given
+// name or that the given name starts with (lease → lease_seconds); else one
+// within edit distance max(2, len/3); else none.
+func closestName(given string, names []string) string {
+	g := foldName(given)
+	if g == "" {
+		return ""
+	}
+	sorted := slices.Sorted(slices.Values(names))
+	for _, n := range sorted {
+		if foldName(n) == g {
+			return n
+		}
+	}
+	best, bestDiff := "", -1
+	for _, n := range sorted {
+		f := foldName(n)
+		if strings.HasPrefix(f, g) || strings.HasPrefix(g, f) {
+			if d := abs(len(f) - len(g)); bestDiff < 0 || d < bestDiff {
+				best, bestDiff = n, d
+			}
+		}
+	}
+	if best != "" {
+		return best
+	}
+	lower := strings.ToLower(given)
+	n := utf8.RuneCountInString(lower)
+	if n > 256 {
+		return ""
+	}
+	limit := max(2, n/3)
+	bestDist := limit + 1
+	for _, name := range sorted {
+		if d := editDistance(lower, name); d < bestDist {
+			best, bestDist = name, d
+		}
+	}
+	return best
+}
+
+// foldName lowercases a name and drops "_" and "-".
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, s)
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 func describeKind(kind string) string {

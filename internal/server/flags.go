@@ -121,7 +121,7 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 			"high and critical need a target_agent."),
 		mcp.WithString("flag_type", mcp.Required(), mcp.Enum(flagTypes...), mcp.Description("Kind of change.")),
 		mcp.WithString("source_agent", mcp.Required(), mcp.MinLength(1), mcp.Description("Your own handle, e.g. \"@backend.api\".")),
-		mcp.WithString("target_agent", mcp.Description("Handle of the agent in the catalog who must act; omit to notify everyone.")),
+		mcp.WithString("target_agent", mcp.MinLength(1), mcp.Description("Handle of the agent in the catalog who must act; omit it to notify everyone (an empty string is refused).")),
 		mcp.WithString("change_description", mcp.Required(), mcp.MinLength(50), mcp.MaxLength(16384),
 			mcp.Description("What changed, with specifics (at least 50 characters).")),
 		mcp.WithString("action_required", mcp.Required(), mcp.MinLength(100), mcp.MaxLength(16384),
@@ -206,7 +206,12 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 		ExampleUsage:      in.ExampleUsage,
 		Context:           in.Context,
 	}
-	if in.TargetAgent != nil && strings.TrimSpace(*in.TargetAgent) != "" {
+	if in.TargetAgent != nil {
+		// An empty target is more likely a bug in the caller than a wish to
+		// notify everyone, which omitting it says unambiguously.
+		if strings.TrimSpace(*in.TargetAgent) == "" {
+			return FlagOutput{}, invalidf("target_agent", "target_agent must not be empty; omit it (or send null) to notify every agent")
+		}
 		a, err := svc.lookup("target_agent", *in.TargetAgent)
 		if err != nil {
 			return FlagOutput{}, err

@@ -72,9 +72,9 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	cat, warnings := agent.Load([]agent.Source{{Label: "test", Root: "fixture", FS: fixtureAgents}})
-	if len(warnings) > 0 {
-		t.Fatalf("fixture warnings: %v", warnings)
+	cat, warnings, err := agent.Load(ctx, []agent.Source{{Label: "test", Root: "fixture", FS: fixtureAgents}})
+	if err != nil || len(warnings) > 0 {
+		t.Fatalf("fixture: %v, warnings %v", err, warnings)
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 	f := &fixture{now: &now}

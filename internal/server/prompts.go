@@ -3,34 +3,62 @@ package server
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"strconv"
 	"text/template"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 	"github.com/mcp-agents/mcp-agents/prompts"
 )
 
 // promptInboxLimit bounds how many pending flags a prompt shows; the rest are
-// one get_agent_flags call away.
+// one get_agent_flags call away, and the prompt says how many.
 const promptInboxLimit = 20
 
-var agentPrompt = template.Must(template.New("agent").Funcs(template.FuncMap{
-	"deref": func(s *string) string {
-		if s == nil {
-			return ""
-		}
-		return *s
-	},
-}).Parse(prompts.AgentTemplate))
+// promptFilesLimit bounds how many related file names a prompt shows per flag.
+const promptFilesLimit = 20
+
+var agentPrompt = template.Must(template.New("agent").Parse(prompts.AgentTemplate))
 
 type promptData struct {
 	Handle, Body, Task string
-	Flags              []store.Flag
-	FlagsError         string
+	Flags              []promptFlag
+	// More counts pending flags beyond those shown; MoreUnknown says
+	// there are some but counting them failed.
+	More        int
+	MoreUnknown bool
+	FlagsError  string
+}
+
+// promptFlag is one flag as a prompt shows it. Every field but Block is
+// the server's own (ids, enum values, canonical handles, timestamps), so it
+// may sit in the block's tag; what the sender wrote is only in Block.
+type promptFlag struct {
+	ID                              int64
+	Type, Impact, From, To, Created string
+	Principal                       string
+	ChainOrigin                     int64
+	LockedBy, LockExpires           string
+	Block                           string
+}
+
+// senderText is the part of a flag that its sender wrote, in the order a
+// reader needs it.
+type senderText struct {
+	ChangeDescription string          `json:"change_description"`
+	ActionRequired    string          `json:"action_required"`
+	CodeLocation      string          `json:"code_location,omitempty"`
+	ExampleUsage      string          `json:"example_usage,omitempty"`
+	RelatedFiles      []string        `json:"related_files,omitempty"`
+	Context           json.RawMessage `json:"context,omitempty"`
+	Notes             string          `json:"notes,omitempty"`
 }
 
 func registerPrompts(s *server.MCPServer, svc *Service) {
@@ -63,21 +91,116 @@ func (svc *Service) promptHandler(a *agent.Agent) server.PromptHandlerFunc {
 // RenderPrompt wraps an agent's identity, its pending flags and an optional
 // task into the prompt text. A flag store that cannot be read does not stop
 // the identity from loading: the prompt says so and points at the tool.
+//
+// Flags are other agents' words placed into this agent's instructions, so
+// each is shown only inside its own <flag> block, as JSON that cannot close
+// that block or forge any other part of the prompt, cleaned of control and
+// format characters and cut to flagtext.MaxField characters per field.
 func (svc *Service) RenderPrompt(ctx context.Context, a *agent.Agent, task string) (string, error) {
 	data := promptData{Handle: a.Handle(), Body: a.Body, Task: task}
 	if svc.Flags != nil {
-		flags, err := svc.Flags.AgentFlags(ctx, store.AgentFlagsQuery{
-			Agent: a.Handle(), Status: "pending", IncludeLocked: true, Limit: promptInboxLimit,
-		})
+		q := store.AgentFlagsQuery{Agent: a.Handle(), Status: "pending", IncludeLocked: true, Limit: promptInboxLimit}
+		flags, err := svc.Flags.AgentFlags(ctx, q)
 		if err != nil {
 			svc.Log.WarnContext(ctx, "prompt: reading flags failed", "agent", a.Handle(), "err", err)
 			data.FlagsError = "flag store unavailable"
+		} else if len(flags) == promptInboxLimit {
+			total, err := svc.Flags.CountAgentFlags(ctx, q)
+			switch {
+			case err != nil:
+				svc.Log.WarnContext(ctx, "prompt: counting flags failed", "agent", a.Handle(), "err", err)
+				data.MoreUnknown = true
+			case total > len(flags):
+				data.More = total - len(flags)
+			}
 		}
-		data.Flags = flags
+		for _, f := range flags {
+			pf, err := newPromptFlag(f)
+			if err != nil {
+				return "", fmt.Errorf("render flag %d for %s: %w", f.ID, a.Handle(), err)
+			}
+			data.Flags = append(data.Flags, pf)
+		}
 	}
 	var buf bytes.Buffer
 	if err := agentPrompt.Execute(&buf, data); err != nil {
 		return "", fmt.Errorf("render prompt for %s: %w", a.Handle(), err)
 	}
 	return buf.String(), nil
+}
+
+func newPromptFlag(f store.Flag) (promptFlag, error) {
+	pf := promptFlag{
+		ID: f.ID, Type: f.FlagType, Impact: f.ImpactLevel, From: f.SourceAgent, To: "everyone",
+		Created: f.CreatedAt, Principal: principal(f),
+	}
+	if f.TargetAgent != nil {
+		pf.To = *f.TargetAgent
+	}
+	if f.ChainOriginID != nil {
+		pf.ChainOrigin = *f.ChainOriginID
+	}
+	if f.Locked && f.LockedBy != nil && f.LockExpiresAt != nil {
+		pf.LockedBy, pf.LockExpires = *f.LockedBy, *f.LockExpiresAt
+	}
+	text := senderText{
+		ChangeDescription: flagtext.Field(f.ChangeDescription),
+		ActionRequired:    flagtext.Field(f.ActionRequired),
+		CodeLocation:      optField(f.CodeLocation),
+		ExampleUsage:      optField(f.ExampleUsage),
+		RelatedFiles:      promptFiles(f.RelatedFiles),
+		Context:           promptContext(f.Context),
+		Notes:             optField(f.Notes),
+	}
+	block, err := flagtext.JSONBlock(text)
+	if err != nil {
+		return promptFlag{}, err
+	}
+	pf.Block = block
+	return pf, nil
+}
+
+// principal says who vouches for a flag's source. Over stdio nobody does:
+// the sender named itself. The HTTP server will name the token and role
+// a flag was created under here.
+func principal(store.Flag) string {
+	return "none (the source named itself over stdio; not verified)"
+}
+
+func optField(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return flagtext.Field(*s)
+}
+
+func promptFiles(files []string) []string {
+	var out []string
+	for i, f := range files {
+		if i == promptFilesLimit {
+			out = append(out, "…, "+strconv.Itoa(len(files)-i)+" more files: call get_flag")
+			break
+		}
+		out = append(out, flagtext.Field(f))
+	}
+	return out
+}
+
+// promptContext shows context as the object it is when it fits the field
+// bound, else as its JSON text cut to the bound. Cleaning removes only
+// characters that can stand unescaped inside JSON strings, so the object
+// stays valid.
+func promptContext(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	c := flagtext.Clean(string(raw))
+	if utf8.RuneCountInString(c) <= flagtext.MaxField && json.Valid([]byte(c)) {
+		return json.RawMessage(c)
+	}
+	s, err := json.Marshal(flagtext.Bound(c, flagtext.MaxField))
+	if err != nil {
+		return nil
+	}
+	return s
 }

@@ -78,7 +78,7 @@ func TestPrompts(t *testing.T) {
 	if hi < 0 || lo < 0 || hi > lo {
 		t.Errorf("pending flags missing or not most urgent first (high at %d, low at %d):\n%s", hi, lo, txt)
 	}
-	if !strings.Contains(txt, "Shrink the API image") || !strings.Contains(txt, "#"+itoa(high.ID)) || !strings.Contains(txt, "#"+itoa(low.ID)) {
+	if !strings.Contains(txt, "Shrink the API image") || !strings.Contains(txt, `<flag id="`+itoa(high.ID)+`"`) || !strings.Contains(txt, `<flag id="`+itoa(low.ID)+`"`) {
 		t.Errorf("prompt lacks task or flag ids:\n%s", txt)
 	}
 

@@ -1,6 +1,6 @@
 // Package server wires the catalog, the search index and the flag store to
-// the Model Context Protocol: tools, prompts and resources, served over stdio
-// by ServeStdio. Each tool has one typed input and one typed output struct;
+// the Model Context Protocol: tools, prompts and resources (package stdio
+// serves them). Each tool has one typed input and one typed output struct;
 // the same Service methods back the MCP tools and the CLI verbs, so both
 // give the same answers and errors.
 package server
@@ -34,6 +34,7 @@ type Searcher interface {
 type FlagStore interface {
 	CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, error)
 	AgentFlags(ctx context.Context, q store.AgentFlagsQuery) ([]store.Flag, error)
+	CountAgentFlags(ctx context.Context, q store.AgentFlagsQuery) (int, error)
 	LockFlag(ctx context.Context, id int64, agent string, lease time.Duration) (store.Flag, error)
 	UnlockFlag(ctx context.Context, id int64, agent string, force bool) (store.Flag, error)
 	CompleteFlag(ctx context.Context, id int64, agent, notes string) (store.Flag, error)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -24,10 +26,13 @@ func hints(title string, readOnly, destructive, idempotent bool) mcp.ToolOption 
 
 // addTool registers a tool whose handler takes one typed input and returns
 // one typed output, sent as structuredContent with the same JSON as text.
+// Its input schema refuses arguments it does not declare, and so does bind.
 func addTool[In, Out any](s *server.MCPServer, svc *Service, tool mcp.Tool, fn func(context.Context, In) (Out, error)) {
+	tool.InputSchema.AdditionalProperties = false
+	names := slices.Collect(maps.Keys(tool.InputSchema.Properties))
 	s.AddTool(tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
-		if err := bind(req, &in); err != nil {
+		if err := bind(req, names, &in); err != nil {
 			return toolError(ctx, svc.Log, tool.Name, err), nil
 		}
 		out, err := fn(ctx, in)
@@ -39,8 +44,7 @@ func addTool[In, Out any](s *server.MCPServer, svc *Service, tool mcp.Tool, fn f
 }
 
 // structuredResult encodes out once and sends the same bytes as
-// structuredContent and as text: encoding a result twice (once for the text,
-// once for the transport) was a measurable share of a call's latency.
+// structuredContent and as text.
 func structuredResult(out any) (*mcp.CallToolResult, error) {
 	raw, err := json.Marshal(out)
 	if err != nil {
@@ -48,6 +52,6 @@ func structuredResult(out any) (*mcp.CallToolResult, error) {
 	}
 	return &mcp.CallToolResult{
 		Content:           []mcp.Content{mcp.NewTextContent(string(raw))},
-		StructuredContent: compactJSON(raw),
+		StructuredContent: json.RawMessage(raw),
 	}, nil
 }

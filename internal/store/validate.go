@@ -14,6 +14,10 @@ const (
 	MaxText              = 16384
 	MaxRelatedFiles      = 100
 	MaxContextBytes      = 64 << 10
+	// MaxContextDepth bounds how deeply context nests (the object itself
+	// is level 1): other clients' JSON parsers, and SQLite's JSON
+	// functions at 1,000, give up on deeper documents.
+	MaxContextDepth = 64
 )
 
 // FlagTypes lists the accepted flag_type values.
@@ -194,6 +198,9 @@ func normContext(raw json.RawMessage) (string, error) {
 	if !utf8.Valid(b) {
 		return "", invalid(field, "context must be valid UTF-8 JSON")
 	}
+	if tooDeep(b, MaxContextDepth) {
+		return "", invalid(field, "context must nest at most %d levels deep (the context object itself is level 1)", MaxContextDepth)
+	}
 	if b[0] != '{' || !json.Valid(b) {
 		return "", invalid(field, "context must be a JSON object such as {\"key\": \"value\"}")
 	}
@@ -205,4 +212,27 @@ func normContext(raw json.RawMessage) (string, error) {
 		return "", invalid(field, "context must be at most %d bytes of JSON (got %d)", MaxContextBytes, buf.Len())
 	}
 	return buf.String(), nil
+}
+
+// tooDeep reports whether the JSON in b opens more than limit objects or
+// arrays inside one another. It walks tokens without recursion and stops
+// at the first level too many, so a hostile document costs no more than
+// its first limit+1 brackets; malformed JSON is left to the caller.
+func tooDeep(b []byte, limit int) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return false
+		}
+		switch tok {
+		case json.Delim('{'), json.Delim('['):
+			if depth++; depth > limit {
+				return true
+			}
+		case json.Delim('}'), json.Delim(']'):
+			depth--
+		}
+	}
 }

@@ -1,0 +1,208 @@
+package live
+
+import (
+	"bytes"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// watchRoots starts a watcher with a short debounce; each callback is one
+// value on the returned channel.
+func watchRoots(t *testing.T, roots []string, opts DirOptions) (*DirWatcher, <-chan struct{}) {
+	t.Helper()
+	if opts.Debounce == 0 {
+		opts.Debounce = 50 * time.Millisecond
+	}
+	ch := make(chan struct{}, 100)
+	d := WatchDirs(roots, func() { ch <- struct{}{} }, opts)
+	t.Cleanup(func() { d.Close() })
+	return d, ch
+}
+
+func waitCall(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("%s: no callback within 5s", what)
+	}
+}
+
+func noCall(t *testing.T, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+		t.Fatalf("%s: unexpected callback", what)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func write(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDirWatcherSeesAgentFileChanges(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.md"), "one")
+	_, ch := watchRoots(t, []string{root}, DirOptions{})
+
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"create", func() { write(t, filepath.Join(root, "b.md"), "two") }},
+		{"edit", func() { write(t, filepath.Join(root, "a.md"), "one, edited") }},
+		{"rename", func() { must(t, os.Rename(filepath.Join(root, "b.md"), filepath.Join(root, "c.md"))) }},
+		{"remove", func() { must(t, os.Remove(filepath.Join(root, "c.md"))) }},
+		{"temp file renamed over the original", func() {
+			write(t, filepath.Join(root, ".a.md.tmp"), "one, saved atomically")
+			must(t, os.Rename(filepath.Join(root, ".a.md.tmp"), filepath.Join(root, "a.md")))
+		}},
+	}
+	for _, s := range steps {
+		s.do()
+		waitCall(t, ch, s.name)
+		noCall(t, ch, s.name+" (a second callback)")
+	}
+	write(t, filepath.Join(root, "notes.txt"), "not an agent")
+	noCall(t, ch, "a file that is not *.md")
+}
+
+func TestDirWatcherDebouncesABurst(t *testing.T) {
+	root := t.TempDir()
+	_, ch := watchRoots(t, []string{root}, DirOptions{Debounce: 150 * time.Millisecond})
+	// vim's save: rename the original away, create, write, remove backup.
+	write(t, filepath.Join(root, "a.md"), "v1")
+	waitCall(t, ch, "first write")
+	must(t, os.Rename(filepath.Join(root, "a.md"), filepath.Join(root, "a.md~")))
+	f, err := os.Create(filepath.Join(root, "a.md"))
+	must(t, err)
+	_, _ = f.WriteString("v2 first half ")
+	time.Sleep(20 * time.Millisecond)
+	_, _ = f.WriteString("second half")
+	must(t, f.Close())
+	must(t, os.Remove(filepath.Join(root, "a.md~")))
+	waitCall(t, ch, "vim save")
+	noCall(t, ch, "vim save (a second callback)")
+}
+
+func TestDirWatcherWatchesNewSubdirectories(t *testing.T) {
+	root := t.TempDir()
+	_, ch := watchRoots(t, []string{root}, DirOptions{})
+	// Created in one go: the files exist before the watcher can watch the
+	// new directories, so it must scan them.
+	write(t, filepath.Join(root, "team", "backend", "api.md"), "x")
+	waitCall(t, ch, "nested directories with a file")
+	write(t, filepath.Join(root, "team", "backend", "api.md"), "edited")
+	waitCall(t, ch, "edit in a directory created while watching")
+
+	must(t, os.RemoveAll(filepath.Join(root, "team")))
+	waitCall(t, ch, "subtree removed")
+
+	write(t, filepath.Join(root, ".git", "x.md"), "hidden")
+	noCall(t, ch, "a hidden directory")
+}
+
+func TestDirWatcherAwaitsAMissingRoot(t *testing.T) {
+	home := t.TempDir()
+	root := filepath.Join(home, ".claude", "agents")
+	d, ch := watchRoots(t, []string{root}, DirOptions{})
+
+	write(t, filepath.Join(home, "unrelated.md"), "x")
+	must(t, os.Mkdir(filepath.Join(home, "other"), 0o755))
+	noCall(t, ch, "names not on the way to the root")
+
+	must(t, os.Mkdir(filepath.Join(home, ".claude"), 0o755))
+	waitCall(t, ch, ".claude created")
+	write(t, filepath.Join(home, ".claude", "settings.json"), "{}")
+	noCall(t, ch, "a file beside the awaited directory")
+	write(t, filepath.Join(root, "x.md"), "x")
+	waitCall(t, ch, "agents directory created")
+	write(t, filepath.Join(root, "x.md"), "edited")
+	waitCall(t, ch, "edit in the root once it exists")
+
+	must(t, os.RemoveAll(root))
+	waitCall(t, ch, "root removed")
+	write(t, filepath.Join(root, "y.md"), "back")
+	waitCall(t, ch, "root created again")
+	if d.Polling() {
+		t.Fatal("fell back to polling")
+	}
+}
+
+func TestDirWatcherIgnoresOwnWrites(t *testing.T) {
+	root := t.TempDir()
+	cache := filepath.Join(root, "cache")
+	_, ch := watchRoots(t, []string{root}, DirOptions{Ignore: func(p string) bool {
+		return p == cache || strings.HasPrefix(p, cache+string(filepath.Separator))
+	}})
+	write(t, filepath.Join(cache, "entry.md"), "x")
+	noCall(t, ch, "the server's own cache")
+}
+
+func TestDirWatcherRescansAfterOverflow(t *testing.T) {
+	root := t.TempDir()
+	d, ch := watchRoots(t, []string{root}, DirOptions{})
+	d.w.Errors <- fsnotify.ErrEventOverflow
+	waitCall(t, ch, "overflow")
+}
+
+func TestDirWatcherFallsBackToPolling(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.md"), "one")
+	var logs syncBuffer
+	d, ch := watchRoots(t, []string{root}, DirOptions{
+		PollPeriod: 50 * time.Millisecond,
+		Log:        slog.New(slog.NewTextHandler(&logs, nil)),
+		add:        func(*fsnotify.Watcher, string) error { return syscall.ENOSPC },
+	})
+	if !d.Polling() {
+		t.Fatal("not polling although no watch could be set")
+	}
+	noCall(t, ch, "nothing changed")
+	write(t, filepath.Join(root, "sub", "b.md"), "two")
+	waitCall(t, ch, "a new file, polling")
+	must(t, os.Chtimes(filepath.Join(root, "a.md"), time.Now(), time.Now().Add(time.Hour)))
+	waitCall(t, ch, "an edit, polling")
+	if n := strings.Count(logs.String(), "rescanning them every 50ms"); n != 1 {
+		t.Fatalf("the fallback was announced %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,256 @@
+package live
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// Source is what a Detector reads; *store.ChangeFeed implements it.
+type Source interface {
+	DataVersion(ctx context.Context) (int64, error)
+	LastEventID(ctx context.Context) (int64, error)
+	ChangesAfter(ctx context.Context, cursor int64) ([]store.FlagChange, error)
+	NextLeaseExpiry(ctx context.Context) (time.Time, bool, error)
+	LeasesExpired(ctx context.Context, from, to time.Time) ([]store.FlagChange, error)
+	Now() time.Time
+}
+
+// Update is what one detection cycle found.
+type Update struct {
+	// All is set when a broadcast flag changed: every inbox is concerned.
+	All bool
+	// Agents are the handles whose inbox changed (targets of the changed
+	// flags, not the agents who acted).
+	Agents map[string]bool
+	// Changes lists the changes in commit order, lease expiries last.
+	Changes []store.FlagChange
+}
+
+// Concerns reports whether the inbox of handle (canonical, "@x.y") changed.
+func (u Update) Concerns(handle string) bool { return u.All || u.Agents[handle] }
+
+// DefaultPeriod is how often a Detector polls while something listens: a
+// poll costs a few microseconds, and a change is reported within about one
+// period.
+const DefaultPeriod = 100 * time.Millisecond
+
+// Detector reports changes to the flags database to its listeners. It polls
+// only while at least one listener is registered.
+type Detector struct {
+	src    Source
+	period time.Duration
+	// onError hears about a failing poll, once per run of failures.
+	onError func(error)
+
+	mu        sync.Mutex
+	listeners map[int]func(Update)
+	nextID    int
+	running   bool
+}
+
+// DetectorOptions tunes a Detector; the zero value is the default.
+type DetectorOptions struct {
+	Period  time.Duration // 0 = DefaultPeriod
+	OnError func(error)   // nil = ignore
+}
+
+// NewDetector makes a detector reading src.
+func NewDetector(src Source, opts DetectorOptions) *Detector {
+	if opts.Period <= 0 {
+		opts.Period = DefaultPeriod
+	}
+	if opts.OnError == nil {
+		opts.OnError = func(error) {}
+	}
+	return &Detector{src: src, period: opts.Period, onError: opts.OnError, listeners: map[int]func(Update){}}
+}
+
+// Listen registers fn to be called after every detection cycle that found
+// a change, until stop is called. Calls come from the detector's goroutine,
+// one at a time: fn must return quickly (hand slow work to a goroutine of
+// its own). When Listen returns, every commit that happens from then on
+// will be reported, so a caller that listens first and reads the state
+// second misses nothing.
+func (d *Detector) Listen(ctx context.Context, fn func(Update)) (stop func(), err error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.running {
+		// The cursor and the data version are taken before the listener's
+		// first read, so that read's state is at or after them.
+		p := &poller{d: d}
+		if err := p.start(ctx); err != nil {
+			return nil, err
+		}
+		d.running = true
+		go p.run()
+	}
+	id := d.nextID
+	d.nextID++
+	d.listeners[id] = fn
+	return sync.OnceFunc(func() {
+		d.mu.Lock()
+		delete(d.listeners, id)
+		d.mu.Unlock()
+	}), nil
+}
+
+// Listening reports whether the detector is polling.
+func (d *Detector) Listening() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.running
+}
+
+// snapshot returns the current listeners, or stops the poller (returning
+// false) when there are none left.
+func (d *Detector) snapshot() ([]func(Update), bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if len(d.listeners) == 0 {
+		d.running = false
+		return nil, false
+	}
+	out := make([]func(Update), 0, len(d.listeners))
+	for _, fn := range d.listeners {
+		out = append(out, fn)
+	}
+	return out, true
+}
+
+// poller is one run of polling, from the first listener to the last.
+type poller struct {
+	d       *Detector
+	version int64
+	cursor  int64
+	// expiry is when the next lease runs out (zero: none held); checked is
+	// the end of the last window of expiries already reported.
+	expiry  time.Time
+	checked time.Time
+	failing bool
+}
+
+func (p *poller) start(ctx context.Context) error {
+	var err error
+	if p.version, err = p.d.src.DataVersion(ctx); err != nil {
+		return err
+	}
+	if p.cursor, err = p.d.src.LastEventID(ctx); err != nil {
+		return err
+	}
+	p.checked = p.d.src.Now()
+	return p.armExpiry(ctx)
+}
+
+func (p *poller) armExpiry(ctx context.Context) error {
+	t, ok, err := p.d.src.NextLeaseExpiry(ctx)
+	if err != nil {
+		return err
+	}
+	p.expiry = time.Time{}
+	if ok {
+		p.expiry = t
+	}
+	return nil
+}
+
+func (p *poller) run() {
+	ctx := context.Background()
+	tick := time.NewTicker(p.d.period)
+	defer tick.Stop()
+	expiry := time.NewTimer(time.Hour)
+	expiry.Stop()
+	arm := func() {
+		expiry.Stop()
+		if !p.expiry.IsZero() {
+			expiry.Reset(max(0, p.expiry.Sub(p.d.src.Now())))
+		}
+	}
+	arm()
+	for {
+		select {
+		case <-tick.C:
+		case <-expiry.C:
+		}
+		listeners, ok := p.d.snapshot()
+		if !ok {
+			expiry.Stop()
+			return
+		}
+		u, changed, err := p.cycle(ctx)
+		if err != nil {
+			if !p.failing {
+				p.d.onError(err)
+			}
+			p.failing = true
+			continue
+		}
+		p.failing = false
+		if changed {
+			arm()
+		}
+		if len(u.Changes) > 0 {
+			for _, fn := range listeners {
+				fn(u)
+			}
+		}
+	}
+}
+
+// cycle reads what changed since the last one. changed reports that the
+// database moved (so the next lease expiry may have too). The poller's
+// position moves only when the whole cycle succeeded, so a failed one is
+// read again in full by the next.
+func (p *poller) cycle(ctx context.Context) (u Update, changed bool, err error) {
+	u.Agents = map[string]bool{}
+	v, err := p.d.src.DataVersion(ctx)
+	if err != nil {
+		return u, false, err
+	}
+	cursor, checked := p.cursor, p.checked
+	if v != p.version {
+		changed = true
+		for {
+			chs, err := p.d.src.ChangesAfter(ctx, cursor)
+			if err != nil {
+				return Update{}, false, err
+			}
+			for _, ch := range chs {
+				u.add(ch)
+				cursor = ch.EventID
+			}
+			if len(chs) < store.ChangeBatch {
+				break
+			}
+		}
+	}
+	if now := p.d.src.Now(); !p.expiry.IsZero() && !now.Before(p.expiry) {
+		chs, err := p.d.src.LeasesExpired(ctx, checked, now)
+		if err != nil {
+			return Update{}, false, err
+		}
+		for _, ch := range chs {
+			u.add(ch)
+		}
+		checked = now
+		changed = true
+	}
+	if changed {
+		if err := p.armExpiry(ctx); err != nil {
+			return Update{}, false, err
+		}
+	}
+	p.version, p.cursor, p.checked = v, cursor, checked
+	return u, changed, nil
+}
+
+func (u *Update) add(ch store.FlagChange) {
+	u.Changes = append(u.Changes, ch)
+	if ch.Target == nil {
+		u.All = true
+	} else {
+		u.Agents[*ch.Target] = true
+	}
+}

@@ -1,0 +1,44 @@
+package search
+
+import (
+	"fmt"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+)
+
+// Variant is a named change to the ranking constants, for tuning: the
+// searcheval tool's -sweep evaluates each on the development sets. The
+// defaults were chosen this way, each in the middle of a plateau rather than
+// at a single best point.
+type Variant struct {
+	Name string
+	p    params
+}
+
+// NewIndex builds an index over agents with the variant's constants.
+func (v Variant) NewIndex(agents []*agent.Agent) *Index { return newIndex(agents, v.p) }
+
+// Variants returns the defaults, then one-at-a-time variations around them.
+func Variants() []Variant {
+	out := []Variant{{"defaults", defaultParams}}
+	sweep := func(name string, values []float64, set func(*params, float64)) {
+		for _, v := range values {
+			p := defaultParams
+			set(&p, v)
+			out = append(out, Variant{fmt.Sprintf("%s=%g", name, v), p})
+		}
+	}
+	sweep("k1", []float64{0.6, 2}, func(p *params, v float64) { p.k1 = v })
+	sweep("coord", []float64{0.25, 1}, func(p *params, v float64) { p.coord = v })
+	sweep("idfPow", []float64{0.5, 1}, func(p *params, v float64) { p.idfPow = v })
+	sweep("synonym", []float64{0.75}, func(p *params, v float64) { p.synonym = v })
+	sweep("related", []float64{0.45, 0.75}, func(p *params, v float64) { p.related = v })
+	for f := range numFields {
+		w := defaultParams.weight[f]
+		sweep("w."+fieldLabel[f], []float64{w / 2, w * 1.5}, func(p *params, v float64) { p.weight[f] = v })
+	}
+	classic := defaultParams
+	classic.perField = false
+	out = append(out, Variant{"classic BM25F", classic})
+	return out
+}

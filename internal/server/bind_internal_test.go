@@ -1,0 +1,91 @@
+package server
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+func TestClosestName(t *testing.T) {
+	createFlag := []string{"action_required", "chain_origin_id", "change_description", "code_location", "context",
+		"example_usage", "flag_type", "impact_level", "related_files", "source_agent", "target_agent"}
+	lock := []string{"agent", "flag_id", "lease_seconds"}
+	tests := []struct {
+		given string
+		names []string
+		want  string
+	}{
+		{"targetAgent", createFlag, "target_agent"}, // case and "_" ignored
+		{"Target-Agent", createFlag, "target_agent"},
+		{"FLAG_TYPE", createFlag, "flag_type"},
+		{"lease", lock, "lease_seconds"},    // a valid name starts with it
+		{"flag_id_number", lock, "flag_id"}, // it starts with a valid name
+		{"agnet", lock, "agent"},            // distance 2
+		{"flagid", lock, "flag_id"},         // folded equal
+		{"chnage_descripton", createFlag, "change_description"},
+		{"impact", createFlag, "impact_level"},
+		{"files", createFlag, ""}, // no rule applies
+		{"xyz", lock, ""},
+		{"", lock, ""},
+		{"_", lock, ""},
+		{"agentx", []string{"agent", "agents"}, "agent"}, // prefix, nearest length first
+	}
+	for _, tt := range tests {
+		if got := closestName(tt.given, tt.names); got != tt.want {
+			t.Errorf("closestName(%q) = %q, want %q", tt.given, got, tt.want)
+		}
+	}
+}
+
+func TestBindUnknownArguments(t *testing.T) {
+	type in struct {
+		Agent        string `json:"agent"`
+		LeaseSeconds *int   `json:"lease_seconds"`
+	}
+	names := []string{"agent", "lease_seconds"}
+	tests := []struct {
+		name, raw, wantErr string
+		want               in
+	}{
+		{"valid", `{"agent":"@a.b","lease_seconds":5}`, "", in{Agent: "@a.b", LeaseSeconds: intPtr(5)}},
+		{"null is omitted", `{"agent":"@a.b","lease_seconds":null}`, "", in{Agent: "@a.b"}},
+		{"empty", `{}`, "", in{}},
+		{"null arguments", `null`, "", in{}},
+		{"misspelt", `{"agent":"@a.b","lease":5}`, "unknown argument lease; did you mean lease_seconds?", in{}},
+		{"case differs", `{"Agent":"@a.b"}`, "unknown argument Agent; did you mean agent?", in{}},
+		{"unknown even if null", `{"agent":"@a.b","lease_secs":null}`, "unknown argument lease_secs; did you mean lease_seconds?", in{}},
+		{"each named in order", `{"zzz":1,"Agent":"x","zzz":2}`,
+			"unknown argument zzz. unknown argument Agent; did you mean agent? Valid arguments: agent, lease_seconds.", in{}},
+		{"hostile name quoted", `{"a\nb\u202e":1}`, `unknown argument "a\nb\u202e".`, in{}},
+		{"not an object", `[1]`, "arguments must be a JSON object", in{}},
+		{"wrong type", `{"agent":5}`, "agent must be a string, got number", in{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := mcp.CallToolRequest{}
+			req.Params.RawArguments = []byte(tt.raw)
+			var got in
+			err := bind(req, names, &got)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("bind: %v", err)
+				}
+				if got.Agent != tt.want.Agent || (got.LeaseSeconds == nil) != (tt.want.LeaseSeconds == nil) ||
+					(got.LeaseSeconds != nil && *got.LeaseSeconds != *tt.want.LeaseSeconds) {
+					t.Errorf("bound %+v, want %+v", got, tt.want)
+				}
+				return
+			}
+			var de *Error
+			if !errors.As(err, &de) || de.Code != CodeInvalid {
+				t.Fatalf("bind: err = %v, want a domain error", err)
+			}
+			if de.Message != tt.wantErr && !(len(tt.wantErr) < len(de.Message) && de.Message[:len(tt.wantErr)] == tt.wantErr) {
+				t.Errorf("message = %q, want %q", de.Message, tt.wantErr)
+			}
+		})
+	}
+}
+
+func intPtr(v int) *int { return &v }

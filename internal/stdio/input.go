@@ -1,0 +1,86 @@
+package stdio
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+)
+
+// input gives mcp-go's read loop the client's lines, one line per Read at
+// most, so it can tell which requests mcp-go has been handed.
+//
+// It holds back the end of the client's input until every request handed
+// over has been answered: when its read loop meets the end of input,
+// mcp-go's Listen cancels the requests still running and drops the tool
+// calls still queued (docs/upstream.md). A script that writes its requests
+// and closes stdin gets every answer all the same.
+type input struct {
+	ctx context.Context
+	src *bufio.Reader
+	out *output
+	log *slog.Logger
+
+	buf  []byte // the current line, reused while it is small
+	rest []byte // what mcp-go has not read of the current line
+	err  error  // how the client's input ended
+}
+
+func (in *input) Read(p []byte) (int, error) {
+	for len(in.rest) == 0 {
+		if in.err != nil {
+			in.out.waitAnswered(in.ctx)
+			return 0, in.err
+		}
+		in.next()
+	}
+	n := copy(p, in.rest)
+	in.rest = in.rest[n:]
+	return n, nil
+}
+
+// next reads the client's next line into rest, or records how input ended.
+func (in *input) next() {
+	line, long, err := in.readLine()
+	in.err = err
+	switch {
+	case long:
+		in.log.Warn("refused a request line over the size limit", "limit", MaxLine)
+		in.out.refuse(line)
+	case len(bytes.TrimSpace(line)) == 0:
+		// Blank lines would each get a parse error from mcp-go.
+	default:
+		if line[len(line)-1] != '\n' {
+			// mcp-go drops a last line that has no newline.
+			line = append(line, '\n')
+		}
+		in.out.expect(line)
+		in.rest = line
+	}
+}
+
+// readLine reads through the next newline. A line longer than MaxLine is
+// read to its end, but only its first MaxLine bytes are kept (long is set).
+func (in *input) readLine() (line []byte, long bool, err error) {
+	line = in.buf[:0]
+	for {
+		frag, err := in.src.ReadSlice('\n')
+		if !long && len(line)+len(frag) > MaxLine+1 {
+			long = true
+		}
+		if !long {
+			line = append(line, frag...)
+		}
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		if !long && len(bytes.TrimSuffix(line, []byte{'\n'})) > MaxLine {
+			long = true
+		}
+		if cap(line) <= 64<<10 {
+			in.buf = line // one huge line must not stay pinned
+		}
+		return line, long, err
+	}
+}

@@ -1,0 +1,178 @@
+package stdio
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// output writes mcp-go's messages to the client and keeps count of the
+// requests handed to mcp-go that are not answered yet. mcp-go writes each
+// message with one Write.
+type output struct {
+	wmu sync.Mutex // one message at a time: refuse writes from outside mcp-go's own lock
+	w   io.Writer
+
+	mu      sync.Mutex
+	pending map[string]int // request id as JSON → requests with that id not answered yet
+	n       int            // total of pending
+	drained chan struct{}  // closed when n falls to 0
+}
+
+func (o *output) Write(p []byte) (int, error) {
+	o.wmu.Lock()
+	n, err := o.w.Write(p)
+	o.wmu.Unlock()
+	if id, ok := responseID(p); ok {
+		o.answered(id)
+	}
+	return n, err
+}
+
+// expect records line, which is about to be handed to mcp-go, if mcp-go
+// will answer it later: a request with an id, as HandleMessage tells them
+// apart. Anything mcp-go answers at once on its read loop (a parse error)
+// is written before it reads again, so it is never left behind.
+func (o *output) expect(line []byte) {
+	var env struct {
+		ID     any             `json:"id"`
+		Result any             `json:"result"`
+		Error  json.RawMessage `json:"error"` // a client's error answer to a server request: not awaited
+	}
+	if json.Unmarshal(line, &env) != nil || env.ID == nil || env.Result != nil || env.Error != nil {
+		return
+	}
+	id := idKey(env.ID)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pending == nil {
+		o.pending = map[string]int{}
+	}
+	if o.n == 0 {
+		o.drained = make(chan struct{})
+	}
+	o.pending[id]++
+	o.n++
+}
+
+func (o *output) answered(id string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pending[id] == 0 {
+		return // an answer to something not awaited
+	}
+	o.pending[id]--
+	if o.pending[id] == 0 {
+		delete(o.pending, id)
+	}
+	if o.n--; o.n == 0 {
+		close(o.drained)
+	}
+}
+
+// waitAnswered returns once every expected request has been answered, or
+// ctx is done.
+func (o *output) waitAnswered(ctx context.Context) {
+	o.mu.Lock()
+	n, drained := o.n, o.drained
+	o.mu.Unlock()
+	if n == 0 {
+		return
+	}
+	select {
+	case <-drained:
+	case <-ctx.Done():
+	}
+}
+
+// refuse answers a request line over MaxLine, given its first bytes, with
+// an invalid-request error carrying its id when the id comes early enough
+// to be found there (else null, as JSON-RPC has it for an unreadable id).
+func (o *output) refuse(prefix []byte) {
+	msg := fmt.Sprintf("request too large: a message may be at most %d bytes (4 MiB) on one line; it was not read", MaxLine)
+	resp, err := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(leadingID(prefix)), mcp.INVALID_REQUEST, msg, nil))
+	if err != nil {
+		return
+	}
+	_, _ = o.Write(append(resp, '\n'))
+}
+
+// leadingID finds the top-level id of the JSON object msg starts with,
+// among its first 64 KiB.
+func leadingID(msg []byte) any {
+	dec := json.NewDecoder(bytes.NewReader(msg[:min(len(msg), 64<<10)]))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return nil
+	}
+	for {
+		key, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var v any
+		if key == "id" {
+			if dec.Decode(&v) != nil {
+				return nil
+			}
+			return v
+		}
+		var skip json.RawMessage
+		if dec.Decode(&skip) != nil {
+			return nil
+		}
+	}
+}
+
+// responseID returns the id of msg if it is a response to a request with
+// an id: it has a result or an error. Only the keys up to the result are
+// read, as mcp-go writes the jsonrpc version and the id first.
+func responseID(msg []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(msg))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return "", false
+	}
+	var id any
+	var haveID, isResponse bool
+	for dec.More() {
+		key, err := dec.Token()
+		if err != nil {
+			return "", false
+		}
+		switch key {
+		case "method":
+			return "", false
+		case "id":
+			if dec.Decode(&id) != nil {
+				return "", false
+			}
+			haveID = true
+		default:
+			isResponse = isResponse || key == "result" || key == "error"
+			if !haveID || !isResponse {
+				var skip json.RawMessage
+				if dec.Decode(&skip) != nil {
+					return "", false
+				}
+			}
+		}
+		if haveID && isResponse {
+			if id == nil {
+				return "", false
+			}
+			return idKey(id), true
+		}
+	}
+	return "", false
+}
+
+// idKey spells an id as both sides decode it (numbers become float64), so
+// that 7, 7.0 and 7e0 are one id, as mcp-go answers them.
+func idKey(id any) string {
+	b, _ := json.Marshal(id)
+	return string(b)
+}

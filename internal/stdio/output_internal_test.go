@@ -1,0 +1,65 @@
+package stdio
+
+import "testing"
+
+func TestResponseID(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		id   string
+		resp bool
+	}{
+		{`{"jsonrpc":"2.0","id":7,"result":{}}`, "7", true},
+		{`{"jsonrpc":"2.0","id":7.0,"error":{"code":-1,"message":"x"}}`, "7", true},
+		{`{"jsonrpc":"2.0","id":"a\"b","result":{"method":"x"}}` + "\n", `"a\"b"`, true},
+		{`{"result":{"id":1,"method":"x"},"id":2,"jsonrpc":"2.0"}`, "2", true},
+		{`{"id":3,"_meta":{"method":"x"},"error":{}}`, "3", true},
+		{`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}`, "", false},
+		{`{"jsonrpc":"2.0","method":"notifications/message","params":{"id":3}}`, "", false},
+		{`{"jsonrpc":"2.0","id":4,"method":"sampling/createMessage"}`, "", false},
+		{`not json`, "", false},
+	} {
+		id, ok := responseID([]byte(tc.msg))
+		if id != tc.id || ok != tc.resp {
+			t.Errorf("responseID(%s) = %q, %v; want %q, %v", tc.msg, id, ok, tc.id, tc.resp)
+		}
+	}
+}
+
+func TestExpect(t *testing.T) {
+	for _, tc := range []struct {
+		line    string
+		pending int
+	}{
+		{`{"jsonrpc":"2.0","id":1,"method":"ping"}`, 1},
+		{`{"jsonrpc":"2.0","id":"x","method":"tools/call","params":{"id":9}}`, 1},
+		{`{"jsonrpc":"1.0","id":1,"method":"ping"}`, 1}, // mcp-go answers: wrong version
+		{`{"jsonrpc":"2.0","method":"notifications/initialized"}`, 0},
+		{`{"jsonrpc":"2.0","id":null,"method":"ping"}`, 0},
+		{`{"jsonrpc":"2.0","id":1,"result":{}}`, 0},
+		{`{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"no"}}`, 0},
+		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, 0}, // answered at once by mcp-go
+		{`garbage`, 0},
+	} {
+		var o output
+		o.expect([]byte(tc.line))
+		if o.n != tc.pending {
+			t.Errorf("expect(%s): %d pending, want %d", tc.line, o.n, tc.pending)
+		}
+	}
+}
+
+func TestLeadingID(t *testing.T) {
+	for _, tc := range []struct {
+		prefix string
+		want   any
+	}{
+		{`{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"x":"yyyy`, 12.0},
+		{`{"method":"tools/call","id":"a","params":{"x":"yyyy`, "a"},
+		{`{"method":"tools/call","params":{"x":"yyyy`, nil},
+		{`["not an object"`, nil},
+	} {
+		if got := leadingID([]byte(tc.prefix)); got != tc.want {
+			t.Errorf("leadingID(%s) = %v, want %v", tc.prefix, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,45 @@
+// Package stdio serves an MCP server to one client over stdin and stdout
+// with mcp-go's StdioServer, adding the two things it lacks: every request
+// read before stdin ends is answered before serving stops, and a request
+// line is bounded (MaxLine) instead of read whole whatever its size.
+package stdio
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/mark3labs/mcp-go/server"
+)
+
+// MaxLine is the longest request line served. A longer one is answered with
+// an error and skipped without being held in memory.
+const MaxLine = 4 << 20
+
+// mcp-go runs each tools/call on a pool of workers fed by a queue, and a
+// call holds its worker for as long as it runs. A call that waits (for a
+// flag to arrive, up to 50 s; for a busy database) must not keep other calls
+// from starting, so the pool is mcp-go's maximum: 99 calls can wait while
+// another still runs at once. An idle worker is a parked goroutine. The
+// queue is deep because when it is full mcp-go runs the call on its read
+// loop, which then stops reading, notifications/cancelled included.
+const (
+	workers = 100
+	queue   = 10000
+)
+
+// Serve serves srv on in and out until in ends, and every request read by
+// then has been answered, or until ctx is cancelled.
+func Serve(ctx context.Context, srv *server.MCPServer, in io.Reader, out io.Writer, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &output{w: out}
+	r := &input{ctx: ctx, src: bufio.NewReaderSize(in, 64<<10), out: w, log: log}
+	s := server.NewStdioServer(srv)
+	s.SetErrorLogger(slog.NewLogLogger(log.Handler(), slog.LevelWarn))
+	server.WithWorkerPoolSize(workers)(s)
+	server.WithQueueSize(queue)(s)
+	return s.Listen(ctx, r, w)
+}

@@ -1,0 +1,357 @@
+package stdio_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/search"
+	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/stdio"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// noAgents is an empty catalog: these tests are about the transport, and
+// flags may name agents outside the catalog.
+type noAgents struct{}
+
+func (noAgents) Get(string) (*agent.Agent, bool) { return nil, false }
+func (noAgents) All() []*agent.Agent             { return nil }
+func (noAgents) Suggest(string, int) []string    { return nil }
+
+// newServer is the real server on a fresh database.
+func newServer(t *testing.T) (*server.Service, *store.Store) {
+	t.Helper()
+	st, err := store.Open(t.Context(), filepath.Join(t.TempDir(), "agents.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return &server.Service{Catalog: noAgents{}, Search: search.NewIndex(nil), Flags: st}, st
+}
+
+// session is a client on the other end of Serve's pipes.
+type session struct {
+	t    *testing.T
+	in   *io.PipeWriter
+	out  *bufio.Reader
+	done chan error
+}
+
+func start(t *testing.T, ctx context.Context, svc *server.Service) *session {
+	t.Helper()
+	inR, inW := io.Pipe()
+	outR, outW := io.Pipe()
+	s := &session{t: t, in: inW, out: bufio.NewReaderSize(outR, 1<<20), done: make(chan error, 1)}
+	go func() {
+		err := stdio.Serve(ctx, server.New(svc, "test"), inR, outW, nil)
+		outW.Close()
+		s.done <- err
+	}()
+	t.Cleanup(func() { inW.Close(); outR.Close() })
+	return s
+}
+
+// send writes one line; a server that stopped reading fails the test
+// instead of hanging it.
+func (s *session) send(line string) {
+	s.t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		_, err := io.WriteString(s.in, line+"\n")
+		errc <- err
+	}()
+	select {
+	case err := <-errc:
+		if err != nil {
+			s.t.Fatalf("send: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("send: the server did not read within 10s")
+	}
+}
+
+func (s *session) recv() string {
+	s.t.Helper()
+	type res struct {
+		line string
+		err  error
+	}
+	ch := make(chan res, 1)
+	go func() {
+		l, err := s.out.ReadString('\n')
+		ch <- res{l, err}
+	}()
+	select {
+	case r := <-ch:
+		if r.err != nil {
+			s.t.Fatalf("recv: %v", r.err)
+		}
+		return strings.TrimSuffix(r.line, "\n")
+	case <-time.After(10 * time.Second):
+		s.t.Fatal("recv: no message within 10s")
+		return ""
+	}
+}
+
+func (s *session) call(line string) string {
+	s.t.Helper()
+	s.send(line)
+	return s.recv()
+}
+
+// serveAll serves script (written at once, then stdin closes) and returns
+// the answers, one per line, once Serve has returned.
+func serveAll(t *testing.T, svc *server.Service, script string) []string {
+	t.Helper()
+	var out bytes.Buffer
+	done := make(chan error, 1)
+	go func() {
+		done <- stdio.Serve(t.Context(), server.New(svc, "test"), strings.NewReader(script), &out, nil)
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("Serve did not return after stdin ended")
+	}
+	return strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+}
+
+// byID indexes answers by their id as JSON.
+func byID(t *testing.T, lines []string) map[string]string {
+	t.Helper()
+	m := map[string]string{}
+	for _, l := range lines {
+		var msg struct{ ID json.RawMessage }
+		if err := json.Unmarshal([]byte(l), &msg); err != nil {
+			t.Fatalf("answer %q: %v", shorten(l), err)
+		}
+		if _, dup := m[string(msg.ID)]; dup {
+			t.Errorf("id %s answered twice", msg.ID)
+		}
+		m[string(msg.ID)] = l
+	}
+	return m
+}
+
+const initLine = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}`
+
+const createLine = `{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"create_flag","arguments":{"source_agent":"@frontend.react","flag_type":"new_feature","change_description":"Change number %d adds a column that the frontend will start reading soon.","action_required":"Add the column to the users table with a default, backfill existing rows, and tell @frontend.react when it is live."}}}`
+
+// A script may write all its requests at once and close stdin: every one is
+// answered before Serve returns, although mcp-go's own read loop cancels
+// what is still running when input ends.
+func TestAnswersPipelinedRequestsBeforeEOF(t *testing.T) {
+	svc, st := newServer(t)
+	const n = 150
+	var script strings.Builder
+	script.WriteString(initLine + "\n" + `{"jsonrpc":"2.0","method":"notifications/initialized"}` + "\n")
+	for i := range n {
+		fmt.Fprintf(&script, createLine+"\n", 100+i, i)
+		fmt.Fprintf(&script, `{"jsonrpc":"2.0","id":"p%d","method":"ping"}`+"\n", i)
+	}
+	answers := byID(t, serveAll(t, svc, script.String()))
+	if len(answers) != 2*n+1 {
+		t.Fatalf("got %d answers, want %d", len(answers), 2*n+1)
+	}
+	for i := range n {
+		if a := answers[fmt.Sprint(100+i)]; a == "" || strings.Contains(a, `"isError":true`) || strings.Contains(a, `"error"`) {
+			t.Fatalf("create %d answered %q", 100+i, shorten(a))
+		}
+		if a := answers[fmt.Sprintf(`"p%d"`, i)]; a != fmt.Sprintf(`{"jsonrpc":"2.0","id":"p%d","result":{}}`, i) {
+			t.Fatalf("ping p%d answered %q", i, a)
+		}
+	}
+	if _, total, err := st.ListFlags(t.Context(), store.ListQuery{}); err != nil || total != n {
+		t.Fatalf("stored %d flags (err %v), want %d", total, err, n)
+	}
+}
+
+// lockDatabase holds the write lock of st's file from another connection
+// until the returned function is called.
+func lockDatabase(t *testing.T, st *store.Store) (unlock func()) {
+	t.Helper()
+	db, err := sql.Open("sqlite", st.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := db.Conn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(t.Context(), "BEGIN IMMEDIATE"); err != nil {
+		t.Fatal(err)
+	}
+	unlock = sync.OnceFunc(func() {
+		if _, err := conn.ExecContext(context.Background(), "ROLLBACK"); err != nil {
+			t.Error(err)
+		}
+		conn.Close()
+		db.Close()
+	})
+	t.Cleanup(unlock)
+	return unlock
+}
+
+// Input that ends while a call waits on a locked database does not cancel
+// the call: it is answered, successfully, once the lock goes.
+func TestEOFWaitsForACallInFlight(t *testing.T) {
+	svc, st := newServer(t)
+	unlock := lockDatabase(t, st)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	s.send(fmt.Sprintf(createLine, 7, 7))
+	s.in.Close()
+	time.Sleep(300 * time.Millisecond) // the create waits for the lock; input has ended
+	select {
+	case err := <-s.done:
+		t.Fatalf("Serve returned (%v) with a call unanswered", err)
+	default:
+	}
+	unlock()
+	if got := s.recv(); !strings.Contains(got, `"id":7`) || strings.Contains(got, `"isError":true`) {
+		t.Fatalf("the create answered %s", got)
+	}
+	if err := <-s.done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// notifications/cancelled reaches a call waiting on a locked database, which
+// stops long before the busy timeout; other calls are answered meanwhile.
+func TestCancelledStopsAWaitingCall(t *testing.T) {
+	svc, st := newServer(t)
+	unlock := lockDatabase(t, st)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	begin := time.Now()
+	s.send(fmt.Sprintf(createLine, 7, 7))
+	time.Sleep(100 * time.Millisecond) // the create now waits for the lock
+	if got := s.call(`{"jsonrpc":"2.0","id":8,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":8,"result":{}}` {
+		t.Fatalf("ping while a call waits answered %s", got)
+	}
+	if got := s.call(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"search_agents","arguments":{"query":"x"}}}`); !strings.Contains(got, `"id":9`) {
+		t.Fatalf("another tool call while one waits answered %s", got)
+	}
+	s.send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":7,"reason":"user gave up"}}`)
+	got := s.recv()
+	if elapsed := time.Since(begin); elapsed > 3*time.Second {
+		t.Errorf("the cancelled call answered after %s: it waited out the busy timeout", elapsed)
+	}
+	if !strings.Contains(got, `"id":7`) || !strings.Contains(got, `"isError":true`) || !strings.Contains(got, "cancelled") {
+		t.Errorf("cancelled create answered %s, want an isError result saying it was cancelled", got)
+	}
+	unlock()
+	if got := s.call(fmt.Sprintf(createLine, 10, 10)); !strings.Contains(got, `"id":10`) || strings.Contains(got, `"isError":true`) {
+		t.Errorf("create after the lock went answered %s", got)
+	}
+	if _, total, err := st.ListFlags(t.Context(), store.ListQuery{}); err != nil || total != 1 {
+		t.Errorf("stored %d flags (err %v), want only the uncancelled one", total, err)
+	}
+}
+
+// Lines longer than any read buffer (64 KiB) arrive whole, and a last line
+// without a newline is still answered.
+func TestLongLines(t *testing.T) {
+	svc, st := newServer(t)
+	action := strings.Repeat("Update the consumers of the orders API. ", 400) // 16,000 characters
+	req, err := json.Marshal(map[string]any{
+		"jsonrpc": "2.0", "id": 5, "method": "tools/call",
+		"params": map[string]any{"name": "create_flag", "arguments": map[string]any{
+			"source_agent": "@frontend.react", "flag_type": "change",
+			"change_description": "A change whose context and action are long enough to exceed one read buffer.",
+			"action_required":    action, "context": `{"notes":"` + strings.Repeat("n", 60<<10) + `"}`,
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(req) <= 64<<10 {
+		t.Fatalf("request is only %d bytes; it must exceed 64 KiB", len(req))
+	}
+	answers := byID(t, serveAll(t, svc, initLine+"\n"+string(req)+"\n"+`{"jsonrpc":"2.0","id":2,"method":"ping"}`))
+	if len(answers) != 3 || !strings.Contains(answers["5"], `"result"`) || strings.Contains(answers["5"], `"isError":true`) || answers["2"] != `{"jsonrpc":"2.0","id":2,"result":{}}` {
+		t.Fatalf("answers: %v", answers)
+	}
+	if fl, err := st.GetFlag(t.Context(), 1); err != nil || fl.Flag.ActionRequired != strings.TrimSpace(action) {
+		t.Errorf("stored action_required differs (err %v)", err)
+	}
+}
+
+// A line that is not JSON gets a parse error and serving goes on; blank
+// lines are skipped.
+func TestGarbageLine(t *testing.T) {
+	svc, _ := newServer(t)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	if got := s.call(`this is not json`); !strings.Contains(got, `"id":null`) || !strings.Contains(got, `"code":-32700`) {
+		t.Errorf("garbage answered %s, want a parse error", got)
+	}
+	s.send("")
+	if got := s.call(`{"jsonrpc":"2.0","id":3,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":3,"result":{}}` {
+		t.Errorf("ping after garbage answered %s", got)
+	}
+}
+
+// A line over MaxLine is answered with an error, by id when the id comes
+// first, and serving goes on.
+func TestOversizedLine(t *testing.T) {
+	svc, _ := newServer(t)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	huge := strings.Repeat("x", stdio.MaxLine)
+	for _, tc := range []struct{ line, id string }{
+		{`{"jsonrpc":"2.0","id":"big","method":"tools/call","params":{"name":"search_agents","arguments":{"query":"` + huge + `"}}}`, `"big"`},
+		{`{"method":"tools/call","params":{"name":"search_agents","arguments":{"query":"` + huge + `"}},"jsonrpc":"2.0","id":4}`, `null`},
+	} {
+		got := s.call(tc.line)
+		if !strings.Contains(got, `"id":`+tc.id) || !strings.Contains(got, `"code":-32600`) || !strings.Contains(got, "4194304") {
+			t.Errorf("oversized line answered %s, want an invalid-request error for id %s naming the limit", got, tc.id)
+		}
+	}
+	if got := s.call(`{"jsonrpc":"2.0","id":5,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":5,"result":{}}` {
+		t.Errorf("ping after an oversized line answered %s", got)
+	}
+	// A line of exactly MaxLine bytes is served.
+	line := `{"jsonrpc":"2.0","id":6,"method":"ping","params":{"pad":"`
+	line += strings.Repeat("p", stdio.MaxLine-len(line)-3) + `"}}`
+	if got := s.call(line); got != `{"jsonrpc":"2.0","id":6,"result":{}}` {
+		t.Errorf("a line of exactly MaxLine bytes answered %s", shorten(got))
+	}
+}
+
+func TestStopsOnCancel(t *testing.T) {
+	svc, _ := newServer(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	s := start(t, ctx, svc)
+	s.call(initLine)
+	cancel() // stdin stays open
+	select {
+	case err := <-s.done:
+		if err == nil {
+			t.Error("Serve returned nil after cancellation, want the context's error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve did not return after cancellation")
+	}
+}
+
+func shorten(s string) string {
+	if len(s) > 300 {
+		return s[:150] + " ... " + s[len(s)-150:]
+	}
+	return s
+}
