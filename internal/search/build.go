@@ -77,9 +77,9 @@ func tokenizeAll(docs []*agent.Agent) []*worker {
 // newSpelling records a spelling not seen by this worker. Spellings that are
 // not indexed (stopwords, numbers, single letters) are recorded too, with
 // stem -1, so that later occurrences are rejected by the same lookup.
-func (wk *worker) newSpelling(s string) *spellingSlot {
+func (wk *worker) newSpelling(s string, h uint64) *spellingSlot {
 	if len(s) < 2 || isDigits(s) || stopwords[s] {
-		return wk.surf.insert(s, -1)
+		return wk.surf.insert(s, h, -1)
 	}
 	st := stem(s)
 	id, ok := wk.stemID[st]
@@ -90,7 +90,7 @@ func (wk *worker) newSpelling(s string) *spellingSlot {
 		wk.stemDoc = append(wk.stemDoc, stemCounts{})
 		wk.df = append(wk.df, 0)
 	}
-	return wk.surf.insert(s, id)
+	return wk.surf.insert(s, h, id)
 }
 
 func (wk *worker) addDoc(a *agent.Agent) {
@@ -124,13 +124,13 @@ func (wk *worker) addText(d *docTerms, f field, text string) {
 	stemDoc, ndocs, terms := wk.stemDoc, wk.ndocs, wk.terms
 	n := uint32(0)
 	for {
-		w, _, ok := sc.next()
+		w, h, ok := sc.next()
 		if !ok {
 			break
 		}
-		slot := wk.surf.lookup(w)
+		slot := wk.surf.lookup(w, h)
 		if slot == nil {
-			slot = wk.newSpelling(strings.Clone(lowerASCII(w)))
+			slot = wk.newSpelling(strings.Clone(lowerASCII(w)), h)
 			stemDoc = wk.stemDoc
 		}
 		st := slot.stem()
