@@ -51,6 +51,12 @@ type Service struct {
 	Log     *slog.Logger
 }
 
+// listPage is how many prompts (or resources, templates, tools) one list
+// request returns; nextCursor leads to the rest. A catalog of 20,000 agents
+// would otherwise go out as one 4.8 MB prompts/list answer, while a page
+// of 500 holds the built-in agents and the usual collections whole.
+const listPage = 500
+
 // New builds the MCP server for svc. Extra options (tests enable output
 // schema validation with them) are applied after the defaults.
 func New(svc *Service, version string, extra ...server.ServerOption) *server.MCPServer {
@@ -63,6 +69,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		server.WithPromptCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithRecovery(),
+		server.WithPaginationLimit(listPage),
 	}, extra...)
 	s := server.NewMCPServer("mcp-agents", version, opts...)
 	registerAgentTools(s, svc)
