@@ -72,6 +72,8 @@ type indexedCatalog struct {
 	// save writes a freshly built catalog and index to the cache; nil when
 	// they came from it.
 	save func()
+	// key fingerprints the files the catalog was built from ("" unknown).
+	key string
 }
 
 // cacheEntry is what one cache entry holds, encoded with encoding/gob.
@@ -84,14 +86,11 @@ type cacheEntry struct {
 
 func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) (*indexedCatalog, error) {
 	e.logWarnings(discoverWarnings)
-	key := ""
-	if cache != "" {
-		var err error
-		if key, err = agent.Fingerprint(srcs); err != nil {
-			e.log.Debug("start-up cache unavailable", "err", err)
-		}
+	key, err := agent.Fingerprint(srcs)
+	if err != nil {
+		e.log.Debug("start-up cache unavailable", "err", err)
 	}
-	if key != "" {
+	if key != "" && cache != "" {
 		ic, warnings, err := fromCache(cache, key)
 		switch {
 		case err != nil:
@@ -99,6 +98,7 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 		case ic != nil:
 			e.logWarnings(warnings)
 			e.log.Debug("catalog loaded from the start-up cache", "agents", ic.cat.Len())
+			ic.key = key
 			return ic, nil
 		}
 	}
@@ -107,9 +107,9 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 		return nil, err
 	}
 	e.logWarnings(warnings)
-	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
+	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All()), key: key}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
-	if key != "" {
+	if key != "" && cache != "" {
 		ic.save = func() {
 			if err := saveCache(cache, key, cat, warnings, ic.index); err != nil {
 				e.log.Debug("start-up cache entry not written", "err", err)
