@@ -62,6 +62,17 @@ func (s sandbox) startLogged(t *testing.T, args ...string) (*client.Client, *loc
 	return c, errBuf
 }
 
+// waitLog waits until the server's stderr, copied by the transport as it
+// comes, contains want, and reports whether it did.
+func waitLog(w *lockedWriter, want string) bool {
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(w.String(), want) {
+			return true
+		}
+	}
+	return false
+}
+
 // cacheEntries lists the start-up cache's entry files.
 func cacheEntries(t *testing.T, dir string) []string {
 	t.Helper()
@@ -107,6 +118,7 @@ func TestStartupCache(t *testing.T) {
 			Body string `json:"body"`
 		}
 		callTool(t, c, "get_agent", map[string]any{"name": "@team.billing"}, &got)
+		waitLog(errBuf, "msg=serving") // logged after the catalog's lines
 		c.Close()
 		return errBuf.String(), got.Body
 	}
@@ -177,7 +189,7 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 	checkServes(t, cold, "cold start")
 	entry := waitForEntry(t, cacheDir)
 	warm, warmLog := s.startLogged(t, "--agents", dir)
-	if !strings.Contains(warmLog.String(), "loaded from the start-up cache") {
+	if !waitLog(warmLog, "loaded from the start-up cache") {
 		t.Fatalf("second start did not use the cache:\n%s", warmLog)
 	}
 	checkServes(t, warm, "warm start")
@@ -220,15 +232,16 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 
 			next, log := s.startLogged(t, "--agents", dir)
 			checkServes(t, next, "start after the damage")
+			// The line about the entry comes before this one.
+			if !waitLog(log, "catalog built from files") {
+				t.Errorf("the damaged entry was not rebuilt from the files:\n%s", log)
+			}
 			if n := strings.Count(log.String(), "start-up cache entry ignored"); n != 1 {
 				t.Errorf("want one debug line about the damaged entry, found %d:\n%s", n, log)
 			}
-			if !strings.Contains(log.String(), "catalog built from files") {
-				t.Errorf("the damaged entry was not rebuilt from the files:\n%s", log)
-			}
 			next.Close() // waits for the rewritten entry
 			again, log := s.startLogged(t, "--agents", dir)
-			if !strings.Contains(log.String(), "loaded from the start-up cache") {
+			if !waitLog(log, "loaded from the start-up cache") {
 				t.Errorf("the entry was not rewritten:\n%s", log)
 			}
 			checkServes(t, again, "start from the rewritten entry")
