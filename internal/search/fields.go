@@ -28,6 +28,8 @@ type params struct {
 	// synonym, related, typo1 and typo2 discount matches through a synonym,
 	// a one-way related term, and at edit distance one and two.
 	synonym, related, typo1, typo2 float64
+	// domain discounts matches through the problem lexicon.
+	domain float64
 	// coord rewards covering more of the query: the summed score is
 	// multiplied by (matched groups / groups) ^ coord.
 	coord float64
@@ -37,19 +39,24 @@ type params struct {
 	perField bool
 	// idfPow sharpens idf (idf^idfPow), weighting rare query words more.
 	idfPow float64
+	// domainIDF is the least idf a problem-lexicon expansion counts with,
+	// however common the everyday word that led to it.
+	domainIDF float64
 }
 
 var defaultParams = params{
-	weight:   [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
-	b:        [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
-	k1:       1.2,
-	synonym:  0.9,
-	related:  0.6,
-	typo1:    0.75,
-	typo2:    0.55,
-	coord:    0.5,
-	perField: true,
-	idfPow:   0.75,
+	weight:    [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
+	b:         [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
+	k1:        1.2,
+	synonym:   0.9,
+	related:   0.6,
+	domain:    0.6,
+	typo1:     0.75,
+	typo2:     0.55,
+	coord:     0.5,
+	perField:  true,
+	idfPow:    0.75,
+	domainIDF: 2,
 }
 
 // fieldTexts returns the texts indexed for a in each field. Capabilities fall

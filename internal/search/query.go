@@ -31,6 +31,13 @@ type expansion struct {
 	to string
 	// via is the typo correction a synonym was reached through, if any.
 	via string
+	// related marks a one-way expansion to a neighbouring term (the
+	// "=>" entries of synonyms.txt and problems.txt).
+	related bool
+	// domain marks an expansion from the problem lexicon: the word asked
+	// is everyday vocabulary, common in agent texts, so its own idf would
+	// understate the domain term it stands for.
+	domain bool
 	// all requires every term to occur (a literal phrase); otherwise the
 	// terms a document lacks count as zero in the mean.
 	all bool
@@ -49,8 +56,11 @@ type group struct {
 	ownIDF float32
 }
 
-// termIDF is the idf term t counts with in g.
-func (ix *Index) termIDF(g *group, t int32) float32 {
+// termIDF is the idf term t of e counts with in g.
+func (ix *Index) termIDF(g *group, e *expansion, t int32) float32 {
+	if e.domain {
+		return min(max(g.ownIDF, float32(ix.p.domainIDF)), ix.idf[t])
+	}
 	return min(g.ownIDF, ix.idf[t])
 }
 
@@ -121,7 +131,29 @@ func (ix *Index) parse(query string) plan {
 		}
 	}
 	pl.groups = append(pl.groups, phrases...)
+	dropAsked(pl.groups)
+	pl.groups = slices.DeleteFunc(pl.groups, func(g group) bool { return len(g.exps) == 0 })
 	return pl
+}
+
+// dropAsked removes expansions to words the query asks for itself
+// ("dashboard of business kpis": kpis → dashboard), which would count the
+// asked word twice.
+func dropAsked(groups []group) {
+	var asked []int32
+	for _, g := range groups {
+		for _, e := range g.exps {
+			if e.kind != kindSynonym && len(e.terms) == 1 {
+				asked = append(asked, e.terms[0])
+			}
+		}
+	}
+	for gi := range groups {
+		g := &groups[gi]
+		g.exps = slices.DeleteFunc(g.exps, func(e expansion) bool {
+			return e.kind == kindSynonym && !slices.ContainsFunc(e.terms, func(t int32) bool { return !slices.Contains(asked, t) })
+		})
+	}
 }
 
 // phraseExpansion matches a multi-word phrase literally: every one of its
@@ -258,7 +290,10 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 		if ph.related {
 			w = ix.p.related * scale
 		}
-		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text})
+		if ph.domain {
+			w = ix.p.domain * scale
+		}
+		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related, domain: ph.domain})
 	}
 	return g
 }

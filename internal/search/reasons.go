@@ -50,7 +50,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			var ws []word
 			for _, t := range e.terms {
 				if p, ok := lookupPosting(ix.postings[t], doc); ok {
-					sum += ix.termIDF(g, t) * p.sat
+					sum += ix.termIDF(g, e, t) * p.sat
 					text := ix.surface[t]
 					if len(e.terms) == 1 {
 						text = e.to
@@ -98,9 +98,9 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		switch {
 		case h.e.kind == kindSynonym && h.e.via != "":
 			add("typo: " + h.g.word + "→" + h.e.via)
-			add("synonym: " + h.e.via + "→" + h.e.to)
+			add(h.e.label() + h.e.via + h.e.arrow() + h.e.to)
 		case h.e.kind == kindSynonym:
-			add("synonym: " + h.g.word + "→" + h.e.to)
+			add(h.e.label() + h.g.word + h.e.arrow() + h.e.to)
 		case h.e.kind == kindTypo:
 			add("typo: " + h.g.word + "→" + h.e.to)
 		case h.g.word != h.e.to && !strings.Contains(h.g.word, " "):
@@ -108,4 +108,21 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		}
 	}
 	return out
+}
+
+// label and arrow spell a synonym expansion in reasons: "synonym: k8s→kubernetes"
+// for another name of the same thing, "related: hacked → intrusion" for a
+// one-way expansion to a related domain.
+func (e *expansion) label() string {
+	if e.related {
+		return "related: "
+	}
+	return "synonym: "
+}
+
+func (e *expansion) arrow() string {
+	if e.related {
+		return " → "
+	}
+	return "→"
 }

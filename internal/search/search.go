@@ -107,7 +107,7 @@ func (ix *Index) accumulate(pl plan, sc *scratch) {
 			if len(e.terms) == 1 {
 				// The common case, walked inline: this loop is most of a
 				// query's time.
-				w := e.weight * ix.termIDF(g, e.terms[0])
+				w := e.weight * ix.termIDF(g, &e, e.terms[0])
 				for _, p := range ix.postings[e.terms[0]] {
 					sc.take(p.doc, w*p.sat)
 				}
@@ -138,17 +138,21 @@ func (ix *Index) accumulate(pl plan, sc *scratch) {
 
 // take records v as a candidate best score of the current group for d.
 func (sc *scratch) take(d uint32, v float32) {
-	if sc.grp[d] == 0 {
-		sc.inGroup = append(sc.inGroup, d)
+	// Only a positive score enters the group, so a document is listed in
+	// inGroup once however many zero-weight expansions reach it.
+	if v > sc.grp[d] {
+		if sc.grp[d] == 0 {
+			sc.inGroup = append(sc.inGroup, d)
+		}
+		sc.grp[d] = v
 	}
-	sc.grp[d] = max(sc.grp[d], v)
 }
 
 // walk calls fn with each document's weighted score for e. A multi-term
 // expansion scores the mean over its terms, merged across their postings.
 func (ix *Index) walk(e expansion, g *group, fn func(d uint32, v float32)) {
 	if len(e.terms) == 1 {
-		w := e.weight * ix.termIDF(g, e.terms[0])
+		w := e.weight * ix.termIDF(g, &e, e.terms[0])
 		for _, p := range ix.postings[e.terms[0]] {
 			fn(p.doc, w*p.sat)
 		}
@@ -158,7 +162,7 @@ func (ix *Index) walk(e expansion, g *group, fn func(d uint32, v float32)) {
 	idfs := make([]float32, len(e.terms))
 	for i, t := range e.terms {
 		lists[i] = ix.postings[t]
-		idfs[i] = ix.termIDF(g, t)
+		idfs[i] = ix.termIDF(g, &e, t)
 	}
 	w := e.weight / float32(len(lists))
 	for {

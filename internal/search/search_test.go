@@ -144,7 +144,7 @@ func TestSearchWordForms(t *testing.T) {
 		{"terafrom modules", "@terraform-engineer", "typo: terafrom→terraform"},
 		{"k8s", "@kubernetes-specialist", "synonym: k8s→kubernetes"},
 		{"pg replication", "@database.postgres", "synonym: pg→postgres"},
-		{"iac", "@terraform-engineer", "synonym: iac→terraform"},
+		{"iac", "@terraform-engineer", "related: iac → terraform"},
 		{"a11y", "@accessibility-expert", "synonym: a11y→accessibility"},
 		{"deploy a service", "@ops.containers", "stem: deploy→deploying"},
 	}

@@ -32,6 +32,11 @@ var exceptions = map[string]bool{
 	"business": true, "witness": true, "express": true, "ingress": true, "egress": true,
 	// production is not product, nor is a station a stat.
 	"production": true, "station": true,
+	// -er that is not an agent noun: a customer is not custom, an engineer
+	// not an engine, a folder not a fold, a landing page not land.
+	"customer": true, "customers": true, "engineer": true, "engineers": true, "engineering": true,
+	"folder": true, "folders": true, "landing": true, "number": true, "numbers": true,
+	"answer": true, "answers": true, "corner": true, "paper": true, "banner": true,
 }
 
 func allLetters(w string) bool {

@@ -10,6 +10,12 @@ import (
 //go:embed synonyms.txt
 var synonymsText string
 
+// problemsText is the lexicon of problem vocabulary ("hacked", "spam
+// folder", "idle") mapped to the domains that deal with it.
+//
+//go:embed problems.txt
+var problemsText string
+
 // phrase is one member of a synonym group: its display form and its words.
 type phrase struct {
 	text  string
@@ -17,12 +23,17 @@ type phrase struct {
 	// related marks a one-way ("=>") expansion: a broader or neighbouring
 	// term rather than another name for the same thing, weighed lower.
 	related bool
+	// domain marks members from the problem lexicon (problems.txt).
+	domain bool
 }
 
 // synonymTable maps a member (its words joined by one space) to the members
 // it expands to.
 type synonymTable struct {
 	expand map[string][]phrase
+	// stemmed maps the stems of one-way members' words to their
+	// expansions, so "leaks" reads like "leaked"; exact members win.
+	stemmed map[string][]phrase
 	// maxWords is the longest key in words, bounding phrase detection.
 	maxWords int
 }
@@ -30,14 +41,17 @@ type synonymTable struct {
 // synonymTab parses the table on first use rather than at program start:
 // a server answering from a cached index needs it only at its first query,
 // and WarmUp lets that parse overlap the rest of start-up.
-var synonymTab = sync.OnceValue(func() *synonymTable { return mustParseSynonyms(synonymsText) })
+var synonymTab = sync.OnceValue(func() *synonymTable {
+	t := mustParseSynonyms("synonyms.txt", synonymsText, nil)
+	return mustParseSynonyms("problems.txt", problemsText, t)
+})
 
 // WarmUp prepares, in the background, what the first query needs and a
 // cached index does not carry, so the first search does not pay for it.
 func WarmUp() { go synonymTab() }
 
-func mustParseSynonyms(text string) *synonymTable {
-	t, err := parseSynonyms(text)
+func mustParseSynonyms(name, text string, into *synonymTable) *synonymTable {
+	t, err := parseSynonymsInto(name, text, into)
 	if err != nil {
 		panic(err)
 	}
@@ -47,7 +61,14 @@ func mustParseSynonyms(text string) *synonymTable {
 // parseSynonyms reads the synonyms.txt format: one group per line,
 // "a, b, c" for mutual synonyms, "a => b, c" for a one-way expansion.
 func parseSynonyms(text string) (*synonymTable, error) {
-	t := &synonymTable{expand: make(map[string][]phrase)}
+	return parseSynonymsInto("synonyms.txt", text, nil)
+}
+
+// parseSynonymsInto adds the groups of file name to t (a new table if nil).
+func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error) {
+	if t == nil {
+		t = &synonymTable{expand: make(map[string][]phrase), stemmed: make(map[string][]phrase)}
+	}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
 		if line == "" || strings.HasPrefix(line, "#") {
@@ -61,6 +82,7 @@ func parseSynonyms(text string) (*synonymTable, error) {
 			}
 			for i := range to {
 				to[i].related = true
+				to[i].domain = name == "problems.txt"
 			}
 			if err == nil && len(from) != 1 {
 				err = fmt.Errorf("left of => must be one member")
@@ -73,13 +95,17 @@ func parseSynonyms(text string) (*synonymTable, error) {
 			}
 		}
 		if err != nil {
-			return nil, fmt.Errorf("synonyms.txt line %d: %w", n+1, err)
+			return nil, fmt.Errorf("%s line %d: %w", name, n+1, err)
 		}
 		for _, f := range from {
 			key := strings.Join(f.words, " ")
 			for _, m := range to {
 				if strings.Join(m.words, " ") != key {
-					t.add(key, m)
+					t.expand[key] = addPhrase(t.expand[key], m)
+					if m.related {
+						sk := stemKey(f.words)
+						t.stemmed[sk] = addPhrase(t.stemmed[sk], m)
+					}
 				}
 			}
 			t.maxWords = max(t.maxWords, len(f.words))
@@ -88,13 +114,13 @@ func parseSynonyms(text string) (*synonymTable, error) {
 	return t, nil
 }
 
-func (t *synonymTable) add(key string, p phrase) {
-	for _, q := range t.expand[key] {
+func addPhrase(ps []phrase, p phrase) []phrase {
+	for _, q := range ps {
 		if q.text == p.text {
-			return
+			return ps
 		}
 	}
-	t.expand[key] = append(t.expand[key], p)
+	return append(ps, p)
 }
 
 func parseMembers(s string) ([]phrase, error) {
@@ -112,5 +138,19 @@ func parseMembers(s string) ([]phrase, error) {
 
 // lookup returns the expansions of the member spelled by ws.
 func (t *synonymTable) lookup(ws []string) []phrase {
-	return t.expand[strings.Join(ws, " ")]
+	if ps, ok := t.expand[strings.Join(ws, " ")]; ok {
+		return ps
+	}
+	return t.stemmed[stemKey(ws)]
+}
+
+func stemKey(ws []string) string {
+	var b strings.Builder
+	for i, w := range ws {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(stem(w))
+	}
+	return b.String()
 }

@@ -2,6 +2,8 @@ package search
 
 import (
 	"slices"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"strings"
 	"testing"
 )
@@ -98,4 +100,38 @@ func FuzzParseSynonyms(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestProblemLexicon checks that problems.txt parses, that every entry is
+// one-way (the lexicon maps problems to domains, not names to names), and
+// that its expansions show as related in reasons.
+func TestProblemLexicon(t *testing.T) {
+	tab, err := parseSynonymsInto("problems.txt", problemsText, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, ps := range tab.expand {
+		for _, p := range ps {
+			if !p.related {
+				t.Errorf("problems.txt: %q → %q is not one-way", key, p.text)
+			}
+		}
+	}
+	ix := NewIndex(append(fixture(), &agent.Agent{
+		Name:        "cloud.finops",
+		Description: "Cloud cost optimization and FinOps",
+	}))
+	res, _ := ix.Search("our cloud bill doubled", 3)
+	if len(res) == 0 {
+		t.Fatal("no results")
+	}
+	found := false
+	for _, r := range res[0].Reasons {
+		if strings.HasPrefix(r, "related: cloud bill → ") || strings.HasPrefix(r, "related: bill → ") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("top result's reasons %q lack a related: expansion", res[0].Reasons)
+	}
 }

@@ -33,6 +33,8 @@ func Variants() []Variant {
 	sweep("idfPow", []float64{0.5, 1}, func(p *params, v float64) { p.idfPow = v })
 	sweep("synonym", []float64{0.75}, func(p *params, v float64) { p.synonym = v })
 	sweep("related", []float64{0.45, 0.75}, func(p *params, v float64) { p.related = v })
+	sweep("domain", []float64{0.45, 0.75, 0.9}, func(p *params, v float64) { p.domain = v })
+	sweep("domainIDF", []float64{0, 1, 3}, func(p *params, v float64) { p.domainIDF = v })
 	for f := range numFields {
 		w := defaultParams.weight[f]
 		sweep("w."+fieldLabel[f], []float64{w / 2, w * 1.5}, func(p *params, v float64) { p.weight[f] = v })
