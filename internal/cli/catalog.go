@@ -70,6 +70,8 @@ type indexedCatalog struct {
 	// save writes a freshly built catalog and index to the cache; nil when
 	// they came from it.
 	save func()
+	// key fingerprints the files the catalog was built from ("" unknown).
+	key string
 }
 
 func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) (*indexedCatalog, error) {
@@ -81,6 +83,7 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 	if key != "" && cache != "" {
 		if ic, err := e.fromCache(cache, key); err == nil && ic != nil {
 			e.log.Debug("catalog loaded from cache", "agents", ic.cat.Len())
+			ic.key = key
 			return ic, nil
 		} else if err != nil {
 			e.log.Debug("catalog cache not used", "err", err)
@@ -91,7 +94,7 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 		return nil, err
 	}
 	e.logWarnings(warnings)
-	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
+	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All()), key: key}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
 	if key != "" && cache != "" {
 		ic.save = func() {

@@ -65,7 +65,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
-	svc := &server.Service{Catalog: ic.cat, Search: ic.index, Log: logger}
+	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger}
 	srv := server.New(svc, e.opts.Version)
 	o := <-openc
 	if o.err != nil {
@@ -92,6 +92,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.opts.Version, describeSources(ic.cat), st.Path())
 	}
 	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
+	stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
+	defer stopLive()
 
 	if err := stdio.Serve(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serving stdio: %w", err)
