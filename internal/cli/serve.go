@@ -26,7 +26,7 @@ const startupHeap = 16 << 20
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
-	if err := parse(fs, args, 0, 0); err != nil {
+	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	logger, err := e.logger()

@@ -18,37 +18,79 @@ import (
 // (device and inode) of the file at the path right after it opened, and
 // every write compares it with the path before and after it commits.
 
-// watched maps the DSNs of open pools to their database path, so the
+// watched maps the DSNs of open pools to their database path and the
+// number of pools using it (two Stores on one path share DSNs), so the
 // connection hook records identities for our connections only.
-var watched sync.Map // dsn string -> path string
+var watched struct {
+	sync.Mutex
+	m map[string]*watch
+}
 
-// idents maps a driver connection to the os.FileInfo of the file that was
-// at its path when it opened. Entries of closed connections stay: a handful
-// per reopen, which is rare.
-var idents sync.Map // driver conn -> os.FileInfo
+type watch struct {
+	path  string
+	pools int
+}
+
+// idents maps a driver connection to the file that was at its path when
+// it opened. Entries go when the last pool using their DSN closes.
+var idents sync.Map // driver conn -> ident
+
+type ident struct {
+	dsn  string
+	file os.FileInfo
+}
 
 var hookOnce sync.Once
 
 func watchDSNs(path string, dsns ...string) {
 	hookOnce.Do(func() {
 		sqlite.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, dsn string) error {
-			if p, ok := watched.Load(dsn); ok {
-				if fi, err := os.Stat(p.(string)); err == nil {
-					idents.Store(c, fi)
+			watched.Lock()
+			w := watched.m[dsn]
+			watched.Unlock()
+			if w != nil {
+				if fi, err := os.Stat(w.path); err == nil {
+					idents.Store(c, ident{dsn, fi})
 				}
 			}
 			return nil
 		})
 	})
+	watched.Lock()
+	defer watched.Unlock()
+	if watched.m == nil {
+		watched.m = map[string]*watch{}
+	}
 	for _, d := range dsns {
-		watched.Store(d, path)
+		if w := watched.m[d]; w != nil {
+			w.pools++
+		} else {
+			watched.m[d] = &watch{path: path, pools: 1}
+		}
 	}
 }
 
 func forgetDSNs(dsns ...string) {
+	watched.Lock()
+	defer watched.Unlock()
+	gone := map[string]bool{}
 	for _, d := range dsns {
-		watched.Delete(d)
+		if w := watched.m[d]; w != nil {
+			if w.pools--; w.pools == 0 {
+				delete(watched.m, d)
+				gone[d] = true
+			}
+		}
 	}
+	if len(gone) == 0 {
+		return
+	}
+	idents.Range(func(c, v any) bool {
+		if gone[v.(ident).dsn] {
+			idents.Delete(c)
+		}
+		return true
+	})
 }
 
 // connFile returns the identity recorded when conn's connection opened.
@@ -56,7 +98,7 @@ func connFile(conn *sql.Conn) (os.FileInfo, error) {
 	var fi os.FileInfo
 	err := conn.Raw(func(dc any) error {
 		if v, ok := idents.Load(dc); ok {
-			fi = v.(os.FileInfo)
+			fi = v.(ident).file
 		}
 		return nil
 	})
