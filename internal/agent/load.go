@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -180,11 +181,14 @@ func readRegular(fsys fs.FS, name string) ([]byte, error) {
 	if err := checkRegular(st); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
+	// Sized from the stat, the buffer is allocated once, where io.ReadAll
+	// would grow and copy it several times per file.
+	var buf bytes.Buffer
+	buf.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 // checkRegular refuses what readRegular must not read. A file of an FS
