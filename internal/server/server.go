@@ -61,6 +61,10 @@ type Service struct {
 	// as Claude Code channel messages (see StartChannel). Empty: the
 	// channel capability is not even declared.
 	Notify []string
+	// TokenIdentity says callers are identified by tokens (the HTTP server
+	// with auth): the acting-agent arguments become optional in the tool
+	// schemas, defaulting to the token's agent (see identity.go).
+	TokenIdentity bool
 
 	srv      *server.MCPServer
 	reloadMu sync.Mutex
