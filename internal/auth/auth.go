@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -72,6 +73,10 @@ func From(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(ctxKey{}).(Principal)
 	return p, ok
 }
+
+// ErrBadToken is the error (wrapped with the reason) for a token that is
+// unknown, revoked or expired: the client's fault, answered with 401.
+var ErrBadToken = errors.New("invalid token")
 
 // TokenPrefix starts every token, so one pasted where it should not be is
 // recognisable (and findable by secret scanners).

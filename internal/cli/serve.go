@@ -30,7 +30,12 @@ const startupHeap = 64 << 20
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
 	notifyFlag := fs.String("notify", "", "push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
+	var hf httpFlags
+	hf.register(fs)
 	if err := e.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := hf.check(fs); err != nil {
 		return err
 	}
 	logger, err := e.logger()
@@ -73,7 +78,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
-	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify}
+	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify,
+		TokenIdentity: hf.addr != "" && !hf.noAuth}
 	srv := server.New(svc, e.opts.Version)
 	o := <-openc
 	if o.err != nil {
@@ -95,6 +101,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 
+	if hf.addr != "" {
+		stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
+		defer stopLive()
+		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
+	}
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
 			e.opts.Version, describeSources(ic.cat), st.Path())

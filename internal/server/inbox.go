@@ -232,6 +232,8 @@ func (svc *Service) waitForFlags(ctx context.Context, handle string, wait time.D
 		case <-wake:
 		case <-deadline.C:
 			return flags, nil
+		case <-svc.waitsEnded:
+			return flags, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}

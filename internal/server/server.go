@@ -68,6 +68,9 @@ type Service struct {
 
 	srv      *server.MCPServer
 	reloadMu sync.Mutex
+	// waitsEnded is closed by EndWaits (shutdown).
+	waitsEnded chan struct{}
+	endOnce    sync.Once
 	inboxes  inboxSubs
 }
 
@@ -108,10 +111,22 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	}
 	s := server.NewMCPServer("mcp-agents", version, opts...)
 	svc.srv = s
+	svc.waitsEnded = make(chan struct{})
 	registerAgentTools(s, svc)
 	registerFlagTools(s, svc)
 	registerPrompts(s, svc)
 	registerResources(s, svc)
 	registerInbox(s, svc)
 	return s
+}
+
+// EndWaits makes every get_agent_flags call waiting now, and every later
+// one, answer at once with what it has: a server shutting down must not
+// hold its callers for up to 50 s.
+func (svc *Service) EndWaits() {
+	svc.endOnce.Do(func() {
+		if svc.waitsEnded != nil {
+			close(svc.waitsEnded)
+		}
+	})
 }

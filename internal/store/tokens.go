@@ -138,15 +138,11 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
 	return tok, err
 }
 
-// ErrBadToken is returned by Authenticate for a token that is unknown,
-// revoked or expired; the message says which, for the server's log only.
-var ErrBadToken = errors.New("invalid token")
-
 // Authenticate returns the principal a bearer token stands for. It looks
 // the token up by its SHA-256 and compares the stored hash in constant
-// time; an unknown, revoked or expired token is ErrBadToken (wrapped with
+// time; an unknown, revoked or expired token is auth.ErrBadToken (wrapped with
 // the reason).
-func (s *Store) Authenticate(ctx context.Context, token string) (auth.Principal, Token, error) {
+func (s *Store) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	h := auth.Hash(token)
 	var stored []byte
 	var tok Token
@@ -158,18 +154,18 @@ func (s *Store) Authenticate(ctx context.Context, token string) (auth.Principal,
 	})
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		return auth.Principal{}, Token{}, errors.Join(ErrBadToken, errors.New("unknown token"))
+		return auth.Principal{}, errors.Join(auth.ErrBadToken, errors.New("unknown token"))
 	case err != nil:
-		return auth.Principal{}, Token{}, err
+		return auth.Principal{}, err
 	case subtle.ConstantTimeCompare(stored, h) != 1:
-		return auth.Principal{}, Token{}, errors.Join(ErrBadToken, errors.New("unknown token"))
+		return auth.Principal{}, errors.Join(auth.ErrBadToken, errors.New("unknown token"))
 	case tok.RevokedAt != nil:
-		return auth.Principal{}, Token{}, errors.Join(ErrBadToken, errors.New("token "+tok.ID+" was revoked"))
+		return auth.Principal{}, errors.Join(auth.ErrBadToken, errors.New("token "+tok.ID+" was revoked"))
 	case tok.ExpiresAt != nil && *tok.ExpiresAt <= formatTime(s.now()):
-		return auth.Principal{}, Token{}, errors.Join(ErrBadToken, errors.New("token "+tok.ID+" expired"))
+		return auth.Principal{}, errors.Join(auth.ErrBadToken, errors.New("token "+tok.ID+" expired"))
 	}
 	p := auth.Principal{TokenID: tok.ID, Agent: tok.Agent, Role: auth.Role(tok.Role), CanBroadcast: tok.CanBroadcast}
-	return p, tok, nil
+	return p, nil
 }
 
 // TouchToken records that token id was used now, unless that was already
@@ -180,12 +176,6 @@ func (s *Store) TouchToken(ctx context.Context, id string) error {
 		_, err := w.exec(sqlTouchToken, formatTime(t), id, formatTime(t.Add(-touchEvery)))
 		return err
 	})
-}
-
-// TouchDue reports whether a token last used at lastUsed (nil: never)
-// should be touched now.
-func (s *Store) TouchDue(lastUsed *string) bool {
-	return lastUsed == nil || *lastUsed <= formatTime(s.now().Add(-touchEvery))
 }
 
 func scanToken(sc rowScanner, hash ...*[]byte) (Token, error) {
