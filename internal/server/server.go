@@ -71,7 +71,7 @@ type Service struct {
 	// waitsEnded is closed by EndWaits (shutdown).
 	waitsEnded chan struct{}
 	endOnce    sync.Once
-	inboxes  inboxSubs
+	inboxes    inboxSubs
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
