@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/mcp-agents/mcp-agents/internal/cli"
 )
 
-// version is set at release time with -ldflags "-X main.version=...".
+// version is set at release time with -ldflags "-X main.version=...";
+// otherwise the build info's module version is used.
 var version = "dev"
 
 func main() {
@@ -21,12 +23,20 @@ func main() {
 	// line on the closed stderr would kill the process with SIGPIPE before
 	// it closes the database and finishes writing its start-up cache.
 	signal.Ignore(syscall.SIGPIPE)
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, signalled := cli.Shutdown{
+		Codes: map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143},
+		Grace: time.Second,
+		Exit:  os.Exit,
+	}.Context(context.Background())
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
+	if code := signalled(); code != 0 {
+		// Stopped on purpose: whatever the interrupted work returned is
+		// not news.
+		os.Exit(code)
+	}
 	os.Exit(cli.ExitCode(err, os.Stderr))
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, args, stdin, stdout, stderr, cli.Options{Version: version})
+	return cli.Run(ctx, args, stdin, stdout, stderr, cli.Options{Version: cli.Version(version)})
 }

@@ -120,7 +120,7 @@ func newCatalog(sources []Source, files []*loadedFile) (*Catalog, []Warning) {
 }
 
 // index finishes a catalog whose sources, agents, byName and srcOf are set
-// (by newCatalog or DecodeSnapshot, so that both build identical lookups):
+// (by newCatalog or Snapshot.Catalog, so that both build identical lookups):
 // it sorts the agents by name and indexes aliases and suggestion
 // candidates, returning the alias conflicts.
 func (c *Catalog) index() []Warning {

@@ -13,8 +13,8 @@ import (
 )
 
 func runSearchAgents(ctx context.Context, e *env, args []string) error {
-	fs := e.flagSet("search-agents", "QUERY [LIMIT]")
-	if err := parse(fs, args, 1, 2); err != nil {
+	fs := e.flagSet("search-agents", "QUERY [LIMIT]\n\nLIMIT is an integer, 1-50 (default 5): how many agents to return.")
+	if err := e.parse(fs, args, 1, 2); err != nil {
 		return err
 	}
 	in := server.SearchAgentsInput{Query: fs.Arg(0)}
@@ -39,28 +39,27 @@ func runSearchAgents(ctx context.Context, e *env, args []string) error {
 }
 
 func runAgents(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(e.stderr, "Usage: mcp-agents agents list [--json] | show NAME | check [DIR...]\n")
-		if len(args) == 0 {
-			return usagef("agents needs a subcommand: list, show or check")
-		}
-		return nil
+	sub, rest, err := e.subcommand("agents", "list [--json] | show NAME | check [DIR...]", args)
+	if err != nil {
+		return err
 	}
-	switch args[0] {
+	switch sub {
 	case "list":
-		return runAgentsList(ctx, e, args[1:])
+		return runAgentsList(ctx, e, rest)
 	case "show":
-		return runAgentsShow(ctx, e, args[1:])
+		return runAgentsShow(ctx, e, rest)
 	case "check":
-		return runAgentsCheck(ctx, e, args[1:])
+		return runAgentsCheck(ctx, e, rest)
+	case "":
+		return usagef("agents needs a subcommand: list, show or check")
 	}
-	return usagef("unknown agents subcommand %q (want list, show or check)", args[0])
+	return usagef("unknown agents subcommand %q (want list, show or check)", sub)
 }
 
 func runAgentsList(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("agents list", "[--json]")
 	asJSON := fs.Bool("json", false, "print JSON (name, description, tags, source) instead of a table")
-	if err := parse(fs, args, 0, 0); err != nil {
+	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	svc, done, err := e.service(ctx, false)
@@ -72,16 +71,18 @@ func runAgentsList(ctx context.Context, e *env, args []string) error {
 	if *asJSON {
 		return e.writeJSON(entries)
 	}
+	// Agent files are text from anywhere; a description must not drive
+	// the terminal it is printed on.
 	tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 	for _, a := range entries {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", a.Name, a.Source, truncate(a.Description, 90))
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", terminalCell(a.Name, 80), terminalCell(a.Source, 40), terminalCell(a.Description, 90))
 	}
 	return tw.Flush()
 }
 
 func runAgentsShow(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("agents show", "NAME")
-	if err := parse(fs, args, 1, 1); err != nil {
+	if err := e.parse(fs, args, 1, 1); err != nil {
 		return err
 	}
 	svc, done, err := e.service(ctx, false)
@@ -102,7 +103,7 @@ func runAgentsShow(ctx context.Context, e *env, args []string) error {
 // Without arguments it checks the directories the server would load.
 func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("agents check", "[DIR...]")
-	if err := parse(fs, args, 0, -1); err != nil {
+	if err := e.parse(fs, args, 0, -1); err != nil {
 		return err
 	}
 	var sources []agent.Source
@@ -111,7 +112,7 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 		for _, dir := range fs.Args() {
 			info, err := os.Stat(dir)
 			if err != nil || !info.IsDir() {
-				fmt.Fprintf(e.stdout, "%s: not a readable directory\n", dir) // stdout-ok: lint report
+				fmt.Fprintf(e.stdout, "%s: not a readable directory\n", terminalCell(dir, 4096)) // stdout-ok: lint report
 				problems++
 				continue
 			}
@@ -129,7 +130,7 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		for _, w := range warnings {
-			fmt.Fprintln(e.stdout, w.String()) // stdout-ok: lint report
+			fmt.Fprintln(e.stdout, terminalCell(w.String(), 4096)) // stdout-ok: lint report
 			problems++
 		}
 	}
@@ -141,7 +142,7 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 		}
 		checked += cat.Len()
 		for _, w := range warnings {
-			fmt.Fprintln(e.stdout, w.String()) // stdout-ok: lint report
+			fmt.Fprintln(e.stdout, terminalCell(w.String(), 4096)) // stdout-ok: lint report
 			problems++
 		}
 	}
@@ -151,12 +152,4 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)\n", checked, len(sources))
 	return nil
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
 }

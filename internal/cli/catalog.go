@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/gob"
 	"fmt"
 	"log/slog"
 
@@ -61,29 +62,44 @@ func (e *env) logWarnings(warnings []agent.Warning) {
 
 // indexedCatalog is what the server needs from the agent files: the catalog
 // and its search index. Building both from the files is most of a server's
-// start-up, so they are kept in the user's cache directory under a
-// fingerprint of the sources (paths, sizes, times; contents for the embedded
-// set) and of this executable, and rebuilt only when either changed.
+// start-up, so they are kept in the start-up cache (diskcache) under a
+// fingerprint of the sources (paths, sizes, times; contents for the
+// embedded set) and of this executable, and rebuilt only when either
+// changed or the entry is damaged.
 type indexedCatalog struct {
 	cat   *agent.Catalog
 	index *search.Index
 	// save writes a freshly built catalog and index to the cache; nil when
 	// they came from it.
 	save func()
+	// key fingerprints the files the catalog was built from ("" unknown).
+	key string
+}
+
+// cacheEntry is what one cache entry holds, encoded with encoding/gob.
+// There is no version number: the key covers the executable, so an entry
+// is only ever read by the build that wrote it.
+type cacheEntry struct {
+	Catalog agent.Snapshot
+	Index   search.Snapshot
 }
 
 func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) (*indexedCatalog, error) {
 	e.logWarnings(discoverWarnings)
-	key, err := cacheKey(srcs)
+	key, err := agent.Fingerprint(srcs)
 	if err != nil {
-		e.log.Debug("catalog cache unavailable", "err", err)
+		e.log.Debug("start-up cache unavailable", "err", err)
 	}
 	if key != "" && cache != "" {
-		if ic, err := e.fromCache(cache, key); err == nil && ic != nil {
-			e.log.Debug("catalog loaded from cache", "agents", ic.cat.Len())
+		ic, warnings, err := fromCache(cache, key)
+		switch {
+		case err != nil:
+			e.log.Debug("start-up cache entry ignored; rebuilding it", "key", key, "err", err)
+		case ic != nil:
+			e.logWarnings(warnings)
+			e.log.Debug("catalog loaded from the start-up cache", "agents", ic.cat.Len())
+			ic.key = key
 			return ic, nil
-		} else if err != nil {
-			e.log.Debug("catalog cache not used", "err", err)
 		}
 	}
 	cat, warnings, err := agent.Load(ctx, srcs)
@@ -91,67 +107,44 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 		return nil, err
 	}
 	e.logWarnings(warnings)
-	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All())}
+	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All()), key: key}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
 	if key != "" && cache != "" {
 		ic.save = func() {
 			if err := saveCache(cache, key, cat, warnings, ic.index); err != nil {
-				e.log.Debug("catalog cache not written", "err", err)
+				e.log.Debug("start-up cache entry not written", "err", err)
 			}
 		}
 	}
 	return ic, nil
 }
 
-// The catalog and the index are two entries, so neither is copied into a
-// combined buffer; the index checks on decoding that it belongs to the
-// catalog it is given.
-func catalogKey(key string) string { return key + ".catalog" }
-func indexKey(key string) string   { return key + ".index" }
-
-func (e *env) fromCache(cache diskcache.Dir, key string) (*indexedCatalog, error) {
-	snap, err := cache.Read(catalogKey(key))
-	if err != nil || snap == nil {
-		return nil, err
+// fromCache returns the entry for key, nil when there is none, or an error
+// when it cannot be used (damaged, unreadable, inconsistent).
+func fromCache(cache diskcache.Dir, key string) (*indexedCatalog, []agent.Warning, error) {
+	data, err := cache.Read(key)
+	if err != nil || data == nil {
+		return nil, nil, err
 	}
-	idx, err := cache.Read(indexKey(key))
-	if err != nil || idx == nil {
-		return nil, err
+	var entry cacheEntry
+	if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&entry); err != nil {
+		return nil, nil, fmt.Errorf("decoding %s: %w", key, err)
 	}
-	cat, warnings, err := agent.DecodeSnapshot(snap)
+	cat, warnings, err := entry.Catalog.Catalog()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	ix, err := search.UnmarshalIndex(idx, cat.All())
+	ix, err := search.FromSnapshot(&entry.Index, cat.All())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	e.logWarnings(warnings)
-	return &indexedCatalog{cat: cat, index: ix}, nil
+	return &indexedCatalog{cat: cat, index: ix}, warnings, nil
 }
 
 func saveCache(cache diskcache.Dir, key string, cat *agent.Catalog, warnings []agent.Warning, ix *search.Index) error {
-	snap, err := agent.EncodeSnapshot(cat, warnings)
-	if err != nil {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(cacheEntry{Catalog: cat.Snapshot(warnings), Index: ix.Snapshot()}); err != nil {
 		return err
 	}
-	if err := cache.Write(catalogKey(key), snap); err != nil {
-		return err
-	}
-	idx, err := ix.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	return cache.Write(indexKey(key), idx)
-}
-
-// cacheKey names the cache entry for srcs. The fingerprint covers the files
-// and this executable (a rebuilt or upgraded binary may parse or rank
-// differently).
-func cacheKey(srcs []agent.Source) (string, error) {
-	fp, err := agent.Fingerprint(srcs)
-	if err != nil {
-		return "", err
-	}
-	return fp, nil
+	return cache.Write(key, buf.Bytes())
 }

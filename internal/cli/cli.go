@@ -41,7 +41,12 @@ func (o *Options) defaults() {
 }
 
 // UsageError is a mistake in the command line itself (exit code 2).
-type UsageError struct{ Msg string }
+type UsageError struct {
+	Msg string
+	// Cmd is the command whose help the message points at ("agents
+	// list"); empty for the program's own help.
+	Cmd string
+}
 
 func (e *UsageError) Error() string { return e.Msg }
 
@@ -54,24 +59,32 @@ func usagef(format string, args ...any) error {
 var errReported = errors.New("reported")
 
 // ExitCode maps an error from Run to the process exit code and writes its
-// message to stderr: 0 ok, 2 usage error, 1 anything else.
+// message to stderr: 0 ok, 2 usage error, 1 anything else. Output to a
+// reader that went away (`mcp-agents agents list | head -1`) is not an
+// error: the reader had what it wanted, so the exit is 0 and silent.
 func ExitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errReported):
 		return 1
+	case brokenPipe(err):
+		return 0
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "mcp-agents: %s\nRun 'mcp-agents --help' for usage.\n", ue.Msg)
+		help := "mcp-agents --help"
+		if ue.Cmd != "" {
+			help = "mcp-agents " + ue.Cmd + " --help"
+		}
+		fmt.Fprintf(stderr, "mcp-agents: %s\nRun '%s' for usage.\n", terminalText(ue.Msg), help)
 		return 2
 	}
 	if d, ok := server.AsDomain(err); ok {
-		fmt.Fprintf(stderr, "mcp-agents: %s\n", d.Message)
+		fmt.Fprintf(stderr, "mcp-agents: %s\n", terminalText(d.Message))
 		return 1
 	}
-	fmt.Fprintf(stderr, "mcp-agents: %v\n", err)
+	fmt.Fprintf(stderr, "mcp-agents: %s\n", terminalText(err.Error()))
 	return 1
 }
 
@@ -93,64 +106,73 @@ var commands = []command{
 	{"complete-flag", "ID AGENT [--notes TEXT]: mark a flag done", runCompleteFlag},
 	{"flags", "list [filters] | show ID: browse flags", runFlags},
 	{"version", "print the version", runVersion},
+	{"help", "[COMMAND]: this help, or a command's", nil},
 }
 
 // Run executes one invocation of the program.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options) error {
 	opts.defaults()
 	e := &env{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
-
-	fs := e.flagSet("mcp-agents", "[global flags] [command] [args]")
-	version := fs.Bool("version", false, "print the version and exit")
-	fs.Usage = func() { e.mainUsage(fs) }
-	if err := fs.Parse(args); err != nil {
-		return flagErr(err)
+	e.mainHelp = e.printMainHelp
+	err := e.dispatch(ctx, args)
+	if errors.Is(err, errVersion) {
+		return e.printVersion()
 	}
-	if *version {
-		return runVersion(ctx, e, nil)
+	var ue *UsageError
+	if errors.As(err, &ue) && ue.Cmd == "" {
+		ue.Cmd = e.cmd
+	}
+	return err
+}
+
+func (e *env) dispatch(ctx context.Context, args []string) error {
+	fs := e.flagSet("mcp-agents", "[global flags] [command] [args]")
+	if err := e.parseFlags(fs, args); err != nil {
+		return err
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
 		return runServe(ctx, e, nil)
 	}
+	if rest[0] == "help" {
+		if len(rest) > 1 {
+			// "help create-flag" is "create-flag --help".
+			return e.dispatch(ctx, append(rest[1:], "--help"))
+		}
+		var help strings.Builder
+		e.printMainHelp(&help, fs)
+		_, err := io.WriteString(e.stdout, help.String())
+		return err
+	}
 	for _, c := range commands {
-		if c.name == rest[0] {
+		if c.name == rest[0] && c.run != nil {
 			return c.run(ctx, e, rest[1:])
 		}
-	}
-	if rest[0] == "help" {
-		e.mainUsage(fs)
-		return nil
 	}
 	return usagef("unknown command %q", rest[0])
 }
 
-func (e *env) mainUsage(fs *flag.FlagSet) {
-	w := e.stderr
-	fmt.Fprintf(w, "mcp-agents %s: a team of specialist agents and their flags, served over MCP.\n\n", e.opts.Version)
-	fmt.Fprintf(w, "Usage: mcp-agents [global flags] [command] [args]\n\nCommands:\n")
+func (e *env) printMainHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "mcp-agents %s: a team of specialist agents and their flags, served over MCP.\n\n", e.opts.Version) // stdout-ok: help
+	fmt.Fprintf(w, "Usage: mcp-agents [global flags] [command] [args]\n\nCommands:\n")                                 // stdout-ok: help
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-16s %s\n", c.name, c.summary) // stdout-ok: help
 	}
-	fmt.Fprintf(w, "\nGlobal flags (also accepted after the command):\n")
-	fs.PrintDefaults()
-	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error.\n")
+	var global strings.Builder
+	fs.VisitAll(func(f *flag.Flag) { writeFlag(&global, fs, f) })
+	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n%s\n%s", global.String(), environment)                      // stdout-ok: help
+	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error.\n") // stdout-ok: help
 }
 
 func runVersion(_ context.Context, e *env, args []string) error {
 	fs := e.flagSet("version", "")
-	if err := parse(fs, args, 0, 0); err != nil {
+	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "mcp-agents %s\n", e.opts.Version) // stdout-ok: CLI output
-	return nil
+	return e.printVersion()
 }
 
-// flagErr turns the flag package's parse errors into usage errors; it has
-// already printed the details and the usage text.
-func flagErr(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return err
-	}
-	return &UsageError{Msg: strings.TrimSpace(err.Error())}
+func (e *env) printVersion() error {
+	_, err := fmt.Fprintf(e.stdout, "mcp-agents %s\n", e.opts.Version) // stdout-ok: CLI output
+	return err
 }

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/mcp-agents/mcp-agents/internal/cli"
@@ -72,48 +75,145 @@ func writeAgent(t *testing.T, dir, file, content string) {
 	}
 }
 
-func TestVersionAndHelp(t *testing.T) {
+func TestVersionAnywhere(t *testing.T) {
 	h := newHarness(t)
-	for _, args := range [][]string{{"--version"}, {"version"}} {
+	for _, args := range [][]string{
+		{"--version"}, {"version"}, {"-version"},
+		{"agents", "list", "--version"}, {"agents", "--version"}, {"flags", "--version"},
+		{"lock-flag", "--version"}, {"create-flag", "--flag_type", "x", "--version"},
+		{"search-agents", "docker", "--version"}, {"serve", "--version"},
+	} {
 		r := h.run(t, args...)
-		if r.code != 0 || strings.TrimSpace(r.stdout) != "mcp-agents 1.2.3" {
-			t.Errorf("%v: %+v", args, r)
-		}
-	}
-	r := h.run(t, "--help")
-	if r.code != 0 || !strings.Contains(r.stderr, "search-agents") || !strings.Contains(r.stderr, "create-flag") {
-		t.Errorf("--help: %+v", r)
-	}
-	for _, cmd := range []string{"serve", "search-agents", "get-agent-flags", "create-flag", "lock-flag", "unlock-flag", "complete-flag", "version"} {
-		r := h.run(t, cmd, "--help")
-		if r.code != 0 || !strings.Contains(r.stderr, "Usage: mcp-agents "+cmd) {
-			t.Errorf("%s --help: %+v", cmd, r)
-		}
-	}
-	for _, args := range [][]string{{"agents", "--help"}, {"flags", "--help"}, {"agents", "list", "--help"}, {"flags", "list", "--help"}} {
-		if r := h.run(t, args...); r.code != 0 || !strings.Contains(r.stderr, "Usage") {
+		if r.code != 0 || r.stdout != "mcp-agents 1.2.3\n" || r.stderr != "" {
 			t.Errorf("%v: %+v", args, r)
 		}
 	}
 }
 
-func TestUsageErrorsExitTwo(t *testing.T) {
+// Help that was asked for is the output: stdout, exit 0, nothing on stderr.
+func TestHelpOnStdout(t *testing.T) {
 	h := newHarness(t)
-	cases := [][]string{
-		{"bogus"},
-		{"search-agents"},
-		{"search-agents", "docker", "three"},
-		{"lock-flag", "1"},
-		{"lock-flag", "x", "@a.b"},
-		{"agents"},
-		{"agents", "frobnicate"},
-		{"flags", "show"},
-		{"--nope"},
-		{"--log-level", "loud", "search-agents", "docker"},
+	cases := []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--help"}, []string{"search-agents", "create-flag", "MCP_AGENTS_DIRS", "MCP_AGENTS_DB", "--version"}},
+		{[]string{"-h"}, []string{"Commands:"}},
+		{[]string{"help"}, []string{"Commands:"}},
+		{[]string{"help", "lock-flag"}, []string{"Usage: mcp-agents lock-flag", "--lease SECONDS", "an integer"}},
+		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB"}},
+		{[]string{"search-agents", "--help"}, []string{"Usage: mcp-agents search-agents", "LIMIT is an integer"}},
+		{[]string{"get-agent-flags", "--help"}, []string{"--include_locked, --include-locked", "--limit N", "an integer"}},
+		{[]string{"create-flag", "--help"}, []string{"--flag_type, --flag-type TYPE", "--chain_origin_id, --chain-origin-id ID", "integer"}},
+		{[]string{"lock-flag", "--help"}, []string{"Usage: mcp-agents lock-flag"}},
+		{[]string{"unlock-flag", "-h"}, []string{"--force"}},
+		{[]string{"complete-flag", "--help"}, []string{"--notes TEXT"}},
+		{[]string{"version", "--help"}, []string{"Usage: mcp-agents version"}},
+		{[]string{"agents", "--help"}, []string{"Usage: mcp-agents agents list"}},
+		{[]string{"agents", "list", "--help"}, []string{"--json", "MCP_AGENTS_DIRS"}},
+		{[]string{"agents", "show", "--help"}, []string{"Usage: mcp-agents agents show NAME"}},
+		{[]string{"agents", "check", "--help"}, []string{"Usage: mcp-agents agents check"}},
+		{[]string{"flags", "--help"}, []string{"Usage: mcp-agents flags list"}},
+		{[]string{"flags", "list", "--help"}, []string{"--limit N", "--chain_origin_id, --chain-origin-id ID", "MCP_AGENTS_DB"}},
+		{[]string{"flags", "show", "--help"}, []string{"Usage: mcp-agents flags show ID"}},
 	}
-	for _, args := range cases {
-		if r := h.run(t, args...); r.code != 2 || r.stderr == "" {
-			t.Errorf("%v: want exit 2 with a message, got %+v", args, r)
+	for _, c := range cases {
+		r := h.run(t, c.args...)
+		if r.code != 0 || r.stderr != "" {
+			t.Errorf("%v: exit %d, stderr %q; want 0 and nothing", c.args, r.code, r.stderr)
+		}
+		for _, w := range c.want {
+			if !strings.Contains(r.stdout, w) {
+				t.Errorf("%v: help lacks %q:\n%s", c.args, w, r.stdout)
+			}
+		}
+	}
+}
+
+// Every option whose name has an underscore is offered, and accepted, with
+// dashes too.
+func TestDashedAliasesForEveryUnderscoreOption(t *testing.T) {
+	h := newHarness(t)
+	checked := 0
+	option := regexp.MustCompile(`(?m)^  --([a-z]+(?:_[a-z]+)+)\b(, --([a-z-]+))?`)
+	for _, cmd := range [][]string{{"serve"}, {"search-agents"}, {"get-agent-flags"}, {"create-flag"}, {"lock-flag"}, {"unlock-flag"}, {"complete-flag"}, {"flags", "list"}, {"flags", "show"}, {"agents", "list"}} {
+		r := h.run(t, append(cmd, "--help")...)
+		for _, m := range option.FindAllStringSubmatch(r.stdout, -1) {
+			checked++
+			if m[3] != strings.ReplaceAll(m[1], "_", "-") {
+				t.Errorf("%v --help: --%s has no dashed alias listed: %q", cmd, m[1], m[0])
+			}
+		}
+	}
+	if checked < 15 {
+		t.Errorf("found %d underscore options in the help texts; the pattern no longer matches them", checked)
+	}
+
+	h.env["MCP_AGENTS_DB"] = h.db
+	var created struct{ Flag flagJSON }
+	h.ok(t, &created, "create-flag",
+		"--flag-type", "breaking_change", "--source-agent", "@backend.api", "--target-agent", "@database.postgres",
+		"--change-description", strings.Repeat("c", 60), "--action-required", strings.Repeat("a", 120),
+		"--impact-level", "high", "--related-files", "a.go", "--code-location", "a.go:1", "--example-usage", "x", "--context", "{}")
+	h.ok(t, nil, "create-flag",
+		"--flag-type", "change", "--source-agent", "@backend.api", "--chain-origin-id", fmt.Sprint(created.Flag.ID),
+		"--change-description", strings.Repeat("c", 60), "--action-required", strings.Repeat("a", 120))
+	h.ok(t, nil, "lock-flag", fmt.Sprint(created.Flag.ID), "@backend.api")
+	// The inbox holds the targeted flag, locked by another agent, and the
+	// broadcast follow-up.
+	var inbox struct{ Flags []flagJSON }
+	for _, c := range []struct {
+		flag string
+		want int
+	}{{"--include-locked=false", 1}, {"--include_locked=false", 1}, {"--include-locked", 2}} {
+		h.ok(t, &inbox, "get-agent-flags", "@database.postgres", c.flag)
+		if len(inbox.Flags) != c.want {
+			t.Errorf("get-agent-flags %s: %d flags, want %d", c.flag, len(inbox.Flags), c.want)
+		}
+	}
+	var list struct{ Total int }
+	h.ok(t, &list, "flags", "list", "--chain-origin-id", fmt.Sprint(created.Flag.ID), "--source-agent", "@backend.api", "--flag-type", "change", "--impact-level", "medium")
+	if list.Total != 1 {
+		t.Errorf("flags list with dashed filters: total %d, want 1", list.Total)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	h := newHarness(t)
+	cases := []struct {
+		args []string
+		help string // the help the message points at
+		msg  string
+	}{
+		{[]string{"bogus"}, "mcp-agents --help", "unknown command"},
+		{[]string{"--nope"}, "mcp-agents --help", "nope"},
+		{[]string{"search-agents"}, "mcp-agents search-agents --help", "argument"},
+		{[]string{"search-agents", "docker", "three"}, "mcp-agents search-agents --help", "LIMIT must be an integer"},
+		{[]string{"lock-flag", "1"}, "mcp-agents lock-flag --help", "2 argument"},
+		{[]string{"lock-flag", "x", "@a.b"}, "mcp-agents lock-flag --help", "ID must be a positive integer"},
+		{[]string{"lock-flag", "1", "@a.b", "--lease", "soon"}, "mcp-agents lock-flag --help", "must be an integer"},
+		{[]string{"get-agent-flags", "@a.b", "--limit", "1.5"}, "mcp-agents get-agent-flags --help", "must be an integer"},
+		{[]string{"flags", "list", "--chain-origin-id", "x"}, "mcp-agents flags list --help", "must be an integer"},
+		{[]string{"create-flag", "--bogus", "1"}, "mcp-agents create-flag --help", "bogus"},
+		{[]string{"agents"}, "mcp-agents agents --help", "subcommand"},
+		{[]string{"agents", "frobnicate"}, "mcp-agents agents --help", "frobnicate"},
+		{[]string{"agents", "show"}, "mcp-agents agents show --help", "argument"},
+		{[]string{"flags"}, "mcp-agents flags --help", "subcommand"},
+		{[]string{"flags", "show"}, "mcp-agents flags show --help", "argument"},
+		{[]string{"version", "extra"}, "mcp-agents version --help", "argument"},
+		{[]string{"--log-level", "loud", "search-agents", "docker"}, "mcp-agents search-agents --help", "--log-level"},
+	}
+	for _, c := range cases {
+		r := h.run(t, c.args...)
+		if r.code != 2 || r.stdout != "" {
+			t.Errorf("%v: want exit 2 and no output, got %+v", c.args, r)
+			continue
+		}
+		if !strings.Contains(r.stderr, c.msg) || !strings.Contains(r.stderr, "Run '"+c.help+"' for usage.") {
+			t.Errorf("%v: stderr %q; want a message with %q pointing at %q", c.args, r.stderr, c.msg, c.help)
+		}
+		if strings.Contains(r.stderr, "Global flags") {
+			t.Errorf("%v: a usage error printed the whole help on stderr:\n%s", c.args, r.stderr)
 		}
 	}
 }
@@ -345,5 +445,63 @@ func TestWarningsOnStderr(t *testing.T) {
 	}
 	if r := h.run(t, "agents", "list", "--agents", dir, "--log-level", "error"); r.stderr != "" {
 		t.Errorf("--log-level error still printed:\n%s", r.stderr)
+	}
+}
+
+// A reader that went away (`agents list | head -1`) ends the command
+// quietly with exit 0; any other failure to write is still an error.
+func TestClosedOutputIsQuiet(t *testing.T) {
+	cases := []struct {
+		name     string
+		err      error
+		wantCode int
+	}{
+		{"broken pipe", &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.EPIPE}, 0},
+		{"disk full", &os.PathError{Op: "write", Path: "/dev/stdout", Err: syscall.ENOSPC}, 1},
+	}
+	h := newHarness(t)
+	for _, c := range cases {
+		for _, args := range [][]string{{"agents", "list"}, {"agents", "list", "--json"}, {"version"}, {"--help"}, {"search-agents", "docker"}} {
+			var stderr bytes.Buffer
+			err := cli.Run(context.Background(), args, strings.NewReader(""), failingWriter{c.err}, &stderr, cli.Options{
+				Getenv:  func(string) string { return "" },
+				Getwd:   func() (string, error) { return h.cwd, nil },
+				HomeDir: func() (string, error) { return h.home, nil },
+			})
+			code := cli.ExitCode(err, &stderr)
+			if code != c.wantCode || (c.wantCode == 0) != (stderr.Len() == 0) {
+				t.Errorf("%s, %v: exit %d, stderr %q; want exit %d", c.name, args, code, stderr.String(), c.wantCode)
+			}
+		}
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
+
+// Agent files are text from anywhere: the table shows their descriptions
+// without the escape sequences and control characters in them.
+func TestAgentsTableStripsTerminalControls(t *testing.T) {
+	h := newHarness(t)
+	dir := filepath.Join(h.cwd, "hostile")
+	writeAgent(t, dir, "a.md", "---\nname: team.hostile\ndescription: \"Fine \\e[2J\\e]0;owned\\a\\e[31mred\\u202e\\u200b \\x9b1m agent\"\n---\nBody.\n")
+	r := h.run(t, "--no-builtin", "--agents", dir, "agents", "list")
+	if r.code != 0 {
+		t.Fatalf("agents list: %+v", r)
+	}
+	if !strings.Contains(r.stdout, "@team.hostile") || !strings.Contains(r.stdout, "Fine red  agent") {
+		t.Errorf("table lost the row's text:\n%q", r.stdout)
+	}
+	for _, bad := range []string{"\x1b", "\a", "\u202e", "\u200b", "\u009b", "owned"} {
+		if strings.Contains(r.stdout, bad) {
+			t.Errorf("table keeps %q:\n%q", bad, r.stdout)
+		}
+	}
+	// JSON keeps the bytes: it escapes control characters itself.
+	var entries []struct{ Description string }
+	h.ok(t, &entries, "--no-builtin", "--agents", dir, "agents", "list", "--json")
+	if len(entries) != 1 || !strings.Contains(entries[0].Description, "\x1b[2J") {
+		t.Errorf("agents list --json altered the description: %+v", entries)
 	}
 }

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ type config struct {
 	noBuiltin bool
 	db        string
 	logLevel  string
+	version   bool
 }
 
 type env struct {
@@ -29,6 +31,14 @@ type env struct {
 	stderr io.Writer
 	cfg    config
 	log    *slog.Logger
+	// cmd is the command being run ("agents list"), for the pointer to its
+	// help that follows a usage error.
+	cmd string
+	// synopsis holds each flag set's usage line, printed by --help.
+	synopsis map[*flag.FlagSet]string
+	// mainHelp prints the program's help (set by Run: it lists the
+	// commands, which refer back to the parsing code).
+	mainHelp func(io.Writer, *flag.FlagSet)
 }
 
 type dirList struct{ dirs *[]string }
@@ -45,20 +55,96 @@ func (d dirList) Set(v string) error {
 	return nil
 }
 
-// flagSet makes a flag set that carries the global flags and prints its own
-// usage on --help.
+// flagSet makes the flag set of the command name: it carries the global
+// flags, stays silent on errors (Run reports them) and leaves --help to
+// parseFlags, which prints the help on stdout.
 func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(e.stderr)
-	fs.Var(dirList{&e.cfg.agentDirs}, "agents", "load agent files from `DIR` as well (repeatable; later wins)")
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.Var(dirList{&e.cfg.agentDirs}, "agents", "load agent files from `DIR` as well (repeatable; later wins; also $MCP_AGENTS_DIRS, a path list)")
 	fs.BoolVar(&e.cfg.noBuiltin, "no-builtin", e.cfg.noBuiltin, "do not load the built-in agents")
 	fs.StringVar(&e.cfg.db, "db", e.cfg.db, "SQLite database `PATH` (default: $MCP_AGENTS_DB, nearest .mcp-agents/agents.db, or the user data dir)")
 	fs.StringVar(&e.cfg.logLevel, "log-level", orDefault(e.cfg.logLevel, "info"), "log `LEVEL` on stderr: debug, info, warn, error")
-	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "Usage: mcp-agents %s %s\n\nFlags:\n", name, synopsis)
-		fs.PrintDefaults()
+	fs.BoolVar(&e.cfg.version, "version", e.cfg.version, "print the version and exit")
+	if e.synopsis == nil {
+		e.synopsis = map[*flag.FlagSet]string{}
+	}
+	e.synopsis[fs] = synopsis
+	if name != "mcp-agents" {
+		e.cmd = name
 	}
 	return fs
+}
+
+// globalFlags are printed apart from a command's own flags.
+var globalFlags = map[string]bool{"agents": true, "no-builtin": true, "db": true, "log-level": true, "version": true}
+
+// environment is the help's account of the variables the program reads.
+const environment = `Environment:
+  MCP_AGENTS_DIRS  agent directories to load, a path list (before --agents DIR)
+  MCP_AGENTS_DB    the database path (unless --db is given)
+`
+
+// printHelp writes a command's help; asked for, it is the output (stdout).
+func (e *env) printHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "Usage: mcp-agents %s %s\n", fs.Name(), e.synopsis[fs]) // stdout-ok: help asked for
+	var own, global strings.Builder
+	fs.VisitAll(func(f *flag.Flag) {
+		if isAlias(fs, f) {
+			return
+		}
+		b := &own
+		if globalFlags[f.Name] {
+			b = &global
+		}
+		writeFlag(b, fs, f)
+	})
+	if own.Len() > 0 {
+		fmt.Fprintf(w, "\nFlags:\n%s", own.String()) // stdout-ok: help asked for
+	}
+	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n%s\n%s", global.String(), environment) // stdout-ok: help asked for
+}
+
+// writeFlag formats one flag as "--name TYPE" (with its dashed alias) and
+// its usage, the way the README writes options.
+func writeFlag(b *strings.Builder, fs *flag.FlagSet, f *flag.Flag) {
+	arg, usage := flag.UnquoteUsage(f)
+	fmt.Fprintf(b, "  --%s", f.Name)
+	if dashed := strings.ReplaceAll(f.Name, "_", "-"); dashed != f.Name && fs.Lookup(dashed) != nil {
+		fmt.Fprintf(b, ", --%s", dashed)
+	}
+	if arg != "" {
+		fmt.Fprintf(b, " %s", arg)
+	}
+	fmt.Fprintf(b, "\n      %s", usage)
+	switch f.DefValue {
+	case "", "false", "0", "info":
+	default:
+		fmt.Fprintf(b, " (default %s)", f.DefValue)
+	}
+	b.WriteString("\n")
+}
+
+// isAlias reports whether f is the dashed spelling of an underscore option.
+func isAlias(fs *flag.FlagSet, f *flag.Flag) bool {
+	if !strings.Contains(f.Name, "-") {
+		return false
+	}
+	orig := fs.Lookup(strings.ReplaceAll(f.Name, "-", "_"))
+	return orig != nil && orig.Value == f.Value
+}
+
+// addDashedAliases lets every underscore option (--include_locked, the
+// tools' argument names) be typed with dashes too, as people do by habit.
+func addDashedAliases(fs *flag.FlagSet) {
+	var names []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) { names = append(names, f) })
+	for _, f := range names {
+		if dashed := strings.ReplaceAll(f.Name, "_", "-"); dashed != f.Name && fs.Lookup(dashed) == nil {
+			fs.Var(f.Value, dashed, "same as --"+f.Name)
+		}
+	}
 }
 
 func orDefault(v, def string) string {
@@ -68,14 +154,58 @@ func orDefault(v, def string) string {
 	return v
 }
 
+// errVersion is returned by a parse that met --version; Run prints the
+// version, whatever the command.
+var errVersion = errors.New("version requested")
+
+// parseFlags parses the flags at the front of args. --help prints the
+// command's help on stdout and ends the command successfully; --version,
+// anywhere, prints the version.
+func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
+	addDashedAliases(fs)
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		var help strings.Builder
+		if e.mainHelp != nil && fs.Name() == "mcp-agents" {
+			e.mainHelp(&help, fs) // the program's help lists the commands
+		} else {
+			e.printHelp(&help, fs)
+		}
+		if _, werr := io.WriteString(e.stdout, help.String()); werr != nil {
+			return werr
+		}
+		return err
+	case err != nil:
+		return &UsageError{Msg: strings.TrimSpace(err.Error())}
+	case e.cfg.version:
+		return errVersion
+	}
+	return nil
+}
+
+// subcommand parses the global flags (and --help, --version) in front of a
+// group's subcommand ("agents --no-builtin list") and returns the
+// subcommand ("" when none is given) and its arguments.
+func (e *env) subcommand(group, synopsis string, args []string) (string, []string, error) {
+	fs := e.flagSet(group, synopsis)
+	if err := e.parseFlags(fs, args); err != nil {
+		return "", nil, err
+	}
+	if fs.NArg() == 0 {
+		return "", nil, nil
+	}
+	return fs.Arg(0), fs.Args()[1:], nil
+}
+
 // parse parses flags wherever they appear among the positional arguments
 // ("lock-flag 7 @me --lease 60" and "lock-flag --lease 60 7 @me" both work)
 // and checks the positional count.
-func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
+func (e *env) parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
 	var pos []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return flagErr(err)
+		if err := e.parseFlags(fs, args); err != nil {
+			return err
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -91,6 +221,9 @@ func parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
 	if len(pos) < minPos || (maxPos >= 0 && len(pos) > maxPos) {
 		if minPos == maxPos {
 			return usagef("%s takes %d argument(s), got %d", fs.Name(), minPos, len(pos))
+		}
+		if maxPos < 0 {
+			return usagef("%s takes at least %d argument(s), got %d", fs.Name(), minPos, len(pos))
 		}
 		return usagef("%s takes %d to %d arguments, got %d", fs.Name(), minPos, maxPos, len(pos))
 	}

@@ -1,12 +1,15 @@
-// Package diskcache keeps a few named blobs in a directory, for data that is
-// expensive to rebuild and cheap to read back (the loaded agent catalog and
-// its search index). Entries are replaced atomically, so concurrent readers
-// see either the old or the new content, and only the newest are kept.
+// Package diskcache keeps the server's start-up cache: a few entries in a
+// directory of its own, each named by a key and written atomically with a
+// checksum, so that concurrent readers see a whole old or new entry and a
+// damaged one reads as a miss. It only ever removes files whose names it
+// gives its own entries and temporary files.
 package diskcache
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -15,69 +18,102 @@ import (
 	"time"
 )
 
-// keep is how many entries survive a write; a user switching between a few
+// Keep is how many entries survive a write; a user switching between a few
 // projects keeps a warm entry for each.
-const keep = 16
+const Keep = 8
+
+// KeyLen is the length of a key: lowercase hex digits, as a fingerprint
+// prints them.
+const KeyLen = 32
+
+const (
+	ext        = ".entry"
+	tmpPrefix  = ".tmp-"
+	sumSize    = 4
+	staleAfter = time.Hour // a temporary file this old belongs to a crashed writer
+)
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// ErrDamaged is wrapped by Read's error for an entry that is truncated,
+// modified or not written by this package.
+var ErrDamaged = errors.New("damaged cache entry")
 
 // Dir is a cache directory. The zero value caches nothing.
 type Dir string
 
-// Default returns the per-user cache directory for mcp-agents
-// ($XDG_CACHE_HOME/mcp-agents, ~/.cache/mcp-agents, ~/Library/Caches/mcp-agents,
-// %LocalAppData%\mcp-agents), or "" when the platform has none.
+// Default returns the start-up cache directory,
+// <user cache dir>/mcp-agents/startup-cache ($XDG_CACHE_HOME or ~/.cache on
+// Linux, ~/Library/Caches on macOS, %LocalAppData% on Windows), or "" when
+// the platform has none. It is a directory of its own so that pruning can
+// never meet another file, such as a database.
 func Default() Dir {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return ""
 	}
-	return Dir(filepath.Join(base, "mcp-agents"))
+	return Dir(filepath.Join(base, "mcp-agents", "startup-cache"))
 }
 
-func (d Dir) path(name string) (string, error) {
+// ValidKey reports whether key can name an entry: KeyLen lowercase hex digits.
+func ValidKey(key string) bool {
+	return len(key) == KeyLen && strings.Trim(key, "0123456789abcdef") == ""
+}
+
+func (d Dir) path(key string) (string, error) {
 	if d == "" {
 		return "", errors.New("no cache directory")
 	}
-	if name == "" || strings.ContainsAny(name, `/\`) || strings.HasPrefix(name, ".") {
-		return "", fmt.Errorf("invalid cache entry name %q", name)
+	if !ValidKey(key) {
+		return "", fmt.Errorf("invalid cache key %q: want %d lowercase hex digits", key, KeyLen)
 	}
-	return filepath.Join(string(d), name), nil
+	return filepath.Join(string(d), key+ext), nil
 }
 
-// Read returns the entry's content, or (nil, nil) when there is none.
-//
-// The content is read-only and lives as long as the process: on Linux it is
-// the file mapped into memory, so a start-up decodes the cache straight from
-// the page cache instead of first copying megabytes into fresh heap pages
-// (a millisecond or two per entry). Replacing or pruning an entry later
-// does not disturb a reader, since both unlink rather than rewrite; only
-// truncating the file in place from outside could.
-func (d Dir) Read(name string) ([]byte, error) {
-	p, err := d.path(name)
+// Read returns the entry's content, or (nil, nil) when there is none. An
+// entry that fails its checksum (truncated, overwritten, foreign) is an
+// error wrapping ErrDamaged; the caller rebuilds and writes it again.
+// The content is a private copy: nothing done to the file later affects it.
+func (d Dir) Read(key string) ([]byte, error) {
+	p, err := d.path(key)
 	if err != nil {
 		return nil, err
 	}
-	data, err := readFile(p)
+	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
-	return data, err
+	if err != nil {
+		return nil, err
+	}
+	n := len(data) - sumSize
+	if n < 0 || crc32.Checksum(data[:n], castagnoli) != binary.LittleEndian.Uint32(data[n:]) {
+		return nil, fmt.Errorf("%w: %s: checksum mismatch (%d bytes)", ErrDamaged, p, len(data))
+	}
+	return data[:n:n], nil
 }
 
-// Write stores data under name, replacing any previous content atomically,
-// then removes all but the newest entries.
-func (d Dir) Write(name string, data []byte) error {
-	p, err := d.path(name)
+// Write stores data under key, replacing any previous entry atomically
+// (a new file renamed over the old), then prunes the directory to the
+// newest Keep entries.
+func (d Dir) Write(key string, data []byte) error {
+	p, err := d.path(key)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(string(d), 0o755); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(string(d), ".tmp-"+name+"-*")
+	tmp, err := os.CreateTemp(string(d), tmpPrefix+key+ext+"-*")
 	if err != nil {
 		return err
 	}
+	var sum [sumSize]byte
+	binary.LittleEndian.PutUint32(sum[:], crc32.Checksum(data, castagnoli))
 	_, werr := tmp.Write(data)
+	if werr == nil {
+		_, werr = tmp.Write(sum[:])
+	}
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		os.Remove(tmp.Name())
@@ -90,10 +126,26 @@ func (d Dir) Write(name string, data []byte) error {
 	return d.prune()
 }
 
-// prune removes entries beyond the newest keep, and temporary files a
+// isEntry and isTemp recognise the exact names Write gives files; nothing
+// else in the directory is ever removed.
+func isEntry(name string) bool {
+	key, ok := strings.CutSuffix(name, ext)
+	return ok && ValidKey(key)
+}
+
+func isTemp(name string) bool {
+	rest, ok := strings.CutPrefix(name, tmpPrefix)
+	if !ok || len(rest) <= KeyLen+len(ext)+1 || !isEntry(rest[:KeyLen+len(ext)]) {
+		return false
+	}
+	random, ok := strings.CutPrefix(rest[KeyLen+len(ext):], "-")
+	return ok && random != "" && strings.Trim(random, "0123456789") == ""
+}
+
+// prune removes entries beyond the newest Keep, and temporary files a
 // crashed writer left behind.
 func (d Dir) prune() error {
-	entries, err := os.ReadDir(string(d))
+	dirents, err := os.ReadDir(string(d))
 	if err != nil {
 		return err
 	}
@@ -101,26 +153,32 @@ func (d Dir) prune() error {
 		name string
 		mod  time.Time
 	}
-	var files []entry
+	var entries []entry
 	var errs []error
-	for _, e := range entries {
-		info, err := e.Info()
-		if err != nil || !info.Mode().IsRegular() {
+	remove := func(name string) {
+		if err := os.Remove(filepath.Join(string(d), name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	for _, e := range dirents {
+		if !e.Type().IsRegular() || !isEntry(e.Name()) && !isTemp(e.Name()) {
 			continue
 		}
-		if strings.HasPrefix(e.Name(), ".tmp-") {
-			if time.Since(info.ModTime()) > time.Hour {
-				errs = append(errs, os.Remove(filepath.Join(string(d), e.Name())))
+		info, err := e.Info()
+		if err != nil {
+			continue // removed meanwhile
+		}
+		if isTemp(e.Name()) {
+			if time.Since(info.ModTime()) > staleAfter {
+				remove(e.Name())
 			}
 			continue
 		}
-		files = append(files, entry{e.Name(), info.ModTime()})
+		entries = append(entries, entry{e.Name(), info.ModTime()})
 	}
-	slices.SortFunc(files, func(a, b entry) int { return b.mod.Compare(a.mod) })
-	for _, f := range files[min(keep, len(files)):] {
-		if err := os.Remove(filepath.Join(string(d), f.name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
+	slices.SortFunc(entries, func(a, b entry) int { return b.mod.Compare(a.mod) })
+	for _, e := range entries[min(Keep, len(entries)):] {
+		remove(e.name)
 	}
 	return errors.Join(errs...)
 }

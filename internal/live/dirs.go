@@ -281,6 +281,9 @@ func (d *DirWatcher) underRoot(name string) bool {
 	return false
 }
 
+// Rescan asks for one callback now, as if something had changed.
+func (d *DirWatcher) Rescan() { d.signal() }
+
 // signal asks the callback goroutine for one more reload.
 func (d *DirWatcher) signal() {
 	select {

@@ -128,7 +128,7 @@ func (wk *worker) addText(d *docTerms, f field, text string) {
 		if !ok {
 			break
 		}
-		slot := wk.surf.lookup(h)
+		slot := wk.surf.lookup(w, h)
 		if slot == nil {
 			slot = wk.newSpelling(strings.Clone(lowerASCII(w)), h)
 			stemDoc = wk.stemDoc

@@ -26,9 +26,6 @@ type Index struct {
 	p     params
 	names []string // agent name per doc, docs sorted by name
 	descs []string
-	// shapes are the docs' docShape, written to snapshots to catch a
-	// snapshot of an edited catalog.
-	shapes []uint64
 	// terms maps a stem to its id; postings, surface and df are by id.
 	terms    strDict
 	postings [][]posting
@@ -64,14 +61,13 @@ func newIndex(agents []*agent.Agent, p params) *Index {
 	slices.SortStableFunc(docs, func(a, b *agent.Agent) int { return cmp.Compare(a.Name, b.Name) })
 
 	ix := &Index{
-		p:      p,
-		names:  make([]string, len(docs)),
-		descs:  make([]string, len(docs)),
-		shapes: make([]uint64, len(docs)),
+		p:     p,
+		names: make([]string, len(docs)),
+		descs: make([]string, len(docs)),
 	}
 	handles := make(map[string][]uint32)
 	for i, a := range docs {
-		ix.names[i], ix.descs[i], ix.shapes[i] = a.Name, a.Description, docShape(a)
+		ix.names[i], ix.descs[i] = a.Name, a.Description
 		for _, h := range append([]string{a.Name}, a.Aliases...) {
 			h = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(h), "@"))
 			if h != "" && !slices.Contains(handles[h], uint32(i)) {

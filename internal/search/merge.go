@@ -115,11 +115,11 @@ func (ix *Index) mergeSpellings(workers []*worker, local [][]int32, nterms int) 
 	}
 	surfs := make(map[string]surfStat)
 	for w, wk := range workers {
-		for i, sl := range wk.surf.slots {
+		for _, sl := range wk.surf.slots {
 			if sl.stem() < 0 {
 				continue
 			}
-			key := wk.surf.keys[i]
+			key := sl.key
 			st := surfs[key]
 			st.term = local[w][sl.stem()]
 			st.count += sl.count

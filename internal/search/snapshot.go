@@ -2,82 +2,211 @@ package search
 
 import (
 	"cmp"
-	"encoding/binary"
-	"errors"
 	"fmt"
-	"hash/crc32"
-	"math"
+	"math/bits"
 	"slices"
-	"unsafe"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 )
 
-// A snapshot is an Index in a flat binary form that UnmarshalIndex turns
-// back into an Index without tokenizing anything, so that a process can
-// start from a cached index instead of building one.
-//
-// Layout, all integers little-endian uint32 unless said otherwise:
-//
-//	magic "AGIX", version
-//	fingerprint uint64: the indexing code and ranking constants (see fingerprint)
-//	names: a key section (below) of the doc names, without values or slots
-//	shapes: count, then a uint64 docShape per doc
-//	terms, spellings, handles: key sections of the three strDicts
-//	handle ends, handle docs, idf (float32), surface (spelling index per
-//	  term), posting ends: each a count then the words
-//	postings: count, then per posting its doc, sat (float32), mask (a byte)
-//	  and 3 zero bytes: the in-memory layout of posting
-//	checksum: CRC-32C of everything before it
-//
-// A key section is: key count n, blob length, value count, slot count, the
-// n+1 key ends, the values, the slots, then the blob zero-padded to a
-// multiple of 4 bytes. Every section is a whole number of 4-byte words, so
-// that in a buffer from Go's allocator (8-byte aligned) each array is
-// aligned for its type, and the decoded index uses it in place.
-const (
-	snapshotMagic   = "AGIX"
-	snapshotVersion = 2
-	headerSize      = 4 + 4 + 8
-	postingSize     = 12
-)
-
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// fingerprint identifies the ranking constants the stored postings and idf
-// were computed with. Changes to the indexing code itself are the caller's
-// to notice: snapshots must be keyed by the executable that wrote them (the
-// server's cache key includes it).
-func fingerprint(p params) uint64 {
-	var b []byte
-	for f := range numFields {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.weight[f]))
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(p.b[f]))
-	}
-	for _, v := range []float64{p.k1, p.idfPow, p.synonym, p.related, p.typo1, p.typo2, p.coord} {
-		b = binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
-	}
-	if p.perField {
-		b = append(b, 1)
-	}
-	return uint64(crc32.Checksum(b, castagnoli))
+// Snapshot is an Index as plain data, for the start-up cache to store with
+// encoding/gob next to the catalog it was built from, so that a process can
+// start without tokenizing anything. The cache is keyed by the executable,
+// so a snapshot is only ever read by the code (and ranking constants) that
+// wrote it.
+type Snapshot struct {
+	Docs                      int
+	Terms, Spellings, Handles DictSnapshot
+	HandleOff, HandleDoc      []uint32
+	IDF                       []float32
+	// Surface is each term's usual spelling, as an index into Spellings.
+	Surface []uint32
+	// The postings of term t are entries PostingEnds[t] to PostingEnds[t+1]
+	// of the three parallel arrays, which gob stores as whole arrays.
+	PostingEnds  []uint32
+	PostingDocs  []uint32
+	PostingSats  []float32
+	PostingMasks []byte
 }
 
-// docShape summarises the sizes of an agent's indexed texts. It is a cheap
-// guard against a snapshot of an edited catalog, not a content hash: the
-// caller is expected to key its cache by the catalog's content.
-func docShape(a *agent.Agent) uint64 {
-	h := uint64(fnvOffset)
-	mix := func(n int) { h = (h ^ uint64(n)) * fnvPrime }
-	mix(len(a.Body))
-	mix(len(a.Description))
-	for _, list := range [...][]string{a.Aliases, a.Tags, a.Capabilities, a.Examples} {
-		mix(len(list))
-		for _, s := range list {
-			mix(len(s))
+// DictSnapshot is a strDict.
+type DictSnapshot struct {
+	Blob        string
+	Ends        []uint32
+	Vals, Slots []int32
+}
+
+// Snapshot returns the index as a Snapshot, sharing its arrays.
+func (ix *Index) Snapshot() Snapshot {
+	s := Snapshot{
+		Docs:        len(ix.names),
+		Terms:       dictSnapshot(&ix.terms),
+		Spellings:   dictSnapshot(&ix.surfaceTerm),
+		Handles:     dictSnapshot(&ix.handles),
+		HandleOff:   ix.handleOff,
+		HandleDoc:   ix.handleDoc,
+		IDF:         ix.idf,
+		Surface:     make([]uint32, len(ix.surface)),
+		PostingEnds: make([]uint32, 1, len(ix.postings)+1),
+	}
+	for t, sp := range ix.surface {
+		s.Surface[t] = uint32(ix.surfaceTerm.index(sp))
+	}
+	for _, ps := range ix.postings {
+		for _, p := range ps {
+			s.PostingDocs = append(s.PostingDocs, p.doc)
+			s.PostingSats = append(s.PostingSats, p.sat)
+			s.PostingMasks = append(s.PostingMasks, p.mask)
+		}
+		s.PostingEnds = append(s.PostingEnds, uint32(len(s.PostingDocs)))
+	}
+	return s
+}
+
+func dictSnapshot(d *strDict) DictSnapshot {
+	return DictSnapshot{Blob: d.blob, Ends: d.ends, Vals: d.vals, Slots: d.slots}
+}
+
+// FromSnapshot rebuilds the index s was taken of, for the same agents (in
+// any order, as NewIndex takes them). It checks everything Search indexes
+// by, so that a damaged snapshot is an error, never a panic or a wrong
+// document.
+func FromSnapshot(s *Snapshot, agents []*agent.Agent) (*Index, error) {
+	docs := sortedDocs(agents)
+	if s.Docs != len(docs) {
+		return nil, snapshotError("docs", "snapshot has %d agents, catalog %d", s.Docs, len(docs))
+	}
+	ndocs := uint64(len(docs))
+	nterms := uint64(len(s.IDF))
+	ix := &Index{
+		p:         defaultParams,
+		names:     make([]string, len(docs)),
+		descs:     make([]string, len(docs)),
+		handleOff: s.HandleOff,
+		handleDoc: s.HandleDoc,
+		idf:       s.IDF,
+		surface:   make([]string, nterms),
+		postings:  make([][]posting, nterms),
+	}
+	for i, a := range docs {
+		ix.names[i], ix.descs[i] = a.Name, a.Description
+	}
+	var err error
+	if ix.terms, err = fromDictSnapshot("terms", s.Terms, false, 0); err != nil {
+		return nil, err
+	}
+	if uint64(ix.terms.len()) != nterms {
+		return nil, snapshotError("terms", "%d terms, %d idf values", ix.terms.len(), nterms)
+	}
+	if ix.surfaceTerm, err = fromDictSnapshot("spellings", s.Spellings, true, nterms); err != nil {
+		return nil, err
+	}
+	if ix.handles, err = fromDictSnapshot("handles", s.Handles, false, 0); err != nil {
+		return nil, err
+	}
+	if len(ix.handleOff) != ix.handles.len()+1 {
+		return nil, snapshotError("handle ends", "%d entries for %d handles", len(ix.handleOff), ix.handles.len())
+	}
+	if err := checkEnds("handle ends", ix.handleOff, uint64(len(ix.handleDoc))); err != nil {
+		return nil, err
+	}
+	for _, d := range ix.handleDoc {
+		if uint64(d) >= ndocs {
+			return nil, snapshotError("handle docs", "doc %d is not below %d", d, ndocs)
 		}
 	}
-	return h
+	if uint64(len(s.Surface)) != nterms {
+		return nil, snapshotError("surface", "%d entries for %d terms", len(s.Surface), nterms)
+	}
+	for t, i := range s.Surface {
+		if int(i) >= ix.surfaceTerm.len() {
+			return nil, snapshotError("surface", "term %d has spelling %d, not below %d", t, i, ix.surfaceTerm.len())
+		}
+		ix.surface[t] = ix.surfaceTerm.key(int(i))
+	}
+	if err := ix.postingsFrom(s, ndocs); err != nil {
+		return nil, err
+	}
+	ix.vocab.keys = &ix.surfaceTerm
+	ix.handleVocab.keys = &ix.handles
+	ix.scratch.New = func() any { return newScratch(len(docs)) }
+	return ix, nil
+}
+
+func (ix *Index) postingsFrom(s *Snapshot, ndocs uint64) error {
+	npost := len(s.PostingDocs)
+	if len(s.PostingSats) != npost || len(s.PostingMasks) != npost {
+		return snapshotError("postings", "%d docs, %d saturations, %d masks", npost, len(s.PostingSats), len(s.PostingMasks))
+	}
+	if len(s.PostingEnds) != len(ix.postings)+1 {
+		return snapshotError("posting ends", "%d entries for %d terms", len(s.PostingEnds), len(ix.postings))
+	}
+	if err := checkEnds("posting ends", s.PostingEnds, uint64(npost)); err != nil {
+		return err
+	}
+	flat := make([]posting, npost)
+	for i := range flat {
+		flat[i] = posting{doc: s.PostingDocs[i], sat: s.PostingSats[i], mask: s.PostingMasks[i]}
+	}
+	for t := range ix.postings {
+		ps := flat[s.PostingEnds[t]:s.PostingEnds[t+1]:s.PostingEnds[t+1]]
+		// Search indexes per-doc arrays by these docs and binary-searches
+		// the lists, so both order and range are checked.
+		if !slices.IsSortedFunc(ps, func(a, b posting) int { return cmp.Compare(a.doc, b.doc) }) ||
+			len(ps) > 0 && uint64(ps[len(ps)-1].doc) >= ndocs {
+			return snapshotError("postings", "term %q: docs out of order or not below %d", ix.terms.key(t), ndocs)
+		}
+		for i := 1; i < len(ps); i++ {
+			if ps[i].doc == ps[i-1].doc {
+				return snapshotError("postings", "term %q: doc %d twice", ix.terms.key(t), ps[i].doc)
+			}
+		}
+		ix.postings[t] = ps
+	}
+	return nil
+}
+
+// fromDictSnapshot checks a dictionary: keys within the blob, a lookup
+// table a power of two long (strDict lookups bound their probes and ignore
+// slots past the keys), and, when hasVals, a value below maxVal per key.
+func fromDictSnapshot(field string, s DictSnapshot, hasVals bool, maxVal uint64) (strDict, error) {
+	d := strDict{blob: s.Blob, ends: s.Ends, vals: s.Vals, slots: s.Slots}
+	switch {
+	case len(d.ends) == 0:
+		return strDict{}, snapshotError(field, "no key ends")
+	case len(d.slots) == 0 || bits.OnesCount(uint(len(d.slots))) != 1:
+		return strDict{}, snapshotError(field, "slot count %d is not a power of two", len(d.slots))
+	case hasVals && len(d.vals) != d.len():
+		return strDict{}, snapshotError(field, "has %d values for %d keys", len(d.vals), d.len())
+	case !hasVals && d.vals != nil:
+		return strDict{}, snapshotError(field, "has values")
+	}
+	if err := checkEnds(field+" ends", d.ends, uint64(len(d.blob))); err != nil {
+		return strDict{}, err
+	}
+	for i, v := range d.vals {
+		if v < 0 || uint64(v) >= maxVal {
+			return strDict{}, snapshotError(field+" values", "%q has %d, not below %d", d.key(i), v, maxVal)
+		}
+	}
+	return d, nil
+}
+
+// checkEnds checks offsets into an array of n entries: from 0, never
+// decreasing, up to n.
+func checkEnds(field string, ends []uint32, n uint64) error {
+	prev := uint32(0)
+	for i, e := range ends {
+		if e < prev || i == 0 && e != 0 || i == len(ends)-1 && uint64(e) != n {
+			return snapshotError(field, "entry %d (%d) is not within %d..%d", i, e, prev, n)
+		}
+		prev = e
+	}
+	return nil
+}
+
+func snapshotError(field, rule string, args ...any) error {
+	return fmt.Errorf("search: index snapshot: %s: %s", field, fmt.Sprintf(rule, args...))
 }
 
 // sortedDocs orders agents as NewIndex numbers them: nils dropped, by name,
@@ -95,103 +224,4 @@ func sortedDocs(agents []*agent.Agent) []*agent.Agent {
 	}
 	slices.SortStableFunc(docs, byName)
 	return docs
-}
-
-// nativeLittle reports whether the snapshot's arrays can be used in place
-// as Go values; other hosts convert them element by element.
-var nativeLittle = binary.NativeEndian.Uint16([]byte{1, 0}) == 1 &&
-	unsafe.Sizeof(posting{}) == postingSize && unsafe.Offsetof(posting{}.sat) == 4 && unsafe.Offsetof(posting{}.mask) == 8
-
-// MarshalBinary encodes the index so UnmarshalIndex can rebuild it without
-// tokenizing anything. The same index always encodes to the same bytes.
-func (ix *Index) MarshalBinary() ([]byte, error) {
-	if ix == nil {
-		return nil, errors.New("search: MarshalBinary of a nil Index")
-	}
-	nterms := len(ix.postings)
-	if ix.terms.len() != nterms || ix.terms.vals != nil || len(ix.idf) != nterms || len(ix.surface) != nterms ||
-		len(ix.surfaceTerm.vals) != ix.surfaceTerm.len() || len(ix.handleOff) != ix.handles.len()+1 ||
-		len(ix.shapes) != len(ix.names) {
-		return nil, errors.New("search: MarshalBinary: index is inconsistent")
-	}
-	names := newStrDict(ix.names, nil)
-	names.slots = nil
-	npost := 0
-	for _, ps := range ix.postings {
-		npost += len(ps)
-	}
-	size := headerSize + 4
-	for _, d := range []*strDict{&names, &ix.terms, &ix.surfaceTerm, &ix.handles} {
-		size += 16 + 4*(len(d.ends)+len(d.vals)+len(d.slots)) + len(d.blob) + 3
-	}
-	size += 4 + 8*len(ix.shapes) + 4*5 + 4*(len(ix.handleOff)+len(ix.handleDoc)+3*nterms+1) + 4 + postingSize*npost
-	if uint64(size) > math.MaxUint32 {
-		return nil, errors.New("search: MarshalBinary: index too large for the format")
-	}
-
-	le := binary.LittleEndian
-	b := make([]byte, 0, size)
-	u32 := func(v uint32) { b = le.AppendUint32(b, v) }
-	b = append(b, snapshotMagic...)
-	u32(snapshotVersion)
-	b = le.AppendUint64(b, fingerprint(ix.p))
-	keys := func(d *strDict) {
-		for _, n := range [...]int{d.len(), len(d.blob), len(d.vals), len(d.slots)} {
-			u32(uint32(n))
-		}
-		for _, e := range d.ends {
-			u32(e)
-		}
-		for _, v := range d.vals {
-			u32(uint32(v))
-		}
-		for _, v := range d.slots {
-			u32(uint32(v))
-		}
-		b = append(b, d.blob...)
-		b = append(b, make([]byte, (4-len(d.blob)%4)%4)...)
-	}
-	keys(&names)
-	u32(uint32(len(ix.shapes)))
-	for _, s := range ix.shapes {
-		b = le.AppendUint64(b, s)
-	}
-	keys(&ix.terms)
-	keys(&ix.surfaceTerm)
-	keys(&ix.handles)
-	for _, list := range [][]uint32{ix.handleOff, ix.handleDoc} {
-		u32(uint32(len(list)))
-		for _, v := range list {
-			u32(v)
-		}
-	}
-	u32(uint32(nterms))
-	for _, v := range ix.idf {
-		u32(math.Float32bits(v))
-	}
-	u32(uint32(nterms))
-	for t, s := range ix.surface {
-		i := ix.surfaceTerm.index(s)
-		if i < 0 {
-			return nil, fmt.Errorf("search: MarshalBinary: usual spelling %q of term %d is not a known spelling", s, t)
-		}
-		u32(uint32(i))
-	}
-	u32(uint32(nterms + 1))
-	end := uint32(0)
-	u32(end)
-	for _, ps := range ix.postings {
-		end += uint32(len(ps))
-		u32(end)
-	}
-	u32(uint32(npost))
-	for _, ps := range ix.postings {
-		for _, p := range ps {
-			u32(p.doc)
-			u32(math.Float32bits(p.sat))
-			b = append(b, p.mask, 0, 0, 0)
-		}
-	}
-	u32(crc32.Checksum(b, castagnoli))
-	return b, nil
 }

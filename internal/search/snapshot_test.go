@@ -3,18 +3,15 @@ package search
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
-	"hash/crc32"
-	"math/rand/v2"
+	"encoding/gob"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
+	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 )
@@ -98,6 +95,30 @@ func sameSearches(t *testing.T, want, got *Index, queries []string) {
 	}
 }
 
+// gobRoundTrip stores ix's snapshot as the start-up cache does and
+// rebuilds the index for agents.
+func gobRoundTrip(tb testing.TB, ix *Index, agents []*agent.Agent) (*Index, error) {
+	tb.Helper()
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(ix.Snapshot()); err != nil {
+		tb.Fatalf("encoding: %v", err)
+	}
+	var s Snapshot
+	if err := gob.NewDecoder(&buf).Decode(&s); err != nil {
+		tb.Fatalf("decoding: %v", err)
+	}
+	return FromSnapshot(&s, agents)
+}
+
+// indexCmp compares every field of two indexes except the lazily built
+// typo indexes and the scratch pool. A field added to Index that the
+// snapshot does not carry makes TestSnapshotRoundTrip fail here.
+var indexCmp = cmp.Options{
+	cmp.AllowUnexported(Index{}, strDict{}, posting{}, params{}),
+	cmpopts.IgnoreTypes(lazyTypo{}, sync.Pool{}),
+	cmpopts.EquateEmpty(),
+}
+
 func TestSnapshotRoundTrip(t *testing.T) {
 	sets := []struct {
 		name   string
@@ -110,27 +131,12 @@ func TestSnapshotRoundTrip(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			agents := s.agents(t)
 			built := NewIndex(agents)
-			data, err := built.MarshalBinary()
+			decoded, err := gobRoundTrip(t, built, agents)
 			if err != nil {
 				t.Fatal(err)
 			}
-			again, err := NewIndex(agents).MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(data, again) {
-				t.Fatal("two builds of the same catalog encode differently")
-			}
-			decoded, err := UnmarshalIndex(data, agents)
-			if err != nil {
-				t.Fatal(err)
-			}
-			re, err := decoded.MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !bytes.Equal(data, re) {
-				t.Fatal("a decoded index encodes differently from the index it came from")
+			if diff := cmp.Diff(built, decoded, indexCmp); diff != "" {
+				t.Fatalf("decoded index differs (-built +decoded):\n%s", diff)
 			}
 			queries := snapshotQueries(t, agents)
 			sameSearches(t, built, decoded, queries)
@@ -139,168 +145,81 @@ func TestSnapshotRoundTrip(t *testing.T) {
 			for i := len(agents) - 1; i >= 0; i-- {
 				rev = append(rev, agents[i])
 			}
-			decoded, err = UnmarshalIndex(data, append(rev, nil))
+			decoded, err = gobRoundTrip(t, built, append(rev, nil))
 			if err != nil {
 				t.Fatal(err)
 			}
 			sameSearches(t, built, decoded, queries[:min(len(queries), 50)])
-			t.Logf("%d agents: %d bytes", len(agents), len(data))
 		})
 	}
 }
 
-// TestSnapshotDecodePaths decodes through the paths a little-endian host
-// with an aligned buffer does not take: a misaligned buffer (copied) and
-// element-by-element conversion (big-endian hosts).
-func TestSnapshotDecodePaths(t *testing.T) {
-	agents := loadBuiltins(t)
-	built := NewIndex(agents)
-	data, err := built.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	queries := snapshotQueries(t, agents)[:100]
-	t.Run("misaligned", func(t *testing.T) {
-		buf := make([]byte, len(data)+1)
-		copy(buf[1:], data)
-		ix, err := UnmarshalIndex(buf[1:], agents)
-		if err != nil {
-			t.Fatal(err)
-		}
-		clear(buf) // the copy must not depend on the caller's buffer
-		sameSearches(t, built, ix, queries)
-	})
-	t.Run("converted", func(t *testing.T) {
-		defer func(v bool) { nativeLittle = v }(nativeLittle)
-		nativeLittle = false
-		ix, err := UnmarshalIndex(data, agents)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameSearches(t, built, ix, queries)
-	})
-}
-
 func TestSnapshotEmptyCatalog(t *testing.T) {
-	data, err := NewIndex(nil).MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := UnmarshalIndex(data, nil)
+	ix, err := gobRoundTrip(t, NewIndex(nil), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res, total := ix.Search("kubernetes", 5); len(res) != 0 || total != 0 {
 		t.Fatalf("empty index found %v, %d", res, total)
 	}
-	if _, err := UnmarshalIndex(data, loadBuiltins(t)); err == nil {
+	if _, err := gobRoundTrip(t, NewIndex(nil), loadBuiltins(t)); err == nil {
 		t.Fatal("a snapshot of no agents was accepted for the built-in catalog")
 	}
 }
 
-// reseal recomputes the checksum of data, so that tests reach the checks
-// behind it.
-func reseal(data []byte) []byte {
-	b := bytes.Clone(data)
-	if len(b) >= 4 {
-		binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], castagnoli))
-	}
-	return b
-}
-
-// corrupted encodes a fresh index of agents after breaking it with spoil,
-// so that the data is well formed and checksummed but wrong inside.
-func corrupted(t *testing.T, agents []*agent.Agent, spoil func(ix *Index)) []byte {
-	t.Helper()
-	ix := NewIndex(agents)
-	spoil(ix)
-	data, err := ix.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
-}
-
-func TestUnmarshalIndexRejects(t *testing.T) {
+// A snapshot that could make Search index out of range or answer with the
+// wrong document is refused, naming what is wrong.
+func TestFromSnapshotRejects(t *testing.T) {
 	agents := loadBuiltins(t)
-	data, err := NewIndex(agents).MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ndocs := uint32(len(agents))
-
-	edited := *agents[3]
-	edited.Body += "\nAlso knows COBOL."
-	renamed := *agents[3]
-	renamed.Name += "x"
-	withEdit := func(a *agent.Agent) []*agent.Agent {
-		out := append([]*agent.Agent(nil), agents...)
-		out[3] = a
-		return out
-	}
-	p := defaultParams
-	p.k1 = 1.5
-	otherParams, err := newIndex(agents, p).MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	version := func(v uint32) []byte {
-		b := bytes.Clone(data)
-		binary.LittleEndian.PutUint32(b[4:], v)
-		return reseal(b)
-	}
 	// longList is a term with at least two postings.
-	longList := func(ix *Index) []posting {
-		for _, ps := range ix.postings {
-			if len(ps) >= 2 {
-				return ps
+	longList := func(s *Snapshot) int {
+		for t := range len(s.PostingEnds) - 1 {
+			if s.PostingEnds[t+1]-s.PostingEnds[t] >= 2 {
+				return int(s.PostingEnds[t])
 			}
 		}
 		t.Fatal("no term has two postings")
-		return nil
+		return 0
 	}
-
 	tests := []struct {
 		name   string
-		data   []byte
 		agents []*agent.Agent
-		want   string // field named by the error
+		spoil  func(s *Snapshot)
+		want   string
 	}{
-		{"nil", nil, agents, "length"},
-		{"header only", data[:headerSize], agents, "length"},
-		{"bad magic", append([]byte("XGIX"), data[4:]...), agents, "magic"},
-		{"older version", version(snapshotVersion - 1), agents, "version"},
-		{"newer version", version(snapshotVersion + 1), agents, "version"},
-		{"flipped bit", func() []byte { b := bytes.Clone(data); b[len(b)/2] ^= 4; return b }(), agents, "checksum"},
-		{"trailing byte", append(bytes.Clone(data), 0), agents, "checksum"},
-		{"trailing word resealed", reseal(append(bytes.Clone(data[:len(data)-4]), 0, 0, 0, 0, 0, 0, 0, 0)), agents, "length"},
-		{"other ranking constants", otherParams, agents, "fingerprint"},
-		{"other code", func() []byte { b := bytes.Clone(data); b[8] ^= 1; return reseal(b) }(), agents, "fingerprint"},
-		{"fewer agents", data, agents[1:], "names"},
-		{"no agents", data, nil, "names"},
-		{"renamed agent", data, withEdit(&renamed), "names"},
-		{"edited agent", data, withEdit(&edited), "shapes"},
-		{"huge name count", func() []byte {
-			b := bytes.Clone(data)
-			binary.LittleEndian.PutUint32(b[headerSize:], 1<<31)
-			return reseal(b)
-		}(), agents, "overrun"},
-		{"posting doc out of range", corrupted(t, agents, func(ix *Index) { ix.postings[0][0].doc = ndocs }), agents, "postings"},
-		{"postings out of order", corrupted(t, agents, func(ix *Index) {
-			ps := longList(ix)
-			ps[0], ps[1] = ps[1], ps[0]
-		}), agents, "postings"},
-		{"spelling of no term", corrupted(t, agents, func(ix *Index) { ix.surfaceTerm.vals[0] = int32(len(ix.postings)) }), agents, "spellings values"},
-		{"handle of no doc", corrupted(t, agents, func(ix *Index) { ix.handleDoc[0] = ndocs }), agents, "handle docs"},
-		{"handle ends decrease", corrupted(t, agents, func(ix *Index) { ix.handleOff[1] = ix.handleOff[2] + 1 }), agents, "handle ends"},
-		{"key end past the blob", corrupted(t, agents, func(ix *Index) { ix.terms.ends[len(ix.terms.ends)-1]++ }), agents, "terms ends"},
-		{"key ends decrease", corrupted(t, agents, func(ix *Index) { ix.terms.ends[1] = ix.terms.ends[2] + 1 }), agents, "terms ends"},
-		{"slots not a power of two", corrupted(t, agents, func(ix *Index) { ix.terms.slots = ix.terms.slots[:3] }), agents, "power of two"},
-		{"values for some keys", corrupted(t, agents, func(ix *Index) { ix.handles.vals = []int32{0} }), agents, "values for"},
+		{"fewer agents", agents[1:], func(*Snapshot) {}, "docs"},
+		{"no agents", nil, func(*Snapshot) {}, "docs"},
+		{"posting doc out of range", agents, func(s *Snapshot) { s.PostingDocs[0] = ndocs }, "postings"},
+		{"postings out of order", agents, func(s *Snapshot) {
+			i := longList(s)
+			s.PostingDocs[i], s.PostingDocs[i+1] = s.PostingDocs[i+1], s.PostingDocs[i]
+		}, "postings"},
+		{"posting twice", agents, func(s *Snapshot) { i := longList(s); s.PostingDocs[i+1] = s.PostingDocs[i] }, "twice"},
+		{"missing masks", agents, func(s *Snapshot) { s.PostingMasks = s.PostingMasks[1:] }, "postings"},
+		{"posting end past the end", agents, func(s *Snapshot) { s.PostingEnds[len(s.PostingEnds)-1]++ }, "posting ends"},
+		{"posting ends decrease", agents, func(s *Snapshot) { s.PostingEnds[1] = s.PostingEnds[2] + 1 }, "posting ends"},
+		{"too few posting ends", agents, func(s *Snapshot) { s.PostingEnds = s.PostingEnds[1:] }, "posting ends"},
+		{"idf missing", agents, func(s *Snapshot) { s.IDF = s.IDF[1:] }, "terms"},
+		{"surface missing", agents, func(s *Snapshot) { s.Surface = s.Surface[1:] }, "surface"},
+		{"surface of no spelling", agents, func(s *Snapshot) { s.Surface[0] = uint32(len(s.Spellings.Ends)) }, "surface"},
+		{"spelling of no term", agents, func(s *Snapshot) { s.Spellings.Vals[0] = int32(len(s.IDF)) }, "spellings values"},
+		{"spellings without terms", agents, func(s *Snapshot) { s.Spellings.Vals = nil }, "values for"},
+		{"handle of no doc", agents, func(s *Snapshot) { s.HandleDoc[0] = ndocs }, "handle docs"},
+		{"handle ends decrease", agents, func(s *Snapshot) { s.HandleOff[1] = s.HandleOff[2] + 1 }, "handle ends"},
+		{"handle ends missing", agents, func(s *Snapshot) { s.HandleOff = s.HandleOff[1:] }, "handle ends"},
+		{"key end past the blob", agents, func(s *Snapshot) { s.Terms.Ends[len(s.Terms.Ends)-1]++ }, "terms ends"},
+		{"key ends decrease", agents, func(s *Snapshot) { s.Terms.Ends[1] = s.Terms.Ends[2] + 1 }, "terms ends"},
+		{"no key ends", agents, func(s *Snapshot) { s.Handles.Ends = nil }, "handles"},
+		{"slots not a power of two", agents, func(s *Snapshot) { s.Terms.Slots = s.Terms.Slots[:3] }, "power of two"},
+		{"values for handles", agents, func(s *Snapshot) { s.Handles.Vals = []int32{0} }, "values"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ix, err := UnmarshalIndex(tc.data, tc.agents)
+			// A fresh index each time: the snapshot shares its arrays.
+			s := NewIndex(agents).Snapshot()
+			tc.spoil(&s)
+			ix, err := FromSnapshot(&s, tc.agents)
 			if err == nil {
 				t.Fatalf("accepted; index has %d docs", len(ix.names))
 			}
@@ -309,20 +228,6 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 			}
 		})
 	}
-
-	t.Run("truncated", func(t *testing.T) {
-		r := rand.New(rand.NewPCG(1, 2))
-		for range 300 {
-			n := r.IntN(len(data))
-			if _, err := UnmarshalIndex(data[:n], agents); err == nil {
-				t.Fatalf("truncated to %d of %d bytes: accepted", n, len(data))
-			}
-			// Past the checksum, the structure checks catch it too.
-			if _, err := UnmarshalIndex(reseal(data[:n]), agents); err == nil {
-				t.Fatalf("truncated to %d of %d bytes and resealed: accepted", n, len(data))
-			}
-		}
-	})
 }
 
 // TestSnapshotBadSlots checks that lookup tables are safe without being
@@ -330,20 +235,22 @@ func TestUnmarshalIndexRejects(t *testing.T) {
 // never fail or loop.
 func TestSnapshotBadSlots(t *testing.T) {
 	agents := loadBuiltins(t)
-	for name, spoil := range map[string]func(ix *Index){
-		"slot past the keys": func(ix *Index) {
-			for i := range ix.handles.slots {
-				ix.handles.slots[i] = int32(ix.handles.len() + 1)
+	for name, spoil := range map[string]func(s *Snapshot){
+		"slot past the keys": func(s *Snapshot) {
+			for i := range s.Handles.Slots {
+				s.Handles.Slots[i] = int32(len(s.Handles.Ends) + 1)
 			}
 		},
-		"no empty slot": func(ix *Index) {
-			for i := range ix.terms.slots {
-				ix.terms.slots[i] = 1
+		"no empty slot": func(s *Snapshot) {
+			for i := range s.Terms.Slots {
+				s.Terms.Slots[i] = 1
 			}
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			ix, err := UnmarshalIndex(corrupted(t, agents, spoil), agents)
+			s := NewIndex(agents).Snapshot()
+			spoil(&s)
+			ix, err := FromSnapshot(&s, agents)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -354,27 +261,26 @@ func TestSnapshotBadSlots(t *testing.T) {
 	}
 }
 
-func FuzzUnmarshalIndex(f *testing.F) {
+// FuzzFromSnapshot feeds mutated gob streams through the decoder and
+// FromSnapshot; whatever is accepted must search without panicking.
+func FuzzFromSnapshot(f *testing.F) {
 	// Small catalogs keep inputs small, so that the fuzzer runs fast.
 	agents := loadBuiltins(f)
 	catalogs := [][]*agent.Agent{agents[:1], agents[:3]}
 	for _, c := range catalogs {
-		data, err := NewIndex(c).MarshalBinary()
-		if err != nil {
+		var buf bytes.Buffer
+		if err := gob.NewEncoder(&buf).Encode(NewIndex(c).Snapshot()); err != nil {
 			f.Fatal(err)
 		}
-		f.Add(data, false)
-		f.Add(data, true)
+		f.Add(buf.Bytes())
 	}
-	f.Add([]byte(snapshotMagic), true)
-	f.Fuzz(func(t *testing.T, b []byte, sealed bool) {
-		if sealed {
-			// Resealing lets mutations reach the structure checks behind
-			// the checksum.
-			b = reseal(b)
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var s Snapshot
+		if err := gob.NewDecoder(bytes.NewReader(b)).Decode(&s); err != nil {
+			return
 		}
 		for _, c := range catalogs {
-			ix, err := UnmarshalIndex(b, c)
+			ix, err := FromSnapshot(&s, c)
 			if err != nil {
 				continue
 			}
@@ -385,123 +291,32 @@ func FuzzUnmarshalIndex(f *testing.F) {
 	})
 }
 
-// TestUnmarshalIndexFreshProcess times the first decode in a new process,
-// where nothing is warm: what a server pays at start-up. The child is this
-// test binary, run with SNAPSHOT_CHILD naming the snapshot file.
-func TestUnmarshalIndexFreshProcess(t *testing.T) {
-	if file := os.Getenv("SNAPSHOT_CHILD"); file != "" {
-		freshChild(t, file)
-		return
-	}
-	if testing.Short() || raceEnabled {
-		t.Skip("spawns processes; times are only meaningful without -race")
-	}
-	for _, s := range []struct {
-		name        string
-		collections []string
-		budget      time.Duration
-	}{
-		{"builtin", nil, 300 * time.Microsecond},
-		{"corpus", []string{"acolytes", "voltagent", "wshobson"}, 3 * time.Millisecond},
-	} {
-		t.Run(s.name, func(t *testing.T) {
-			var agents []*agent.Agent
-			if s.collections == nil {
-				agents = loadBuiltins(t)
-			} else {
-				agents = loadCorpus(t, s.collections...)
-			}
-			data, err := NewIndex(agents).MarshalBinary()
-			if err != nil {
-				t.Fatal(err)
-			}
-			file := filepath.Join(t.TempDir(), "index")
-			if err := os.WriteFile(file, data, 0o600); err != nil {
-				t.Fatal(err)
-			}
-			var best time.Duration
-			for range 5 {
-				cmd := exec.Command(os.Args[0], "-test.run=^TestUnmarshalIndexFreshProcess$", "-test.v")
-				cmd.Env = append(os.Environ(), "SNAPSHOT_CHILD="+file, "SNAPSHOT_COLLECTIONS="+strings.Join(s.collections, ","))
-				out, err := cmd.CombinedOutput()
-				if err != nil {
-					t.Fatalf("child: %v\n%s", err, out)
-				}
-				_, after, ok := strings.Cut(string(out), "decode-ns=")
-				if !ok {
-					t.Fatalf("child printed no time:\n%s", out)
-				}
-				ns, err := strconv.Atoi(strings.Fields(after)[0])
-				if err != nil {
-					t.Fatal(err)
-				}
-				if d := time.Duration(ns); best == 0 || d < best {
-					best = d
-				}
-			}
-			t.Logf("first decode in a fresh process: %v (best of 5; target %v)", best, s.budget)
-			// Generous against a loaded machine: an order of magnitude
-			// over the target means the decode itself went wrong.
-			if best > 10*s.budget {
-				t.Errorf("first decode took %v, target %v", best, s.budget)
-			}
-		})
-	}
-}
-
-func freshChild(t *testing.T, file string) {
-	var agents []*agent.Agent
-	if c := os.Getenv("SNAPSHOT_COLLECTIONS"); c == "" {
-		agents = loadBuiltins(t)
-	} else {
-		agents = loadCorpus(t, strings.Split(c, ",")...)
-	}
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	ix, err := UnmarshalIndex(data, agents)
-	d := time.Since(start)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res, _ := ix.Search(agents[0].Name, 1); len(res) == 0 {
-		t.Fatal("decoded index finds nothing")
-	}
-	t.Logf("decode-ns=%d", d.Nanoseconds())
-}
-
-func benchmarkUnmarshal(b *testing.B, agents []*agent.Agent) {
-	data, err := NewIndex(agents).MarshalBinary()
-	if err != nil {
+func benchmarkFromSnapshot(b *testing.B, agents []*agent.Agent) {
+	var buf bytes.Buffer
+	if err := gob.NewEncoder(&buf).Encode(NewIndex(agents).Snapshot()); err != nil {
 		b.Fatal(err)
 	}
+	data := buf.Bytes()
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := UnmarshalIndex(data, agents); err != nil {
+		var s Snapshot
+		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := FromSnapshot(&s, agents); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkUnmarshalIndexCorpus(b *testing.B) {
-	benchmarkUnmarshal(b, loadCorpus(b, "acolytes", "voltagent", "wshobson"))
+// The start-up cache's share of a warm start: decoding the index.
+func BenchmarkFromSnapshotCorpus(b *testing.B) {
+	benchmarkFromSnapshot(b, loadCorpus(b, "acolytes", "voltagent", "wshobson"))
 }
 
-func BenchmarkUnmarshalIndexBuiltin(b *testing.B) {
-	benchmarkUnmarshal(b, loadBuiltins(b))
-}
-
-func BenchmarkMarshalIndexCorpus(b *testing.B) {
-	ix := NewIndex(loadCorpus(b, "acolytes", "voltagent", "wshobson"))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ix.MarshalBinary(); err != nil {
-			b.Fatal(err)
-		}
-	}
+func BenchmarkFromSnapshotBuiltin(b *testing.B) {
+	benchmarkFromSnapshot(b, loadBuiltins(b))
 }
 
 // BenchmarkNewIndex measures builds with the typo indexes left to first

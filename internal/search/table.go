@@ -1,74 +1,67 @@
 package search
 
-// spellingTable is an open-addressing hash table of the spellings one build
-// worker has seen. The hash comes from the tokenizer, and a slot carries
-// everything the per-token path needs (stem id, occurrence count) in 16
-// bytes, so a token costs one probe sequence in a compact array and no
-// further lookups. That is the hot loop of an index build.
-//
-// Spellings are identified by their 64-bit FNV-1a hash alone: among the
-// ~1e5 spellings of a large catalog a collision has a chance around 1e-10,
-// and not comparing bytes keeps the keys' memory out of the hot loop.
+// spellingTable holds the spellings one build worker has seen, lowercase,
+// each with everything the per-token path needs (stem id, occurrence
+// count). It is looked up by the hash the tokenizer computes anyway, and
+// the spelling itself decides: spellings whose hashes collide are chained,
+// never merged. A token costs one lookup in a map with integer keys, the
+// hot loop of an index build.
 type spellingTable struct {
-	slots []spellingSlot
-	keys  []string // by slot index
-	n     int
+	byHash map[uint64]int32 // hash → newest slot with that hash
+	slots  []spellingSlot
 }
 
 type spellingSlot struct {
-	h uint64
-	// ref is the local stem id + 2; 1 marks a spelling that is not indexed
-	// and 0 an empty slot.
+	key string
+	// next is the previous slot with the same hash, or -1.
+	next int32
+	// ref is the local stem id + 2; 1 marks a spelling that is not indexed.
 	ref   int32
 	count int32
 }
 
 func (s *spellingSlot) stem() int32 { return s.ref - 2 }
 
-// lookup returns the slot holding the spelling with hash h, or nil.
-func (t *spellingTable) lookup(h uint64) *spellingSlot {
-	if len(t.slots) == 0 {
+// lookup returns the slot of the spelling w, in any case, whose lowercase
+// form has hash h (fnvHash), or nil. The pointer is valid until the next
+// insert.
+func (t *spellingTable) lookup(w string, h uint64) *spellingSlot {
+	i, ok := t.byHash[h]
+	if !ok {
 		return nil
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.ref == 0 {
-			return nil
-		}
-		if s.h == h {
+	for ; i >= 0; i = t.slots[i].next {
+		if s := &t.slots[i]; equalLower(s.key, w) {
 			return s
 		}
 	}
+	return nil
 }
 
-// insert adds a spelling known to be absent, with its local stem id or -1,
-// and returns its slot.
+// insert adds a lowercase spelling known to be absent, with its hash and
+// local stem id or -1, and returns its slot, valid until the next insert.
 func (t *spellingTable) insert(key string, h uint64, stem int32) *spellingSlot {
-	if (t.n+1)*2 > len(t.slots) {
-		t.grow()
+	if t.byHash == nil {
+		t.byHash = make(map[uint64]int32, 1024)
 	}
-	t.n++
-	return t.put(spellingSlot{h: h, ref: stem + 2}, key)
+	next, ok := t.byHash[h]
+	if !ok {
+		next = -1
+	}
+	t.byHash[h] = int32(len(t.slots))
+	t.slots = append(t.slots, spellingSlot{key: key, next: next, ref: stem + 2})
+	return &t.slots[len(t.slots)-1]
 }
 
-func (t *spellingTable) put(s spellingSlot, key string) *spellingSlot {
-	mask := uint64(len(t.slots) - 1)
-	for i := s.h & mask; ; i = (i + 1) & mask {
-		if t.slots[i].ref == 0 {
-			t.slots[i], t.keys[i] = s, key
-			return &t.slots[i]
+// equalLower reports whether w lowercased (ASCII) is key.
+func equalLower(key, w string) bool {
+	if len(key) != len(w) {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if lower(w[i]) != key[i] {
+			return false
 		}
 	}
-}
-
-func (t *spellingTable) grow() {
-	old, oldKeys := t.slots, t.keys
-	n := max(1024, 2*len(old))
-	t.slots, t.keys = make([]spellingSlot, n), make([]string, n)
-	for i, s := range old {
-		if s.ref != 0 {
-			t.put(s, oldKeys[i])
-		}
-	}
+	return true
 }

@@ -40,6 +40,7 @@ type GetAgentFlagsInput struct {
 	Status        string `json:"status,omitempty"`
 	IncludeLocked *bool  `json:"include_locked,omitempty"`
 	Limit         *int   `json:"limit,omitempty"`
+	WaitSeconds   *int   `json:"wait_seconds,omitempty"`
 }
 
 // AgentFlagsOutput is the output of get_agent_flags.
@@ -143,6 +144,9 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 		mcp.WithString("status", mcp.Enum(statuses...), mcp.DefaultString("pending"), mcp.Description("Which flags; default pending.")),
 		mcp.WithBoolean("include_locked", mcp.DefaultBool(true), mcp.Description("Include flags another agent holds a live lease on; default true.")),
 		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(inboxLimitMax), mcp.DefaultNumber(inboxLimitDefault), mcp.Description("At most this many (1-500, default 50).")),
+		mcp.WithInteger("wait_seconds", mcp.Min(0), mcp.Max(waitMax), mcp.DefaultNumber(0),
+			mcp.Description("While the answer is empty, wait up to this many seconds (0-50, default 0) for a flag to arrive, "+
+				"be unlocked or have its lease run out, from any process, and return as soon as one does.")),
 		outputSchema[AgentFlagsOutput](),
 		hints("Get agent flags", true, false, true),
 	), svc.GetAgentFlags)
@@ -250,8 +254,15 @@ func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (A
 	if err != nil {
 		return AgentFlagsOutput{}, err
 	}
+	wait, err := intInRange("wait_seconds", in.WaitSeconds, 0, 0, waitMax)
+	if err != nil {
+		return AgentFlagsOutput{}, err
+	}
 	includeLocked := in.IncludeLocked == nil || *in.IncludeLocked
-	flags, err := svc.Flags.AgentFlags(ctx, store.AgentFlagsQuery{Agent: handle, Status: status, IncludeLocked: includeLocked, Limit: limit})
+	q := store.AgentFlagsQuery{Agent: handle, Status: status, IncludeLocked: includeLocked, Limit: limit}
+	flags, err := svc.waitForFlags(ctx, handle, time.Duration(wait)*time.Second, func() ([]store.Flag, error) {
+		return svc.Flags.AgentFlags(ctx, q)
+	})
 	if err != nil {
 		return AgentFlagsOutput{}, err
 	}

@@ -29,7 +29,7 @@ var fuzzTools = []struct {
 		`"change_description":"The users table gained a JSON preferences column used for personalisation.",` +
 		`"action_required":"Add a GIN index on users.preferences, update the migration checklist and confirm the backup job includes the new column.",` +
 		`"related_files":["a.go"],"context":{"k":[1,{"x":null}]},"code_location":"a.go:1","example_usage":"x","chain_origin_id":1}`},
-	{"get_agent_flags", `{"agent":"@ops.containers","status":"all","include_locked":false,"limit":5}`},
+	{"get_agent_flags", `{"agent":"@ops.containers","status":"all","include_locked":false,"limit":5,"wait_seconds":0}`},
 	{"lock_flag", `{"flag_id":1,"agent":"@a.b","lease_seconds":60}`},
 	{"unlock_flag", `{"flag_id":1,"agent":"@a.b","force":true}`},
 	{"complete_flag", `{"flag_id":1,"agent":"@a.b","notes":"done"}`},

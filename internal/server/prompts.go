@@ -65,15 +65,19 @@ func registerPrompts(s *server.MCPServer, svc *Service) {
 	all := svc.Catalog.All()
 	list := make([]server.ServerPrompt, 0, len(all))
 	for _, a := range all {
-		list = append(list, server.ServerPrompt{
-			Prompt: mcp.NewPrompt(a.Name,
-				mcp.WithPromptDescription(a.Description),
-				mcp.WithArgument("task", mcp.ArgumentDescription("Optional: the task to start on once the identity is loaded.")),
-			),
-			Handler: svc.promptHandler(a),
-		})
+		list = append(list, svc.serverPrompt(a))
 	}
 	s.AddPrompts(list...)
+}
+
+func (svc *Service) serverPrompt(a *agent.Agent) server.ServerPrompt {
+	return server.ServerPrompt{
+		Prompt: mcp.NewPrompt(a.Name,
+			mcp.WithPromptDescription(a.Description),
+			mcp.WithArgument("task", mcp.ArgumentDescription("Optional: the task to start on once the identity is loaded.")),
+		),
+		Handler: svc.promptHandler(a),
+	}
 }
 
 func (svc *Service) promptHandler(a *agent.Agent) server.PromptHandlerFunc {

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -49,6 +50,21 @@ type Service struct {
 	Search  Searcher
 	Flags   FlagStore
 	Log     *slog.Logger
+	// Agents, when set, is the catalog and index that reloads replace; New
+	// uses it as Catalog and Search when those are not set.
+	Agents *Agents
+	// Feed reports changes to the flags database (from any process): it
+	// wakes get_agent_flags calls that wait and drives inbox subscriptions.
+	// Without it, waits return at once and nothing is pushed.
+	Feed Feed
+	// Notify lists the agent handles (canonical) whose new flags are pushed
+	// as Claude Code channel messages (see StartChannel). Empty: the
+	// channel capability is not even declared.
+	Notify []string
+
+	srv      *server.MCPServer
+	reloadMu sync.Mutex
+	inboxes  inboxSubs
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
@@ -63,18 +79,35 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	if svc.Log == nil {
 		svc.Log = slog.New(slog.DiscardHandler)
 	}
+	if svc.Agents != nil {
+		if svc.Catalog == nil {
+			svc.Catalog = svc.Agents
+		}
+		if svc.Search == nil {
+			svc.Search = svc.Agents
+		}
+	}
+	hooks := &server.Hooks{}
+	svc.inboxes.hook(svc, hooks)
 	opts := append([]server.ServerOption{
 		server.WithInstructions(prompts.Instructions),
 		server.WithToolCapabilities(false),
-		server.WithPromptCapabilities(false),
-		server.WithResourceCapabilities(false, false),
+		// Agent files are reloaded while serving, and inboxes change.
+		server.WithPromptCapabilities(true),
+		server.WithResourceCapabilities(true, true),
+		server.WithHooks(hooks),
 		server.WithRecovery(),
 		server.WithPaginationLimit(listPage),
 	}, extra...)
+	if len(svc.Notify) > 0 {
+		opts = append(opts, server.WithExperimental(map[string]any{channelCapability: map[string]any{}}))
+	}
 	s := server.NewMCPServer("mcp-agents", version, opts...)
+	svc.srv = s
 	registerAgentTools(s, svc)
 	registerFlagTools(s, svc)
 	registerPrompts(s, svc)
 	registerResources(s, svc)
+	registerInbox(s, svc)
 	return s
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -18,6 +19,9 @@ const (
 	CodeNotFound Code = "not_found" // the flag (or referenced flag) does not exist
 	CodeConflict Code = "conflict"  // the flag's state forbids the operation (locked, completed, ...)
 	CodeBusy     Code = "busy"      // another process held the database past the busy timeout
+	// CodeUnavailable: the database file cannot serve the call (disk
+	// full, read-only, corrupt, replaced); the message says which.
+	CodeUnavailable Code = "unavailable"
 )
 
 // Error is the error returned for anything the caller (or the model behind
@@ -26,9 +30,13 @@ type Error struct {
 	Code    Code
 	Field   string
 	Message string
+	err     error // the driver's error, for logs
 }
 
 func (e *Error) Error() string { return e.Message }
+
+// Unwrap returns the underlying driver error, if any.
+func (e *Error) Unwrap() error { return e.err }
 
 func invalid(field, format string, args ...any) *Error {
 	return &Error{Code: CodeInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
@@ -41,8 +49,6 @@ func notFound(field, format string, args ...any) *Error {
 func conflict(format string, args ...any) *Error {
 	return &Error{Code: CodeConflict, Message: fmt.Sprintf(format, args...)}
 }
-
-var errBusy = &Error{Code: CodeBusy, Message: "database busy, retry"}
 
 // sqliteCode returns the primary SQLite result code of err, or 0.
 func sqliteCode(err error) int {
@@ -58,9 +64,27 @@ func isBusy(err error) bool {
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED
 }
 
+// faults are the SQLite errors a caller can be told about in plain words;
+// anything else is internal.
+var faults = map[int]struct {
+	code Code
+	what string
+}{
+	sqlite3.SQLITE_BUSY:     {CodeBusy, "the database is busy: another process held its write lock past the busy timeout"},
+	sqlite3.SQLITE_LOCKED:   {CodeBusy, "the database is busy: another process held its write lock past the busy timeout"},
+	sqlite3.SQLITE_FULL:     {CodeUnavailable, "the database disk is full"},
+	sqlite3.SQLITE_READONLY: {CodeUnavailable, "the database is read-only (the file, its directory or its -wal/-shm files cannot be written)"},
+	sqlite3.SQLITE_PERM:     {CodeUnavailable, "the database is read-only (the file, its directory or its -wal/-shm files cannot be written)"},
+	sqlite3.SQLITE_CORRUPT:  {CodeUnavailable, "the database file is corrupt (restore it from a backup)"},
+	sqlite3.SQLITE_NOTADB:   {CodeUnavailable, "the database file is corrupt (restore it from a backup)"},
+	sqlite3.SQLITE_IOERR:    {CodeUnavailable, "the database file could not be read or written (I/O error)"},
+	sqlite3.SQLITE_CANTOPEN: {CodeUnavailable, "the database file cannot be opened"},
+}
+
 // mapErr turns driver errors into what the contract promises: *Error values
-// pass through, contention becomes CodeBusy (never a raw driver message),
-// context errors stay recognisable, anything else is wrapped with op.
+// pass through, the SQLite faults in faults become *Error saying which (and
+// that a write stored nothing, since its transaction rolled back), context
+// errors stay recognisable, anything else is wrapped with op.
 func mapErr(op string, err error) error {
 	if err == nil {
 		return nil
@@ -69,8 +93,15 @@ func mapErr(op string, err error) error {
 	if errors.As(err, &se) {
 		return se
 	}
-	if isBusy(err) {
-		return errBusy
+	if f, ok := faults[sqliteCode(err)]; ok {
+		tail := "; nothing was stored"
+		if f.code == CodeBusy {
+			tail += ", retry"
+		}
+		if f.code != CodeBusy {
+			slog.Error("store: database fault", "op", op, "err", err)
+		}
+		return &Error{Code: f.code, Message: f.what + tail, err: err}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

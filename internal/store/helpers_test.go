@@ -97,7 +97,7 @@ func wantCode(tb testing.TB, err error, code Code, contains ...string) *Error {
 func countRows(tb testing.TB, s *Store, table string) int {
 	tb.Helper()
 	var n int
-	if err := s.r.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
+	if err := s.cur.r.QueryRow("SELECT count(*) FROM " + table).Scan(&n); err != nil {
 		tb.Fatal(err)
 	}
 	return n

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -63,52 +64,92 @@ func newerSchemaError(have, know int) error {
 	return fmt.Errorf("database schema version %d is newer than this mcp-agents supports (%d); upgrade mcp-agents", have, know)
 }
 
-// migrate applies pending migrations inside one BEGIN IMMEDIATE transaction:
-// user_version is re-read under the write lock, so of several processes
-// opening at once exactly one applies each migration and the rest see it done.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies pending migrations inside tx, which holds the write lock
+// (BEGIN IMMEDIATE): user_version is read again under it, so of several processes opening at once exactly one
+// applies each migration and the rest see it done.
+func migrate(ctx context.Context, tx *sql.Tx) ([]int, error) {
 	ms, err := migrations()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	know := len(ms)
-
 	var have int
-	if err := s.w.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return err
+	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+		return nil, err
 	}
 	if have > know {
-		return newerSchemaError(have, know)
+		return nil, newerSchemaError(have, know)
 	}
 	if have == know {
-		return nil
-	}
-
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
-		return err
-	}
-	if have > know {
-		return newerSchemaError(have, know)
+		return nil, nil
 	}
 	var applied []int
 	for _, m := range ms[have:] {
 		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
+			return nil, fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		applied = append(applied, m.version)
 	}
 	// PRAGMA takes no bound parameters; know is an int from this binary.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", know)); err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+// probe reads the schema and the first and last row of every table, so a
+// file damaged past its header is refused at start-up rather than failing
+// calls later. It visits the root-to-leaf paths at both ends of each
+// b-tree, so its cost does not grow with the database (a full
+// quick_check takes seconds on a large file).
+func probe(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
+	if err != nil {
 		return err
 	}
-	if err := tx.Commit(); err != nil {
+	var tables []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return err
 	}
-	s.applied = append(s.applied, applied...)
+	for _, t := range tables {
+		for _, dir := range []string{"", " DESC"} {
+			if err := readAll(ctx, tx, `SELECT * FROM "`+strings.ReplaceAll(t, `"`, `""`)+`" ORDER BY rowid`+dir+` LIMIT 1`); err != nil {
+				return fmt.Errorf("table %s: %w", t, err)
+			}
+		}
+	}
 	return nil
+}
+
+// readAll reads every column of every row query returns, so overflow pages
+// are read too.
+func readAll(ctx context.Context, tx *sql.Tx, query string) error {
+	rows, err := tx.QueryContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return err
+	}
+	vals := make([]any, len(cols))
+	for i := range vals {
+		vals[i] = new(sql.RawBytes)
+	}
+	for rows.Next() {
+		if err := rows.Scan(vals...); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

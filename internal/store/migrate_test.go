@@ -60,7 +60,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("flags chained to 1 after migrating: %d, %v; want 1", total, err)
 	}
 	var v int
-	if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
+	if err := s.cur.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
 		t.Errorf("user_version = %d (%v), want %d", v, err, schemaVersion())
 	}
 }

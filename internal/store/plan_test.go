@@ -13,7 +13,7 @@ func TestChainLookupsUseTheIndex(t *testing.T) {
 		"list by chain": "SELECT id FROM flags WHERE chain_origin_id = ?",
 		"chain tree":    chainSQL,
 	} {
-		rows, err := s.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, 1)
+		rows, err := s.cur.r.QueryContext(t.Context(), "EXPLAIN QUERY PLAN "+q, 1)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -179,7 +179,7 @@ func TestProcessesOpenNewDatabaseTogether(t *testing.T) {
 	}
 	s := openAt(t, db)
 	var v int
-	if err := s.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
+	if err := s.cur.r.QueryRow("PRAGMA user_version").Scan(&v); err != nil || v != schemaVersion() {
 		t.Errorf("user_version = %d (%v)", v, err)
 	}
 	if len(s.applied) != 0 {

@@ -35,28 +35,65 @@ func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, erro
 		return nil, err
 	}
 	now := formatTime(s.now())
-	where := []string{"(target_agent = ? OR target_agent IS NULL)"}
-	args := []any{agent}
-	if status != "all" {
-		where = append(where, "status = ?")
-		args = append(args, status)
-	}
-	if !q.IncludeLocked {
-		where = append(where, "NOT (locked_by IS NOT NULL AND lock_expires_at > ?)")
-		args = append(args, now)
-	}
-	query := "SELECT " + flagCols + " FROM flags WHERE " + strings.Join(where, " AND ") +
-		" ORDER BY " + impactOrder + ", created_at, id"
-	if q.Limit > 0 {
-		query += " LIMIT ?"
-		args = append(args, q.Limit)
-	}
+	query, args := inboxQuery(agent, status, q.IncludeLocked, now, q.Limit)
 	var out []Flag
 	err = s.readTx(ctx, "agent flags", []string{query}, func(tx *txn) error {
 		out, err = tx.flags(now, query, args...)
 		return err
 	})
 	return out, err
+}
+
+// inboxQuery selects an inbox as a union of ordered, limited halves, one
+// per recipient (the agent, everyone) and status: "target_agent = ? OR
+// target_agent IS NULL" cannot use an index's order, so it would sort
+// every matching flag; each half reads flags_inbox in order and stops at
+// the limit, and the union sorts at most a few limits' worth of keys. The
+// halves read the index alone (unless locked flags are filtered out); only
+// the flags that make the cut are read in full.
+func inboxQuery(agent, status string, includeLocked bool, now string, limit int) (string, []any) {
+	statuses := []string{status}
+	if status == "all" {
+		statuses = []string{"pending", "completed"}
+	}
+	var halves []string
+	var args []any
+	for _, target := range []string{"target_agent = ?", "target_agent IS NULL"} {
+		for _, st := range statuses {
+			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = ?"
+			if target != "target_agent IS NULL" {
+				args = append(args, agent)
+			}
+			args = append(args, st)
+			if !includeLocked && st != "completed" {
+				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?)"
+				args = append(args, now)
+			}
+			h += " ORDER BY " + impactOrder + ", created_at, id"
+			if limit > 0 {
+				h += " LIMIT ?"
+				args = append(args, limit)
+			}
+			halves = append(halves, "SELECT * FROM ("+h+")")
+		}
+	}
+	top := strings.Join(halves, " UNION ALL ") + " ORDER BY rank, created_at, id"
+	if limit > 0 {
+		top += " LIMIT ?"
+		args = append(args, limit)
+	}
+	query := "SELECT " + qualified("f", flagCols) + " FROM (" + top + ") AS top JOIN flags AS f ON f.id = top.id" +
+		" ORDER BY top.rank, top.created_at, top.id"
+	return query, args
+}
+
+// qualified prefixes every column of a flagCols-style list with alias.
+func qualified(alias, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = alias + "." + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // ListQuery filters ListFlags; zero values do not filter.

@@ -44,20 +44,21 @@ func TestStatementCacheReusedAcrossValues(t *testing.T) {
 		clk.Advance(time.Hour)
 	}
 	round(0)
-	w, r := cacheLen(&s.wstmts), cacheLen(&s.rstmts)
+	w, r := cacheLen(&s.cur.wstmts), cacheLen(&s.cur.rstmts)
 	if w == 0 || r == 0 {
 		t.Fatalf("nothing cached: %d write, %d read statements", w, r)
 	}
 	for i := 1; i < 5; i++ {
 		round(i)
 	}
-	if w2, r2 := cacheLen(&s.wstmts), cacheLen(&s.rstmts); w2 != w || r2 != r {
+	if w2, r2 := cacheLen(&s.cur.wstmts), cacheLen(&s.cur.rstmts); w2 != w || r2 != r {
 		t.Errorf("cache grew with new values: write %d -> %d, read %d -> %d", w, w2, r, r2)
 	}
+	p := s.cur
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := cacheLen(&s.wstmts) + cacheLen(&s.rstmts); n != 0 {
+	if n := cacheLen(&p.wstmts) + cacheLen(&p.rstmts); n != 0 {
 		t.Errorf("Close left %d statements cached", n)
 	}
 }

@@ -7,6 +7,10 @@
 // instead of failing when it would upgrade a read lock. State changes are a
 // single conditional UPDATE whose affected-row count decides who won; reads
 // use a separate pool of deferred transactions and never block writers.
+//
+// The file at the path is checked around every call (see file.go): a
+// database deleted or replaced while the server runs is reopened, so a
+// write is never acknowledged into an unlinked file.
 package store
 
 import (
@@ -22,6 +26,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	sqlite3 "modernc.org/sqlite/lib"
@@ -33,29 +38,43 @@ import (
 // before the call fails with CodeBusy.
 const busyTimeout = 5 * time.Second
 
-// openDeadline bounds the retries of Open's first-connection work when the
+// openDeadline bounds the retries of the first-connection work when the
 // caller's context has no deadline.
 const openDeadline = 20 * time.Second
 
 // Store is a handle on one flags database. It is safe for concurrent use.
 type Store struct {
-	path string
-	w    *sql.DB // one connection, BEGIN IMMEDIATE
-	r    *sql.DB // several connections, deferred, query_only
-	now  func() time.Time
-
-	wstmts, rstmts stmtCache // prepared statements of w and r
-
+	path        string
+	now         func() time.Time
 	busyTimeout time.Duration
+	pragmas     []string // extra DSN pragmas (tests)
 
-	// applied lists the migration versions this Open applied (tests check
+	// mu guards cur: calls hold it shared for one attempt, a reopen
+	// exclusively, so no call runs on pools being closed.
+	mu  sync.RWMutex
+	cur *pools
+
+	// applied lists the migration versions this Store applied (tests check
 	// that concurrent openers apply each exactly once).
 	applied []int
-	// fast records that Open found the database current on disk and did
-	// not connect.
-	fast bool
+}
 
-	unregister sync.Once
+// pools are the connections to one file: the one that was at the path
+// when they were opened.
+type pools struct {
+	w              *sql.DB // one connection, BEGIN IMMEDIATE
+	r              *sql.DB // several connections, deferred, query_only
+	wstmts, rstmts stmtCache
+	file           os.FileInfo // identity of the file w opened
+	dsns           []string
+	closed         bool         // by a reopen that could not open the new file
+	wal            atomic.Value // os.FileInfo of the -wal file w wrote last
+}
+
+func (p *pools) close() error {
+	err := errors.Join(p.rstmts.close(), p.wstmts.close(), p.r.Close(), p.w.Close())
+	forgetDSNs(p.dsns...)
+	return err
 }
 
 // Option configures Open.
@@ -69,19 +88,30 @@ func WithClock(now func() time.Time) Option {
 // Path returns the absolute path of the database file.
 func (s *Store) Path() string { return s.path }
 
-// Close releases both connection pools.
+// Close releases both connection pools, first refreshing the planner's
+// statistics where the data changed enough (PRAGMA optimize, as SQLite
+// recommends before closing a connection).
 func (s *Store) Close() error {
-	err := errors.Join(s.rstmts.close(), s.wstmts.close(), s.r.Close(), s.w.Close())
-	s.unregister.Do(unregister)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == nil || s.cur.closed {
+		s.cur = nil
+		return nil
+	}
+	// Best effort and never waiting: a shutdown (SIGTERM) must not stall
+	// on another process's write lock.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	_, _ = s.cur.w.ExecContext(ctx, "PRAGMA busy_timeout = 0; PRAGMA analysis_limit = 1000; PRAGMA optimize")
+	cancel()
+	err := s.cur.close()
+	s.cur = nil
 	return err
 }
 
-// Open opens (creating if needed) the database at path, switches it to WAL
-// and applies pending migrations. Several processes may open a brand-new
-// path at the same moment: contention during this first work is retried with
-// jittered backoff until ctx's deadline (or 20 s). When the file already
-// shows a writable WAL database at the current schema version, Open does
-// not connect at all and the first call pays for the connection.
+// Open opens (creating if needed) the database at path, switches it to WAL,
+// applies pending migrations and probes it (see probe). Several processes
+// may open a brand-new path at the same moment: contention during this
+// first work is retried with jittered backoff until ctx's deadline (or 20 s).
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if strings.TrimSpace(path) == "" {
 		return nil, errors.New("store: database path is empty")
@@ -93,61 +123,69 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("store: cannot create the directory for database %s: %w", abs, err)
 	}
-	fi, statErr := os.Stat(abs)
-	if statErr == nil && fi.IsDir() {
+	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("store: database path %s is a directory, not a file", abs)
 	}
-
 	s := &Store{path: abs, now: time.Now, busyTimeout: busyTimeout}
 	for _, o := range opts {
 		o(s)
 	}
-	want := schemaVersion()
-	s.fast = register(func() bool {
-		return statErr == nil && want > 0 && canSkipBootstrap(abs, fi, want)
-	})
-	fail := func(err error) (*Store, error) {
-		if s.w != nil {
-			s.w.Close()
-		}
-		s.unregister.Do(unregister)
+	if s.cur, err = s.openPools(ctx); err != nil {
 		return nil, err
 	}
-
-	s.w, err = sql.Open("sqlite", dsn(abs, "immediate", false, s.busyTimeout))
-	if err != nil {
-		return fail(fmt.Errorf("store: open %s: %w", abs, err))
-	}
-	s.wstmts.db = s.w
-	s.w.SetMaxOpenConns(1)
-	s.w.SetMaxIdleConns(1)
-
-	if !s.fast {
-		if _, ok := ctx.Deadline(); !ok {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, openDeadline)
-			defer cancel()
-		}
-		if err := retryBusy(ctx, func() error { return s.bootstrap(ctx) }); err != nil {
-			return fail(openError(abs, err))
-		}
-	}
-
-	s.r, err = sql.Open("sqlite", dsn(abs, "deferred", true, s.busyTimeout))
-	if err != nil {
-		return fail(fmt.Errorf("store: open %s: %w", abs, err))
-	}
-	s.rstmts.db = s.r
-	n := max(2, runtime.GOMAXPROCS(0))
-	s.r.SetMaxOpenConns(n)
-	s.r.SetMaxIdleConns(n)
 	return s, nil
+}
+
+// openPools connects to the file now at the path, creating and migrating
+// it when needed.
+func (s *Store) openPools(ctx context.Context) (*pools, error) {
+	p := &pools{
+		dsns: []string{s.dsn("immediate", false), s.dsn("deferred", true)},
+	}
+	watchDSNs(s.path, p.dsns...)
+	fail := func(err error) (*pools, error) {
+		if p.w != nil {
+			p.w.Close()
+		}
+		forgetDSNs(p.dsns...)
+		return nil, err
+	}
+	var err error
+	if p.w, err = sql.Open("sqlite", p.dsns[0]); err != nil {
+		return fail(fmt.Errorf("store: open %s: %w", s.path, err))
+	}
+	p.wstmts.db = p.w
+	p.w.SetMaxOpenConns(1)
+	p.w.SetMaxIdleConns(1)
+	p.w.SetConnMaxLifetime(0)
+
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, openDeadline)
+		defer cancel()
+	}
+	if err := retryBusy(ctx, func() error { return s.bootstrap(ctx, p) }); err != nil {
+		return fail(openError(s.path, err))
+	}
+
+	if p.r, err = sql.Open("sqlite", p.dsns[1]); err != nil {
+		return fail(fmt.Errorf("store: open %s: %w", s.path, err))
+	}
+	p.rstmts.db = p.r
+	n := max(2, runtime.GOMAXPROCS(0))
+	p.r.SetMaxOpenConns(n)
+	p.r.SetMaxIdleConns(n)
+	return p, nil
 }
 
 // dsn builds a modernc.org/sqlite URI. The path is percent-escaped so names
 // containing '?', '#' or '%' survive. Pragmas are in the DSN because a PRAGMA
 // run through Exec reaches one pooled connection only.
-func dsn(abs, txlock string, readOnly bool, busy time.Duration) string {
+func (s *Store) dsn(txlock string, readOnly bool) string {
+	return dsn(s.path, txlock, readOnly, s.busyTimeout, s.pragmas...)
+}
+
+func dsn(abs, txlock string, readOnly bool, busy time.Duration, extra ...string) string {
 	p := filepath.ToSlash(abs)
 	if !strings.HasPrefix(p, "/") {
 		p = "/" + p // Windows drive letter: file:///C:/...
@@ -157,6 +195,9 @@ func dsn(abs, txlock string, readOnly bool, busy time.Duration) string {
 	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busy.Milliseconds()))
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	for _, e := range extra {
+		q.Add("_pragma", e)
+	}
 	if readOnly {
 		q.Add("_pragma", "query_only(1)")
 	}
@@ -164,11 +205,16 @@ func dsn(abs, txlock string, readOnly bool, busy time.Duration) string {
 	return u.String() + "?" + q.Encode()
 }
 
-// bootstrap does the first-connection work: WAL switch and migrations. It
-// is idempotent, so retryBusy may run it again after contention.
-func (s *Store) bootstrap(ctx context.Context) error {
+// bootstrap does the first-connection work: the WAL switch; one read
+// transaction that reads user_version and probes the file; when
+// migrations are pending, a BEGIN IMMEDIATE transaction that reads
+// user_version again under the write lock and applies them; and a check
+// that the file is writable. It takes the write lock only to migrate, so a
+// server starts while another process writes. It is idempotent, so
+// retryBusy may run it again after contention.
+func (s *Store) bootstrap(ctx context.Context, p *pools) error {
 	var mode string
-	if err := s.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
+	if err := p.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return err
 	}
 	if !strings.EqualFold(mode, "wal") {
@@ -176,7 +222,70 @@ func (s *Store) bootstrap(ctx context.Context) error {
 		// plus busy_timeout is still correct, only less concurrent.
 		slog.Warn("store: database is not in WAL mode", "path", s.path, "journal_mode", mode)
 	}
-	return s.migrate(ctx)
+	conn, err := p.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if p.file, err = connFile(conn); err != nil {
+		return err
+	}
+
+	var have int
+	err = inTx(ctx, conn, &sql.TxOptions{ReadOnly: true}, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
+			return err
+		}
+		if know := schemaVersion(); have > know {
+			return newerSchemaError(have, know)
+		}
+		return probe(ctx, tx)
+	})
+	if err != nil {
+		return err
+	}
+	if have < schemaVersion() {
+		return inTx(ctx, conn, nil, func(tx *sql.Tx) error {
+			applied, err := migrate(ctx, tx)
+			if err == nil {
+				s.applied = append(s.applied, applied...)
+			}
+			return err
+		})
+	}
+	return writable(conn)
+}
+
+// writable refuses a file SQLite opened read-only: it opens one without
+// complaint and fails only the first write. (A read-only -wal or -shm file
+// is found by that first write, which then says so.)
+func writable(conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(interface{ IsReadOnly(string) (bool, error) })
+		if !ok {
+			return nil
+		}
+		ro, err := c.IsReadOnly("main")
+		if err == nil && ro {
+			return errReadOnly
+		}
+		return err
+	})
+}
+
+var errReadOnly = errors.New("the file is read-only")
+
+// inTx runs fn in one transaction on conn.
+func inTx(ctx context.Context, conn *sql.Conn, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
+	tx, err := conn.BeginTx(ctx, opts)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }
 
 // retryBusy runs fn until it succeeds, fails with something other than
@@ -205,15 +314,24 @@ func retryBusy(ctx context.Context, fn func() error) error {
 func openError(path string, err error) error {
 	var se *Error
 	if errors.As(err, &se) {
-		return se
+		return fmt.Errorf("store: database %s: %w", path, se)
+	}
+	if errors.Is(err, errReadOnly) {
+		return fmt.Errorf("store: database %s is read-only (check the permissions of the file and its directory): %w", path, err)
 	}
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_NOTADB:
 		return fmt.Errorf("store: %s is not an SQLite database (file exists with other content): %w", path, err)
+	case sqlite3.SQLITE_CORRUPT:
+		return fmt.Errorf("store: database %s is corrupt (restore a backup, or try `sqlite3 %s .recover`): %w", path, path, err)
 	case sqlite3.SQLITE_CANTOPEN:
 		return fmt.Errorf("store: cannot open database %s (check the directory exists and is writable): %w", path, err)
 	case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_AUTH:
-		return fmt.Errorf("store: database %s is not writable: %w", path, err)
+		return fmt.Errorf("store: database %s is read-only (check the permissions of the file, its directory and its -wal and -shm files): %w", path, err)
+	case sqlite3.SQLITE_FULL:
+		return fmt.Errorf("store: database %s cannot grow: the disk is full: %w", path, err)
+	case sqlite3.SQLITE_IOERR:
+		return fmt.Errorf("store: database %s cannot be read or written (I/O error): %w", path, err)
 	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 		return fmt.Errorf("store: database %s stayed busy while opening: %w", path, err)
 	}

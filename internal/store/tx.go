@@ -14,17 +14,77 @@ type txn struct {
 }
 
 // writeTx runs fn in one BEGIN IMMEDIATE transaction on the write pool;
-// queries are the statements fn runs, prepared beforehand.
+// queries are the statements fn runs, prepared beforehand. When the file
+// at the path is not the one the write connection opened, before or after
+// the commit, the whole operation runs once more on the file now there.
 func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
-	return runTx(ctx, &s.wstmts, op, queries, fn)
+	p, err := s.acquire(ctx)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	err = s.writeOnce(ctx, p, queries, fn)
+	s.release()
+	if !errors.Is(err, errMoved) {
+		return mapErr(op, err)
+	}
+	if err := s.reopen(ctx, p); err != nil {
+		return mapErr(op, err)
+	}
+	if p, err = s.acquire(ctx); err != nil {
+		return mapErr(op, err)
+	}
+	err = s.writeOnce(ctx, p, queries, fn)
+	s.release()
+	if errors.Is(err, errMoved) {
+		return replacedError(s.path, err)
+	}
+	return mapErr(op, err)
+}
+
+func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn func(*txn) error) error {
+	// Prepare before taking the connection: preparing needs one, and the
+	// write pool has only the one the transaction holds.
+	if err := p.wstmts.prepare(ctx, queries...); err != nil {
+		return err
+	}
+	conn, err := p.w.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	file, err := connFile(conn)
+	if err != nil {
+		return err
+	}
+	if !s.atPath(file) {
+		return errMoved
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(&txn{ctx: ctx, tx: tx, stmts: &p.wstmts}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	if !s.atPath(file) {
+		return errMoved
+	}
+	s.noteWAL(p)
+	return nil
 }
 
 // readTx runs fn in one deferred (snapshot) transaction on the read pool.
 func (s *Store) readTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
-	return runTx(ctx, &s.rstmts, op, queries, fn)
-}
-
-func runTx(ctx context.Context, c *stmtCache, op string, queries []string, fn func(*txn) error) error {
+	p, err := s.acquire(ctx)
+	if err != nil {
+		return mapErr(op, err)
+	}
+	defer s.release()
+	c := &p.rstmts
 	if err := c.prepare(ctx, queries...); err != nil {
 		return mapErr(op, err)
 	}

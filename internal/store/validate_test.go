@@ -187,7 +187,7 @@ func TestSchemaConstraints(t *testing.T) {
 	base := `INSERT INTO flags (flag_type, source_agent, target_agent, change_description, action_required,
 		impact_level, related_files, chain_origin_id, context, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'now')`
 	ok := []any{"change", "@a", "@b", desc, action, "medium", "[]", nil, nil}
-	if _, err := s.w.ExecContext(ctx, base, ok...); err != nil {
+	if _, err := s.cur.w.ExecContext(ctx, base, ok...); err != nil {
 		t.Fatalf("valid row refused: %v", err)
 	}
 	tests := []struct {
@@ -213,7 +213,7 @@ func TestSchemaConstraints(t *testing.T) {
 			} else {
 				args[2], args[5] = nil, "high"
 			}
-			if _, err := s.w.ExecContext(ctx, base, args...); err == nil {
+			if _, err := s.cur.w.ExecContext(ctx, base, args...); err == nil {
 				t.Errorf("row accepted")
 			}
 		})

@@ -1,0 +1,444 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// liveServer is the built binary under a real mcp-go client, with every
+// notification it sends kept in order and its stderr captured.
+type liveServer struct {
+	c      *client.Client
+	notes  chan mcp.JSONRPCNotification
+	stderr *lockedWriter
+	nextID atomic.Int64
+}
+
+func (s sandbox) startLive(t *testing.T, args ...string) *liveServer {
+	t.Helper()
+	ls := &liveServer{notes: make(chan mcp.JSONRPCNotification, 1000), stderr: &lockedWriter{w: &strings.Builder{}}}
+	args = append([]string{"serve", "--db", s.db}, args...)
+	c, err := client.NewStdioMCPClientWithOptions(binary, nil, args,
+		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
+			cmd := exec.CommandContext(ctx, command, args...)
+			cmd.Env, cmd.Dir = s.env(), s.cwd
+			return cmd, nil
+		}),
+		transport.WithCommandStderrWriter(ls.stderr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.OnNotification(func(n mcp.JSONRPCNotification) { ls.notes <- n })
+	// Start installs the notification handler on the transport.
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	req.Params.ClientInfo = mcp.Implementation{Name: "e2e-live", Version: "1"}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	res, err := c.Initialize(ctx, req)
+	if err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	if p := res.Capabilities.Prompts; p == nil || !p.ListChanged {
+		t.Fatalf("prompts capability %+v, want listChanged", p)
+	}
+	if r := res.Capabilities.Resources; r == nil || !r.ListChanged || !r.Subscribe {
+		t.Fatalf("resources capability %+v, want listChanged and subscribe", r)
+	}
+	ls.c = c
+	return ls
+}
+
+// expect waits for a notification of each method (in any order), skipping
+// others, and returns what it saw.
+func (ls *liveServer) expect(t *testing.T, what string, methods ...string) []mcp.JSONRPCNotification {
+	t.Helper()
+	var seen []mcp.JSONRPCNotification
+	want := slices.Clone(methods)
+	deadline := time.After(10 * time.Second)
+	for len(want) > 0 {
+		select {
+		case n := <-ls.notes:
+			seen = append(seen, n)
+			if i := slices.Index(want, n.Method); i >= 0 {
+				want = slices.Delete(want, i, i+1)
+			}
+		case <-deadline:
+			t.Fatalf("%s: still waiting for %v after 10s; saw %v\nstderr:\n%s", what, want, seen, ls.stderr.String())
+		}
+	}
+	return seen
+}
+
+// quiet checks that no notification of the given methods arrives for d
+// (any already queued count too).
+func (ls *liveServer) quiet(t *testing.T, what string, d time.Duration, methods ...string) {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case n := <-ls.notes:
+			if slices.Contains(methods, n.Method) {
+				t.Fatalf("%s: unexpected %s", what, n.Method)
+			}
+		case <-deadline:
+			return
+		}
+	}
+}
+
+func (ls *liveServer) prompts(t *testing.T) map[string]string {
+	t.Helper()
+	res, err := ls.c.ListPrompts(context.Background(), mcp.ListPromptsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{}
+	for _, p := range res.Prompts {
+		out[p.Name] = p.Description
+	}
+	return out
+}
+
+func writeAgentFile(t *testing.T, path, name, desc string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	text := "---\nname: " + name + "\ndescription: " + desc + "\n---\nYou are " + name + ".\n"
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const (
+	promptsChanged   = string(mcp.MethodNotificationPromptsListChanged)
+	resourcesChanged = string(mcp.MethodNotificationResourcesListChanged)
+	resourceUpdated  = string(mcp.MethodNotificationResourceUpdated)
+)
+
+func TestLiveReloadOfAgentFiles(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(s.cwd, "team")
+	writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices.")
+	ls := s.startLive(t, "--no-builtin", "--agents", dir)
+	if got := ls.prompts(t); len(got) != 1 || got["team.billing"] != "Owns invoices." {
+		t.Fatalf("prompts at start: %v", got)
+	}
+	// The rescan after start-up finds nothing new: no notification.
+	ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged, resourcesChanged)
+
+	steps := []struct {
+		name string
+		do   func()
+		want map[string]string
+	}{
+		{"file added", func() { writeAgentFile(t, filepath.Join(dir, "sub", "search.md"), "team.search", "Owns search.") },
+			map[string]string{"team.billing": "Owns invoices.", "team.search": "Owns search."}},
+		{"file edited", func() {
+			writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices and refunds.")
+		},
+			map[string]string{"team.billing": "Owns invoices and refunds.", "team.search": "Owns search."}},
+		{"file renamed", func() {
+			if err := os.Rename(filepath.Join(dir, "sub", "search.md"), filepath.Join(dir, "find.md")); err != nil {
+				t.Fatal(err)
+			}
+		}, map[string]string{"team.billing": "Owns invoices and refunds.", "team.search": "Owns search."}},
+		{"file removed", func() {
+			if err := os.Remove(filepath.Join(dir, "find.md")); err != nil {
+				t.Fatal(err)
+			}
+		}, map[string]string{"team.billing": "Owns invoices and refunds."}},
+		{"project directory created", func() {
+			writeAgentFile(t, filepath.Join(s.cwd, ".claude", "agents", "ops.md"), "team.ops", "Runs production.")
+		}, map[string]string{"team.billing": "Owns invoices and refunds.", "team.ops": "Runs production."}},
+	}
+	for _, st := range steps {
+		st.do()
+		ls.expect(t, st.name, promptsChanged, resourcesChanged)
+		if got := ls.prompts(t); !maps(got, st.want) {
+			t.Fatalf("%s: prompts %v, want %v", st.name, got, st.want)
+		}
+		var agent struct {
+			Description string `json:"description"`
+		}
+		for name, desc := range st.want {
+			callTool(t, ls.c, "get_agent", map[string]any{"name": name}, &agent)
+			if agent.Description != desc {
+				t.Fatalf("%s: get_agent(%s) description %q, want %q", st.name, name, agent.Description, desc)
+			}
+		}
+		ls.quiet(t, st.name+" (settling)", 400*time.Millisecond, promptsChanged)
+	}
+
+	// A broken edit keeps the last good version, says so once, and
+	// changes nothing a client sees.
+	if err := os.WriteFile(filepath.Join(dir, "billing.md"), []byte("---\nname: [unclosed\n---\nbroken\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls.quiet(t, "broken edit", time.Second, promptsChanged, resourcesChanged)
+	if got := ls.prompts(t); got["team.billing"] != "Owns invoices and refunds." {
+		t.Fatalf("after a broken edit: prompts %v", got)
+	}
+	if n := strings.Count(ls.stderr.String(), "keeping its last good version"); n != 1 {
+		t.Fatalf("%d warnings for one broken edit, want 1:\n%s", n, ls.stderr.String())
+	}
+	writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices again.")
+	ls.expect(t, "fixed", promptsChanged, resourcesChanged)
+	if got := ls.prompts(t); got["team.billing"] != "Owns invoices again." {
+		t.Fatalf("after fixing: prompts %v", got)
+	}
+}
+
+func maps(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// subscribe sends resources/subscribe (mcp-go's client has no method for
+// it) and returns the protocol error, if any.
+func (ls *liveServer) subscribe(t *testing.T, uri string) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	resp, err := ls.c.GetTransport().SendRequest(ctx, transport.JSONRPCRequest{
+		JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(ls.nextID.Add(1) + 1000),
+		Method: string(mcp.MethodResourcesSubscribe), Params: map[string]any{"uri": uri},
+	})
+	if err != nil {
+		return err
+	}
+	if resp.Error != nil {
+		return errString(resp.Error.Message)
+	}
+	return nil
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }
+
+func (ls *liveServer) updated(t *testing.T, what, uri string) {
+	t.Helper()
+	for _, n := range ls.expect(t, what, resourceUpdated) {
+		if n.Method == resourceUpdated {
+			if got, _ := n.Params.AdditionalFields["uri"].(string); got != uri {
+				t.Fatalf("%s: resources/updated for %q, want %q", what, got, uri)
+			}
+		}
+	}
+}
+
+func flagArgs(target string) map[string]any {
+	return map[string]any{
+		"flag_type": "change", "source_agent": "@backend.api", "target_agent": target,
+		"change_description": "The orders API now returns amounts in minor units instead of decimal strings.",
+		"action_required":    "Update every consumer of /orders to read amount_minor, divide by 100 for display, and remove the decimal parsing helpers.",
+	}
+}
+
+func TestInboxPushAcrossProcesses(t *testing.T) {
+	s := newSandbox(t)
+	a := s.startLive(t)
+	b := s.startLive(t)
+
+	if err := a.subscribe(t, "agents://catalog"); err == nil || !strings.Contains(err.Error(), "not an inbox") {
+		t.Fatalf("subscribing to a non-inbox URI: %v, want a refusal", err)
+	}
+	const uri = "flags://inbox/@Database.Postgres" // kept exactly as subscribed
+	if err := a.subscribe(t, uri); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.subscribe(t, "flags://inbox/frontend.react"); err != nil {
+		t.Fatal(err)
+	}
+
+	var created struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	callTool(t, b.c, "create_flag", flagArgs("@database.postgres"), &created)
+	a.updated(t, "flag created by another process", uri)
+	a.quiet(t, "one update per URI per change", 300*time.Millisecond, resourceUpdated)
+
+	res, err := a.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: uri}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := res.Contents[0].(mcp.TextResourceContents).Text; !strings.Contains(text, `"agent":"@database.postgres"`) || !strings.Contains(text, "minor units") {
+		t.Fatalf("inbox content: %s", text)
+	}
+
+	// A lease: one update when it is taken, one when it runs out.
+	callTool(t, b.c, "lock_flag", map[string]any{"flag_id": created.Flag.ID, "agent": "@backend.go", "lease_seconds": 1}, nil)
+	a.updated(t, "lock", uri)
+	a.updated(t, "lease expiry", uri)
+
+	// A wait on another inbox ends when a flag for it arrives.
+	done := make(chan AgentFlagsResult, 1)
+	go func() {
+		var out AgentFlagsResult
+		req := mcp.CallToolRequest{}
+		req.Params.Name = "get_agent_flags"
+		req.Params.Arguments = map[string]any{"agent": "@cloud.aws", "wait_seconds": 30}
+		r, err := a.c.CallTool(context.Background(), req)
+		if err == nil {
+			_ = json.Unmarshal([]byte(resultText(r)), &out)
+		}
+		done <- out
+	}()
+	time.Sleep(300 * time.Millisecond) // let the call start waiting
+	// Other calls are served meanwhile.
+	callTool(t, a.c, "search_agents", map[string]any{"query": "postgres"}, &struct{}{})
+	callTool(t, b.c, "create_flag", flagArgs("@cloud.aws"), &created)
+	select {
+	case out := <-done:
+		if len(out.Flags) != 1 || out.Flags[0].ID != created.Flag.ID {
+			t.Fatalf("wait returned %+v, want flag %d", out, created.Flag.ID)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the wait did not end when a flag arrived")
+	}
+	// A broadcast concerns every inbox, each subscription once.
+	args := flagArgs("")
+	delete(args, "target_agent")
+	callTool(t, b.c, "create_flag", args, &created)
+	seen := map[string]int{}
+	for _, n := range a.expect(t, "broadcast", resourceUpdated, resourceUpdated) {
+		if n.Method == resourceUpdated {
+			seen[n.Params.AdditionalFields["uri"].(string)]++
+		}
+	}
+	if seen[uri] != 1 || seen["flags://inbox/frontend.react"] != 1 {
+		t.Fatalf("broadcast updates %v, want one per subscribed inbox", seen)
+	}
+}
+
+// AgentFlagsResult is get_agent_flags' output as the tests read it.
+type AgentFlagsResult struct {
+	Agent string `json:"agent"`
+	Flags []struct {
+		ID int64 `json:"id"`
+	} `json:"flags"`
+}
+
+// TestCancelEndsAWait drives the binary over raw pipes: a wait of 50 s is
+// cancelled and stdin closed; the server answers everything it read before
+// exiting, so it exits promptly only if the cancellation ended the wait.
+func TestCancelEndsAWait(t *testing.T) {
+	s := newSandbox(t)
+	cmd := exec.Command(binary, "serve", "--db", s.db)
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		sc.Buffer(nil, 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	send := func(msg string) {
+		if _, err := io.WriteString(stdin, msg+"\n"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	<-lines
+	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_agent_flags","arguments":{"agent":"@cloud.aws","wait_seconds":50}}}`)
+	time.Sleep(300 * time.Millisecond)
+	send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"user"}}`)
+	stdin.Close()
+	exited := make(chan error, 1)
+	go func() {
+		for range lines {
+		}
+		exited <- cmd.Wait()
+	}()
+	select {
+	case <-exited:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the server still runs 15s after a cancelled wait and the end of input: the wait was not ended")
+	}
+}
+
+func TestNotifyPushesChannelMessages(t *testing.T) {
+	s := newSandbox(t)
+	a := s.startLive(t, "--notify", "@Database.Postgres, @ops.containers")
+	plain := s.startLive(t)
+	other := s.startLive(t)
+
+	caps := a.c.GetServerCapabilities()
+	if _, ok := caps.Experimental["claude/channel"]; !ok {
+		t.Fatalf("with --notify, experimental capabilities %v lack claude/channel", caps.Experimental)
+	}
+	if _, ok := plain.c.GetServerCapabilities().Experimental["claude/channel"]; ok {
+		t.Fatal("without --notify, claude/channel is declared")
+	}
+
+	var created struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	callTool(t, other.c, "create_flag", flagArgs("@frontend.react"), &created) // not watched
+	callTool(t, other.c, "create_flag", flagArgs("@database.postgres"), &created)
+	const channel = "notifications/claude/channel"
+	var got mcp.JSONRPCNotification
+	for _, n := range a.expect(t, "flag for a watched agent", channel) {
+		if n.Method == channel {
+			got = n
+		}
+	}
+	content, _ := got.Params.AdditionalFields["content"].(string)
+	meta, _ := got.Params.AdditionalFields["meta"].(map[string]any)
+	id := strconv.FormatInt(created.Flag.ID, 10)
+	if !strings.Contains(content, "#"+id) || !strings.Contains(content, "minor units") || !strings.Contains(content, "lock_flag") {
+		t.Fatalf("channel content %q should name flag %s, its first line and how to act", content, id)
+	}
+	if meta["flag_id"] != id || meta["target"] != "@database.postgres" || meta["impact"] != "medium" || meta["source"] != "@backend.api" {
+		t.Fatalf("channel meta %v", meta)
+	}
+	a.quiet(t, "only the watched agent's flag", 500*time.Millisecond, channel)
+	plain.quiet(t, "a server without --notify", 100*time.Millisecond, channel)
+}

@@ -1,0 +1,207 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// createFlag calls create_flag through c and returns the id the server
+// acknowledged.
+func createFlag(t *testing.T, c *client.Client, source string) int64 {
+	t.Helper()
+	var out struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	callTool(t, c, "create_flag", map[string]any{
+		"flag_type": "change", "source_agent": source, "target_agent": "@ops.containers",
+		"change_description": "The users table gained a preferences JSON column used for personalisation.",
+		"action_required":    "Update the ORM model for users, add the preferences field to the API serializer, and run the migration in staging before release.",
+	}, &out)
+	return out.Flag.ID
+}
+
+// sources lists the source_agent of every flag in the database at path,
+// read by a fresh process's store.
+func sources(t *testing.T, path string) []string {
+	t.Helper()
+	st, err := store.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fs, _, err := st.ListFlags(context.Background(), store.ListQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.SourceAgent)
+	}
+	return out
+}
+
+func rmDB(t *testing.T, path string) {
+	t.Helper()
+	for _, s := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + s); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Issue 8 item 2's reproduction: the database is removed, or replaced by
+// another file, under a running server; every write acknowledged afterwards,
+// from it and from a second server started on the new file, survives.
+func TestDatabaseRemovedOrReplacedWhileServing(t *testing.T) {
+	for _, how := range []string{"rm", "mv"} {
+		t.Run(how, func(t *testing.T) {
+			s := newSandbox(t)
+			first := s.start(t)
+			createFlag(t, first, "@before.change")
+			switch how {
+			case "rm":
+				rmDB(t, s.db)
+			case "mv":
+				other := filepath.Join(filepath.Dir(s.db), "other.db")
+				st, err := store.Open(context.Background(), other)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st.Close()
+				if err := os.Rename(other, s.db); err != nil {
+					t.Fatal(err)
+				}
+			}
+			a := createFlag(t, first, "@first.after")
+			second := s.start(t)
+			b := createFlag(t, first, "@first.again")
+			c := createFlag(t, second, "@second.server")
+			if a != 1 || b != 2 || c != 3 {
+				t.Errorf("ids %d, %d, %d; want 1, 2, 3 on the new file", a, b, c)
+			}
+			got := strings.Join(sources(t, s.db), " ")
+			if got != "@first.after @first.again @second.server" {
+				t.Errorf("flags in %s: %s", s.db, got)
+			}
+		})
+	}
+}
+
+// A database that cannot serve is refused at start-up: exit 1 with a
+// message naming the file and the fault.
+func TestStartRefusesDamagedDatabase(t *testing.T) {
+	tests := []struct {
+		name, want string
+		damage     func(t *testing.T, path string)
+	}{
+		{"corrupt past the header", "corrupt", func(t *testing.T, path string) {
+			db, err := sql.Open("sqlite", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var root int64
+			err = db.QueryRow("SELECT rootpage FROM sqlite_schema WHERE name = 'flags'").Scan(&root)
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			f, err := os.OpenFile(path, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if _, err := f.WriteAt(bytes.Repeat([]byte{0xa5}, 4096), (root-1)*4096); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"read-only file", "read-only", func(t *testing.T, path string) {
+			if os.Geteuid() != 0 {
+				if err := os.Chmod(path, 0o444); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if out, err := exec.Command("chattr", "+i", path).CombinedOutput(); err != nil {
+				t.Skipf("cannot make a file read-only as root: %v %s", err, out)
+			}
+			t.Cleanup(func() { exec.Command("chattr", "-i", path).Run() })
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSandbox(t)
+			c := s.start(t)
+			for range 20 {
+				createFlag(t, c, "@backend.api")
+			}
+			c.Close()
+			tc.damage(t, s.db)
+			cmd := exec.Command(binary, "serve", "--db", s.db)
+			cmd.Env, cmd.Dir = s.env(), s.cwd
+			cmd.Stdin = strings.NewReader("")
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Fatalf("want exit 1, got %v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), s.db) || !strings.Contains(string(out), tc.want) {
+				t.Errorf("stderr does not name %s and say %q:\n%s", s.db, tc.want, out)
+			}
+		})
+	}
+}
+
+// A full disk while serving is reported as such, and nothing already
+// stored is lost. The disk is a 1 MiB tmpfs (needs mount rights).
+func TestDiskFullWhileServing(t *testing.T) {
+	if testing.Short() {
+		t.Skip("mounts a tmpfs")
+	}
+	s := newSandbox(t)
+	dir := filepath.Dir(s.db)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+	c := s.start(t)
+	big := strings.Repeat("Rebuild every image that embeds the users model and redeploy the services. ", 200)
+	acked := 0
+	var msg string
+	for range 500 {
+		res := callTool(t, c, "create_flag", map[string]any{
+			"flag_type": "change", "source_agent": "@backend.api", "target_agent": "@ops.containers",
+			"change_description": "The users table gained a preferences JSON column used for personalisation.",
+			"action_required":    big,
+		}, nil)
+		if res.IsError {
+			msg = resultText(res)
+			break
+		}
+		acked++
+	}
+	if msg != "the database disk is full; nothing was stored" {
+		t.Fatalf("after %d creates: error %q, want the disk-full message", acked, msg)
+	}
+	// The server keeps serving reads, and everything acknowledged is there.
+	var list struct {
+		Total int `json:"total"`
+	}
+	callTool(t, c, "list_flags", map[string]any{"status": "all"}, &list)
+	if list.Total != acked {
+		t.Errorf("list_flags total %d, %d acknowledged", list.Total, acked)
+	}
+}

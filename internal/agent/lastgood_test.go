@@ -1,0 +1,63 @@
+package agent
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func writeAgent(t *testing.T, dir, file, name, desc string) {
+	t.Helper()
+	text := "---\nname: " + name + "\ndescription: " + desc + "\n---\nBody of " + name + ".\n"
+	if err := os.WriteFile(filepath.Join(dir, file), []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
+	dir := t.TempDir()
+	writeAgent(t, dir, "a.md", "alpha", "First version of alpha.")
+	writeAgent(t, dir, "b.md", "beta", "Beta.")
+	writeAgent(t, dir, "c.md", "gamma", "Gamma.")
+	srcs := []Source{dirSource("dir", dir)}
+	prev, warns, _ := Load(context.Background(), srcs)
+	if len(warns) != 0 || prev.Len() != 3 {
+		t.Fatalf("setup: %d agents, warnings %v", prev.Len(), warns)
+	}
+
+	// alpha's file is broken, beta's edited, gamma's deleted, delta's new.
+	if err := os.WriteFile(filepath.Join(dir, "a.md"), []byte("---\nname: [unclosed\n---\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeAgent(t, dir, "b.md", "beta", "Beta, edited.")
+	if err := os.Remove(filepath.Join(dir, "c.md")); err != nil {
+		t.Fatal(err)
+	}
+	writeAgent(t, dir, "d.md", "delta", "Delta.")
+
+	cat, warns, _ := Load(context.Background(), srcs)
+	if _, ok := cat.Get("alpha"); ok {
+		t.Fatal("setup: the broken file still loads")
+	}
+	again, kept := LastGood(srcs, prev, cat, warns)
+	if len(kept) != 1 || kept[0] != filepath.Join(dir, "a.md") {
+		t.Fatalf("kept = %v, want only a.md", kept)
+	}
+	cat, _, _ = Load(context.Background(), again)
+	want := map[string]string{"alpha": "First version of alpha.", "beta": "Beta, edited.", "delta": "Delta."}
+	if cat.Len() != len(want) {
+		t.Fatalf("catalog has %d agents, want %d", cat.Len(), len(want))
+	}
+	for name, desc := range want {
+		a, ok := cat.Get(name)
+		if !ok || a.Description != desc {
+			t.Errorf("%s: %+v, want description %q", name, a, desc)
+		}
+	}
+
+	// A file that was already broken before yields nothing to keep.
+	if _, kept := LastGood(srcs, cat, cat, nil); len(kept) != 0 {
+		t.Fatalf("no warnings: kept %v", kept)
+	}
+}

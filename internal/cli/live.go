@@ -1,0 +1,189 @@
+package cli
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/search"
+	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// goLive starts what keeps a serving process current: a watcher on the
+// agent directories that reloads the catalog, and a detector on the
+// database that wakes waiting calls and inbox subscribers. The watches are
+// in place when it returns; one rescan follows at once, since the catalog
+// may have come from the start-up cache. fingerprint is that of the files
+// the catalog was built from ("" if unknown). The returned function stops
+// both.
+func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, srcs []agent.Source, fingerprint string, ownPaths []string) func() {
+	feed, err := st.ChangeFeed()
+	if err != nil {
+		e.log.Warn("cannot watch the flags database; waits return at once and inboxes are not pushed", "err", err)
+	} else {
+		svc.Feed = live.NewDetector(feed, live.DetectorOptions{OnError: func(err error) {
+			e.log.Error("watching the flags database failed; retrying", "err", err)
+		}})
+	}
+	stopChannel, err := svc.StartChannel(ctx)
+	if err != nil {
+		e.log.Warn("cannot watch the flags database; --notify pushes nothing", "err", err)
+		stopChannel = func() {}
+	}
+	r := &reloader{ctx: ctx, e: e, svc: svc, fingerprint: fingerprint, warned: map[string]bool{}}
+	w := live.WatchDirs(e.watchRoots(srcs), r.reload, live.DirOptions{
+		Log:    e.log,
+		Ignore: func(p string) bool { return underAny(p, ownPaths) },
+	})
+	w.Rescan()
+	return func() {
+		stopChannel()
+		w.Close()
+		if feed != nil {
+			feed.Close()
+		}
+	}
+}
+
+// notifyHandles reads --notify (or, when it is empty, MCP_AGENTS_NOTIFY):
+// a comma-separated list of agent handles.
+func notifyHandles(flagValue, envValue string) ([]string, error) {
+	from, v := "--notify", flagValue
+	if strings.TrimSpace(v) == "" {
+		from, v = "MCP_AGENTS_NOTIFY", envValue
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		h, err := agent.CanonicalHandle(strings.TrimSpace(part))
+		if err != nil {
+			return nil, usagef("%s: %q is not an agent handle (%v); give handles such as @ops.containers, comma-separated", from, part, err)
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
+}
+
+// watchRoots lists the directories agents may come from: the user and
+// project defaults even when they do not exist yet (the watcher waits for
+// them), and every directory source.
+func (e *env) watchRoots(srcs []agent.Source) []string {
+	var roots []string
+	if home, err := e.opts.HomeDir(); err == nil && home != "" {
+		roots = append(roots, filepath.Join(home, ".claude", "agents"))
+	}
+	if cwd, err := e.opts.Getwd(); err == nil {
+		roots = append(roots, filepath.Join(cwd, ".claude", "agents"))
+	}
+	for _, s := range srcs {
+		if s.Label != "builtin" {
+			roots = append(roots, s.Root)
+		}
+	}
+	roots = append(roots, filepath.SplitList(e.opts.Getenv("MCP_AGENTS_DIRS"))...)
+	roots = append(roots, e.cfg.agentDirs...)
+	seen := map[string]bool{}
+	out := roots[:0]
+	for _, r := range roots {
+		if strings.TrimSpace(r) == "" {
+			continue
+		}
+		if abs, err := filepath.Abs(r); err == nil && !seen[abs] {
+			seen[abs] = true
+			out = append(out, abs)
+		}
+	}
+	return out
+}
+
+func underAny(p string, dirs []string) bool {
+	for _, d := range dirs {
+		if d != "" && (p == d || strings.HasPrefix(p, d+string(filepath.Separator)) || strings.HasPrefix(p, d+"-")) {
+			return true
+		}
+	}
+	return false
+}
+
+// reloader rebuilds the catalog from the agent files and swaps it in.
+type reloader struct {
+	ctx context.Context // the server's: ends a reload when serving ends
+	e   *env
+	svc *server.Service
+
+	mu          sync.Mutex
+	fingerprint string
+	warned      map[string]bool // warnings already logged, by text and file time
+}
+
+func (r *reloader) reload() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	start := time.Now()
+	srcs, discoverWarnings, err := r.e.sources()
+	if err != nil {
+		r.e.log.Warn("agent reload failed", "err", err)
+		return
+	}
+	fp, err := agent.Fingerprint(srcs)
+	if err == nil && fp == r.fingerprint {
+		return // nothing an agent is made of changed
+	}
+	cat, warnings, err := agent.Load(r.ctx, srcs)
+	if err != nil {
+		r.e.log.Debug("agent reload stopped", "err", err)
+		return
+	}
+	again, kept := agent.LastGood(srcs, r.svc.Agents.Catalog(), cat, warnings)
+	if len(kept) > 0 {
+		if cat, _, err = agent.Load(r.ctx, again); err != nil {
+			return
+		}
+	}
+	index := search.NewIndex(cat.All())
+	res := r.svc.ReplaceAgents(cat, index)
+	r.fingerprint = fp
+	r.logWarnings(append(discoverWarnings, warnings...), kept)
+	if !res.Empty() {
+		r.e.log.Info("agents reloaded", "agents", cat.Len(),
+			"added", strings.Join(res.Added, ","), "changed", strings.Join(res.Changed, ","),
+			"removed", strings.Join(res.Removed, ","), "took", time.Since(start).Round(time.Millisecond))
+	}
+}
+
+// logWarnings logs each warning once per version of its file: a broken
+// file gets one warning per edit, not one per reload.
+func (r *reloader) logWarnings(warnings []agent.Warning, kept []string) {
+	keep := map[string]bool{}
+	for _, k := range kept {
+		keep[k] = true
+	}
+	now := map[string]bool{}
+	for _, w := range warnings {
+		key := w.String()
+		if st, err := os.Stat(w.Path); err == nil {
+			key += "\x00" + st.ModTime().String()
+		}
+		now[key] = true
+		if r.warned[key] {
+			continue
+		}
+		if keep[w.Path] {
+			r.e.log.Warn("agent file rejected; keeping its last good version", "file", w.Path, "reason", w.Reason)
+		} else {
+			r.e.log.Warn("agent file skipped or overridden", "file", w.Path, "reason", w.Reason)
+		}
+	}
+	r.warned = now
+}

@@ -1,0 +1,233 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// Feed reports changes to the flags database; *live.Detector implements it.
+type Feed interface {
+	Listen(ctx context.Context, fn func(live.Update)) (stop func(), err error)
+}
+
+// inboxPrefix starts every inbox URI. The template is {+name}: mcp-go's
+// {name} never matches "@", and an "@" handle is accepted as well as the
+// bare name.
+const (
+	inboxPrefix   = "flags://inbox/"
+	inboxTemplate = inboxPrefix + "{+name}"
+	waitMax       = 50
+)
+
+func registerInbox(s *server.MCPServer, svc *Service) {
+	s.AddResourceTemplate(mcp.NewResourceTemplate(inboxTemplate, "Agent inbox",
+		mcp.WithTemplateDescription("An agent's pending flags, most urgent first: the same JSON as get_agent_flags. "+
+			"name is the bare agent name (as in agent://{name}) or its @handle. Subscribe to hear "+
+			"notifications/resources/updated whenever a flag for that agent (or for everyone) is created, locked, "+
+			"unlocked, completed, or its lease runs out, in any process sharing the database."),
+		mcp.WithTemplateMIMEType("application/json"),
+	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+		handle, err := inboxHandle(req.Params.URI)
+		if err != nil {
+			return nil, err
+		}
+		out, err := svc.GetAgentFlags(ctx, GetAgentFlagsInput{Agent: handle})
+		if err != nil {
+			if d, ok := AsDomain(err); ok {
+				return nil, errors.New(d.Message)
+			}
+			svc.Log.ErrorContext(ctx, "inbox resource failed", "uri", req.Params.URI, "err", err)
+			return nil, fmt.Errorf("internal error reading %s", req.Params.URI)
+		}
+		body, err := json.Marshal(out)
+		if err != nil {
+			return nil, err
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "application/json", Text: string(body)}}, nil
+	})
+}
+
+// inboxHandle returns the agent handle an inbox URI names.
+func inboxHandle(uri string) (string, error) {
+	name, ok := strings.CutPrefix(uri, inboxPrefix)
+	if !ok || name == "" {
+		return "", fmt.Errorf("uri %q is not an inbox: use %s{name}, name being an agent's bare name or @handle", uri, inboxPrefix)
+	}
+	if u, err := url.PathUnescape(name); err == nil {
+		name = u
+	}
+	h, err := agent.CanonicalHandle(name)
+	if err != nil {
+		return "", fmt.Errorf("uri %q does not name an agent: %v", uri, err)
+	}
+	return h, nil
+}
+
+// inboxSubs tracks which session subscribed to which inbox URI (mcp-go's
+// stdio session does not), and listens to the feed while any subscription
+// exists.
+type inboxSubs struct {
+	mu   sync.Mutex
+	subs map[string]map[string]string // session id → URI as subscribed → handle
+	n    int
+	stop func()
+}
+
+func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
+	// A subscription to anything but an inbox is refused before mcp-go
+	// acknowledges it: its own subscribe hooks cannot refuse.
+	h.AddOnRequestInitialization(func(ctx context.Context, id any, message any) error {
+		raw, ok := message.(json.RawMessage)
+		if !ok {
+			return nil
+		}
+		var req struct {
+			Method string `json:"method"`
+			Params struct {
+				URI string `json:"uri"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(raw, &req) != nil || req.Method != string(mcp.MethodResourcesSubscribe) {
+			return nil
+		}
+		if _, err := inboxHandle(req.Params.URI); err != nil {
+			return fmt.Errorf("resources/subscribe: %v; only agent inboxes (%s) can be subscribed to", err, inboxTemplate)
+		}
+		return nil
+	})
+	h.AddAfterSubscribe(func(ctx context.Context, id any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
+		if handle, err := inboxHandle(req.Params.URI); err == nil {
+			in.add(ctx, svc, sessionID(ctx), req.Params.URI, handle)
+		}
+	})
+	h.AddAfterUnsubscribe(func(ctx context.Context, id any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {
+		in.remove(sessionID(ctx), req.Params.URI)
+	})
+	h.AddOnUnregisterSession(func(ctx context.Context, s server.ClientSession) {
+		in.remove(s.SessionID(), "")
+	})
+}
+
+func sessionID(ctx context.Context) string {
+	if s := server.ClientSessionFromContext(ctx); s != nil {
+		return s.SessionID()
+	}
+	return ""
+}
+
+func (in *inboxSubs) add(ctx context.Context, svc *Service, session, uri, handle string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.subs == nil {
+		in.subs = map[string]map[string]string{}
+	}
+	if in.subs[session] == nil {
+		in.subs[session] = map[string]string{}
+	}
+	if _, dup := in.subs[session][uri]; !dup {
+		in.subs[session][uri] = handle
+		in.n++
+	}
+	if in.stop != nil || svc.Feed == nil {
+		return
+	}
+	stop, err := svc.Feed.Listen(ctx, func(u live.Update) { in.notify(svc, u) })
+	if err != nil {
+		svc.Log.ErrorContext(ctx, "inbox subscriptions: cannot watch the flags database", "err", err)
+		return
+	}
+	in.stop = stop
+}
+
+// remove drops one subscription, or all of a session's when uri is "".
+func (in *inboxSubs) remove(session, uri string) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	for u := range in.subs[session] {
+		if uri == "" || u == uri {
+			delete(in.subs[session], u)
+			in.n--
+		}
+	}
+	if len(in.subs[session]) == 0 {
+		delete(in.subs, session)
+	}
+	if in.n == 0 && in.stop != nil {
+		in.stop()
+		in.stop = nil
+	}
+}
+
+// notify sends one resources/updated per subscribed URI whose inbox the
+// update concerns, with the URI exactly as the session subscribed it.
+func (in *inboxSubs) notify(svc *Service, u live.Update) {
+	type target struct{ session, uri string }
+	var send []target
+	in.mu.Lock()
+	for session, uris := range in.subs {
+		for uri, handle := range uris {
+			if u.Concerns(handle) {
+				send = append(send, target{session, uri})
+			}
+		}
+	}
+	in.mu.Unlock()
+	for _, t := range send {
+		err := svc.srv.SendNotificationToSpecificClient(t.session, string(mcp.MethodNotificationResourceUpdated), map[string]any{"uri": t.uri})
+		if err != nil {
+			svc.Log.Debug("resources/updated not sent", "uri", t.uri, "err", err)
+		}
+	}
+}
+
+// waitForFlags runs query until it finds flags, the inbox of handle stays
+// unchanged for wait, or ctx ends (notifications/cancelled). It listens
+// before the first query, so a flag committed in between still wakes it.
+func (svc *Service) waitForFlags(ctx context.Context, handle string, wait time.Duration, query func() ([]store.Flag, error)) ([]store.Flag, error) {
+	if wait <= 0 || svc.Feed == nil {
+		return query()
+	}
+	wake := make(chan struct{}, 1)
+	stop, err := svc.Feed.Listen(ctx, func(u live.Update) {
+		if u.Concerns(handle) {
+			select {
+			case wake <- struct{}{}:
+			default:
+			}
+		}
+	})
+	if err != nil {
+		// The answer is still right, only not awaited.
+		svc.Log.WarnContext(ctx, "get_agent_flags: cannot watch the flags database; not waiting", "err", err)
+		return query()
+	}
+	defer stop()
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for {
+		flags, err := query()
+		if err != nil || len(flags) > 0 {
+			return flags, err
+		}
+		select {
+		case <-wake:
+		case <-deadline.C:
+			return flags, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

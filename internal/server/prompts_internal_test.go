@@ -1,0 +1,63 @@
+package server
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+func TestNewPromptFlag(t *testing.T) {
+	str := func(s string) *string { return &s }
+	var files []string
+	for i := range 25 {
+		files = append(files, "dir/file"+strconv.Itoa(i)+".go")
+	}
+	chain := int64(3)
+	f := store.Flag{
+		ID: 7, FlagType: "change", ImpactLevel: "medium", SourceAgent: "@a.b", TargetAgent: str("@c.d"),
+		ChangeDescription: "change\u202E", ActionRequired: "act\x1b[0m", ChainOriginID: &chain,
+		RelatedFiles: files, Context: json.RawMessage(`{"k":"` + strings.Repeat("v", 3000) + `"}`),
+		Locked: true, LockedBy: str("@e.f"), LockExpiresAt: str("2026-11-22T10:30:00.000Z"),
+		CreatedAt: "2026-11-22T10:00:00.000Z",
+	}
+	pf, err := newPromptFlag(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pf.To != "@c.d" || pf.LockedBy != "@e.f" || pf.ChainOrigin != 3 || !strings.Contains(pf.Principal, "not verified") {
+		t.Errorf("tag fields = %+v", pf)
+	}
+	lines := strings.Split(pf.Block, "\n")
+	var shown struct {
+		ChangeDescription string   `json:"change_description"`
+		ActionRequired    string   `json:"action_required"`
+		RelatedFiles      []string `json:"related_files"`
+		Context           string   `json:"context"`
+	}
+	if len(lines) != 3 || json.Unmarshal([]byte(lines[1]), &shown) != nil {
+		t.Fatalf("block = %q", pf.Block)
+	}
+	if shown.ChangeDescription != "change" || shown.ActionRequired != "act[0m" {
+		t.Errorf("text not cleaned: %+v", shown)
+	}
+	if len(shown.RelatedFiles) != promptFilesLimit+1 || shown.RelatedFiles[promptFilesLimit] != "…, 5 more files: call get_flag" {
+		t.Errorf("related files = %q", shown.RelatedFiles)
+	}
+	if !strings.HasSuffix(shown.Context, " more characters: call get_flag") || !strings.HasPrefix(shown.Context, `{"k":"vvv`) {
+		t.Errorf("a long context is not cut to a string: %.80q", shown.Context)
+	}
+
+	// A broadcast that nobody holds: no lock attributes, target everyone,
+	// a small context stays an object.
+	f.TargetAgent, f.Locked, f.LockedBy, f.LockExpiresAt, f.ChainOriginID = nil, false, nil, nil, nil
+	f.Context = json.RawMessage(`{"ticket":"PLAT-12"}`)
+	if pf, err = newPromptFlag(f); err != nil {
+		t.Fatal(err)
+	}
+	if pf.To != "everyone" || pf.LockedBy != "" || pf.ChainOrigin != 0 || !strings.Contains(pf.Block, `"context":{"ticket":"PLAT-12"}`) {
+		t.Errorf("broadcast = %+v", pf)
+	}
+}

@@ -1,0 +1,199 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+
+	"modernc.org/sqlite"
+)
+
+// A database deleted or replaced (rm, mv) while a server runs must not
+// swallow writes: SQLite keeps writing through its open descriptor to the
+// unlinked file while new connections open the new one. The driver does not
+// expose SQLite's descriptor, so each connection records the identity
+// (device and inode) of the file at the path right after it opened, and
+// every write compares it with the path before and after it commits.
+
+// watched maps the DSNs of open pools to their database path and the
+// number of pools using it (two Stores on one path share DSNs), so the
+// connection hook records identities for our connections only.
+var watched struct {
+	sync.Mutex
+	m map[string]*watch
+}
+
+type watch struct {
+	path  string
+	pools int
+}
+
+// idents maps a driver connection to the file that was at its path when
+// it opened. Entries go when the last pool using their DSN closes.
+var idents sync.Map // driver conn -> ident
+
+type ident struct {
+	dsn  string
+	file os.FileInfo
+}
+
+var hookOnce sync.Once
+
+func watchDSNs(path string, dsns ...string) {
+	hookOnce.Do(func() {
+		sqlite.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, dsn string) error {
+			watched.Lock()
+			w := watched.m[dsn]
+			watched.Unlock()
+			if w != nil {
+				if fi, err := os.Stat(w.path); err == nil {
+					idents.Store(c, ident{dsn, fi})
+				}
+			}
+			return nil
+		})
+	})
+	watched.Lock()
+	defer watched.Unlock()
+	if watched.m == nil {
+		watched.m = map[string]*watch{}
+	}
+	for _, d := range dsns {
+		if w := watched.m[d]; w != nil {
+			w.pools++
+		} else {
+			watched.m[d] = &watch{path: path, pools: 1}
+		}
+	}
+}
+
+func forgetDSNs(dsns ...string) {
+	watched.Lock()
+	defer watched.Unlock()
+	gone := map[string]bool{}
+	for _, d := range dsns {
+		if w := watched.m[d]; w != nil {
+			if w.pools--; w.pools == 0 {
+				delete(watched.m, d)
+				gone[d] = true
+			}
+		}
+	}
+	if len(gone) == 0 {
+		return
+	}
+	idents.Range(func(c, v any) bool {
+		if gone[v.(ident).dsn] {
+			idents.Delete(c)
+		}
+		return true
+	})
+}
+
+// connFile returns the identity recorded when conn's connection opened.
+func connFile(conn *sql.Conn) (os.FileInfo, error) {
+	var fi os.FileInfo
+	err := conn.Raw(func(dc any) error {
+		if v, ok := idents.Load(dc); ok {
+			fi = v.(ident).file
+		}
+		return nil
+	})
+	return fi, err
+}
+
+// errMoved reports that the file at the path is no longer the one a
+// connection opened.
+var errMoved = errors.New("the database file was replaced or removed")
+
+// atPath reports whether fi is still the file at the path.
+func (s *Store) atPath(fi os.FileInfo) bool {
+	if fi == nil {
+		return false
+	}
+	now, err := os.Stat(s.path)
+	return err == nil && os.SameFile(fi, now)
+}
+
+// acquire returns the current pools, held shared until release; when the
+// file at the path has changed since they opened, it reopens first, so
+// reads follow the file too.
+func (s *Store) acquire(ctx context.Context) (*pools, error) {
+	s.mu.RLock()
+	p := s.cur
+	if p == nil {
+		s.mu.RUnlock()
+		return nil, errors.New("store: closed")
+	}
+	if !p.closed && s.atPath(p.file) {
+		return p, nil
+	}
+	s.mu.RUnlock()
+	if err := s.reopen(ctx, p); err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	if s.cur == nil {
+		s.mu.RUnlock()
+		return nil, errors.New("store: closed")
+	}
+	return s.cur, nil
+}
+
+func (s *Store) release() { s.mu.RUnlock() }
+
+// reopen replaces the pools old by pools on the file now at the path
+// (creating and migrating it if none is there), unless another call did
+// already. The old pools close first: their last connection checkpoints
+// into the old file and deletes the -wal and -shm files by name, which
+// would otherwise be read as the new file's (SQLite pairs them by name).
+func (s *Store) reopen(ctx context.Context, old *pools) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur != old {
+		return nil
+	}
+	if s.cur == nil {
+		return errors.New("store: closed")
+	}
+	if !old.closed {
+		// No call holds old: they hold mu shared for as long as they use it.
+		_ = old.close()
+		old.closed = true
+		// SQLite does not checkpoint or delete the WAL of a file that was
+		// moved, and pairs WAL and database by name: the old file's WAL
+		// left at the path would be replayed into the new file.
+		if w, ok := old.wal.Load().(os.FileInfo); ok {
+			if now, err := os.Stat(s.path + "-wal"); err == nil && os.SameFile(w, now) {
+				_ = os.Remove(s.path + "-wal")
+				_ = os.Remove(s.path + "-shm")
+			}
+		}
+	}
+	p, err := s.openPools(ctx)
+	if err != nil {
+		// s.cur stays the closed pools, so the next call tries again.
+		return replacedError(s.path, err)
+	}
+	s.cur = p
+	return nil
+}
+
+// noteWAL records the WAL file the pools write, after a commit (when it
+// surely exists).
+func (s *Store) noteWAL(p *pools) {
+	if fi, err := os.Stat(s.path + "-wal"); err == nil {
+		p.wal.Store(fi)
+	}
+}
+
+// replacedError is what a call gets when the file at the path changed and
+// it could not be written there.
+func replacedError(path string, cause error) error {
+	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf(
+		"the database file %s was replaced or removed while the server was running, and the call could not be redone on the file now there; nothing was stored", path),
+		err: cause}
+}

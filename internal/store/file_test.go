@@ -1,0 +1,157 @@
+package store
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func removeDB(tb testing.TB, path string) {
+	tb.Helper()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(path + suffix); err != nil && !os.IsNotExist(err) {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// listAll reads every flag id of the database at path with a Store of its
+// own, as another process would.
+func listAll(tb testing.TB, path string) []int64 {
+	tb.Helper()
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	fs, _, err := s.ListFlags(context.Background(), ListQuery{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var ids []int64
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// The reproduction of issue 8 item 2: every write acknowledged after the
+// file was removed lands in the file now at the path.
+func TestRemovedDatabaseKeepsLaterWrites(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agents.db")
+	first := openAt(t, path)
+	mustCreate(t, first, nil)
+	removeDB(t, path)
+
+	a := mustCreate(t, first, func(n *NewFlag) { n.SourceAgent = "@after.rm" })
+	second := openAt(t, path)
+	b := mustCreate(t, first, func(n *NewFlag) { n.SourceAgent = "@after.second" })
+	c := mustCreate(t, second, nil)
+
+	got := listAll(t, path)
+	want := []int64{a.ID, b.ID, c.ID}
+	if len(got) != 3 || got[0] != want[0] || got[1] != want[1] || got[2] != want[2] {
+		t.Fatalf("flags at %s: %v, want %v (ids %d, %d, %d acknowledged)", path, got, want, a.ID, b.ID, c.ID)
+	}
+	if a.ID != 1 {
+		t.Errorf("first write after rm got id %d, want 1 (a fresh database)", a.ID)
+	}
+	// Reads follow the file too.
+	fs, n, err := first.ListFlags(ctx, ListQuery{})
+	if err != nil || n != 3 || len(fs) != 3 {
+		t.Errorf("first store lists %d flags (%v), want 3", n, err)
+	}
+}
+
+func TestReplacedDatabaseIsFollowed(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agents.db")
+	s := openAt(t, path)
+	old := mustCreate(t, s, nil)
+	if _, err := s.LockFlag(ctx, old.ID, "@a", 0+1e9); err != nil {
+		t.Fatal(err)
+	}
+
+	other := filepath.Join(dir, "other.db")
+	o, err := Open(ctx, other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@other" })
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil { // mv other.db agents.db
+		t.Fatal(err)
+	}
+
+	// A read sees the new file.
+	fs, n, err := s.ListFlags(ctx, ListQuery{})
+	if err != nil || n != 2 || fs[0].SourceAgent != "@other" {
+		t.Fatalf("after mv, list = %d flags (%v), want the 2 of the new file", n, err)
+	}
+	// A write lands in it.
+	f := mustCreate(t, s, nil)
+	if f.ID != 3 {
+		t.Errorf("write after mv got id %d, want 3", f.ID)
+	}
+	if got := listAll(t, path); len(got) != 3 {
+		t.Errorf("flags at %s: %v, want 3", path, got)
+	}
+}
+
+// The mismatch found after the commit: the write went to the unlinked file,
+// so it is redone on the new one.
+func TestWriteRedoneWhenFileChangesDuringCommit(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s := openAt(t, path)
+	mustCreate(t, s, nil)
+	removed := false
+	in := validNew()
+	// The first attempt removes the file inside its transaction, after the
+	// check before it; the second must not.
+	err := s.writeTx(ctx, "test", []string{sqlInsertEvent}, func(w *txn) error {
+		if !removed {
+			removeDB(t, path)
+			removed = true
+		}
+		_, err := w.exec(sqlInsertFlag, in.FlagType, in.SourceAgent, in.TargetAgent, in.ChangeDescription,
+			in.ActionRequired, "medium", "[]", nil, nil, nil, nil, "2026-01-01T00:00:00.000Z")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := listAll(t, path); len(got) != 1 {
+		t.Errorf("flags at %s after the redo: %v, want 1", path, got)
+	}
+}
+
+func TestReplacedByUnwritableFails(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agents.db")
+	s := openAt(t, path)
+	mustCreate(t, s, nil)
+	removeDB(t, path)
+	if err := os.WriteFile(path, []byte(strings.Repeat("not a database\n", 200)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.CreateFlag(ctx, validNew())
+	se := wantCode(t, err, CodeUnavailable, "replaced or removed", path)
+	if !strings.Contains(se.Message, "nothing was stored") {
+		t.Errorf("message %q does not say nothing was stored", se.Message)
+	}
+	// Once a database is back, the store serves again.
+	removeDB(t, path)
+	if _, err := s.CreateFlag(ctx, validNew()); err != nil {
+		t.Errorf("after the bad file went away: %v", err)
+	}
+}
