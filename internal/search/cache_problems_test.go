@@ -17,11 +17,7 @@ func TestCachedIndexProblemQueries(t *testing.T) {
 	}
 	agents := loadSetCatalog(t, set)
 	built := NewIndex(agents)
-	data, err := built.MarshalBinary()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cached, err := UnmarshalIndex(data, agents)
+	cached, err := gobRoundTrip(t, built, agents)
 	if err != nil {
 		t.Fatal(err)
 	}
