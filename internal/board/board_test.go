@@ -139,8 +139,8 @@ func TestBoardPage(t *testing.T) {
 	for _, want := range []string{
 		`data-count="pending">5<`, `data-count="locked">1<`, `data-count="broadcasts">1<`, `data-count="completed">1<`,
 		`data-count="pending-critical">2<`,
-		`<span class="impact impact-critical">critical</span>`, // impact as text, not only colour
-		"The orders API returns amounts in minor units from now on.</p>",   // first line only
+		`<span class="impact impact-critical">critical</span>`,           // impact as text, not only colour
+		"The orders API returns amounts in minor units from now on.</p>", // first line only
 		`<a href="/board/?agent=%40ops.containers">@ops.containers</a></th><td class="num">2</td><td class="num">1</td><td class="num">0</td>`,
 		`<em>everyone</em> (broadcasts, counted once)</th><td class="num">1</td>`,
 		`locked by @web.ui, 59m left`,
