@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -399,4 +400,45 @@ func TestCancelEndsAWait(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("the server still runs 15s after a cancelled wait and the end of input: the wait was not ended")
 	}
+}
+
+func TestNotifyPushesChannelMessages(t *testing.T) {
+	s := newSandbox(t)
+	a := s.startLive(t, "--notify", "@Database.Postgres, @ops.containers")
+	plain := s.startLive(t)
+	other := s.startLive(t)
+
+	caps := a.c.GetServerCapabilities()
+	if _, ok := caps.Experimental["claude/channel"]; !ok {
+		t.Fatalf("with --notify, experimental capabilities %v lack claude/channel", caps.Experimental)
+	}
+	if _, ok := plain.c.GetServerCapabilities().Experimental["claude/channel"]; ok {
+		t.Fatal("without --notify, claude/channel is declared")
+	}
+
+	var created struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	callTool(t, other.c, "create_flag", flagArgs("@frontend.react"), &created) // not watched
+	callTool(t, other.c, "create_flag", flagArgs("@database.postgres"), &created)
+	const channel = "notifications/claude/channel"
+	var got mcp.JSONRPCNotification
+	for _, n := range a.expect(t, "flag for a watched agent", channel) {
+		if n.Method == channel {
+			got = n
+		}
+	}
+	content, _ := got.Params.AdditionalFields["content"].(string)
+	meta, _ := got.Params.AdditionalFields["meta"].(map[string]any)
+	id := strconv.FormatInt(created.Flag.ID, 10)
+	if !strings.Contains(content, "#"+id) || !strings.Contains(content, "minor units") || !strings.Contains(content, "lock_flag") {
+		t.Fatalf("channel content %q should name flag %s, its first line and how to act", content, id)
+	}
+	if meta["flag_id"] != id || meta["target"] != "@database.postgres" || meta["impact"] != "medium" || meta["source"] != "@backend.api" {
+		t.Fatalf("channel meta %v", meta)
+	}
+	a.quiet(t, "only the watched agent's flag", 500*time.Millisecond, channel)
+	plain.quiet(t, "a server without --notify", 100*time.Millisecond, channel)
 }

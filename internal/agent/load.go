@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -28,7 +29,8 @@ type loadedFile struct {
 // replaces an earlier one of the same name, with a warning naming both
 // files; within one source the first file by path wins. Files that fail to
 // parse, and entries that are not regular files (a named pipe, a device, a
-// directory called x.md), become one warning each and are skipped.
+// link to a directory), become one warning each and are skipped; links to
+// regular files are followed.
 //
 // Load depends only on the sources' file systems, so it can be run again
 // at any time to reload them. When ctx is cancelled it returns ctx's error
@@ -180,11 +182,14 @@ func readRegular(fsys fs.FS, name string) ([]byte, error) {
 	if err := checkRegular(st); err != nil {
 		return nil, err
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
+	// Sized from the stat, the buffer is allocated once, where io.ReadAll
+	// would grow and copy it several times per file.
+	var buf bytes.Buffer
+	buf.Grow(int(st.Size()) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
 		return nil, fmt.Errorf("cannot read: %w", err)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }
 
 // checkRegular refuses what readRegular must not read. A file of an FS

@@ -41,7 +41,7 @@ func Parse(data []byte) (*Agent, error) {
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 
-	fm, body, err := splitFrontmatter(data)
+	fm, body, err := delimitFrontmatter(data)
 	if err != nil {
 		return nil, err
 	}
@@ -62,12 +62,12 @@ func Parse(data []byte) (*Agent, error) {
 	return a, nil
 }
 
-// splitFrontmatter delimits the frontmatter with adrg/frontmatter. The
+// delimitFrontmatter delimits the frontmatter with adrg/frontmatter. The
 // frontmatter is kept as bytes, not unmarshalled by the library, because
 // frontmatter strict YAML rejects must reach the lenient reader.
-func splitFrontmatter(data []byte) (fm, body []byte, err error) {
+func delimitFrontmatter(data []byte) (fm, body []byte, err error) {
 	format := frontmatter.NewFormat("---", "---", func(b []byte, _ any) error {
-		fm = b
+		fm = bytes.Clone(b) // b is the library's buffer, which it goes on filling
 		return nil
 	})
 	body, err = frontmatter.MustParse(bytes.NewReader(data), nil, format)

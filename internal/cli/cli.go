@@ -160,8 +160,8 @@ func (e *env) printMainHelp(w io.Writer, fs *flag.FlagSet) {
 	}
 	var global strings.Builder
 	fs.VisitAll(func(f *flag.Flag) { writeFlag(&global, fs, f) })
-	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n%s\n%s", global.String(), environment)                      // stdout-ok: help
-	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error.\n") // stdout-ok: help
+	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n%s\n%s", global.String(), environment)                                                     // stdout-ok: help
+	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error, 130 on SIGINT, 143 on SIGTERM.\n") // stdout-ok: help
 }
 
 func runVersion(_ context.Context, e *env, args []string) error {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -288,9 +289,19 @@ func (e *env) service(ctx context.Context, withStore bool) (*server.Service, fun
 }
 
 // writeJSON prints v as indented JSON: the same fields the MCP tools return.
+// Flag and agent text may hold characters a terminal acts on or that
+// reorder a line (C1 controls such as the 8-bit CSI, bidirectional
+// overrides, zero-width characters); encoding/json escapes only the C0
+// ones. They are written as \u escapes too, so the output is safe on a
+// terminal and still decodes to the very same strings.
 func (e *env) writeJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := e.stdout.Write(escapeInvisible(buf.Bytes()))
+	return err
 }

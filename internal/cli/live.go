@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -31,6 +32,11 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, 
 			e.log.Error("watching the flags database failed; retrying", "err", err)
 		}})
 	}
+	stopChannel, err := svc.StartChannel(ctx)
+	if err != nil {
+		e.log.Warn("cannot watch the flags database; --notify pushes nothing", "err", err)
+		stopChannel = func() {}
+	}
 	r := &reloader{ctx: ctx, e: e, svc: svc, fingerprint: fingerprint, warned: map[string]bool{}}
 	w := live.WatchDirs(e.watchRoots(srcs), r.reload, live.DirOptions{
 		Log:    e.log,
@@ -38,11 +44,35 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, 
 	})
 	w.Rescan()
 	return func() {
+		stopChannel()
 		w.Close()
 		if feed != nil {
 			feed.Close()
 		}
 	}
+}
+
+// notifyHandles reads --notify (or, when it is empty, MCP_AGENTS_NOTIFY):
+// a comma-separated list of agent handles.
+func notifyHandles(flagValue, envValue string) ([]string, error) {
+	from, v := "--notify", flagValue
+	if strings.TrimSpace(v) == "" {
+		from, v = "MCP_AGENTS_NOTIFY", envValue
+	}
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if strings.TrimSpace(part) == "" {
+			continue
+		}
+		h, err := agent.CanonicalHandle(strings.TrimSpace(part))
+		if err != nil {
+			return nil, usagef("%s: %q is not an agent handle (%v); give handles such as @ops.containers, comma-separated", from, part, err)
+		}
+		if !slices.Contains(out, h) {
+			out = append(out, h)
+		}
+	}
+	return out, nil
 }
 
 // watchRoots lists the directories agents may come from: the user and

@@ -30,10 +30,15 @@ const startupHeap = 32 << 20
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
+	notifyFlag := fs.String("notify", "", "push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	logger, err := e.logger()
+	if err != nil {
+		return err
+	}
+	notify, err := notifyHandles(*notifyFlag, e.opts.Getenv("MCP_AGENTS_NOTIFY"))
 	if err != nil {
 		return err
 	}
@@ -69,7 +74,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
-	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger}
+	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify}
 	srv := server.New(svc, e.opts.Version)
 	o := <-openc
 	if o.err != nil {

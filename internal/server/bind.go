@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -112,6 +113,10 @@ func unknownArguments(unknown, names []string) error {
 	var b strings.Builder
 	listAll := false
 	for i, u := range unknown {
+		if i == maxUnknownShown {
+			fmt.Fprintf(&b, " And %d more unknown arguments.", len(unknown)-i)
+			break
+		}
 		if i > 0 {
 			b.WriteString(" ")
 		}
@@ -131,8 +136,12 @@ func unknownArguments(unknown, names []string) error {
 			b.WriteString(" Valid arguments: " + strings.Join(sorted, ", ") + ".")
 		}
 	}
-	return invalidf(unknown[0], "%s", b.String())
+	return invalidf(showName(unknown[0]), "%s", b.String())
 }
+
+// maxUnknownShown bounds how many unknown names one message lists, so an
+// object with thousands of keys gets a short answer.
+const maxUnknownShown = 10
 
 // showName echoes a caller's argument name, quoted and clipped when it is
 // not a plain identifier, so a hostile name cannot reshape the message.

@@ -59,6 +59,10 @@ func TestBindUnknownArguments(t *testing.T) {
 			"unknown argument zzz. unknown argument Agent; did you mean agent? Valid arguments: agent, lease_seconds.", in{}},
 		{"hostile name quoted", `{"a\nb\u202e":1}`, `unknown argument "a\nb\u202e".`, in{}},
 		{"not an object", `[1]`, "arguments must be a JSON object", in{}},
+		{"many unknown", `{"a1":1,"a2":1,"a3":1,"a4":1,"a5":1,"a6":1,"a7":1,"a8":1,"a9":1,"a10":1,"a11":1,"a12":1}`,
+			"unknown argument a1. unknown argument a2. unknown argument a3. unknown argument a4. unknown argument a5. " +
+				"unknown argument a6. unknown argument a7. unknown argument a8. unknown argument a9. unknown argument a10. " +
+				"And 2 more unknown arguments. Valid arguments: agent, lease_seconds.", in{}},
 		{"wrong type", `{"agent":5}`, "agent must be a string, got number", in{}},
 	}
 	for _, tt := range tests {

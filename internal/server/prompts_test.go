@@ -142,6 +142,11 @@ func TestResources(t *testing.T) {
 	if _, err := read("flag://12345"); err == nil {
 		t.Error("missing flag resource: want an error")
 	}
+	for _, uri := range []string{"flag://-1", "flag://0", "flag://abc", "flag://", "flag://99999999999999999999"} {
+		if _, err := read(uri); err == nil || !strings.Contains(err.Error(), "positive integer flag id") {
+			t.Errorf("%s: err = %v, want one naming the rule", uri, err)
+		}
+	}
 }
 
 func itoa(n int64) string {

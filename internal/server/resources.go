@@ -49,8 +49,8 @@ func registerResources(s *server.MCPServer, svc *Service) {
 	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
 		raw := strings.TrimPrefix(req.Params.URI, "flag://")
 		id, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil {
-			return nil, invalidf("id", "flag id must be a positive integer, got %q", raw)
+		if err != nil || id < 1 {
+			return nil, invalidf("id", "flag://{id} needs a positive integer flag id, got %q", raw)
 		}
 		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: id})
 		if err != nil {

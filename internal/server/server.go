@@ -57,6 +57,10 @@ type Service struct {
 	// wakes get_agent_flags calls that wait and drives inbox subscriptions.
 	// Without it, waits return at once and nothing is pushed.
 	Feed Feed
+	// Notify lists the agent handles (canonical) whose new flags are pushed
+	// as Claude Code channel messages (see StartChannel). Empty: the
+	// channel capability is not even declared.
+	Notify []string
 
 	srv      *server.MCPServer
 	reloadMu sync.Mutex
@@ -95,6 +99,9 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		server.WithRecovery(),
 		server.WithPaginationLimit(listPage),
 	}, extra...)
+	if len(svc.Notify) > 0 {
+		opts = append(opts, server.WithExperimental(map[string]any{channelCapability: map[string]any{}}))
+	}
 	s := server.NewMCPServer("mcp-agents", version, opts...)
 	svc.srv = s
 	registerAgentTools(s, svc)

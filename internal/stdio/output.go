@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -170,9 +171,13 @@ func responseID(msg []byte) (string, bool) {
 	return "", false
 }
 
-// idKey spells an id as both sides decode it (numbers become float64), so
-// that 7, 7.0 and 7e0 are one id, as mcp-go answers them.
+// idKey spells an id the same whichever way it was written, as mcp-go
+// answers it: numbers are decoded as float64, and 7, 7.0, 7e0 and -0 are
+// answered as 7 or 0.
 func idKey(id any) string {
+	if f, ok := id.(float64); ok && f == float64(int64(f)) {
+		return strconv.FormatInt(int64(f), 10)
+	}
 	b, _ := json.Marshal(id)
 	return string(b)
 }

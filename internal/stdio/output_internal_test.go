@@ -1,6 +1,14 @@
 package stdio
 
-import "testing"
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+)
 
 func TestResponseID(t *testing.T) {
 	for _, tc := range []struct {
@@ -62,4 +70,40 @@ func TestLeadingID(t *testing.T) {
 			t.Errorf("leadingID(%s) = %v, want %v", tc.prefix, got, tc.want)
 		}
 	}
+}
+
+// FuzzAnswerMatchesRequest holds the invariant that keeps Serve from waiting
+// forever at the end of input: whatever the id, the answer mcp-go writes to
+// a request that expect counted strikes it off.
+func FuzzAnswerMatchesRequest(f *testing.F) {
+	for _, id := range []string{`1`, `-7`, `1.5`, `1e2`, `-0`, `0.0`, `12345678901234567890`, `9007199254740993`, `"s"`, `"\u00e9"`, `true`, `{"a":1,"b":[2]}`, `[1]`, `null`, `1E400`} {
+		for _, method := range []string{"ping", "tools/call", "no/such"} {
+			f.Add(id, method)
+		}
+	}
+	srv := server.NewMCPServer("fuzz", "1", server.WithToolCapabilities(false))
+	srv.AddTool(mcp.NewTool("noop"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return mcp.NewToolResultText("ok"), nil
+	})
+	f.Fuzz(func(t *testing.T, id, method string) {
+		line := []byte(`{"jsonrpc":"2.0","id":` + id + `,"method":` + strconv.Quote(method) + `,"params":{"name":"noop"}}`)
+		if !json.Valid(line) {
+			return
+		}
+		var o output
+		o.expect(line)
+		resp := srv.HandleMessage(context.Background(), line)
+		if resp != nil {
+			b, err := json.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, ok := responseID(b); ok {
+				o.answered(id)
+			}
+		}
+		if o.n != 0 {
+			t.Errorf("request %s answered %v, yet %d request(s) still counted as unanswered", line, resp, o.n)
+		}
+	})
 }

@@ -98,8 +98,10 @@ func (s *Store) Close() error {
 		s.cur = nil
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	_, _ = s.cur.w.ExecContext(ctx, "PRAGMA analysis_limit = 1000; PRAGMA optimize")
+	// Best effort and never waiting: a shutdown (SIGTERM) must not stall
+	// on another process's write lock.
+	ctx, cancel := context.WithTimeout(context.Background(), 250*time.Millisecond)
+	_, _ = s.cur.w.ExecContext(ctx, "PRAGMA busy_timeout = 0; PRAGMA analysis_limit = 1000; PRAGMA optimize")
 	cancel()
 	err := s.cur.close()
 	s.cur = nil
@@ -251,31 +253,27 @@ func (s *Store) bootstrap(ctx context.Context, p *pools) error {
 			return err
 		})
 	}
-	return writable(ctx, conn, s.busyTimeout)
+	return writable(conn)
 }
 
-// writable checks that the file can be written: SQLite opens a read-only
-// file without complaint and fails only the first write. It writes page 1
-// in a savepoint that it rolls back, without waiting for the write lock:
-// another process holding it shows the file is in use, and a read-only
-// file is refused before any lock is asked for.
-func writable(ctx context.Context, conn *sql.Conn, busy time.Duration) error {
-	if _, err := conn.ExecContext(ctx, "PRAGMA busy_timeout = 0"); err != nil {
+// writable refuses a file SQLite opened read-only: it opens one without
+// complaint and fails only the first write. (A read-only -wal or -shm file
+// is found by that first write, which then says so.)
+func writable(conn *sql.Conn) error {
+	return conn.Raw(func(dc any) error {
+		c, ok := dc.(interface{ IsReadOnly(string) (bool, error) })
+		if !ok {
+			return nil
+		}
+		ro, err := c.IsReadOnly("main")
+		if err == nil && ro {
+			return errReadOnly
+		}
 		return err
-	}
-	_, err := conn.ExecContext(ctx, fmt.Sprintf(
-		"SAVEPOINT probe; PRAGMA user_version = %d; ROLLBACK TO probe; RELEASE probe", schemaVersion()))
-	if err != nil {
-		_, _ = conn.ExecContext(ctx, "ROLLBACK")
-	}
-	if _, rerr := conn.ExecContext(ctx, fmt.Sprintf("PRAGMA busy_timeout = %d", busy.Milliseconds())); rerr != nil {
-		return rerr
-	}
-	if isBusy(err) {
-		return nil
-	}
-	return err
+	})
 }
+
+var errReadOnly = errors.New("the file is read-only")
 
 // inTx runs fn in one transaction on conn.
 func inTx(ctx context.Context, conn *sql.Conn, opts *sql.TxOptions, fn func(*sql.Tx) error) error {
@@ -317,6 +315,9 @@ func openError(path string, err error) error {
 	var se *Error
 	if errors.As(err, &se) {
 		return fmt.Errorf("store: database %s: %w", path, se)
+	}
+	if errors.Is(err, errReadOnly) {
+		return fmt.Errorf("store: database %s is read-only (check the permissions of the file and its directory): %w", path, err)
 	}
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_NOTADB:
