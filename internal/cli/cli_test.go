@@ -101,7 +101,7 @@ func TestHelpOnStdout(t *testing.T) {
 		{[]string{"-h"}, []string{"Commands:"}},
 		{[]string{"help"}, []string{"Commands:"}},
 		{[]string{"help", "lock-flag"}, []string{"Usage: mcp-agents lock-flag", "--lease SECONDS", "an integer"}},
-		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB"}},
+		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB", "--notify", "MCP_AGENTS_NOTIFY"}},
 		{[]string{"search-agents", "--help"}, []string{"Usage: mcp-agents search-agents", "LIMIT is an integer"}},
 		{[]string{"get-agent-flags", "--help"}, []string{"--include_locked, --include-locked", "--limit N", "an integer"}},
 		{[]string{"create-flag", "--help"}, []string{"--flag_type, --flag-type TYPE", "--chain_origin_id, --chain-origin-id ID", "integer"}},

@@ -83,8 +83,9 @@ var globalFlags = map[string]bool{"agents": true, "no-builtin": true, "db": true
 
 // environment is the help's account of the variables the program reads.
 const environment = `Environment:
-  MCP_AGENTS_DIRS  agent directories to load, a path list (before --agents DIR)
-  MCP_AGENTS_DB    the database path (unless --db is given)
+  MCP_AGENTS_DIRS    agent directories to load, a path list (before --agents DIR)
+  MCP_AGENTS_DB      the database path (unless --db is given)
+  MCP_AGENTS_NOTIFY  serve: agents whose new flags are pushed to Claude Code (unless --notify is given)
 `
 
 // printHelp writes a command's help; asked for, it is the output (stdout).

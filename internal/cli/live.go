@@ -28,9 +28,18 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, 
 	if err != nil {
 		e.log.Warn("cannot watch the flags database; waits return at once and inboxes are not pushed", "err", err)
 	} else {
-		svc.Feed = live.NewDetector(feed, live.DetectorOptions{OnError: func(err error) {
-			e.log.Error("watching the flags database failed; retrying", "err", err)
-		}})
+		svc.Feed = live.NewDetector(feed, live.DetectorOptions{
+			OnError: func(err error) {
+				e.log.Error("watching the flags database failed; retrying", "err", err)
+			},
+			Observe: func(u live.Update) {
+				for _, ch := range u.Changes {
+					if ch.Kind == store.EventTakeover {
+						e.log.Info("lease taken over", "flag_id", ch.FlagID, "by", ch.Agent, "from", ch.PreviousHolder)
+					}
+				}
+			},
+		})
 	}
 	stopChannel, err := svc.StartChannel(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime/debug"
 	"strings"
@@ -75,6 +76,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify}
 	srv := server.New(svc, e.opts.Version)
+	// From here on, log lines also reach clients that ask for them.
+	logger = slog.New(svc.ClientLog(logger.Handler()))
+	svc.Log, e.log = logger, logger
 	o := <-openc
 	if o.err != nil {
 		return o.err

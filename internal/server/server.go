@@ -65,6 +65,7 @@ type Service struct {
 	srv      *server.MCPServer
 	reloadMu sync.Mutex
 	inboxes  inboxSubs
+	sessions sessions
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
@@ -89,6 +90,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	}
 	hooks := &server.Hooks{}
 	svc.inboxes.hook(svc, hooks)
+	svc.sessions.hook(hooks)
 	opts := append([]server.ServerOption{
 		server.WithInstructions(prompts.Instructions),
 		server.WithToolCapabilities(false),
@@ -96,6 +98,9 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		server.WithPromptCapabilities(true),
 		server.WithResourceCapabilities(true, true),
 		server.WithHooks(hooks),
+		// Reloads, skipped files, lease takeovers and store faults reach
+		// clients that ask (logging/setLevel) through ClientLog.
+		server.WithLogging(),
 		server.WithRecovery(),
 		server.WithPaginationLimit(listPage),
 	}, extra...)
