@@ -101,6 +101,9 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		// Reloads, skipped files, lease takeovers and store faults reach
 		// clients that ask (logging/setLevel) through ClientLog.
 		server.WithLogging(),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completer{svc}),
+		server.WithResourceCompletionProvider(completer{svc}),
 		server.WithRecovery(),
 		server.WithPaginationLimit(listPage),
 	}, extra...)
