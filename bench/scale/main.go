@@ -21,10 +21,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
-	"github.com/mark3labs/mcp-go/mcp"
-
 	"github.com/mcp-agents/mcp-agents/bench/history"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -66,25 +62,14 @@ func run(db, bin string, cfg history.Config, warmup, calls int, strict bool) err
 			return fmt.Errorf("build: %v\n%s", err, out)
 		}
 	}
-	var server *exec.Cmd
-	c, err := client.NewStdioMCPClientWithOptions(bin, nil, []string{"serve", "--db", db},
-		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
-			cmd := exec.CommandContext(ctx, command, args...)
-			server = cmd
-			cmd.Env = append(os.Environ(), "HOME="+tmp, "XDG_DATA_HOME="+tmp, "XDG_CACHE_HOME="+tmp)
-			cmd.Dir = tmp
-			return cmd, nil
-		}))
+	server := exec.Command(bin, "serve", "--db", db)
+	server.Env = append(os.Environ(), "HOME="+tmp, "XDG_DATA_HOME="+tmp, "XDG_CACHE_HOME="+tmp)
+	server.Dir = tmp
+	c, err := startClient(server)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	init := mcp.InitializeRequest{}
-	init.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	init.Params.ClientInfo = mcp.Implementation{Name: "scale", Version: "1"}
-	if _, err := c.Initialize(ctx, init); err != nil {
-		return err
-	}
 
 	st, err := store.Open(ctx, db)
 	if err != nil {
@@ -97,7 +82,7 @@ func run(db, bin string, cfg history.Config, warmup, calls int, strict bool) err
 	}
 	fmt.Printf("database %s: %d flags, %d pending, %d agents\n", db, sum.flags, sum.pending, cfg.Agents)
 	fmt.Printf("%d warm-up + %d timed calls per case, default limits; load average %s\n", warmup, calls, loadavg())
-	fmt.Printf("cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call\n\n")
+	fmt.Printf("time: request written -> response line read; cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call\n\n")
 	fmt.Printf("%-44s %8s %8s %8s %8s %7s %8s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target", "srv cpu", "cli cpu", "")
 	missed := 0
 	for _, cs := range cases(sum, cfg.Agents) {
@@ -105,17 +90,14 @@ func run(db, bin string, cfg history.Config, warmup, calls int, strict bool) err
 		var total int
 		srv0, cli0 := cpuTime(server.Process.Pid), cpuTime(os.Getpid())
 		for i := range warmup + calls {
-			args := cs.args(i)
-			t0 := time.Now()
-			res, err := call(ctx, c, cs.tool, args)
-			el := time.Since(t0)
+			res, el, err := c.callTool(cs.tool, cs.args(i))
 			if err != nil {
 				return fmt.Errorf("%s: %w", cs.name, err)
 			}
 			if i >= warmup {
 				d = append(d, el)
 			}
-			total = res
+			total = matches(res)
 		}
 		srvCPU := float64(cpuTime(server.Process.Pid)-srv0) / float64(warmup+calls)
 		cliCPU := float64(cpuTime(os.Getpid())-cli0) / float64(warmup+calls)
@@ -272,39 +254,21 @@ func cases(s summary, agents int) []benchCase {
 	}
 }
 
-// call runs one tool call and returns list_flags' total (or the number of
-// flags returned, or -1).
-func call(ctx context.Context, c *client.Client, tool string, args map[string]any) (int, error) {
-	req := mcp.CallToolRequest{}
-	req.Params.Name = tool
-	req.Params.Arguments = args
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	res, err := c.CallTool(ctx, req)
-	if err != nil {
-		return 0, err
-	}
-	var text strings.Builder
-	for _, ct := range res.Content {
-		if tc, ok := ct.(mcp.TextContent); ok {
-			text.WriteString(tc.Text)
-		}
-	}
-	if res.IsError {
-		return 0, fmt.Errorf("%v: %s", args, text.String())
-	}
+// matches returns list_flags' total, or the number of flags returned, or
+// -1.
+func matches(res json.RawMessage) int {
 	var out struct {
 		Total *int              `json:"total"`
 		Flags []json.RawMessage `json:"flags"`
 	}
-	if json.Unmarshal([]byte(text.String()), &out) != nil {
-		return -1, nil
+	if json.Unmarshal(res, &out) != nil {
+		return -1
 	}
 	if out.Total != nil {
-		return *out.Total, nil
+		return *out.Total
 	}
 	if out.Flags != nil {
-		return len(out.Flags), nil
+		return len(out.Flags)
 	}
-	return -1, nil
+	return -1
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -225,11 +226,18 @@ func maps(a, b map[string]string) bool {
 // it) and returns the protocol error, if any.
 func (ls *liveServer) subscribe(t *testing.T, uri string) error {
 	t.Helper()
+	return ls.request(t, string(mcp.MethodResourcesSubscribe), map[string]any{"uri": uri})
+}
+
+// request sends a request through the client's transport and returns the
+// protocol error, if any.
+func (ls *liveServer) request(t *testing.T, method string, params map[string]any) error {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	resp, err := ls.c.GetTransport().SendRequest(ctx, transport.JSONRPCRequest{
 		JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(ls.nextID.Add(1) + 1000),
-		Method: string(mcp.MethodResourcesSubscribe), Params: map[string]any{"uri": uri},
+		Method: method, Params: params,
 	})
 	if err != nil {
 		return err
@@ -441,4 +449,97 @@ func TestNotifyPushesChannelMessages(t *testing.T) {
 	}
 	a.quiet(t, "only the watched agent's flag", 500*time.Millisecond, channel)
 	plain.quiet(t, "a server without --notify", 100*time.Millisecond, channel)
+}
+
+func TestLoggingReachesClientsThatAsk(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(s.cwd, "team")
+	writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices.")
+	quietClient := s.startLive(t, "--agents", dir)
+	ls := s.startLive(t, "--agents", dir)
+	if ls.c.GetServerCapabilities().Logging == nil {
+		t.Fatal("logging capability not declared")
+	}
+	// logging/setLevel as such: mcp-go's client only declares a level per
+	// request when it speaks protocol 2026-07-28.
+	if err := ls.request(t, "logging/setLevel", map[string]any{"level": "info"}); err != nil {
+		t.Fatal(err)
+	}
+
+	const message = string(mcp.MethodNotificationMessage)
+	writeAgentFile(t, filepath.Join(dir, "search.md"), "team.search", "Owns search.")
+	var got []map[string]any
+	for _, n := range ls.expect(t, "reload logged", message) {
+		if n.Method == message {
+			got = append(got, n.Params.AdditionalFields)
+		}
+	}
+	data, _ := got[0]["data"].(map[string]any)
+	if got[0]["level"] != "info" || got[0]["logger"] != "mcp-agents" || data["message"] != "agents reloaded" || data["added"] != "team.search" {
+		t.Fatalf("log notification %v", got[0])
+	}
+	// A broken file is a warning: sent at info too.
+	if err := os.WriteFile(filepath.Join(dir, "broken.md"), []byte("no frontmatter\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ls.expect(t, "skipped file logged", message) {
+		if n.Method == message {
+			if n.Params.AdditionalFields["level"] != "warning" || !strings.Contains(fmt.Sprint(n.Params.AdditionalFields["data"]), "broken.md") {
+				t.Fatalf("log notification %v", n.Params.AdditionalFields)
+			}
+		}
+	}
+	// The other client kept mcp-go's default level (error): nothing.
+	quietClient.quiet(t, "a client that did not ask", 300*time.Millisecond, message)
+}
+
+func TestProjectContextResources(t *testing.T) {
+	s := newSandbox(t)
+	proj := filepath.Join(s.cwd, ".claude", "project")
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "vision.md"), []byte("# Our vision\n\nShip small.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls := s.startLive(t)
+	read := func(uri string) string {
+		t.Helper()
+		res, err := ls.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: uri}})
+		if err != nil {
+			t.Fatalf("read %s: %v", uri, err)
+		}
+		return res.Contents[0].(mcp.TextResourceContents).Text
+	}
+	prompt := func() string {
+		t.Helper()
+		res, err := ls.c.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: "backend.go"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Messages[0].Content.(mcp.TextContent).Text
+	}
+	if got := read("project://context"); got != `[{"name":"vision","title":"Our vision","uri":"project://context/vision"}]` {
+		t.Fatalf("index: %s", got)
+	}
+	if got := read("project://context/vision"); !strings.Contains(got, "Ship small.") {
+		t.Fatalf("document: %s", got)
+	}
+	if p := prompt(); !strings.Contains(p, "project://context/NAME") || !strings.Contains(p, "- vision: Our vision") {
+		t.Fatalf("the prompt lacks the project index:\n%s", p)
+	}
+
+	if err := os.WriteFile(filepath.Join(proj, "architecture.md"), []byte("# Architecture\n\nOne binary.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls.expect(t, "a document added", resourcesChanged)
+	if got := read("project://context"); !strings.Contains(got, `"name":"architecture","title":"Architecture"`) {
+		t.Fatalf("index after adding: %s", got)
+	}
+	if p := prompt(); !strings.Contains(p, "- architecture: Architecture") {
+		t.Fatalf("the prompt lacks the new document:\n%s", p)
+	}
+	if _, err := ls.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: "project://context/nope"}}); err == nil {
+		t.Fatal("reading a missing document succeeded")
+	}
 }

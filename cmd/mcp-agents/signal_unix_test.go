@@ -208,6 +208,7 @@ func TestSIGTERMDuringWrites(t *testing.T) {
 	}()
 
 	acked := map[int64]string{} // flag id -> change_description
+	refused := map[int64]bool{} // request ids answered with an error
 	var failed, partial int
 	var lines int
 	r := bufio.NewReaderSize(p.stdout, 1<<20)
@@ -236,7 +237,10 @@ func TestSIGTERMDuringWrites(t *testing.T) {
 		switch {
 		case msg.ID == 1:
 		case msg.Error != nil:
-			failed++
+			refused[msg.ID] = true
+			if failed++; failed == 1 {
+				t.Logf("first failure: error %d %q", msg.Error.Code, msg.Error.Message)
+			}
 		default:
 			var res struct {
 				IsError bool `json:"isError"`
@@ -248,7 +252,10 @@ func TestSIGTERMDuringWrites(t *testing.T) {
 				t.Fatalf("answer %d: %s", msg.ID, msg.Result)
 			}
 			if res.IsError {
-				failed++
+				refused[msg.ID] = true
+				if failed++; failed == 1 {
+					t.Logf("first failure: isError %q", res.Content[0].Text)
+				}
 				continue
 			}
 			var out struct {
@@ -311,6 +318,14 @@ func TestSIGTERMDuringWrites(t *testing.T) {
 	for id, desc := range acked {
 		if got, ok := stored[id]; !ok || got != desc {
 			t.Errorf("acknowledged flag %d lost or changed: stored %q, acknowledged %q", id, got, desc)
+		}
+	}
+	// A call that said it failed stored nothing: a client that retries it
+	// makes no duplicate.
+	for _, desc := range stored {
+		var id int64
+		if _, err := fmt.Sscanf(desc, "request %d:", &id); err == nil && refused[id] {
+			t.Errorf("request %d was answered with an error, yet its flag is stored", id)
 		}
 	}
 	if len(stored) < len(acked) {

@@ -29,7 +29,8 @@ type loadedFile struct {
 // replaces an earlier one of the same name, with a warning naming both
 // files; within one source the first file by path wins. Files that fail to
 // parse, and entries that are not regular files (a named pipe, a device, a
-// directory called x.md), become one warning each and are skipped.
+// link to a directory), become one warning each and are skipped; links to
+// regular files are followed.
 //
 // Load depends only on the sources' file systems, so it can be run again
 // at any time to reload them. When ctx is cancelled it returns ctx's error

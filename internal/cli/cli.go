@@ -109,6 +109,7 @@ var commands = []command{
 	{"complete-flag", "ID AGENT [--notes TEXT]: mark a flag done", runCompleteFlag},
 	{"flags", "list [filters] | show ID: browse flags", runFlags},
 	{"tokens", "create --agent A --role R | list | revoke ID: bearer tokens for serve --http", runTokens},
+	{"board", "[--addr 127.0.0.1:8766] [--open]: the flag board, a live web page on this machine", runBoard},
 	{"version", "print the version", runVersion},
 	{"help", "[COMMAND]: this help, or a command's", nil},
 }
@@ -164,8 +165,8 @@ func (e *env) printMainHelp(w io.Writer, fs *flag.FlagSet) {
 	}
 	var global strings.Builder
 	fs.VisitAll(func(f *flag.Flag) { writeFlag(&global, fs, f) })
-	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n%s\n%s", global.String(), environment)                      // stdout-ok: help
-	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error.\n") // stdout-ok: help
+	fmt.Fprintf(w, "\nGlobal flags (before or after the command):\n%s\n%s", global.String(), environment)                                                     // stdout-ok: help
+	fmt.Fprintf(w, "\nRun 'mcp-agents COMMAND --help' for a command's own flags. Exit codes: 0 ok, 1 error, 2 usage error, 130 on SIGINT, 143 on SIGTERM.\n") // stdout-ok: help
 }
 
 func runVersion(_ context.Context, e *env, args []string) error {

@@ -101,7 +101,7 @@ func TestHelpOnStdout(t *testing.T) {
 		{[]string{"-h"}, []string{"Commands:"}},
 		{[]string{"help"}, []string{"Commands:"}},
 		{[]string{"help", "lock-flag"}, []string{"Usage: mcp-agents lock-flag", "--lease SECONDS", "an integer"}},
-		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB"}},
+		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB", "--notify", "MCP_AGENTS_NOTIFY"}},
 		{[]string{"search-agents", "--help"}, []string{"Usage: mcp-agents search-agents", "LIMIT is an integer"}},
 		{[]string{"get-agent-flags", "--help"}, []string{"--include_locked, --include-locked", "--limit N", "an integer"}},
 		{[]string{"create-flag", "--help"}, []string{"--flag_type, --flag-type TYPE", "--chain_origin_id, --chain-origin-id ID", "integer"}},
@@ -503,5 +503,45 @@ func TestAgentsTableStripsTerminalControls(t *testing.T) {
 	h.ok(t, &entries, "--no-builtin", "--agents", dir, "agents", "list", "--json")
 	if len(entries) != 1 || !strings.Contains(entries[0].Description, "\x1b[2J") {
 		t.Errorf("agents list --json altered the description: %+v", entries)
+	}
+}
+
+// Flag text is other agents' text: the verbs print it as JSON in which no
+// character a terminal acts on appears raw, and which still decodes to the
+// bytes as stored.
+func TestFlagJSONIsTerminalSafe(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	hostile := "ANSI \x1b[2J\x1b]0;owned\x07 C1 \u009b31m bidi \u202egnp.exe zero\u200bwidth; long enough to pass the rules."
+	var created struct {
+		Flag struct {
+			ID                int64  `json:"id"`
+			ChangeDescription string `json:"change_description"`
+		} `json:"flag"`
+	}
+	h.ok(t, &created, "create-flag", "--flag_type", "change", "--source_agent", "@backend.api",
+		"--change_description", hostile, "--action_required", strings.Repeat("Read the flag and do what it says. ", 4))
+	for _, args := range [][]string{{"flags", "show", fmt.Sprint(created.Flag.ID)}, {"flags", "list"}, {"get-agent-flags", "@database.postgres"}} {
+		r := h.run(t, args...)
+		if r.code != 0 {
+			t.Fatalf("%v: %+v", args, r)
+		}
+		for _, bad := range []string{"\x1b", "\a", "\u009b", "\u202e", "\u200b"} {
+			if strings.Contains(r.stdout, bad) {
+				t.Errorf("%v prints %q raw", args, bad)
+			}
+		}
+		if !strings.Contains(r.stdout, `\u202e`) || !strings.Contains(r.stdout, `\u001b[2J`) {
+			t.Errorf("%v: the text is not escaped:\n%s", args, r.stdout)
+		}
+	}
+	var shown struct {
+		Flag struct {
+			ChangeDescription string `json:"change_description"`
+		} `json:"flag"`
+	}
+	h.ok(t, &shown, "flags", "show", fmt.Sprint(created.Flag.ID))
+	if shown.Flag.ChangeDescription != hostile {
+		t.Errorf("flags show decodes to %q, want the stored bytes %q", shown.Flag.ChangeDescription, hostile)
 	}
 }

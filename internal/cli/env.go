@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,8 @@ type config struct {
 	db        string
 	logLevel  string
 	version   bool
+	// contextDirs are serve's --context directories.
+	contextDirs []string
 }
 
 type env struct {
@@ -82,8 +85,9 @@ var globalFlags = map[string]bool{"agents": true, "no-builtin": true, "db": true
 
 // environment is the help's account of the variables the program reads.
 const environment = `Environment:
-  MCP_AGENTS_DIRS  agent directories to load, a path list (before --agents DIR)
-  MCP_AGENTS_DB    the database path (unless --db is given)
+  MCP_AGENTS_DIRS    agent directories to load, a path list (before --agents DIR)
+  MCP_AGENTS_DB      the database path (unless --db is given)
+  MCP_AGENTS_NOTIFY  serve: agents whose new flags are pushed to Claude Code (unless --notify is given)
 `
 
 // printHelp writes a command's help; asked for, it is the output (stdout).
@@ -288,9 +292,19 @@ func (e *env) service(ctx context.Context, withStore bool) (*server.Service, fun
 }
 
 // writeJSON prints v as indented JSON: the same fields the MCP tools return.
+// Flag and agent text may hold characters a terminal acts on or that
+// reorder a line (C1 controls such as the 8-bit CSI, bidirectional
+// overrides, zero-width characters); encoding/json escapes only the C0
+// ones. They are written as \u escapes too, so the output is safe on a
+// terminal and still decodes to the very same strings.
 func (e *env) writeJSON(v any) error {
-	enc := json.NewEncoder(e.stdout)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := e.stdout.Write(escapeInvisible(buf.Bytes()))
+	return err
 }

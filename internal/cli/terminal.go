@@ -1,7 +1,10 @@
 package cli
 
 import (
+	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/flagtext"
@@ -102,4 +105,35 @@ func skipString(s string, i int) int {
 		i += size
 	}
 	return i
+}
+
+// escapeInvisible rewrites, in encoded JSON, every C1 control and format
+// character as a \u escape (a surrogate pair beyond the BMP). Outside
+// strings JSON is ASCII, so only string contents change, and only in
+// spelling.
+func escapeInvisible(js []byte) []byte {
+	var out []byte
+	for i := 0; i < len(js); {
+		r, size := utf8.DecodeRune(js[i:])
+		if r < utf8.RuneSelf || !(unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)) {
+			if out != nil {
+				out = append(out, js[i:i+size]...)
+			}
+			i += size
+			continue
+		}
+		if out == nil {
+			out = append(make([]byte, 0, len(js)+16), js[:i]...)
+		}
+		if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+			out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+		} else {
+			out = fmt.Appendf(out, `\u%04x`, r)
+		}
+		i += size
+	}
+	if out == nil {
+		return js
+	}
+	return out
 }

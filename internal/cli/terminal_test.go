@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"unicode"
@@ -58,4 +59,32 @@ func FuzzTerminalCell(f *testing.F) {
 			t.Fatalf("terminalText(%q) keeps an escape", s)
 		}
 	})
+}
+
+func TestEscapeInvisible(t *testing.T) {
+	in := map[string]string{"text": "a\u009b2J b\u202ec\u200bd\U000e0041e \x1b[31m é 東京"}
+	var buf strings.Builder
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(in); err != nil {
+		t.Fatal(err)
+	}
+	got := escapeInvisible([]byte(buf.String()))
+	for _, r := range string(got) {
+		if r == 0x1b || unicode.Is(unicode.Cc, r) && r != '\n' || unicode.Is(unicode.Cf, r) {
+			t.Errorf("output keeps %U: %s", r, got)
+		}
+	}
+	for _, want := range []string{`\u009b`, `\u202e`, `\u200b`, `\udb40\udc41`, "é 東京"} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("output lacks %s: %s", want, got)
+		}
+	}
+	var back map[string]string
+	if err := json.Unmarshal(got, &back); err != nil || back["text"] != in["text"] {
+		t.Errorf("decodes to %q, %v; want %q", back["text"], err, in["text"])
+	}
+	if plain := []byte(`{"a":"b"}`); &escapeInvisible(plain)[0] != &plain[0] {
+		t.Errorf("plain JSON was copied")
+	}
 }

@@ -44,6 +44,7 @@ type Detector struct {
 	period time.Duration
 	// onError hears about a failing poll, once per run of failures.
 	onError func(error)
+	observe func(Update)
 
 	mu        sync.Mutex
 	listeners map[int]func(Update)
@@ -55,6 +56,9 @@ type Detector struct {
 type DetectorOptions struct {
 	Period  time.Duration // 0 = DefaultPeriod
 	OnError func(error)   // nil = ignore
+	// Observe sees every update while the detector polls anyway, without
+	// being a listener that keeps it polling (for logging).
+	Observe func(Update)
 }
 
 // NewDetector makes a detector reading src.
@@ -65,7 +69,10 @@ func NewDetector(src Source, opts DetectorOptions) *Detector {
 	if opts.OnError == nil {
 		opts.OnError = func(error) {}
 	}
-	return &Detector{src: src, period: opts.Period, onError: opts.OnError, listeners: map[int]func(Update){}}
+	if opts.Observe == nil {
+		opts.Observe = func(Update) {}
+	}
+	return &Detector{src: src, period: opts.Period, onError: opts.OnError, observe: opts.Observe, listeners: map[int]func(Update){}}
 }
 
 // Listen registers fn to be called after every detection cycle that found
@@ -192,6 +199,7 @@ func (p *poller) run() {
 			arm()
 		}
 		if len(u.Changes) > 0 {
+			p.d.observe(u)
 			for _, fn := range listeners {
 				fn(u)
 			}

@@ -11,15 +11,21 @@
 //
 // A query is split into words (stopwords and request filler such as "need",
 // "please" dropped); each word becomes a group of expansions: its own stem,
-// its synonyms from synonyms.txt, and, for words the catalog does not know,
-// the nearest spellings by bounded Damerau-Levenshtein distance. Phrases
-// from the synonym table ("infrastructure as code", "broke into") form one
-// group. An agent scores, per group, the best of its expansions, weighted by
-// a flattened idf (idf^0.75, capped at the asked word's own idf so a synonym
-// never outweighs it) and discounted for synonyms and typos; the sum is
+// its synonyms from synonyms.txt, the domains problems.txt maps everyday
+// problem vocabulary to ("hacked" → security incident, "idle" → cost
+// optimization), and, for words the catalog does not know, the nearest
+// spellings by bounded Damerau-Levenshtein distance. Phrases from the two
+// tables ("infrastructure as code", "broke into") form one group; one-way
+// entries also match by stem ("leaks" for "leaked"), and an expansion to a
+// word the query asks for itself is dropped. An agent scores, per group, the
+// best of its expansions, weighted by a flattened idf (idf^0.75, capped at
+// the asked word's own idf so a synonym never outweighs it; a problem word's
+// domain terms count with at least a fixed idf, since everyday words are
+// common in agent texts) and discounted for synonyms and typos; the sum is
 // scaled by the square root of the share of groups matched. Agents named by
-// the query rank first. All constants are tuned on the relevance benchmark in
-// relevance_test.go, as general rules.
+// the query rank first. All constants are tuned as general rules on the
+// development sets in testdata (go run ./internal/search/cmd/searcheval),
+// never on the held-out halves.
 //
 // An Index is immutable after NewIndex and safe for concurrent use; a query
 // walks only the postings of its terms, with pooled accumulators.

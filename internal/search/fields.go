@@ -19,8 +19,9 @@ const (
 
 var fieldLabel = [numFields]string{"name", "alias", "tag", "capability", "example", "description", "heading", "body"}
 
-// params are the ranking constants. They are tuned on the relevance
-// benchmark (relevance_test.go) as general rules, never per query.
+// params are the ranking constants. They are tuned as general rules, never
+// per query, on the development sets (searcheval -sweep), not on the
+// held-out ones.
 type params struct {
 	weight [numFields]float64
 	b      [numFields]float64

@@ -96,13 +96,21 @@ func (ix *Index) parse(query string) plan {
 	// are kept for this matching, since members contain them.
 	consumed := make([]bool, len(all))
 	var phrases []group
-	for n := min(synonymTab().maxWords, len(all)); n >= 2; n-- {
+	tab := synonymTab()
+	var stems []string
+	if tab.maxWords >= 2 && len(all) >= 2 {
+		stems = make([]string, len(all))
+		for i, w := range all {
+			stems[i] = stem(w)
+		}
+	}
+	for n := min(tab.maxWords, len(all)); n >= 2; n-- {
 		for i := 0; i+n <= len(all); i++ {
 			if slices.Contains(consumed[i:i+n], true) {
 				continue
 			}
 			key := all[i : i+n]
-			syns := synonymTab().lookup(key)
+			syns := tab.lookupPhrase(key, stems[i:i+n])
 			if len(syns) == 0 {
 				continue
 			}

@@ -55,9 +55,11 @@ func TestRelevance(t *testing.T) {
 		{"testdata/relevance.json", 0.94, 0.97},
 		{"testdata/relevance_acolytes.json", 0.97, 0.97},
 		// Written after the ranker was first tuned, never tuned on.
-		{"testdata/relevance_holdout.json", 0.64, 0.84},
-		{"testdata/relevance_problems_dev.json", 0.55, 0.65},
-		{"testdata/relevance_problems_test.json", 0.60, 0.72},
+		{"testdata/relevance_holdout.json", 0.68, 0.88},
+		// The problem-first halves: constants and problems.txt are tuned on
+		// dev only; test was measured once, at the end.
+		{"testdata/relevance_problems_dev.json", 0.72, 0.83},
+		{"testdata/relevance_problems_test.json", 0.65, 0.76},
 	}
 	for _, s := range sets {
 		t.Run(filepath.Base(s.file), func(t *testing.T) {

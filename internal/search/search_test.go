@@ -256,23 +256,48 @@ func TestSearchConcurrent(t *testing.T) {
 	wg.Wait()
 }
 
+// FuzzSearch drives the query path (parsing, synonym and problem-lexicon
+// phrases, typo correction, names, scoring, reasons) with arbitrary queries
+// and limits.
 func FuzzSearch(f *testing.F) {
-	for _, s := range []string{"kubernetes", "@ops.containers", "ci/cd c++ .net", "kubernets postgress", "", "\x00\xff@@", "infrastructure as code"} {
+	for _, s := range []string{"kubernetes", "@ops.containers", "ci/cd c++ .net", "kubernets postgress", "", "\x00\xff@@",
+		"infrastructure as code", "we think someone broke into our servers", "our cloud bill doubled and the servers sit idle",
+		"newsletters land in the spam folders", "leaks leaked leaking", "PERF-1: p95 went from 200ms to 3s after the release; suspect N+1",
+		"a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a", "@@ops..containers--", "ünïcödé 日本語 slow"} {
 		f.Add(s, 5)
 	}
-	ix := NewIndex(fixture())
+	f.Add("hacked", -1)
+	f.Add("slow page", 1<<30)
+	agents := append(fixture(),
+		&agent.Agent{Name: "security.incident", Description: "Security incident response, intrusion forensics and breach containment", Tags: []string{"security", "incident response"}},
+		&agent.Agent{Name: "cloud.cost", Description: "Cloud cost optimization, FinOps and rightsizing", Capabilities: []string{"Cost optimization"}},
+		&agent.Agent{Name: "email.delivery", Description: "Email deliverability: SPF, DKIM, DMARC and spam placement", Aliases: []string{"deliverability"}},
+	)
+	ix := NewIndex(agents)
+	labels := []string{"name: ", "alias: ", "tag: ", "capability: ", "example: ", "description: ", "heading: ", "body: ", "typo: ", "synonym: ", "related: ", "stem: "}
 	f.Fuzz(func(t *testing.T, q string, limit int) {
 		res, total := ix.Search(q, limit)
-		if len(res) > max(limit, 0) || len(res) > total {
+		if len(res) > max(limit, 0) || len(res) > total || total > len(agents) {
 			t.Fatalf("Search(%q, %d): %d results, total %d", q, limit, len(res), total)
 		}
+		seen := make(map[string]bool)
 		for i, r := range res {
-			if r.Rank != i+1 || r.Score <= 0 || len(r.Reasons) > maxReasons {
+			if r.Rank != i+1 || r.Score <= 0 || len(r.Reasons) > maxReasons || seen[r.Name] || !strings.HasPrefix(r.Name, "@") {
 				t.Fatalf("Search(%q): bad result %+v", q, r)
 			}
+			seen[r.Name] = true
 			if i > 0 && r.Score > res[i-1].Score {
 				t.Fatalf("Search(%q): scores not descending", q)
 			}
+			for _, reason := range r.Reasons {
+				if !slices.ContainsFunc(labels, func(l string) bool { return strings.HasPrefix(reason, l) }) {
+					t.Fatalf("Search(%q): reason %q has no known label", q, reason)
+				}
+			}
+		}
+		again, total2 := ix.Search(q, limit)
+		if total2 != total || fmt.Sprint(again) != fmt.Sprint(res) {
+			t.Fatalf("Search(%q, %d) differs between two calls", q, limit)
 		}
 	})
 }

@@ -34,6 +34,9 @@ type synonymTable struct {
 	// stemmed maps the stems of one-way members' words to their
 	// expansions, so "leaks" reads like "leaked"; exact members win.
 	stemmed map[string][]phrase
+	// starts holds the first word, and the first word's stem, of every
+	// multi-word member, so phrase detection skips the other positions.
+	starts map[string]bool
 	// maxWords is the longest key in words, bounding phrase detection.
 	maxWords int
 }
@@ -67,7 +70,7 @@ func parseSynonyms(text string) (*synonymTable, error) {
 // parseSynonymsInto adds the groups of file name to t (a new table if nil).
 func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error) {
 	if t == nil {
-		t = &synonymTable{expand: make(map[string][]phrase), stemmed: make(map[string][]phrase)}
+		t = &synonymTable{expand: make(map[string][]phrase), stemmed: make(map[string][]phrase), starts: make(map[string]bool)}
 	}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -109,6 +112,10 @@ func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error
 				}
 			}
 			t.maxWords = max(t.maxWords, len(f.words))
+			if len(f.words) > 1 {
+				t.starts[f.words[0]] = true
+				t.starts[stem(f.words[0])] = true
+			}
 		}
 	}
 	return t, nil
@@ -142,6 +149,18 @@ func (t *synonymTable) lookup(ws []string) []phrase {
 		return ps
 	}
 	return t.stemmed[stemKey(ws)]
+}
+
+// lookupPhrase is lookup for a run of query words whose stems are known;
+// it reports nothing at once for a run no multi-word member starts like.
+func (t *synonymTable) lookupPhrase(ws, stems []string) []phrase {
+	if !t.starts[ws[0]] && !t.starts[stems[0]] {
+		return nil
+	}
+	if ps, ok := t.expand[strings.Join(ws, " ")]; ok {
+		return ps
+	}
+	return t.stemmed[strings.Join(stems, " ")]
 }
 
 func stemKey(ws []string) string {

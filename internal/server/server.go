@@ -9,11 +9,13 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/project"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 	"github.com/mcp-agents/mcp-agents/prompts"
@@ -68,10 +70,12 @@ type Service struct {
 
 	srv      *server.MCPServer
 	reloadMu sync.Mutex
+	inboxes  inboxSubs
+	sessions sessions
+	project  atomic.Pointer[project.Docs]
 	// waitsEnded is closed by EndWaits (shutdown).
 	waitsEnded chan struct{}
 	endOnce    sync.Once
-	inboxes    inboxSubs
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
@@ -96,6 +100,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	}
 	hooks := &server.Hooks{}
 	svc.inboxes.hook(svc, hooks)
+	svc.sessions.hook(hooks)
 	opts := append([]server.ServerOption{
 		server.WithInstructions(prompts.Instructions),
 		server.WithToolCapabilities(false),
@@ -103,6 +108,12 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		server.WithPromptCapabilities(true),
 		server.WithResourceCapabilities(true, true),
 		server.WithHooks(hooks),
+		// Reloads, skipped files, lease takeovers and store faults reach
+		// clients that ask (logging/setLevel) through ClientLog.
+		server.WithLogging(),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completer{svc}),
+		server.WithResourceCompletionProvider(completer{svc}),
 		server.WithRecovery(),
 		server.WithPaginationLimit(listPage),
 	}, extra...)
@@ -117,6 +128,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	registerPrompts(s, svc)
 	registerResources(s, svc)
 	registerInbox(s, svc)
+	registerProject(s, svc)
 	return s
 }
 

@@ -263,6 +263,37 @@ func TestCancelledStopsAWaitingCall(t *testing.T) {
 	}
 }
 
+// Calls left waiting (here on a locked database; later on an inbox) do not
+// hold up other calls: mcp-go's pool of 5 workers would be used up by the
+// first five, and the search would wait for the lock too.
+func TestWaitingCallsDoNotHoldUpOthers(t *testing.T) {
+	svc, st := newServer(t)
+	unlock := lockDatabase(t, st)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	const waiting = 30
+	for i := range waiting {
+		s.send(fmt.Sprintf(createLine, 100+i, i))
+	}
+	time.Sleep(200 * time.Millisecond)
+	begin := time.Now()
+	if got := s.call(`{"jsonrpc":"2.0","id":9,"method":"tools/call","params":{"name":"search_agents","arguments":{"query":"x"}}}`); !strings.Contains(got, `"id":9`) {
+		t.Fatalf("search while %d calls wait answered %s", waiting, got)
+	}
+	if elapsed := time.Since(begin); elapsed > time.Second {
+		t.Errorf("search took %s while %d calls waited for the database", elapsed, waiting)
+	}
+	unlock()
+	for range waiting {
+		if got := s.recv(); strings.Contains(got, `"isError":true`) {
+			t.Errorf("a waiting create failed: %s", got)
+		}
+	}
+	if _, total, err := st.ListFlags(t.Context(), store.ListQuery{}); err != nil || total != waiting {
+		t.Errorf("stored %d flags (err %v), want %d", total, err, waiting)
+	}
+}
+
 // Lines longer than any read buffer (64 KiB) arrive whole, and a last line
 // without a newline is still answered.
 func TestLongLines(t *testing.T) {

@@ -36,6 +36,9 @@ type FlagChange struct {
 	// Target is the agent whose inbox changed; nil means every inbox (a
 	// broadcast flag).
 	Target *string
+	// PreviousHolder is the agent whose lease a takeover or forced unlock
+	// ended ("" otherwise).
+	PreviousHolder string
 }
 
 // KindExpired marks a FlagChange for a lease that ran out.
@@ -115,7 +118,7 @@ func (f *ChangeFeed) LastEventID(ctx context.Context) (int64, error) {
 // actor, not the recipient). Fewer than ChangeBatch means the caller is up
 // to date.
 func (f *ChangeFeed) ChangesAfter(ctx context.Context, cursor int64) ([]FlagChange, error) {
-	const q = `SELECT e.id, e.flag_id, e.kind, e.agent, f.target_agent
+	const q = `SELECT e.id, e.flag_id, e.kind, e.agent, f.target_agent, coalesce(e.previous_holder, '')
 		FROM flag_events e JOIN flags f ON f.id = e.flag_id
 		WHERE e.id > ? ORDER BY e.id LIMIT ?`
 	var out []FlagChange
@@ -129,7 +132,7 @@ func (f *ChangeFeed) ChangesAfter(ctx context.Context, cursor int64) ([]FlagChan
 		for rows.Next() {
 			var ch FlagChange
 			var target sql.NullString
-			if err := rows.Scan(&ch.EventID, &ch.FlagID, &ch.Kind, &ch.Agent, &target); err != nil {
+			if err := rows.Scan(&ch.EventID, &ch.FlagID, &ch.Kind, &ch.Agent, &target, &ch.PreviousHolder); err != nil {
 				return err
 			}
 			ch.Target = strPtr(target)

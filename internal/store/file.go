@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -191,9 +191,10 @@ func (s *Store) noteWAL(p *pools) {
 }
 
 // replacedError is what a call gets when the file at the path changed and
-// it could not be written there.
+// it could not be written there. The path goes to the log, not to the
+// client.
 func replacedError(path string, cause error) error {
-	return &Error{Code: CodeUnavailable, Message: fmt.Sprintf(
-		"the database file %s was replaced or removed while the server was running, and the call could not be redone on the file now there; nothing was stored", path),
-		err: cause}
+	slog.Error("store: the database file was replaced or removed and cannot be reopened", "path", path, "err", cause)
+	return &Error{Code: CodeUnavailable, Message: "the database file was replaced or removed while the server was running, " +
+		"and the call could not be redone on the file now at its path; nothing was stored", err: cause}
 }

@@ -145,7 +145,7 @@ func TestReplacedByUnwritableFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.CreateFlag(ctx, validNew())
-	se := wantCode(t, err, CodeUnavailable, "replaced or removed", path)
+	se := wantCode(t, err, CodeUnavailable, "replaced or removed")
 	if !strings.Contains(se.Message, "nothing was stored") {
 		t.Errorf("message %q does not say nothing was stored", se.Message)
 	}

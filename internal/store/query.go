@@ -167,7 +167,16 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 		out   []Flag
 		total int
 	)
-	countQuery := "SELECT count(*) FROM flags" + cond
+	countQuery, countArgs := "SELECT count(*) FROM flags"+cond, args
+	switch {
+	case len(where) == 0:
+		// Every flag has one status.
+		countQuery, countArgs = sqlCountAll, nil
+	case len(where) == 1 && q.ChainOriginID == 0:
+		// One filter on a column flag_counts keeps (migration 0004).
+		col, _, _ := strings.Cut(where[0], " ")
+		countQuery, countArgs = sqlCountOne, []any{col, args[0]}
+	}
 	query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
 	qargs := args
 	if q.Limit > 0 {
@@ -175,7 +184,7 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 		qargs = append(append([]any{}, args...), q.Limit)
 	}
 	err = s.readTx(ctx, "list flags", []string{countQuery, query}, func(tx *txn) error {
-		if err := tx.queryRow(countQuery, args...).Scan(&total); err != nil {
+		if err := tx.queryRow(countQuery, countArgs...).Scan(&total); err != nil {
 			return err
 		}
 		var err error
@@ -187,6 +196,12 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 	}
 	return out, total, nil
 }
+
+// Totals kept by triggers (migration 0004), exact without counting.
+const (
+	sqlCountAll = `SELECT coalesce(sum(n), 0) FROM flag_counts WHERE dim = 'status'`
+	sqlCountOne = `SELECT coalesce((SELECT n FROM flag_counts WHERE dim = ? AND value = ?), 0)`
+)
 
 // chainSQL walks chain_origin_id up to the root, then collects the root and
 // every descendant.
