@@ -1,4 +1,4 @@
--- 0004: bearer tokens for the HTTP server, and who (which token) made each
+-- 0005: bearer tokens for the HTTP server, and who (which token) made each
 -- event. Only a token's SHA-256 is kept; the token itself is shown once.
 -- Tokens are revoked, never deleted, so an event's token_id always names
 -- a row.
@@ -17,4 +17,6 @@ CREATE TABLE tokens (
 );
 
 -- NULL: the event came over stdio or --no-auth, where the actor named itself.
-ALTER TABLE flag_events ADD COLUMN token_id TEXT REFERENCES tokens (id);
+-- (No REFERENCES clause: tokens are never deleted, and a plain column can be
+-- dropped again, which tests that rebuild an older schema rely on.)
+ALTER TABLE flag_events ADD COLUMN token_id TEXT;
