@@ -492,3 +492,54 @@ func TestLoggingReachesClientsThatAsk(t *testing.T) {
 	// The other client kept mcp-go's default level (error): nothing.
 	quietClient.quiet(t, "a client that did not ask", 300*time.Millisecond, message)
 }
+
+func TestProjectContextResources(t *testing.T) {
+	s := newSandbox(t)
+	proj := filepath.Join(s.cwd, ".claude", "project")
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "vision.md"), []byte("# Our vision\n\nShip small.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls := s.startLive(t)
+	read := func(uri string) string {
+		t.Helper()
+		res, err := ls.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: uri}})
+		if err != nil {
+			t.Fatalf("read %s: %v", uri, err)
+		}
+		return res.Contents[0].(mcp.TextResourceContents).Text
+	}
+	prompt := func() string {
+		t.Helper()
+		res, err := ls.c.GetPrompt(context.Background(), mcp.GetPromptRequest{Params: mcp.GetPromptParams{Name: "backend.go"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Messages[0].Content.(mcp.TextContent).Text
+	}
+	if got := read("project://context"); got != `[{"name":"vision","title":"Our vision","uri":"project://context/vision"}]` {
+		t.Fatalf("index: %s", got)
+	}
+	if got := read("project://context/vision"); !strings.Contains(got, "Ship small.") {
+		t.Fatalf("document: %s", got)
+	}
+	if p := prompt(); !strings.Contains(p, "project://context/NAME") || !strings.Contains(p, "- vision: Our vision") {
+		t.Fatalf("the prompt lacks the project index:\n%s", p)
+	}
+
+	if err := os.WriteFile(filepath.Join(proj, "architecture.md"), []byte("# Architecture\n\nOne binary.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls.expect(t, "a document added", resourcesChanged)
+	if got := read("project://context"); !strings.Contains(got, `"name":"architecture","title":"Architecture"`) {
+		t.Fatalf("index after adding: %s", got)
+	}
+	if p := prompt(); !strings.Contains(p, "- architecture: Architecture") {
+		t.Fatalf("the prompt lacks the new document:\n%s", p)
+	}
+	if _, err := ls.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: "project://context/nope"}}); err == nil {
+		t.Fatal("reading a missing document succeeded")
+	}
+}

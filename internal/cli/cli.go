@@ -105,6 +105,7 @@ var commands = []command{
 	{"unlock-flag", "ID AGENT [--force]: release a flag", runUnlockFlag},
 	{"complete-flag", "ID AGENT [--notes TEXT]: mark a flag done", runCompleteFlag},
 	{"flags", "list [filters] | show ID: browse flags", runFlags},
+	{"board", "[--addr 127.0.0.1:8766] [--open]: the flag board, a live web page on this machine", runBoard},
 	{"version", "print the version", runVersion},
 	{"help", "[COMMAND]: this help, or a command's", nil},
 }

@@ -23,6 +23,8 @@ type config struct {
 	db        string
 	logLevel  string
 	version   bool
+	// contextDirs are serve's --context directories.
+	contextDirs []string
 }
 
 type env struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/project"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
@@ -61,6 +62,29 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, 
 	}
 }
 
+// projectDirs lists where project context documents come from: the
+// nearest .claude/project above the working directory (or, for watching
+// when there is none, where one would appear), then each --context.
+func (e *env) projectDirs(forWatching bool) []string {
+	var dirs []string
+	if cwd, err := e.opts.Getwd(); err == nil {
+		if near := project.Nearest(cwd); near != "" {
+			dirs = append(dirs, near)
+		} else if forWatching {
+			dirs = append(dirs, filepath.Join(cwd, ".claude", "project"))
+		}
+	}
+	return append(dirs, e.cfg.contextDirs...)
+}
+
+func (e *env) loadProject() *project.Docs {
+	docs, skipped := project.Load(e.projectDirs(false))
+	for _, p := range skipped {
+		e.log.Warn("project context document skipped (unreadable, not a regular file, or over 1 MiB)", "file", p)
+	}
+	return docs
+}
+
 // notifyHandles reads --notify (or, when it is empty, MCP_AGENTS_NOTIFY):
 // a comma-separated list of agent handles.
 func notifyHandles(flagValue, envValue string) ([]string, error) {
@@ -100,6 +124,7 @@ func (e *env) watchRoots(srcs []agent.Source) []string {
 			roots = append(roots, s.Root)
 		}
 	}
+	roots = append(roots, e.projectDirs(true)...)
 	roots = append(roots, filepath.SplitList(e.opts.Getenv("MCP_AGENTS_DIRS"))...)
 	roots = append(roots, e.cfg.agentDirs...)
 	seen := map[string]bool{}
@@ -139,6 +164,9 @@ type reloader struct {
 func (r *reloader) reload() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.svc.SetProjectDocs(r.e.loadProject()) {
+		r.e.log.Info("project context reloaded", "documents", len(r.svc.ProjectDocs().List()))
+	}
 	start := time.Now()
 	srcs, discoverWarnings, err := r.e.sources()
 	if err != nil {

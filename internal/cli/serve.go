@@ -31,6 +31,8 @@ const startupHeap = 32 << 20
 
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
+	var contextDirs []string
+	fs.Var(dirList{&contextDirs}, "context", "serve the project context documents (*.md) in `DIR` too (repeatable; default: the nearest .claude/project)")
 	notifyFlag := fs.String("notify", "", "push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
@@ -76,6 +78,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify}
+	e.cfg.contextDirs = contextDirs
+	svc.SetProjectDocs(e.loadProject())
 	srv := server.New(svc, e.opts.Version)
 	// From here on, log lines also reach clients that ask for them.
 	logger = slog.New(svc.ClientLog(logger.Handler()))

@@ -115,8 +115,9 @@ func TestListsPaginate(t *testing.T) {
 		}
 		rreq.Params.Cursor = page.NextCursor
 	}
-	if pages < 2 || len(uris) != extra+1 || uris["agents://catalog"] != 1 {
-		t.Errorf("resources/list: %d distinct URIs over %d pages, want %d (agents://catalog seen %d times)", len(uris), pages, extra+1, uris["agents://catalog"])
+	// The server's own two: agents://catalog and project://context.
+	if pages < 2 || len(uris) != extra+2 || uris["agents://catalog"] != 1 || uris["project://context"] != 1 {
+		t.Errorf("resources/list: %d distinct URIs over %d pages, want %d (agents://catalog seen %d times)", len(uris), pages, extra+2, uris["agents://catalog"])
 	}
 	for uri, k := range uris {
 		if k != 1 {

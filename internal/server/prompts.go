@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/flagtext"
+	"github.com/mcp-agents/mcp-agents/internal/project"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 	"github.com/mcp-agents/mcp-agents/prompts"
 )
@@ -35,6 +36,8 @@ type promptData struct {
 	More        int
 	MoreUnknown bool
 	FlagsError  string
+	// Project lists the project context documents, to read first.
+	Project []project.Doc
 }
 
 // promptFlag is one flag as a prompt shows it. Every field but Block is
@@ -101,7 +104,7 @@ func (svc *Service) promptHandler(a *agent.Agent) server.PromptHandlerFunc {
 // that block or forge any other part of the prompt, cleaned of control and
 // format characters and cut to flagtext.MaxField characters per field.
 func (svc *Service) RenderPrompt(ctx context.Context, a *agent.Agent, task string) (string, error) {
-	data := promptData{Handle: a.Handle(), Body: a.Body, Task: task}
+	data := promptData{Handle: a.Handle(), Body: a.Body, Task: task, Project: svc.ProjectDocs().List()}
 	if svc.Flags != nil {
 		q := store.AgentFlagsQuery{Agent: a.Handle(), Status: "pending", IncludeLocked: true, Limit: promptInboxLimit}
 		flags, err := svc.Flags.AgentFlags(ctx, q)

@@ -9,11 +9,13 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/project"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 	"github.com/mcp-agents/mcp-agents/prompts"
@@ -66,6 +68,7 @@ type Service struct {
 	reloadMu sync.Mutex
 	inboxes  inboxSubs
 	sessions sessions
+	project  atomic.Pointer[project.Docs]
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
@@ -101,6 +104,9 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 		// Reloads, skipped files, lease takeovers and store faults reach
 		// clients that ask (logging/setLevel) through ClientLog.
 		server.WithLogging(),
+		server.WithCompletions(),
+		server.WithPromptCompletionProvider(completer{svc}),
+		server.WithResourceCompletionProvider(completer{svc}),
 		server.WithRecovery(),
 		server.WithPaginationLimit(listPage),
 	}, extra...)
@@ -114,5 +120,6 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	registerPrompts(s, svc)
 	registerResources(s, svc)
 	registerInbox(s, svc)
+	registerProject(s, svc)
 	return s
 }

@@ -1,0 +1,218 @@
+// Package board serves the flag board: a page where the people who run the
+// agents see who owes whom what — pending flags by impact, leases, inboxes,
+// recent completions and events, and each flag with its history and chain.
+//
+// Pages are rendered on the server with html/template, because flag text is
+// written by agents and must be escaped for its context; a small embedded
+// script (no build step, nothing fetched from elsewhere) swaps in a fresh
+// rendering when the change feed reports a commit, so the page stays live
+// without a reload and still works with JavaScript off. The same data is
+// served as JSON for scripts.
+//
+// The handler knows nothing about who may see it: the local `board`
+// command serves it on loopback, and a server with tokens mounts it behind
+// its own authentication (Config.Wrap).
+package board
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// Store is what the board reads; *store.Store implements it.
+type Store interface {
+	Board(ctx context.Context, q store.BoardQuery) (store.BoardSummary, error)
+	GetFlag(ctx context.Context, id int64) (store.FlagDetail, error)
+}
+
+// Feed reports commits to the database; *live.Detector implements it.
+type Feed interface {
+	Listen(ctx context.Context, fn func(live.Update)) (stop func(), err error)
+}
+
+// Config configures New.
+type Config struct {
+	Store Store
+	// Feed drives live updates; nil serves the pages without them.
+	Feed Feed
+	// Prefix is where the board is mounted ("" = "/board").
+	Prefix string
+	// Wrap, when set, wraps every board route, such as an authentication
+	// check of a server with tokens. The local command leaves it nil.
+	Wrap func(http.Handler) http.Handler
+	Log  *slog.Logger
+	// Now is the clock for ages and lease times on the detail page
+	// (nil = time.Now); the main page uses the store's.
+	Now func() time.Time
+}
+
+//go:embed assets
+var assets embed.FS
+
+// csp allows nothing but the board's own script, style sheet and icon, and
+// requests to its own origin.
+const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+
+type handler struct {
+	cfg    Config
+	prefix string
+	views  *views
+}
+
+// New returns the board's handler. It serves only paths under the prefix;
+// mount it on a mux at prefix + "/".
+func New(cfg Config) http.Handler {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "/board"
+	}
+	cfg.Prefix = strings.TrimSuffix(cfg.Prefix, "/")
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	h := &handler{cfg: cfg, prefix: cfg.Prefix, views: newViews(cfg.Prefix)}
+	p := cfg.Prefix
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+p+"/{$}", h.page)
+	mux.HandleFunc("GET "+p+"/flags/{id}", h.flagPage)
+	mux.HandleFunc("GET "+p+"/api/summary", h.apiSummary)
+	mux.HandleFunc("GET "+p+"/api/flags/{id}", h.apiFlag)
+	mux.HandleFunc("GET "+p+"/events", h.events)
+	mux.Handle("GET "+p+"/static/", http.StripPrefix(p+"/static", http.FileServerFS(staticFS())))
+	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
+		u := p + "/"
+		if r.URL.RawQuery != "" {
+			u += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, u, http.StatusMovedPermanently)
+	})
+	var out http.Handler = secure(mux)
+	if cfg.Wrap != nil {
+		out = cfg.Wrap(out)
+	}
+	return out
+}
+
+// secure sets the headers every board response carries.
+func secure(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hd := w.Header()
+		hd.Set("Content-Security-Policy", csp)
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "no-referrer")
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Cross-Origin-Opener-Policy", "same-origin")
+		hd.Set("Cross-Origin-Resource-Policy", "same-origin")
+		next.ServeHTTP(w, r)
+	})
+}
+
+// query reads the filters of a board URL.
+func query(r *http.Request) store.BoardQuery {
+	v := r.URL.Query()
+	return store.BoardQuery{
+		Agent:       strings.TrimSpace(v.Get("agent")),
+		FlagType:    strings.TrimSpace(v.Get("type")),
+		ImpactLevel: strings.TrimSpace(v.Get("impact")),
+		Status:      strings.TrimSpace(v.Get("status")),
+	}
+}
+
+func (h *handler) page(w http.ResponseWriter, r *http.Request) {
+	sum, err := h.cfg.Store.Board(r.Context(), query(r))
+	if err != nil {
+		h.fail(w, r, err, false)
+		return
+	}
+	h.views.render(w, h.cfg.Log, http.StatusOK, "board.html", h.views.boardData(sum, h.cfg.Feed != nil))
+}
+
+func (h *handler) flagPage(w http.ResponseWriter, r *http.Request) {
+	id, err := flagID(r)
+	if err != nil {
+		h.fail(w, r, err, false)
+		return
+	}
+	d, err := h.cfg.Store.GetFlag(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err, false)
+		return
+	}
+	h.views.render(w, h.cfg.Log, http.StatusOK, "flag.html", h.views.flagData(d, h.cfg.Now(), h.cfg.Feed != nil))
+}
+
+func (h *handler) apiSummary(w http.ResponseWriter, r *http.Request) {
+	sum, err := h.cfg.Store.Board(r.Context(), query(r))
+	if err != nil {
+		h.fail(w, r, err, true)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+func (h *handler) apiFlag(w http.ResponseWriter, r *http.Request) {
+	id, err := flagID(r)
+	if err != nil {
+		h.fail(w, r, err, true)
+		return
+	}
+	d, err := h.cfg.Store.GetFlag(r.Context(), id)
+	if err != nil {
+		h.fail(w, r, err, true)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func flagID(r *http.Request) (int64, error) {
+	s := r.PathValue("id")
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || id < 1 {
+		return 0, &store.Error{Code: store.CodeInvalid, Field: "id", Message: "flag id must be a positive integer, got " + strconv.Quote(s)}
+	}
+	return id, nil
+}
+
+// fail answers a request the store refused: bad filters are 400, a missing
+// flag 404, anything else 500 (logged, not shown).
+func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, asJSON bool) {
+	status, msg := http.StatusInternalServerError, "internal error: the board could not read the database"
+	var se *store.Error
+	if errors.As(err, &se) {
+		switch se.Code {
+		case store.CodeInvalid:
+			status, msg = http.StatusBadRequest, se.Message
+		case store.CodeNotFound:
+			status, msg = http.StatusNotFound, se.Message
+		}
+	}
+	if status == http.StatusInternalServerError {
+		h.cfg.Log.Error("board: reading the database", "path", r.URL.Path, "err", err)
+	}
+	if asJSON {
+		writeJSON(w, status, map[string]string{"error": msg})
+		return
+	}
+	h.views.render(w, h.cfg.Log, status, "error.html", h.views.errorData(status, msg))
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	// The default HTML escaping stays on: flag text reaches browsers.
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,457 @@
+package board
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// hostile is agent-written text that tries to break out of every context
+// the board puts it in: element content, a quoted attribute, a script.
+const hostile = `</p><script>alert("x")</script><img src=x onerror=alert(1)> " onmouseover="alert(2)" ' autofocus onfocus='alert(3)` +
+	"\u202e reversed \u200b zero-width"
+
+type fixture struct {
+	st  *store.Store
+	srv *httptest.Server
+	ids map[string]int64
+}
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir()+"/agents.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	f := &fixture{st: st, ids: map[string]int64{}}
+	create := func(name string, n store.NewFlag) {
+		t.Helper()
+		if n.ActionRequired == "" {
+			n.ActionRequired = "Update every consumer of the orders endpoint to read amount_minor, and delete the decimal parsing helpers afterwards."
+		}
+		if n.SourceAgent == "" {
+			n.SourceAgent = "@backend.api"
+		}
+		fl, err := st.CreateFlag(ctx, n)
+		if err != nil {
+			t.Fatalf("create %s: %v", name, err)
+		}
+		f.ids[name] = fl.ID
+	}
+	create("critical", store.NewFlag{FlagType: "breaking_change", ImpactLevel: "critical", TargetAgent: "@web.ui",
+		ChangeDescription: "The orders API returns amounts in minor units from now on.\nDetails follow."})
+	create("hostile", store.NewFlag{FlagType: "security", ImpactLevel: "critical", TargetAgent: "@ops.containers",
+		ChangeDescription: hostile, ActionRequired: hostile + strings.Repeat(" padding", 10),
+		CodeLocation: hostile, ExampleUsage: hostile, RelatedFiles: []string{`a"><script>alert(4)</script>.go`},
+		Context: json.RawMessage(`{"note":"</pre><script>alert(5)</script>"}`)})
+	create("broadcast", store.NewFlag{FlagType: "change", ChangeDescription: "The staging database is reset tonight at 22:00 UTC; save what you need."})
+	create("low", store.NewFlag{FlagType: "refactor", ImpactLevel: "low", TargetAgent: "@ops.containers", SourceAgent: "@web.ui",
+		ChangeDescription: "The web client moved its API helpers into one module, nothing changes for callers."})
+	create("child", store.NewFlag{FlagType: "change", TargetAgent: "@backend.api", SourceAgent: "@web.ui", ChainOriginID: f.ids["critical"],
+		ChangeDescription: "The web client switched to amount_minor; the decimal fields can go."})
+	create("grandchild", store.NewFlag{FlagType: "information_request", TargetAgent: "@web.ui", ChainOriginID: f.ids["child"],
+		ChangeDescription: "When can the decimal fields be removed from the public API, exactly?"})
+	if _, err := st.LockFlag(ctx, f.ids["critical"], "@web.ui", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CompleteFlag(ctx, f.ids["child"], "@backend.api", "Removed in v2."); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Store = st
+	f.srv = httptest.NewServer(New(cfg))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fixture) get(t *testing.T, path string) (*http.Response, string) {
+	t.Helper()
+	res, err := http.Get(f.srv.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, string(b)
+}
+
+// flagsIn lists the flag ids linked from a section of the page.
+func flagsIn(body, section string) []string {
+	start := strings.Index(body, `<section id="`+section+`"`)
+	if start < 0 {
+		return nil
+	}
+	rest := body[start:]
+	end := strings.Index(rest[1:], `<section id="`)
+	if end > 0 {
+		rest = rest[:end+1]
+	}
+	var out []string
+	for _, m := range regexp.MustCompile(`class="flag-link" data-key="[a-z]-(\d+)"`).FindAllStringSubmatch(rest, -1) {
+		out = append(out, m[1])
+	}
+	return out
+}
+
+func itoa(id int64) string { return jsonNum(id) }
+
+func jsonNum(id int64) string { b, _ := json.Marshal(id); return string(b) }
+
+func TestBoardPage(t *testing.T) {
+	f := newFixture(t, Config{})
+	res, body := f.get(t, "/board/")
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d: %s", res.StatusCode, body)
+	}
+	if got := res.Header.Get("Content-Security-Policy"); !strings.Contains(got, "default-src 'none'") || !strings.Contains(got, "script-src 'self'") {
+		t.Errorf("CSP = %q", got)
+	}
+	if got := res.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
+		t.Errorf("Content-Type = %q", got)
+	}
+	id := func(name string) string { return itoa(f.ids[name]) }
+	if got, want := flagsIn(body, "pending"), []string{id("critical"), id("hostile"), id("broadcast"), id("grandchild"), id("low")}; !cmp.Equal(got, want) {
+		t.Errorf("pending flags in order %v, want critical first %v", got, want)
+	}
+	if got, want := flagsIn(body, "locked"), []string{id("critical")}; !cmp.Equal(got, want) {
+		t.Errorf("locked %v, want %v", got, want)
+	}
+	if got, want := flagsIn(body, "completed"), []string{id("child")}; !cmp.Equal(got, want) {
+		t.Errorf("completed %v, want %v", got, want)
+	}
+	for _, want := range []string{
+		`data-count="pending">5<`, `data-count="locked">1<`, `data-count="broadcasts">1<`, `data-count="completed">1<`,
+		`data-count="pending-critical">2<`,
+		`<span class="impact impact-critical">critical</span>`,           // impact as text, not only colour
+		"The orders API returns amounts in minor units from now on.</p>", // first line only
+		`<a href="/board/?agent=%40ops.containers">@ops.containers</a></th><td class="num">2</td><td class="num">1</td><td class="num">0</td>`,
+		`<em>everyone</em> (broadcasts, counted once)</th><td class="num">1</td>`,
+		`locked by @web.ui, 59m left`,
+		`<script src="/board/static/board.js" defer></script>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "Details follow") {
+		t.Error("the list shows more than the first line of the change")
+	}
+	if n := strings.Count(body, "everyone (broadcasts"); n > 1 {
+		t.Errorf("broadcast row shown %d times", n)
+	}
+	// 6 created, 1 locked, 1 completed.
+	if n := strings.Count(body[strings.Index(body, `id="events"`):], "<tr><td><time"); n != 8 {
+		t.Errorf("%d events shown, want 8", n)
+	}
+}
+
+func TestBoardFilters(t *testing.T) {
+	f := newFixture(t, Config{})
+	id := func(name string) string { return itoa(f.ids[name]) }
+	tests := []struct {
+		query              string
+		pending, completed []string
+		current            []string // filter links marked current
+	}{
+		{"", []string{id("critical"), id("hostile"), id("broadcast"), id("grandchild"), id("low")}, []string{id("child")}, []string{`href="/board/?status=pending"`}},
+		{"?agent=@web.ui", []string{id("critical"), id("broadcast"), id("grandchild"), id("low")}, []string{id("child")}, nil},
+		{"?agent=%40OPS.containers", []string{id("hostile"), id("broadcast"), id("low")}, nil, nil},
+		{"?type=refactor", []string{id("low")}, nil, []string{`href="/board/?type=refactor" aria-current="true"`}},
+		{"?impact=critical", []string{id("critical"), id("hostile")}, nil, []string{`href="/board/?impact=critical" aria-current="true"`}},
+		{"?status=pending", []string{id("critical"), id("hostile"), id("broadcast"), id("grandchild"), id("low")}, nil, []string{`href="/board/?status=pending" aria-current="true"`}},
+		{"?status=completed", nil, []string{id("child")}, []string{`href="/board/?status=completed" aria-current="true"`}},
+		{"?status=completed&agent=@backend.api", nil, []string{id("child")}, nil},
+		{"?impact=medium&type=change", []string{id("broadcast")}, []string{id("child")}, []string{`href="/board/?impact=medium&amp;type=change" aria-current="true"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.query, func(t *testing.T) {
+			res, body := f.get(t, "/board/"+tt.query)
+			if res.StatusCode != 200 {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			if got := flagsIn(body, "pending"); !cmp.Equal(got, tt.pending) {
+				t.Errorf("pending %v, want %v", got, tt.pending)
+			}
+			if got := flagsIn(body, "completed"); !cmp.Equal(got, tt.completed) {
+				t.Errorf("completed %v, want %v", got, tt.completed)
+			}
+			for _, c := range tt.current {
+				if !strings.Contains(body, c) && !strings.Contains(body, strings.Replace(c, `" aria-current`, `" aria-current`, 1)) {
+					t.Errorf("page lacks current filter link %s", c)
+				}
+			}
+			if tt.query != "" && !strings.Contains(body, "Clear all") {
+				t.Error("a filtered page has no way back")
+			}
+			// The JSON is the same data.
+			var sum store.BoardSummary
+			res, js := f.get(t, "/board/api/summary"+tt.query)
+			if res.StatusCode != 200 || json.Unmarshal([]byte(js), &sum) != nil {
+				t.Fatalf("api: %d %s", res.StatusCode, js)
+			}
+			var ids []string
+			for _, g := range sum.Pending {
+				for _, fl := range g.Flags {
+					ids = append(ids, itoa(fl.ID))
+				}
+			}
+			if !cmp.Equal(ids, tt.pending) {
+				t.Errorf("api pending %v, want %v", ids, tt.pending)
+			}
+		})
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, tt := range []struct {
+		path   string
+		status int
+		says   string
+	}{
+		{"/board/?impact=huge", 400, "impact_level"},
+		{"/board/?type=%3Cscript%3E", 400, "flag_type"},
+		{"/board/?agent=not%20a%20handle", 400, "agent"},
+		{"/board/?status=open", 400, "status"},
+		{"/board/flags/999", 404, "999"},
+		{"/board/flags/abc", 400, "flag id"},
+		{"/board/api/flags/999", 404, "999"},
+		{"/board/api/summary?impact=huge", 400, "impact_level"},
+	} {
+		res, body := f.get(t, tt.path)
+		if res.StatusCode != tt.status || !strings.Contains(body, tt.says) {
+			t.Errorf("%s: %d %q, want %d naming %q", tt.path, res.StatusCode, body, tt.status, tt.says)
+		}
+		if strings.Contains(body, "<script>") {
+			t.Errorf("%s: the error page echoes markup: %s", tt.path, body)
+		}
+	}
+	res, _ := f.get(t, "/board?impact=low")
+	if res.Request.URL.Path != "/board/" || res.Request.URL.RawQuery != "impact=low" {
+		t.Errorf("/board redirected to %s", res.Request.URL)
+	}
+}
+
+// Agent text is escaped for its context (element, attribute) and loses the
+// characters that could reorder or hide what surrounds it.
+func TestHostileTextIsInert(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, path := range []string{"/board/", "/board/flags/" + itoa(f.ids["hostile"]), "/board/flags/" + itoa(f.ids["critical"])} {
+		res, body := f.get(t, path)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+		if n := strings.Count(body, "<script"); n != 1 {
+			t.Errorf("%s: %d <script tags, want only the board's own", path, n)
+		}
+		for _, bad := range []string{"<img", `" onmouseover="`, "' autofocus", "\u202e", "\u200b", "</pre><script"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s: hostile text survives: %q", path, bad)
+			}
+		}
+		// Escaped text holds no < or >, so every <...> is a real tag; with
+		// its quoted values removed, no attribute may be a handler.
+		for _, tag := range regexp.MustCompile(`<[a-zA-Z][^<>]*>`).FindAllString(body, -1) {
+			bare := regexp.MustCompile(`"[^"]*"`).ReplaceAllString(tag, `""`)
+			if regexp.MustCompile(`(?i)\s(on[a-z]+|autofocus|src)\s*=`).MatchString(bare) && !strings.HasPrefix(tag, `<script src="/board/static/`) {
+				t.Errorf("%s: hostile attribute in tag %s", path, tag)
+			}
+		}
+		if path != "/board/flags/"+itoa(f.ids["critical"]) && !strings.Contains(body, "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;") {
+			t.Errorf("%s: the hostile text is not shown escaped", path)
+		}
+	}
+	_, body := f.get(t, "/board/")
+	if !regexp.MustCompile(`title="&lt;/p&gt;&lt;script&gt;alert\(&#34;x&#34;\)&lt;/script&gt;&lt;img src=x onerror=alert\(1\)&gt; &#34; onmouseover=&#34;alert\(2\)&#34; &#39; autofocus`).MatchString(body) {
+		t.Error("the title attribute does not carry the escaped text")
+	}
+	// The JSON escapes markup too, but keeps the text as stored.
+	_, js := f.get(t, "/board/api/flags/"+itoa(f.ids["hostile"]))
+	if strings.Contains(js, "<script") || !strings.Contains(js, `\u003cscript\u003e`) {
+		t.Errorf("api JSON: %s", js)
+	}
+	var d store.FlagDetail
+	if err := json.Unmarshal([]byte(js), &d); err != nil || d.Flag.ChangeDescription != hostile {
+		t.Errorf("api does not return the stored text byte for byte: %v %q", err, d.Flag.ChangeDescription)
+	}
+}
+
+func TestFlagPage(t *testing.T) {
+	f := newFixture(t, Config{})
+	child := itoa(f.ids["child"])
+	res, body := f.get(t, "/board/flags/"+child)
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	for _, field := range []string{"id", "flag_type", "impact_level", "status", "source_agent", "target_agent", "change_description",
+		"action_required", "related_files", "chain_origin_id", "code_location", "example_usage", "context", "notes",
+		"locked_by", "locked_at", "lock_expires_at", "created_at", "completed_at", "completed_by"} {
+		if !strings.Contains(body, "<dt>"+field+"</dt>") {
+			t.Errorf("detail lacks field %s", field)
+		}
+	}
+	for _, want := range []string{"Removed in v2.", "<strong>created</strong> by @web.ui", "<strong>completed</strong> by @backend.api",
+		"Completed ", `href="/board/flags/` + itoa(f.ids["critical"]) + `">#` + itoa(f.ids["critical"])} {
+		if !strings.Contains(body, want) {
+			t.Errorf("detail lacks %q", want)
+		}
+	}
+	// The chain as a tree: critical > child (this one, current) > grandchild.
+	tree := body[strings.Index(body, `<ul class="tree"`):]
+	tree = tree[:strings.Index(tree, "</section>")]
+	re := regexp.MustCompile(`<li>|</li>|<ul>|</ul>|#(\d+)`)
+	var shape []string
+	for _, m := range re.FindAllStringSubmatch(tree, -1) {
+		shape = append(shape, m[0])
+	}
+	want := []string{"<li>", "#" + itoa(f.ids["critical"]), "<ul>", "<li>", "#" + child, "<ul>", "<li>", "#" + itoa(f.ids["grandchild"]), "</li>", "</ul>", "</li>", "</ul>", "</li>", "</ul>"}
+	if !cmp.Equal(shape, want) {
+		t.Errorf("chain tree shape %v, want %v", shape, want)
+	}
+	if !strings.Contains(tree, `<strong aria-current="page">#`+child) {
+		t.Error("the current flag is not marked in its chain")
+	}
+	var d store.FlagDetail
+	_, js := f.get(t, "/board/api/flags/"+child)
+	if err := json.Unmarshal([]byte(js), &d); err != nil || len(d.Chain) != 3 || len(d.Events) != 2 {
+		t.Errorf("api flag: %v %+v", err, d)
+	}
+}
+
+func TestStaticAssetsStayOnTheOrigin(t *testing.T) {
+	f := newFixture(t, Config{})
+	for path, ctype := range map[string]string{"/board/static/board.js": "text/javascript", "/board/static/board.css": "text/css", "/board/static/icon.svg": "image/svg+xml"} {
+		res, _ := f.get(t, path)
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), ctype) {
+			t.Errorf("%s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+	}
+	// Nothing the board sends names another origin.
+	err := fs.WalkDir(assets, "assets", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, _ := fs.ReadFile(assets, p)
+		if m := regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|@import|url\(`).Find(b); m != nil && string(m) != "http://www.w3.org" {
+			t.Errorf("%s refers elsewhere: %s", p, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestWrapGuardsEveryRoute(t *testing.T) {
+	f := newFixture(t, Config{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Header.Get("Authorization") != "Bearer ok" {
+				http.Error(w, "login first", http.StatusUnauthorized)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}})
+	for _, p := range []string{"/board/", "/board/api/summary", "/board/flags/1", "/board/events", "/board/static/board.js"} {
+		if res, _ := f.get(t, p); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s without credentials: %d", p, res.StatusCode)
+		}
+	}
+}
+
+// The event stream says "change" after a commit by another connection.
+func TestEventStream(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := store.Open(ctx, dir+"/agents.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	feed, err := st.ChangeFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	det := live.NewDetector(feed, live.DetectorOptions{Period: 20 * time.Millisecond})
+	srv := httptest.NewServer(New(Config{Store: st, Feed: det}))
+	defer srv.Close()
+
+	_, body := get(t, srv.URL+"/board/")
+	if !strings.Contains(body, `data-live="/board/events"`) {
+		t.Error("a live board does not point its script at the stream")
+	}
+	rctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(rctx, "GET", srv.URL+"/board/events", nil)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.Header.Get("Content-Type") != "text/event-stream" {
+		t.Fatalf("Content-Type %q", res.Header.Get("Content-Type"))
+	}
+	lines := bufio.NewScanner(res.Body)
+	for lines.Scan() && lines.Text() != "" {
+	}
+	other, err := store.Open(ctx, dir+"/agents.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	t0 := time.Now()
+	if _, err := other.CreateFlag(ctx, store.NewFlag{FlagType: "change", SourceAgent: "@backend.api",
+		ChangeDescription: "The orders API returns amounts in minor units from now on, in every response.",
+		ActionRequired:    "Update every consumer of the orders endpoint to read amount_minor, and delete the decimal parsing helpers afterwards."}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for lines.Scan() && lines.Text() != "" {
+		got = append(got, lines.Text())
+	}
+	if !cmp.Equal(got, []string{"event: change", `data: {"changes":1}`}) {
+		t.Errorf("event %q", got)
+	}
+	if d := time.Since(t0); d > time.Second {
+		t.Errorf("the event came %s after the commit", d)
+	}
+
+	// Without a feed the page says so and the stream is unavailable.
+	plain := httptest.NewServer(New(Config{Store: st}))
+	defer plain.Close()
+	if _, body := get(t, plain.URL+"/board/"); strings.Contains(body, "data-live") || !strings.Contains(body, "Live updates are off") {
+		t.Error("a board without a feed claims to be live")
+	}
+	if res, _ := get(t, plain.URL+"/board/events"); res.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("events without a feed: %d", res.StatusCode)
+	}
+}
+
+func get(t *testing.T, url string) (*http.Response, string) {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}

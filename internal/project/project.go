@@ -1,0 +1,171 @@
+// Package project reads a project's context documents: the markdown files
+// in the nearest .claude/project/ directory above the working directory
+// (vision, architecture, technical decisions, team preferences...) and in
+// any --context directory, which agents read before starting a task.
+package project
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// MaxDoc bounds the size of one document; a larger file is skipped.
+const MaxDoc = 1 << 20
+
+// Doc is one context document.
+type Doc struct {
+	// Name is the file name without ".md", lowercased: the {name} of
+	// project://context/{name}.
+	Name string `json:"name"`
+	// Title is the document's first heading (or first line).
+	Title string `json:"title"`
+	URI   string `json:"uri"`
+	Path  string `json:"-"`
+	Text  string `json:"-"`
+}
+
+// Docs is a loaded set of documents, by name. It is never modified after
+// Load.
+type Docs struct {
+	list   []Doc
+	byName map[string]int
+}
+
+// List returns the documents in name order.
+func (d *Docs) List() []Doc {
+	if d == nil {
+		return nil
+	}
+	return d.list
+}
+
+// Get returns the document called name.
+func (d *Docs) Get(name string) (Doc, bool) {
+	if d == nil {
+		return Doc{}, false
+	}
+	i, ok := d.byName[strings.ToLower(name)]
+	if !ok {
+		return Doc{}, false
+	}
+	return d.list[i], true
+}
+
+// Equal reports whether two sets hold the same documents.
+func (d *Docs) Equal(o *Docs) bool {
+	a, b := d.List(), o.List()
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Nearest returns the nearest .claude/project directory at or above cwd,
+// or "" when there is none.
+func Nearest(cwd string) string {
+	dir, err := filepath.Abs(cwd)
+	if err != nil {
+		return ""
+	}
+	for {
+		cand := filepath.Join(dir, ".claude", "project")
+		if st, err := os.Stat(cand); err == nil && st.IsDir() {
+			return cand
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// Load reads the *.md files directly in each of dirs (missing directories
+// are skipped); a later directory's document replaces an earlier one of the
+// same name. Files that cannot be read or are too large are reported in
+// skipped and left out.
+func Load(dirs []string) (docs *Docs, skipped []string) {
+	byName := map[string]Doc{}
+	for _, dir := range dirs {
+		if dir == "" {
+			continue
+		}
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			continue
+		}
+		for _, e := range entries {
+			if e.IsDir() || !strings.HasSuffix(strings.ToLower(e.Name()), ".md") {
+				continue
+			}
+			path := filepath.Join(dir, e.Name())
+			info, err := e.Info()
+			if err != nil || !info.Mode().IsRegular() || info.Size() > MaxDoc {
+				skipped = append(skipped, path)
+				continue
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				skipped = append(skipped, path)
+				continue
+			}
+			name := strings.ToLower(strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())))
+			byName[name] = Doc{Name: name, Title: title(string(data), name), URI: "project://context/" + name, Path: path, Text: string(data)}
+		}
+	}
+	docs = &Docs{byName: map[string]int{}}
+	for _, d := range byName {
+		docs.list = append(docs.list, d)
+	}
+	sort.Slice(docs.list, func(i, j int) bool { return docs.list[i].Name < docs.list[j].Name })
+	for i, d := range docs.list {
+		docs.byName[d.Name] = i
+	}
+	return docs, skipped
+}
+
+// title returns the first markdown heading, else the first non-empty line
+// (frontmatter skipped), else name; at most 120 characters.
+func title(text, name string) string {
+	sc := bufio.NewScanner(strings.NewReader(text))
+	sc.Buffer(nil, MaxDoc)
+	first, inFront, lineNo := "", false, 0
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		lineNo++
+		if lineNo == 1 && line == "---" {
+			inFront = true
+			continue
+		}
+		if inFront {
+			inFront = line != "---"
+			continue
+		}
+		if strings.HasPrefix(line, "#") {
+			return clip(strings.TrimSpace(strings.TrimLeft(line, "#")))
+		}
+		if first == "" && line != "" {
+			first = line
+		}
+	}
+	if first == "" {
+		return name
+	}
+	return clip(first)
+}
+
+func clip(s string) string {
+	r := []rune(s)
+	if len(r) > 120 {
+		return string(r[:120]) + "…"
+	}
+	return s
+}

@@ -1,0 +1,420 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"slices"
+	"strings"
+	"time"
+)
+
+// The board's reads: one summary of the whole database for people, read
+// from one snapshot. Every section is bounded (a page of rows plus an exact
+// count), and every query starts from an index that holds only the rows in
+// question (pending flags, the newest events), so a year of history costs
+// what the open work costs, not what the archive does.
+
+// BoardQuery filters the board; zero values do not filter.
+type BoardQuery struct {
+	// Agent keeps flags the agent sent or must act on: its source, its
+	// target, or a broadcast (every agent's inbox holds those).
+	Agent       string
+	FlagType    string
+	ImpactLevel string
+	Status      string // pending | completed | all; "" = all
+	// Rows bounds each list (0 = BoardRows).
+	Rows int
+}
+
+// BoardRows is how many flags each board list shows by default.
+const BoardRows = 100
+
+// BoardEvents is how many of the newest events the board shows.
+const BoardEvents = 50
+
+// boardEventScan bounds how far back a filtered event list looks: without
+// a filter the newest 50 events are read straight off the end of the
+// table, but a narrow filter could otherwise walk the whole history to
+// find 50 matches.
+const boardEventScan = 20000
+
+// BoardFlag is one row of a board list: what a person scans, not every
+// field (the detail view has those).
+type BoardFlag struct {
+	ID            int64   `json:"id"`
+	FlagType      string  `json:"flag_type"`
+	SourceAgent   string  `json:"source_agent"`
+	TargetAgent   *string `json:"target_agent"` // nil = everyone
+	ImpactLevel   string  `json:"impact_level"`
+	Status        string  `json:"status"`
+	Change        string  `json:"change"` // the first line of change_description, as stored
+	ChainOriginID *int64  `json:"chain_origin_id"`
+	CreatedAt     string  `json:"created_at"`
+	LockedBy      *string `json:"locked_by"` // only while the lease holds
+	LockExpiresAt *string `json:"lock_expires_at"`
+	CompletedAt   *string `json:"completed_at"`
+	CompletedBy   *string `json:"completed_by"`
+}
+
+// ImpactGroup is the pending flags of one impact level: the oldest Rows of
+// them and how many there are.
+type ImpactGroup struct {
+	Impact string      `json:"impact"`
+	Total  int         `json:"total"`
+	Flags  []BoardFlag `json:"flags"`
+}
+
+// InboxCount is one agent's pending work. Broadcasts are counted once, in
+// BoardSummary.Broadcasts, not in every agent's row.
+type InboxCount struct {
+	Agent   string `json:"agent"`
+	Pending int    `json:"pending"`
+	Urgent  int    `json:"urgent"` // critical or high
+	Locked  int    `json:"locked"`
+}
+
+// BoardEvent is one state change with the flag it happened to.
+type BoardEvent struct {
+	Event
+	Flag BoardFlag `json:"flag"`
+}
+
+// BoardSummary is everything the board's main page shows.
+type BoardSummary struct {
+	Now            string        `json:"now"`
+	Query          BoardQuery    `json:"query"`
+	PendingTotal   int           `json:"pending_total"`
+	Pending        []ImpactGroup `json:"pending"`
+	LockedTotal    int           `json:"locked_total"`
+	Locked         []BoardFlag   `json:"locked"`
+	Inboxes        []InboxCount  `json:"inboxes"`
+	Broadcasts     int           `json:"broadcasts"` // pending flags addressed to everyone
+	CompletedSince string        `json:"completed_since"`
+	CompletedTotal int           `json:"completed_total"`
+	Completed      []BoardFlag   `json:"completed"`
+	Events         []BoardEvent  `json:"events"`
+	// Agents are every handle that ever sent or received a flag, for the
+	// agent filter.
+	Agents []string `json:"agents"`
+}
+
+// boardCols reads a BoardFlag; change is cut in SQL so a 16 KB description
+// is not copied out for one line.
+const boardCols = `f.id, f.flag_type, f.source_agent, f.target_agent, f.impact_level, f.status,
+	substr(f.change_description, 1, 400), f.chain_origin_id, f.created_at,
+	f.locked_by, f.lock_expires_at, f.completed_at, f.completed_by`
+
+func scanBoardFlag(sc rowScanner, now string, extra ...any) (BoardFlag, error) {
+	var b BoardFlag
+	var target, lockedBy, lockExp, completedAt, completedBy sql.NullString
+	var chain sql.NullInt64
+	dest := append([]any{&b.ID, &b.FlagType, &b.SourceAgent, &target, &b.ImpactLevel, &b.Status,
+		&b.Change, &chain, &b.CreatedAt, &lockedBy, &lockExp, &completedAt, &completedBy}, extra...)
+	if err := sc.Scan(dest...); err != nil {
+		return b, err
+	}
+	b.Change, _, _ = strings.Cut(b.Change, "\n")
+	b.TargetAgent = strPtr(target)
+	if chain.Valid {
+		v := chain.Int64
+		b.ChainOriginID = &v
+	}
+	if lockedBy.Valid && lockExp.Valid && lockExp.String > now {
+		b.LockedBy, b.LockExpiresAt = strPtr(lockedBy), strPtr(lockExp)
+	}
+	b.CompletedAt, b.CompletedBy = strPtr(completedAt), strPtr(completedBy)
+	return b, nil
+}
+
+// boardFilter is the WHERE conditions (on alias f) of q's agent, type and
+// impact filters.
+func boardFilter(q BoardQuery) (string, []any) {
+	var where []string
+	var args []any
+	if q.Agent != "" {
+		where = append(where, "(f.source_agent = ? OR f.target_agent = ? OR f.target_agent IS NULL)")
+		args = append(args, q.Agent, q.Agent)
+	}
+	if q.FlagType != "" {
+		where = append(where, "f.flag_type = ?")
+		args = append(args, q.FlagType)
+	}
+	if q.ImpactLevel != "" {
+		where = append(where, "f.impact_level = ?")
+		args = append(args, q.ImpactLevel)
+	}
+	if len(where) == 0 {
+		return "", nil
+	}
+	return " AND " + strings.Join(where, " AND "), args
+}
+
+// checkBoardQuery validates and canonicalises q's filters.
+func checkBoardQuery(q BoardQuery) (BoardQuery, error) {
+	var err error
+	if strings.TrimSpace(q.Agent) != "" {
+		if q.Agent, err = canonicalHandle("agent", q.Agent); err != nil {
+			return q, err
+		}
+	} else {
+		q.Agent = ""
+	}
+	if q.FlagType = strings.TrimSpace(q.FlagType); q.FlagType != "" {
+		if err := oneOf("flag_type", q.FlagType, FlagTypes); err != nil {
+			return q, err
+		}
+	}
+	if q.ImpactLevel = strings.TrimSpace(q.ImpactLevel); q.ImpactLevel != "" {
+		if err := oneOf("impact_level", q.ImpactLevel, ImpactLevels); err != nil {
+			return q, err
+		}
+	}
+	if q.Status, err = statusFilter(q.Status, "all"); err != nil {
+		return q, err
+	}
+	if q.Rows < 0 {
+		return q, invalid("rows", "rows must be 0 (the default, %d) or positive (got %d)", BoardRows, q.Rows)
+	}
+	if q.Rows == 0 {
+		q.Rows = BoardRows
+	}
+	return q, nil
+}
+
+// Board returns what the board's main page shows under q, read from one
+// snapshot.
+func (s *Store) Board(ctx context.Context, q BoardQuery) (BoardSummary, error) {
+	q, err := checkBoardQuery(q)
+	if err != nil {
+		return BoardSummary{}, err
+	}
+	nowT := s.now()
+	now := formatTime(nowT)
+	sum := BoardSummary{Now: now, Query: q, Pending: []ImpactGroup{}, Locked: []BoardFlag{}, Inboxes: []InboxCount{},
+		Completed: []BoardFlag{}, Events: []BoardEvent{}, Agents: []string{},
+		CompletedSince: formatTime(nowT.Add(-24 * time.Hour))}
+	cond, args := boardFilter(q)
+	err = s.readTx(ctx, "board", nil, func(tx *txn) error {
+		if q.Status != "completed" {
+			if err := tx.boardPending(&sum, q, now, cond, args); err != nil {
+				return err
+			}
+		}
+		if q.Status != "pending" {
+			if err := tx.boardCompleted(&sum, q, now, cond, args); err != nil {
+				return err
+			}
+		}
+		if err := tx.boardEvents(&sum, q, now, cond, args); err != nil {
+			return err
+		}
+		return tx.boardAgents(&sum)
+	})
+	return sum, err
+}
+
+func (tx *txn) boardPending(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
+	// Counts per impact, per recipient and of leases in one pass over the
+	// pending flags (flags_status holds only their ids).
+	rows, err := tx.query(`SELECT f.impact_level, f.target_agent,
+			count(*), sum(f.locked_by IS NOT NULL AND f.lock_expires_at > ?)
+		FROM flags f INDEXED BY flags_status
+		WHERE f.status = 'pending'`+cond+`
+		GROUP BY f.impact_level, f.target_agent`, append([]any{now}, args...)...)
+	if err != nil {
+		return err
+	}
+	byImpact := map[string]int{}
+	inbox := map[string]*InboxCount{}
+	for rows.Next() {
+		var impact string
+		var target sql.NullString
+		var n, locked int
+		if err := rows.Scan(&impact, &target, &n, &locked); err != nil {
+			rows.Close()
+			return err
+		}
+		byImpact[impact] += n
+		sum.PendingTotal += n
+		sum.LockedTotal += locked
+		if !target.Valid {
+			sum.Broadcasts += n
+			continue
+		}
+		c := inbox[target.String]
+		if c == nil {
+			c = &InboxCount{Agent: target.String}
+			inbox[target.String] = c
+		}
+		c.Pending += n
+		c.Locked += locked
+		if impact == "critical" || impact == "high" {
+			c.Urgent += n
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range inbox {
+		sum.Inboxes = append(sum.Inboxes, *c)
+	}
+	sortInboxes(sum.Inboxes)
+
+	for _, impact := range ImpactLevels {
+		n := byImpact[impact]
+		if n == 0 {
+			continue
+		}
+		g := ImpactGroup{Impact: impact, Total: n}
+		if g.Flags, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_status
+			WHERE f.status = 'pending' AND f.impact_level = ?`+cond+`
+			ORDER BY f.created_at, f.id LIMIT ?`, append(append([]any{impact}, args...), q.Rows)...); err != nil {
+			return err
+		}
+		sum.Pending = append(sum.Pending, g)
+	}
+	if sum.LockedTotal > 0 {
+		sum.Locked, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_status
+			WHERE f.status = 'pending' AND f.locked_by IS NOT NULL AND f.lock_expires_at > ?`+cond+`
+			ORDER BY f.lock_expires_at, f.id LIMIT ?`, append(append([]any{now}, args...), q.Rows)...)
+	}
+	return err
+}
+
+// boardCompleted reads the flags completed in the last 24 hours through
+// their completion events. flag_events has no index on time, but it is
+// appended in commit order, so its times rise with its ids: a binary
+// search over ids finds the first event of the window in a few lookups.
+func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
+	first, err := tx.firstEventAt(sum.CompletedSince)
+	if err != nil || first == 0 {
+		return err
+	}
+	base := ` FROM flag_events e JOIN flags f ON f.id = e.flag_id
+		WHERE e.id >= ? AND e.kind = 'completed' AND e.at >= ?` + cond
+	wargs := append([]any{first, sum.CompletedSince}, args...)
+	if err := tx.queryRow("SELECT count(*)"+base, wargs...).Scan(&sum.CompletedTotal); err != nil {
+		return err
+	}
+	if sum.CompletedTotal == 0 {
+		return nil
+	}
+	sum.Completed, err = tx.boardFlags(now, "SELECT "+boardCols+base+" ORDER BY e.id DESC LIMIT ?", append(wargs, q.Rows)...)
+	return err
+}
+
+// firstEventAt returns the id of the first event at or after at (0 when
+// there is none).
+func (tx *txn) firstEventAt(at string) (int64, error) {
+	var lo, hi sql.NullInt64
+	if err := tx.queryRow("SELECT min(id), max(id) FROM flag_events").Scan(&lo, &hi); err != nil || !hi.Valid {
+		return 0, err
+	}
+	var last string
+	if err := tx.queryRow("SELECT at FROM flag_events WHERE id = ?", hi.Int64).Scan(&last); err != nil {
+		return 0, err
+	}
+	if last < at {
+		return 0, nil
+	}
+	// Invariant: the event at hi (or the first after it) is in the window.
+	l, h := lo.Int64, hi.Int64
+	for l < h {
+		mid := l + (h-l)/2
+		var t string
+		err := tx.queryRow("SELECT at FROM flag_events WHERE id >= ? ORDER BY id LIMIT 1", mid).Scan(&t)
+		if err != nil {
+			return 0, err
+		}
+		if t >= at {
+			h = mid
+		} else {
+			l = mid + 1
+		}
+	}
+	return l, nil
+}
+
+func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
+	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at
+		FROM flag_events e JOIN flags f ON f.id = e.flag_id`
+	var qargs []any
+	switch {
+	case cond != "" || q.Status != "all":
+		var lastID int64
+		if err := tx.queryRow("SELECT coalesce(max(id), 0) FROM flag_events").Scan(&lastID); err != nil {
+			return err
+		}
+		query += " WHERE e.id > ?" + cond
+		qargs = append([]any{lastID - boardEventScan}, args...)
+		if q.Status != "all" {
+			query += " AND f.status = ?"
+			qargs = append(qargs, q.Status)
+		}
+	}
+	query += " ORDER BY e.id DESC LIMIT ?"
+	rows, err := tx.query(query, append(qargs, BoardEvents)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var e BoardEvent
+		var prev sql.NullString
+		f, err := scanBoardFlag(rows, now, &e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At)
+		if err != nil {
+			return err
+		}
+		e.Flag, e.PreviousHolder = f, strPtr(prev)
+		sum.Events = append(sum.Events, e)
+	}
+	return rows.Err()
+}
+
+func (tx *txn) boardAgents(sum *BoardSummary) error {
+	rows, err := tx.query(`SELECT DISTINCT value FROM flag_counts
+		WHERE dim IN ('source_agent', 'target_agent') AND n > 0 ORDER BY value`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var a string
+		if err := rows.Scan(&a); err != nil {
+			return err
+		}
+		sum.Agents = append(sum.Agents, a)
+	}
+	return rows.Err()
+}
+
+func (tx *txn) boardFlags(now, query string, args ...any) ([]BoardFlag, error) {
+	rows, err := tx.query(query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []BoardFlag{}
+	for rows.Next() {
+		f, err := scanBoardFlag(rows, now)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
+
+// sortInboxes puts the agents with the most urgent work first.
+func sortInboxes(in []InboxCount) {
+	slices.SortFunc(in, func(a, b InboxCount) int {
+		switch {
+		case a.Urgent != b.Urgent:
+			return b.Urgent - a.Urgent
+		case a.Pending != b.Pending:
+			return b.Pending - a.Pending
+		}
+		return strings.Compare(a.Agent, b.Agent)
+	})
+}

@@ -1,0 +1,221 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+)
+
+// boardFixture: a critical flag to @web.ui (locked by it), a medium
+// broadcast, a low flag to @ops.containers from @web.ui, and a flag to
+// @ops.containers completed at once; the clock then moves 1 minute.
+func boardFixture(t *testing.T) (*Store, *fakeClock, map[string]Flag) {
+	t.Helper()
+	s, c := openClock(t)
+	ctx := context.Background()
+	fs := map[string]Flag{}
+	fs["critical"] = mustCreate(t, s, func(n *NewFlag) {
+		n.FlagType, n.ImpactLevel, n.TargetAgent = "breaking_change", "critical", "@web.ui"
+		n.ChangeDescription = "First line of the critical change, long enough to pass the rule.\nSecond line."
+	})
+	c.Advance(time.Second)
+	fs["broadcast"] = mustCreate(t, s, func(n *NewFlag) { n.TargetAgent = "" })
+	c.Advance(time.Second)
+	fs["low"] = mustCreate(t, s, func(n *NewFlag) { n.ImpactLevel, n.SourceAgent = "low", "@web.ui" })
+	c.Advance(time.Second)
+	fs["done"] = mustCreate(t, s, func(n *NewFlag) { n.ChainOriginID = fs["low"].ID })
+	if _, err := s.LockFlag(ctx, fs["critical"].ID, "@web.ui", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CompleteFlag(ctx, fs["done"].ID, "@ops.containers", "done"); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Minute)
+	return s, c, fs
+}
+
+func boardIDs(fs []BoardFlag) []int64 {
+	out := []int64{}
+	for _, f := range fs {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func TestBoardSummary(t *testing.T) {
+	s, _, fs := boardFixture(t)
+	sum, err := s.Board(context.Background(), BoardQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.PendingTotal != 3 || sum.LockedTotal != 1 || sum.Broadcasts != 1 || sum.CompletedTotal != 1 {
+		t.Errorf("totals: pending %d locked %d broadcasts %d completed %d, want 3 1 1 1",
+			sum.PendingTotal, sum.LockedTotal, sum.Broadcasts, sum.CompletedTotal)
+	}
+	var impacts []string
+	for _, g := range sum.Pending {
+		impacts = append(impacts, g.Impact)
+		if g.Total != len(g.Flags) {
+			t.Errorf("group %s: total %d, %d flags", g.Impact, g.Total, len(g.Flags))
+		}
+	}
+	if !slices.Equal(impacts, []string{"critical", "medium", "low"}) {
+		t.Errorf("groups %v, want critical, medium, low", impacts)
+	}
+	crit := sum.Pending[0].Flags[0]
+	if crit.Change != "First line of the critical change, long enough to pass the rule." {
+		t.Errorf("change = %q, want its first line", crit.Change)
+	}
+	if crit.LockedBy == nil || *crit.LockedBy != "@web.ui" || crit.LockExpiresAt == nil {
+		t.Errorf("critical flag's lease: %v %v", crit.LockedBy, crit.LockExpiresAt)
+	}
+	if got := boardIDs(sum.Locked); !slices.Equal(got, []int64{fs["critical"].ID}) {
+		t.Errorf("locked = %v", got)
+	}
+	want := []InboxCount{{Agent: "@web.ui", Pending: 1, Urgent: 1, Locked: 1}, {Agent: "@ops.containers", Pending: 1}}
+	if !slices.Equal(sum.Inboxes, want) {
+		t.Errorf("inboxes = %+v, want %+v", sum.Inboxes, want)
+	}
+	if got := boardIDs(sum.Completed); !slices.Equal(got, []int64{fs["done"].ID}) {
+		t.Errorf("completed = %v", got)
+	}
+	// 4 created, 1 locked, 1 completed; newest first.
+	if len(sum.Events) != 6 || sum.Events[0].Kind != EventCompleted || sum.Events[5].Kind != EventCreated {
+		t.Errorf("events = %+v", sum.Events)
+	}
+	if sum.Events[0].Flag.ID != fs["done"].ID {
+		t.Errorf("newest event's flag = %d", sum.Events[0].Flag.ID)
+	}
+	if !slices.Equal(sum.Agents, []string{"@backend.api", "@ops.containers", "@web.ui"}) {
+		t.Errorf("agents = %v", sum.Agents)
+	}
+}
+
+func TestBoardFilters(t *testing.T) {
+	s, _, fs := boardFixture(t)
+	pendingIDs := func(sum BoardSummary) []int64 {
+		var out []int64
+		for _, g := range sum.Pending {
+			out = append(out, boardIDs(g.Flags)...)
+		}
+		slices.Sort(out)
+		return out
+	}
+	tests := []struct {
+		name      string
+		q         BoardQuery
+		pending   []int64
+		completed []int64
+	}{
+		{"agent keeps sent, received and broadcasts", BoardQuery{Agent: "@WEB.ui"}, []int64{fs["critical"].ID, fs["broadcast"].ID, fs["low"].ID}, []int64{}},
+		{"agent target", BoardQuery{Agent: "@ops.containers"}, []int64{fs["broadcast"].ID, fs["low"].ID}, []int64{fs["done"].ID}},
+		{"type", BoardQuery{FlagType: "breaking_change"}, []int64{fs["critical"].ID}, []int64{}},
+		{"impact", BoardQuery{ImpactLevel: "low"}, []int64{fs["low"].ID}, []int64{}},
+		{"status pending", BoardQuery{Status: "pending"}, []int64{fs["critical"].ID, fs["broadcast"].ID, fs["low"].ID}, []int64{}},
+		{"status completed", BoardQuery{Status: "completed"}, nil, []int64{fs["done"].ID}},
+		{"two filters", BoardQuery{Agent: "@ops.containers", ImpactLevel: "medium"}, []int64{fs["broadcast"].ID}, []int64{fs["done"].ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			sum, err := s.Board(context.Background(), tt.q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := pendingIDs(sum); !slices.Equal(got, tt.pending) {
+				t.Errorf("pending = %v, want %v", got, tt.pending)
+			}
+			if got := boardIDs(sum.Completed); !slices.Equal(got, tt.completed) {
+				t.Errorf("completed = %v, want %v", got, tt.completed)
+			}
+			for _, e := range sum.Events {
+				if tt.q.FlagType != "" && e.Flag.FlagType != tt.q.FlagType {
+					t.Errorf("event of flag %d (%s) passed the type filter", e.FlagID, e.Flag.FlagType)
+				}
+			}
+		})
+	}
+}
+
+func TestBoardRejectsBadFilters(t *testing.T) {
+	s := openTest(t)
+	for _, tt := range []struct {
+		q     BoardQuery
+		field string
+	}{
+		{BoardQuery{Agent: "no such/agent"}, "agent"},
+		{BoardQuery{FlagType: "rumour"}, "flag_type"},
+		{BoardQuery{ImpactLevel: "huge"}, "impact_level"},
+		{BoardQuery{Status: "open"}, "status"},
+		{BoardQuery{Rows: -1}, "rows"},
+	} {
+		_, err := s.Board(context.Background(), tt.q)
+		if se := wantCode(t, err, CodeInvalid); se.Field != tt.field {
+			t.Errorf("%+v: field %q, want %q", tt.q, se.Field, tt.field)
+		}
+	}
+}
+
+// Leases run out and completions leave the 24-hour window as the clock
+// moves, without any write.
+func TestBoardTimeWindows(t *testing.T) {
+	s, c, fs := boardFixture(t)
+	ctx := context.Background()
+	c.Advance(10 * time.Minute)
+	sum, err := s.Board(ctx, BoardQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.LockedTotal != 0 || len(sum.Locked) != 0 || sum.Inboxes[0].Locked != 0 {
+		t.Errorf("an expired lease still shows: %d %v %+v", sum.LockedTotal, boardIDs(sum.Locked), sum.Inboxes)
+	}
+	c.Advance(23 * time.Hour)
+	later := mustCreate(t, s, func(n *NewFlag) {})
+	if _, err := s.CompleteFlag(ctx, later.ID, "@ops.containers", ""); err != nil {
+		t.Fatal(err)
+	}
+	c.Advance(time.Hour)
+	sum, err = s.Board(ctx, BoardQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := boardIDs(sum.Completed); sum.CompletedTotal != 1 || !slices.Equal(got, []int64{later.ID}) {
+		t.Errorf("completed in 24 h = %d %v, want only %d (not %d)", sum.CompletedTotal, got, later.ID, fs["done"].ID)
+	}
+	c.Advance(48 * time.Hour)
+	if sum, err = s.Board(ctx, BoardQuery{}); err != nil || sum.CompletedTotal != 0 {
+		t.Errorf("completed after two days: %d, %v", sum.CompletedTotal, err)
+	}
+}
+
+// The window's first event is found by bisection over many events.
+func TestFirstEventAt(t *testing.T) {
+	s, c := openClock(t)
+	start := c.Now()
+	for range 37 {
+		mustCreate(t, s, nil)
+		c.Advance(time.Hour)
+	}
+	for _, h := range []int{0, 1, 17, 36} {
+		at := formatTime(start.Add(time.Duration(h) * time.Hour))
+		var got int64
+		err := s.readTx(context.Background(), "test", nil, func(tx *txn) error {
+			var err error
+			got, err = tx.firstEventAt(at)
+			return err
+		})
+		if err != nil || got != int64(h+1) {
+			t.Errorf("firstEventAt(+%dh) = %d, %v; want %d", h, got, err, h+1)
+		}
+	}
+	err := s.readTx(context.Background(), "test", nil, func(tx *txn) error {
+		got, err := tx.firstEventAt(formatTime(c.Now()))
+		if got != 0 {
+			t.Errorf("firstEventAt(after the last) = %d, want 0", got)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
