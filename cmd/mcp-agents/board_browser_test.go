@@ -1,0 +1,280 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+)
+
+// findChromium returns a headless-capable Chromium, or skips the test
+// saying why. .ci/run installs Debian's chromium when it is missing.
+func findChromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("MCP_AGENTS_CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome", "google-chrome-stable"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skip("no Chromium on this machine (install Debian's chromium package, as .ci/run does, or set MCP_AGENTS_CHROMIUM): the browser test of the board did not run")
+	return ""
+}
+
+// startBoard runs `mcp-agents board` on a free loopback port and returns
+// its address.
+func (s sandbox) startBoard(t *testing.T) string {
+	t.Helper()
+	cmd := exec.Command(binary, "board", "--db", s.db, "--addr", "127.0.0.1:0")
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	found := make(chan string, 1)
+	go func() {
+		re := regexp.MustCompile(`serving (http://127\.0\.0\.1:\d+)/board/`)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := re.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+	}()
+	select {
+	case u := <-found:
+		return u
+	case <-time.After(15 * time.Second):
+		t.Fatal("mcp-agents board did not announce its address")
+		return ""
+	}
+}
+
+// TestBoardInABrowser drives the board in headless Chromium: the DOM shows
+// the flags and counts, a flag created through the MCP server in another
+// process appears without a reload (scroll position kept), a chain opens
+// as a tree, full-page screenshots are saved narrow and wide, and no
+// request leaves the board's origin.
+func TestBoardInABrowser(t *testing.T) {
+	chrome := findChromium(t)
+	s := newSandbox(t)
+	c := s.start(t)
+	var created struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	create := func(args map[string]any) int64 {
+		t.Helper()
+		callTool(t, c, "create_flag", args, &created)
+		return created.Flag.ID
+	}
+	crit := flagArgs("@frontend.react")
+	crit["flag_type"], crit["impact_level"] = "breaking_change", "critical"
+	crit["change_description"] = `The orders API returns amounts in minor units; <script>alert("board")</script> was in this text.`
+	root := create(crit)
+	for i := range 3 {
+		args := flagArgs("@database.postgres")
+		args["change_description"] = fmt.Sprintf("Orders now carry amount_minor (step %d of the migration); the decimal column is going away.", i+1)
+		args["chain_origin_id"] = root
+		create(args)
+	}
+	bc := flagArgs("")
+	delete(bc, "target_agent")
+	bc["change_description"] = "The staging database is reset tonight at 22:00 UTC; export what you need before then."
+	create(bc)
+	low := flagArgs("@cloud.aws")
+	low["flag_type"], low["impact_level"] = "refactor", "low"
+	create(low)
+
+	base := s.startBoard(t)
+	origin, _ := url.Parse(base)
+
+	shots := os.Getenv("MCP_AGENTS_BOARD_SHOTS") // keep the screenshots (for docs/)
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium's sandbox refuses to run as root
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancelAlloc()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	defer cancelTimeout()
+
+	var mu sync.Mutex
+	var requests, problems []string
+	if err := chromedp.Listen(ctx, func(ev any) {
+		mu.Lock()
+		defer mu.Unlock()
+		switch ev := ev.(type) {
+		case *network.EventRequestWillBeSent:
+			requests = append(requests, ev.Request.URL)
+		case *log.EventEntryAdded:
+			if ev.Entry.Level == log.EntryLevelError {
+				problems = append(problems, ev.Entry.Text)
+			}
+		case *runtime.EventExceptionThrown:
+			problems = append(problems, ev.ExceptionDetails.Text)
+		}
+	}); err != nil {
+		t.Fatalf("starting Chromium (%s): %v", chrome, err)
+	}
+
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	waitFor := func(what, expr string, d time.Duration) time.Duration {
+		t.Helper()
+		t0 := time.Now()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(d))); err != nil {
+			t.Fatalf("%s: not within %s: %v", what, d, err)
+		}
+		return time.Since(t0)
+	}
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 900), chromedp.Navigate(base+"/board/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the stream opened", `document.getElementById('live-status').textContent.startsWith('Live:')`, 10*time.Second)
+	for sel, want := range map[string]string{
+		`[data-count="pending"]`: "6", `[data-count="pending-critical"]`: "1", `[data-count="broadcasts"]`: "1",
+		`[data-count="locked"]`: "0", `[data-count="completed"]`: "0",
+	} {
+		if got := eval(`document.querySelector('` + sel + `').textContent`); got != want {
+			t.Errorf("%s = %q, want %q", sel, got, want)
+		}
+	}
+	if got := eval(`[...document.querySelectorAll('#pending h3 .impact')].map(e => e.textContent).join(',')`); got != "critical,medium,low" {
+		t.Errorf("impact groups %q, want critical,medium,low", got)
+	}
+	if got := eval(`document.querySelector('#pending .flag .change').textContent`); !strings.Contains(got, `<script>alert("board")</script>`) {
+		t.Errorf("the critical flag's text is not shown as text: %q", got)
+	}
+	if got := eval(`String(document.querySelectorAll('script').length)`); got != "1" {
+		t.Errorf("%s script elements, want only the board's own", got)
+	}
+
+	// Scroll down at a narrow width, then create a flag in another process.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 640)); err != nil {
+		t.Fatal(err)
+	}
+	eval(`window.__noReload = 'kept'; window.scrollTo(0, 400); String(window.scrollY)`)
+	newFlag := flagArgs("@frontend.react")
+	newFlag["flag_type"], newFlag["impact_level"] = "security", "critical"
+	newFlag["change_description"] = "Session cookies lacked the Secure attribute on the admin host; fixed in the gateway config."
+	t0 := time.Now()
+	id := create(newFlag)
+	waitFor("the new flag on the page", fmt.Sprintf(`!!document.querySelector('a.flag-link[href="/board/flags/%d"]')`, id), 5*time.Second)
+	latency := time.Since(t0)
+	t.Logf("a flag created through the MCP server appeared on the board %s after the call", latency.Round(time.Millisecond))
+	if latency > time.Second {
+		t.Errorf("the board took %s to show a new flag, want within 1 s", latency)
+	}
+	if got := eval(`window.__noReload || 'reloaded'`); got != "kept" {
+		t.Error("the page reloaded to show the change")
+	}
+	if got := eval(`String(Math.round(window.scrollY))`); got != "400" {
+		t.Errorf("scroll position after the update = %s, want 400", got)
+	}
+	if got := eval(`document.querySelector('[data-count="pending-critical"]').textContent`); got != "2" {
+		t.Errorf("critical count after the update = %s, want 2", got)
+	}
+
+	shot := func(name string, width int64) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {
+			t.Fatal(err)
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(shots, name)
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s (%d bytes)", p, len(png))
+	}
+	eval(`window.scrollTo(0, 0); ''`)
+	shot("board-narrow.png", 360)
+	shot("board-wide.png", 1600)
+
+	// Open the chain from its root's row, through the link a person clicks.
+	if err := chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`#pending a.flag-link[href="/board/flags/%d"]`, root))),
+		chromedp.WaitVisible(chromedp.CSS(`ul.tree`)),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`[...document.querySelectorAll('ul.tree > li > ul > li')].length + ''`); got != "3" {
+		t.Errorf("the chain tree has %s children under the root, want 3", got)
+	}
+	if got := eval(`document.querySelector('ul.tree [aria-current="page"]').textContent`); !strings.HasPrefix(got, fmt.Sprintf("#%d ", root)) {
+		t.Errorf("current flag in the tree: %q", got)
+	}
+	shot("flag-narrow.png", 360)
+	shot("flag-wide.png", 1600)
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(requests) < 5 {
+		t.Errorf("only %d requests seen: %v", len(requests), requests)
+	}
+	for _, r := range requests {
+		u, err := url.Parse(r)
+		if err != nil || u.Scheme+"://"+u.Host != origin.Scheme+"://"+origin.Host {
+			t.Errorf("a request left the board's origin %s: %s", origin.Host, r)
+		}
+	}
+	for _, p := range problems {
+		t.Errorf("browser reported: %s", p)
+	}
+}
