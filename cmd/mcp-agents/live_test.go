@@ -347,6 +347,16 @@ func TestInboxPushAcrossProcesses(t *testing.T) {
 	if seen[uri] != 1 || seen["flags://inbox/frontend.react"] != 1 {
 		t.Fatalf("broadcast updates %v, want one per subscribed inbox", seen)
 	}
+
+	// After unsubscribing, nothing more arrives.
+	for _, u := range []string{uri, "flags://inbox/frontend.react"} {
+		if err := a.request(t, string(mcp.MethodResourcesUnsubscribe), map[string]any{"uri": u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.quiet(t, "settling", 300*time.Millisecond, resourceUpdated)
+	callTool(t, b.c, "create_flag", args, &created)
+	a.quiet(t, "after unsubscribing", 500*time.Millisecond, resourceUpdated)
 }
 
 // AgentFlagsResult is get_agent_flags' output as the tests read it.
