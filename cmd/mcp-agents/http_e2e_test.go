@@ -448,3 +448,61 @@ func TestServeHTTPRefusesUnsafeAddresses(t *testing.T) {
 		}
 	}
 }
+
+// TestHTTPTypeScriptSDKClient drives the team server with the official
+// TypeScript SDK's Streamable HTTP client, the one Claude Code builds on.
+func TestHTTPTypeScriptSDKClient(t *testing.T) {
+	node, dir := tsClient(t)
+	s := newSandbox(t)
+	a, _ := s.token(t, "@frontend.react", "agent")
+	b, _ := s.token(t, "@database.postgres", "agent")
+	hs := s.startHTTP(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "http.mjs", hs.url, a, b)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("http.mjs: %v\nstdout: %s\nstderr: %s\nserver: %s", err, out, stderr, hs.stderr.String())
+	}
+	var seen struct {
+		ServerName              string   `json:"serverName"`
+		Tools                   []string `json:"tools"`
+		Prompts                 int      `json:"prompts"`
+		PromptHasTask           bool     `json:"promptHasTask"`
+		CatalogEntries          int      `json:"catalogEntries"`
+		ForeignSubscribeRefused bool     `json:"foreignSubscribeRefused"`
+		CreatedSource           string   `json:"createdSource"`
+		UpdatedURI              string   `json:"updatedURI"`
+		OtherSourceRefused      bool     `json:"otherSourceRefused"`
+		InboxAgent              string   `json:"inboxAgent"`
+		InboxCount              int      `json:"inboxCount"`
+		CompletedBy             string   `json:"completedBy"`
+	}
+	if err := json.Unmarshal(out, &seen); err != nil {
+		t.Fatalf("decoding %s: %v", out, err)
+	}
+	for _, c := range []struct {
+		what string
+		ok   bool
+	}{
+		{"server name", seen.ServerName == "mcp-agents"},
+		{"tools/list", len(seen.Tools) == 9},
+		{"prompts/list and prompts/get", seen.Prompts >= 24 && seen.PromptHasTask},
+		{"agents://catalog", seen.CatalogEntries == seen.Prompts},
+		{"another agent's inbox cannot be subscribed to", seen.ForeignSubscribeRefused},
+		{"source_agent defaults to the token's agent", seen.CreatedSource == "@frontend.react"},
+		{"A's flag reaches B's subscribed inbox", seen.UpdatedURI == "flags://inbox/database.postgres"},
+		{"acting as another agent is refused", seen.OtherSourceRefused},
+		{"get_agent_flags defaults to the token's agent", seen.InboxAgent == "@database.postgres" && seen.InboxCount == 1},
+		{"complete_flag acts as the token's agent", seen.CompletedBy == "@database.postgres"},
+	} {
+		if !c.ok {
+			t.Errorf("%s: observed %+v", c.what, seen)
+		}
+	}
+}

@@ -38,9 +38,9 @@ const (
 	Path = "/mcp"
 )
 
-// ProtocolVersions are the versions served: 2026-07-28 has no sessions, so
-// neither session binding nor the inbox rules would hold there, and
-// 2024-11-05 predates Streamable HTTP.
+// ProtocolVersions are the versions served, newest first: 2026-07-28 has
+// no sessions, so neither session binding nor the inbox rules would hold
+// there, and 2024-11-05 predates Streamable HTTP.
 var ProtocolVersions = []string{mcp.ProtocolVersion20251125, mcp.ProtocolVersion20250618, mcp.ProtocolVersion20250326}
 
 // Tokens authenticates bearer tokens; *store.Store implements it.
@@ -144,6 +144,7 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 		mux.Handle(mcpserver.WellKnownProtectedResourcePath, meta)
 	}
 	var h http.Handler = s.mcp
+	h = pinVersion(cfg.ProtocolVersions, h)
 	h = limitBody(h)
 	if !cfg.NoAuth {
 		h = s.bindSession(h)

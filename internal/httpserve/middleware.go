@@ -3,16 +3,19 @@ package httpserve
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
 	"golang.org/x/time/rate"
 
@@ -291,6 +294,38 @@ func limitBody(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pinVersion answers an initialize asking for a protocol version this
+// transport does not serve (2024-11-05, which had no Streamable HTTP) with
+// the newest one it does, as the specification has servers do: mcp-go
+// would otherwise agree to any version it knows. It runs after limitBody,
+// so the body is already in memory.
+func pinVersion(served []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Header.Get(mcpserver.HeaderKeySessionID) != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var msg map[string]json.RawMessage
+		var params map[string]json.RawMessage
+		var version string
+		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) == `"initialize"` &&
+			json.Unmarshal(msg["params"], &params) == nil && json.Unmarshal(params["protocolVersion"], &version) == nil &&
+			!slices.Contains(served, version) && !mcp.IsModernProtocol(version) {
+			params["protocolVersion"], _ = json.Marshal(served[0])
+			msg["params"], _ = json.Marshal(params)
+			body, _ = json.Marshal(msg)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
 	})
 }
