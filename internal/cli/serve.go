@@ -123,7 +123,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
 	defer stopLive()
 
-	if err := stdio.Serve(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
+	if err := stdio.Serve(ctx, srv, endOfInput{e.stdin, svc.EndWaits}, e.stdout, logger); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serving stdio: %w", err)
 	}
 	return nil
