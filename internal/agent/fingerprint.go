@@ -3,8 +3,8 @@ package agent
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"embed"
+	"encoding/binary"
 	"encoding/hex"
 	"io/fs"
 	"os"
