@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -110,6 +111,22 @@ func notifyHandles(flagValue, envValue string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// endOfInput calls atEOF when the client's input ends: the server then
+// answers what it has read before exiting, and calls waiting for flags
+// should answer at once rather than hold the exit for up to 50 s.
+type endOfInput struct {
+	r     io.Reader
+	atEOF func()
+}
+
+func (e endOfInput) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil {
+		e.atEOF()
+	}
+	return n, err
 }
 
 // watchRoots lists the directories agents may come from: the user and
