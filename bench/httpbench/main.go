@@ -118,7 +118,11 @@ func main() {
 			return err
 		case p < 94:
 			id := int64(1 + r.IntN(int(max(created.Load(), 1))))
-			var out struct{ Flag struct{ LockedBy string `json:"locked_by"` } }
+			var out struct {
+				Flag struct {
+					LockedBy string `json:"locked_by"`
+				}
+			}
 			if err := callInto(c, "lock_flag", map[string]any{"flag_id": id, "agent": me, "lease_seconds": 3600}, &out); err != nil {
 				return nil // lost the race, or completed: an answer, not a failure
 			}
