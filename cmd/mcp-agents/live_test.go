@@ -347,6 +347,16 @@ func TestInboxPushAcrossProcesses(t *testing.T) {
 	if seen[uri] != 1 || seen["flags://inbox/frontend.react"] != 1 {
 		t.Fatalf("broadcast updates %v, want one per subscribed inbox", seen)
 	}
+
+	// After unsubscribing, nothing more arrives.
+	for _, u := range []string{uri, "flags://inbox/frontend.react"} {
+		if err := a.request(t, string(mcp.MethodResourcesUnsubscribe), map[string]any{"uri": u}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a.quiet(t, "settling", 300*time.Millisecond, resourceUpdated)
+	callTool(t, b.c, "create_flag", args, &created)
+	a.quiet(t, "after unsubscribing", 500*time.Millisecond, resourceUpdated)
 }
 
 // AgentFlagsResult is get_agent_flags' output as the tests read it.
@@ -357,11 +367,16 @@ type AgentFlagsResult struct {
 	} `json:"flags"`
 }
 
-// TestCancelEndsAWait drives the binary over raw pipes: a wait of 50 s is
-// cancelled and stdin closed; the server answers everything it read before
-// exiting, so it exits promptly only if the cancellation ended the wait.
-func TestCancelEndsAWait(t *testing.T) {
-	s := newSandbox(t)
+// pipeServer runs the binary on plain pipes, for tests that need control of
+// the input's end.
+type pipeServer struct {
+	cmd   *exec.Cmd
+	stdin io.WriteCloser
+	lines chan string
+}
+
+func (s sandbox) startPipes(t *testing.T) *pipeServer {
+	t.Helper()
 	cmd := exec.Command(binary, "serve", "--db", s.db)
 	cmd.Env, cmd.Dir = s.env(), s.cwd
 	stdin, err := cmd.StdinPipe()
@@ -376,37 +391,78 @@ func TestCancelEndsAWait(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	lines := make(chan string, 100)
+	r := &pipeServer{cmd: cmd, stdin: stdin, lines: make(chan string, 100)}
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			lines <- sc.Text()
+			r.lines <- sc.Text()
 		}
-		close(lines)
+		close(r.lines)
 	}()
-	send := func(msg string) {
-		if _, err := io.WriteString(stdin, msg+"\n"); err != nil {
-			t.Fatal(err)
+	r.send(t, `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
+	<-r.lines
+	r.send(t, `{"jsonrpc":"2.0","method":"notifications/initialized"}`)
+	return r
+}
+
+func (r *pipeServer) send(t *testing.T, msg string) {
+	t.Helper()
+	if _, err := io.WriteString(r.stdin, msg+"\n"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// answer waits up to d for the answer to request id.
+func (r *pipeServer) answer(t *testing.T, id int, d time.Duration) string {
+	t.Helper()
+	deadline := time.After(d)
+	for {
+		select {
+		case l, ok := <-r.lines:
+			if !ok {
+				t.Fatalf("output ended before the answer to %d", id)
+			}
+			if strings.HasPrefix(l, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,`, id)) {
+				return l
+			}
+		case <-deadline:
+			t.Fatalf("no answer to request %d within %v", id, d)
 		}
 	}
-	send(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`)
-	<-lines
-	send(`{"jsonrpc":"2.0","method":"notifications/initialized"}`)
-	send(`{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_agent_flags","arguments":{"agent":"@cloud.aws","wait_seconds":50}}}`)
+}
+
+const longWait = `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"get_agent_flags","arguments":{"agent":"@cloud.aws","wait_seconds":50}}}`
+
+func TestCancelEndsAWait(t *testing.T) {
+	r := newSandbox(t).startPipes(t)
+	r.send(t, longWait)
 	time.Sleep(300 * time.Millisecond)
-	send(`{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"user"}}`)
-	stdin.Close()
+	r.send(t, `{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":2,"reason":"user"}}`)
+	// The wait ends at once, so its (unwanted) answer comes long before 50 s.
+	r.answer(t, 2, 15*time.Second)
+}
+
+func TestEndOfInputEndsAWait(t *testing.T) {
+	r := newSandbox(t).startPipes(t)
+	r.send(t, longWait)
+	time.Sleep(300 * time.Millisecond)
+	r.stdin.Close()
+	// Every request read is answered before exit: the wait answers at once
+	// with what it has, an empty inbox.
+	if got := r.answer(t, 2, 15*time.Second); !strings.Contains(got, `\"flags\":[]`) {
+		t.Fatalf("answer to the wait: %s", got)
+	}
 	exited := make(chan error, 1)
 	go func() {
-		for range lines {
+		for range r.lines {
 		}
-		exited <- cmd.Wait()
+		exited <- r.cmd.Wait()
 	}()
 	select {
 	case <-exited:
 	case <-time.After(15 * time.Second):
-		t.Fatal("the server still runs 15s after a cancelled wait and the end of input: the wait was not ended")
+		t.Fatal("the server still runs 15s after the end of its input")
 	}
 }
 

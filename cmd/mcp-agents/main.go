@@ -23,12 +23,14 @@ func main() {
 	// line on the closed stderr would kill the process with SIGPIPE before
 	// it closes the database and finishes writing its start-up cache.
 	signal.Ignore(syscall.SIGPIPE)
+	drain := &cli.Drain{}
 	ctx, signalled := cli.Shutdown{
 		Codes: map[os.Signal]int{os.Interrupt: 130, syscall.SIGTERM: 143},
 		Grace: time.Second,
 		Exit:  os.Exit,
+		Drain: drain,
 	}.Context(context.Background())
-	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, drain)
 	if code := signalled(); code != 0 {
 		// Stopped on purpose: whatever the interrupted work returned is
 		// not news.
@@ -37,6 +39,6 @@ func main() {
 	os.Exit(cli.ExitCode(err, os.Stderr))
 }
 
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	return cli.Run(ctx, args, stdin, stdout, stderr, cli.Options{Version: cli.Version(version)})
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, drain *cli.Drain) error {
+	return cli.Run(ctx, args, stdin, stdout, stderr, cli.Options{Version: cli.Version(version), Drain: drain})
 }

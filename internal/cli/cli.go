@@ -23,6 +23,9 @@ type Options struct {
 	Getenv  func(string) string
 	Getwd   func() (string, error)
 	HomeDir func() (string, error)
+	// Drain, when set, lets serve --http make a signal a graceful
+	// shutdown (see Shutdown.Drain).
+	Drain *Drain
 }
 
 func (o *Options) defaults() {
@@ -96,7 +99,7 @@ type command struct {
 
 // commands lists the verbs; the order is the order of the help text.
 var commands = []command{
-	{"serve", "run the MCP server on stdin/stdout (the default)", runServe},
+	{"serve", "run the MCP server on stdin/stdout (the default), or with --http ADDR for a team", runServe},
 	{"search-agents", "QUERY [LIMIT]: rank agents for a task (JSON, like the search_agents tool)", runSearchAgents},
 	{"agents", "list | show NAME | check [DIR...]: inspect and lint agent files", runAgents},
 	{"get-agent-flags", "AGENT: an agent's pending flags, most urgent first", runGetAgentFlags},
@@ -105,6 +108,7 @@ var commands = []command{
 	{"unlock-flag", "ID AGENT [--force]: release a flag", runUnlockFlag},
 	{"complete-flag", "ID AGENT [--notes TEXT]: mark a flag done", runCompleteFlag},
 	{"flags", "list [filters] | show ID: browse flags", runFlags},
+	{"tokens", "create --agent A --role R | list | revoke ID: bearer tokens for serve --http", runTokens},
 	{"board", "[--addr 127.0.0.1:8766] [--open]: the flag board, a live web page on this machine", runBoard},
 	{"version", "print the version", runVersion},
 	{"help", "[COMMAND]: this help, or a command's", nil},

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-isatty"
 
@@ -34,7 +35,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	var contextDirs []string
 	fs.Var(dirList{&contextDirs}, "context", "serve the project context documents (*.md) in `DIR` too (repeatable; default: the nearest .claude/project)")
 	notifyFlag := fs.String("notify", "", "push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
+	var hf httpFlags
+	hf.register(fs)
 	if err := e.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if err := hf.check(fs); err != nil {
 		return err
 	}
 	logger, err := e.logger()
@@ -77,7 +83,8 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
-	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify}
+	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify,
+		TokenIdentity: hf.addr != "" && !hf.noAuth}
 	e.cfg.contextDirs = contextDirs
 	svc.SetProjectDocs(e.loadProject())
 	srv := server.New(svc, e.opts.Version)
@@ -90,7 +97,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	st := o.st
 	svc.Flags = st
-	restoreGC()
+	// The collector's first cycle would run now, over the start-up garbage,
+	// while the first calls are answered; it waits a second (startupHeap
+	// still bounds the heap meanwhile).
+	gcTimer := time.AfterFunc(time.Second, restoreGC)
+	defer gcTimer.Stop()
 	// A freshly built catalog is written back while the server already
 	// answers: a cold start should not also wait for encoding and a write.
 	var saved sync.WaitGroup
@@ -104,6 +115,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 
+	if hf.addr != "" {
+		stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
+		defer stopLive()
+		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
+	}
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
 			e.opts.Version, describeSources(ic.cat), st.Path())
@@ -112,7 +128,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
 	defer stopLive()
 
-	if err := stdio.Serve(ctx, srv, e.stdin, e.stdout, logger); err != nil && ctx.Err() == nil {
+	if err := stdio.Serve(ctx, srv, endOfInput{e.stdin, svc.EndWaits}, e.stdout, logger); err != nil && ctx.Err() == nil {
 		return fmt.Errorf("serving stdio: %w", err)
 	}
 	return nil

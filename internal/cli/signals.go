@@ -21,6 +21,24 @@ type Shutdown struct {
 	Codes map[os.Signal]int
 	Grace time.Duration
 	Exit  func(code int)
+	// Drain, when set and enabled by the program (the HTTP server), makes
+	// a signal a graceful shutdown: a longer grace, and exit code 0
+	// (signalled reports 0) when the program finishes in time.
+	Drain *Drain
+}
+
+// Drain switches a Shutdown to graceful mode; see Shutdown.Drain.
+type Drain struct{ grace atomic.Int64 }
+
+// Enable makes the next signal a graceful shutdown of at most grace.
+func (d *Drain) Enable(grace time.Duration) { d.grace.Store(int64(grace)) }
+
+func (d *Drain) enabled() (time.Duration, bool) {
+	if d == nil {
+		return 0, false
+	}
+	g := time.Duration(d.grace.Load())
+	return g, g > 0
 }
 
 // Context returns a context cancelled at the first of s.Codes' signals, and
@@ -39,9 +57,14 @@ func (s Shutdown) watch(parent context.Context, sigc <-chan os.Signal) (context.
 	go func() {
 		sig := <-sigc
 		c := s.Codes[sig]
-		code.Store(int32(c))
+		grace := s.Grace
+		if g, ok := s.Drain.enabled(); ok {
+			grace = g // and signalled reports 0: stopping is the plan
+		} else {
+			code.Store(int32(c))
+		}
 		cancel()
-		watchdog := time.NewTimer(s.Grace)
+		watchdog := time.NewTimer(grace)
 		select {
 		case <-watchdog.C:
 		case <-sigc:

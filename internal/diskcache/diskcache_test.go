@@ -153,6 +153,14 @@ func TestPruneRemovesOnlyItsOwnFiles(t *testing.T) {
 	if err := os.Mkdir(filepath.Join(dir, key(8)+".entry"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	// A link named like an entry, to a file elsewhere: neither is the cache's.
+	outside := filepath.Join(t.TempDir(), "agents.db")
+	if err := os.WriteFile(outside, []byte("data"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, key(11)+".entry")); err != nil {
+		t.Fatal(err)
+	}
 	stale := filepath.Join(dir, ".tmp-"+key(9)+".entry-4242")
 	if err := os.WriteFile(stale, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -170,7 +178,10 @@ func TestPruneRemovesOnlyItsOwnFiles(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, name := range append(foreign, key(8)+".entry") {
+	if _, err := os.Stat(outside); err != nil {
+		t.Errorf("the file a link pointed to was removed: %v", err)
+	}
+	for _, name := range append(foreign, key(8)+".entry", key(11)+".entry") {
 		if _, err := os.Lstat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("%s was removed: %v", name, err)
 		}

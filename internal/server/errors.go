@@ -20,6 +20,8 @@ const (
 	CodeNotFound Code = "not_found"
 	CodeConflict Code = "conflict"
 	CodeBusy     Code = "busy"
+	// CodeForbidden: the caller's token does not allow the call.
+	CodeForbidden Code = "forbidden"
 )
 
 // Error is a domain error: its message is safe to show a model or a user and

@@ -11,6 +11,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
@@ -108,9 +109,21 @@ const (
 )
 
 func registerFlagTools(s *server.MCPServer, svc *Service) {
+	// With tokens, the acting agent is the token's: the argument may be
+	// omitted, and another agent's handle is refused.
+	actorArg := func(name, what string) mcp.ToolOption {
+		if svc.TokenIdentity {
+			return mcp.WithString(name, mcp.MinLength(1),
+				mcp.Description(what+" Optional: defaults to your token's agent, and no other agent is accepted (admin tokens excepted)."))
+		}
+		return mcp.WithString(name, mcp.Required(), mcp.MinLength(1), mcp.Description(what))
+	}
 	agentArg := func(what string) mcp.ToolOption {
-		return mcp.WithString("agent", mcp.Required(), mcp.MinLength(1),
-			mcp.Description(what+" Handle such as \"@ops.containers\"; agents outside the catalog (module agents) are fine."))
+		return actorArg("agent", what+" Handle such as \"@ops.containers\"; agents outside the catalog (module agents) are fine.")
+	}
+	inboxArg := agentArg("Whose inbox.")
+	if svc.TokenIdentity {
+		inboxArg = mcp.WithString("agent", mcp.MinLength(1), mcp.Description("Whose inbox. Handle such as \"@ops.containers\"; defaults to your token's agent."))
 	}
 	flagID := mcp.WithInteger("flag_id", mcp.Required(), mcp.Min(1), mcp.Description("The flag's id."))
 
@@ -121,7 +134,7 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 			"critical is only for breaking_change, security, data_loss; breaking_change and security may not be low; "+
 			"high and critical need a target_agent."),
 		mcp.WithString("flag_type", mcp.Required(), mcp.Enum(flagTypes...), mcp.Description("Kind of change.")),
-		mcp.WithString("source_agent", mcp.Required(), mcp.MinLength(1), mcp.Description("Your own handle, e.g. \"@backend.api\".")),
+		actorArg("source_agent", "Your own handle, e.g. \"@backend.api\"."),
 		mcp.WithString("target_agent", mcp.MinLength(1), mcp.Description("Handle of the agent in the catalog who must act; omit it to notify everyone (an empty string is refused).")),
 		mcp.WithString("change_description", mcp.Required(), mcp.MinLength(50), mcp.MaxLength(16384),
 			mcp.Description("What changed, with specifics (at least 50 characters).")),
@@ -140,7 +153,7 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 	addTool(s, svc, mcp.NewTool("get_agent_flags",
 		mcp.WithDescription("An agent's inbox: flags addressed to it plus flags for everyone, most urgent first "+
 			"(critical → low), then oldest first. Check it before starting new work."),
-		agentArg("Whose inbox."),
+		inboxArg,
 		mcp.WithString("status", mcp.Enum(statuses...), mcp.DefaultString("pending"), mcp.Description("Which flags; default pending.")),
 		mcp.WithBoolean("include_locked", mcp.DefaultBool(true), mcp.Description("Include flags another agent holds a live lease on; default true.")),
 		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(inboxLimitMax), mcp.DefaultNumber(inboxLimitDefault), mcp.Description("At most this many (1-500, default 50).")),
@@ -200,9 +213,18 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 // CreateFlag validates the target against the catalog and stores the flag;
 // every other rule lives in the store, next to the data it protects.
 func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOutput, error) {
+	// Without a token the store checks source_agent with the other
+	// fields, in its order.
+	source := in.SourceAgent
+	if _, ok := auth.From(ctx); ok {
+		var err error
+		if source, err = actor(ctx, "create_flag", "source_agent", in.SourceAgent); err != nil {
+			return FlagOutput{}, err
+		}
+	}
 	nf := store.NewFlag{
 		FlagType:          in.FlagType,
-		SourceAgent:       in.SourceAgent,
+		SourceAgent:       source,
 		ChangeDescription: in.ChangeDescription,
 		ActionRequired:    in.ActionRequired,
 		ImpactLevel:       in.ImpactLevel,
@@ -221,6 +243,8 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 			return FlagOutput{}, err
 		}
 		nf.TargetAgent = a.Handle()
+	} else if err := mayBroadcast(ctx); err != nil {
+		return FlagOutput{}, err
 	}
 	if in.ChainOriginID != nil {
 		if *in.ChainOriginID < 1 {
@@ -242,7 +266,7 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 
 // GetAgentFlags returns an agent's inbox.
 func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (AgentFlagsOutput, error) {
-	handle, err := handleArg("agent", in.Agent)
+	handle, err := reader(ctx, "agent", in.Agent)
 	if err != nil {
 		return AgentFlagsOutput{}, err
 	}
@@ -271,7 +295,7 @@ func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (A
 
 // LockFlag takes or renews a lease on a flag.
 func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput, error) {
-	handle, err := flagActorArgs(in.FlagID, in.Agent)
+	handle, err := flagActorArgs(ctx, "lock_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -285,9 +309,14 @@ func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput,
 
 // UnlockFlag releases a lease.
 func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOutput, error) {
-	handle, err := flagActorArgs(in.FlagID, in.Agent)
+	handle, err := flagActorArgs(ctx, "unlock_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
+	}
+	if in.Force {
+		if err := mayForce(ctx); err != nil {
+			return FlagOutput{}, err
+		}
 	}
 	f, err := svc.Flags.UnlockFlag(ctx, in.FlagID, handle, in.Force)
 	return FlagOutput{Flag: f}, err
@@ -295,7 +324,7 @@ func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOut
 
 // CompleteFlag marks a flag done.
 func (svc *Service) CompleteFlag(ctx context.Context, in CompleteFlagInput) (FlagOutput, error) {
-	handle, err := flagActorArgs(in.FlagID, in.Agent)
+	handle, err := flagActorArgs(ctx, "complete_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -378,11 +407,11 @@ func statusArg(s string) (string, error) {
 
 // flagActorArgs checks the flag id and the acting agent's handle, which the
 // lock, unlock and complete tools share.
-func flagActorArgs(id int64, agent string) (string, error) {
+func flagActorArgs(ctx context.Context, tool string, id int64, agent string) (string, error) {
 	if err := flagIDArg(id); err != nil {
 		return "", err
 	}
-	return handleArg("agent", agent)
+	return actor(ctx, tool, "agent", agent)
 }
 
 func flagIDArg(id int64) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/live"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -103,8 +104,13 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 		if json.Unmarshal(raw, &req) != nil || req.Method != string(mcp.MethodResourcesSubscribe) {
 			return nil
 		}
-		if _, err := inboxHandle(req.Params.URI); err != nil {
+		handle, err := inboxHandle(req.Params.URI)
+		if err != nil {
 			return fmt.Errorf("resources/subscribe: %v; only agent inboxes (%s) can be subscribed to", err, inboxTemplate)
+		}
+		if p, ok := auth.From(ctx); ok && p.Role == auth.RoleAgent && handle != p.Agent {
+			return fmt.Errorf("resources/subscribe: %s refused: this token (%s) is %s's and may subscribe only to its own inbox, %s%s",
+				req.Params.URI, p.TokenID, p.Agent, inboxPrefix, p.Agent)
 		}
 		return nil
 	})
@@ -225,6 +231,8 @@ func (svc *Service) waitForFlags(ctx context.Context, handle string, wait time.D
 		select {
 		case <-wake:
 		case <-deadline.C:
+			return flags, nil
+		case <-svc.waitsEnded:
 			return flags, nil
 		case <-ctx.Done():
 			return nil, ctx.Err()

@@ -63,12 +63,19 @@ type Service struct {
 	// as Claude Code channel messages (see StartChannel). Empty: the
 	// channel capability is not even declared.
 	Notify []string
+	// TokenIdentity says callers are identified by tokens (the HTTP server
+	// with auth): the acting-agent arguments become optional in the tool
+	// schemas, defaulting to the token's agent (see identity.go).
+	TokenIdentity bool
 
 	srv      *server.MCPServer
 	reloadMu sync.Mutex
 	inboxes  inboxSubs
 	sessions sessions
 	project  atomic.Pointer[project.Docs]
+	// waitsEnded is closed by EndWaits (shutdown).
+	waitsEnded chan struct{}
+	endOnce    sync.Once
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
@@ -115,6 +122,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	}
 	s := server.NewMCPServer("mcp-agents", version, opts...)
 	svc.srv = s
+	svc.waitsEnded = make(chan struct{})
 	registerAgentTools(s, svc)
 	registerFlagTools(s, svc)
 	registerPrompts(s, svc)
@@ -122,4 +130,15 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	registerInbox(s, svc)
 	registerProject(s, svc)
 	return s
+}
+
+// EndWaits makes every get_agent_flags call waiting now, and every later
+// one, answer at once with what it has: a server shutting down must not
+// hold its callers for up to 50 s.
+func (svc *Service) EndWaits() {
+	svc.endOnce.Do(func() {
+		if svc.waitsEnded != nil {
+			close(svc.waitsEnded)
+		}
+	})
 }

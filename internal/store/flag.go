@@ -42,6 +42,9 @@ type Event struct {
 	Agent          string  `json:"agent"`
 	PreviousHolder *string `json:"previous_holder,omitempty"`
 	At             string  `json:"at"`
+	// TokenID names the token the change was made under (HTTP); null over
+	// stdio and --no-auth, where the agent named itself.
+	TokenID *string `json:"token_id"`
 }
 
 // FlagDetail is a flag with its history and its whole chain tree.

@@ -260,7 +260,7 @@ func (tx *txn) flags(now, query string, args ...any) ([]Flag, error) {
 	return out, rows.Err()
 }
 
-const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at FROM flag_events WHERE flag_id = ? ORDER BY id"
+const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at, token_id FROM flag_events WHERE flag_id = ? ORDER BY id"
 
 func (tx *txn) events(flagID int64) ([]Event, error) {
 	rows, err := tx.query(sqlEvents, flagID)
@@ -271,11 +271,11 @@ func (tx *txn) events(flagID int64) ([]Event, error) {
 	out := []Event{}
 	for rows.Next() {
 		var e Event
-		var prev sql.NullString
-		if err := rows.Scan(&e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At); err != nil {
+		var prev, token sql.NullString
+		if err := rows.Scan(&e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At, &token); err != nil {
 			return nil, err
 		}
-		e.PreviousHolder = strPtr(prev)
+		e.PreviousHolder, e.TokenID = strPtr(prev), strPtr(token)
 		out = append(out, e)
 	}
 	return out, rows.Err()

@@ -19,7 +19,7 @@ const (
 			change_description, action_required, impact_level, related_files, chain_origin_id,
 			code_location, example_usage, context, status, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`
-	sqlInsertEvent = `INSERT INTO flag_events (flag_id, kind, agent, previous_holder, at) VALUES (?, ?, ?, ?, ?)`
+	sqlInsertEvent = `INSERT INTO flag_events (flag_id, kind, agent, previous_holder, at, token_id) VALUES (?, ?, ?, ?, ?, ?)`
 	// The claims: one conditional UPDATE each, whose affected-row count
 	// decides who won.
 	sqlLock = `UPDATE flags SET locked_by = ?, locked_at = ?, lock_expires_at = ?

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
 
 // txn is one transaction with the statement cache of its pool.
@@ -152,7 +154,13 @@ func (t *txn) getFlag(id int64, now string) (Flag, error) {
 	return r.toFlag(now), nil
 }
 
+// addEvent records a state change, with the token it was made under when
+// the call came with one (HTTP): the principal travels in the context.
 func (t *txn) addEvent(flagID int64, kind, agent, prev, at string) error {
-	_, err := t.exec(sqlInsertEvent, flagID, kind, agent, nullStr(prev), at)
+	var token sql.NullString
+	if p, ok := auth.From(t.ctx); ok {
+		token = validStr(p.TokenID)
+	}
+	_, err := t.exec(sqlInsertEvent, flagID, kind, agent, nullStr(prev), at, token)
 	return err
 }

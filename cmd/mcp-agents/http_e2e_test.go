@@ -1,0 +1,508 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// httpServer is the built binary serving --http on a free loopback port.
+type httpServer struct {
+	url    string // the MCP endpoint
+	base   string // scheme://host:port
+	cmd    *exec.Cmd
+	stderr *lockedWriter
+	exited chan error
+}
+
+var servingLine = regexp.MustCompile(`serving MCP at (\S+)`)
+
+func (s sandbox) startHTTP(t *testing.T, args ...string) *httpServer {
+	t.Helper()
+	hs := &httpServer{stderr: &lockedWriter{w: &strings.Builder{}}, exited: make(chan error, 1)}
+	args = append([]string{"serve", "--db", s.db, "--http", "127.0.0.1:0"}, args...)
+	hs.cmd = exec.Command(binary, args...)
+	hs.cmd.Env, hs.cmd.Dir = s.env(), s.cwd
+	pr, pw := io.Pipe()
+	hs.cmd.Stderr = io.MultiWriter(hs.stderr, pw)
+	if err := hs.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { hs.exited <- hs.cmd.Wait(); pw.Close() }()
+	t.Cleanup(func() {
+		hs.cmd.Process.Kill()
+		<-hs.exited
+	})
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			if m := servingLine.FindStringSubmatch(sc.Text()); m != nil {
+				found <- m[1]
+			}
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	select {
+	case hs.url = <-found:
+	case err := <-hs.exited:
+		t.Fatalf("server exited: %v\n%s", err, hs.stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("server did not start in 30 s:\n%s", hs.stderr.String())
+	}
+	hs.base = strings.TrimSuffix(hs.url, "/mcp")
+	return hs
+}
+
+// token creates a token with the CLI and returns the secret and its id.
+func (s sandbox) token(t *testing.T, agent, role string, extra ...string) (secret, id string) {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"tokens", "create", "--db", s.db, "--agent", agent, "--role", role}, extra...)...)
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tokens create: %v", err)
+	}
+	var tok struct{ ID, Token string }
+	if err := json.Unmarshal(out, &tok); err != nil || !strings.HasPrefix(tok.Token, "mcpa_") {
+		t.Fatalf("tokens create printed %s (%v)", out, err)
+	}
+	return tok.Token, tok.ID
+}
+
+// httpClient is mcp-go's Streamable HTTP client with a GET stream open,
+// every notification kept.
+type httpClient struct {
+	*liveServer
+}
+
+func (hs *httpServer) connect(t *testing.T, token string) *httpClient {
+	t.Helper()
+	opts := []transport.StreamableHTTPCOption{transport.WithContinuousListening()}
+	if token != "" {
+		opts = append(opts, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+	}
+	c, err := client.NewStreamableHttpClient(hs.url, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	ls := &liveServer{c: c, notes: make(chan mcp.JSONRPCNotification, 1000), stderr: hs.stderr}
+	c.OnNotification(func(n mcp.JSONRPCNotification) { ls.notes <- n })
+	// Start's context is the GET stream's: it must outlive this function.
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	req.Params.ClientInfo = mcp.Implementation{Name: "e2e-http", Version: "1"}
+	if _, err := c.Initialize(ctx, req); err != nil {
+		t.Fatalf("initialize: %v\n%s", err, hs.stderr.String())
+	}
+	return &httpClient{ls}
+}
+
+// raw sends one HTTP request to the server.
+func (hs *httpServer) raw(t *testing.T, method, path, token, session, body string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(method, hs.base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if session != "" {
+		req.Header.Set("Mcp-Session-Id", session)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+const initializeBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
+
+func TestHTTPTeamServer(t *testing.T) {
+	s := newSandbox(t)
+	alice, aliceID := s.token(t, "@frontend.react", "agent")
+	bob, _ := s.token(t, "@database.postgres", "agent")
+	herald, _ := s.token(t, "@backend.api", "agent", "--can-broadcast")
+	watcher, _ := s.token(t, "@lead.human", "observer")
+	hs := s.startHTTP(t)
+	a, b := hs.connect(t, alice), hs.connect(t, bob)
+	ctx := context.Background()
+
+	// Every tool, prompt and resource is there over HTTP.
+	tools, err := a.c.ListTools(ctx, mcp.ListToolsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range tools.Tools {
+		if tool.Name == "create_flag" && strings.Contains(strings.Join(tool.InputSchema.Required, ","), "source_agent") {
+			t.Errorf("with tokens, create_flag still requires source_agent: %v", tool.InputSchema.Required)
+		}
+	}
+	if len(tools.Tools) < 9 {
+		t.Fatalf("tools/list: %d tools", len(tools.Tools))
+	}
+	prompts, err := a.c.ListPrompts(ctx, mcp.ListPromptsRequest{})
+	if err != nil || len(prompts.Prompts) == 0 {
+		t.Fatalf("prompts/list: %v, %v", prompts, err)
+	}
+	preq := mcp.GetPromptRequest{}
+	preq.Params.Name = "database.postgres"
+	preq.Params.Arguments = map[string]string{"task": "tune the orders query"}
+	if p, err := a.c.GetPrompt(ctx, preq); err != nil || len(p.Messages) != 1 {
+		t.Fatalf("prompts/get: %v, %v", p, err)
+	}
+	res, err := a.c.ListResources(ctx, mcp.ListResourcesRequest{})
+	if err != nil || len(res.Resources) == 0 {
+		t.Fatalf("resources/list: %v, %v", res, err)
+	}
+	templates, err := a.c.ListResourceTemplates(ctx, mcp.ListResourceTemplatesRequest{})
+	if err != nil || len(templates.ResourceTemplates) < 3 {
+		t.Fatalf("resources/templates/list: %v, %v", templates, err)
+	}
+	read := func(c *httpClient, uri string) string {
+		t.Helper()
+		r := mcp.ReadResourceRequest{}
+		r.Params.URI = uri
+		out, err := c.c.ReadResource(ctx, r)
+		if err != nil || len(out.Contents) == 0 {
+			t.Fatalf("resources/read %s: %v, %v", uri, out, err)
+		}
+		return out.Contents[0].(mcp.TextResourceContents).Text
+	}
+	read(a, "agents://catalog")
+	read(a, "agent://database.postgres")
+
+	var found struct {
+		Results []struct{ Name string } `json:"results"`
+	}
+	callTool(t, a.c, "search_agents", map[string]any{"query": "postgres index tuning"}, &found)
+	if len(found.Results) == 0 {
+		t.Fatal("search_agents found nothing")
+	}
+	callTool(t, a.c, "get_agent", map[string]any{"name": "@database.postgres"}, &struct{}{})
+
+	// B subscribes to its own inbox; A's flag for B reaches it.
+	inbox := "flags://inbox/database.postgres"
+	if err := b.subscribe(t, inbox); err != nil {
+		t.Fatalf("subscribe own inbox: %v", err)
+	}
+	if err := a.subscribe(t, inbox); err == nil || !strings.Contains(err.Error(), "@frontend.react") {
+		t.Fatalf("A subscribing to B's inbox: %v, want a refusal naming A's agent", err)
+	}
+	args := flagArgs("@database.postgres")
+	delete(args, "source_agent")
+	var created struct {
+		Flag struct {
+			ID          int64  `json:"id"`
+			SourceAgent string `json:"source_agent"`
+		} `json:"flag"`
+	}
+	callTool(t, a.c, "create_flag", args, &created)
+	if created.Flag.SourceAgent != "@frontend.react" {
+		t.Fatalf("source_agent %q, want the token's agent", created.Flag.SourceAgent)
+	}
+	b.updated(t, "A's flag for B", inbox)
+	if !strings.Contains(read(b, inbox), "orders API") {
+		t.Fatal("B's inbox resource lacks A's flag")
+	}
+
+	// A may not act as another agent, nor broadcast.
+	args["source_agent"] = "@ops.containers"
+	if r := callTool(t, a.c, "create_flag", args, nil); !r.IsError || !strings.Contains(resultText(r), "@frontend.react") {
+		t.Fatalf("A creating as @ops.containers: %s", resultText(r))
+	}
+	broadcast := flagArgs("")
+	delete(broadcast, "target_agent")
+	delete(broadcast, "source_agent")
+	if r := callTool(t, a.c, "create_flag", broadcast, nil); !r.IsError || !strings.Contains(resultText(r), "broadcast") {
+		t.Fatalf("A broadcasting: %s", resultText(r))
+	}
+	if r := callTool(t, b.c, "lock_flag", map[string]any{"flag_id": created.Flag.ID, "agent": "@frontend.react"}, nil); !r.IsError || !strings.Contains(resultText(r), "@database.postgres") {
+		t.Fatalf("B locking as A: %s", resultText(r))
+	}
+	h := hs.connect(t, herald)
+	callTool(t, h.c, "create_flag", broadcast, &struct{}{})
+
+	// B works the flag as itself, without naming itself.
+	callTool(t, b.c, "get_agent_flags", map[string]any{}, &struct{}{})
+	callTool(t, b.c, "lock_flag", map[string]any{"flag_id": created.Flag.ID}, &struct{}{})
+	callTool(t, b.c, "unlock_flag", map[string]any{"flag_id": created.Flag.ID}, &struct{}{})
+	callTool(t, b.c, "complete_flag", map[string]any{"flag_id": created.Flag.ID, "notes": "indexed"}, &struct{}{})
+	callTool(t, b.c, "list_flags", map[string]any{"status": "all"}, &struct{}{})
+	var detail struct {
+		Events []struct {
+			Kind    string  `json:"kind"`
+			Agent   string  `json:"agent"`
+			TokenID *string `json:"token_id"`
+		} `json:"events"`
+	}
+	callTool(t, b.c, "get_flag", map[string]any{"flag_id": created.Flag.ID}, &detail)
+	if len(detail.Events) != 4 || detail.Events[0].TokenID == nil || *detail.Events[0].TokenID != aliceID {
+		t.Fatalf("get_flag events %+v: want 4, the first under A's token %s", detail.Events, aliceID)
+	}
+	read(b, "flag://"+strconv.FormatInt(created.Flag.ID, 10))
+
+	// An observer reads and never writes.
+	o := hs.connect(t, watcher)
+	callTool(t, o.c, "list_flags", map[string]any{}, &struct{}{})
+	if r := callTool(t, o.c, "create_flag", flagArgs("@database.postgres"), nil); !r.IsError || !strings.Contains(resultText(r), "observer") {
+		t.Fatalf("observer create_flag: %s", resultText(r))
+	}
+}
+
+func TestHTTPRefusesBadTokens(t *testing.T) {
+	s := newSandbox(t)
+	good, _ := s.token(t, "@frontend.react", "agent")
+	expiring, _ := s.token(t, "@frontend.react", "agent", "--expires", "1s")
+	revoked, revokedID := s.token(t, "@frontend.react", "agent")
+	cmd := exec.Command(binary, "tokens", "revoke", "--db", s.db, revokedID)
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tokens revoke: %v %s", err, out)
+	}
+	hs := s.startHTTP(t)
+	time.Sleep(1100 * time.Millisecond) // the expiring token expires
+
+	meta := hs.base + "/.well-known/oauth-protected-resource/mcp"
+	for name, tok := range map[string]string{"missing": "", "bad": "mcpa_not-a-token", "expired": expiring, "revoked": revoked} {
+		resp := hs.raw(t, "POST", "/mcp", tok, "", initializeBody)
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s token: status %d, want 401", name, resp.StatusCode)
+			continue
+		}
+		wa := resp.Header.Get("WWW-Authenticate")
+		if !strings.HasPrefix(wa, "Bearer ") || !strings.Contains(wa, `resource_metadata="`+meta+`"`) {
+			t.Errorf("%s token: WWW-Authenticate %q", name, wa)
+		}
+		if (name != "missing") != strings.Contains(wa, `error="invalid_token"`) {
+			t.Errorf("%s token: WWW-Authenticate %q (invalid_token only for a token given)", name, wa)
+		}
+	}
+	// The metadata and health endpoints are outside authentication.
+	resp := hs.raw(t, "GET", "/.well-known/oauth-protected-resource/mcp", "", "", "")
+	var md struct {
+		Resource string `json:"resource"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&md); err != nil || resp.StatusCode != 200 || md.Resource != hs.url {
+		t.Fatalf("metadata: %d %+v %v, want resource %s", resp.StatusCode, md, err, hs.url)
+	}
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if resp := hs.raw(t, "GET", p, "", "", ""); resp.StatusCode != 200 {
+			t.Errorf("%s: %d", p, resp.StatusCode)
+		}
+	}
+	if resp := hs.raw(t, "POST", "/mcp", good, "", initializeBody); resp.StatusCode != 200 {
+		t.Fatalf("good token: %d", resp.StatusCode)
+	}
+	// A body over 4 MiB is refused before it is read whole.
+	big := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"` + strings.Repeat("a", 5<<20) + `"}}`
+	if resp := hs.raw(t, "POST", "/mcp", good, "", big); resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("5 MiB body: %d, want 413", resp.StatusCode)
+	}
+}
+
+func TestHTTPSessionBoundToItsToken(t *testing.T) {
+	s := newSandbox(t)
+	alice, _ := s.token(t, "@frontend.react", "agent")
+	mallory, _ := s.token(t, "@ops.containers", "agent")
+	hs := s.startHTTP(t)
+	resp := hs.raw(t, "POST", "/mcp", alice, "", initializeBody)
+	session := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || session == "" {
+		t.Fatalf("initialize: %d, session %q", resp.StatusCode, session)
+	}
+	ping := `{"jsonrpc":"2.0","id":2,"method":"ping"}`
+	for _, m := range []string{"POST", "GET", "DELETE"} {
+		if resp := hs.raw(t, m, "/mcp", mallory, session, ping); resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s with another token's session: %d, want 403", m, resp.StatusCode)
+		}
+	}
+	if resp := hs.raw(t, "POST", "/mcp", alice, session, ping); resp.StatusCode != 200 {
+		t.Fatalf("the owner's ping: %d", resp.StatusCode)
+	}
+	if resp := hs.raw(t, "GET", "/mcp", alice, "mcp-session-made-up", ""); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("GET with an unknown session: %d, want 404", resp.StatusCode)
+	}
+}
+
+func TestHTTPRateLimit(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	other, _ := s.token(t, "@ops.containers", "agent")
+	hs := s.startHTTP(t, "--rate-limit", "1", "--rate-burst", "2")
+	var codes []int
+	for range 3 {
+		codes = append(codes, hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode)
+	}
+	resp := hs.raw(t, "POST", "/mcp", tok, "", initializeBody)
+	if codes[0] != 200 || codes[1] != 200 || resp.StatusCode != http.StatusTooManyRequests || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("statuses %v then %d (Retry-After %q), want 200 200 ... 429 with Retry-After", codes, resp.StatusCode, resp.Header.Get("Retry-After"))
+	}
+	// The limit is per token.
+	if resp := hs.raw(t, "POST", "/mcp", other, "", initializeBody); resp.StatusCode != 200 {
+		t.Fatalf("another token: %d", resp.StatusCode)
+	}
+}
+
+func TestHTTPReadyzFollowsTheDatabase(t *testing.T) {
+	s := newSandbox(t)
+	hs := s.startHTTP(t, "--no-auth")
+	if resp := hs.raw(t, "GET", "/readyz", "", "", ""); resp.StatusCode != 200 {
+		t.Fatalf("readyz: %d", resp.StatusCode)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(s.db + suffix)
+	}
+	resp := hs.raw(t, "GET", "/readyz", "", "", "")
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusServiceUnavailable || !bytes.Contains(body, []byte("no longer names")) {
+		t.Fatalf("readyz with the database gone: %d %s", resp.StatusCode, body)
+	}
+	if resp := hs.raw(t, "GET", "/healthz", "", "", ""); resp.StatusCode != 200 {
+		t.Fatalf("healthz: %d", resp.StatusCode)
+	}
+}
+
+func TestHTTPGracefulShutdown(t *testing.T) {
+	s := newSandbox(t)
+	hs := s.startHTTP(t, "--no-auth")
+	c := hs.connect(t, "")
+	var answered atomic.Bool
+	done := make(chan *mcp.CallToolResult, 1)
+	go func() {
+		req := mcp.CallToolRequest{}
+		req.Params.Name = "get_agent_flags"
+		req.Params.Arguments = map[string]any{"agent": "@cloud.aws", "wait_seconds": 50}
+		r, _ := c.c.CallTool(context.Background(), req)
+		answered.Store(r != nil && !r.IsError)
+		done <- r
+	}()
+	time.Sleep(500 * time.Millisecond) // the call is waiting
+	start := time.Now()
+	if err := hs.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-hs.exited:
+		hs.exited <- err // for the cleanup
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v, want 0\n%s", err, hs.stderr.String())
+		}
+	case <-time.After(12 * time.Second):
+		t.Fatalf("still running 12 s after SIGTERM\n%s", hs.stderr.String())
+	}
+	if el := time.Since(start); el > 5*time.Second {
+		t.Errorf("shutdown took %s with an idle wait pending, want it ended at once", el)
+	}
+	select {
+	case <-done:
+		if !answered.Load() {
+			t.Error("the pending wait was not answered with its current result")
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the pending call never returned")
+	}
+}
+
+func TestServeHTTPRefusesUnsafeAddresses(t *testing.T) {
+	s := newSandbox(t)
+	for _, args := range [][]string{
+		{"--http", "0.0.0.0:0"},
+		{"--http", "0.0.0.0:0", "--no-auth", "--insecure-http"},
+		{"--no-auth"},
+		{"--http", "127.0.0.1:0", "--tls-cert", "x.pem"},
+	} {
+		cmd := exec.Command(binary, append([]string{"serve", "--db", s.db}, args...)...)
+		cmd.Env, cmd.Dir = s.env(), s.cwd
+		out, err := cmd.CombinedOutput()
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 2 {
+			t.Errorf("serve %v: %v, want exit 2\n%s", args, err, out)
+		}
+	}
+}
+
+// TestHTTPTypeScriptSDKClient drives the team server with the official
+// TypeScript SDK's Streamable HTTP client, the one Claude Code builds on.
+func TestHTTPTypeScriptSDKClient(t *testing.T) {
+	node, dir := tsClient(t)
+	s := newSandbox(t)
+	a, _ := s.token(t, "@frontend.react", "agent")
+	b, _ := s.token(t, "@database.postgres", "agent")
+	hs := s.startHTTP(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "http.mjs", hs.url, a, b)
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := err.(*exec.ExitError); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("http.mjs: %v\nstdout: %s\nstderr: %s\nserver: %s", err, out, stderr, hs.stderr.String())
+	}
+	var seen struct {
+		ServerName              string   `json:"serverName"`
+		Tools                   []string `json:"tools"`
+		Prompts                 int      `json:"prompts"`
+		PromptHasTask           bool     `json:"promptHasTask"`
+		CatalogEntries          int      `json:"catalogEntries"`
+		ForeignSubscribeRefused bool     `json:"foreignSubscribeRefused"`
+		CreatedSource           string   `json:"createdSource"`
+		UpdatedURI              string   `json:"updatedURI"`
+		OtherSourceRefused      bool     `json:"otherSourceRefused"`
+		InboxAgent              string   `json:"inboxAgent"`
+		InboxCount              int      `json:"inboxCount"`
+		CompletedBy             string   `json:"completedBy"`
+	}
+	if err := json.Unmarshal(out, &seen); err != nil {
+		t.Fatalf("decoding %s: %v", out, err)
+	}
+	for _, c := range []struct {
+		what string
+		ok   bool
+	}{
+		{"server name", seen.ServerName == "mcp-agents"},
+		{"tools/list", len(seen.Tools) == 9},
+		{"prompts/list and prompts/get", seen.Prompts >= 24 && seen.PromptHasTask},
+		{"agents://catalog", seen.CatalogEntries == seen.Prompts},
+		{"another agent's inbox cannot be subscribed to", seen.ForeignSubscribeRefused},
+		{"source_agent defaults to the token's agent", seen.CreatedSource == "@frontend.react"},
+		{"A's flag reaches B's subscribed inbox", seen.UpdatedURI == "flags://inbox/database.postgres"},
+		{"acting as another agent is refused", seen.OtherSourceRefused},
+		{"get_agent_flags defaults to the token's agent", seen.InboxAgent == "@database.postgres" && seen.InboxCount == 1},
+		{"complete_flag acts as the token's agent", seen.CompletedBy == "@database.postgres"},
+	} {
+		if !c.ok {
+			t.Errorf("%s: observed %+v", c.what, seen)
+		}
+	}
+}

@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/httpserve"
+	mcpagents "github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// httpFlags are serve's options for the team server.
+type httpFlags struct {
+	addr, tlsCert, tlsKey, publicURL string
+	insecure, noAuth                 bool
+	rateLimit                        float64
+	rateBurst                        int
+	sessionTTL                       time.Duration
+}
+
+func (h *httpFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&h.addr, "http", "", "serve MCP over Streamable HTTP on `ADDR` (such as 127.0.0.1:8765) at /mcp, with bearer tokens, instead of stdio")
+	fs.StringVar(&h.tlsCert, "tls-cert", "", "with --http: TLS certificate `FILE` (PEM)")
+	fs.StringVar(&h.tlsKey, "tls-key", "", "with --http: TLS private key `FILE` (PEM)")
+	fs.StringVar(&h.publicURL, "public-url", "", "with --http: the MCP endpoint's `URL` as clients reach it (default scheme://ADDR/mcp)")
+	fs.BoolVar(&h.insecure, "insecure-http", false, "with --http: allow a non-loopback address without TLS (behind a TLS-terminating proxy)")
+	fs.BoolVar(&h.noAuth, "no-auth", false, "with --http on a loopback address: no tokens; identity comes from the arguments, as over stdio")
+	fs.Float64Var(&h.rateLimit, "rate-limit", httpserve.DefaultRateLimit, "with --http: requests per second per token, `N` (0 = off)")
+	fs.IntVar(&h.rateBurst, "rate-burst", httpserve.DefaultRateBurst, "with --http: burst of requests per token, `M`")
+	fs.DurationVar(&h.sessionTTL, "session-ttl", httpserve.DefaultSessionTTL, "with --http: idle MCP sessions end after `DURATION`")
+}
+
+// check refuses combinations that would expose tokens or data, before
+// anything is opened.
+func (h *httpFlags) check(fs *flag.FlagSet) error {
+	if h.addr == "" {
+		var given []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "tls-cert", "tls-key", "public-url", "insecure-http", "no-auth", "rate-limit", "rate-burst", "session-ttl":
+				given = append(given, "--"+f.Name)
+			}
+		})
+		if len(given) > 0 {
+			return usagef("%s: only with --http ADDR", strings.Join(given, ", "))
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(h.addr)
+	if err != nil || port == "" {
+		return usagef("--http %q: want HOST:PORT, such as 127.0.0.1:8765", h.addr)
+	}
+	if (h.tlsCert == "") != (h.tlsKey == "") {
+		return usagef("--tls-cert and --tls-key go together")
+	}
+	loopback := isLoopback(host)
+	if h.noAuth && !loopback {
+		return usagef("--no-auth is only for a loopback address (127.0.0.1, ::1, localhost): anyone reaching %s could act as any agent", h.addr)
+	}
+	if !loopback && h.tlsCert == "" && !h.insecure {
+		return usagef("--http %s is not a loopback address: tokens would cross the network in clear; give --tls-cert and --tls-key, or --insecure-http when a proxy in front terminates TLS", h.addr)
+	}
+	if h.rateLimit < 0 || h.rateBurst < 0 {
+		return usagef("--rate-limit and --rate-burst must be 0 or positive")
+	}
+	if h.sessionTTL <= 0 {
+		return usagef("--session-ttl must be positive, such as 30m")
+	}
+	return nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// serveHTTP serves the team server until ctx ends, then shuts down
+// gracefully (see httpserve.Server.Serve); the caller closes the database.
+func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer, svc *mcpagents.Service, st *store.Store, logger *slog.Logger) error {
+	ln, err := net.Listen("tcp", h.addr)
+	if err != nil {
+		return fmt.Errorf("--http %s: %w", h.addr, err)
+	}
+	var tokens httpserve.Tokens
+	if !h.noAuth {
+		tokens = st
+	}
+	ready := func(ctx context.Context) error {
+		if svc.Agents == nil || svc.Agents.Catalog() == nil {
+			return errors.New("the agent catalog is not loaded")
+		}
+		return st.Ready(ctx)
+	}
+	hs, err := httpserve.New(httpserve.Config{
+		Addr: ln.Addr().String(), TLSCert: h.tlsCert, TLSKey: h.tlsKey, PublicURL: h.publicURL, NoAuth: h.noAuth,
+		RateLimit: h.rateLimit, RateBurst: h.rateBurst, SessionTTL: h.sessionTTL, Log: logger,
+	}, srv, tokens, ready, svc.EndWaits)
+	if err != nil {
+		ln.Close()
+		return usagef("%v", err)
+	}
+	// Exit 0 after a SIGTERM that shut the server down gracefully.
+	if e.opts.Drain != nil {
+		e.opts.Drain.Enable(drainGrace)
+	}
+	auth := "bearer tokens (mcp-agents tokens create)"
+	if h.noAuth {
+		auth = "no authentication (--no-auth: loopback only)"
+	}
+	fmt.Fprintf(e.stderr, "mcp-agents %s: serving MCP at %s with %s; database %s\n", e.opts.Version, hs.Resource(), auth, st.Path())
+	return hs.Serve(ctx, ln)
+}
+
+// drainGrace is how long the process may take to shut down after SIGTERM
+// in HTTP mode: 10 s for calls in flight, and closing the database.
+const drainGrace = 15 * time.Second

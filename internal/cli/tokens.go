@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"context"
+	"strings"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+func runTokens(ctx context.Context, e *env, args []string) error {
+	sub, rest, err := e.subcommand("tokens", "create --agent @x.y --role agent|observer|admin [--expires 30d] [--note TEXT] [--can-broadcast] | list | revoke ID", args)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "create":
+		return runTokensCreate(ctx, e, rest)
+	case "list":
+		fs := e.flagSet("tokens list", "")
+		if err := e.parse(fs, rest, 0, 0); err != nil {
+			return err
+		}
+		return withStore(ctx, e, func(st *store.Store) (any, error) { return st.Tokens(ctx) })
+	case "revoke":
+		fs := e.flagSet("tokens revoke", "ID")
+		if err := e.parse(fs, rest, 1, 1); err != nil {
+			return err
+		}
+		return withStore(ctx, e, func(st *store.Store) (any, error) { return st.RevokeToken(ctx, fs.Arg(0)) })
+	case "":
+		return usagef("tokens needs a subcommand: create, list or revoke ID")
+	}
+	return usagef("unknown tokens subcommand %q (want create, list or revoke)", sub)
+}
+
+// createdToken is what `tokens create` prints: the only time the token
+// itself is shown.
+type createdToken struct {
+	ID           string  `json:"id"`
+	Token        string  `json:"token"`
+	Agent        string  `json:"agent"`
+	Role         string  `json:"role"`
+	CanBroadcast bool    `json:"can_broadcast"`
+	ExpiresAt    *string `json:"expires_at"`
+}
+
+func runTokensCreate(ctx context.Context, e *env, args []string) error {
+	fs := e.flagSet("tokens create", "--agent @x.y --role agent|observer|admin [--expires 30d|720h] [--note TEXT] [--can-broadcast]\n\n"+
+		"Prints the token once, as JSON; only its SHA-256 is stored. agent tokens act only as their agent;\n"+
+		"observer tokens read everything and write nothing; admin tokens may act as any agent (--agent is the default).")
+	agentFlag := fs.String("agent", "", "the agent `@HANDLE` the token acts as (required for every role)")
+	role := fs.String("role", "", "`ROLE`: agent, observer or admin")
+	expires := fs.String("expires", "", "lifetime: days such as 30d, or a `DURATION` such as 720h (default: never expires)")
+	note := fs.String("note", "", "free `TEXT` shown by tokens list (who holds it, where)")
+	broadcast := fs.Bool("can-broadcast", false, "may create flags without a target_agent (admins always may)")
+	if err := e.parse(fs, args, 0, 0); err != nil {
+		return err
+	}
+	if strings.TrimSpace(*agentFlag) == "" {
+		return usagef("tokens create: --agent is required (the agent the token acts as; for admin and observer tokens, the default actor or the person's name as a handle)")
+	}
+	r, err := auth.ParseRole(*role)
+	if err != nil {
+		return usagef("tokens create: --%v", err)
+	}
+	ttl, err := auth.ParseExpiry(*expires)
+	if err != nil {
+		return usagef("tokens create: --%v", err)
+	}
+	id, secret, err := auth.NewToken()
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, e, func(st *store.Store) (any, error) {
+		tok, err := st.CreateToken(ctx, store.NewToken{ID: id, Hash: auth.Hash(secret), Agent: *agentFlag, Role: r,
+			CanBroadcast: *broadcast, TTL: ttl, Note: *note})
+		if err != nil {
+			return nil, err
+		}
+		return createdToken{ID: tok.ID, Token: secret, Agent: tok.Agent, Role: tok.Role, CanBroadcast: tok.CanBroadcast, ExpiresAt: tok.ExpiresAt}, nil
+	})
+}
+
+// withStore runs fn with the database open and prints its result as JSON.
+func withStore(ctx context.Context, e *env, fn func(*store.Store) (any, error)) error {
+	st, err := e.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	out, err := fn(st)
+	if err != nil {
+		return err
+	}
+	return e.writeJSON(out)
+}

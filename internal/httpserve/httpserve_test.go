@@ -1,0 +1,161 @@
+package httpserve
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+)
+
+func TestBearer(t *testing.T) {
+	for h, want := range map[string]string{
+		"Bearer mcpa_x": "mcpa_x", "bearer  mcpa_y ": "mcpa_y", "Basic abc": "", "Bearer": "", "Bearer ": "", "": "",
+	} {
+		got, ok := bearer(h)
+		if got != want || ok != (want != "") {
+			t.Errorf("bearer(%q) = %q, %v; want %q", h, got, ok, want)
+		}
+	}
+}
+
+// chunked hides the length, as a chunked request body does.
+type chunked struct{ io.Reader }
+
+func TestLimitBody(t *testing.T) {
+	var seen int
+	h := limitBody(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		seen = len(b)
+	}))
+	for _, tc := range []struct {
+		name   string
+		size   int
+		hide   bool
+		status int
+	}{
+		{"small", 1000, false, 200},
+		{"at the bound", MaxBody, true, 200},
+		{"declared too large", MaxBody + 1, false, http.StatusRequestEntityTooLarge},
+		{"chunked too large", MaxBody + 1, true, http.StatusRequestEntityTooLarge},
+	} {
+		seen = -1
+		var body io.Reader = strings.NewReader(strings.Repeat("x", tc.size))
+		if tc.hide {
+			body = chunked{body}
+		}
+		req := httptest.NewRequest("POST", "/mcp", body)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != tc.status {
+			t.Errorf("%s: status %d, want %d", tc.name, rec.Code, tc.status)
+		}
+		if tc.status == 200 && seen != tc.size {
+			t.Errorf("%s: handler read %d bytes, want %d", tc.name, seen, tc.size)
+		}
+		if tc.status != 200 && seen != -1 {
+			t.Errorf("%s: the handler ran", tc.name)
+		}
+	}
+}
+
+func TestSessionRecorderBindsBeforeTheHeaderGoesOut(t *testing.T) {
+	var bound string
+	rec := httptest.NewRecorder()
+	w := &sessionRecorder{ResponseWriter: rec, bind: func(id string) { bound = id }}
+	var _ http.Flusher = w
+	w.Header().Set(mcpserver.HeaderKeySessionID, "s1")
+	w.Flush()
+	if bound != "s1" || !rec.Flushed {
+		t.Fatalf("bound %q, flushed %v", bound, rec.Flushed)
+	}
+	if http.NewResponseController(w).Flush() != nil {
+		t.Fatal("the ResponseController cannot flush through the wrapper")
+	}
+}
+
+// fakeTokens accepts "good" as the token of @a.b.
+type fakeTokens struct{}
+
+func (fakeTokens) Authenticate(_ context.Context, tok string) (auth.Principal, error) {
+	if tok == "good" {
+		return auth.Principal{TokenID: "tok_1", Agent: "@a.b", Role: auth.RoleAgent}, nil
+	}
+	if tok == "other" {
+		return auth.Principal{TokenID: "tok_2", Agent: "@c.d", Role: auth.RoleAgent}, nil
+	}
+	return auth.Principal{}, auth.ErrBadToken
+}
+
+func (fakeTokens) TouchToken(context.Context, string) error { return nil }
+
+func TestProtocolVersionsAndBinding(t *testing.T) {
+	ms := mcpserver.NewMCPServer("t", "1")
+	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.mcp.SupportsProtocolVersion("2025-03-26") || s.mcp.SupportsProtocolVersion("2026-07-28") {
+		t.Fatal("served protocol versions are not 2025-03-26..2025-11-25")
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func(token, session, body string) *http.Response {
+		req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp
+	}
+	resp := post("good", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || sid == "" {
+		t.Fatalf("initialize: %d %q", resp.StatusCode, sid)
+	}
+	if got := post("other", sid, `{"jsonrpc":"2.0","id":2,"method":"ping"}`).StatusCode; got != http.StatusForbidden {
+		t.Fatalf("another token's session: %d", got)
+	}
+	if got := post("bad", sid, `{"jsonrpc":"2.0","id":2,"method":"ping"}`).StatusCode; got != http.StatusUnauthorized {
+		t.Fatalf("bad token: %d", got)
+	}
+	if got := post("good", sid, `{"jsonrpc":"2.0","id":2,"method":"ping"}`).StatusCode; got != 200 {
+		t.Fatalf("owner: %d", got)
+	}
+}
+
+func TestInitializeOutsideTheServedVersions(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:1", NoAuth: true}, mcpserver.NewMCPServer("t", "1"), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	for asked, want := range map[string]string{"2024-11-05": "2025-11-25", "2025-03-26": "2025-03-26", "2025-06-18": "2025-06-18", "1999-01-01": "2025-11-25"} {
+		body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"` + asked + `","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
+		req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), `"protocolVersion":"`+want+`"`) {
+			t.Errorf("asked %s: %s, want %s", asked, b, want)
+		}
+	}
+}

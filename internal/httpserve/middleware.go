@@ -1,0 +1,331 @@
+package httpserve
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+	"golang.org/x/time/rate"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+)
+
+// touchEvery bounds the writes of a token's last-used time from this
+// process (the store bounds them across processes as well).
+const touchEvery = time.Minute
+
+// authenticate admits a request carrying a valid bearer token, with its
+// principal in the context; anything else is 401 pointing at the
+// protected-resource metadata (RFC 9728, RFC 6750).
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		token, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q`, s.metaURL))
+			http.Error(w, "missing bearer token: send Authorization: Bearer <token> (create one with `mcp-agents tokens create`)", http.StatusUnauthorized)
+			return
+		}
+		p, err := s.tokens.Authenticate(r.Context(), token)
+		if err != nil {
+			if !errors.Is(err, auth.ErrBadToken) {
+				s.cfg.Log.Error("authenticating a token failed", "err", err)
+				http.Error(w, "cannot check the token now; retry", http.StatusServiceUnavailable)
+				return
+			}
+			s.cfg.Log.Info("token refused", "reason", err, "remote", r.RemoteAddr)
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description="the token is unknown, revoked or expired", resource_metadata=%q`, s.metaURL))
+			http.Error(w, "invalid token: unknown, revoked or expired", http.StatusUnauthorized)
+			return
+		}
+		s.touch(p.TokenID)
+		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+	})
+}
+
+func bearer(h string) (string, bool) {
+	scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+	token = strings.TrimSpace(token)
+	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+		return "", false
+	}
+	return token, true
+}
+
+// touch records the token's use at most once a minute, off the request's
+// path.
+func (s *Server) touch(id string) {
+	now := time.Now()
+	if last, ok := s.touched.Load(id); ok && now.Sub(last.(time.Time)) < touchEvery {
+		return
+	}
+	s.touched.Store(id, now)
+	go func() {
+		if err := s.tokens.TouchToken(context.Background(), id); err != nil {
+			s.cfg.Log.Debug("recording a token's last use failed", "token", id, "err", err)
+		}
+	}()
+}
+
+// limiter holds one token bucket per token id.
+type limiter struct {
+	rate  float64
+	burst int
+	mu    sync.Mutex
+	m     map[string]*rate.Limiter
+}
+
+func (l *limiter) get(id string) *rate.Limiter {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]*rate.Limiter{}
+	}
+	lim, ok := l.m[id]
+	if !ok {
+		lim = rate.NewLimiter(rate.Limit(l.rate), l.burst)
+		l.m[id] = lim
+	}
+	return lim
+}
+
+// rateLimit answers 429 with Retry-After once a token exceeds its rate.
+func (s *Server) rateLimit(next http.Handler) http.Handler {
+	if s.limits.rate <= 0 {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.From(r.Context())
+		res := s.limits.get(p.TokenID).Reserve()
+		if d := res.Delay(); d > 0 {
+			res.Cancel()
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Seconds()))))
+			http.Error(w, fmt.Sprintf("rate limit: at most %g requests a second (burst %d) per token; retry later", s.limits.rate, s.limits.burst), http.StatusTooManyRequests)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sessions binds each MCP session id to the token that initialised it.
+type sessions struct {
+	ttl       time.Duration
+	mu        sync.Mutex
+	m         map[string]*binding
+	lastSweep time.Time
+}
+
+type binding struct {
+	token string
+	seen  time.Time
+}
+
+func (ss *sessions) lookup(id string) (*binding, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	b, ok := ss.m[id]
+	if ok {
+		b.seen = time.Now()
+	}
+	return b, ok
+}
+
+func (ss *sessions) bind(id, token string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := time.Now()
+	if ss.m == nil {
+		ss.m = map[string]*binding{}
+	}
+	ss.m[id] = &binding{token: token, seen: now}
+	// mcp-go forgets sessions idle past the TTL; so do we.
+	if now.Sub(ss.lastSweep) > time.Minute {
+		ss.lastSweep = now
+		for k, b := range ss.m {
+			if now.Sub(b.seen) > ss.ttl {
+				delete(ss.m, k)
+			}
+		}
+	}
+}
+
+func (ss *sessions) forget(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	delete(ss.m, id)
+}
+
+// bindSession refuses (403) a request carrying a session id that another
+// principal initialised, and 404s an id it never saw (mcp-go's GET would
+// otherwise open a stream for any id). The binding is recorded from the
+// Mcp-Session-Id header of the initialize response.
+func (s *Server) bindSession(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := auth.From(r.Context())
+		id := r.Header.Get(mcpserver.HeaderKeySessionID)
+		if id == "" {
+			if r.Method != http.MethodPost {
+				http.Error(w, "Mcp-Session-Id is required: initialize a session with POST first", http.StatusBadRequest)
+				return
+			}
+			next.ServeHTTP(&sessionRecorder{ResponseWriter: w, bind: func(sid string) { s.sessions.bind(sid, p.TokenID) }}, r)
+			return
+		}
+		b, ok := s.sessions.lookup(id)
+		if !ok {
+			http.Error(w, "session not found: it expired or was closed; initialize a new one", http.StatusNotFound)
+			return
+		}
+		if b.token != p.TokenID {
+			s.cfg.Log.Warn("session used by another token", "token", p.TokenID, "session_token", b.token, "remote", r.RemoteAddr)
+			http.Error(w, "this session belongs to another token", http.StatusForbidden)
+			return
+		}
+		if r.Method == http.MethodDelete {
+			rec := &statusRecorder{ResponseWriter: w}
+			next.ServeHTTP(rec, r)
+			if rec.status < 300 {
+				s.sessions.forget(id)
+			}
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sessionRecorder records the session id a response assigns, before the
+// header goes out (so the client's next request finds the binding). It
+// keeps http.Flusher: responses may be SSE streams.
+type sessionRecorder struct {
+	http.ResponseWriter
+	bind func(id string)
+	done bool
+}
+
+func (w *sessionRecorder) WriteHeader(code int) {
+	if !w.done {
+		w.done = true
+		if id := w.Header().Get(mcpserver.HeaderKeySessionID); id != "" && code < 300 {
+			w.bind(id)
+		}
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *sessionRecorder) Write(b []byte) (int, error) {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *sessionRecorder) Flush() {
+	if !w.done {
+		w.WriteHeader(http.StatusOK)
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *sessionRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusRecorder) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusRecorder) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// limitBody refuses bodies over MaxBody with 413 before mcp-go reads them
+// (it reads bodies whole, unbounded).
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Body == nil || r.Method != http.MethodPost {
+			next.ServeHTTP(w, r)
+			return
+		}
+		tooLarge := func() {
+			http.Error(w, fmt.Sprintf("request body too large: at most %d bytes (4 MiB)", MaxBody), http.StatusRequestEntityTooLarge)
+		}
+		if r.ContentLength > MaxBody {
+			tooLarge()
+			return
+		}
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+		if err != nil {
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				tooLarge()
+				return
+			}
+			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// pinVersion answers an initialize asking for a protocol version this
+// transport does not serve (2024-11-05, which had no Streamable HTTP) with
+// the newest one it does, as the specification has servers do: mcp-go
+// would otherwise agree to any version it knows. It runs after limitBody,
+// so the body is already in memory.
+func pinVersion(served []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.Header.Get(mcpserver.HeaderKeySessionID) != "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var msg map[string]json.RawMessage
+		var params map[string]json.RawMessage
+		var version string
+		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) == `"initialize"` &&
+			json.Unmarshal(msg["params"], &params) == nil && json.Unmarshal(params["protocolVersion"], &version) == nil &&
+			!slices.Contains(served, version) && !mcp.IsModernProtocol(version) {
+			params["protocolVersion"], _ = json.Marshal(served[0])
+			msg["params"], _ = json.Marshal(params)
+			body, _ = json.Marshal(msg)
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.ContentLength = int64(len(body))
+		next.ServeHTTP(w, r)
+	})
+}

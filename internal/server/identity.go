@@ -1,0 +1,69 @@
+package server
+
+import (
+	"context"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+)
+
+// Identity comes from the caller's token when the context carries a
+// principal (the HTTP server with auth), and from the arguments otherwise
+// (stdio, --no-auth): the tools ask the context, never the transport.
+
+// actor decides whom a write acts as. field is the argument naming the
+// actor (source_agent or agent) and given its value, which may be omitted
+// with a token. An agent token acts only as its own agent, an observer
+// token not at all, an admin token as anyone (by default as its agent).
+func actor(ctx context.Context, tool, field, given string) (string, error) {
+	p, ok := auth.From(ctx)
+	if !ok {
+		return handleArg(field, given)
+	}
+	if p.Role == auth.RoleObserver {
+		return "", &Error{Code: CodeForbidden, Field: field,
+			Message: tool + ": this token (" + p.TokenID + ") is an observer token: it reads and never writes"}
+	}
+	if given == "" {
+		return p.Agent, nil
+	}
+	h, err := handleArg(field, given)
+	if err != nil {
+		return "", err
+	}
+	if p.Role == auth.RoleAgent && h != p.Agent {
+		return "", &Error{Code: CodeForbidden, Field: field,
+			Message: tool + ": " + field + " " + h + " refused: this token (" + p.TokenID + ") acts only as " + p.Agent +
+				"; omit " + field + " or give " + p.Agent}
+	}
+	return h, nil
+}
+
+// reader returns the agent a read concerns: given, or with a token and
+// nothing given, the token's agent.
+func reader(ctx context.Context, field, given string) (string, error) {
+	if p, ok := auth.From(ctx); ok && given == "" {
+		return p.Agent, nil
+	}
+	return handleArg(field, given)
+}
+
+// mayForce refuses force to every token but an admin's.
+func mayForce(ctx context.Context) error {
+	if p, ok := auth.From(ctx); ok && p.Role != auth.RoleAdmin {
+		return &Error{Code: CodeForbidden, Field: "force",
+			Message: "unlock_flag: force is for admin tokens only; this token (" + p.TokenID + ") is a " + string(p.Role) + " token"}
+	}
+	return nil
+}
+
+// mayBroadcast refuses a flag for everyone from a token not allowed to
+// send one: with the team server, anyone holding an agent token could
+// otherwise write into every agent's prompt at once.
+func mayBroadcast(ctx context.Context) error {
+	if p, ok := auth.From(ctx); ok && !p.MayBroadcast() {
+		return &Error{Code: CodeForbidden, Field: "target_agent",
+			Message: "create_flag: a flag without target_agent reaches every agent, and this token (" + p.TokenID +
+				") may not broadcast; name a target_agent, or ask an admin for a token created with --can-broadcast"}
+	}
+	return nil
+}

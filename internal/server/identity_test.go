@@ -1,0 +1,123 @@
+package server_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+func strOf(s string) *string { return &s }
+
+func tokenFlag(source string, target *string) server.CreateFlagInput {
+	return server.CreateFlagInput{
+		FlagType: "change", SourceAgent: source, TargetAgent: target,
+		ChangeDescription: "The users table gained a JSON preferences column used for personalisation.",
+		ActionRequired:    "Add a GIN index on users.preferences, update the migration checklist and confirm the backup job includes the new column.",
+	}
+}
+
+func TestTokenIdentityRules(t *testing.T) {
+	f := newFixture(t)
+	bg := context.Background()
+	// Events reference the tokens table, so the tokens exist.
+	for _, r := range auth.Roles {
+		if _, err := f.store.CreateToken(bg, store.NewToken{ID: "tok_" + string(r), Hash: auth.Hash(string(r)), Agent: "@x", Role: r}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	as := func(role auth.Role, agent string, broadcast bool) context.Context {
+		return auth.With(bg, auth.Principal{TokenID: "tok_" + string(role), Agent: agent, Role: role, CanBroadcast: broadcast})
+	}
+	agentCtx := as(auth.RoleAgent, "@frontend.react", false)
+	target := strOf("@database.postgres")
+
+	// An agent token writes as its agent, by default or by name.
+	out, err := f.svc.CreateFlag(agentCtx, tokenFlag("", target))
+	if err != nil || out.Flag.SourceAgent != "@frontend.react" {
+		t.Fatalf("create_flag without source_agent: %+v, %v", out.Flag, err)
+	}
+	if _, err := f.svc.CreateFlag(agentCtx, tokenFlag("frontend.react", target)); err != nil {
+		t.Fatalf("create_flag naming its own agent: %v", err)
+	}
+	wantRefused := func(what string, err error, words ...string) {
+		t.Helper()
+		d, ok := server.AsDomain(err)
+		if !ok || d.Code != server.CodeForbidden {
+			t.Fatalf("%s: %v, want a forbidden domain error", what, err)
+		}
+		for _, w := range words {
+			if !strings.Contains(d.Message, w) {
+				t.Errorf("%s: %q does not mention %q", what, d.Message, w)
+			}
+		}
+	}
+	_, err = f.svc.CreateFlag(agentCtx, tokenFlag("@ops.containers", target))
+	wantRefused("create_flag as another agent", err, "source_agent", "@frontend.react", "@ops.containers")
+	_, err = f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers"})
+	wantRefused("lock_flag as another agent", err, "agent", "@frontend.react")
+	_, err = f.svc.CompleteFlag(agentCtx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers"})
+	wantRefused("complete_flag as another agent", err, "@frontend.react")
+	locked, err := f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID})
+	if err != nil || locked.Flag.LockedBy == nil || *locked.Flag.LockedBy != "@frontend.react" {
+		t.Fatalf("lock_flag without agent: %+v, %v", locked.Flag, err)
+	}
+	_, err = f.svc.UnlockFlag(agentCtx, server.UnlockFlagInput{FlagID: out.Flag.ID, Force: true})
+	wantRefused("force by an agent token", err, "force", "admin")
+
+	// Broadcasts need the permission.
+	_, err = f.svc.CreateFlag(agentCtx, tokenFlag("", nil))
+	wantRefused("broadcast without permission", err, "target_agent", "--can-broadcast")
+	if _, err := f.svc.CreateFlag(as(auth.RoleAgent, "@frontend.react", true), tokenFlag("", nil)); err != nil {
+		t.Fatalf("broadcast with --can-broadcast: %v", err)
+	}
+
+	// Observers read and never write.
+	obs := as(auth.RoleObserver, "@lead.human", false)
+	_, err = f.svc.CreateFlag(obs, tokenFlag("", target))
+	wantRefused("observer create_flag", err, "observer")
+	_, err = f.svc.CompleteFlag(obs, server.CompleteFlagInput{FlagID: out.Flag.ID})
+	wantRefused("observer complete_flag", err, "observer")
+	inbox, err := f.svc.GetAgentFlags(obs, server.GetAgentFlagsInput{Agent: "@database.postgres"})
+	if err != nil || len(inbox.Flags) == 0 {
+		t.Fatalf("observer reads an inbox: %+v, %v", inbox, err)
+	}
+
+	// Reads default to the token's agent.
+	own, err := f.svc.GetAgentFlags(as(auth.RoleAgent, "@database.postgres", false), server.GetAgentFlagsInput{})
+	if err != nil || own.Agent != "@database.postgres" {
+		t.Fatalf("get_agent_flags without agent: %+v, %v", own, err)
+	}
+
+	// An admin acts as anyone, forces, and records its token in events.
+	admin := as(auth.RoleAdmin, "@lead.dev", false)
+	if _, err := f.svc.UnlockFlag(admin, server.UnlockFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers", Force: true}); err != nil {
+		t.Fatalf("admin force unlock: %v", err)
+	}
+	done, err := f.svc.CompleteFlag(admin, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: "@database.postgres"})
+	if err != nil || *done.Flag.CompletedBy != "@database.postgres" {
+		t.Fatalf("admin completes as another agent: %+v, %v", done.Flag, err)
+	}
+	d, err := f.svc.GetFlag(bg, server.GetFlagInput{FlagID: out.Flag.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tokens []string
+	for _, e := range d.Events {
+		if e.TokenID == nil {
+			t.Fatalf("event %+v has no token_id", e)
+		}
+		tokens = append(tokens, *e.TokenID)
+	}
+	if got := strings.Join(tokens, ","); got != "tok_agent,tok_agent,tok_admin,tok_admin" {
+		t.Fatalf("event tokens %s", got)
+	}
+
+	// Without a token (stdio), identity is the argument, as before.
+	if _, err := f.svc.CreateFlag(bg, tokenFlag("", target)); err == nil || !strings.Contains(err.Error(), "source_agent") {
+		t.Fatalf("stdio create_flag without source_agent: %v", err)
+	}
+}
