@@ -367,7 +367,7 @@ func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string,
 }
 
 func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
-	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at
+	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at, e.token_id
 		FROM flag_events e CROSS JOIN flags f ON f.id = e.flag_id` // CROSS: walk the newest events, never the flags
 	var qargs []any
 	if cond != "" {
@@ -386,12 +386,12 @@ func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, ar
 	defer rows.Close()
 	for rows.Next() {
 		var e BoardEvent
-		var prev sql.NullString
-		f, err := scanBoardFlag(rows, now, &e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At)
+		var prev, token sql.NullString
+		f, err := scanBoardFlag(rows, now, &e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At, &token)
 		if err != nil {
 			return err
 		}
-		e.Flag, e.PreviousHolder = f, strPtr(prev)
+		e.Flag, e.PreviousHolder, e.TokenID = f, strPtr(prev), strPtr(token)
 		sum.Events = append(sum.Events, e)
 	}
 	return rows.Err()
