@@ -21,7 +21,7 @@ import (
 // goLive starts what keeps a serving process current: a watcher on the
 // agent directories that reloads the catalog, and a detector on the
 // database that wakes waiting calls and inbox subscribers. The watches are
-// in place when it returns; one rescan follows at once, since the catalog
+// in place when it returns; one rescan follows shortly, since the catalog
 // may have come from the start-up cache. fingerprint is that of the files
 // the catalog was built from ("" if unknown). The returned function stops
 // both.
@@ -53,8 +53,12 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, st *store.Store, 
 		Log:    e.log,
 		Ignore: func(p string) bool { return underAny(p, ownPaths) },
 	})
-	w.Rescan()
+	// The rescan waits as long as an edit's debounce would: it is rarely
+	// needed (the catalog was fingerprinted moments ago) and at once it
+	// competed with the first calls for the CPU.
+	rescan := time.AfterFunc(live.Debounce, w.Rescan)
 	return func() {
+		rescan.Stop()
 		stopChannel()
 		w.Close()
 		if feed != nil {

@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/mattn/go-isatty"
 
@@ -96,7 +97,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	st := o.st
 	svc.Flags = st
-	restoreGC()
+	// The collector's first cycle would run now, over the start-up garbage,
+	// while the first calls are answered; it waits a second (startupHeap
+	// still bounds the heap meanwhile).
+	gcTimer := time.AfterFunc(time.Second, restoreGC)
+	defer gcTimer.Stop()
 	// A freshly built catalog is written back while the server already
 	// answers: a cold start should not also wait for encoding and a write.
 	var saved sync.WaitGroup
