@@ -234,6 +234,16 @@ func TestHTTPTeamServer(t *testing.T) {
 		t.Fatal("B's inbox resource lacks A's flag")
 	}
 
+	// B's prompt shows the flag with the token it was created under.
+	preq.Params.Arguments = nil
+	p, err := b.c.GetPrompt(ctx, preq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := p.Messages[0].Content.(mcp.TextContent).Text; !strings.Contains(text, `source="@frontend.react" principal="token `+aliceID+` (role agent`) {
+		t.Fatalf("B's prompt does not name A's token as the principal:\n%s", text)
+	}
+
 	// A may not act as another agent, nor broadcast.
 	args["source_agent"] = "@ops.containers"
 	if r := callTool(t, a.c, "create_flag", args, nil); !r.IsError || !strings.Contains(resultText(r), "@frontend.react") {

@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"os"
 	"os/signal"
@@ -35,6 +36,11 @@ func main() {
 		// Stopped on purpose: whatever the interrupted work returned is
 		// not news.
 		os.Exit(code)
+	}
+	if errors.Is(err, syscall.EPIPE) {
+		// The reader of our output went away (`agents list | head -1`): it
+		// had what it wanted, so the exit is 0 and silent.
+		os.Exit(0)
 	}
 	os.Exit(cli.ExitCode(err, os.Stderr))
 }

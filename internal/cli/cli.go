@@ -62,17 +62,15 @@ func usagef(format string, args ...any) error {
 var errReported = errors.New("reported")
 
 // ExitCode maps an error from Run to the process exit code and writes its
-// message to stderr: 0 ok, 2 usage error, 1 anything else. Output to a
-// reader that went away (`mcp-agents agents list | head -1`) is not an
-// error: the reader had what it wanted, so the exit is 0 and silent.
+// message to stderr: 0 ok, 2 usage error, 1 anything else. (Output to a
+// reader that went away is main's to recognise: it knows the platform's
+// error for it.)
 func ExitCode(err error, stderr io.Writer) int {
 	switch {
 	case err == nil || errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errReported):
 		return 1
-	case brokenPipe(err):
-		return 0
 	}
 	var ue *UsageError
 	if errors.As(err, &ue) {

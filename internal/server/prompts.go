@@ -167,11 +167,19 @@ func newPromptFlag(f store.Flag) (promptFlag, error) {
 	return pf, nil
 }
 
-// principal says who vouches for a flag's source. Over stdio nobody does:
-// the sender named itself. The HTTP server will name the token and role
-// a flag was created under here.
-func principal(store.Flag) string {
-	return "none (the source named itself over stdio; not verified)"
+// principal says who vouches for a flag's source. Over stdio and --no-auth
+// nobody does: the sender named itself. On the team server the flag was
+// created under a token; its id and role are the server's own values, so
+// they may sit in the block's tag.
+func principal(f store.Flag) string {
+	switch {
+	case f.CreatedBy == nil:
+		return "none (the source named itself over stdio; not verified)"
+	case f.CreatedBy.Role == "agent":
+		return "token " + f.CreatedBy.TokenID + " (role agent; the server checked the source is this token's agent)"
+	default:
+		return "token " + f.CreatedBy.TokenID + " (role " + f.CreatedBy.Role + "; such a token may name any source)"
+	}
 }
 
 func optField(s *string) string {

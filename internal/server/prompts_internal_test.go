@@ -61,3 +61,21 @@ func TestNewPromptFlag(t *testing.T) {
 		t.Errorf("broadcast = %+v", pf)
 	}
 }
+
+func TestPrincipalNamesTheToken(t *testing.T) {
+	for _, tc := range []struct {
+		by   *store.Creator
+		want []string
+	}{
+		{nil, []string{"none", "not verified"}},
+		{&store.Creator{TokenID: "tok_1a", Role: "agent"}, []string{"token tok_1a", "role agent", "checked"}},
+		{&store.Creator{TokenID: "tok_2b", Role: "admin"}, []string{"token tok_2b", "role admin", "any source"}},
+	} {
+		got := principal(store.Flag{CreatedBy: tc.by})
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("principal(%+v) = %q, lacks %q", tc.by, got, w)
+			}
+		}
+	}
+}

@@ -123,7 +123,7 @@ func TestWriteRedoneWhenFileChangesDuringCommit(t *testing.T) {
 			removed = true
 		}
 		_, err := w.exec(sqlInsertFlag, in.FlagType, in.SourceAgent, in.TargetAgent, in.ChangeDescription,
-			in.ActionRequired, "medium", "[]", nil, nil, nil, nil, "2026-01-01T00:00:00.000Z")
+			in.ActionRequired, "medium", "[]", nil, nil, nil, nil, "2026-01-01T00:00:00.000Z", nil, nil)
 		return err
 	})
 	if err != nil {

@@ -32,6 +32,16 @@ type Flag struct {
 	CreatedAt     string  `json:"created_at"`
 	CompletedAt   *string `json:"completed_at"`
 	CompletedBy   *string `json:"completed_by"`
+	// CreatedBy is the token the flag was created under (HTTP); nil over
+	// stdio and --no-auth, where the source named itself. Prompts, pushes
+	// and the board show it; it is not part of the tools' JSON.
+	CreatedBy *Creator `json:"-"`
+}
+
+// Creator is the principal a flag was created under.
+type Creator struct {
+	TokenID string
+	Role    string
 }
 
 // Event is one state change of a flag.
@@ -75,7 +85,8 @@ func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
 
 const flagCols = `id, flag_type, source_agent, target_agent, change_description, action_required,
 	impact_level, related_files, chain_origin_id, code_location, example_usage, context, notes,
-	status, locked_by, locked_at, lock_expires_at, created_at, completed_at, completed_by`
+	status, locked_by, locked_at, lock_expires_at, created_at, completed_at, completed_by,
+	created_token, created_role`
 
 type rowScanner interface{ Scan(dest ...any) error }
 
@@ -88,6 +99,7 @@ type flagRow struct {
 	related                                                   string // JSON array
 	target, codeLoc, example, ctxt, notes                     sql.NullString
 	lockedBy, lockedAt, lockExp, completedAt, completedBy     sql.NullString
+	createdToken, createdRole                                 sql.NullString
 	chain                                                     sql.NullInt64
 	// files, when set, is related already decoded (a write that just
 	// encoded it need not parse it back).
@@ -97,7 +109,8 @@ type flagRow struct {
 func (r *flagRow) scan(sc rowScanner) error {
 	return sc.Scan(&r.id, &r.flagType, &r.source, &r.target, &r.change, &r.action,
 		&r.impact, &r.related, &r.chain, &r.codeLoc, &r.example, &r.ctxt, &r.notes,
-		&r.status, &r.lockedBy, &r.lockedAt, &r.lockExp, &r.created, &r.completedAt, &r.completedBy)
+		&r.status, &r.lockedBy, &r.lockedAt, &r.lockExp, &r.created, &r.completedAt, &r.completedBy,
+		&r.createdToken, &r.createdRole)
 }
 
 // leaseHeld reports whether the row's lease still holds at now. Times are
@@ -129,7 +142,7 @@ func (r *flagRow) toFlag(now string) Flag {
 		CreatedAt:         r.created,
 	}
 	// One allocation backs every optional string of the flag.
-	var strs [9]string
+	var strs [9]string // the optional columns but the creator's
 	n := 0
 	ptr := func(ns sql.NullString) *string {
 		if !ns.Valid {
@@ -156,6 +169,9 @@ func (r *flagRow) toFlag(now string) Flag {
 		f.RelatedFiles = r.files
 	} else {
 		f.RelatedFiles = decodeFiles(r.related)
+	}
+	if r.createdToken.Valid {
+		f.CreatedBy = &Creator{TokenID: r.createdToken.String, Role: r.createdRole.String}
 	}
 	if r.leaseHeld(now) {
 		f.Locked = true

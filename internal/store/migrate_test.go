@@ -28,11 +28,16 @@ func TestMigrateFromVersion1(t *testing.T) {
 			t.Fatalf("%.40s: %v", q, err)
 		}
 	}
-	if _, err := db.Exec(sqlInsertFlag, "change", "@backend.api", "@ops.containers", desc, action,
+	// The columns of version 1 (later versions add some).
+	const sqlInsertFlagV1 = `INSERT INTO flags (flag_type, source_agent, target_agent,
+			change_description, action_required, impact_level, related_files, chain_origin_id,
+			code_location, example_usage, context, status, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`
+	if _, err := db.Exec(sqlInsertFlagV1, "change", "@backend.api", "@ops.containers", desc, action,
 		"medium", "[]", nil, nil, nil, nil, at); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Exec(sqlInsertFlag, "change", "@ops.containers", "@backend.api", desc, action,
+	if _, err := db.Exec(sqlInsertFlagV1, "change", "@ops.containers", "@backend.api", desc, action,
 		"medium", "[]", 1, nil, nil, nil, at); err != nil {
 		t.Fatal(err)
 	}

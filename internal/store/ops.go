@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
 
 // Writes return the flag without reading it back: the row read under the
@@ -27,6 +29,9 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 		codeLoc: nullStr(v.codeLocation), example: nullStr(v.example), ctxt: nullStr(v.context),
 		status: "pending", created: now,
 	}
+	if p, ok := auth.From(ctx); ok {
+		r.createdToken, r.createdRole = validStr(p.TokenID), validStr(string(p.Role))
+	}
 	queries := []string{sqlInsertFlag, sqlInsertEvent}
 	if v.chain != 0 {
 		queries = append(queries, sqlChainExists)
@@ -45,7 +50,7 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 		}
 		res, err := w.exec(sqlInsertFlag,
 			r.flagType, r.source, r.target, r.change, r.action, r.impact, r.related, r.chain,
-			r.codeLoc, r.example, r.ctxt, now)
+			r.codeLoc, r.example, r.ctxt, now, r.createdToken, r.createdRole)
 		if err != nil {
 			return err
 		}

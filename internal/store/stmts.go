@@ -17,8 +17,8 @@ const (
 	sqlSelectFlag  = `SELECT ` + flagCols + ` FROM flags WHERE id = ?`
 	sqlInsertFlag  = `INSERT INTO flags (flag_type, source_agent, target_agent,
 			change_description, action_required, impact_level, related_files, chain_origin_id,
-			code_location, example_usage, context, status, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`
+			code_location, example_usage, context, status, created_at, created_token, created_role)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)`
 	sqlInsertEvent = `INSERT INTO flag_events (flag_id, kind, agent, previous_holder, at, token_id) VALUES (?, ?, ?, ?, ?, ?)`
 	// The claims: one conditional UPDATE each, whose affected-row count
 	// decides who won.

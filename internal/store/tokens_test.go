@@ -128,6 +128,40 @@ func TestEventsRecordTheToken(t *testing.T) {
 	if len(d.Events) != 2 || d.Events[0].TokenID == nil || *d.Events[0].TokenID != tok.ID || d.Events[1].TokenID != nil {
 		t.Fatalf("events %+v: want the token on the first only", d.Events)
 	}
+	want := &Creator{TokenID: tok.ID, Role: "agent"}
+	if f.CreatedBy == nil || *f.CreatedBy != *want || d.Flag.CreatedBy == nil || *d.Flag.CreatedBy != *want {
+		t.Fatalf("created by %+v (returned) and %+v (read), want %+v", f.CreatedBy, d.Flag.CreatedBy, want)
+	}
+	inbox, err := s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@ops.containers", Status: "pending", IncludeLocked: true})
+	if err != nil || len(inbox) != 1 || inbox[0].CreatedBy == nil || *inbox[0].CreatedBy != *want {
+		t.Fatalf("inbox %+v, %v: want the creator", inbox, err)
+	}
+	plain, err := s.CreateFlag(ctx, validNew())
+	if err != nil || plain.CreatedBy != nil {
+		t.Fatalf("a flag created without a token: %+v, %v", plain.CreatedBy, err)
+	}
+}
+
+// Flags created under a token before migration 0006 get their creator
+// from the "created" event.
+func TestProvenanceBackfilled(t *testing.T) {
+	path := t.TempDir() + "/agents.db"
+	s := openAt(t, path)
+	ctx := context.Background()
+	tok, _ := newTestToken(t, s, "@backend.api", auth.RoleAdmin, 0)
+	f, err := s.CreateFlag(auth.With(ctx, auth.Principal{TokenID: tok.ID, Agent: tok.Agent, Role: auth.RoleAdmin}), validNew())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.cur.w.Exec(`ALTER TABLE flags DROP COLUMN created_token; ALTER TABLE flags DROP COLUMN created_role; PRAGMA user_version = 5`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = openAt(t, path)
+	d, err := s.GetFlag(ctx, f.ID)
+	if err != nil || d.Flag.CreatedBy == nil || *d.Flag.CreatedBy != (Creator{TokenID: tok.ID, Role: "admin"}) {
+		t.Fatalf("after migrating: %+v, %v", d.Flag.CreatedBy, err)
+	}
 }
 
 func TestReady(t *testing.T) {
