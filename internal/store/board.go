@@ -11,7 +11,7 @@ import (
 // The board's reads: one summary of the whole database for people, read
 // from one snapshot. Every section is bounded (a page of rows plus an exact
 // count), and every query starts from an index that holds only the rows in
-// question (flags_pending, migration 0006; the newest events), so a year of
+// question (flags_pending, migration 0007; the newest events), so a year of
 // history costs what the open work costs, not what the archive does.
 
 // BoardQuery filters the board; zero values do not filter.
@@ -350,7 +350,7 @@ func (tx *txn) boardInboxes(sum *BoardSummary, q BoardQuery, now, cond string, a
 }
 
 // boardCompleted reads the flags completed in the last 24 hours from
-// flags_completed (migration 0006), newest first.
+// flags_completed (migration 0007), newest first.
 func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
 	base := ` FROM flags f INDEXED BY flags_completed
 		WHERE f.status = 'completed' AND f.completed_at >= ?` + cond

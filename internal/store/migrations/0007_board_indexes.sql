@@ -1,4 +1,4 @@
--- 0006: the board (Board in board.go) reads every pending flag's impact,
+-- 0007: the board (Board in board.go) reads every pending flag's impact,
 -- recipient, sender, type, lease and age on each page. Pending flags are
 -- a few thousand rows scattered over a year of history, one table page
 -- each: reading them costs tens of milliseconds. This partial index holds
