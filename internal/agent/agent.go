@@ -21,9 +21,11 @@ type Agent struct {
 	Source string
 	// Path is the file's path (within its source's fs.FS, joined to the source root for display).
 	Path string
-	// Raw is the whole file as read, served by the agent:// resource. Like
-	// everything in a Catalog, it must not be modified.
-	Raw []byte
+	// Raw is the whole file as read, served by the agent:// resource. It
+	// is a string so that Body, usually its end, can share its memory: a
+	// catalog decoded from the start-up cache then copies each file once,
+	// not twice.
+	Raw string
 	// Extra holds frontmatter keys this program does not use; kept, not interpreted.
 	Extra map[string]any
 	// Lenient is set when the frontmatter was not valid YAML and was read

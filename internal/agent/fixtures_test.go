@@ -1,7 +1,6 @@
 package agent
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -132,7 +131,7 @@ func TestFixtureFormats(t *testing.T) {
 	if a := get("@db.tsdb"); a.Name != "storage.timeseries" || len(a.Capabilities) != 3 || a.Extra["team"] != "data-platform" {
 		t.Errorf("every field, found by alias: %+v", a)
 	}
-	if a := get("windows.line-endings"); !strings.HasSuffix(a.Body, "\r\n") || !bytes.HasPrefix(a.Raw, utf8BOM) {
+	if a := get("windows.line-endings"); !strings.HasSuffix(a.Body, "\r\n") || !strings.HasPrefix(a.Raw, string(utf8BOM)) {
 		t.Errorf("CRLF and BOM: body %q", a.Body)
 	}
 	for _, name := range []string{"privacy-reviewer", "incident-scribe"} {

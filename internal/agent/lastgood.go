@@ -40,13 +40,13 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 				continue
 			}
 			now, err := fs.ReadFile(s.FS, rel)
-			if err != nil || bytes.Equal(now, a.Raw) {
+			if err != nil || string(now) == a.Raw {
 				break // gone, or unchanged and so not an edit
 			}
 			if overlays[i] == nil {
 				overlays[i] = map[string][]byte{}
 			}
-			overlays[i][rel] = a.Raw
+			overlays[i][rel] = []byte(a.Raw)
 			kept = append(kept, w.Path)
 			break
 		}

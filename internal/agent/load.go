@@ -143,7 +143,10 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 	}
 	a.Source = s.Label
 	a.Path = display
-	a.Raw = data
+	a.Raw = string(data)
+	if strings.HasSuffix(a.Raw, a.Body) {
+		a.Body = a.Raw[len(a.Raw)-len(a.Body):] // one copy of the text, not two
+	}
 	return a, nil
 }
 

@@ -44,7 +44,7 @@ func (c *Catalog) Snapshot(warnings []Warning) Snapshot {
 	for i, a := range c.agents {
 		s.SourceOf[i] = c.srcOf[a]
 		s.Agents[i] = a
-		if a.Body != "" && len(a.Body) <= len(a.Raw) && string(a.Raw[len(a.Raw)-len(a.Body):]) == a.Body {
+		if a.Body != "" && len(a.Body) <= len(a.Raw) && a.Raw[len(a.Raw)-len(a.Body):] == a.Body {
 			cp := *a // the catalog's agents are shared and read-only
 			cp.Body = ""
 			s.Agents[i], s.BodyLen[i] = &cp, len(a.Body)
@@ -84,7 +84,7 @@ func (s *Snapshot) Catalog() (*Catalog, []Warning, error) {
 			return nil, nil, fmt.Errorf("agent snapshot: agent %q: body length %d for %d bytes", a.Name, s.BodyLen[i], len(a.Raw))
 		default:
 			if n := s.BodyLen[i]; n > 0 {
-				a.Body = string(a.Raw[len(a.Raw)-n:])
+				a.Body = a.Raw[len(a.Raw)-n:]
 			}
 			c.byName[a.Name] = a
 			c.srcOf[a] = src

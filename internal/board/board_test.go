@@ -308,7 +308,7 @@ func TestFlagPage(t *testing.T) {
 			t.Errorf("detail lacks field %s", field)
 		}
 	}
-	for _, want := range []string{"Removed in v2.", "<dt>principal</dt><dd><em>none</em>", "<strong>created</strong> by @web.ui", "<strong>completed</strong> by @backend.api",
+	for _, want := range []string{"Removed in v2.", "<dt>principal</dt><dd><em>none</em>", "<strong>created</strong> by @web.ui <span class=\"via\">(no token", "<strong>completed</strong> by @backend.api",
 		"Completed ", `href="/board/flags/` + itoa(f.ids["critical"]) + `">#` + itoa(f.ids["critical"])} {
 		if !strings.Contains(body, want) {
 			t.Errorf("detail lacks %q", want)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"bytes"
 	"slices"
 	"sync/atomic"
 
@@ -105,7 +104,7 @@ func diffCatalogs(old, cur *agent.Catalog) Reload {
 		switch {
 		case !ok || prev.Name != a.Name:
 			r.Added = append(r.Added, a.Name)
-		case prev != a && (!bytes.Equal(prev.Raw, a.Raw) || prev.Source != a.Source || prev.Path != a.Path):
+		case prev != a && (prev.Raw != a.Raw || prev.Source != a.Source || prev.Path != a.Path):
 			r.Changed = append(r.Changed, a.Name)
 		}
 	}

@@ -40,7 +40,7 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		if err != nil {
 			return nil, err
 		}
-		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: string(a.Raw)}}, nil
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: a.Raw}}, nil
 	})
 
 	s.AddResourceTemplate(mcp.NewResourceTemplate("flag://{id}", "Flag",
