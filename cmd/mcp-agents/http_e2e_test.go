@@ -4,11 +4,21 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"math/big"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -514,5 +524,88 @@ func TestHTTPTypeScriptSDKClient(t *testing.T) {
 		if !c.ok {
 			t.Errorf("%s: observed %+v", c.what, seen)
 		}
+	}
+}
+
+// selfSigned writes a certificate for 127.0.0.1 and its key, and returns
+// their paths and a pool that trusts it.
+func selfSigned(t *testing.T) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mcp-agents test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+func TestHTTPOverTLS(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	certFile, keyFile, pool := selfSigned(t)
+	hs := s.startHTTP(t, "--tls-cert", certFile, "--tls-key", keyFile)
+	if !strings.HasPrefix(hs.url, "https://127.0.0.1:") {
+		t.Fatalf("resource %s, want https", hs.url)
+	}
+	httpc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	c, err := client.NewStreamableHttpClient(hs.url, transport.WithHTTPBasicClient(httpc),
+		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + tok}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = mcp.LATEST_LEGACY_PROTOCOL_VERSION
+	req.Params.ClientInfo = mcp.Implementation{Name: "tls", Version: "1"}
+	if _, err := c.Initialize(context.Background(), req); err != nil {
+		t.Fatalf("initialize over TLS: %v\n%s", err, hs.stderr.String())
+	}
+	callTool(t, c, "get_agent_flags", map[string]any{}, &struct{}{})
+	// Plain HTTP on the TLS port gets nowhere.
+	if resp, err := http.Get(strings.Replace(hs.base, "https", "http", 1) + "/healthz"); err == nil && resp.StatusCode == 200 {
+		t.Fatal("plain HTTP answered on the TLS port")
+	}
+}
+
+func TestHTTPIdleSessionsEnd(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t, "--session-ttl", "1s")
+	resp := hs.raw(t, "POST", "/mcp", tok, "", initializeBody)
+	session := resp.Header.Get("Mcp-Session-Id")
+	ping := `{"jsonrpc":"2.0","id":2,"method":"ping"}`
+	if got := hs.raw(t, "POST", "/mcp", tok, session, ping).StatusCode; got != 200 {
+		t.Fatalf("ping on a fresh session: %d", got)
+	}
+	time.Sleep(3 * time.Second) // idle: past the TTL and a sweep (every second)
+	if got := hs.raw(t, "POST", "/mcp", tok, session, ping).StatusCode; got != http.StatusNotFound {
+		t.Fatalf("ping on a session idle past its TTL: %d, want 404", got)
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/live"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -307,7 +308,7 @@ func TestFlagPage(t *testing.T) {
 			t.Errorf("detail lacks field %s", field)
 		}
 	}
-	for _, want := range []string{"Removed in v2.", "<strong>created</strong> by @web.ui", "<strong>completed</strong> by @backend.api",
+	for _, want := range []string{"Removed in v2.", "<dt>principal</dt><dd><em>none</em>", "<strong>created</strong> by @web.ui <span class=\"via\">(no token", "<strong>completed</strong> by @backend.api",
 		"Completed ", `href="/board/flags/` + itoa(f.ids["critical"]) + `">#` + itoa(f.ids["critical"])} {
 		if !strings.Contains(body, want) {
 			t.Errorf("detail lacks %q", want)
@@ -454,4 +455,24 @@ func get(t *testing.T, url string) (*http.Response, string) {
 	defer res.Body.Close()
 	b, _ := io.ReadAll(res.Body)
 	return res, string(b)
+}
+
+// A flag created under a token (the team server) names it on its page.
+func TestFlagPageNamesTheToken(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	if _, err := f.st.CreateToken(ctx, store.NewToken{ID: "tok_abc123", Hash: auth.Hash("s"), Agent: "@web.ui", Role: auth.RoleAgent}); err != nil {
+		t.Fatal(err)
+	}
+	p := auth.Principal{TokenID: "tok_abc123", Agent: "@web.ui", Role: auth.RoleAgent}
+	fl, err := f.st.CreateFlag(auth.With(ctx, p), store.NewFlag{FlagType: "change", SourceAgent: "@web.ui", TargetAgent: "@ops.containers",
+		ChangeDescription: strings.Repeat("The web UI now sends a request id header. ", 2),
+		ActionRequired:    strings.Repeat("Log the X-Request-Id header in the ingress and pass it on to the backends. ", 2)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.get(t, "/board/flags/"+itoa(fl.ID))
+	if !strings.Contains(body, "<dt>principal</dt><dd>token <code>tok_abc123</code> (role agent)</dd>") {
+		t.Fatalf("flag page lacks the token:\n%s", body)
+	}
 }

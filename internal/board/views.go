@@ -118,6 +118,8 @@ type boardData struct {
 	Filters []filter
 	// Active lists the filters in force, each with a link removing it.
 	Active []choice
+	// More links each impact group to the page of that impact alone.
+	More map[string]string
 }
 
 func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
@@ -158,6 +160,10 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 			f.Choices = append(f.Choices, choice{Label: val, URL: link(dim.name, val), Current: cur[dim.name] == val})
 		}
 		d.Filters = append(d.Filters, f)
+	}
+	d.More = map[string]string{}
+	for _, impact := range store.ImpactLevels {
+		d.More[impact] = link("impact", impact)
 	}
 	for _, name := range []string{"agent", "status", "impact", "type"} {
 		if cur[name] != "" {

@@ -92,16 +92,17 @@ func channelMessage(f store.Flag) (string, map[string]string) {
 	if f.TargetAgent == nil {
 		recipient = "your agent"
 	}
-	content := fmt.Sprintf("New flag #%d for %s: %s, impact %s, from %s.\n%s\n"+
+	content := fmt.Sprintf("New flag #%d for %s: %s, impact %s, from %s (principal: %s).\n%s\n"+
 		"To act: read it with get_flag (flag_id %d), take it with lock_flag, finish with complete_flag; "+
 		"get_agent_flags lists %s's inbox.",
-		f.ID, target, f.FlagType, f.ImpactLevel, flagtext.Line(f.SourceAgent, 80),
+		f.ID, target, f.FlagType, f.ImpactLevel, flagtext.Line(f.SourceAgent, 80), principal(f),
 		flagtext.Line(first, 200), f.ID, recipient)
 	meta := map[string]string{
 		"flag_id":   strconv.FormatInt(f.ID, 10),
 		"flag_type": f.FlagType,
 		"impact":    f.ImpactLevel,
 		"source":    f.SourceAgent,
+		"principal": principal(f),
 		"target":    target,
 	}
 	return content, meta

@@ -79,3 +79,16 @@ func TestPrincipalNamesTheToken(t *testing.T) {
 		}
 	}
 }
+
+func TestChannelMessageNamesThePrincipal(t *testing.T) {
+	f := store.Flag{ID: 4, FlagType: "change", ImpactLevel: "low", SourceAgent: "@a.b", ChangeDescription: "x",
+		CreatedBy: &store.Creator{TokenID: "tok_9", Role: "agent"}}
+	content, meta := channelMessage(f)
+	if !strings.Contains(content, "from @a.b (principal: token tok_9 (role agent") || !strings.Contains(meta["principal"], "tok_9") {
+		t.Fatalf("content %q, meta %v", content, meta)
+	}
+	content, meta = channelMessage(store.Flag{ID: 5, SourceAgent: "@a.b"})
+	if !strings.Contains(content, "not verified") || !strings.Contains(meta["principal"], "not verified") {
+		t.Fatalf("stdio flag: content %q, meta %v", content, meta)
+	}
+}

@@ -11,8 +11,8 @@ import (
 // The board's reads: one summary of the whole database for people, read
 // from one snapshot. Every section is bounded (a page of rows plus an exact
 // count), and every query starts from an index that holds only the rows in
-// question (pending flags, the newest events), so a year of history costs
-// what the open work costs, not what the archive does.
+// question (flags_pending, migration 0007; the newest events), so a year of
+// history costs what the open work costs, not what the archive does.
 
 // BoardQuery filters the board; zero values do not filter.
 type BoardQuery struct {
@@ -22,21 +22,25 @@ type BoardQuery struct {
 	FlagType    string
 	ImpactLevel string
 	Status      string // pending | completed | all; "" = all
-	// Rows bounds each list (0 = BoardRows).
+	// Rows bounds each list (0 = BoardRows, or 4 × BoardRows with an
+	// impact filter, which leaves one group).
 	Rows int
 }
 
-// BoardRows is how many flags each board list shows by default.
-const BoardRows = 100
+// BoardRows is how many flags each board list shows by default: a page
+// shows the oldest of each impact group, and its count; the group's own
+// filter link shows more.
+const BoardRows = 25
 
 // BoardEvents is how many of the newest events the board shows.
 const BoardEvents = 50
 
-// boardEventScan bounds how far back a filtered event list looks: without
+// BoardEventScan bounds how far back a filtered event list looks: without
 // a filter the newest 50 events are read straight off the end of the
 // table, but a narrow filter could otherwise walk the whole history to
-// find 50 matches.
-const boardEventScan = 20000
+// find 50 matches. (The status filter picks flag lists; events are not
+// filtered by it.)
+const BoardEventScan = 5000
 
 // BoardFlag is one row of a board list: what a person scans, not every
 // field (the detail view has those).
@@ -177,6 +181,9 @@ func checkBoardQuery(q BoardQuery) (BoardQuery, error) {
 	}
 	if q.Rows == 0 {
 		q.Rows = BoardRows
+		if q.ImpactLevel != "" {
+			q.Rows = 4 * BoardRows
+		}
 	}
 	return q, nil
 }
@@ -214,60 +221,42 @@ func (s *Store) Board(ctx context.Context, q BoardQuery) (BoardSummary, error) {
 }
 
 func (tx *txn) boardPending(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
-	// Counts per impact, per recipient and of leases in one pass over the
-	// pending flags (flags_status holds only their ids).
-	rows, err := tx.query(`SELECT f.impact_level, f.target_agent,
-			count(*), sum(f.locked_by IS NOT NULL AND f.lock_expires_at > ?)
-		FROM flags f INDEXED BY flags_status
+	// Totals per impact from flags_pending, in its order (no sort).
+	rows, err := tx.query(`SELECT f.impact_level, count(*), sum(f.target_agent IS NULL),
+			sum(f.locked_by IS NOT NULL AND f.lock_expires_at > ?)
+		FROM flags f INDEXED BY flags_pending
 		WHERE f.status = 'pending'`+cond+`
-		GROUP BY f.impact_level, f.target_agent`, append([]any{now}, args...)...)
+		GROUP BY f.impact_level`, append([]any{now}, args...)...)
 	if err != nil {
 		return err
 	}
 	byImpact := map[string]int{}
-	inbox := map[string]*InboxCount{}
 	for rows.Next() {
 		var impact string
-		var target sql.NullString
-		var n, locked int
-		if err := rows.Scan(&impact, &target, &n, &locked); err != nil {
+		var n, broadcast, locked int
+		if err := rows.Scan(&impact, &n, &broadcast, &locked); err != nil {
 			rows.Close()
 			return err
 		}
-		byImpact[impact] += n
+		byImpact[impact] = n
 		sum.PendingTotal += n
+		sum.Broadcasts += broadcast
 		sum.LockedTotal += locked
-		if !target.Valid {
-			sum.Broadcasts += n
-			continue
-		}
-		c := inbox[target.String]
-		if c == nil {
-			c = &InboxCount{Agent: target.String}
-			inbox[target.String] = c
-		}
-		c.Pending += n
-		c.Locked += locked
-		if impact == "critical" || impact == "high" {
-			c.Urgent += n
-		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	for _, c := range inbox {
-		sum.Inboxes = append(sum.Inboxes, *c)
+	if err := tx.boardInboxes(sum, q, now, cond, args); err != nil {
+		return err
 	}
-	sortInboxes(sum.Inboxes)
-
 	for _, impact := range ImpactLevels {
 		n := byImpact[impact]
 		if n == 0 {
 			continue
 		}
 		g := ImpactGroup{Impact: impact, Total: n}
-		if g.Flags, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_status
+		if g.Flags, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_pending
 			WHERE f.status = 'pending' AND f.impact_level = ?`+cond+`
 			ORDER BY f.created_at, f.id LIMIT ?`, append(append([]any{impact}, args...), q.Rows)...); err != nil {
 			return err
@@ -275,83 +264,119 @@ func (tx *txn) boardPending(sum *BoardSummary, q BoardQuery, now, cond string, a
 		sum.Pending = append(sum.Pending, g)
 	}
 	if sum.LockedTotal > 0 {
-		sum.Locked, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_status
+		sum.Locked, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_pending
 			WHERE f.status = 'pending' AND f.locked_by IS NOT NULL AND f.lock_expires_at > ?`+cond+`
 			ORDER BY f.lock_expires_at, f.id LIMIT ?`, append(append([]any{now}, args...), q.Rows)...)
 	}
 	return err
 }
 
-// boardCompleted reads the flags completed in the last 24 hours through
-// their completion events. flag_events has no index on time, but it is
-// appended in commit order, so its times rise with its ids: a binary
-// search over ids finds the first event of the window in a few lookups.
-func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
-	first, err := tx.firstEventAt(sum.CompletedSince)
-	if err != nil || first == 0 {
+// boardInboxes counts each agent's pending flags (broadcasts are counted
+// once, by boardPending). Without filters it counts in flags_inbox, one
+// index range per agent, which needs no sort; with them, it groups the
+// matching entries of flags_pending.
+func (tx *txn) boardInboxes(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
+	inbox := map[string]*InboxCount{}
+	row := func(agent string) *InboxCount {
+		c := inbox[agent]
+		if c == nil {
+			c = &InboxCount{Agent: agent}
+			inbox[agent] = c
+		}
+		return c
+	}
+	var query string
+	var qargs []any
+	if cond == "" {
+		// The rank expression is flags_inbox's (see impactOrder).
+		query = `SELECT fc.value,
+				(SELECT count(*) FROM flags INDEXED BY flags_inbox WHERE target_agent = fc.value AND status = 'pending'),
+				(SELECT count(*) FROM flags INDEXED BY flags_inbox WHERE target_agent = fc.value AND status = 'pending' AND ` + impactOrder + ` <= 1)
+			FROM flag_counts fc WHERE fc.dim = 'target_agent'`
+	} else {
+		query = `SELECT f.target_agent, count(*), sum(f.impact_level IN ('critical', 'high'))
+			FROM flags f INDEXED BY flags_pending
+			WHERE f.status = 'pending' AND f.target_agent IS NOT NULL` + cond + `
+			GROUP BY f.target_agent`
+		qargs = args
+	}
+	rows, err := tx.query(query, qargs...)
+	if err != nil {
 		return err
 	}
-	base := ` FROM flag_events e JOIN flags f ON f.id = e.flag_id
-		WHERE e.id >= ? AND e.kind = 'completed' AND e.at >= ?` + cond
-	wargs := append([]any{first, sum.CompletedSince}, args...)
+	for rows.Next() {
+		var agent string
+		var n, urgent int
+		if err := rows.Scan(&agent, &n, &urgent); err != nil {
+			rows.Close()
+			return err
+		}
+		if n > 0 {
+			c := row(agent)
+			c.Pending, c.Urgent = n, urgent
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if sum.LockedTotal > 0 {
+		rows, err := tx.query(`SELECT f.target_agent, count(*) FROM flags f INDEXED BY flags_pending
+			WHERE f.status = 'pending' AND f.target_agent IS NOT NULL
+			  AND f.locked_by IS NOT NULL AND f.lock_expires_at > ?`+cond+`
+			GROUP BY f.target_agent`, append([]any{now}, args...)...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var agent string
+			var n int
+			if err := rows.Scan(&agent, &n); err != nil {
+				rows.Close()
+				return err
+			}
+			row(agent).Locked = n
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for _, c := range inbox {
+		sum.Inboxes = append(sum.Inboxes, *c)
+	}
+	sortInboxes(sum.Inboxes)
+	return nil
+}
+
+// boardCompleted reads the flags completed in the last 24 hours from
+// flags_completed (migration 0007), newest first.
+func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
+	base := ` FROM flags f INDEXED BY flags_completed
+		WHERE f.status = 'completed' AND f.completed_at >= ?` + cond
+	wargs := append([]any{sum.CompletedSince}, args...)
 	if err := tx.queryRow("SELECT count(*)"+base, wargs...).Scan(&sum.CompletedTotal); err != nil {
 		return err
 	}
 	if sum.CompletedTotal == 0 {
 		return nil
 	}
-	sum.Completed, err = tx.boardFlags(now, "SELECT "+boardCols+base+" ORDER BY e.id DESC LIMIT ?", append(wargs, q.Rows)...)
+	var err error
+	sum.Completed, err = tx.boardFlags(now, "SELECT "+boardCols+base+" ORDER BY f.completed_at DESC, f.id DESC LIMIT ?", append(wargs, q.Rows)...)
 	return err
 }
 
-// firstEventAt returns the id of the first event at or after at (0 when
-// there is none).
-func (tx *txn) firstEventAt(at string) (int64, error) {
-	var lo, hi sql.NullInt64
-	if err := tx.queryRow("SELECT min(id), max(id) FROM flag_events").Scan(&lo, &hi); err != nil || !hi.Valid {
-		return 0, err
-	}
-	var last string
-	if err := tx.queryRow("SELECT at FROM flag_events WHERE id = ?", hi.Int64).Scan(&last); err != nil {
-		return 0, err
-	}
-	if last < at {
-		return 0, nil
-	}
-	// Invariant: the event at hi (or the first after it) is in the window.
-	l, h := lo.Int64, hi.Int64
-	for l < h {
-		mid := l + (h-l)/2
-		var t string
-		err := tx.queryRow("SELECT at FROM flag_events WHERE id >= ? ORDER BY id LIMIT 1", mid).Scan(&t)
-		if err != nil {
-			return 0, err
-		}
-		if t >= at {
-			h = mid
-		} else {
-			l = mid + 1
-		}
-	}
-	return l, nil
-}
-
 func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
-	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at
-		FROM flag_events e JOIN flags f ON f.id = e.flag_id`
+	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at, e.token_id
+		FROM flag_events e CROSS JOIN flags f ON f.id = e.flag_id` // CROSS: walk the newest events, never the flags
 	var qargs []any
-	switch {
-	case cond != "" || q.Status != "all":
+	if cond != "" {
 		var lastID int64
 		if err := tx.queryRow("SELECT coalesce(max(id), 0) FROM flag_events").Scan(&lastID); err != nil {
 			return err
 		}
 		query += " WHERE e.id > ?" + cond
-		qargs = append([]any{lastID - boardEventScan}, args...)
-		if q.Status != "all" {
-			query += " AND f.status = ?"
-			qargs = append(qargs, q.Status)
-		}
+		qargs = append([]any{lastID - BoardEventScan}, args...)
 	}
 	query += " ORDER BY e.id DESC LIMIT ?"
 	rows, err := tx.query(query, append(qargs, BoardEvents)...)
@@ -361,12 +386,12 @@ func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, ar
 	defer rows.Close()
 	for rows.Next() {
 		var e BoardEvent
-		var prev sql.NullString
-		f, err := scanBoardFlag(rows, now, &e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At)
+		var prev, token sql.NullString
+		f, err := scanBoardFlag(rows, now, &e.ID, &e.FlagID, &e.Kind, &e.Agent, &prev, &e.At, &token)
 		if err != nil {
 			return err
 		}
-		e.Flag, e.PreviousHolder = f, strPtr(prev)
+		e.Flag, e.PreviousHolder, e.TokenID = f, strPtr(prev), strPtr(token)
 		sum.Events = append(sum.Events, e)
 	}
 	return rows.Err()

@@ -187,35 +187,3 @@ func TestBoardTimeWindows(t *testing.T) {
 		t.Errorf("completed after two days: %d, %v", sum.CompletedTotal, err)
 	}
 }
-
-// The window's first event is found by bisection over many events.
-func TestFirstEventAt(t *testing.T) {
-	s, c := openClock(t)
-	start := c.Now()
-	for range 37 {
-		mustCreate(t, s, nil)
-		c.Advance(time.Hour)
-	}
-	for _, h := range []int{0, 1, 17, 36} {
-		at := formatTime(start.Add(time.Duration(h) * time.Hour))
-		var got int64
-		err := s.readTx(context.Background(), "test", nil, func(tx *txn) error {
-			var err error
-			got, err = tx.firstEventAt(at)
-			return err
-		})
-		if err != nil || got != int64(h+1) {
-			t.Errorf("firstEventAt(+%dh) = %d, %v; want %d", h, got, err, h+1)
-		}
-	}
-	err := s.readTx(context.Background(), "test", nil, func(tx *txn) error {
-		got, err := tx.firstEventAt(formatTime(c.Now()))
-		if got != 0 {
-			t.Errorf("firstEventAt(after the last) = %d, want 0", got)
-		}
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
