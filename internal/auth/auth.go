@@ -56,11 +56,6 @@ type Principal struct {
 // MayBroadcast reports whether p may create a flag for every agent.
 func (p Principal) MayBroadcast() bool { return p.Role == RoleAdmin || p.CanBroadcast }
 
-// String names the principal for messages and provenance: "token tok_… (agent)".
-func (p Principal) String() string {
-	return "token " + p.TokenID + " (" + string(p.Role) + ")"
-}
-
 type ctxKey struct{}
 
 // With returns ctx carrying p.

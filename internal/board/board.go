@@ -54,6 +54,9 @@ type Config struct {
 	// Now is the clock for ages and lease times on the detail page
 	// (nil = time.Now); the main page uses the store's.
 	Now func() time.Time
+	// Done, when it closes, ends the open event streams (a server shutting
+	// down gracefully would otherwise wait for them).
+	Done <-chan struct{}
 }
 
 //go:embed assets
