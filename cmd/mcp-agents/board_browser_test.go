@@ -228,6 +228,14 @@ func TestBoardInABrowser(t *testing.T) {
 		t.Errorf("critical count after the update = %s, want 2", got)
 	}
 
+	// A lease and a completion, made through the MCP server too, show in
+	// their sections.
+	callTool(t, c, "lock_flag", map[string]any{"flag_id": root, "agent": "@frontend.react"}, &struct{}{})
+	callTool(t, c, "complete_flag", map[string]any{"flag_id": root + 1, "agent": "@database.postgres", "notes": "Migrated."}, &struct{}{})
+	waitFor("the lease and the completion on the page", `document.querySelector('[data-count="locked"]').textContent === '1' &&
+		document.querySelector('[data-count="completed"]').textContent === '1' &&
+		document.querySelector('#locked .meta').textContent.includes('locked by @frontend.react')`, 5*time.Second)
+
 	shot := func(name string, width int64) {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 900)); err != nil {

@@ -59,6 +59,8 @@ func (h *handler) events(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-r.Context().Done():
 			return
+		case <-h.cfg.Done:
+			return
 		case <-changed:
 			msg = fmt.Sprintf("event: change\ndata: {\"changes\":%d}\n\n", count.Swap(0))
 		case <-tick.C:

@@ -250,16 +250,25 @@ func (e *env) logger() (*slog.Logger, error) {
 // openStore resolves the database path and opens it; a database that cannot
 // be opened stops the program before it serves anything.
 func (e *env) openStore(ctx context.Context) (*store.Store, error) {
-	cwd, err := e.opts.Getwd()
+	path, err := e.dbPath()
 	if err != nil {
-		return nil, fmt.Errorf("working directory: %w", err)
-	}
-	path, err := store.ResolvePath(e.cfg.db, e.opts.Getenv, cwd)
-	if err != nil {
-		return nil, fmt.Errorf("database path: %w", err)
+		return nil, err
 	}
 	// Open's errors name the path already.
 	return store.Open(ctx, path)
+}
+
+// dbPath resolves the database path (absolute).
+func (e *env) dbPath() (string, error) {
+	cwd, err := e.opts.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("working directory: %w", err)
+	}
+	path, err := store.ResolvePath(e.cfg.db, e.opts.Getenv, cwd)
+	if err != nil {
+		return "", fmt.Errorf("database path: %w", err)
+	}
+	return path, nil
 }
 
 // service builds the tool service for a CLI verb: the catalog always, the

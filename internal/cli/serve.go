@@ -74,6 +74,24 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
+	// The watches go in place while the catalog loads; goLive connects
+	// them to the server.
+	e.cfg.contextDirs = contextDirs
+	ownPaths := []string{string(diskcache.Default())}
+	if p, err := e.dbPath(); err == nil {
+		ownPaths = append(ownPaths, p)
+	}
+	watching := make(chan *agentWatch, 1)
+	roots, log := e.watchRoots(srcs), e.log
+	go func() { watching <- watchAgents(roots, ownPaths, log) }()
+	var aw *agentWatch
+	watch := func() *agentWatch {
+		if aw == nil {
+			aw = <-watching
+		}
+		return aw
+	}
+	defer func() { watch().close() }()
 	ic, err := e.loadIndexed(ctx, diskcache.Default(), srcs, discoverWarnings)
 	if err != nil {
 		if o := <-openc; o.st != nil {
@@ -85,7 +103,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify,
 		TokenIdentity: hf.addr != "" && !hf.noAuth}
-	e.cfg.contextDirs = contextDirs
 	svc.SetProjectDocs(e.loadProject())
 	srv := server.New(svc, e.opts.Version)
 	// From here on, log lines also reach clients that ask for them.
@@ -116,7 +133,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}()
 
 	if hf.addr != "" {
-		stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
+		stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
 		defer stopLive()
 		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
 	}
@@ -125,7 +142,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.opts.Version, describeSources(ic.cat), st.Path())
 	}
 	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
-	stopLive := e.goLive(ctx, svc, st, srcs, ic.key, []string{string(diskcache.Default()), st.Path()})
+	stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
 	defer stopLive()
 
 	if err := stdio.Serve(ctx, srv, endOfInput{e.stdin, svc.EndWaits}, e.stdout, logger); err != nil && ctx.Err() == nil {

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
 
+	"github.com/mcp-agents/mcp-agents/internal/board"
 	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 	mcpagents "github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
@@ -109,6 +111,13 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 	if err != nil {
 		ln.Close()
 		return usagef("%v", err)
+	}
+	// The flag board, for observer and admin tokens (see httpserve.MountBoard).
+	if err := hs.MountBoard(func(wrap func(http.Handler) http.Handler) http.Handler {
+		return board.New(board.Config{Store: st, Feed: svc.Feed, Wrap: wrap, Log: logger, Done: ctx.Done()})
+	}); err != nil {
+		ln.Close()
+		return err
 	}
 	// Exit 0 after a SIGTERM that shut the server down gracefully.
 	if e.opts.Drain != nil {

@@ -1,0 +1,215 @@
+package httpserve
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+)
+
+// BoardCookie is the board's session cookie. It holds a random session id,
+// never the token.
+const BoardCookie = "mcpa_board"
+
+// boardSessionTTL bounds a board login; the token is checked again on
+// every request, so revoking it ends the session at once.
+const boardSessionTTL = 12 * time.Hour
+
+// MountBoard serves the flag board at /board. People sign in once with an
+// observer or admin token on a form (the token travels in a POST body,
+// never in a URL) and get an HttpOnly, SameSite=Strict session cookie,
+// Secure when the server speaks TLS. newBoard builds the board's handler
+// around the wrapper that enforces this (board.Config.Wrap). Under
+// --no-auth (loopback only) the board needs no login.
+func (s *Server) MountBoard(newBoard func(wrap func(http.Handler) http.Handler) http.Handler) error {
+	mux, ok := s.handler.(*http.ServeMux)
+	if !ok {
+		return errors.New("httpserve: cannot mount the board: the handler is not a ServeMux")
+	}
+	b := &boardAuth{s: s, sessions: map[string]boardSession{}}
+	h := newBoard(b.wrap)
+	if !s.cfg.NoAuth {
+		mux.HandleFunc("GET /board/login", b.form)
+		mux.HandleFunc("POST /board/login", b.login)
+		mux.HandleFunc("POST /board/logout", b.logout)
+	}
+	mux.Handle("/board/", h)
+	mux.Handle("/board", h)
+	return nil
+}
+
+type boardSession struct {
+	token   string
+	expires time.Time
+}
+
+type boardAuth struct {
+	s        *Server
+	mu       sync.Mutex
+	sessions map[string]boardSession
+}
+
+// mayWatch reports whether a role may see the board.
+func mayWatch(r auth.Role) bool { return r == auth.RoleObserver || r == auth.RoleAdmin }
+
+func (b *boardAuth) wrap(next http.Handler) http.Handler {
+	if b.s.cfg.NoAuth {
+		return next
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// The script, style sheet and icon are the same for everyone, and
+		// the login form uses the style sheet.
+		if strings.HasPrefix(r.URL.Path, "/board/static/") {
+			next.ServeHTTP(w, r)
+			return
+		}
+		p, err := b.principal(r)
+		if err != nil {
+			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/board/api/") && r.URL.Path != "/board/events" {
+				http.Redirect(w, r, "/board/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			http.Error(w, "sign in at /board/login with an observer or admin token", http.StatusUnauthorized)
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+	})
+}
+
+// principal checks the request's session and its token, as of now.
+func (b *boardAuth) principal(r *http.Request) (auth.Principal, error) {
+	c, err := r.Cookie(BoardCookie)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	b.mu.Lock()
+	sess, ok := b.sessions[c.Value]
+	if ok && time.Now().After(sess.expires) {
+		delete(b.sessions, c.Value)
+		ok = false
+	}
+	b.mu.Unlock()
+	if !ok {
+		return auth.Principal{}, errors.New("no such session")
+	}
+	p, err := b.s.tokens.Authenticate(r.Context(), sess.token)
+	if err != nil {
+		return auth.Principal{}, err
+	}
+	if !mayWatch(p.Role) {
+		return auth.Principal{}, errors.New("role may not watch")
+	}
+	return p, nil
+}
+
+var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in · mcp-agents flag board</title><link rel="stylesheet" href="/board/static/board.css"></head>
+<body><main id="content"><h1>Flag board</h1>
+<p>Sign in with an <strong>observer</strong> or <strong>admin</strong> token (<code>mcp-agents tokens create --role observer …</code>).</p>
+{{if .Error}}<p class="error" role="alert">{{.Error}}</p>{{end}}
+<form method="post" action="/board/login">
+<input type="hidden" name="next" value="{{.Next}}">
+<p><label for="token">Token</label><br><input id="token" name="token" type="password" autocomplete="off" required autofocus></p>
+<p><button type="submit">Sign in</button></p>
+</form></main></body></html>`))
+
+func (b *boardAuth) renderForm(w http.ResponseWriter, status int, next, msg string) {
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.WriteHeader(status)
+	_ = loginPage.Execute(w, struct{ Next, Error string }{next, msg})
+}
+
+// safeNext keeps a post-login redirect on the board.
+func safeNext(next string) string {
+	if strings.HasPrefix(next, "/board/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
+		return next
+	}
+	return "/board/"
+}
+
+func (b *boardAuth) form(w http.ResponseWriter, r *http.Request) {
+	b.renderForm(w, http.StatusOK, safeNext(r.URL.Query().Get("next")), "")
+}
+
+// sameOrigin refuses a form posted from another site (the cookie is
+// SameSite=Strict, but the login itself has none yet).
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true // not a browser, or a same-origin navigation that omits it
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	if !sameOrigin(r) {
+		http.Error(w, "the login form must be posted from the board's own page", http.StatusForbidden)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, "bad form", http.StatusBadRequest)
+		return
+	}
+	next := safeNext(r.PostForm.Get("next"))
+	token := strings.TrimSpace(r.PostForm.Get("token"))
+	p, err := b.s.tokens.Authenticate(r.Context(), token)
+	switch {
+	case err != nil && !errors.Is(err, auth.ErrBadToken):
+		b.s.cfg.Log.Error("board login: checking a token failed", "err", err)
+		b.renderForm(w, http.StatusServiceUnavailable, next, "The token cannot be checked now; try again.")
+		return
+	case err != nil:
+		b.renderForm(w, http.StatusUnauthorized, next, "That token is unknown, revoked or expired.")
+		return
+	case !mayWatch(p.Role):
+		b.renderForm(w, http.StatusForbidden, next, "The board is for observer and admin tokens; this one is an "+string(p.Role)+" token.")
+		return
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	id := base64.RawURLEncoding.EncodeToString(raw)
+	b.mu.Lock()
+	now := time.Now()
+	for k, v := range b.sessions {
+		if now.After(v.expires) {
+			delete(b.sessions, k)
+		}
+	}
+	b.sessions[id] = boardSession{token: token, expires: now.Add(boardSessionTTL)}
+	b.mu.Unlock()
+	http.SetCookie(w, &http.Cookie{Name: BoardCookie, Value: id, Path: "/board", MaxAge: int(boardSessionTTL / time.Second),
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.s.cfg.TLSCert != "" || r.TLS != nil})
+	b.s.cfg.Log.Info("board login", "token", p.TokenID, "role", p.Role)
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (b *boardAuth) logout(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		http.Error(w, "the logout form must be posted from the board's own page", http.StatusForbidden)
+		return
+	}
+	if c, err := r.Cookie(BoardCookie); err == nil {
+		b.mu.Lock()
+		delete(b.sessions, c.Value)
+		b.mu.Unlock()
+	}
+	http.SetCookie(w, &http.Cookie{Name: BoardCookie, Value: "", Path: "/board", MaxAge: -1,
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.s.cfg.TLSCert != "" || r.TLS != nil})
+	http.Redirect(w, r, "/board/login", http.StatusSeeOther)
+}

@@ -1,0 +1,174 @@
+package httpserve
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	mcpserver "github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
+)
+
+// roleTokens knows a token per role, and forgets revoked ones.
+type roleTokens struct {
+	mu      sync.Mutex
+	revoked map[string]bool
+}
+
+func (rt *roleTokens) Authenticate(_ context.Context, tok string) (auth.Principal, error) {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	role, ok := strings.CutPrefix(tok, "mcpa_")
+	if !ok || rt.revoked[tok] {
+		return auth.Principal{}, fmt.Errorf("%w: unknown", auth.ErrBadToken)
+	}
+	r, err := auth.ParseRole(role)
+	if err != nil {
+		return auth.Principal{}, fmt.Errorf("%w: unknown", auth.ErrBadToken)
+	}
+	return auth.Principal{TokenID: "tok_" + role, Agent: "@people.ops", Role: r}, nil
+}
+
+func (rt *roleTokens) TouchToken(context.Context, string) error { return nil }
+
+func boardServer(t *testing.T, cfg Config) (*httptest.Server, *roleTokens) {
+	t.Helper()
+	rt := &roleTokens{revoked: map[string]bool{}}
+	cfg.Addr = "127.0.0.1:1"
+	s, err := New(cfg, mcpserver.NewMCPServer("t", "1"), rt, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stand-in board that says who it serves.
+	err = s.MountBoard(func(wrap func(http.Handler) http.Handler) http.Handler {
+		return wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, _ := auth.From(r.Context())
+			fmt.Fprintf(w, "board %s for %s", r.URL.Path, p.Role)
+		}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv, rt
+}
+
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+func TestBoardLogin(t *testing.T) {
+	srv, rt := boardServer(t, Config{})
+	plain := &http.Client{CheckRedirect: noRedirects}
+
+	res, err := plain.Get(srv.URL + "/board/?impact=critical")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/board/login?next=%2Fboard%2F%3Fimpact%3Dcritical" {
+		t.Errorf("without a session: %d to %q, want the login form", res.StatusCode, loc)
+	}
+	for _, p := range []string{"/board/api/summary", "/board/events"} {
+		if res, _ := plain.Get(srv.URL + p); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s without a session: %d, want 401", p, res.StatusCode)
+		}
+	}
+	if res, _ := plain.Get(srv.URL + "/board/static/board.css"); res.StatusCode != 200 {
+		t.Errorf("static assets need no session: %d", res.StatusCode)
+	}
+	res, _ = plain.Get(srv.URL + "/board/login")
+	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'none'") {
+		t.Errorf("login form: %d, CSP %q", res.StatusCode, res.Header.Get("Content-Security-Policy"))
+	}
+
+	post := func(c *http.Client, token, origin string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/board/login", strings.NewReader(url.Values{"token": {token}, "next": {"/board/?impact=critical"}}.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, tc := range []struct {
+		token, origin string
+		status        int
+	}{
+		{"mcpa_agent", "", http.StatusForbidden},
+		{"mcpa_nonsense", "", http.StatusUnauthorized},
+		{"", "", http.StatusUnauthorized},
+		{"mcpa_observer", "https://evil.example", http.StatusForbidden},
+	} {
+		if res := post(plain, tc.token, tc.origin); res.StatusCode != tc.status || len(res.Cookies()) != 0 {
+			t.Errorf("login with %q from %q: %d with cookies %v, want %d and none", tc.token, tc.origin, res.StatusCode, res.Cookies(), tc.status)
+		}
+	}
+
+	for _, role := range []string{"observer", "admin"} {
+		jar, _ := cookiejar.New(nil)
+		c := &http.Client{Jar: jar, CheckRedirect: noRedirects}
+		res := post(c, "mcpa_"+role, srv.URL)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/board/?impact=critical" {
+			t.Fatalf("%s login: %d to %q", role, res.StatusCode, res.Header.Get("Location"))
+		}
+		ck := res.Cookies()
+		if len(ck) != 1 || ck[0].Name != BoardCookie || !ck[0].HttpOnly || ck[0].SameSite != http.SameSiteStrictMode || ck[0].Path != "/board" || ck[0].Secure {
+			t.Errorf("%s cookie: %+v", role, ck)
+		}
+		if strings.Contains(ck[0].Value, "mcpa_") || strings.Contains(res.Header.Get("Location"), "mcpa_") {
+			t.Error("the token leaked into the cookie or a URL")
+		}
+		if res, err := c.Get(srv.URL + "/board/"); err != nil || res.StatusCode != 200 {
+			t.Errorf("%s with a session: %v %v", role, err, res)
+		}
+		// Revoking the token ends the session at once.
+		rt.mu.Lock()
+		rt.revoked["mcpa_"+role] = true
+		rt.mu.Unlock()
+		if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusUnauthorized {
+			t.Errorf("%s after revocation: %d", role, res.StatusCode)
+		}
+	}
+
+	// Logging out forgets the session.
+	rt.revoked = map[string]bool{}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirects}
+	post(c, "mcpa_observer", "")
+	req, _ := http.NewRequest("POST", srv.URL+"/board/logout", nil)
+	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %v %v", err, res)
+	}
+	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("after logout: %d", res.StatusCode)
+	}
+}
+
+func TestBoardCookieSecureWithTLS(t *testing.T) {
+	srv, _ := boardServer(t, Config{TLSCert: "cert.pem", TLSKey: "key.pem"})
+	res, err := (&http.Client{CheckRedirect: noRedirects}).PostForm(srv.URL+"/board/login", url.Values{"token": {"mcpa_observer"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ck := res.Cookies(); len(ck) != 1 || !ck[0].Secure {
+		t.Errorf("cookie over TLS: %+v", ck)
+	}
+}
+
+func TestBoardWithoutAuth(t *testing.T) {
+	srv, _ := boardServer(t, Config{NoAuth: true})
+	res, err := http.Get(srv.URL + "/board/")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("--no-auth board: %v %v", err, res)
+	}
+}
