@@ -400,7 +400,7 @@ func TestHTTPRateLimit(t *testing.T) {
 	s := newSandbox(t)
 	tok, _ := s.token(t, "@frontend.react", "agent")
 	other, _ := s.token(t, "@ops.containers", "agent")
-	hs := s.startHTTP(t, "--rate-limit", "1", "--rate-burst", "2")
+	hs := s.startHTTP(t, "--rate-limit", "0.1", "--rate-burst", "2") // one more every 10 s
 	var codes []int
 	for range 3 {
 		codes = append(codes, hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode)
