@@ -413,6 +413,13 @@ func TestHTTPRateLimit(t *testing.T) {
 	if resp := hs.raw(t, "POST", "/mcp", other, "", initializeBody); resp.StatusCode != 200 {
 		t.Fatalf("another token: %d", resp.StatusCode)
 	}
+	// 0 turns the limit off.
+	off := s.startHTTP(t, "--rate-limit", "0", "--rate-burst", "1")
+	for i := range 20 {
+		if resp := off.raw(t, "POST", "/mcp", tok, "", initializeBody); resp.StatusCode != 200 {
+			t.Fatalf("request %d with --rate-limit 0: %d", i, resp.StatusCode)
+		}
+	}
 }
 
 func TestHTTPReadyzFollowsTheDatabase(t *testing.T) {
