@@ -100,7 +100,10 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 	if onShutdown == nil {
 		onShutdown = func() {}
 	}
-	s := &Server{cfg: cfg, tokens: tokens, ready: ready, onShutdown: onShutdown}
+	s := &Server{cfg: cfg, ready: ready, onShutdown: onShutdown}
+	if tokens != nil {
+		s.tokens = newTokenCache(tokens, TokenCacheTTL)
+	}
 	s.resource = cfg.PublicURL
 	if s.resource == "" {
 		scheme := "http"
