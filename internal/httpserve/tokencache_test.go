@@ -3,8 +3,13 @@ package httpserve
 import (
 	"context"
 	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
+
+	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
@@ -90,4 +95,43 @@ type cacheStep struct {
 	token   string
 	ok      bool
 	lookups int
+}
+
+// The /mcp endpoint authenticates through the cache: requests with one
+// token read the store once; a bad token is refused each time.
+func TestMCPEndpointCachesVerifiedTokens(t *testing.T) {
+	store := &countingTokens{}
+	s, err := New(Config{Addr: "127.0.0.1:1"}, mcpserver.NewMCPServer("t", "1"), store, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func(tok string) int {
+		req, _ := http.NewRequest("POST", srv.URL+Path, strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for range 3 {
+		if code := post("mcpa_good"); code == http.StatusUnauthorized {
+			t.Fatal("good token refused")
+		}
+	}
+	if store.lookups != 1 {
+		t.Fatalf("%d store lookups for 3 requests with one token, want 1", store.lookups)
+	}
+	for range 2 {
+		if code := post("mcpa_bad"); code != http.StatusUnauthorized {
+			t.Fatalf("bad token: %d, want 401", code)
+		}
+	}
+	if store.lookups != 3 {
+		t.Fatalf("%d store lookups after 2 bad tokens, want 3", store.lookups)
+	}
 }
