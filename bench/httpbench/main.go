@@ -36,6 +36,8 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 )
 
 func main() {
@@ -338,14 +340,17 @@ func rss(pid int) int64 {
 }
 
 // runNoop serves an mcp-go Streamable HTTP server with one tool that does
-// nothing, configured like mcp-agents' transport (stateful).
+// nothing, configured like mcp-agents' transport (stateful, the same idle
+// TTL, heartbeat and protocol versions).
 func runNoop(addr string) {
 	s := server.NewMCPServer("noop", "0.0.0", server.WithToolCapabilities(false))
 	s.AddTool(mcp.NewTool("noop", mcp.WithDescription("Does nothing; benchmark baseline.")),
 		func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 			return mcp.NewToolResultText("ok"), nil
 		})
-	h := server.NewStreamableHTTPServer(s, server.WithStateful(true))
+	h := server.NewStreamableHTTPServer(s, server.WithStateful(true),
+		server.WithSessionIdleTTL(httpserve.DefaultSessionTTL), server.WithHeartbeatInterval(httpserve.DefaultHeartbeat),
+		server.WithStreamableHTTPProtocolVersions(httpserve.ProtocolVersions...))
 	ln, err := net.Listen("tcp", addr)
 	check(err)
 	fmt.Fprintf(os.Stderr, "serving MCP at http://%s/mcp\n", ln.Addr())
