@@ -342,6 +342,29 @@ func TestHTTPRefusesBadTokens(t *testing.T) {
 	if resp := hs.raw(t, "POST", "/mcp", good, "", initializeBody); resp.StatusCode != 200 {
 		t.Fatalf("good token: %d", resp.StatusCode)
 	}
+	// tokens list shows every token, never a secret, with its last use.
+	time.Sleep(200 * time.Millisecond) // last use is recorded off the request's path
+	cmd = exec.Command(binary, "tokens", "list", "--db", s.db)
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("tokens list: %v", err)
+	}
+	if strings.Contains(string(out), "mcpa_") {
+		t.Fatalf("tokens list shows a secret:\n%s", out)
+	}
+	var list []struct {
+		ID         string  `json:"id"`
+		LastUsedAt *string `json:"last_used_at"`
+		RevokedAt  *string `json:"revoked_at"`
+	}
+	if err := json.Unmarshal(out, &list); err != nil || len(list) != 3 {
+		t.Fatalf("tokens list: %s (%v)", out, err)
+	}
+	if list[0].LastUsedAt == nil || list[2].ID != revokedID || list[2].RevokedAt == nil {
+		t.Fatalf("tokens list: %s; want the good token's last use and the revoked one's time", out)
+	}
+
 	// A body over 4 MiB is refused before it is read whole.
 	big := `{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"` + strings.Repeat("a", 5<<20) + `"}}`
 	if resp := hs.raw(t, "POST", "/mcp", good, "", big); resp.StatusCode != http.StatusRequestEntityTooLarge {
@@ -377,7 +400,7 @@ func TestHTTPRateLimit(t *testing.T) {
 	s := newSandbox(t)
 	tok, _ := s.token(t, "@frontend.react", "agent")
 	other, _ := s.token(t, "@ops.containers", "agent")
-	hs := s.startHTTP(t, "--rate-limit", "1", "--rate-burst", "2")
+	hs := s.startHTTP(t, "--rate-limit", "0.1", "--rate-burst", "2") // one more every 10 s
 	var codes []int
 	for range 3 {
 		codes = append(codes, hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode)
@@ -389,6 +412,13 @@ func TestHTTPRateLimit(t *testing.T) {
 	// The limit is per token.
 	if resp := hs.raw(t, "POST", "/mcp", other, "", initializeBody); resp.StatusCode != 200 {
 		t.Fatalf("another token: %d", resp.StatusCode)
+	}
+	// 0 turns the limit off.
+	off := s.startHTTP(t, "--rate-limit", "0", "--rate-burst", "1")
+	for i := range 20 {
+		if resp := off.raw(t, "POST", "/mcp", tok, "", initializeBody); resp.StatusCode != 200 {
+			t.Fatalf("request %d with --rate-limit 0: %d", i, resp.StatusCode)
+		}
 	}
 }
 

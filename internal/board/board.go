@@ -25,6 +25,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/live"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -140,7 +141,9 @@ func (h *handler) page(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, false)
 		return
 	}
-	h.views.render(w, h.cfg.Log, http.StatusOK, "board.html", h.views.boardData(sum, h.cfg.Feed != nil))
+	d := h.views.boardData(sum, h.cfg.Feed != nil)
+	d.Viewer = viewer(r)
+	h.views.render(w, h.cfg.Log, http.StatusOK, "board.html", d)
 }
 
 func (h *handler) flagPage(w http.ResponseWriter, r *http.Request) {
@@ -154,7 +157,9 @@ func (h *handler) flagPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err, false)
 		return
 	}
-	h.views.render(w, h.cfg.Log, http.StatusOK, "flag.html", h.views.flagData(d, h.cfg.Now(), h.cfg.Feed != nil))
+	fd := h.views.flagData(d, h.cfg.Now(), h.cfg.Feed != nil)
+	fd.Viewer = viewer(r)
+	h.views.render(w, h.cfg.Log, http.StatusOK, "flag.html", fd)
 }
 
 func (h *handler) apiSummary(w http.ResponseWriter, r *http.Request) {
@@ -178,6 +183,15 @@ func (h *handler) apiFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// viewer names the principal Wrap put in the context, if any.
+func viewer(r *http.Request) string {
+	p, ok := auth.From(r.Context())
+	if !ok {
+		return ""
+	}
+	return "token " + p.TokenID + " (" + string(p.Role) + ", " + p.Agent + ")"
 }
 
 func flagID(r *http.Request) (int64, error) {

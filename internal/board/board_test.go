@@ -476,3 +476,22 @@ func TestFlagPageNamesTheToken(t *testing.T) {
 		t.Fatalf("flag page lacks the token:\n%s", body)
 	}
 }
+
+// Behind a server's sign-in, the page names the viewer and offers a way out.
+func TestViewerCanSignOut(t *testing.T) {
+	f := newFixture(t, Config{Wrap: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), auth.Principal{TokenID: "tok_1", Agent: "@people.ops", Role: auth.RoleObserver})))
+		})
+	}})
+	for _, p := range []string{"/board/", "/board/flags/1"} {
+		_, body := f.get(t, p)
+		if !strings.Contains(body, `<form class="signout" method="post" action="/board/logout"><span>token tok_1`) {
+			t.Errorf("%s: no sign-out form naming the viewer", p)
+		}
+	}
+	plain := newFixture(t, Config{})
+	if _, body := plain.get(t, "/board/"); strings.Contains(body, "signout") {
+		t.Error("the local board offers to sign out")
+	}
+}

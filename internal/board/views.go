@@ -88,6 +88,9 @@ type Page struct {
 	Title  string
 	Prefix string
 	Live   string // the event stream's URL; "" without live updates
+	// Viewer names who signed in (a server with tokens), with a way to
+	// sign out; "" on the local board.
+	Viewer string
 }
 
 func (v *views) page(title string, live bool) Page {

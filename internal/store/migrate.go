@@ -51,11 +51,17 @@ func migrations() ([]migration, error) {
 	return ms, nil
 }
 
-// schemaVersion is the newest schema this binary knows.
+// schemaVersion is the newest schema this binary knows. The migrations are
+// embedded at build time, so a misnumbered set is a bug in this binary: it
+// panics rather than report version 0, which would make every table look
+// missing at run time (TestEmbeddedMigrations catches it before a release).
 func schemaVersion() int {
 	ms, err := migrations()
-	if err != nil || len(ms) == 0 {
-		return 0
+	if err != nil {
+		panic(err)
+	}
+	if len(ms) == 0 {
+		panic("store: no embedded migrations")
 	}
 	return ms[len(ms)-1].version
 }

@@ -69,3 +69,21 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Errorf("user_version = %d (%v), want %d", v, err, schemaVersion())
 	}
 }
+
+// The embedded migrations are numbered 1, 2, 3, ... with no gap and no
+// number used twice: two developers adding "0004" at once must fail here,
+// not as missing tables at run time.
+func TestEmbeddedMigrations(t *testing.T) {
+	ms, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range ms {
+		if m.version != i+1 {
+			t.Errorf("migration %s has version %d, want %d", m.name, m.version, i+1)
+		}
+	}
+	if got := schemaVersion(); got != len(ms) {
+		t.Errorf("schemaVersion() = %d, want %d", got, len(ms))
+	}
+}
