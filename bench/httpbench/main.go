@@ -1,17 +1,19 @@
 // Command httpbench loads `mcp-agents serve --http` with concurrent
-// Streamable HTTP clients (mcp-go's), side by side in one run with a no-op
-// mcp-go HTTP server (this binary re-run with -serve-noop), and reports
-// throughput and latency of each, the invariants after a mixed load, and
-// what 1,000 idle sessions with open GET streams cost in RSS.
+// Streamable HTTP clients, side by side in one run with a no-op mcp-go HTTP
+// server (this binary re-run with -serve-noop): search_agents alternating
+// between the no-op, mcp-agents with a token and mcp-agents with --no-auth
+// (and, with -compare, another build), a mixed load and its invariants,
+// and what 1,000 idle sessions with open GET streams cost in RSS. The load
+// client is a minimal JSON-RPC client (client.go), the same for every
+// server.
 //
-//	go run ./bench/httpbench [-clients 64] [-duration 10s] [-idle 1000]
+//	go run ./bench/httpbench [-clients 64] [-duration 10s] [-rounds 5] [-idle 1000] [-compare BIN]
 package main
 
 import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -39,10 +41,11 @@ import (
 func main() {
 	serveNoop := flag.String("serve-noop", "", "internal: serve the no-op server on `ADDR`")
 	bin := flag.String("bin", "", "mcp-agents binary (default: built from ./cmd/mcp-agents)")
+	compare := flag.String("compare", "", "another mcp-agents `binary` (say, built from main) to load side by side with -bin, with a token")
 	clients := flag.Int("clients", 64, "concurrent clients")
-	duration := flag.Duration("duration", 10*time.Second, "length of each load phase")
+	duration := flag.Duration("duration", 10*time.Second, "length of each load phase (per server, split into -rounds)")
+	rounds := flag.Int("rounds", 5, "the search phase alternates between the servers this many times, so machine load hits them alike")
 	idle := flag.Int("idle", 1000, "idle sessions with GET streams for the memory figure (0: skip)")
-	noAuth := flag.Bool("no-auth", false, "serve mcp-agents with --no-auth (to see what authentication costs)")
 	flag.Parse()
 	if *serveNoop != "" {
 		runNoop(*serveNoop)
@@ -62,51 +65,74 @@ func main() {
 	}
 	self, err := os.Executable()
 	check(err)
-	db := filepath.Join(dir, "agents.db")
 	env := append(os.Environ(), "HOME="+dir, "XDG_CACHE_HOME="+filepath.Join(dir, "cache"))
 
-	var tok struct{ Token string }
-	out, err := command(env, *bin, "tokens", "create", "--db", db, "--agent", "@bench.admin", "--role", "admin").Output()
-	check(err)
-	check(json.Unmarshal(out, &tok))
-
-	noop, noopURL := start(env, self, "-serve-noop", "127.0.0.1:0")
-	defer stop(noop)
-	serveArgs := []string{"serve", "--db", db, "--http", "127.0.0.1:0", "--rate-limit", "0", "--log-level", "warn"}
-	if *noAuth {
-		serveArgs = append(serveArgs[:len(serveArgs)-4], "--no-auth", "--log-level", "warn")
-		tok.Token = ""
+	// Every server in its own database: the mixed phase's counts stay exact.
+	serve := func(bin, name string, auth bool) target {
+		db := filepath.Join(dir, name+".db")
+		args := []string{"serve", "--db", db, "--http", "127.0.0.1:0", "--log-level", "warn"}
+		tok := ""
+		if auth {
+			var t struct{ Token string }
+			out, err := command(env, bin, "tokens", "create", "--db", db, "--agent", "@bench.admin", "--role", "admin").Output()
+			check(err)
+			check(json.Unmarshal(out, &t))
+			tok = t.Token
+			args = append(args, "--rate-limit", "0")
+		} else {
+			args = append(args, "--no-auth")
+		}
+		cmd, url := start(env, bin, args...)
+		return target{name: name, url: url, token: tok, cmd: cmd}
 	}
-	agents, agentsURL := start(env, *bin, serveArgs...)
-	defer stop(agents)
-	auth := "a bearer token, rate limit off"
-	if *noAuth {
-		auth = "--no-auth"
+	cmd, url := start(env, self, "-serve-noop", "127.0.0.1:0")
+	noop := target{name: "no-op server: noop", url: url, cmd: cmd}
+	agents := serve(*bin, "mcp-agents (token): search_agents", true)
+	plain := serve(*bin, "mcp-agents (--no-auth): search", false)
+	targets := []target{noop, agents, plain}
+	if *compare != "" {
+		targets = append(targets, serve(*compare, "-compare (token): search_agents", true))
 	}
-	fmt.Printf("%d clients, %s per phase; mcp-agents with %s\n\n", *clients, *duration, auth)
+	for _, t := range targets {
+		defer stop(t.cmd)
+	}
+	fmt.Printf("%d clients, %s per server and phase (search: %d alternating rounds); tokens with the rate limit off\n\n", *clients, *duration, *rounds)
 	fmt.Printf("%-34s %10s %9s %9s\n", "phase", "calls/s", "p50", "p99")
 
-	n := run("no-op server: noop tool", noopURL, "", *clients, *duration, func(c *client.Client, i, k int, r *rand.Rand) error {
-		return call(c, "noop", nil)
-	})
-	s := run("mcp-agents: search_agents", agentsURL, tok.Token, *clients, *duration, func(c *client.Client, i, k int, r *rand.Rand) error {
-		return call(c, "search_agents", map[string]any{"query": queries[r.IntN(len(queries))], "limit": 5})
-	})
-	fmt.Printf("\nsearch_agents vs no-op: throughput %.2fx (target >= 0.5x), p99 %.2fx (target <= 3x)\n\n",
-		s.rate/n.rate, float64(s.p99)/float64(n.p99))
+	search := func(c *rpc, i, k int, r *rand.Rand) error {
+		return c.call("search_agents", map[string]any{"query": queries[r.IntN(len(queries))], "limit": 5}, nil)
+	}
+	fns := []func(c *rpc, i, k int, r *rand.Rand) error{
+		func(c *rpc, i, k int, r *rand.Rand) error { return c.call("noop", nil, nil) }, search, search, search}
+	phases := make([]phase, len(targets))
+	for range max(*rounds, 1) {
+		for j, t := range targets {
+			phases[j].add(load(t.url, t.token, *clients, *duration/time.Duration(max(*rounds, 1)), fns[j]))
+		}
+	}
+	res := make([]result, len(targets))
+	for j, t := range targets {
+		res[j] = phases[j].report(t.name, *duration)
+	}
+	for j := 1; j < len(targets); j++ {
+		fmt.Printf("%-34s vs no-op: throughput %.2fx (target >= 0.5x), p99 %.2fx (target <= 3x)\n",
+			strings.TrimSpace(strings.SplitN(targets[j].name, ":", 2)[0]), res[j].rate/res[0].rate, float64(res[j].p99)/float64(res[0].p99))
+	}
+	fmt.Println()
 
 	var created, locks atomic.Int64
 	var mu sync.Mutex
 	holders := map[int64]map[string]bool{}
-	run("mcp-agents: mixed 80/20", agentsURL, tok.Token, *clients, *duration, func(c *client.Client, i, k int, r *rand.Rand) error {
+	var mixed phase
+	mixed.add(load(agents.url, agents.token, *clients, *duration, func(c *rpc, i, k int, r *rand.Rand) error {
 		me := "@bench.c" + strconv.Itoa(i)
 		switch p := r.IntN(100); {
 		case p < 40:
-			return call(c, "search_agents", map[string]any{"query": queries[r.IntN(len(queries))]})
+			return c.call("search_agents", map[string]any{"query": queries[r.IntN(len(queries))]}, nil)
 		case p < 80:
-			return call(c, "get_agent_flags", map[string]any{"agent": "@bench.c" + strconv.Itoa(r.IntN(*clients))})
+			return c.call("get_agent_flags", map[string]any{"agent": "@bench.c" + strconv.Itoa(r.IntN(*clients))}, nil)
 		case p < 87:
-			err := callInto(c, "create_flag", map[string]any{"flag_type": "change", "source_agent": me,
+			err := c.call("create_flag", map[string]any{"flag_type": "change", "source_agent": me,
 				"target_agent": "@database.postgres", "change_description": strings.Repeat("The orders schema changed. ", 3),
 				"action_required": strings.Repeat("Update the orders queries and their indexes accordingly. ", 3)}, nil)
 			if err == nil {
@@ -120,7 +146,7 @@ func main() {
 					LockedBy string `json:"locked_by"`
 				}
 			}
-			if err := callInto(c, "lock_flag", map[string]any{"flag_id": id, "agent": me, "lease_seconds": 3600}, &out); err != nil {
+			if err := c.call("lock_flag", map[string]any{"flag_id": id, "agent": me, "lease_seconds": 3600}, &out); err != nil {
 				return nil // lost the race, or completed: an answer, not a failure
 			}
 			locks.Add(1)
@@ -133,14 +159,16 @@ func main() {
 			return nil
 		default:
 			id := int64(1 + r.IntN(int(max(created.Load(), 1))))
-			_ = callInto(c, "complete_flag", map[string]any{"flag_id": id, "agent": me}, nil)
+			_ = c.call("complete_flag", map[string]any{"flag_id": id, "agent": me}, nil)
 			return nil
 		}
-	})
+	}))
+	mixed.report("mcp-agents (token): mixed 80/20", *duration)
 	// Invariants: every created flag is stored, none was locked by two agents.
-	c := connect(agentsURL, tok.Token)
+	c, err := dial(agents.url, agents.token)
+	check(err)
 	var list struct{ Total int }
-	check(callInto(c, "list_flags", map[string]any{"status": "all", "limit": 1}, &list))
+	check(c.call("list_flags", map[string]any{"status": "all", "limit": 1}, &list))
 	twice := 0
 	for _, h := range holders {
 		if len(h) > 1 {
@@ -149,23 +177,27 @@ func main() {
 	}
 	fmt.Printf("\nmixed load: %d flags created, %d stored (lost: %d); %d locks granted, flags locked by two agents: %d\n",
 		created.Load(), list.Total, created.Load()-int64(list.Total), locks.Load(), twice)
-	c.Close()
 
 	if *idle > 0 {
-		before := rss(agents.Process.Pid)
+		before := rss(agents.cmd.Process.Pid)
 		var open []*client.Client
 		for range *idle {
-			c := connect(agentsURL, tok.Token, transport.WithContinuousListening())
+			c := connect(agents.url, agents.token, transport.WithContinuousListening())
 			open = append(open, c)
 		}
 		time.Sleep(2 * time.Second) // the GET streams are open
-		after := rss(agents.Process.Pid)
+		after := rss(agents.cmd.Process.Pid)
 		fmt.Printf("%d idle sessions with GET streams: RSS %d MB -> %d MB (+%d MB; target <= 80 MB)\n",
 			*idle, before>>20, after>>20, (after-before)>>20)
 		for _, c := range open {
 			c.Close()
 		}
 	}
+}
+
+type target struct {
+	name, url, token string
+	cmd              *exec.Cmd
 }
 
 var queries = []string{"tune slow postgres queries", "kubernetes helm chart", "react component state", "terraform aws",
@@ -176,11 +208,43 @@ type result struct {
 	p50, p99 time.Duration
 }
 
-// run drives fn from n clients for d and prints the phase's figures.
-func run(name, url, token string, n int, d time.Duration, fn func(c *client.Client, i, k int, r *rand.Rand) error) result {
-	cs := make([]*client.Client, n)
+// phase accumulates the latencies and failures of one target's rounds.
+type phase struct {
+	lat      []time.Duration
+	failed   int64
+	firstErr string
+}
+
+func (p *phase) add(q phase) {
+	p.lat = append(p.lat, q.lat...)
+	p.failed += q.failed
+	if p.firstErr == "" {
+		p.firstErr = q.firstErr
+	}
+}
+
+// report prints the phase's figures over d of load in all.
+func (p *phase) report(name string, d time.Duration) result {
+	slices.Sort(p.lat)
+	res := result{rate: float64(len(p.lat)) / d.Seconds()}
+	if len(p.lat) > 0 {
+		res.p50, res.p99 = p.lat[len(p.lat)/2], p.lat[len(p.lat)*99/100]
+	}
+	fmt.Printf("%-34s %10.0f %9s %9s", name, res.rate, res.p50.Round(10*time.Microsecond), res.p99.Round(10*time.Microsecond))
+	if p.failed > 0 {
+		fmt.Printf("  (%d failed: %v)", p.failed, p.firstErr)
+	}
+	fmt.Println()
+	return res
+}
+
+// load drives fn from n clients (one session each) for d.
+func load(url, token string, n int, d time.Duration, fn func(c *rpc, i, k int, r *rand.Rand) error) phase {
+	cs := make([]*rpc, n)
 	for i := range cs {
-		cs[i] = connect(url, token)
+		var err error
+		cs[i], err = dial(url, token)
+		check(err)
 	}
 	lat := make([][]time.Duration, n)
 	var failed atomic.Int64
@@ -202,23 +266,14 @@ func run(name, url, token string, n int, d time.Duration, fn func(c *client.Clie
 		})
 	}
 	wg.Wait()
-	for _, c := range cs {
-		c.Close()
+	p := phase{lat: slices.Concat(lat...), failed: failed.Load()}
+	if e, ok := firstErr.Load().(string); ok {
+		p.firstErr = e
 	}
-	all := slices.Concat(lat...)
-	slices.Sort(all)
-	res := result{rate: float64(len(all)) / d.Seconds()}
-	if len(all) > 0 {
-		res.p50, res.p99 = all[len(all)/2], all[len(all)*99/100]
-	}
-	fmt.Printf("%-34s %10.0f %9s %9s", name, res.rate, res.p50.Round(10*time.Microsecond), res.p99.Round(10*time.Microsecond))
-	if f := failed.Load(); f > 0 {
-		fmt.Printf("  (%d failed: %v)", f, firstErr.Load())
-	}
-	fmt.Println()
-	return res
+	return p
 }
 
+// connect opens an mcp-go client session (for the idle GET streams).
 func connect(url, token string, opts ...transport.StreamableHTTPCOption) *client.Client {
 	if token != "" {
 		opts = append(opts, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
@@ -233,34 +288,6 @@ func connect(url, token string, opts ...transport.StreamableHTTPCOption) *client
 	_, err = c.Initialize(context.Background(), req)
 	check(err)
 	return c
-}
-
-func call(c *client.Client, name string, args map[string]any) error {
-	return callInto(c, name, args, nil)
-}
-
-func callInto(c *client.Client, name string, args map[string]any, out any) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	req := mcp.CallToolRequest{}
-	req.Params.Name, req.Params.Arguments = name, args
-	res, err := c.CallTool(ctx, req)
-	if err != nil {
-		return err
-	}
-	var text strings.Builder
-	for _, ct := range res.Content {
-		if tc, ok := ct.(mcp.TextContent); ok {
-			text.WriteString(tc.Text)
-		}
-	}
-	if res.IsError {
-		return errors.New(name + ": " + text.String())
-	}
-	if out != nil {
-		return json.Unmarshal([]byte(text.String()), out)
-	}
-	return nil
 }
 
 var serving = regexp.MustCompile(`serving MCP at (\S+)`)

@@ -51,6 +51,8 @@ type Principal struct {
 	Role    Role
 	// CanBroadcast allows flags without a target (admins always may).
 	CanBroadcast bool
+	// Expires is when the token stops being valid; zero: never.
+	Expires time.Time
 }
 
 // MayBroadcast reports whether p may create a flag for every agent.

@@ -495,3 +495,31 @@ func TestViewerCanSignOut(t *testing.T) {
 		t.Error("the local board offers to sign out")
 	}
 }
+
+// A flag created under a token says so on its row and its page; one whose
+// source merely named itself says that.
+func TestProvenance(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := auth.With(context.Background(), auth.Principal{TokenID: "tok_abc123", Agent: "@backend.api", Role: auth.RoleAgent})
+	fl, err := f.st.CreateFlag(ctx, store.NewFlag{FlagType: "change", SourceAgent: "@backend.api", TargetAgent: "@web.ui",
+		ChangeDescription: "The orders API returns amounts in minor units from now on, in every response.",
+		ActionRequired:    "Update every consumer of the orders endpoint to read amount_minor, and delete the decimal parsing helpers afterwards."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, body := f.get(t, "/board/")
+	if !strings.Contains(body, `<span class="via">via token tok_abc123 (agent)</span>`) {
+		t.Error("the board row does not name the token the flag was created under")
+	}
+	if _, page := f.get(t, "/board/flags/"+itoa(fl.ID)); !strings.Contains(page, "<dt>created under</dt><dd>token tok_abc123 (agent)</dd>") {
+		t.Error("the flag page does not name its token")
+	}
+	if _, page := f.get(t, "/board/flags/"+itoa(f.ids["low"])); !strings.Contains(page, "<em>no token</em>: the source named itself") {
+		t.Error("a flag created without a token does not say so")
+	}
+	var sum store.BoardSummary
+	_, js := f.get(t, "/board/api/summary?agent=@web.ui&type=change")
+	if err := json.Unmarshal([]byte(js), &sum); err != nil || len(sum.Pending) == 0 || sum.Pending[0].Flags[len(sum.Pending[0].Flags)-1].CreatedToken == nil {
+		t.Errorf("api summary lacks created_token: %v %s", err, js)
+	}
+}

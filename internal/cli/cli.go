@@ -106,7 +106,7 @@ var commands = []command{
 	{"unlock-flag", "ID AGENT [--force]: release a flag", runUnlockFlag},
 	{"complete-flag", "ID AGENT [--notes TEXT]: mark a flag done", runCompleteFlag},
 	{"flags", "list [filters] | show ID: browse flags", runFlags},
-	{"tokens", "create --agent A --role R | list | revoke ID: bearer tokens for serve --http", runTokens},
+	{"tokens", "create --agent A --role R | list | revoke ID (refused by running servers within 5 s): bearer tokens for serve --http", runTokens},
 	{"board", "[--addr 127.0.0.1:8766] [--open]: the flag board, a live web page on this machine", runBoard},
 	{"version", "print the version", runVersion},
 	{"help", "[COMMAND]: this help, or a command's", nil},

@@ -23,7 +23,7 @@ func runTokens(ctx context.Context, e *env, args []string) error {
 		}
 		return withStore(ctx, e, func(st *store.Store) (any, error) { return st.Tokens(ctx) })
 	case "revoke":
-		fs := e.flagSet("tokens revoke", "ID")
+		fs := e.flagSet("tokens revoke", "ID (running servers refuse the token within 5 s)")
 		if err := e.parse(fs, rest, 1, 1); err != nil {
 			return err
 		}

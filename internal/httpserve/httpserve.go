@@ -67,7 +67,8 @@ type Config struct {
 type Server struct {
 	cfg        Config
 	mcp        *mcpserver.StreamableHTTPServer
-	tokens     Tokens
+	tokens     Tokens      // the board checks here: a revocation ends its sessions at once
+	cached     *tokenCache // /mcp checks here: no database read per request
 	ready      func(context.Context) error
 	onShutdown func()
 	resource   string
@@ -101,6 +102,9 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 		onShutdown = func() {}
 	}
 	s := &Server{cfg: cfg, tokens: tokens, ready: ready, onShutdown: onShutdown}
+	if tokens != nil {
+		s.cached = newTokenCache(tokens, TokenCacheTTL)
+	}
 	s.resource = cfg.PublicURL
 	if s.resource == "" {
 		scheme := "http"

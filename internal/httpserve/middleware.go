@@ -37,7 +37,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			http.Error(w, "missing bearer token: send Authorization: Bearer <token> (create one with `mcp-agents tokens create`)", http.StatusUnauthorized)
 			return
 		}
-		p, err := s.tokens.Authenticate(r.Context(), token)
+		p, err := s.cached.Authenticate(r.Context(), token)
 		if err != nil {
 			if !errors.Is(err, auth.ErrBadToken) {
 				s.cfg.Log.Error("authenticating a token failed", "err", err)

@@ -58,6 +58,10 @@ type BoardFlag struct {
 	LockExpiresAt *string `json:"lock_expires_at"`
 	CompletedAt   *string `json:"completed_at"`
 	CompletedBy   *string `json:"completed_by"`
+	// CreatedToken and CreatedRole name the token the flag was created
+	// under (HTTP); null where the source named itself (stdio, --no-auth).
+	CreatedToken *string `json:"created_token"`
+	CreatedRole  *string `json:"created_role"`
 }
 
 // ImpactGroup is the pending flags of one impact level: the oldest Rows of
@@ -106,14 +110,14 @@ type BoardSummary struct {
 // is not copied out for one line.
 const boardCols = `f.id, f.flag_type, f.source_agent, f.target_agent, f.impact_level, f.status,
 	substr(f.change_description, 1, 400), f.chain_origin_id, f.created_at,
-	f.locked_by, f.lock_expires_at, f.completed_at, f.completed_by`
+	f.locked_by, f.lock_expires_at, f.completed_at, f.completed_by, f.created_token, f.created_role`
 
 func scanBoardFlag(sc rowScanner, now string, extra ...any) (BoardFlag, error) {
 	var b BoardFlag
-	var target, lockedBy, lockExp, completedAt, completedBy sql.NullString
+	var target, lockedBy, lockExp, completedAt, completedBy, createdToken, createdRole sql.NullString
 	var chain sql.NullInt64
 	dest := append([]any{&b.ID, &b.FlagType, &b.SourceAgent, &target, &b.ImpactLevel, &b.Status,
-		&b.Change, &chain, &b.CreatedAt, &lockedBy, &lockExp, &completedAt, &completedBy}, extra...)
+		&b.Change, &chain, &b.CreatedAt, &lockedBy, &lockExp, &completedAt, &completedBy, &createdToken, &createdRole}, extra...)
 	if err := sc.Scan(dest...); err != nil {
 		return b, err
 	}
@@ -127,6 +131,7 @@ func scanBoardFlag(sc rowScanner, now string, extra ...any) (BoardFlag, error) {
 		b.LockedBy, b.LockExpiresAt = strPtr(lockedBy), strPtr(lockExp)
 	}
 	b.CompletedAt, b.CompletedBy = strPtr(completedAt), strPtr(completedBy)
+	b.CreatedToken, b.CreatedRole = strPtr(createdToken), strPtr(createdRole)
 	return b, nil
 }
 

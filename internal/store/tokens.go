@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"database/sql"
 	"errors"
+	"fmt"
 	"time"
 	"unicode/utf8"
 
@@ -113,7 +114,8 @@ func (s *Store) Tokens(ctx context.Context) ([]Token, error) {
 	return out, err
 }
 
-// RevokeToken ends a token at once. The row stays: events name it.
+// RevokeToken ends a token: at once here, and within httpserve's
+// TokenCacheTTL in a running server. The row stays: events name it.
 func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
 	var tok Token
 	now := formatTime(s.now())
@@ -165,6 +167,13 @@ func (s *Store) Authenticate(ctx context.Context, token string) (auth.Principal,
 		return auth.Principal{}, errors.Join(auth.ErrBadToken, errors.New("token "+tok.ID+" expired"))
 	}
 	p := auth.Principal{TokenID: tok.ID, Agent: tok.Agent, Role: auth.Role(tok.Role), CanBroadcast: tok.CanBroadcast}
+	if tok.ExpiresAt != nil {
+		exp, err := time.Parse(timeLayout, *tok.ExpiresAt)
+		if err != nil {
+			return auth.Principal{}, fmt.Errorf("token %s: bad expiry %q: %w", tok.ID, *tok.ExpiresAt, err)
+		}
+		p.Expires = exp
+	}
 	return p, nil
 }
 

@@ -36,6 +36,10 @@ func TestTokenLifecycle(t *testing.T) {
 	if err != nil || p.TokenID != tok.ID || p.Agent != "@backend.api" || p.Role != auth.RoleAgent {
 		t.Fatalf("Authenticate = %+v, %v", p, err)
 	}
+	// The HTTP side caches a verified token no longer than its expiry.
+	if want, _ := time.Parse(timeLayout, *tok.ExpiresAt); !p.Expires.Equal(want) {
+		t.Fatalf("Authenticate: Expires = %v, want %v", p.Expires, want)
+	}
 	if _, err := s.Authenticate(ctx, secret+"x"); !errors.Is(err, auth.ErrBadToken) {
 		t.Fatalf("wrong secret: %v, want auth.ErrBadToken", err)
 	}
@@ -47,6 +51,9 @@ func TestTokenLifecycle(t *testing.T) {
 	admin, asecret := newTestToken(t, s, "@lead.dev", auth.RoleAdmin, 0)
 	if !admin.CanBroadcast || admin.ExpiresAt != nil {
 		t.Fatalf("admin token %+v: want broadcast, no expiry", admin)
+	}
+	if p, err := s.Authenticate(ctx, asecret); err != nil || !p.Expires.IsZero() {
+		t.Fatalf("Authenticate(no expiry) = %+v, %v; want a zero Expires", p, err)
 	}
 	if _, err := s.RevokeToken(ctx, admin.ID); err != nil {
 		t.Fatal(err)
