@@ -181,18 +181,20 @@ func main() {
 		created.Load(), list.Total, created.Load()-int64(list.Total), locks.Load(), twice)
 
 	if *idle > 0 {
-		before := rss(agents.cmd.Process.Pid)
-		var open []*client.Client
-		for range *idle {
-			c := connect(agents.url, agents.token, transport.WithContinuousListening())
-			open = append(open, c)
-		}
-		time.Sleep(2 * time.Second) // the GET streams are open
-		after := rss(agents.cmd.Process.Pid)
-		fmt.Printf("%d idle sessions with GET streams: RSS %d MB -> %d MB (+%d MB; target <= 80 MB)\n",
-			*idle, before>>20, after>>20, (after-before)>>20)
-		for _, c := range open {
-			c.Close()
+		// The no-op's figure is mcp-go's own cost of a session and its stream.
+		for _, t := range []target{noop, agents} {
+			before := rss(t.cmd.Process.Pid)
+			var open []*client.Client
+			for range *idle {
+				open = append(open, connect(t.url, t.token, transport.WithContinuousListening()))
+			}
+			time.Sleep(2 * time.Second) // the GET streams are open
+			after := rss(t.cmd.Process.Pid)
+			fmt.Printf("%s, %d idle sessions with GET streams: RSS %d MB -> %d MB (+%d MB; target <= 80 MB)\n",
+				strings.SplitN(t.name, ":", 2)[0], *idle, before>>20, after>>20, (after-before)>>20)
+			for _, c := range open {
+				c.Close()
+			}
 		}
 	}
 }
