@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"time"
 
@@ -88,7 +89,11 @@ func (d *Detector) Listen(ctx context.Context, fn func(Update)) (stop func(), er
 		// The cursor and the data version are taken before the listener's
 		// first read, so that read's state is at or after them.
 		p := &poller{d: d}
-		if err := p.start(ctx); err != nil {
+		err := p.start(ctx)
+		if errors.Is(err, store.ErrFeedReplaced) {
+			err = p.start(ctx) // the feed has moved to the new file
+		}
+		if err != nil {
 			return nil, err
 		}
 		d.running = true
@@ -137,6 +142,9 @@ type poller struct {
 	expiry  time.Time
 	checked time.Time
 	failing bool
+	// restart is set when the database file was replaced: positions on the
+	// old file mean nothing on the new one.
+	restart bool
 }
 
 func (p *poller) start(ctx context.Context) error {
@@ -186,7 +194,18 @@ func (p *poller) run() {
 			expiry.Stop()
 			return
 		}
-		u, changed, err := p.cycle(ctx)
+		var u Update
+		var changed bool
+		var err error
+		if p.restart {
+			u, changed, err = p.restartOnNewFile(ctx)
+		} else {
+			u, changed, err = p.cycle(ctx)
+		}
+		if errors.Is(err, store.ErrFeedReplaced) {
+			p.restart = true
+			continue
+		}
 		if err != nil {
 			if !p.failing {
 				p.d.onError(err)
@@ -198,13 +217,24 @@ func (p *poller) run() {
 		if changed {
 			arm()
 		}
-		if len(u.Changes) > 0 {
+		if len(u.Changes) > 0 || u.All {
 			p.d.observe(u)
 			for _, fn := range listeners {
 				fn(u)
 			}
 		}
 	}
+}
+
+// restartOnNewFile takes new positions on the file now at the database's
+// path. What happened to it before is unknown, so every inbox counts as
+// changed: waits re-read, subscribers are told.
+func (p *poller) restartOnNewFile(ctx context.Context) (Update, bool, error) {
+	if err := p.start(ctx); err != nil {
+		return Update{}, false, err
+	}
+	p.restart = false
+	return Update{All: true, Agents: map[string]bool{}}, true, nil
 }
 
 // cycle reads what changed since the last one. changed reports that the

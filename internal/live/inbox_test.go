@@ -3,6 +3,7 @@ package live
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -239,5 +240,30 @@ func TestDetectorReportsAFaultOnceAndRecovers(t *testing.T) {
 	}
 	if n := faults.Load(); n != 1 {
 		t.Fatalf("%d fault reports for one run of failures, want 1", n)
+	}
+}
+
+// A database file deleted under a running server: the store carries on on
+// a new file, and so must the detector, telling every inbox once (what
+// happened to the new file before is unknown) and then reporting its
+// changes as usual.
+func TestDetectorFollowsAReplacedFile(t *testing.T) {
+	mine, _ := twoProcesses(t)
+	d := newDetector(t, mine, DetectorOptions{})
+	ch := listen(t, d)
+	create(t, mine, "@ops.containers")
+	next(t, ch)
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(mine.Path() + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	create(t, mine, "@ops.containers") // redone on a new file at the path
+	if u := next(t, ch); !u.All {
+		t.Fatalf("first update after the file was replaced: %+v, want every inbox", u)
+	}
+	f := create(t, mine, "@qa.tester")
+	if u := next(t, ch); len(u.Changes) != 1 || u.Changes[0].FlagID != f.ID || !u.Concerns("@qa.tester") {
+		t.Fatalf("update on the new file %+v, want flag %d for @qa.tester", u, f.ID)
 	}
 }

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 )
@@ -20,12 +22,24 @@ import (
 // nothing. A ChangeFeed is safe for concurrent use, but its calls are
 // serialised on that one connection.
 type ChangeFeed struct {
-	db  *sql.DB
-	now func() time.Time
+	db   *sql.DB
+	path string
+	now  func() time.Time
 
 	mu   sync.Mutex
 	conn *sql.Conn
+	// file is what was at the path when conn opened: a connection keeps
+	// reading a file deleted or replaced under it, and would never see
+	// another commit.
+	file os.FileInfo
 }
+
+// ErrFeedReplaced is returned once by a ChangeFeed call that found another
+// file at the database's path (deleted and recreated, or replaced with mv)
+// than the one it was reading. The feed has moved to the new file: its data
+// version and event ids start afresh there, so a watcher takes new
+// positions and treats every inbox as changed.
+var ErrFeedReplaced = errors.New("store: the database file was replaced or removed; the change feed follows the new file")
 
 // FlagChange is one state change of a flag, with the inbox it concerns.
 type FlagChange struct {
@@ -55,10 +69,13 @@ func (s *Store) ChangeFeed() (*ChangeFeed, error) {
 		return nil, fmt.Errorf("store: open change feed on %s: %w", s.path, err)
 	}
 	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
+	// The feed pins its one connection itself; none is kept idle, so one it
+	// drops (failed, or reading a replaced file) is really closed and the
+	// next is opened afresh on whatever file is at the path.
+	db.SetMaxIdleConns(0)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	return &ChangeFeed{db: db, now: s.now}, nil
+	return &ChangeFeed{db: db, path: s.path, now: s.now}, nil
 }
 
 // Close releases the feed's connection.
@@ -73,16 +90,32 @@ func (f *ChangeFeed) Close() error {
 }
 
 // with runs fn on the pinned connection. A connection that failed is
-// dropped, so the next call opens a fresh one.
+// dropped, so the next call opens a fresh one; so is one whose file is no
+// longer the one at the path (one stat a call, a few microseconds), and
+// the call says so with ErrFeedReplaced.
 func (f *ChangeFeed) with(ctx context.Context, op string, fn func(*sql.Conn) error) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.conn != nil {
+		if now, err := os.Stat(f.path); err != nil || !os.SameFile(f.file, now) {
+			f.conn.Close()
+			f.conn, f.file = nil, nil
+			return ErrFeedReplaced
+		}
+	}
 	if f.conn == nil {
 		c, err := f.db.Conn(ctx)
 		if err != nil {
 			return mapErr(op, err)
 		}
-		f.conn = c
+		// Taken right after the connection opened its file, as the
+		// store's own connections do (file.go).
+		fi, err := os.Stat(f.path)
+		if err != nil {
+			c.Close()
+			return mapErr(op, err)
+		}
+		f.conn, f.file = c, fi
 	}
 	err := fn(f.conn)
 	if err != nil && ctx.Err() == nil {

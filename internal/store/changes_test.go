@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -157,5 +159,35 @@ func TestChangeFeedLeaseExpiry(t *testing.T) {
 	}
 	if _, ok, _ := f.NextLeaseExpiry(ctx); ok {
 		t.Fatal("a completed flag's lease is still reported as due to expire")
+	}
+}
+
+// A database deleted (or replaced) under a running server: the store
+// redoes its writes on the new file, and the feed must follow it there,
+// saying once that it moved, or pushes and waits would go quiet for good.
+func TestChangeFeedFollowsAReplacedFile(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	f := openFeed(t, s)
+	mustCreate(t, s, nil)
+	mustCreate(t, s, nil)
+	if id, err := f.LastEventID(ctx); err != nil || id != 2 {
+		t.Fatalf("LastEventID on the first file = %d, %v; want 2", id, err)
+	}
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(s.Path() + suffix); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+	mustCreate(t, s, nil) // redone on a new file at the path
+	if _, err := f.DataVersion(ctx); !errors.Is(err, ErrFeedReplaced) {
+		t.Fatalf("DataVersion after the file was replaced: %v, want ErrFeedReplaced", err)
+	}
+	if id, err := f.LastEventID(ctx); err != nil || id != 1 {
+		t.Fatalf("LastEventID on the new file = %d, %v; want 1", id, err)
+	}
+	chs, err := f.ChangesAfter(ctx, 0)
+	if err != nil || len(chs) != 1 {
+		t.Fatalf("ChangesAfter(0) on the new file = %+v, %v; want its one event", chs, err)
 	}
 }
