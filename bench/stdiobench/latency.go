@@ -166,8 +166,8 @@ func runLatency(s latencySetup, calls int) ([]latencyRow, error) {
 	}
 	var (
 		sNoop    = &series{name: "noop"}
-		sSearchB = &series{name: "search_agents (built-in)", target: 1.3}
-		sSearchC = &series{name: "search_agents (corpus)", target: 1.3}
+		sSearchB = &series{name: "search_agents (built-in)", target: 1.5}
+		sSearchC = &series{name: "search_agents (corpus)", target: 1.5}
 		sCreate  = &series{name: "create_flag", target: 2}
 		sLock    = &series{name: "lock_flag (fresh flag)", target: 2}
 	)
