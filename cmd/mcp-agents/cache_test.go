@@ -256,16 +256,8 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 func TestCachePruningKeepsTheDatabase(t *testing.T) {
 	home := t.TempDir()
 	same := filepath.Join(home, "same")
-	var env []string
-	for _, kv := range os.Environ() {
-		k, _, _ := strings.Cut(kv, "=")
-		switch k {
-		case "HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "MCP_AGENTS_DB", "MCP_AGENTS_DIRS":
-			continue
-		}
-		env = append(env, kv)
-	}
-	env = append(env, "HOME="+home, "XDG_CACHE_HOME="+same, "XDG_DATA_HOME="+same)
+	// Later entries win (os/exec keeps the last value of a duplicated key).
+	env := append(sandbox{home: home}.env(), "XDG_CACHE_HOME="+same, "XDG_DATA_HOME="+same)
 	run := func(stdin string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command(binary, args...)
