@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -65,6 +66,22 @@ func (s sandbox) env() []string {
 		env = append(env, kv)
 	}
 	return append(env, "HOME="+s.home, "XDG_DATA_HOME="+filepath.Join(s.home, ".local", "share"), "XDG_CACHE_HOME="+filepath.Join(s.home, ".cache"))
+}
+
+// startPiped starts cmd with its stdin and stdout on pipes.
+func startPiped(t *testing.T, cmd *exec.Cmd) (stdin io.WriteCloser, stdout io.ReadCloser) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout, err = cmd.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return stdin, stdout
 }
 
 // start launches the built binary as a stdio MCP server and initializes a

@@ -379,17 +379,7 @@ func (s sandbox) startPipes(t *testing.T) *pipeServer {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "--db", s.db)
 	cmd.Env, cmd.Dir = s.env(), s.cwd
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	r := &pipeServer{cmd: cmd, stdin: stdin, lines: make(chan string, 100)}
 	go func() {

@@ -41,16 +41,7 @@ func (s sandbox) spawn(t *testing.T, args ...string) *stdioProcess {
 	cmd.Dir = s.cwd
 	p := &stdioProcess{cmd: cmd, stderr: &lockedWriter{w: &strings.Builder{}}, done: make(chan struct{})}
 	cmd.Stderr = p.stderr
-	var err error
-	if p.stdin, err = cmd.StdinPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if p.stdout, err = cmd.StdoutPipe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p.stdin, p.stdout = startPiped(t, cmd)
 	t.Cleanup(func() {
 		cmd.Process.Kill()
 		<-p.done

@@ -25,17 +25,7 @@ func (s sandbox) startRaw(t *testing.T, args ...string) *rawServer {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve", "--db", s.db}, args...)...)
 	cmd.Env, cmd.Dir = s.env(), s.cwd
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	in, out := startPiped(t, cmd)
 	t.Cleanup(func() { in.Close(); _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	return &rawServer{t: t, cmd: cmd, in: in, out: bufio.NewReaderSize(out, 1<<20)}
 }
@@ -49,10 +39,8 @@ func (r *rawServer) send(line string) {
 
 func (r *rawServer) recv() string {
 	r.t.Helper()
-	done := make(chan struct{})
 	timer := time.AfterFunc(30*time.Second, func() { _ = r.cmd.Process.Kill() })
 	defer timer.Stop()
-	defer close(done)
 	line, err := r.out.ReadString('\n')
 	if err != nil {
 		r.t.Fatalf("recv: %v (the server died or answered nothing within 30 s)", err)

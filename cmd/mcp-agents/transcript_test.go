@@ -74,17 +74,7 @@ func TestTranscripts(t *testing.T) {
 // when each request waits for its answer, or in id order when pipelined.
 func replay(t *testing.T, cmd *exec.Cmd, requests []string, pipelined bool) []string {
 	t.Helper()
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	stdin, stdout := startPiped(t, cmd)
 	// A wedged server fails the test instead of hanging it.
 	timer := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
 	defer timer.Stop()
