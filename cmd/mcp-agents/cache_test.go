@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
-	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcp-agents/mcp-agents/internal/diskcache"
@@ -39,24 +38,8 @@ func writeAgent(t *testing.T, path, content string, age time.Duration) {
 func (s sandbox) startLogged(t *testing.T, args ...string) (*client.Client, *lockedWriter) {
 	t.Helper()
 	errBuf := &lockedWriter{w: &strings.Builder{}}
-	args = append([]string{"serve", "--db", s.db, "--log-level", "debug"}, args...)
-	c, err := client.NewStdioMCPClientWithOptions(binary, nil, args,
-		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
-			cmd := exec.CommandContext(ctx, command, args...)
-			cmd.Env, cmd.Dir = s.env(), s.cwd
-			return cmd, nil
-		}),
-		transport.WithCommandStderrWriter(errBuf))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	req.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "1"}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := c.Initialize(ctx, req); err != nil {
+	c := s.stdioClient(t, errBuf, append([]string{"--log-level", "debug"}, args...)...)
+	if _, err := initialize(c, "e2e"); err != nil {
 		t.Fatalf("initialize: %v\n%s", err, errBuf)
 	}
 	return c, errBuf

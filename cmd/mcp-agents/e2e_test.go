@@ -84,28 +84,44 @@ func startPiped(t *testing.T, cmd *exec.Cmd) (stdin io.WriteCloser, stdout io.Re
 	return stdin, stdout
 }
 
-// start launches the built binary as a stdio MCP server and initializes a
-// real mcp-go client against it.
-func (s sandbox) start(t *testing.T, args ...string) *client.Client {
+// stdioClient starts `serve --db s.db args...` from the built binary under a
+// real mcp-go client, not yet initialized; stderr, when not nil, receives
+// the server's stderr.
+func (s sandbox) stdioClient(t *testing.T, stderr io.Writer, args ...string) *client.Client {
 	t.Helper()
-	args = append([]string{"serve", "--db", s.db}, args...)
-	c, err := client.NewStdioMCPClientWithOptions(binary, nil, args,
-		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
-			cmd := exec.CommandContext(ctx, command, args...)
-			cmd.Env = s.env()
-			cmd.Dir = s.cwd
-			return cmd, nil
-		}))
+	opts := []transport.StdioOption{transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
+		cmd := exec.CommandContext(ctx, command, args...)
+		cmd.Env, cmd.Dir = s.env(), s.cwd
+		return cmd, nil
+	})}
+	if stderr != nil {
+		opts = append(opts, transport.WithCommandStderrWriter(stderr))
+	}
+	c, err := client.NewStdioMCPClientWithOptions(binary, nil, append([]string{"serve", "--db", s.db}, args...), opts...)
 	if err != nil {
 		t.Fatalf("start server: %v", err)
 	}
 	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// initialize sends the client's initialize request, as client name, at the
+// latest protocol version.
+func initialize(c *client.Client, name string) (*mcp.InitializeResult, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	req := mcp.InitializeRequest{}
 	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	req.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "1"}
-	res, err := c.Initialize(ctx, req)
+	req.Params.ClientInfo = mcp.Implementation{Name: name, Version: "1"}
+	return c.Initialize(ctx, req)
+}
+
+// start launches the built binary as a stdio MCP server and initializes a
+// real mcp-go client against it.
+func (s sandbox) start(t *testing.T, args ...string) *client.Client {
+	t.Helper()
+	c := s.stdioClient(t, nil, args...)
+	res, err := initialize(c, "e2e")
 	if err != nil {
 		t.Fatalf("initialize: %v", err)
 	}

@@ -33,29 +33,13 @@ type liveServer struct {
 func (s sandbox) startLive(t *testing.T, args ...string) *liveServer {
 	t.Helper()
 	ls := &liveServer{notes: make(chan mcp.JSONRPCNotification, 1000), stderr: &lockedWriter{w: &strings.Builder{}}}
-	args = append([]string{"serve", "--db", s.db}, args...)
-	c, err := client.NewStdioMCPClientWithOptions(binary, nil, args,
-		transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
-			cmd := exec.CommandContext(ctx, command, args...)
-			cmd.Env, cmd.Dir = s.env(), s.cwd
-			return cmd, nil
-		}),
-		transport.WithCommandStderrWriter(ls.stderr))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
+	c := s.stdioClient(t, ls.stderr, args...)
 	c.OnNotification(func(n mcp.JSONRPCNotification) { ls.notes <- n })
 	// Start installs the notification handler on the transport.
 	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	req.Params.ClientInfo = mcp.Implementation{Name: "e2e-live", Version: "1"}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	res, err := c.Initialize(ctx, req)
+	res, err := initialize(c, "e2e-live")
 	if err != nil {
 		t.Fatalf("initialize: %v", err)
 	}
