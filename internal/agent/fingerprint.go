@@ -28,11 +28,11 @@ var racyCount atomic.Uint64
 // walks each source as Load does and, for each *.md file, records its path
 // and, when the FS reports a modification time (os.DirFS), its size,
 // modification time and mode; when it does not, the file's contents are
-// hashed, except for an embed.FS, which is part of the executable. A rewrite that keeps both the size and the
-// modification time (setting it back with os.Chtimes, tar or rsync -t) is
-// not seen: the change time and inode that would reveal it are only
-// reachable through package syscall. It
-// also covers each source's label and root, their order, the walk's
+// hashed, except for an embed.FS, which is part of the executable. A
+// rewrite that keeps both the size and the modification time (setting it
+// back with os.Chtimes, tar or rsync -t) is not seen: the change time and
+// inode that would reveal it are only reachable through package syscall.
+// It also covers each source's label and root, their order, the walk's
 // errors and the identity (path, size, modification time) of the running
 // executable, whose parser produced any cached catalog. The result is 32
 // hex digits of a SHA-256.
