@@ -545,6 +545,24 @@ func TestLoggingReachesClientsThatAsk(t *testing.T) {
 			}
 		}
 	}
+	// A lease taken over in another process is reported too, though nothing
+	// else (a subscription, a wait, --notify) keeps this server watching the
+	// database: asking for info-level messages does.
+	var created struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	callTool(t, quietClient.c, "create_flag", flagArgs("@team.billing"), &created)
+	callTool(t, quietClient.c, "lock_flag", map[string]any{"flag_id": created.Flag.ID, "agent": "@team.search", "lease_seconds": 1}, nil)
+	time.Sleep(1100 * time.Millisecond)
+	callTool(t, quietClient.c, "lock_flag", map[string]any{"flag_id": created.Flag.ID, "agent": "@team.billing"}, nil)
+	for takeover := false; !takeover; {
+		for _, n := range ls.expect(t, "lease takeover logged", message) {
+			data, _ := n.Params.AdditionalFields["data"].(map[string]any)
+			takeover = takeover || (n.Method == message && data["message"] == "lease taken over" && data["from"] == "@team.search")
+		}
+	}
 	// The other client kept mcp-go's default level (error): nothing.
 	quietClient.quiet(t, "a client that did not ask", 300*time.Millisecond, message)
 }

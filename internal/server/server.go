@@ -72,6 +72,7 @@ type Service struct {
 	reloadMu sync.Mutex
 	inboxes  inboxSubs
 	sessions sessions
+	logFeed  logListeners
 	project  atomic.Pointer[project.Docs]
 	// waitsEnded is closed by EndWaits (shutdown).
 	waitsEnded chan struct{}
@@ -101,6 +102,7 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	hooks := &server.Hooks{}
 	svc.inboxes.hook(svc, hooks)
 	svc.sessions.hook(hooks)
+	svc.logFeed.hook(svc, hooks)
 	opts := append([]server.ServerOption{
 		server.WithInstructions(prompts.Instructions),
 		server.WithToolCapabilities(false),
