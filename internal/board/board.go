@@ -69,9 +69,8 @@ const csp = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
 	"form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
 type handler struct {
-	cfg    Config
-	prefix string
-	views  *views
+	cfg   Config
+	views *views
 }
 
 // New returns the board's handler. It serves only paths under the prefix;
@@ -87,7 +86,7 @@ func New(cfg Config) http.Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &handler{cfg: cfg, prefix: cfg.Prefix, views: newViews(cfg.Prefix)}
+	h := &handler{cfg: cfg, views: newViews(cfg.Prefix)}
 	p := cfg.Prefix
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+p+"/{$}", h.page)

@@ -63,7 +63,7 @@ func (h *httpFlags) check(fs *flag.FlagSet) error {
 	if (h.tlsCert == "") != (h.tlsKey == "") {
 		return usagef("--tls-cert and --tls-key go together")
 	}
-	loopback := isLoopback(host)
+	loopback := isLoopbackHost(host)
 	if h.noAuth && !loopback {
 		return usagef("--no-auth is only for a loopback address (127.0.0.1, ::1, localhost): anyone reaching %s could act as any agent", h.addr)
 	}
@@ -77,14 +77,6 @@ func (h *httpFlags) check(fs *flag.FlagSet) error {
 		return usagef("--session-ttl must be positive, such as 30m")
 	}
 	return nil
-}
-
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // serveHTTP serves the team server until ctx ends, then shuts down

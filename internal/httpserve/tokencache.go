@@ -17,9 +17,8 @@ import (
 const TokenCacheTTL = 5 * time.Second
 
 // tokenCache remembers verified tokens briefly, so a request costs a
-// SHA-256 and a map read instead of a database read. Like the store, it
-// finds an entry by (a prefix of) the hash and then compares the whole
-// hash in constant time. Refused tokens are not remembered: each goes to
+// SHA-256 and a map read instead of a database read. It finds an entry by
+// a prefix of the hash and then compares the whole hash in constant time. Refused tokens are not remembered: each goes to
 // the store, so a token created a moment ago works at once.
 type tokenCache struct {
 	Tokens

@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -56,16 +57,7 @@ func (d *Docs) Get(name string) (Doc, bool) {
 
 // Equal reports whether two sets hold the same documents.
 func (d *Docs) Equal(o *Docs) bool {
-	a, b := d.List(), o.List()
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
+	return slices.Equal(d.List(), o.List())
 }
 
 // Nearest returns the nearest .claude/project directory at or above cwd,

@@ -97,8 +97,7 @@ func mapErr(op string, err error) error {
 		tail := "; nothing was stored"
 		if f.code == CodeBusy {
 			tail += ", retry"
-		}
-		if f.code != CodeBusy {
+		} else {
 			slog.Error("store: database fault", "op", op, "err", err)
 		}
 		return &Error{Code: f.code, Message: f.what + tail, err: err}

@@ -82,10 +82,14 @@ func inboxQuery(agent, status string, includeLocked bool, now string, limit int)
 		top += " LIMIT ?"
 		args = append(args, limit)
 	}
-	query := "SELECT " + qualified("f", flagCols) + " FROM (" + top + ") AS top JOIN flags AS f ON f.id = top.id" +
+	query := "SELECT " + flagColsF + " FROM (" + top + ") AS top JOIN flags AS f ON f.id = top.id" +
 		" ORDER BY top.rank, top.created_at, top.id"
 	return query, args
 }
+
+// flagColsF is flagCols on alias f, built once rather than on every inbox
+// read.
+var flagColsF = qualified("f", flagCols)
 
 // qualified prefixes every column of a flagCols-style list with alias.
 func qualified(alias, cols string) string {
