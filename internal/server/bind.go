@@ -36,9 +36,11 @@ func bind(req mcp.CallToolRequest, names []string, dst any) error {
 			return invalidf("arguments", "arguments must be a JSON object")
 		}
 	}
-	raw, err := checkArgumentNames(raw, names)
-	if err != nil {
-		return err
+	if !plainArguments(req.Params.Arguments, names) {
+		var err error
+		if raw, err = checkArgumentNames(raw, names); err != nil {
+			return err
+		}
 	}
 	if err := json.Unmarshal(raw, dst); err != nil {
 		var te *json.UnmarshalTypeError
@@ -52,6 +54,22 @@ func bind(req mcp.CallToolRequest, names []string, dst any) error {
 		return invalidf("arguments", "arguments could not be read: %v", err)
 	}
 	return nil
+}
+
+// plainArguments reports whether args, the object mcp-go decoded from the
+// same bytes, has only known names and no null, so that checkArgumentNames
+// would return the bytes unchanged and need not walk them again.
+func plainArguments(args any, names []string) bool {
+	m, ok := args.(map[string]any)
+	if !ok {
+		return false
+	}
+	for k, v := range m {
+		if v == nil || !slices.Contains(names, k) {
+			return false
+		}
+	}
+	return true
 }
 
 // checkArgumentNames refuses names the tool does not have, each with the

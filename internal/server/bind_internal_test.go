@@ -1,7 +1,9 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -50,6 +52,8 @@ func TestBindUnknownArguments(t *testing.T) {
 	}{
 		{"valid", `{"agent":"@a.b","lease_seconds":5}`, "", in{Agent: "@a.b", LeaseSeconds: intPtr(5)}},
 		{"null is omitted", `{"agent":"@a.b","lease_seconds":null}`, "", in{Agent: "@a.b"}},
+		{"last of a repeated name wins", `{"agent":"@a.b","lease_seconds":null,"lease_seconds":5}`, "", in{Agent: "@a.b", LeaseSeconds: intPtr(5)}},
+		{"last of a repeated name wins, null", `{"agent":"@a.b","lease_seconds":5,"lease_seconds":null}`, "", in{Agent: "@a.b"}},
 		{"empty", `{}`, "", in{}},
 		{"null arguments", `null`, "", in{}},
 		{"misspelt", `{"agent":"@a.b","lease":5}`, "unknown argument lease; did you mean lease_seconds?", in{}},
@@ -65,31 +69,56 @@ func TestBindUnknownArguments(t *testing.T) {
 				"And 2 more unknown arguments. Valid arguments: agent, lease_seconds.", in{}},
 		{"wrong type", `{"agent":5}`, "agent must be a string, got number", in{}},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			req := mcp.CallToolRequest{}
-			req.Params.RawArguments = []byte(tt.raw)
-			var got in
-			err := bind(req, names, &got)
-			if tt.wantErr == "" {
-				if err != nil {
-					t.Fatalf("bind: %v", err)
+	// As mcp-go decodes a call (both the bytes and the object), and with
+	// the bytes alone, which bind must check by walking them.
+	for _, wire := range []bool{true, false} {
+		for _, tt := range tests {
+			t.Run(fmt.Sprintf("%s/wire=%v", tt.name, wire), func(t *testing.T) {
+				req := mcp.CallToolRequest{}
+				if wire {
+					if err := json.Unmarshal([]byte(`{"name":"t","arguments":`+tt.raw+`}`), &req.Params); err != nil {
+						t.Fatal(err)
+					}
+				} else {
+					req.Params.RawArguments = []byte(tt.raw)
 				}
-				if got.Agent != tt.want.Agent || (got.LeaseSeconds == nil) != (tt.want.LeaseSeconds == nil) ||
-					(got.LeaseSeconds != nil && *got.LeaseSeconds != *tt.want.LeaseSeconds) {
-					t.Errorf("bound %+v, want %+v", got, tt.want)
+				var got in
+				err := bind(req, names, &got)
+				if tt.wantErr == "" {
+					if err != nil {
+						t.Fatalf("bind: %v", err)
+					}
+					if got.Agent != tt.want.Agent || (got.LeaseSeconds == nil) != (tt.want.LeaseSeconds == nil) ||
+						(got.LeaseSeconds != nil && *got.LeaseSeconds != *tt.want.LeaseSeconds) {
+						t.Errorf("bound %+v, want %+v", got, tt.want)
+					}
+					return
 				}
-				return
-			}
-			var de *Error
-			if !errors.As(err, &de) || de.Code != CodeInvalid {
-				t.Fatalf("bind: err = %v, want a domain error", err)
-			}
-			if de.Message != tt.wantErr && !(len(tt.wantErr) < len(de.Message) && de.Message[:len(tt.wantErr)] == tt.wantErr) {
-				t.Errorf("message = %q, want %q", de.Message, tt.wantErr)
-			}
-		})
+				var de *Error
+				if !errors.As(err, &de) || de.Code != CodeInvalid {
+					t.Fatalf("bind: err = %v, want a domain error", err)
+				}
+				if de.Message != tt.wantErr && !(len(tt.wantErr) < len(de.Message) && de.Message[:len(tt.wantErr)] == tt.wantErr) {
+					t.Errorf("message = %q, want %q", de.Message, tt.wantErr)
+				}
+			})
+		}
 	}
 }
 
 func intPtr(v int) *int { return &v }
+
+// TestBindNullRawArgument: a null argument is omitted even where
+// encoding/json would keep it (a json.RawMessage holds "null").
+func TestBindNullRawArgument(t *testing.T) {
+	var req mcp.CallToolRequest
+	if err := json.Unmarshal([]byte(`{"name":"t","arguments":{"context":null}}`), &req.Params); err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Context json.RawMessage `json:"context"`
+	}
+	if err := bind(req, []string{"context"}, &got); err != nil || got.Context != nil {
+		t.Errorf("bind: %v, context %q, want omitted", err, got.Context)
+	}
+}

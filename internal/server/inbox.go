@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -92,7 +93,7 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 	// acknowledges it: its own subscribe hooks cannot refuse.
 	h.AddOnRequestInitialization(func(ctx context.Context, id any, message any) error {
 		raw, ok := message.(json.RawMessage)
-		if !ok {
+		if !ok || !maySubscribe(raw) {
 			return nil
 		}
 		var req struct {
@@ -125,6 +126,14 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 	h.AddOnUnregisterSession(func(ctx context.Context, s server.ClientSession) {
 		in.remove(s.SessionID(), "")
 	})
+}
+
+// maySubscribe is false when raw cannot be a resources/subscribe request,
+// so that the hook, which sees every request, decodes only the few that
+// may be (tool arguments can be large). A JSON string can spell the letters
+// of "subscribe" other than literally only with \u escapes.
+func maySubscribe(raw []byte) bool {
+	return bytes.Contains(raw, []byte("subscribe")) || bytes.Contains(raw, []byte(`\u`))
 }
 
 func sessionID(ctx context.Context) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +112,18 @@ func jsonOut(res *mcp.CallToolResult, out any) error {
 		return errors.New(text(res))
 	}
 	return json.Unmarshal([]byte(text(res)), out)
+}
+
+// The subscribe hook skips requests that cannot be a subscription without
+// decoding them; a method spelt with \u escapes is one all the same.
+func TestSubscribeToNonInboxIsRefused(t *testing.T) {
+	srv, _ := newFuzzServer(t)
+	for _, method := range []string{`resources/subscribe`, `resources/\u0073ubscribe`, `\u0072esources\/subscrib\u0065`} {
+		msg := `{"jsonrpc":"2.0","id":7,"method":"` + method + `","params":{"uri":"agents://catalog"}}`
+		resp := srv.HandleMessage(context.Background(), json.RawMessage(msg))
+		e, ok := resp.(mcp.JSONRPCError)
+		if !ok || !strings.Contains(e.Error.Message, "not an inbox") {
+			t.Errorf("%s: %#v, want a refusal naming the URI as not an inbox", method, resp)
+		}
+	}
 }
