@@ -47,10 +47,10 @@ type FlagChange struct {
 	// Pos is the feed's position once this change is read: ChangesAfter(Pos)
 	// continues after it. Here it is the event id; on PostgreSQL, where ids
 	// can commit out of order, the feed numbers changes as it learns of them.
-	Pos int64
-	FlagID  int64
-	Kind    string // an Event kind, or KindExpired
-	Agent   string // who acted (for an expiry: the holder whose lease ran out)
+	Pos    int64
+	FlagID int64
+	Kind   string // an Event kind, or KindExpired
+	Agent  string // who acted (for an expiry: the holder whose lease ran out)
 	// Target is the agent whose inbox changed; nil means every inbox (a
 	// broadcast flag).
 	Target *string
