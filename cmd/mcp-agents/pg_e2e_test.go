@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
+	"cmp"
 	"fmt"
 	"net"
 	"net/url"
@@ -11,63 +9,18 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
 )
-
-// pgDatabase returns the URL of a new, empty database on the PostgreSQL
-// server MCP_AGENTS_TEST_PG names, dropped when the test ends; without
-// that variable the test is skipped.
-func pgDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("MCP_AGENTS_TEST_PG")
-	if admin == "" {
-		t.Skip("MCP_AGENTS_TEST_PG is not set: no PostgreSQL server to test against (.ci/run starts one)")
-	}
-	return newDatabase(t, admin)
-}
-
-// newDatabase creates a database on the server admin (a URL) points at and
-// returns its URL.
-func newDatabase(t *testing.T, admin string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("MCP_AGENTS_TEST_PG: %v", err)
-	}
-	defer conn.Close(context.Background())
-	var b [6]byte
-	rand.Read(b[:])
-	name := "e2e_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if conn, err := pgx.Connect(ctx, admin); err == nil {
-			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
-	})
-	u, err := url.Parse(admin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // cluster is a throwaway PostgreSQL server of the test's own, which it may
 // stop and start (initdb and pg_ctl, as the postgres user when the tests
 // run as root).
 type cluster struct {
 	dir, port string
+	bin       string // the directory of initdb and pg_ctl
 	asUser    string // "" = the current user
 }
 
@@ -78,10 +31,10 @@ func startCluster(t *testing.T) *cluster {
 	if testing.Short() {
 		t.Skip("starts a PostgreSQL cluster")
 	}
-	if _, err := exec.LookPath("pg_ctl"); err != nil {
-		t.Skip("pg_ctl is not on PATH: no PostgreSQL server programs to start a cluster with")
+	c := &cluster{bin: pgBin()}
+	if c.bin == "" {
+		t.Skip("no pg_ctl on PATH or in /usr/lib/postgresql/*/bin: no PostgreSQL server programs to start a cluster with")
 	}
-	c := &cluster{}
 	if u, err := user.Current(); err == nil && u.Uid == "0" {
 		c.asUser = "postgres" // initdb refuses to run as root
 	}
@@ -110,13 +63,30 @@ func startCluster(t *testing.T) *cluster {
 	return c
 }
 
-func (c *cluster) run(prog string, args ...string) ([]byte, error) {
-	if c.asUser == "" {
-		return exec.Command(prog, args...).CombinedOutput()
+// pgBin finds PostgreSQL's server programs: on PATH, or Debian's newest
+// versioned directory.
+func pgBin() string {
+	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		return filepath.Dir(p)
 	}
-	path, err := exec.LookPath(prog)
-	if err != nil {
-		return nil, err
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/pg_ctl")
+	if len(dirs) == 0 {
+		return ""
+	}
+	slices.SortFunc(dirs, func(a, b string) int { return cmp.Compare(pgVersion(a), pgVersion(b)) })
+	return filepath.Dir(dirs[len(dirs)-1])
+}
+
+// pgVersion is the major version in a /usr/lib/postgresql/N/bin path.
+func pgVersion(path string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(path))))
+	return n
+}
+
+func (c *cluster) run(prog string, args ...string) ([]byte, error) {
+	path := filepath.Join(c.bin, prog)
+	if c.asUser == "" {
+		return exec.Command(path, args...).CombinedOutput()
 	}
 	quoted := []string{path}
 	for _, a := range args {

@@ -4,47 +4,27 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 
-	"github.com/mcp-agents/mcp-agents/internal/board"
-	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 	"github.com/mcp-agents/mcp-agents/internal/live"
-	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 	"github.com/mcp-agents/mcp-agents/internal/store/postgres"
 )
 
-// flagDB is what the servers and the verbs need from a flags database.
-// *store.Store (SQLite, the default) implements it, and so does the
-// PostgreSQL engine: every command works on either.
-type flagDB interface {
-	server.FlagStore
-	board.Store
-	httpserve.Tokens
-	CreateToken(ctx context.Context, in store.NewToken) (store.Token, error)
-	Tokens(ctx context.Context) ([]store.Token, error)
-	RevokeToken(ctx context.Context, id string) (store.Token, error)
-	// Ready reports whether the database takes writes now (/readyz).
-	Ready(ctx context.Context) error
-	Close() error
-}
+// flagDB is what the servers and the verbs use of a flags database: the
+// store contract, which *store.Store (SQLite, the default) and
+// *postgres.Store implement alike, so every command works on either.
+type flagDB = store.Engine
 
 var (
 	_ flagDB = (*store.Store)(nil)
 	_ flagDB = (*postgres.Store)(nil)
 )
 
-// database is an open flags database and the name it is shown by.
-type database struct {
-	flagDB
-	// name is the SQLite file's absolute path, or the PostgreSQL URL
-	// without its password: it goes into start-up lines and errors.
-	name string
-}
-
 // feedSource is one engine's change feed: what a live.Detector reads to
-// wake waiting calls and push inbox updates. *store.ChangeFeed is one.
+// wake waiting calls and push inbox updates: *store.ChangeFeed or *postgres.Feed.
 type feedSource interface {
 	live.Source
 	io.Closer
@@ -55,11 +35,18 @@ type feedSource interface {
 var errNoFeed = errors.New("this database engine has no change feed: waits return at once and nothing is pushed")
 
 // changeFeed opens db's change feed. This is the one place an engine's
-// feed is chosen: an engine with one is added to the switch.
-func changeFeed(db flagDB) (feedSource, error) {
+// feed is chosen: an engine with one is added to the switch. log hears
+// about the feed's own trouble (PostgreSQL's LISTEN connection).
+func changeFeed(db flagDB, log *slog.Logger) (feedSource, error) {
 	switch s := db.(type) {
 	case *store.Store:
 		f, err := s.ChangeFeed()
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	case *postgres.Store:
+		f, err := s.ChangeFeed(log)
 		if err != nil {
 			return nil, err
 		}
@@ -139,7 +126,7 @@ func (e *env) dbTarget() (target string, postgres bool, err error) {
 
 // openDB opens the database the command uses; one that cannot be opened
 // (or reached) stops the program before it serves anything.
-func (e *env) openDB(ctx context.Context) (*database, error) {
+func (e *env) openDB(ctx context.Context) (flagDB, error) {
 	target, pg, err := e.dbTarget()
 	if err != nil {
 		return nil, err
@@ -151,14 +138,14 @@ func (e *env) openDB(ctx context.Context) (*database, error) {
 			// password; the driver's might not.
 			return nil, redactErr(err, secretsOf(target))
 		}
-		return &database{flagDB: db, name: db.Path()}, nil
+		return db, nil
 	}
 	// Open's errors name the path already.
 	st, err := store.Open(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	return &database{flagDB: st, name: st.Path()}, nil
+	return st, nil
 }
 
 // redactURL returns a PostgreSQL URL fit to print: without its password.

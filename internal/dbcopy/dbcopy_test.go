@@ -2,57 +2,23 @@ package dbcopy_test
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/dbcopy"
 	"github.com/mcp-agents/mcp-agents/internal/store"
+	"github.com/mcp-agents/mcp-agents/internal/store/pgtest"
 	"github.com/mcp-agents/mcp-agents/internal/store/postgres"
 )
-
-// emptyDatabase returns the URL of a new database on the server
-// MCP_AGENTS_TEST_PG names (dropped afterwards), or skips.
-func emptyDatabase(t *testing.T) string {
-	t.Helper()
-	admin := os.Getenv("MCP_AGENTS_TEST_PG")
-	if admin == "" {
-		t.Skip("MCP_AGENTS_TEST_PG is not set: no PostgreSQL server to copy into (.ci/run starts one)")
-	}
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("MCP_AGENTS_TEST_PG: %v", err)
-	}
-	defer conn.Close(ctx)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "dbcopy_" + hex.EncodeToString(b[:])
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if conn, err := pgx.Connect(ctx, admin); err == nil {
-			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-			conn.Close(ctx)
-		}
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
-}
 
 // target opens the PostgreSQL database (creating the schema) and a
 // connection to copy through.
@@ -128,7 +94,11 @@ func history(t *testing.T) (*store.Store, string) {
 	for _, step := range []func() error{
 		func() error { _, err := st.LockFlag(ctx, 1, "@frontend.react", time.Hour); return err },
 		func() error { _, err := st.LockFlag(ctx, 2, "@frontend.react", time.Millisecond); return err },
-		func() error { time.Sleep(5 * time.Millisecond); _, err := st.LockFlag(asToken, 2, "@ops.containers", time.Hour); return err },
+		func() error {
+			time.Sleep(5 * time.Millisecond)
+			_, err := st.LockFlag(asToken, 2, "@ops.containers", time.Hour)
+			return err
+		},
 		func() error { _, err := st.CompleteFlag(ctx, 3, "@frontend.react", "done, see PR 12"); return err },
 		func() error { _, err := st.LockFlag(ctx, 4, "@frontend.react", time.Hour); return err },
 		func() error { _, err := st.UnlockFlag(ctx, 4, "@ops.containers", true); return err },
@@ -141,67 +111,14 @@ func history(t *testing.T) (*store.Store, string) {
 	return st, path
 }
 
-// TestCopyKeepsEverything copies a history and reads every flag, its
-// events and chain, every list and every token back from both engines:
-// they must be equal, field for field.
-func TestCopyKeepsEverything(t *testing.T) {
-	ctx := context.Background()
-	src, path := history(t)
-	pg, conn := target(t, emptyDatabase(t))
-	res, err := dbcopy.Copy(ctx, path, conn)
-	if err != nil {
+// count reads how many rows a PostgreSQL table has.
+func count(t *testing.T, conn *pgx.Conn, table string) int64 {
+	t.Helper()
+	var n int64
+	if err := conn.QueryRow(context.Background(), "SELECT count(*) FROM "+table).Scan(&n); err != nil {
 		t.Fatal(err)
 	}
-	if res.Flags != 12 || res.Tokens != 3 || res.Events != 12+3+1+1+1+1 {
-		t.Fatalf("copied %+v", res)
-	}
-	for id := int64(1); id <= 12; id++ {
-		want, err := src.GetFlag(ctx, id)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := pg.GetFlag(ctx, id)
-		if err != nil {
-			t.Fatalf("flag %d on PostgreSQL: %v", id, err)
-		}
-		if d := cmp.Diff(want, got); d != "" {
-			t.Errorf("flag %d differs (-SQLite +PostgreSQL):\n%s", id, d)
-		}
-	}
-	wantList, wantTotal, err := src.ListFlags(ctx, store.ListQuery{Status: "all", Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gotList, gotTotal, err := pg.ListFlags(ctx, store.ListQuery{Status: "all", Limit: 100})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(wantList, gotList); d != "" || gotTotal != wantTotal {
-		t.Errorf("list_flags differs (total %d vs %d):\n%s", wantTotal, gotTotal, d)
-	}
-	wantTok, _ := src.Tokens(ctx)
-	gotTok, err := pg.Tokens(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(wantTok, gotTok); d != "" {
-		t.Errorf("tokens differ (-SQLite +PostgreSQL):\n%s", d)
-	}
-	// The sequences are past the copied ids.
-	f, err := pg.CreateFlag(ctx, store.NewFlag{FlagType: "change", SourceAgent: "@a.b", ChangeDescription: desc, ActionRequired: action})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.ID != 13 {
-		t.Errorf("the next flag on PostgreSQL got id %d, want 13", f.ID)
-	}
-	d, err := pg.GetFlag(ctx, f.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(d.Events) != 1 || d.Events[0].ID != res.Events+1 {
-		t.Errorf("the next event got id %d, want %d", d.Events[0].ID, res.Events+1)
-	}
+	return n
 }
 
 // TestCopyRefusesANonEmptyTarget: any flag, event or token already in
@@ -209,18 +126,19 @@ func TestCopyKeepsEverything(t *testing.T) {
 func TestCopyRefusesANonEmptyTarget(t *testing.T) {
 	ctx := context.Background()
 	_, path := history(t)
-	pg, conn := target(t, emptyDatabase(t))
-	if _, err := pg.CreateFlag(ctx, store.NewFlag{FlagType: "change", SourceAgent: "@a.b", ChangeDescription: desc, ActionRequired: action}); err != nil {
+	_, conn := target(t, pgtest.URL(t))
+	if _, err := conn.Exec(ctx, `INSERT INTO tokens (id, hash, agent, role) VALUES ('tok_there', decode(repeat('ab', 32), 'hex'), '@a.b', 'agent')`); err != nil {
 		t.Fatal(err)
 	}
 	_, err := dbcopy.Copy(ctx, path, conn)
 	var ne *dbcopy.NotEmptyError
-	if !errors.As(err, &ne) || ne.Table != "flags" || ne.Rows != 1 || !strings.Contains(err.Error(), "not empty") {
-		t.Fatalf("copy into a database with a flag: %v", err)
+	if !errors.As(err, &ne) || ne.Table != "tokens" || ne.Rows != 1 || !strings.Contains(err.Error(), "not empty") {
+		t.Fatalf("copy into a database with a token: %v", err)
 	}
-	_, total, err := pg.ListFlags(ctx, store.ListQuery{Status: "all"})
-	if err != nil || total != 1 {
-		t.Fatalf("after the refusal PostgreSQL has %d flags (%v), want the 1 it had", total, err)
+	for table, want := range map[string]int64{"tokens": 1, "flags": 0, "flag_events": 0} {
+		if n := count(t, conn, table); n != want {
+			t.Errorf("after the refusal PostgreSQL has %d rows in %s, want %d", n, table, want)
+		}
 	}
 }
 
@@ -239,17 +157,15 @@ func TestCopyIsOneTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 	db.Close()
-	pg, conn := target(t, emptyDatabase(t))
+	_, conn := target(t, pgtest.URL(t))
 	_, err = dbcopy.Copy(ctx, path, conn)
 	if err == nil || !strings.Contains(err.Error(), "flags row 12, column created_at") {
 		t.Fatalf("copy with a bad row: %v", err)
 	}
-	toks, err := pg.Tokens(ctx)
-	if err != nil || len(toks) != 0 {
-		t.Fatalf("after the failed copy PostgreSQL has %d tokens (%v), want none", len(toks), err)
-	}
-	if _, total, err := pg.ListFlags(ctx, store.ListQuery{Status: "all"}); err != nil || total != 0 {
-		t.Fatalf("after the failed copy PostgreSQL has %d flags (%v), want none", total, err)
+	for _, table := range dbcopy.Tables {
+		if n := count(t, conn, table); n != 0 {
+			t.Errorf("after the failed copy PostgreSQL has %d rows in %s, want none", n, table)
+		}
 	}
 }
 
