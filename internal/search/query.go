@@ -41,6 +41,9 @@ type expansion struct {
 	// all requires every term to occur (a literal phrase); otherwise the
 	// terms a document lacks count as zero in the mean.
 	all bool
+	// fields is the posting mask a match must intersect: anyField, or
+	// intentFields for problem-lexicon expansions.
+	fields uint8
 }
 
 // group is one query word (or synonym phrase found in the query) with all
@@ -186,7 +189,7 @@ func (ix *Index) phraseExpansion(ws []string) (expansion, bool) {
 	if n < 2 {
 		return expansion{}, false
 	}
-	return expansion{terms: ts, weight: 1, kind: kindExact, to: strings.Join(ws, " "), all: true}, true
+	return expansion{terms: ts, weight: 1, kind: kindExact, to: strings.Join(ws, " "), all: true, fields: anyField}, true
 }
 
 // wordGroup expands one query word: its own stem, synonyms from the table,
@@ -204,7 +207,7 @@ func (ix *Index) wordGroup(w string) group {
 		if _, seen := ix.surfaceTerm.get(w); !seen && !inflected(w, rep) && editDistance(w, rep, maxTypos(len(w))) <= maxTypos(len(w)) {
 			kind = kindTypo
 		}
-		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t], fields: anyField})
 	}
 	syns := synonymTab().lookup([]string{w})
 	g.exps = append(g.exps, ix.synonymGroup(w, syns, 1).exps...)
@@ -229,7 +232,7 @@ func (ix *Index) wordGroup(w string) group {
 			continue
 		}
 		done = append(done, t)
-		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s})
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s, fields: anyField})
 		// The corrected word brings its synonyms ("postgress" → postgres →
 		// postgresql), discounted for both steps.
 		for _, e := range ix.synonymGroup(s, synonymTab().lookup([]string{s}), weight).exps {
@@ -301,7 +304,11 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 		if ph.domain {
 			w = ix.p.domain * scale
 		}
-		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related, domain: ph.domain})
+		e := expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related, domain: ph.domain, fields: anyField}
+		if ph.domain && ix.p.domainIntent {
+			e.fields, e.all = intentFields, true
+		}
+		g.exps = append(g.exps, e)
 	}
 	return g
 }

@@ -39,6 +39,9 @@ func Variants() []Variant {
 		w := defaultParams.weight[f]
 		sweep("w."+fieldLabel[f], []float64{w / 2, w * 1.5}, func(p *params, v float64) { p.weight[f] = v })
 	}
+	anywhere := defaultParams
+	anywhere.domainIntent = false
+	out = append(out, Variant{"domain anywhere, in part", anywhere})
 	classic := defaultParams
 	classic.perField = false
 	out = append(out, Variant{"classic BM25F", classic})
