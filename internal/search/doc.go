@@ -25,7 +25,10 @@
 // count only in the fields where an agent states what it is for (name,
 // aliases, tags, capabilities, examples, description), and a multi-word one
 // only whole: most agent bodies mention performance or security in passing,
-// and "go" alone is not "go to market". The sum is
+// and "go" alone is not "go to market". When the query states a problem the
+// lexicon knows, its other plain words (not synonyms, not typo corrections)
+// count less, as the problem's context ("customer" and "sale" in "our
+// customer database was leaked and is for sale online"). The sum is
 // scaled by the square root of the share of groups matched. Agents named by
 // the query rank first. All constants are tuned as general rules on the
 // development sets in testdata (go run ./internal/search/cmd/searcheval),

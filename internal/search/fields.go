@@ -57,6 +57,12 @@ type params struct {
 	// appear in passing in most agent bodies, and a part of one ("go" of
 	// "go to market", "data" of "data breach") is a different concept.
 	domainIntent bool
+	// context scales the words of a query that states a problem the
+	// lexicon knows, other than the problem words themselves and names
+	// with synonyms or typo corrections: "customer" and "sale" in "our
+	// customer database was leaked and is for sale online" say where the
+	// problem is, not who should handle it. 1 turns it off.
+	context float64
 }
 
 var defaultParams = params{
@@ -73,6 +79,7 @@ var defaultParams = params{
 	idfPow:       0.75,
 	domainIDF:    2,
 	domainIntent: true,
+	context:      0.6,
 }
 
 // fieldTexts returns the texts indexed for a in each field. Capabilities fall

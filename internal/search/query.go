@@ -52,6 +52,9 @@ type expansion struct {
 type group struct {
 	word string
 	exps []expansion
+	// scale multiplies the group's score: params.context for a context
+	// word, else 1.
+	scale float32
 	// ownIDF is the idf of the word itself when the index knows it, else
 	// +Inf. An expansion term counts with the smaller of its own idf and
 	// this, so a rare word cannot lend its weight to a common synonym, and a
@@ -144,7 +147,25 @@ func (ix *Index) parse(query string) plan {
 	pl.groups = append(pl.groups, phrases...)
 	dropAsked(pl.groups)
 	pl.groups = slices.DeleteFunc(pl.groups, func(g group) bool { return len(g.exps) == 0 })
+	ix.scaleContext(pl.groups)
 	return pl
+}
+
+// scaleContext sets each group's scale: when some group reaches the problem
+// lexicon, the groups that match only literally are the problem's context.
+func (ix *Index) scaleContext(groups []group) {
+	literal := func(g group) bool {
+		return !slices.ContainsFunc(g.exps, func(e expansion) bool { return e.kind != kindExact })
+	}
+	problem := slices.ContainsFunc(groups, func(g group) bool {
+		return slices.ContainsFunc(g.exps, func(e expansion) bool { return e.domain })
+	})
+	for gi := range groups {
+		groups[gi].scale = 1
+		if problem && literal(groups[gi]) {
+			groups[gi].scale = float32(ix.p.context)
+		}
+	}
 }
 
 // dropAsked removes expansions to words the query asks for itself

@@ -61,7 +61,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			if len(ws) == 0 || e.all && len(ws) < len(e.terms) {
 				continue
 			}
-			if v := e.weight * sum / float32(len(e.terms)); v > best.score {
+			if v := g.scale * e.weight * sum / float32(len(e.terms)); v > best.score {
 				best = hit{g: g, e: e, score: v, words: ws}
 			}
 		}

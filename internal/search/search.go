@@ -127,7 +127,7 @@ func (ix *Index) accumulate(pl plan, sc *scratch) {
 			if sc.cnt[d] == 0 {
 				sc.touched = append(sc.touched, d)
 			}
-			sc.acc[d] += sc.grp[d]
+			sc.acc[d] += g.scale * sc.grp[d]
 			sc.cnt[d]++
 			sc.grp[d] = 0
 		}

@@ -168,3 +168,32 @@ func TestProblemLexiconIntentFields(t *testing.T) {
 		}
 	}
 }
+
+// TestProblemContext checks that, in a query stating a problem the lexicon
+// knows, the other plain words count as its context: an agent named after
+// them does not outrank the one that handles the problem, while a query
+// without a problem word still ranks by those words alone.
+func TestProblemContext(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "copy.writer", Description: "Writes web pages"},
+		&agent.Agent{Name: "perf.tuner", Description: "Profiles web applications", Tags: []string{"performance"}, Capabilities: []string{"Performance profiling"}},
+	))
+	for _, tc := range []struct{ query, want string }{
+		{"our web pages are sluggish", "@perf.tuner"},
+		{"our web pages", "@copy.writer"},
+	} {
+		if res, _ := ix.Search(tc.query, 2); len(res) == 0 || res[0].Name != tc.want {
+			t.Errorf("%q: got %v, want %s first", tc.query, res, tc.want)
+		}
+	}
+	g := ix.parse("our web pages are sluggish").groups
+	for _, g := range g {
+		want := float32(defaultParams.context)
+		if g.word == "sluggish" {
+			want = 1
+		}
+		if g.scale != want {
+			t.Errorf("group %q: scale %v, want %v", g.word, g.scale, want)
+		}
+	}
+}
