@@ -114,53 +114,24 @@ type ListQuery struct {
 // ListFlags returns matching flags ordered by id, and how many matched
 // before the limit.
 func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error) {
-	var where []string
-	var args []any
-	status, err := statusFilter(q.Status, "all")
+	q, err := NormListQuery(q)
 	if err != nil {
 		return nil, 0, err
 	}
-	if status != "all" {
-		where = append(where, "status = ?")
-		args = append(args, status)
-	}
-	for _, h := range []struct{ field, col, v string }{
-		{"source_agent", "source_agent", q.SourceAgent},
-		{"target_agent", "target_agent", q.TargetAgent},
+	var where []string
+	var args []any
+	for _, c := range []struct{ col, v string }{
+		{"status", q.Status}, {"source_agent", q.SourceAgent}, {"target_agent", q.TargetAgent},
+		{"flag_type", q.FlagType}, {"impact_level", q.ImpactLevel},
 	} {
-		if strings.TrimSpace(h.v) == "" {
-			continue
+		if c.v != "" && !(c.col == "status" && c.v == "all") {
+			where = append(where, c.col+" = ?")
+			args = append(args, c.v)
 		}
-		c, err := canonicalHandle(h.field, h.v)
-		if err != nil {
-			return nil, 0, err
-		}
-		where = append(where, h.col+" = ?")
-		args = append(args, c)
-	}
-	if v := strings.TrimSpace(q.FlagType); v != "" {
-		if err := oneOf("flag_type", v, FlagTypes); err != nil {
-			return nil, 0, err
-		}
-		where = append(where, "flag_type = ?")
-		args = append(args, v)
-	}
-	if v := strings.TrimSpace(q.ImpactLevel); v != "" {
-		if err := oneOf("impact_level", v, ImpactLevels); err != nil {
-			return nil, 0, err
-		}
-		where = append(where, "impact_level = ?")
-		args = append(args, v)
-	}
-	if q.ChainOriginID < 0 {
-		return nil, 0, invalid("chain_origin_id", "chain_origin_id must be a positive flag id, or 0 for any (got %d)", q.ChainOriginID)
 	}
 	if q.ChainOriginID > 0 {
 		where = append(where, "chain_origin_id = ?")
 		args = append(args, q.ChainOriginID)
-	}
-	if err := checkLimit(q.Limit); err != nil {
-		return nil, 0, err
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -199,6 +170,41 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// NormListQuery checks q's filters and returns them canonical: Status
+// resolved ("all" for ""), handles canonical, the rest trimmed.
+func NormListQuery(q ListQuery) (ListQuery, error) {
+	var err error
+	if q.Status, err = statusFilter(q.Status, "all"); err != nil {
+		return q, err
+	}
+	for _, h := range []struct {
+		field string
+		v     *string
+	}{{"source_agent", &q.SourceAgent}, {"target_agent", &q.TargetAgent}} {
+		if strings.TrimSpace(*h.v) == "" {
+			*h.v = ""
+			continue
+		}
+		if *h.v, err = canonicalHandle(h.field, *h.v); err != nil {
+			return q, err
+		}
+	}
+	if q.FlagType = strings.TrimSpace(q.FlagType); q.FlagType != "" {
+		if err := oneOf("flag_type", q.FlagType, FlagTypes); err != nil {
+			return q, err
+		}
+	}
+	if q.ImpactLevel = strings.TrimSpace(q.ImpactLevel); q.ImpactLevel != "" {
+		if err := oneOf("impact_level", q.ImpactLevel, ImpactLevels); err != nil {
+			return q, err
+		}
+	}
+	if q.ChainOriginID < 0 {
+		return q, invalid("chain_origin_id", "chain_origin_id must be a positive flag id, or 0 for any (got %d)", q.ChainOriginID)
+	}
+	return q, checkLimit(q.Limit)
 }
 
 // Totals kept by triggers (migration 0004), exact without counting.
