@@ -50,7 +50,8 @@ func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, erro
 // every matching flag; each half reads flags_inbox in order and stops at
 // the limit, and the union sorts at most a few limits' worth of keys. The
 // halves read the index alone (unless locked flags are filtered out); only
-// the flags that make the cut are read in full.
+// the flags that make the cut are read in full. The status is a literal and
+// the agent a parameter behind a unary plus, as in ListFlags.
 func inboxQuery(agent, status string, includeLocked bool, now string, limit int) (string, []any) {
 	statuses := []string{status}
 	if status == "all" {
@@ -58,13 +59,12 @@ func inboxQuery(agent, status string, includeLocked bool, now string, limit int)
 	}
 	var halves []string
 	var args []any
-	for _, target := range []string{"target_agent = ?", "target_agent IS NULL"} {
+	for _, target := range []string{"target_agent = +?", "target_agent IS NULL"} {
 		for _, st := range statuses {
-			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = ?"
+			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = '" + st + "'"
 			if target != "target_agent IS NULL" {
 				args = append(args, agent)
 			}
-			args = append(args, st)
 			if !includeLocked && st != "completed" {
 				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?)"
 				args = append(args, now)
@@ -114,15 +114,22 @@ type ListQuery struct {
 // ListFlags returns matching flags ordered by id, and how many matched
 // before the limit.
 func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error) {
+	// Enumerated values go into the SQL as literals, handles and ids as
+	// parameters behind a unary plus. Either way the planner does not probe
+	// the index statistics (sqlite_stat4) with the bound value, which would
+	// mark the statement to be prepared again whenever the value changes:
+	// that re-prepare cost more than the whole lookup at a million flags.
+	// (A literal also lets the planner pick a partial index on status.)
 	var where []string
 	var args []any
+	var countVal string // the value of the one filter flag_counts may answer for
 	status, err := statusFilter(q.Status, "all")
 	if err != nil {
 		return nil, 0, err
 	}
 	if status != "all" {
-		where = append(where, "status = ?")
-		args = append(args, status)
+		where = append(where, "status = '"+status+"'")
+		countVal = status
 	}
 	for _, h := range []struct{ field, col, v string }{
 		{"source_agent", "source_agent", q.SourceAgent},
@@ -135,28 +142,29 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 		if err != nil {
 			return nil, 0, err
 		}
-		where = append(where, h.col+" = ?")
+		where = append(where, h.col+" = +?")
 		args = append(args, c)
+		countVal = c
 	}
 	if v := strings.TrimSpace(q.FlagType); v != "" {
 		if err := oneOf("flag_type", v, FlagTypes); err != nil {
 			return nil, 0, err
 		}
-		where = append(where, "flag_type = ?")
-		args = append(args, v)
+		where = append(where, "flag_type = '"+v+"'")
+		countVal = v
 	}
 	if v := strings.TrimSpace(q.ImpactLevel); v != "" {
 		if err := oneOf("impact_level", v, ImpactLevels); err != nil {
 			return nil, 0, err
 		}
-		where = append(where, "impact_level = ?")
-		args = append(args, v)
+		where = append(where, "impact_level = '"+v+"'")
+		countVal = v
 	}
 	if q.ChainOriginID < 0 {
 		return nil, 0, invalid("chain_origin_id", "chain_origin_id must be a positive flag id, or 0 for any (got %d)", q.ChainOriginID)
 	}
 	if q.ChainOriginID > 0 {
-		where = append(where, "chain_origin_id = ?")
+		where = append(where, "chain_origin_id = +?")
 		args = append(args, q.ChainOriginID)
 	}
 	if err := checkLimit(q.Limit); err != nil {
@@ -179,7 +187,7 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 	case len(where) == 1 && q.ChainOriginID == 0:
 		// One filter on a column flag_counts keeps (migration 0004).
 		col, _, _ := strings.Cut(where[0], " ")
-		countQuery, countArgs = sqlCountOne, []any{col, args[0]}
+		countQuery, countArgs = sqlCountOne, []any{col, countVal}
 	}
 	query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
 	qargs := args
@@ -204,7 +212,7 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 // Totals kept by triggers (migration 0004), exact without counting.
 const (
 	sqlCountAll = `SELECT coalesce(sum(n), 0) FROM flag_counts WHERE dim = 'status'`
-	sqlCountOne = `SELECT coalesce((SELECT n FROM flag_counts WHERE dim = ? AND value = ?), 0)`
+	sqlCountOne = `SELECT coalesce((SELECT n FROM flag_counts WHERE dim = +? AND value = +?), 0)`
 )
 
 // chainSQL walks chain_origin_id up to the root, then collects the root and
@@ -264,7 +272,7 @@ func (tx *txn) flags(now, query string, args ...any) ([]Flag, error) {
 	return out, rows.Err()
 }
 
-const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at, token_id FROM flag_events WHERE flag_id = ? ORDER BY id"
+const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at, token_id FROM flag_events WHERE flag_id = +? ORDER BY id"
 
 func (tx *txn) events(flagID int64) ([]Event, error) {
 	rows, err := tx.query(sqlEvents, flagID)
