@@ -32,7 +32,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	st, err := e.openStore(ctx)
+	st, err := e.openDB(ctx)
 	if err != nil {
 		return err
 	}
@@ -42,7 +42,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 	cfg := board.Config{Store: st, Log: log}
-	if feed, err := st.ChangeFeed(); err != nil {
+	if feed, err := changeFeed(st.flagDB, log); err != nil {
 		log.Warn("cannot watch the flags database; the board will not update live", "err", err)
 	} else {
 		defer feed.Close()
@@ -66,7 +66,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	url := "http://" + ln.Addr().String() + "/board/"
-	fmt.Fprintf(e.stderr, "mcp-agents board: serving %s for database %s (Ctrl-C to quit)\n", url, st.Path())
+	fmt.Fprintf(e.stderr, "mcp-agents board: serving %s for database %s (Ctrl-C to quit)\n", url, st.name)
 	if *open {
 		if err := openBrowser(url); err != nil {
 			log.Warn("cannot open a browser; open the address yourself", "url", url, "err", err)

@@ -247,17 +247,6 @@ func (e *env) logger() (*slog.Logger, error) {
 	return e.log, nil
 }
 
-// openStore resolves the database path and opens it; a database that cannot
-// be opened stops the program before it serves anything.
-func (e *env) openStore(ctx context.Context) (*store.Store, error) {
-	path, err := e.dbPath()
-	if err != nil {
-		return nil, err
-	}
-	// Open's errors name the path already.
-	return store.Open(ctx, path)
-}
-
 // dbPath resolves the database path (absolute).
 func (e *env) dbPath() (string, error) {
 	cwd, err := e.opts.Getwd()
@@ -286,13 +275,13 @@ func (e *env) service(ctx context.Context, withStore bool) (*server.Service, fun
 	svc := &server.Service{Catalog: cat, Log: log}
 	closeFn := func() {}
 	if withStore {
-		st, err := e.openStore(ctx)
+		db, err := e.openDB(ctx)
 		if err != nil {
 			return nil, nil, err
 		}
-		svc.Flags = st
+		svc.Flags = db
 		closeFn = func() {
-			if err := st.Close(); err != nil {
+			if err := db.Close(); err != nil {
 				log.Warn("closing database", "err", err)
 			}
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/stdio"
-	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // startupHeap is the heap size below which the collector stays idle while
@@ -61,12 +60,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// overlap. A database that cannot be opened is still a clear error
 	// before any client is told the server is ready.
 	type opened struct {
-		st  *store.Store
+		st  *database
 		err error
 	}
 	openc := make(chan opened, 1)
 	go func() {
-		st, err := e.openStore(ctx)
+		st, err := e.openDB(ctx)
 		openc <- opened{st, err}
 	}()
 	srcs, discoverWarnings, err := e.sources()
@@ -80,7 +79,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// them to the server.
 	e.cfg.contextDirs = contextDirs
 	ownPaths := []string{string(diskcache.Default())}
-	if p, err := e.dbPath(); err == nil {
+	if p, pg, err := e.dbTarget(); err == nil && !pg {
 		ownPaths = append(ownPaths, p)
 	}
 	watching := make(chan *agentWatch, 1)
@@ -115,7 +114,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return o.err
 	}
 	st := o.st
-	svc.Flags = st
+	svc.Flags = st.flagDB
 	// The collector's first cycle would run now, over the start-up garbage,
 	// while the first calls are answered; it waits a second (startupHeap
 	// still bounds the heap meanwhile).
@@ -135,16 +134,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}()
 
 	if hf.addr != "" {
-		stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
+		stopLive := e.goLive(ctx, svc, st.flagDB, watch(), ic.key)
 		defer stopLive()
 		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
 	}
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
-			e.opts.Version, describeSources(ic.cat), st.Path())
+			e.opts.Version, describeSources(ic.cat), st.name)
 	}
-	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
-	stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
+	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.name)
+	stopLive := e.goLive(ctx, svc, st.flagDB, watch(), ic.key)
 	defer stopLive()
 
 	if err := stdio.Serve(ctx, srv, endOfInput{e.stdin, svc.EndWaits}, e.stdout, logger); err != nil && ctx.Err() == nil {

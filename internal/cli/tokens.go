@@ -21,13 +21,13 @@ func runTokens(ctx context.Context, e *env, args []string) error {
 		if err := e.parse(fs, rest, 0, 0); err != nil {
 			return err
 		}
-		return withStore(ctx, e, func(st *store.Store) (any, error) { return st.Tokens(ctx) })
+		return withStore(ctx, e, func(st flagDB) (any, error) { return st.Tokens(ctx) })
 	case "revoke":
 		fs := e.flagSet("tokens revoke", "ID (running servers refuse the token within 5 s)")
 		if err := e.parse(fs, rest, 1, 1); err != nil {
 			return err
 		}
-		return withStore(ctx, e, func(st *store.Store) (any, error) { return st.RevokeToken(ctx, fs.Arg(0)) })
+		return withStore(ctx, e, func(st flagDB) (any, error) { return st.RevokeToken(ctx, fs.Arg(0)) })
 	case "":
 		return usagef("tokens needs a subcommand: create, list or revoke ID")
 	}
@@ -72,7 +72,7 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	return withStore(ctx, e, func(st *store.Store) (any, error) {
+	return withStore(ctx, e, func(st flagDB) (any, error) {
 		tok, err := st.CreateToken(ctx, store.NewToken{ID: id, Hash: auth.Hash(secret), Agent: *agentFlag, Role: r,
 			CanBroadcast: *broadcast, TTL: ttl, Note: *note})
 		if err != nil {
@@ -83,8 +83,8 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 }
 
 // withStore runs fn with the database open and prints its result as JSON.
-func withStore(ctx context.Context, e *env, fn func(*store.Store) (any, error)) error {
-	st, err := e.openStore(ctx)
+func withStore(ctx context.Context, e *env, fn func(flagDB) (any, error)) error {
+	st, err := e.openDB(ctx)
 	if err != nil {
 		return err
 	}

@@ -114,61 +114,41 @@ type ListQuery struct {
 // ListFlags returns matching flags ordered by id, and how many matched
 // before the limit.
 func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error) {
-	// Enumerated values go into the SQL as literals, handles and ids as
-	// parameters behind a unary plus. Either way the planner does not probe
-	// the index statistics (sqlite_stat4) with the bound value, which would
-	// mark the statement to be prepared again whenever the value changes:
-	// that re-prepare cost more than the whole lookup at a million flags.
-	// (A literal also lets the planner pick a partial index on status.)
-	var where []string
-	var args []any
-	var countVal string // the value of the one filter flag_counts may answer for
-	status, err := statusFilter(q.Status, "all")
+	q, err := NormListQuery(q)
 	if err != nil {
 		return nil, 0, err
 	}
-	if status != "all" {
-		where = append(where, "status = '"+status+"'")
-		countVal = status
-	}
-	for _, h := range []struct{ field, col, v string }{
-		{"source_agent", "source_agent", q.SourceAgent},
-		{"target_agent", "target_agent", q.TargetAgent},
+	// Enumerated values (checked by NormListQuery) go into the SQL as
+	// literals, handles and ids as parameters behind a unary plus. Either
+	// way the planner does not probe the index statistics (sqlite_stat4)
+	// with a bound value, which marks the statement to be prepared again
+	// whenever the value changes: that cost more than the lookup itself at
+	// a million flags. (A literal status also lets the planner use a
+	// partial index on status.)
+	var where []string
+	var args []any
+	var countVal string // the value of the one filter flag_counts may answer for
+	for _, c := range []struct {
+		col, v  string
+		literal bool
+	}{
+		{"status", q.Status, true}, {"source_agent", q.SourceAgent, false}, {"target_agent", q.TargetAgent, false},
+		{"flag_type", q.FlagType, true}, {"impact_level", q.ImpactLevel, true},
 	} {
-		if strings.TrimSpace(h.v) == "" {
+		switch {
+		case c.v == "" || (c.col == "status" && c.v == "all"):
 			continue
+		case c.literal:
+			where = append(where, c.col+" = '"+c.v+"'")
+		default:
+			where = append(where, c.col+" = +?")
+			args = append(args, c.v)
 		}
-		c, err := canonicalHandle(h.field, h.v)
-		if err != nil {
-			return nil, 0, err
-		}
-		where = append(where, h.col+" = +?")
-		args = append(args, c)
-		countVal = c
-	}
-	if v := strings.TrimSpace(q.FlagType); v != "" {
-		if err := oneOf("flag_type", v, FlagTypes); err != nil {
-			return nil, 0, err
-		}
-		where = append(where, "flag_type = '"+v+"'")
-		countVal = v
-	}
-	if v := strings.TrimSpace(q.ImpactLevel); v != "" {
-		if err := oneOf("impact_level", v, ImpactLevels); err != nil {
-			return nil, 0, err
-		}
-		where = append(where, "impact_level = '"+v+"'")
-		countVal = v
-	}
-	if q.ChainOriginID < 0 {
-		return nil, 0, invalid("chain_origin_id", "chain_origin_id must be a positive flag id, or 0 for any (got %d)", q.ChainOriginID)
+		countVal = c.v
 	}
 	if q.ChainOriginID > 0 {
 		where = append(where, "chain_origin_id = +?")
 		args = append(args, q.ChainOriginID)
-	}
-	if err := checkLimit(q.Limit); err != nil {
-		return nil, 0, err
 	}
 	cond := ""
 	if len(where) > 0 {
@@ -207,6 +187,41 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 		return nil, 0, err
 	}
 	return out, total, nil
+}
+
+// NormListQuery checks q's filters and returns them canonical: Status
+// resolved ("all" for ""), handles canonical, the rest trimmed.
+func NormListQuery(q ListQuery) (ListQuery, error) {
+	var err error
+	if q.Status, err = statusFilter(q.Status, "all"); err != nil {
+		return q, err
+	}
+	for _, h := range []struct {
+		field string
+		v     *string
+	}{{"source_agent", &q.SourceAgent}, {"target_agent", &q.TargetAgent}} {
+		if strings.TrimSpace(*h.v) == "" {
+			*h.v = ""
+			continue
+		}
+		if *h.v, err = canonicalHandle(h.field, *h.v); err != nil {
+			return q, err
+		}
+	}
+	if q.FlagType = strings.TrimSpace(q.FlagType); q.FlagType != "" {
+		if err := oneOf("flag_type", q.FlagType, FlagTypes); err != nil {
+			return q, err
+		}
+	}
+	if q.ImpactLevel = strings.TrimSpace(q.ImpactLevel); q.ImpactLevel != "" {
+		if err := oneOf("impact_level", q.ImpactLevel, ImpactLevels); err != nil {
+			return q, err
+		}
+	}
+	if q.ChainOriginID < 0 {
+		return q, invalid("chain_origin_id", "chain_origin_id must be a positive flag id, or 0 for any (got %d)", q.ChainOriginID)
+	}
+	return q, checkLimit(q.Limit)
 }
 
 // Totals kept by triggers (migration 0004), exact without counting.

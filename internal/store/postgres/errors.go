@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// Messages for a database that cannot be reached: the caller learns that
+// the call had no effect (a write's transaction never committed) and may
+// retry once the database is back; the pool reconnects by itself.
+const (
+	unreachableWrite = "the database is unreachable; nothing was stored"
+	unreachableRead  = "the database is unreachable; nothing was read"
+)
+
+// unreachable reports whether err means the connection to the database was
+// refused, lost or timed out, rather than the statement failing.
+func unreachable(err error) bool {
+	var ne net.Error
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed), pgconn.Timeout(err):
+		return true
+	case errors.As(err, &pe):
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down, crashed, or not yet accepting connections.
+		return pe.Code[:2] == "08" || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	var pgErr interface{ SafeToRetry() bool }
+	return errors.As(err, &pgErr) && pgErr.SafeToRetry()
+}
+
+// mapErr turns driver errors into what the contract promises: *store.Error
+// values pass through, a lost database becomes CodeUnavailable saying so,
+// context errors stay recognisable, anything else is wrapped with op.
+func mapErr(op string, write bool, err error) error {
+	if err == nil {
+		return nil
+	}
+	var se *store.Error
+	if errors.As(err, &se) {
+		return se
+	}
+	var ce *pgconn.ConnectError
+	if !errors.As(err, &ce) && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		return err // the caller's deadline or cancellation, as on SQLite
+	}
+	if unreachable(err) {
+		slog.Error("store: database unreachable", "op", op, "err", err)
+		msg := unreachableRead
+		if write {
+			msg = unreachableWrite
+		}
+		return store.NewUnavailable(msg, err)
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch pe.Code {
+		case "25006": // read_only_sql_transaction: a standby, or default_transaction_read_only
+			return store.NewUnavailable("the database is read-only (a standby, or default_transaction_read_only); nothing was stored", err)
+		case "53100": // disk_full
+			return store.NewUnavailable("the database disk is full; nothing was stored", err)
+		case "53300", "53400": // too_many_connections, configuration_limit_exceeded
+			return store.NewUnavailable("the database refused another connection (too many); nothing was stored", err)
+		}
+	}
+	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// openReason explains a failed Open.
+func openReason(err error) error {
+	var se *store.Error
+	if errors.As(err, &se) || !unreachable(err) {
+		return err
+	}
+	return fmt.Errorf("cannot reach the database: %w", err)
+}

@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+// migrations returns the embedded migrations sorted by version. File names
+// are NNNN_description.sql and versions must be 1, 2, 3, ... without gaps.
+func migrations() ([]migration, error) {
+	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, n := range names {
+		base := path.Base(n)
+		num, _, ok := strings.Cut(base, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("migration file %s: name must be NNNN_description.sql", base)
+		}
+		b, err := migrationFS.ReadFile(n)
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	for i, m := range ms {
+		if m.version != i+1 {
+			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
+		}
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("no embedded migrations")
+	}
+	return ms, nil
+}
+
+// SchemaVersion is the newest schema this binary knows.
+func SchemaVersion() int {
+	ms, err := migrations()
+	if err != nil {
+		panic(err) // embedded at build time: a misnumbered set is a bug (TestEmbeddedMigrations)
+	}
+	return ms[len(ms)-1].version
+}
+
+// migrationLock is the key of the advisory lock the migrations run under
+// ("mcpagent" in ASCII), so of several servers starting at once exactly
+// one applies each migration and the rest wait and see it done.
+const migrationLock int64 = 0x6d63706167656e74
+
+// migrate applies the pending migrations in one transaction that holds
+// the advisory lock: the version table is created and read under it, so
+// concurrent openers apply each migration once, and a failure leaves the
+// database as it was. A database migrated by a newer mcp-agents is
+// refused.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := migrations()
+	if err != nil {
+		return err
+	}
+	know := ms[len(ms)-1].version
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS mcp_agents_schema (
+			version    integer     PRIMARY KEY,
+			name       text        NOT NULL,
+			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
+			return err
+		}
+		var have int
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM mcp_agents_schema").Scan(&have); err != nil {
+			return err
+		}
+		if have > know {
+			return store.NewerSchemaError(have, know)
+		}
+		for _, m := range ms[have:] {
+			// No arguments: the simple protocol, which runs a file of
+			// several statements.
+			if _, err := tx.Exec(ctx, m.sql); err != nil {
+				return fmt.Errorf("migration %s: %w", m.name, err)
+			}
+			if _, err := tx.Exec(ctx, "INSERT INTO mcp_agents_schema (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+				return err
+			}
+			s.applied = append(s.applied, m.version)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,150 @@
+// Package postgres keeps flags in PostgreSQL, for teams that run several
+// server replicas on one database. It implements store.Engine with the
+// same behaviour as the SQLite store (package store), whose validation,
+// domain types and messages it reuses; the suite in internal/store/storetest
+// holds both engines to one contract.
+//
+// Concurrency model: a pgxpool of connections in READ COMMITTED. Every
+// claim (lock, unlock, complete, revoke) is one conditional UPDATE …
+// WHERE … RETURNING whose result decides who won; the row it reads to
+// explain a refusal is locked in the same statement, so no claim reads
+// and then writes. Times, leases included, come from the database clock
+// (now()), so replicas with skewed clocks agree.
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// connectTimeout bounds one connection attempt when the URL sets no
+// connect_timeout: a server must not hang at start on an address that
+// drops packets.
+const connectTimeout = 5 * time.Second
+
+// appName is the application_name the server reports unless the URL names
+// one: it is how operators tell its connections apart in pg_stat_activity.
+const appName = "mcp-agents"
+
+// Store is a handle on one PostgreSQL flags database. It is safe for
+// concurrent use.
+type Store struct {
+	pool *pgxpool.Pool
+	url  string // without the password, for messages
+	// offset moves the database clock (tests only; nil = none): every
+	// statement that reads the time adds it to now().
+	offset func() time.Duration
+
+	// applied lists the migration versions this Store applied (tests check
+	// that concurrent openers apply each exactly once).
+	applied []int
+}
+
+// Option configures Open.
+type Option func(*Store)
+
+// WithClockOffset moves the clock every statement reads by what off
+// returns at the time of the call, so tests of leases and expiry need not
+// sleep. Production code never sets it.
+func WithClockOffset(off func() time.Duration) Option {
+	return func(s *Store) { s.offset = off }
+}
+
+// Open connects to the database at url (postgres:// or postgresql://),
+// applies pending migrations and returns the store. Connection settings
+// come from the URL (pool_max_conns, sslmode, connect_timeout,
+// application_name, ...). A database that cannot be reached fails Open
+// with the reason.
+func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: database URL: %w", err)
+	}
+	s := &Store{url: Redact(rawURL)}
+	for _, o := range opts {
+		o(s)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = appName
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	// Dead connections (a restarted server) are found before use, not by
+	// the call that draws them.
+	cfg.HealthCheckPeriod = 5 * time.Second
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: database %s: %w", s.url, err)
+	}
+	s.pool = pool
+	if err := s.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: database %s: %w", s.url, openReason(err))
+	}
+	return s, nil
+}
+
+// Redact returns rawURL without its password, for messages and logs.
+func Redact(rawURL string) string {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "postgres://…" // unparseable: show nothing that could be a secret
+	}
+	if _, ok := u.User.Password(); ok {
+		u.User = url.UserPassword(u.User.Username(), "xxxxx")
+	}
+	q := u.Query()
+	if q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Path names the database for messages: its URL without the password.
+func (s *Store) Path() string { return s.url }
+
+// Close releases the pool's connections.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// readyWithin bounds a readiness check.
+const readyWithin = time.Second
+
+// Ready reports whether the database takes writes now: a connection
+// answers within a second and is not on a read-only standby.
+func (s *Store) Ready(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, readyWithin)
+	defer cancel()
+	var ro bool
+	err := s.pool.QueryRow(ctx, "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'").Scan(&ro)
+	if err != nil {
+		return fmt.Errorf("the database %s did not answer within %s: %w", s.url, readyWithin, err)
+	}
+	if ro {
+		return errors.New("the database " + s.url + " is read-only (a standby, or default_transaction_read_only)")
+	}
+	return nil
+}
+
+// clock is the time every statement reads, as SQL: the transaction's
+// now() (plus the test offset, always bound as parameter $1, in
+// microseconds), cut to the contract's millisecond precision so a time
+// returned is exactly the time stored.
+const clock = `date_trunc('milliseconds', now() + $1 * interval '1 microsecond')`
+
+// off is the value for $1 of a statement that reads clock.
+func (s *Store) off() int64 {
+	if s.offset == nil {
+		return 0
+	}
+	return s.offset().Microseconds()
+}
