@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
 
 // connectTimeout bounds one connection attempt when the URL sets no
@@ -36,9 +38,9 @@ const appName = "mcp-agents"
 type Store struct {
 	pool *pgxpool.Pool
 	url  string // without the password, for messages
-	// offset moves the database clock (tests only; nil = none): every
-	// statement that reads the time adds it to now().
-	offset func() time.Duration
+	// now replaces the database clock (tests only; nil = now()): every
+	// statement that reads the time takes it as parameter $1.
+	now func() time.Time
 
 	// applied lists the migration versions this Store applied (tests check
 	// that concurrent openers apply each exactly once).
@@ -48,11 +50,11 @@ type Store struct {
 // Option configures Open.
 type Option func(*Store)
 
-// WithClockOffset moves the clock every statement reads by what off
-// returns at the time of the call, so tests of leases and expiry need not
-// sleep. Production code never sets it.
-func WithClockOffset(off func() time.Duration) Option {
-	return func(s *Store) { s.offset = off }
+// WithClock replaces the database clock with now, read once per call, so
+// tests of leases and expiry need not sleep. Production code never sets
+// it: times come from the database server's now(), which replicas share.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
 }
 
 // Open connects to the database at url (postgres:// or postgresql://),
@@ -136,15 +138,26 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 // clock is the time every statement reads, as SQL: the transaction's
-// now() (plus the test offset, always bound as parameter $1, in
-// microseconds), cut to the contract's millisecond precision so a time
-// returned is exactly the time stored.
-const clock = `date_trunc('milliseconds', now() + $1 * interval '1 microsecond')`
+// now() (or a test's clock, bound as parameter $1; NULL in production),
+// cut to the contract's millisecond precision so a time returned is
+// exactly the time stored.
+const clock = `date_trunc('milliseconds', ` + rawClock + `)`
+
+const rawClock = `coalesce($1::timestamptz, now())`
+
+// after is clock plus a duration given in microseconds by placeholder p.
+func after(p string) string {
+	return `date_trunc('milliseconds', ` + rawClock + ` + ` + p + `::bigint * interval '1 microsecond')`
+}
 
 // off is the value for $1 of a statement that reads clock.
-func (s *Store) off() int64 {
-	if s.offset == nil {
-		return 0
+func (s *Store) off() any {
+	if s.now == nil {
+		return nil
 	}
-	return s.offset().Microseconds()
+	return s.now()
 }
+
+// principal is auth.From, here so the files that record who acted need
+// not import auth.
+var principal = auth.From
