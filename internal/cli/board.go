@@ -42,7 +42,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 	cfg := board.Config{Store: st, Log: log}
-	if feed, err := changeFeed(st.flagDB); err != nil {
+	if feed, err := changeFeed(st.flagDB, log); err != nil {
 		log.Warn("cannot watch the flags database; the board will not update live", "err", err)
 	} else {
 		defer feed.Close()

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 
 	"github.com/mcp-agents/mcp-agents/internal/board"
 	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 	"github.com/mcp-agents/mcp-agents/internal/live"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
+	"github.com/mcp-agents/mcp-agents/internal/store/postgres"
 )
 
 // flagDB is what the servers and the verbs need from a flags database.
@@ -38,7 +40,7 @@ type database struct {
 }
 
 // feedSource is one engine's change feed: what a live.Detector reads to
-// wake waiting calls and push inbox updates. *store.ChangeFeed is one.
+// wake waiting calls and push inbox updates: *store.ChangeFeed or *postgres.Feed.
 type feedSource interface {
 	live.Source
 	io.Closer
@@ -49,11 +51,18 @@ type feedSource interface {
 var errNoFeed = errors.New("this database engine has no change feed: waits return at once and nothing is pushed")
 
 // changeFeed opens db's change feed. This is the one place an engine's
-// feed is chosen: an engine with one is added to the switch.
-func changeFeed(db flagDB) (feedSource, error) {
+// feed is chosen: an engine with one is added to the switch. log hears
+// about the feed's own trouble (PostgreSQL's LISTEN connection).
+func changeFeed(db flagDB, log *slog.Logger) (feedSource, error) {
 	switch s := db.(type) {
 	case *store.Store:
 		f, err := s.ChangeFeed()
+		if err != nil {
+			return nil, err
+		}
+		return f, nil
+	case *postgres.Store:
+		f, err := s.ChangeFeed(log)
 		if err != nil {
 			return nil, err
 		}

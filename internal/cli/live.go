@@ -60,7 +60,7 @@ func (aw *agentWatch) close() {
 // of the files the catalog was built from ("" if unknown). The returned
 // function stops the reloads and the detector.
 func (e *env) goLive(ctx context.Context, svc *server.Service, db flagDB, aw *agentWatch, fingerprint string) func() {
-	feed, err := changeFeed(db)
+	feed, err := changeFeed(db, e.log)
 	if err != nil {
 		e.log.Warn("cannot watch the flags database; waits return at once and inboxes are not pushed", "err", err)
 	} else {

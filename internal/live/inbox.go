@@ -9,7 +9,12 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
-// Source is what a Detector reads; *store.ChangeFeed implements it.
+// Source is what a Detector reads; *store.ChangeFeed (SQLite) and
+// *postgres.Feed implement it. Each cycle of a Detector starts with
+// DataVersion, then, when that moved, reads ChangesAfter from the position
+// it holds (LastEventID's result, or the Pos of the last change it handled)
+// until a call returns fewer than store.ChangeBatch. A cycle that fails
+// keeps its old position and is read again in full by the next.
 type Source interface {
 	DataVersion(ctx context.Context) (int64, error)
 	LastEventID(ctx context.Context) (int64, error)
@@ -257,7 +262,7 @@ func (p *poller) cycle(ctx context.Context) (u Update, changed bool, err error) 
 			}
 			for _, ch := range chs {
 				u.add(ch)
-				cursor = ch.EventID
+				cursor = ch.Pos
 			}
 			if len(chs) < store.ChangeBatch {
 				break

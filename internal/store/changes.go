@@ -44,9 +44,13 @@ var ErrFeedReplaced = errors.New("store: the database file was replaced or remov
 // FlagChange is one state change of a flag, with the inbox it concerns.
 type FlagChange struct {
 	EventID int64 // 0 for a lease expiry, which has no event
-	FlagID  int64
-	Kind    string // an Event kind, or KindExpired
-	Agent   string // who acted (for an expiry: the holder whose lease ran out)
+	// Pos is the feed's position once this change is read: ChangesAfter(Pos)
+	// continues after it. Here it is the event id; on PostgreSQL, where ids
+	// can commit out of order, the feed numbers changes as it learns of them.
+	Pos    int64
+	FlagID int64
+	Kind   string // an Event kind, or KindExpired
+	Agent  string // who acted (for an expiry: the holder whose lease ran out)
 	// Target is the agent whose inbox changed; nil means every inbox (a
 	// broadcast flag).
 	Target *string
@@ -169,6 +173,7 @@ func (f *ChangeFeed) ChangesAfter(ctx context.Context, cursor int64) ([]FlagChan
 				return err
 			}
 			ch.Target = strPtr(target)
+			ch.Pos = ch.EventID
 			out = append(out, ch)
 		}
 		return rows.Err()

@@ -82,10 +82,10 @@ func TestChangeFeedChangesCarryTheRecipient(t *testing.T) {
 	}
 	target := "@ops.containers"
 	want := []FlagChange{
-		{EventID: 1, FlagID: targeted.ID, Kind: EventCreated, Agent: "@backend.api", Target: &target},
-		{EventID: 2, FlagID: broadcast.ID, Kind: EventCreated, Agent: "@backend.api"},
-		{EventID: 3, FlagID: targeted.ID, Kind: EventLocked, Agent: "@ops.containers", Target: &target},
-		{EventID: 4, FlagID: broadcast.ID, Kind: EventCompleted, Agent: "@qa.tester"},
+		{EventID: 1, Pos: 1, FlagID: targeted.ID, Kind: EventCreated, Agent: "@backend.api", Target: &target},
+		{EventID: 2, Pos: 2, FlagID: broadcast.ID, Kind: EventCreated, Agent: "@backend.api"},
+		{EventID: 3, Pos: 3, FlagID: targeted.ID, Kind: EventLocked, Agent: "@ops.containers", Target: &target},
+		{EventID: 4, Pos: 4, FlagID: broadcast.ID, Kind: EventCompleted, Agent: "@qa.tester"},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("ChangesAfter(0) (-want +got):\n%s", d)
