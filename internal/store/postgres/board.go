@@ -99,7 +99,7 @@ func (s *Store) Board(ctx context.Context, q store.BoardQuery) (store.BoardSumma
 			b := &boardTx{ctx: ctx, tx: tx, q: q, args: s.args()}
 			b.cond = boardFilter(q, &b.args)
 			var now, since time.Time
-			if err := tx.QueryRow(ctx, "SELECT "+clock+", "+clock+" - interval '24 hours'", s.off()).Scan(&now, &since); err != nil {
+			if err := tx.QueryRow(ctx, "SELECT "+clock+", "+clock+" - interval '24 hours'", s.clockArg()).Scan(&now, &since); err != nil {
 				return err
 			}
 			sum.Now, sum.CompletedSince = store.FormatTime(now), store.FormatTime(since)

@@ -118,7 +118,7 @@ func collectFlags(rows pgx.Rows) ([]store.Flag, error) {
 // args collects a statement's parameters; $1 is always the clock offset.
 type args []any
 
-func (s *Store) args() args { return args{s.off()} }
+func (s *Store) args() args { return args{s.clockArg()} }
 
 // add appends v and returns its placeholder.
 func (a *args) add(v any) string {

@@ -199,7 +199,7 @@ func (s *Store) GetFlag(ctx context.Context, id int64) (store.FlagDetail, error)
 	err := s.do(ctx, "get flag", false, func(ctx context.Context) error {
 		return pgx.BeginTxFunc(ctx, s.pool, snapshot, func(tx pgx.Tx) error {
 			b := &pgx.Batch{}
-			b.Queue(chainSQL, s.off(), id)
+			b.Queue(chainSQL, s.clockArg(), id)
 			b.Queue(sqlEvents, id)
 			res := tx.SendBatch(ctx, b)
 			defer res.Close()

@@ -41,6 +41,8 @@ type Store struct {
 	// now replaces the database clock (tests only; nil = now()): every
 	// statement that reads the time takes it as parameter $1.
 	now func() time.Time
+	// offset moves the database clock instead (tests only; nil = none).
+	offset func() time.Duration
 
 	// applied lists the migration versions this Store applied (tests check
 	// that concurrent openers apply each exactly once).
@@ -49,6 +51,12 @@ type Store struct {
 
 // Option configures Open.
 type Option func(*Store)
+
+// WithClockOffset moves the clock every statement reads by what off
+// returns at the time of the call (tests only, like WithClock).
+func WithClockOffset(off func() time.Duration) Option {
+	return func(s *Store) { s.offset = off }
+}
 
 // WithClock replaces the database clock with now, read once per call, so
 // tests of leases and expiry need not sleep. Production code never sets
@@ -150,12 +158,28 @@ func after(p string) string {
 	return `date_trunc('milliseconds', ` + rawClock + ` + ` + p + `::bigint * interval '1 microsecond')`
 }
 
-// off is the value for $1 of a statement that reads clock.
-func (s *Store) off() any {
-	if s.now == nil {
-		return nil
+// clockArg is the value for $1 of a statement that reads clock: NULL
+// (the database's now()) but in tests.
+func (s *Store) clockArg() any {
+	switch {
+	case s.now != nil:
+		return s.now()
+	case s.offset != nil:
+		return time.Now().Add(s.offset())
 	}
-	return s.now()
+	return nil
+}
+
+// off is the test clock's lead on the database clock in microseconds (0
+// in production), for statements that add it to now() (feed.go).
+func (s *Store) off() int64 {
+	switch {
+	case s.now != nil:
+		return s.now().Sub(time.Now()).Microseconds()
+	case s.offset != nil:
+		return s.offset().Microseconds()
+	}
+	return 0
 }
 
 // principal is auth.From, here so the files that record who acted need

@@ -90,7 +90,7 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (store.Token, error)
 	var won bool
 	err := s.do(ctx, "revoke token", true, func(ctx context.Context) error {
 		var err error
-		tok, err = scanToken(s.pool.QueryRow(ctx, q, s.off(), id), &won)
+		tok, err = scanToken(s.pool.QueryRow(ctx, q, s.clockArg(), id), &won)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return store.NoSuchTokenError(id)
 		}
@@ -116,7 +116,7 @@ func (s *Store) Authenticate(ctx context.Context, token string) (auth.Principal,
 	err := s.do(ctx, "authenticate", false, func(ctx context.Context) error {
 		var err error
 		tok, err = scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenCols+`, coalesce(expires_at <= `+clock+`, false), expires_at
-			FROM tokens WHERE hash = $2`, s.off(), auth.Hash(token)), &expired, &exp)
+			FROM tokens WHERE hash = $2`, s.clockArg(), auth.Hash(token)), &expired, &exp)
 		return err
 	})
 	switch {
@@ -142,7 +142,7 @@ func (s *Store) TouchToken(ctx context.Context, id string) error {
 	return s.do(ctx, "touch token", true, func(ctx context.Context) error {
 		_, err := s.pool.Exec(ctx, `UPDATE tokens SET last_used_at = `+clock+`
 			WHERE id = $2 AND (last_used_at IS NULL OR last_used_at <= `+after("$3")+`)`,
-			s.off(), id, -store.TouchEvery.Microseconds())
+			s.clockArg(), id, -store.TouchEvery.Microseconds())
 		return err
 	})
 }
