@@ -17,11 +17,11 @@ func (s *Store) CountAgentFlags(ctx context.Context, q AgentFlagsQuery) (int, er
 	if err != nil {
 		return 0, err
 	}
-	where := []string{"(target_agent = ? OR target_agent IS NULL)"}
+	// Literal status and +? for the reason ListFlags gives.
+	where := []string{"(target_agent = +? OR target_agent IS NULL)"}
 	args := []any{agent}
 	if status != "all" {
-		where = append(where, "status = ?")
-		args = append(args, status)
+		where = append(where, "status = '"+status+"'")
 	}
 	if !q.IncludeLocked {
 		where = append(where, "NOT (locked_by IS NOT NULL AND lock_expires_at > ?)")

@@ -50,7 +50,8 @@ func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, erro
 // every matching flag; each half reads flags_inbox in order and stops at
 // the limit, and the union sorts at most a few limits' worth of keys. The
 // halves read the index alone (unless locked flags are filtered out); only
-// the flags that make the cut are read in full.
+// the flags that make the cut are read in full. The status is a literal and
+// the agent a parameter behind a unary plus, as in ListFlags.
 func inboxQuery(agent, status string, includeLocked bool, now string, limit int) (string, []any) {
 	statuses := []string{status}
 	if status == "all" {
@@ -58,13 +59,12 @@ func inboxQuery(agent, status string, includeLocked bool, now string, limit int)
 	}
 	var halves []string
 	var args []any
-	for _, target := range []string{"target_agent = ?", "target_agent IS NULL"} {
+	for _, target := range []string{"target_agent = +?", "target_agent IS NULL"} {
 		for _, st := range statuses {
-			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = ?"
+			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = '" + st + "'"
 			if target != "target_agent IS NULL" {
 				args = append(args, agent)
 			}
-			args = append(args, st)
 			if !includeLocked && st != "completed" {
 				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?)"
 				args = append(args, now)
@@ -118,19 +118,36 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 	if err != nil {
 		return nil, 0, err
 	}
+	// Enumerated values (checked by NormListQuery) go into the SQL as
+	// literals, handles and ids as parameters behind a unary plus. Either
+	// way the planner does not probe the index statistics (sqlite_stat4)
+	// with a bound value, which marks the statement to be prepared again
+	// whenever the value changes: that cost more than the lookup itself at
+	// a million flags. (A literal status also lets the planner use a
+	// partial index on status.)
 	var where []string
 	var args []any
-	for _, c := range []struct{ col, v string }{
-		{"status", q.Status}, {"source_agent", q.SourceAgent}, {"target_agent", q.TargetAgent},
-		{"flag_type", q.FlagType}, {"impact_level", q.ImpactLevel},
+	var countVal string // the value of the one filter flag_counts may answer for
+	for _, c := range []struct {
+		col, v  string
+		literal bool
+	}{
+		{"status", q.Status, true}, {"source_agent", q.SourceAgent, false}, {"target_agent", q.TargetAgent, false},
+		{"flag_type", q.FlagType, true}, {"impact_level", q.ImpactLevel, true},
 	} {
-		if c.v != "" && !(c.col == "status" && c.v == "all") {
-			where = append(where, c.col+" = ?")
+		switch {
+		case c.v == "" || (c.col == "status" && c.v == "all"):
+			continue
+		case c.literal:
+			where = append(where, c.col+" = '"+c.v+"'")
+		default:
+			where = append(where, c.col+" = +?")
 			args = append(args, c.v)
 		}
+		countVal = c.v
 	}
 	if q.ChainOriginID > 0 {
-		where = append(where, "chain_origin_id = ?")
+		where = append(where, "chain_origin_id = +?")
 		args = append(args, q.ChainOriginID)
 	}
 	cond := ""
@@ -150,7 +167,7 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 	case len(where) == 1 && q.ChainOriginID == 0:
 		// One filter on a column flag_counts keeps (migration 0004).
 		col, _, _ := strings.Cut(where[0], " ")
-		countQuery, countArgs = sqlCountOne, []any{col, args[0]}
+		countQuery, countArgs = sqlCountOne, []any{col, countVal}
 	}
 	query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
 	qargs := args
@@ -210,7 +227,7 @@ func NormListQuery(q ListQuery) (ListQuery, error) {
 // Totals kept by triggers (migration 0004), exact without counting.
 const (
 	sqlCountAll = `SELECT coalesce(sum(n), 0) FROM flag_counts WHERE dim = 'status'`
-	sqlCountOne = `SELECT coalesce((SELECT n FROM flag_counts WHERE dim = ? AND value = ?), 0)`
+	sqlCountOne = `SELECT coalesce((SELECT n FROM flag_counts WHERE dim = +? AND value = +?), 0)`
 )
 
 // chainSQL walks chain_origin_id up to the root, then collects the root and
@@ -270,7 +287,7 @@ func (tx *txn) flags(now, query string, args ...any) ([]Flag, error) {
 	return out, rows.Err()
 }
 
-const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at, token_id FROM flag_events WHERE flag_id = ? ORDER BY id"
+const sqlEvents = "SELECT id, flag_id, kind, agent, previous_holder, at, token_id FROM flag_events WHERE flag_id = +? ORDER BY id"
 
 func (tx *txn) events(flagID int64) ([]Event, error) {
 	rows, err := tx.query(sqlEvents, flagID)
