@@ -79,7 +79,7 @@ type Feed struct {
 	mu sync.Mutex
 	// last is the snapshot of the last read (nil before the first): the
 	// transactions it saw in progress, and the first it did not see start.
-	last *snapshot
+	last *feedSnapshot
 	// changes[i] is at position base+i+1.
 	changes []store.FlagChange
 	base    int64
@@ -301,29 +301,29 @@ func (f *Feed) read(ctx context.Context) error {
 	return nil
 }
 
-// snapshot is what the feed keeps of a pg_snapshot.
-type snapshot struct {
+// feedSnapshot is what the feed keeps of a pg_snapshot.
+type feedSnapshot struct {
 	xmax       int64   // the first transaction not yet started
 	inProgress []int64 // the transactions below xmax not yet committed
 }
 
 // parseSnapshot reads pg_snapshot's text form, xmin:xmax:xip,xip,...
-func parseSnapshot(s string) (snapshot, error) {
+func parseSnapshot(s string) (feedSnapshot, error) {
 	parts := strings.Split(s, ":")
 	if len(parts) != 3 {
-		return snapshot{}, fmt.Errorf("snapshot %q: want xmin:xmax:xip,...", s)
+		return feedSnapshot{}, fmt.Errorf("snapshot %q: want xmin:xmax:xip,...", s)
 	}
-	var snap snapshot
+	var snap feedSnapshot
 	var err error
 	if snap.xmax, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
-		return snapshot{}, fmt.Errorf("snapshot %q: %w", s, err)
+		return feedSnapshot{}, fmt.Errorf("snapshot %q: %w", s, err)
 	}
 	snap.inProgress = []int64{}
 	if parts[2] != "" {
 		for _, x := range strings.Split(parts[2], ",") {
 			v, err := strconv.ParseInt(x, 10, 64)
 			if err != nil {
-				return snapshot{}, fmt.Errorf("snapshot %q: %w", s, err)
+				return feedSnapshot{}, fmt.Errorf("snapshot %q: %w", s, err)
 			}
 			snap.inProgress = append(snap.inProgress, v)
 		}

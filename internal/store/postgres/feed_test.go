@@ -390,12 +390,12 @@ func TestDetectorOnPostgres(t *testing.T) {
 func TestParseSnapshot(t *testing.T) {
 	for _, c := range []struct {
 		in   string
-		want snapshot
+		want feedSnapshot
 		bad  bool
 	}{
-		{in: "748:748:", want: snapshot{xmax: 748, inProgress: []int64{}}},
-		{in: "745:750:745,747", want: snapshot{xmax: 750, inProgress: []int64{745, 747}}},
-		{in: "4294967300:4294967310:4294967301", want: snapshot{xmax: 4294967310, inProgress: []int64{4294967301}}},
+		{in: "748:748:", want: feedSnapshot{xmax: 748, inProgress: []int64{}}},
+		{in: "745:750:745,747", want: feedSnapshot{xmax: 750, inProgress: []int64{745, 747}}},
+		{in: "4294967300:4294967310:4294967301", want: feedSnapshot{xmax: 4294967310, inProgress: []int64{4294967301}}},
 		{in: "748:748", bad: true},
 		{in: "1:x:", bad: true},
 		{in: "1:5:3,y", bad: true},
