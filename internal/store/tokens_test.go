@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -23,130 +22,6 @@ func newTestToken(t *testing.T, s *Store, agent string, role auth.Role, ttl time
 		t.Fatalf("CreateToken: %v", err)
 	}
 	return tok, secret
-}
-
-func TestTokenLifecycle(t *testing.T) {
-	s, clock := openClock(t)
-	ctx := context.Background()
-	tok, secret := newTestToken(t, s, "backend.api", auth.RoleAgent, 24*time.Hour)
-	if tok.Agent != "@backend.api" || tok.ExpiresAt == nil || tok.CanBroadcast {
-		t.Fatalf("created %+v", tok)
-	}
-	p, err := s.Authenticate(ctx, secret)
-	if err != nil || p.TokenID != tok.ID || p.Agent != "@backend.api" || p.Role != auth.RoleAgent {
-		t.Fatalf("Authenticate = %+v, %v", p, err)
-	}
-	// The HTTP side caches a verified token no longer than its expiry.
-	if want, _ := time.Parse(timeLayout, *tok.ExpiresAt); !p.Expires.Equal(want) {
-		t.Fatalf("Authenticate: Expires = %v, want %v", p.Expires, want)
-	}
-	if _, err := s.Authenticate(ctx, secret+"x"); !errors.Is(err, auth.ErrBadToken) {
-		t.Fatalf("wrong secret: %v, want auth.ErrBadToken", err)
-	}
-	clock.Advance(25 * time.Hour)
-	if _, err := s.Authenticate(ctx, secret); !errors.Is(err, auth.ErrBadToken) || !strings.Contains(err.Error(), "expired") {
-		t.Fatalf("expired token: %v", err)
-	}
-
-	admin, asecret := newTestToken(t, s, "@lead.dev", auth.RoleAdmin, 0)
-	if !admin.CanBroadcast || admin.ExpiresAt != nil {
-		t.Fatalf("admin token %+v: want broadcast, no expiry", admin)
-	}
-	if p, err := s.Authenticate(ctx, asecret); err != nil || !p.Expires.IsZero() {
-		t.Fatalf("Authenticate(no expiry) = %+v, %v; want a zero Expires", p, err)
-	}
-	if _, err := s.RevokeToken(ctx, admin.ID); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Authenticate(ctx, asecret); !errors.Is(err, auth.ErrBadToken) || !strings.Contains(err.Error(), "revoked") {
-		t.Fatalf("revoked token: %v", err)
-	}
-	if _, err := s.RevokeToken(ctx, admin.ID); err == nil || !strings.Contains(err.Error(), "already revoked") {
-		t.Fatalf("second revoke: %v", err)
-	}
-	if _, err := s.RevokeToken(ctx, "tok_nope"); err == nil || !strings.Contains(err.Error(), "tok_nope") {
-		t.Fatalf("revoke unknown: %v", err)
-	}
-	list, err := s.Tokens(ctx)
-	if err != nil || len(list) != 2 || list[0].ID != tok.ID || list[1].RevokedAt == nil {
-		t.Fatalf("Tokens = %+v, %v", list, err)
-	}
-}
-
-func TestCreateTokenRejects(t *testing.T) {
-	s := openTest(t)
-	h := auth.Hash("x")
-	for name, in := range map[string]NewToken{
-		"agent": {ID: "a", Hash: h, Agent: "not a handle", Role: auth.RoleAgent},
-		"role":  {ID: "b", Hash: h, Agent: "@a", Role: "root"},
-		"note":  {ID: "c", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: strings.Repeat("n", 1001)},
-	} {
-		if _, err := s.CreateToken(context.Background(), in); err == nil || !strings.Contains(err.Error(), name) {
-			t.Errorf("%s: %v, want an error naming %s", name, err, name)
-		}
-	}
-	if list, _ := s.Tokens(context.Background()); len(list) != 0 {
-		t.Fatalf("rejected tokens stored: %+v", list)
-	}
-}
-
-func TestTouchTokenAtMostOncePerMinute(t *testing.T) {
-	s, clock := openClock(t)
-	ctx := context.Background()
-	tok, _ := newTestToken(t, s, "@a", auth.RoleObserver, 0)
-	used := func() string {
-		list, err := s.Tokens(ctx)
-		if err != nil || list[0].LastUsedAt == nil {
-			t.Fatalf("last_used_at not set: %+v %v", list, err)
-		}
-		return *list[0].LastUsedAt
-	}
-	if err := s.TouchToken(ctx, tok.ID); err != nil {
-		t.Fatal(err)
-	}
-	first := used()
-	clock.Advance(30 * time.Second)
-	_ = s.TouchToken(ctx, tok.ID)
-	if got := used(); got != first {
-		t.Fatalf("touched again after 30 s: %s -> %s", first, got)
-	}
-	clock.Advance(31 * time.Second)
-	_ = s.TouchToken(ctx, tok.ID)
-	if got := used(); got == first {
-		t.Fatal("not touched after a minute")
-	}
-}
-
-func TestEventsRecordTheToken(t *testing.T) {
-	s := openTest(t)
-	ctx := context.Background()
-	tok, _ := newTestToken(t, s, "@backend.api", auth.RoleAgent, 0)
-	f, err := s.CreateFlag(auth.With(ctx, auth.Principal{TokenID: tok.ID, Agent: tok.Agent, Role: auth.RoleAgent}), validNew())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.LockFlag(ctx, f.ID, "@x", time.Minute); err != nil {
-		t.Fatal(err)
-	}
-	d, err := s.GetFlag(ctx, f.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(d.Events) != 2 || d.Events[0].TokenID == nil || *d.Events[0].TokenID != tok.ID || d.Events[1].TokenID != nil {
-		t.Fatalf("events %+v: want the token on the first only", d.Events)
-	}
-	want := &Creator{TokenID: tok.ID, Role: "agent"}
-	if f.CreatedBy == nil || *f.CreatedBy != *want || d.Flag.CreatedBy == nil || *d.Flag.CreatedBy != *want {
-		t.Fatalf("created by %+v (returned) and %+v (read), want %+v", f.CreatedBy, d.Flag.CreatedBy, want)
-	}
-	inbox, err := s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@ops.containers", Status: "pending", IncludeLocked: true})
-	if err != nil || len(inbox) != 1 || inbox[0].CreatedBy == nil || *inbox[0].CreatedBy != *want {
-		t.Fatalf("inbox %+v, %v: want the creator", inbox, err)
-	}
-	plain, err := s.CreateFlag(ctx, validNew())
-	if err != nil || plain.CreatedBy != nil {
-		t.Fatalf("a flag created without a token: %+v, %v", plain.CreatedBy, err)
-	}
 }
 
 // Flags created under a token before migration 0006 get their creator

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
 
 // connectTimeout bounds one connection attempt when the URL sets no
@@ -36,8 +38,10 @@ const appName = "mcp-agents"
 type Store struct {
 	pool *pgxpool.Pool
 	url  string // without the password, for messages
-	// offset moves the database clock (tests only; nil = none): every
-	// statement that reads the time adds it to now().
+	// now replaces the database clock (tests only; nil = now()): every
+	// statement that reads the time takes it as parameter $1.
+	now func() time.Time
+	// offset moves the database clock instead (tests only; nil = none).
 	offset func() time.Duration
 
 	// applied lists the migration versions this Store applied (tests check
@@ -49,10 +53,16 @@ type Store struct {
 type Option func(*Store)
 
 // WithClockOffset moves the clock every statement reads by what off
-// returns at the time of the call, so tests of leases and expiry need not
-// sleep. Production code never sets it.
+// returns at the time of the call (tests only, like WithClock).
 func WithClockOffset(off func() time.Duration) Option {
 	return func(s *Store) { s.offset = off }
+}
+
+// WithClock replaces the database clock with now, read once per call, so
+// tests of leases and expiry need not sleep. Production code never sets
+// it: times come from the database server's now(), which replicas share.
+func WithClock(now func() time.Time) Option {
+	return func(s *Store) { s.now = now }
 }
 
 // Open connects to the database at url (postgres:// or postgresql://),
@@ -136,15 +146,42 @@ func (s *Store) Ready(ctx context.Context) error {
 }
 
 // clock is the time every statement reads, as SQL: the transaction's
-// now() (plus the test offset, always bound as parameter $1, in
-// microseconds), cut to the contract's millisecond precision so a time
-// returned is exactly the time stored.
-const clock = `date_trunc('milliseconds', now() + $1 * interval '1 microsecond')`
+// now() (or a test's clock, bound as parameter $1; NULL in production),
+// cut to the contract's millisecond precision so a time returned is
+// exactly the time stored.
+const clock = `date_trunc('milliseconds', ` + rawClock + `)`
 
-// off is the value for $1 of a statement that reads clock.
-func (s *Store) off() int64 {
-	if s.offset == nil {
-		return 0
-	}
-	return s.offset().Microseconds()
+const rawClock = `coalesce($1::timestamptz, now())`
+
+// after is clock plus a duration given in microseconds by placeholder p.
+func after(p string) string {
+	return `date_trunc('milliseconds', ` + rawClock + ` + ` + p + `::bigint * interval '1 microsecond')`
 }
+
+// clockArg is the value for $1 of a statement that reads clock: NULL
+// (the database's now()) but in tests.
+func (s *Store) clockArg() any {
+	switch {
+	case s.now != nil:
+		return s.now()
+	case s.offset != nil:
+		return time.Now().Add(s.offset())
+	}
+	return nil
+}
+
+// off is the test clock's lead on the database clock in microseconds (0
+// in production), for statements that add it to now() (feed.go).
+func (s *Store) off() int64 {
+	switch {
+	case s.now != nil:
+		return s.now().Sub(time.Now()).Microseconds()
+	case s.offset != nil:
+		return s.offset().Microseconds()
+	}
+	return 0
+}
+
+// principal is auth.From, here so the files that record who acted need
+// not import auth.
+var principal = auth.From

@@ -1,13 +1,15 @@
-package store
+package storetest
 
 import (
 	"context"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
-func ids(fs []Flag) string {
+func ids(fs []store.Flag) string {
 	s := ""
 	for i, f := range fs {
 		if i > 0 {
@@ -18,12 +20,12 @@ func ids(fs []Flag) string {
 	return s
 }
 
-func TestAgentFlagsOrderingAndBroadcasts(t *testing.T) {
+func testAgentFlagsOrderingAndBroadcasts(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
+	s, clk := openClock(t, open)
 	create := func(impact, target string) int64 {
 		clk.Advance(time.Second)
-		return mustCreate(t, s, func(f *NewFlag) {
+		return mustCreate(t, s, func(f *store.NewFlag) {
 			f.ImpactLevel, f.TargetAgent = impact, target
 			if impact == "critical" {
 				f.FlagType = "breaking_change"
@@ -39,33 +41,33 @@ func TestAgentFlagsOrderingAndBroadcasts(t *testing.T) {
 	create("low", "")                     // 7 broadcast
 	create("critical", "@ops.containers") // 8
 
-	got, err := s.AgentFlags(ctx, AgentFlagsQuery{Agent: "Ops.Containers"})
+	got, err := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "Ops.Containers"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := "3,8,6,2,5,1,7"; ids(got) != want {
 		t.Errorf("inbox = %s, want %s", ids(got), want)
 	}
-	got, _ = s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@other"})
+	got, _ = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@other"})
 	if want := "4,2,7"; ids(got) != want {
 		t.Errorf("@other inbox = %s, want %s", ids(got), want)
 	}
-	got, _ = s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@nobody"})
+	got, _ = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@nobody"})
 	if want := "2,7"; ids(got) != want {
 		t.Errorf("@nobody inbox = %s, want %s (broadcasts reach everyone)", ids(got), want)
 	}
-	got, _ = s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@ops.containers", Limit: 2})
+	got, _ = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers", Limit: 2})
 	if want := "3,8"; ids(got) != want {
 		t.Errorf("limited = %s, want %s", ids(got), want)
 	}
 }
 
-func TestAgentFlagsCreatedAtTieBreaksByID(t *testing.T) {
-	s, _ := openClock(t) // clock never moves: every created_at is equal
+func testAgentFlagsCreatedAtTieBreaksByID(t *testing.T, open Opener) {
+	s, _ := openClock(t, open) // clock never moves: every created_at is equal
 	for range 3 {
 		mustCreate(t, s, nil)
 	}
-	got, err := s.AgentFlags(context.Background(), AgentFlagsQuery{Agent: "@ops.containers"})
+	got, err := s.AgentFlags(context.Background(), store.AgentFlagsQuery{Agent: "@ops.containers"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,9 +76,9 @@ func TestAgentFlagsCreatedAtTieBreaksByID(t *testing.T) {
 	}
 }
 
-func TestAgentFlagsStatusAndLocks(t *testing.T) {
+func testAgentFlagsStatusAndLocks(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
+	s, clk := openClock(t, open)
 	a := mustCreate(t, s, nil)
 	b := mustCreate(t, s, nil)
 	c := mustCreate(t, s, nil)
@@ -88,7 +90,7 @@ func TestAgentFlagsStatusAndLocks(t *testing.T) {
 	}
 	q := func(status string, locked bool) string {
 		t.Helper()
-		got, err := s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@ops.containers", Status: status, IncludeLocked: locked})
+		got, err := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers", Status: status, IncludeLocked: locked})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,9 +117,9 @@ func TestAgentFlagsStatusAndLocks(t *testing.T) {
 	if got := q("", false); got != "2,3" {
 		t.Errorf("after expiry: %s, want 2,3", got)
 	}
-	got, _ := s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@ops.containers", IncludeLocked: true})
+	got, _ := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers", IncludeLocked: true})
 	assertUnlocked(t, "AgentFlags", got[0])
-	list, _, err := s.ListFlags(ctx, ListQuery{})
+	list, _, err := s.ListFlags(ctx, store.ListQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,51 +131,51 @@ func TestAgentFlagsStatusAndLocks(t *testing.T) {
 	assertUnlocked(t, "GetFlag", d.Flag)
 	assertUnlocked(t, "GetFlag chain", d.Chain[0])
 
-	_, err = s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@x", Status: "open"})
-	if se := wantCode(t, err, CodeInvalid, "status"); se.Field != "status" {
+	_, err = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@x", Status: "open"})
+	if se := wantCode(t, err, store.CodeInvalid, "status"); se.Field != "status" {
 		t.Errorf("Field = %q", se.Field)
 	}
-	_, err = s.AgentFlags(ctx, AgentFlagsQuery{Agent: ""})
-	wantCode(t, err, CodeInvalid, "agent")
-	_, err = s.AgentFlags(ctx, AgentFlagsQuery{Agent: "@x", Limit: -1})
-	wantCode(t, err, CodeInvalid, "limit")
+	_, err = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: ""})
+	wantCode(t, err, store.CodeInvalid, "agent")
+	_, err = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@x", Limit: -1})
+	wantCode(t, err, store.CodeInvalid, "limit")
 }
 
-func assertUnlocked(t *testing.T, where string, f Flag) {
+func assertUnlocked(t *testing.T, where string, f store.Flag) {
 	t.Helper()
 	if f.Locked || f.LockedBy != nil || f.LockedAt != nil || f.LockExpiresAt != nil {
 		t.Errorf("%s: expired lease shown as locked: %+v", where, f)
 	}
 }
 
-func TestListFlags(t *testing.T) {
+func testListFlags(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, _ := openClock(t)
-	mustCreate(t, s, nil)                                                                          // 1
-	mustCreate(t, s, func(f *NewFlag) { f.SourceAgent = "@x"; f.FlagType = "refactor" })           // 2
-	mustCreate(t, s, func(f *NewFlag) { f.TargetAgent = ""; f.ImpactLevel = "low" })               // 3
-	mustCreate(t, s, func(f *NewFlag) { f.ChainOriginID = 1; f.TargetAgent = "@y" })               // 4
-	mustCreate(t, s, func(f *NewFlag) { f.ChainOriginID = 1; f.FlagType = "refactor" })            // 5
-	mustCreate(t, s, func(f *NewFlag) { f.ChainOriginID = 4; f.FlagType = "information_request" }) // 6
+	s, _ := openClock(t, open)
+	mustCreate(t, s, nil)                                                                                // 1
+	mustCreate(t, s, func(f *store.NewFlag) { f.SourceAgent = "@x"; f.FlagType = "refactor" })           // 2
+	mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = ""; f.ImpactLevel = "low" })               // 3
+	mustCreate(t, s, func(f *store.NewFlag) { f.ChainOriginID = 1; f.TargetAgent = "@y" })               // 4
+	mustCreate(t, s, func(f *store.NewFlag) { f.ChainOriginID = 1; f.FlagType = "refactor" })            // 5
+	mustCreate(t, s, func(f *store.NewFlag) { f.ChainOriginID = 4; f.FlagType = "information_request" }) // 6
 	if _, err := s.CompleteFlag(ctx, 2, "@a", ""); err != nil {
 		t.Fatal(err)
 	}
 	tests := []struct {
-		q     ListQuery
+		q     store.ListQuery
 		want  string
 		total int
 	}{
-		{ListQuery{}, "1,2,3,4,5,6", 6},
-		{ListQuery{Status: "all"}, "1,2,3,4,5,6", 6},
-		{ListQuery{Status: "pending"}, "1,3,4,5,6", 5},
-		{ListQuery{Status: "completed"}, "2", 1},
-		{ListQuery{SourceAgent: "X"}, "2", 1},
-		{ListQuery{TargetAgent: "@Y"}, "4", 1},
-		{ListQuery{FlagType: "refactor"}, "2,5", 2},
-		{ListQuery{ImpactLevel: "low"}, "3", 1},
-		{ListQuery{ChainOriginID: 1}, "4,5", 2},
-		{ListQuery{Limit: 2}, "1,2", 6},
-		{ListQuery{Status: "pending", FlagType: "refactor", Limit: 1}, "5", 1},
+		{store.ListQuery{}, "1,2,3,4,5,6", 6},
+		{store.ListQuery{Status: "all"}, "1,2,3,4,5,6", 6},
+		{store.ListQuery{Status: "pending"}, "1,3,4,5,6", 5},
+		{store.ListQuery{Status: "completed"}, "2", 1},
+		{store.ListQuery{SourceAgent: "X"}, "2", 1},
+		{store.ListQuery{TargetAgent: "@Y"}, "4", 1},
+		{store.ListQuery{FlagType: "refactor"}, "2,5", 2},
+		{store.ListQuery{ImpactLevel: "low"}, "3", 1},
+		{store.ListQuery{ChainOriginID: 1}, "4,5", 2},
+		{store.ListQuery{Limit: 2}, "1,2", 6},
+		{store.ListQuery{Status: "pending", FlagType: "refactor", Limit: 1}, "5", 1},
 	}
 	for _, tc := range tests {
 		got, total, err := s.ListFlags(ctx, tc.q)
@@ -184,7 +186,7 @@ func TestListFlags(t *testing.T) {
 			t.Errorf("%+v: %s (total %d), want %s (total %d)", tc.q, ids(got), total, tc.want, tc.total)
 		}
 	}
-	for field, q := range map[string]ListQuery{
+	for field, q := range map[string]store.ListQuery{
 		"status":          {Status: "done"},
 		"source_agent":    {SourceAgent: "bad handle"},
 		"target_agent":    {TargetAgent: "@"},
@@ -194,21 +196,21 @@ func TestListFlags(t *testing.T) {
 		"limit":           {Limit: -1},
 	} {
 		_, _, err := s.ListFlags(ctx, q)
-		if se := wantCode(t, err, CodeInvalid, field); se.Field != field {
+		if se := wantCode(t, err, store.CodeInvalid, field); se.Field != field {
 			t.Errorf("%s: Field = %q", field, se.Field)
 		}
 	}
-	got, total, err := s.ListFlags(ctx, ListQuery{SourceAgent: "@nobody"})
+	got, total, err := s.ListFlags(ctx, store.ListQuery{SourceAgent: "@nobody"})
 	if err != nil || got == nil || len(got) != 0 || total != 0 {
 		t.Errorf("no match: %v %d %v, want empty non-nil", got, total, err)
 	}
 }
 
-func TestGetFlagChainTree(t *testing.T) {
+func testGetFlagChainTree(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, _ := openClock(t)
+	s, _ := openClock(t, open)
 	chain := func(origin int64) int64 {
-		return mustCreate(t, s, func(f *NewFlag) { f.ChainOriginID = origin }).ID
+		return mustCreate(t, s, func(f *store.NewFlag) { f.ChainOriginID = origin }).ID
 	}
 	root := chain(0)  // 1
 	other := chain(0) // 2, unrelated
@@ -239,9 +241,9 @@ func TestGetFlagChainTree(t *testing.T) {
 	if got := ids(d.Chain); got != fmt.Sprint(lone) {
 		t.Errorf("lone chain = %s", got)
 	}
-	if len(d.Events) != 1 || d.Events[0].Kind != EventCreated || d.Events[0].Agent != "@backend.api" {
+	if len(d.Events) != 1 || d.Events[0].Kind != store.EventCreated || d.Events[0].Agent != "@backend.api" {
 		t.Errorf("events = %+v", d.Events)
 	}
 	_, err := s.GetFlag(ctx, 1000)
-	wantCode(t, err, CodeNotFound, "1000")
+	wantCode(t, err, store.CodeNotFound, "1000")
 }

@@ -1,30 +1,32 @@
-package store
+package storetest
 
 import (
 	"context"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // boardFixture: a critical flag to @web.ui (locked by it), a medium
 // broadcast, a low flag to @ops.containers from @web.ui, and a flag to
 // @ops.containers completed at once; the clock then moves 1 minute.
-func boardFixture(t *testing.T) (*Store, *fakeClock, map[string]Flag) {
+func boardFixture(t *testing.T, open Opener) (store.Engine, *Clock, map[string]store.Flag) {
 	t.Helper()
-	s, c := openClock(t)
+	s, c := openClock(t, open)
 	ctx := context.Background()
-	fs := map[string]Flag{}
-	fs["critical"] = mustCreate(t, s, func(n *NewFlag) {
+	fs := map[string]store.Flag{}
+	fs["critical"] = mustCreate(t, s, func(n *store.NewFlag) {
 		n.FlagType, n.ImpactLevel, n.TargetAgent = "breaking_change", "critical", "@web.ui"
 		n.ChangeDescription = "First line of the critical change, long enough to pass the rule.\nSecond line."
 	})
 	c.Advance(time.Second)
-	fs["broadcast"] = mustCreate(t, s, func(n *NewFlag) { n.TargetAgent = "" })
+	fs["broadcast"] = mustCreate(t, s, func(n *store.NewFlag) { n.TargetAgent = "" })
 	c.Advance(time.Second)
-	fs["low"] = mustCreate(t, s, func(n *NewFlag) { n.ImpactLevel, n.SourceAgent = "low", "@web.ui" })
+	fs["low"] = mustCreate(t, s, func(n *store.NewFlag) { n.ImpactLevel, n.SourceAgent = "low", "@web.ui" })
 	c.Advance(time.Second)
-	fs["done"] = mustCreate(t, s, func(n *NewFlag) { n.ChainOriginID = fs["low"].ID })
+	fs["done"] = mustCreate(t, s, func(n *store.NewFlag) { n.ChainOriginID = fs["low"].ID })
 	if _, err := s.LockFlag(ctx, fs["critical"].ID, "@web.ui", 10*time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func boardFixture(t *testing.T) (*Store, *fakeClock, map[string]Flag) {
 	return s, c, fs
 }
 
-func boardIDs(fs []BoardFlag) []int64 {
+func boardIDs(fs []store.BoardFlag) []int64 {
 	out := []int64{}
 	for _, f := range fs {
 		out = append(out, f.ID)
@@ -43,9 +45,9 @@ func boardIDs(fs []BoardFlag) []int64 {
 	return out
 }
 
-func TestBoardSummary(t *testing.T) {
-	s, _, fs := boardFixture(t)
-	sum, err := s.Board(context.Background(), BoardQuery{})
+func testBoardSummary(t *testing.T, open Opener) {
+	s, _, fs := boardFixture(t, open)
+	sum, err := s.Board(context.Background(), store.BoardQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,7 +75,7 @@ func TestBoardSummary(t *testing.T) {
 	if got := boardIDs(sum.Locked); !slices.Equal(got, []int64{fs["critical"].ID}) {
 		t.Errorf("locked = %v", got)
 	}
-	want := []InboxCount{{Agent: "@web.ui", Pending: 1, Urgent: 1, Locked: 1}, {Agent: "@ops.containers", Pending: 1}}
+	want := []store.InboxCount{{Agent: "@web.ui", Pending: 1, Urgent: 1, Locked: 1}, {Agent: "@ops.containers", Pending: 1}}
 	if !slices.Equal(sum.Inboxes, want) {
 		t.Errorf("inboxes = %+v, want %+v", sum.Inboxes, want)
 	}
@@ -81,7 +83,7 @@ func TestBoardSummary(t *testing.T) {
 		t.Errorf("completed = %v", got)
 	}
 	// 4 created, 1 locked, 1 completed; newest first.
-	if len(sum.Events) != 6 || sum.Events[0].Kind != EventCompleted || sum.Events[5].Kind != EventCreated {
+	if len(sum.Events) != 6 || sum.Events[0].Kind != store.EventCompleted || sum.Events[5].Kind != store.EventCreated {
 		t.Errorf("events = %+v", sum.Events)
 	}
 	if sum.Events[0].Flag.ID != fs["done"].ID {
@@ -92,9 +94,9 @@ func TestBoardSummary(t *testing.T) {
 	}
 }
 
-func TestBoardFilters(t *testing.T) {
-	s, _, fs := boardFixture(t)
-	pendingIDs := func(sum BoardSummary) []int64 {
+func testBoardFilters(t *testing.T, open Opener) {
+	s, _, fs := boardFixture(t, open)
+	pendingIDs := func(sum store.BoardSummary) []int64 {
 		var out []int64
 		for _, g := range sum.Pending {
 			out = append(out, boardIDs(g.Flags)...)
@@ -104,17 +106,17 @@ func TestBoardFilters(t *testing.T) {
 	}
 	tests := []struct {
 		name      string
-		q         BoardQuery
+		q         store.BoardQuery
 		pending   []int64
 		completed []int64
 	}{
-		{"agent keeps sent, received and broadcasts", BoardQuery{Agent: "@WEB.ui"}, []int64{fs["critical"].ID, fs["broadcast"].ID, fs["low"].ID}, []int64{}},
-		{"agent target", BoardQuery{Agent: "@ops.containers"}, []int64{fs["broadcast"].ID, fs["low"].ID}, []int64{fs["done"].ID}},
-		{"type", BoardQuery{FlagType: "breaking_change"}, []int64{fs["critical"].ID}, []int64{}},
-		{"impact", BoardQuery{ImpactLevel: "low"}, []int64{fs["low"].ID}, []int64{}},
-		{"status pending", BoardQuery{Status: "pending"}, []int64{fs["critical"].ID, fs["broadcast"].ID, fs["low"].ID}, []int64{}},
-		{"status completed", BoardQuery{Status: "completed"}, nil, []int64{fs["done"].ID}},
-		{"two filters", BoardQuery{Agent: "@ops.containers", ImpactLevel: "medium"}, []int64{fs["broadcast"].ID}, []int64{fs["done"].ID}},
+		{"agent keeps sent, received and broadcasts", store.BoardQuery{Agent: "@WEB.ui"}, []int64{fs["critical"].ID, fs["broadcast"].ID, fs["low"].ID}, []int64{}},
+		{"agent target", store.BoardQuery{Agent: "@ops.containers"}, []int64{fs["broadcast"].ID, fs["low"].ID}, []int64{fs["done"].ID}},
+		{"type", store.BoardQuery{FlagType: "breaking_change"}, []int64{fs["critical"].ID}, []int64{}},
+		{"impact", store.BoardQuery{ImpactLevel: "low"}, []int64{fs["low"].ID}, []int64{}},
+		{"status pending", store.BoardQuery{Status: "pending"}, []int64{fs["critical"].ID, fs["broadcast"].ID, fs["low"].ID}, []int64{}},
+		{"status completed", store.BoardQuery{Status: "completed"}, nil, []int64{fs["done"].ID}},
+		{"two filters", store.BoardQuery{Agent: "@ops.containers", ImpactLevel: "medium"}, []int64{fs["broadcast"].ID}, []int64{fs["done"].ID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -137,20 +139,20 @@ func TestBoardFilters(t *testing.T) {
 	}
 }
 
-func TestBoardRejectsBadFilters(t *testing.T) {
-	s := openTest(t)
+func testBoardRejectsBadFilters(t *testing.T, open Opener) {
+	s := openTest(t, open)
 	for _, tt := range []struct {
-		q     BoardQuery
+		q     store.BoardQuery
 		field string
 	}{
-		{BoardQuery{Agent: "no such/agent"}, "agent"},
-		{BoardQuery{FlagType: "rumour"}, "flag_type"},
-		{BoardQuery{ImpactLevel: "huge"}, "impact_level"},
-		{BoardQuery{Status: "open"}, "status"},
-		{BoardQuery{Rows: -1}, "rows"},
+		{store.BoardQuery{Agent: "no such/agent"}, "agent"},
+		{store.BoardQuery{FlagType: "rumour"}, "flag_type"},
+		{store.BoardQuery{ImpactLevel: "huge"}, "impact_level"},
+		{store.BoardQuery{Status: "open"}, "status"},
+		{store.BoardQuery{Rows: -1}, "rows"},
 	} {
 		_, err := s.Board(context.Background(), tt.q)
-		if se := wantCode(t, err, CodeInvalid); se.Field != tt.field {
+		if se := wantCode(t, err, store.CodeInvalid); se.Field != tt.field {
 			t.Errorf("%+v: field %q, want %q", tt.q, se.Field, tt.field)
 		}
 	}
@@ -158,11 +160,11 @@ func TestBoardRejectsBadFilters(t *testing.T) {
 
 // Leases run out and completions leave the 24-hour window as the clock
 // moves, without any write.
-func TestBoardTimeWindows(t *testing.T) {
-	s, c, fs := boardFixture(t)
+func testBoardTimeWindows(t *testing.T, open Opener) {
+	s, c, fs := boardFixture(t, open)
 	ctx := context.Background()
 	c.Advance(10 * time.Minute)
-	sum, err := s.Board(ctx, BoardQuery{})
+	sum, err := s.Board(ctx, store.BoardQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,12 +172,12 @@ func TestBoardTimeWindows(t *testing.T) {
 		t.Errorf("an expired lease still shows: %d %v %+v", sum.LockedTotal, boardIDs(sum.Locked), sum.Inboxes)
 	}
 	c.Advance(23 * time.Hour)
-	later := mustCreate(t, s, func(n *NewFlag) {})
+	later := mustCreate(t, s, func(n *store.NewFlag) {})
 	if _, err := s.CompleteFlag(ctx, later.ID, "@ops.containers", ""); err != nil {
 		t.Fatal(err)
 	}
 	c.Advance(time.Hour)
-	sum, err = s.Board(ctx, BoardQuery{})
+	sum, err = s.Board(ctx, store.BoardQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -183,7 +185,7 @@ func TestBoardTimeWindows(t *testing.T) {
 		t.Errorf("completed in 24 h = %d %v, want only %d (not %d)", sum.CompletedTotal, got, later.ID, fs["done"].ID)
 	}
 	c.Advance(48 * time.Hour)
-	if sum, err = s.Board(ctx, BoardQuery{}); err != nil || sum.CompletedTotal != 0 {
+	if sum, err = s.Board(ctx, store.BoardQuery{}); err != nil || sum.CompletedTotal != 0 {
 		t.Errorf("completed after two days: %d, %v", sum.CompletedTotal, err)
 	}
 }

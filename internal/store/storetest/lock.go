@@ -1,4 +1,4 @@
-package store
+package storetest
 
 import (
 	"context"
@@ -7,11 +7,13 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
-func TestLockRenewTakeover(t *testing.T) {
+func testLockRenewTakeover(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
+	s, clk := openClock(t, open)
 	f := mustCreate(t, s, nil)
 
 	got, err := s.LockFlag(ctx, f.ID, "@Ops.Containers", time.Minute)
@@ -23,7 +25,7 @@ func TestLockRenewTakeover(t *testing.T) {
 	}
 
 	_, err = s.LockFlag(ctx, f.ID, "@other", time.Minute)
-	wantCode(t, err, CodeConflict, "@ops.containers", "2026-01-02T03:05:05.000Z")
+	wantCode(t, err, store.CodeConflict, "@ops.containers", "2026-01-02T03:05:05.000Z")
 
 	clk.Advance(30 * time.Second)
 	got, err = s.LockFlag(ctx, f.ID, "ops.containers", time.Minute)
@@ -66,36 +68,36 @@ func TestLockRenewTakeover(t *testing.T) {
 	}
 }
 
-func TestLockErrors(t *testing.T) {
+func testLockErrors(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, _ := openClock(t)
+	s, _ := openClock(t, open)
 	f := mustCreate(t, s, nil)
 
 	_, err := s.LockFlag(ctx, 999, "@a", time.Minute)
-	wantCode(t, err, CodeNotFound, "999")
+	wantCode(t, err, store.CodeNotFound, "999")
 	_, err = s.LockFlag(ctx, 0, "@a", time.Minute)
-	wantCode(t, err, CodeInvalid, "id")
+	wantCode(t, err, store.CodeInvalid, "id")
 	_, err = s.LockFlag(ctx, f.ID, "@a", 0)
-	if se := wantCode(t, err, CodeInvalid, "lease"); se.Field != "lease" {
+	if se := wantCode(t, err, store.CodeInvalid, "lease"); se.Field != "lease" {
 		t.Errorf("Field = %q", se.Field)
 	}
 	_, err = s.LockFlag(ctx, f.ID, "not a handle", time.Minute)
-	if se := wantCode(t, err, CodeInvalid, "agent"); se.Field != "agent" {
+	if se := wantCode(t, err, store.CodeInvalid, "agent"); se.Field != "agent" {
 		t.Errorf("Field = %q", se.Field)
 	}
 	if _, err := s.CompleteFlag(ctx, f.ID, "@a", ""); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.LockFlag(ctx, f.ID, "@a", time.Minute)
-	wantCode(t, err, CodeConflict, "is completed")
-	if n := countRows(t, s, "flag_events"); n != 2 {
+	wantCode(t, err, store.CodeConflict, "is completed")
+	if n := countEvents(t, s); n != 2 {
 		t.Errorf("events = %d, want 2 (created, completed): refused calls must not record events", n)
 	}
 }
 
-func TestExpiredLeaseSameAgentIsFreshLock(t *testing.T) {
+func testExpiredLeaseSameAgentIsFreshLock(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
+	s, clk := openClock(t, open)
 	f := mustCreate(t, s, nil)
 	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Second); err != nil {
 		t.Fatal(err)
@@ -105,26 +107,26 @@ func TestExpiredLeaseSameAgentIsFreshLock(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := s.GetFlag(ctx, f.ID)
-	if k := d.Events[len(d.Events)-1]; k.Kind != EventLocked || k.PreviousHolder != nil {
+	if k := d.Events[len(d.Events)-1]; k.Kind != store.EventLocked || k.PreviousHolder != nil {
 		t.Errorf("relock after expiry event = %+v, want plain locked", k)
 	}
 }
 
-func TestUnlock(t *testing.T) {
+func testUnlock(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
+	s, clk := openClock(t, open)
 	f := mustCreate(t, s, nil)
 
 	_, err := s.UnlockFlag(ctx, f.ID, "@a", false)
-	wantCode(t, err, CodeConflict, "flag 1 is not locked")
+	wantCode(t, err, store.CodeConflict, "flag 1 is not locked")
 	_, err = s.UnlockFlag(ctx, f.ID, "@a", true)
-	wantCode(t, err, CodeConflict, "is not locked")
+	wantCode(t, err, store.CodeConflict, "is not locked")
 
 	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	_, err = s.UnlockFlag(ctx, f.ID, "@b", false)
-	wantCode(t, err, CodeConflict, "@a", "2026-01-02T03:05:05.000Z")
+	wantCode(t, err, store.CodeConflict, "@a", "2026-01-02T03:05:05.000Z")
 
 	got, err := s.UnlockFlag(ctx, f.ID, "@A", false)
 	if err != nil {
@@ -146,10 +148,10 @@ func TestUnlock(t *testing.T) {
 	}
 	clk.Advance(time.Minute)
 	_, err = s.UnlockFlag(ctx, f.ID, "@a", false)
-	wantCode(t, err, CodeConflict, "is not locked")
+	wantCode(t, err, store.CodeConflict, "is not locked")
 
 	_, err = s.UnlockFlag(ctx, 42, "@a", false)
-	wantCode(t, err, CodeNotFound)
+	wantCode(t, err, store.CodeNotFound)
 
 	d, err := s.GetFlag(ctx, f.ID)
 	if err != nil {
@@ -181,19 +183,19 @@ func TestUnlock(t *testing.T) {
 	}
 }
 
-func TestComplete(t *testing.T) {
+func testComplete(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
+	s, clk := openClock(t, open)
 	f := mustCreate(t, s, nil)
 
 	if _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	_, err := s.CompleteFlag(ctx, f.ID, "@b", "done")
-	wantCode(t, err, CodeConflict, "@a", "2026-01-02T03:05:05.000Z")
+	wantCode(t, err, store.CodeConflict, "@a", "2026-01-02T03:05:05.000Z")
 
-	_, err = s.CompleteFlag(ctx, f.ID, "@a", strings.Repeat("n", MaxText+1))
-	if se := wantCode(t, err, CodeInvalid, "notes"); se.Field != "notes" {
+	_, err = s.CompleteFlag(ctx, f.ID, "@a", strings.Repeat("n", store.MaxText+1))
+	if se := wantCode(t, err, store.CodeInvalid, "notes"); se.Field != "notes" {
 		t.Errorf("Field = %q", se.Field)
 	}
 
@@ -208,9 +210,9 @@ func TestComplete(t *testing.T) {
 		t.Fatalf("completed flag: %+v", got)
 	}
 	_, err = s.CompleteFlag(ctx, f.ID, "@a", "")
-	wantCode(t, err, CodeConflict, "flag 1 is completed")
+	wantCode(t, err, store.CodeConflict, "flag 1 is completed")
 	_, err = s.CompleteFlag(ctx, 7, "@a", "")
-	wantCode(t, err, CodeNotFound)
+	wantCode(t, err, store.CodeNotFound)
 
 	// Another agent may complete once the holder's lease has expired, and
 	// anyone may complete an unlocked flag; empty notes stay null.
@@ -231,16 +233,16 @@ func TestComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := s.GetFlag(ctx, f.ID)
-	if e := d.Events[len(d.Events)-1]; e.Kind != EventCompleted || e.Agent != "@a" || e.At != "2026-01-02T03:04:15.000Z" {
+	if e := d.Events[len(d.Events)-1]; e.Kind != store.EventCompleted || e.Agent != "@a" || e.At != "2026-01-02T03:04:15.000Z" {
 		t.Errorf("completed event = %+v", e)
 	}
 }
 
 // Goroutines of one process share the store; exactly one of them wins a
 // race to lock a flag, and concurrent reads never fail.
-func TestConcurrentLockOneWinner(t *testing.T) {
+func testConcurrentLockOneWinner(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := openTest(t, open)
 	const flags, racers = 10, 8
 	for range flags {
 		mustCreate(t, s, nil)
@@ -253,7 +255,7 @@ func TestConcurrentLockOneWinner(t *testing.T) {
 		wg.Go(func() {
 			for id := int64(1); id <= flags; id++ {
 				_, err := s.LockFlag(ctx, id, agent, time.Hour)
-				if err != nil && !isCode(err, CodeConflict) {
+				if err != nil && !isCode(err, store.CodeConflict) {
 					t.Errorf("lock %d: %v", id, err)
 				}
 				if err == nil {
@@ -261,7 +263,7 @@ func TestConcurrentLockOneWinner(t *testing.T) {
 					wins[id] = append(wins[id], agent)
 					mu.Unlock()
 				}
-				if _, err := s.AgentFlags(ctx, AgentFlagsQuery{Agent: agent, IncludeLocked: true}); err != nil {
+				if _, err := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: agent, IncludeLocked: true}); err != nil {
 					t.Errorf("read: %v", err)
 				}
 			}
