@@ -113,6 +113,12 @@ func Copy(ctx context.Context, path string, conn *pgx.Conn) (Result, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("PostgreSQL: commit: %w", err)
 	}
+	// Rows loaded by COPY have no planner statistics until autovacuum
+	// comes by (the inbox's broadcast half was planned as a scan of every
+	// flag meanwhile), and no visibility map for index-only scans. The
+	// copy is committed either way: a failure here only leaves that to
+	// autovacuum.
+	_, _ = conn.Exec(ctx, "VACUUM (ANALYZE) "+strings.Join(Tables, ", "))
 	res.Flags, res.Events, res.Tokens = counts["flags"], counts["flag_events"], counts["tokens"]
 	return res, nil
 }
