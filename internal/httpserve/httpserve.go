@@ -149,6 +149,7 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 	}
 	var h http.Handler = s.mcp
 	h = pinVersion(cfg.ProtocolVersions, h)
+	h = invalidURIs(h)
 	h = limitBody(h)
 	if !cfg.NoAuth {
 		h = s.bindSession(h)

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/http"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
 // touchEvery bounds the writes of a token's last-used time from this
@@ -127,8 +129,9 @@ type sessions struct {
 }
 
 type binding struct {
-	token string
-	seen  time.Time
+	token   string
+	seen    time.Time
+	streams int // GET streams open: mcp-go's heartbeats keep such a session alive
 }
 
 func (ss *sessions) lookup(id string) (*binding, bool) {
@@ -149,14 +152,29 @@ func (ss *sessions) bind(id, token string) {
 		ss.m = map[string]*binding{}
 	}
 	ss.m[id] = &binding{token: token, seen: now}
-	// mcp-go forgets sessions idle past the TTL; so do we.
-	if now.Sub(ss.lastSweep) > time.Minute {
+	// mcp-go forgets sessions idle past the TTL; so do we. Every write on a
+	// GET stream (a heartbeat at least) counts as activity to mcp-go, so a
+	// session with a stream open is never idle.
+	if now.Sub(ss.lastSweep) > min(time.Minute, ss.ttl) {
 		ss.lastSweep = now
 		for k, b := range ss.m {
-			if now.Sub(b.seen) > ss.ttl {
+			if b.streams == 0 && now.Sub(b.seen) > ss.ttl {
 				delete(ss.m, k)
 			}
 		}
+	}
+}
+
+// streaming records a GET stream open on b until the returned func runs.
+func (ss *sessions) streaming(b *binding) (closed func()) {
+	ss.mu.Lock()
+	b.streams++
+	ss.mu.Unlock()
+	return func() {
+		ss.mu.Lock()
+		b.streams--
+		b.seen = time.Now()
+		ss.mu.Unlock()
 	}
 }
 
@@ -191,6 +209,9 @@ func (s *Server) bindSession(next http.Handler) http.Handler {
 			s.cfg.Log.Warn("session used by another token", "token", p.TokenID, "session_token", b.token, "remote", r.RemoteAddr)
 			http.Error(w, "this session belongs to another token", http.StatusForbidden)
 			return
+		}
+		if r.Method == http.MethodGet {
+			defer s.sessions.streaming(b)()
 		}
 		if r.Method == http.MethodDelete {
 			rec := &statusRecorder{ResponseWriter: w}
@@ -293,9 +314,101 @@ func limitBody(next http.Handler) http.Handler {
 			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
 			return
 		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
+		r.Body = &memBody{Reader: bytes.NewReader(body), b: body}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// memBody is a request body limitBody has read, so that the handlers after
+// it can look at the bytes without another copy.
+type memBody struct {
+	*bytes.Reader
+	b []byte
+}
+
+func (*memBody) Close() error { return nil }
+
+// invalidURIs gives a resources/read or resources/subscribe of a malformed
+// URI of this server's schemes the invalid-params answer resourceuri.Check
+// makes, instead of the internal error mcp-go reports for whatever error a
+// resource handler returns (see package resourceuri). The request still
+// goes through mcp-go, so that its checks (DNS rebinding, session, protocol
+// version header) answer first; only its JSON-RPC error is replaced. It
+// runs after limitBody, so the body is in memory.
+func invalidURIs(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, ok := r.Body.(*memBody)
+		if !ok {
+			next.ServeHTTP(w, r)
+			return
+		}
+		answer := resourceuri.Check(body.b)
+		if answer == nil {
+			next.ServeHTTP(w, r)
+			return
+		}
+		// Without http.Flusher, mcp-go answers in one JSON body, not a
+		// stream; the handler fails at once, so holding it costs nothing.
+		rec := &heldResponse{header: http.Header{}}
+		next.ServeHTTP(rec, r)
+		rec.WriteHeader(http.StatusOK) // if nothing was written
+		out := rec.body.Bytes()
+		if rec.status < 300 {
+			out = replaceError(out, answer, strings.HasPrefix(rec.header.Get("Content-Type"), "text/event-stream"))
+		}
+		maps.Copy(w.Header(), rec.header)
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.status)
+		_, _ = w.Write(out)
+	})
+}
+
+// heldResponse keeps a response to be rewritten. It is no http.Flusher on
+// purpose.
+type heldResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (h *heldResponse) Header() http.Header { return h.header }
+
+func (h *heldResponse) WriteHeader(code int) {
+	if h.status == 0 {
+		h.status = code
+	}
+}
+
+func (h *heldResponse) Write(b []byte) (int, error) {
+	h.WriteHeader(http.StatusOK)
+	return h.body.Write(b)
+}
+
+// replaceError replaces the JSON-RPC error response in body (a JSON body,
+// or the data lines of an event stream) with answer. A success or anything
+// else is left as it is.
+func replaceError(body, answer []byte, stream bool) []byte {
+	isError := func(msg []byte) bool {
+		var m struct {
+			Method string          `json:"method"`
+			Error  json.RawMessage `json:"error"`
+		}
+		return json.Unmarshal(msg, &m) == nil && m.Method == "" && len(m.Error) > 0 && string(m.Error) != "null"
+	}
+	if !stream {
+		if isError(body) {
+			return append(answer, '\n')
+		}
+		return body
+	}
+	lines := bytes.SplitAfter(body, []byte("\n"))
+	for i, line := range lines {
+		data, ok := bytes.CutPrefix(line, []byte("data: "))
+		if ok && isError(bytes.TrimSpace(data)) {
+			lines[i] = append(append([]byte("data: "), answer...), '\n')
+		}
+	}
+	return bytes.Join(lines, nil)
 }
 
 // pinVersion answers an initialize asking for a protocol version this

@@ -6,17 +6,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 
-	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
@@ -29,7 +27,7 @@ type Feed interface {
 // {name} never matches "@", and an "@" handle is accepted as well as the
 // bare name.
 const (
-	inboxPrefix   = "flags://inbox/"
+	inboxPrefix   = resourceuri.InboxPrefix
 	inboxTemplate = inboxPrefix + "{+name}"
 	waitMax       = 50
 )
@@ -63,20 +61,7 @@ func registerInbox(s *server.MCPServer, svc *Service) {
 }
 
 // inboxHandle returns the agent handle an inbox URI names.
-func inboxHandle(uri string) (string, error) {
-	name, ok := strings.CutPrefix(uri, inboxPrefix)
-	if !ok || name == "" {
-		return "", fmt.Errorf("uri %q is not an inbox: use %s{name}, name being an agent's bare name or @handle", uri, inboxPrefix)
-	}
-	if u, err := url.PathUnescape(name); err == nil {
-		name = u
-	}
-	h, err := agent.CanonicalHandle(name)
-	if err != nil {
-		return "", fmt.Errorf("uri %q does not name an agent: %v", uri, err)
-	}
-	return h, nil
-}
+func inboxHandle(uri string) (string, error) { return resourceuri.InboxHandle(uri) }
 
 // inboxSubs tracks which session subscribed to which inbox URI (mcp-go's
 // stdio session does not), and listens to the feed while any subscription

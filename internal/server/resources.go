@@ -4,11 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
 // CatalogEntry is one agent in the agents://catalog resource.
@@ -35,7 +35,12 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		mcp.WithTemplateDescription("An agent's markdown file (frontmatter and identity body), by bare lowercase name."),
 		mcp.WithTemplateMIMEType("text/markdown"),
 	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-		name := strings.TrimPrefix(req.Params.URI, "agent://")
+		// A malformed name is refused by the transports first, as invalid
+		// params (package resourceuri); the same rule holds here.
+		name, err := resourceuri.AgentName(req.Params.URI)
+		if err != nil {
+			return nil, invalidf("name", "%v", err)
+		}
 		a, err := svc.lookup("name", name)
 		if err != nil {
 			return nil, err
@@ -47,10 +52,9 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		mcp.WithTemplateDescription("One flag with its events and whole chain, as JSON (the same as get_flag)."),
 		mcp.WithTemplateMIMEType("application/json"),
 	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-		raw := strings.TrimPrefix(req.Params.URI, "flag://")
-		id, err := strconv.ParseInt(raw, 10, 64)
-		if err != nil || id < 1 {
-			return nil, invalidf("id", "flag://{id} needs a positive integer flag id, got %q", raw)
+		id, err := resourceuri.FlagID(req.Params.URI)
+		if err != nil {
+			return nil, invalidf("id", "%v", err)
 		}
 		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: id})
 		if err != nil {

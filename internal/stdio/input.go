@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
 // input gives mcp-go's read loop the client's lines, one line per Read at
@@ -51,6 +53,11 @@ func (in *input) next() {
 	case len(bytes.TrimSpace(line)) == 0:
 		// Blank lines would each get a parse error from mcp-go.
 	default:
+		if answer := resourceuri.Check(line); answer != nil {
+			// mcp-go would call this malformed URI an internal error.
+			in.out.send(answer)
+			return
+		}
 		if line[len(line)-1] != '\n' {
 			// mcp-go drops a last line that has no newline.
 			line = append(line, '\n')

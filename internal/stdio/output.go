@@ -100,7 +100,13 @@ func (o *output) refuse(prefix []byte) {
 	if err != nil {
 		return
 	}
-	_, _ = o.Write(append(resp, '\n'))
+	o.send(resp)
+}
+
+// send writes an answer given here rather than by mcp-go, one JSON message
+// without its newline.
+func (o *output) send(msg []byte) {
+	_, _ = o.Write(append(msg, '\n'))
 }
 
 // leadingID finds the top-level id of the JSON object msg starts with,

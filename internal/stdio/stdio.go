@@ -1,7 +1,9 @@
 // Package stdio serves an MCP server to one client over stdin and stdout
 // with mcp-go's StdioServer, adding the two things it lacks: every request
 // read before stdin ends is answered before serving stops, and a request
-// line is bounded (MaxLine) instead of read whole whatever its size.
+// line is bounded (MaxLine) instead of read whole whatever its size. A
+// resources/read of a malformed URI of this server's schemes is answered
+// here as invalid params (package resourceuri).
 package stdio
 
 import (

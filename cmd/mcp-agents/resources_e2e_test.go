@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// TestBadResourceURIsAreInvalidParams: a malformed id or name in one of the
+// server's resource URIs is the client's mistake, answered with -32602 and
+// the rule (not mcp-go's -32603), over stdio and over HTTP, at both
+// protocol versions with sessions that clients use; the server goes on
+// serving, and a well-formed URI still reads.
+func TestBadResourceURIsAreInvalidParams(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@backend.api", "admin")
+	hs := s.startHTTP(t)
+	bad := []struct{ uri, rule string }{
+		{"flag://-1", "positive integer flag id"},
+		{"flag://0", "positive integer flag id"},
+		{"flag://abc", "positive integer flag id"},
+		{"flag://", "positive integer flag id"},
+		{"flag://99999999999999999999", "positive integer flag id"},
+		{"agent://No Such Name!", "must match"},
+		{"agent://", "needs an agent name"},
+		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
+		{"flags://inbox/", "is not an inbox"},
+	}
+	connect := map[string]func(t *testing.T, version string) *client.Client{
+		"stdio": func(t *testing.T, version string) *client.Client {
+			c := s.stdioClient(t, nil)
+			initializeAt(t, c, version)
+			return c
+		},
+		"http": func(t *testing.T, version string) *client.Client {
+			c, err := client.NewStreamableHttpClient(hs.url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + tok}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if err := c.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			initializeAt(t, c, version)
+			return c
+		},
+	}
+	for _, tr := range []string{"stdio", "http"} {
+		for _, version := range []string{mcp.ProtocolVersion20250618, mcp.ProtocolVersion20251125} {
+			t.Run(tr+"/"+version, func(t *testing.T) {
+				c := connect[tr](t, version)
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				read := func(uri string) (*mcp.ReadResourceResult, error) {
+					req := mcp.ReadResourceRequest{}
+					req.Params.URI = uri
+					return c.ReadResource(ctx, req)
+				}
+				for _, b := range bad {
+					_, err := read(b.uri)
+					if !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), b.rule) {
+						t.Errorf("resources/read %s: %v, want invalid params (-32602) naming the rule (%q)", b.uri, err, b.rule)
+					}
+				}
+				sub := mcp.SubscribeRequest{}
+				sub.Params.URI = "flags://inbox/Not A Name"
+				if err := c.Subscribe(ctx, sub); !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "does not name an agent") {
+					t.Errorf("resources/subscribe %s: %v, want invalid params naming the rule", sub.Params.URI, err)
+				}
+
+				// Still serving; well-formed URIs read as before.
+				var created struct {
+					Flag struct {
+						ID int64 `json:"id"`
+					} `json:"flag"`
+				}
+				callTool(t, c, "create_flag", flagArgs("@database.postgres"), &created)
+				if res, err := read("flag://" + strconv.FormatInt(created.Flag.ID, 10)); err != nil || len(res.Contents) != 1 {
+					t.Errorf("resources/read of the new flag: %v, %v", res, err)
+				}
+				if _, err := read("agent://database.postgres"); err != nil {
+					t.Errorf("resources/read agent://database.postgres: %v", err)
+				}
+				if _, err := read("flags://inbox/@database.postgres"); err != nil {
+					t.Errorf("resources/read of an inbox: %v", err)
+				}
+				// Well-formed but absent: not the client's syntax, so not -32602.
+				if _, err := read("flag://987654"); err == nil || errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "987654") {
+					t.Errorf("resources/read flag://987654: %v, want a not-found error naming it", err)
+				}
+			})
+		}
+	}
+}
+
+// initializeAt initializes c at protocol version.
+func initializeAt(t *testing.T, c *client.Client, version string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = version
+	req.Params.ClientInfo = mcp.Implementation{Name: "e2e-" + version, Version: "1"}
+	res, err := c.Initialize(ctx, req)
+	if err != nil {
+		t.Fatalf("initialize at %s: %v", version, err)
+	}
+	if res.ProtocolVersion != version {
+		t.Fatalf("initialize at %s: the server answered %s", version, res.ProtocolVersion)
+	}
+}

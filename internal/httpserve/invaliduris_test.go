@@ -1,0 +1,90 @@
+package httpserve
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	mcpserver "github.com/mark3labs/mcp-go/server"
+)
+
+// TestInvalidURIsAnswerInvalidParams: a resources/read of a malformed
+// flag:// URI is answered -32602 with the rule, not mcp-go's -32603; the
+// request still passes mcp-go's own checks first (a 404 for an unknown
+// session, a 403 for a rebinding Host), and other errors stay as they are.
+func TestInvalidURIsAnswerInvalidParams(t *testing.T) {
+	ms := mcpserver.NewMCPServer("t", "1", mcpserver.WithResourceCapabilities(true, true))
+	ms.AddResourceTemplate(mcp.NewResourceTemplate("flag://{id}", "flag"),
+		func(context.Context, mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			return nil, errors.New("the handler's own error")
+		})
+	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	resp := post(t, srv.URL, "", initBody)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	read := func(session, uri string, edit func(*http.Request)) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+Path, strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"resources/read","params":{"uri":"`+uri+`"}}`))
+		req.Header.Set("Authorization", "Bearer good")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+		req.Header.Set("Mcp-Session-Id", session)
+		if edit != nil {
+			edit(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := read(sid, "flag://-1", nil); code != 200 || !strings.Contains(body, `"code":-32602`) || !strings.Contains(body, `"id":9`) ||
+		!strings.Contains(body, "positive integer flag id") {
+		t.Errorf("flag://-1: %d %s, want a -32602 answer naming the rule", code, body)
+	}
+	if code, body := read(sid, "flag://5", nil); !strings.Contains(body, `"code":-32603`) || !strings.Contains(body, "the handler's own error") {
+		t.Errorf("flag://5 (well-formed; the handler fails): %d %s, want the handler's error untouched", code, body)
+	}
+	// mcp-go's checks answer first: Host not loopback (DNS rebinding).
+	if code, body := read(sid, "flag://-1", func(r *http.Request) { r.Host = "evil.example:80" }); code != http.StatusForbidden {
+		t.Errorf("flag://-1 with a rebinding Host: %d %s, want 403", code, body)
+	}
+	// And with no session binding in the way (--no-auth), mcp-go's session check.
+	open, err := New(Config{Addr: "127.0.0.1:1", NoAuth: true}, ms, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv2 := httptest.NewServer(open.Handler())
+	defer srv2.Close()
+	srv.URL = srv2.URL
+	if code, body := read("bogus", "flag://-1", nil); code != http.StatusNotFound {
+		t.Errorf("flag://-1 on an unknown session: %d %s, want mcp-go's 404", code, body)
+	}
+}
+
+func TestReplaceErrorInAStream(t *testing.T) {
+	answer := []byte(`{"jsonrpc":"2.0","id":9,"error":{"code":-32602,"message":"bad"}}`)
+	stream := "event: message\ndata: {\"jsonrpc\":\"2.0\",\"method\":\"notifications/message\",\"params\":{}}\n\n" +
+		"event: message\ndata: {\"jsonrpc\":\"2.0\",\"id\":9,\"error\":{\"code\":-32603,\"message\":\"x\"}}\n\n"
+	got := string(replaceError([]byte(stream), answer, true))
+	want := strings.Replace(stream, `{"jsonrpc":"2.0","id":9,"error":{"code":-32603,"message":"x"}}`, string(answer), 1)
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	ok := `{"jsonrpc":"2.0","id":9,"result":{"contents":[]}}` + "\n"
+	if got := string(replaceError([]byte(ok), answer, false)); got != ok {
+		t.Errorf("a success was rewritten: %s", got)
+	}
+}

@@ -1,0 +1,133 @@
+// Package resourceuri holds the rules of this server's resource URIs
+// (flag://{id}, agent://{name}, flags://inbox/{name}) and a request check
+// that both transports apply before mcp-go dispatches a request.
+//
+// Why the check sits in the transports: mcp-go v1.2.1 answers every error a
+// resource handler returns with -32603 (internal error); handlerError in
+// server/handler_errors.go knows no other code, its hooks can only refuse
+// with -32600, its resource middleware wraps the same handler, and RFC 6570
+// templates cannot say "digits only" (docs/upstream.md). A malformed URI is
+// the client's mistake, which JSON-RPC calls invalid params (-32602). The
+// resource handlers keep their own checks, made with the same functions, so
+// a request that reaches them some other way is still refused with the rule.
+package resourceuri
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+)
+
+// The URI schemes this server serves, as prefixes.
+const (
+	FlagPrefix  = "flag://"
+	AgentPrefix = "agent://"
+	InboxPrefix = "flags://inbox/"
+)
+
+// FlagID returns the flag id of a flag://{id} URI.
+func FlagID(uri string) (int64, error) {
+	raw, ok := strings.CutPrefix(uri, FlagPrefix)
+	if !ok {
+		return 0, fmt.Errorf("uri %q is not a flag: use %s{id}", uri, FlagPrefix)
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id < 1 {
+		return 0, fmt.Errorf("flag://{id} needs a positive integer flag id, got %q", raw)
+	}
+	return id, nil
+}
+
+// AgentName returns the bare agent name an agent://{name} URI names, in
+// canonical form.
+func AgentName(uri string) (string, error) {
+	raw, ok := strings.CutPrefix(uri, AgentPrefix)
+	if !ok {
+		return "", fmt.Errorf("uri %q is not an agent: use %s{name}", uri, AgentPrefix)
+	}
+	if strings.TrimSpace(raw) == "" {
+		return "", fmt.Errorf("agent://{name} needs an agent name, got %q", raw)
+	}
+	name, err := agent.Normalize(raw)
+	if err != nil {
+		return "", fmt.Errorf("agent://{name} needs an agent's bare name: %v", err)
+	}
+	return name, nil
+}
+
+// InboxHandle returns the agent handle a flags://inbox/{name} URI names;
+// name is a bare name or an @handle, percent-encoded or not.
+func InboxHandle(uri string) (string, error) {
+	name, ok := strings.CutPrefix(uri, InboxPrefix)
+	if !ok || name == "" {
+		return "", fmt.Errorf("uri %q is not an inbox: use %s{name}, name being an agent's bare name or @handle", uri, InboxPrefix)
+	}
+	if u, err := url.PathUnescape(name); err == nil {
+		name = u
+	}
+	h, err := agent.CanonicalHandle(name)
+	if err != nil {
+		return "", fmt.Errorf("uri %q does not name an agent: %v", uri, err)
+	}
+	return h, nil
+}
+
+// Validate refuses a URI of one of this server's schemes whose id or name
+// is malformed, with the rule. Other URIs pass: whether they exist is the
+// server's to say.
+func Validate(uri string) error {
+	var err error
+	switch {
+	case strings.HasPrefix(uri, FlagPrefix):
+		_, err = FlagID(uri)
+	case strings.HasPrefix(uri, AgentPrefix):
+		_, err = AgentName(uri)
+	case strings.HasPrefix(uri, InboxPrefix):
+		_, err = InboxHandle(uri)
+	}
+	return err
+}
+
+// Check returns the JSON-RPC error answer (-32602, invalid params) to msg
+// when msg is a resources/read or resources/subscribe request whose URI
+// Validate refuses, and nil for anything else, which mcp-go then serves.
+//
+// It runs on every message, so it decodes only messages that mention
+// "resources" (the method name, even written with an escaped "/"). A method
+// name spelled with \u escapes is not caught here; the handler's own check
+// still answers it, with the rule, as -32603.
+func Check(msg []byte) []byte {
+	if !bytes.Contains(msg, []byte("resources")) {
+		return nil
+	}
+	var req struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  string          `json:"method"`
+		Params  struct {
+			URI string `json:"uri"`
+		} `json:"params"`
+	}
+	if json.Unmarshal(msg, &req) != nil || req.JSONRPC != mcp.JSONRPC_VERSION || len(req.ID) == 0 || string(req.ID) == "null" {
+		return nil
+	}
+	if req.Method != string(mcp.MethodResourcesRead) && req.Method != string(mcp.MethodResourcesSubscribe) {
+		return nil
+	}
+	err := Validate(req.Params.URI)
+	if err == nil {
+		return nil
+	}
+	answer, merr := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(req.ID), mcp.INVALID_PARAMS, req.Method+": "+err.Error(), nil))
+	if merr != nil {
+		return nil
+	}
+	return answer
+}

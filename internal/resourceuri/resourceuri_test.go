@@ -1,0 +1,109 @@
+package resourceuri
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		uri  string
+		rule string // "" = accepted
+	}{
+		{"flag://1", ""},
+		{"flag://9223372036854775807", ""},
+		{"flag://-1", "positive integer flag id"},
+		{"flag://0", "positive integer flag id"},
+		{"flag://abc", "positive integer flag id"},
+		{"flag://1.5", "positive integer flag id"},
+		{"flag://", "positive integer flag id"},
+		{"flag://9223372036854775808", "positive integer flag id"},
+		{"agent://ops.containers", ""},
+		{"agent://Ops.Containers", ""},
+		{"agent://", "needs an agent name"},
+		{"agent://No Such Name!", "must match"},
+		{"agent://../../etc/passwd", "must match"},
+		{"flags://inbox/@ops.containers", ""},
+		{"flags://inbox/%40ops.containers", ""},
+		{"flags://inbox/", "is not an inbox"},
+		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
+		// Not this server's schemes, or not malformed: the server decides.
+		{"agents://catalog", ""},
+		{"flags://outbox/x", ""},
+		{"file:///etc/passwd", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		err := Validate(tt.uri)
+		if tt.rule == "" && err != nil {
+			t.Errorf("Validate(%q) = %v, want accepted", tt.uri, err)
+		}
+		if tt.rule != "" && (err == nil || !strings.Contains(err.Error(), tt.rule)) {
+			t.Errorf("Validate(%q) = %v, want an error naming %q", tt.uri, err, tt.rule)
+		}
+	}
+}
+
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name, msg string
+		wantID    string // "" = no answer
+	}{
+		{"read bad flag", `{"jsonrpc":"2.0","id":7,"method":"resources/read","params":{"uri":"flag://-1"}}`, "7"},
+		{"string id", `{"jsonrpc":"2.0","id":"a-1","method":"resources/read","params":{"uri":"flag://abc"}}`, `"a-1"`},
+		{"escaped slashes", `{"jsonrpc":"2.0","id":1,"method":"resources\/read","params":{"uri":"flag:\/\/0"}}`, "1"},
+		{"subscribe bad inbox", `{"jsonrpc":"2.0","id":2,"method":"resources/subscribe","params":{"uri":"flags://inbox/No Name"}}`, "2"},
+		{"read good flag", `{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"flag://3"}}`, ""},
+		{"other method", `{"jsonrpc":"2.0","id":4,"method":"resources/unsubscribe","params":{"uri":"flag://-1"}}`, ""},
+		{"notification", `{"jsonrpc":"2.0","method":"resources/read","params":{"uri":"flag://-1"}}`, ""},
+		{"null id", `{"jsonrpc":"2.0","id":null,"method":"resources/read","params":{"uri":"flag://-1"}}`, ""},
+		{"wrong version", `{"jsonrpc":"1.0","id":5,"method":"resources/read","params":{"uri":"flag://-1"}}`, ""},
+		{"uri not a string", `{"jsonrpc":"2.0","id":6,"method":"resources/read","params":{"uri":5}}`, ""},
+		{"not json", `resources/read flag://-1`, ""},
+		{"tool call", `{"jsonrpc":"2.0","id":8,"method":"tools/call","params":{"name":"get_flag","arguments":{"flag_id":1}}}`, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answer := Check([]byte(tt.msg))
+			if tt.wantID == "" {
+				if answer != nil {
+					t.Fatalf("Check answered %s, want nil (mcp-go serves it)", answer)
+				}
+				return
+			}
+			var got struct {
+				JSONRPC string          `json:"jsonrpc"`
+				ID      json.RawMessage `json:"id"`
+				Error   struct {
+					Code    int    `json:"code"`
+					Message string `json:"message"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal(answer, &got); err != nil {
+				t.Fatalf("answer %s: %v", answer, err)
+			}
+			if got.JSONRPC != "2.0" || string(got.ID) != tt.wantID || got.Error.Code != mcp.INVALID_PARAMS || !strings.Contains(got.Error.Message, "resources/") {
+				t.Errorf("answer %s, want id %s, code -32602 and a message naming the method", answer, tt.wantID)
+			}
+		})
+	}
+}
+
+func FuzzCheck(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":7,"method":"resources/read","params":{"uri":"flag://-1"}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":"x","method":"resources/subscribe","params":{"uri":"flags://inbox/%zz"}}`))
+	f.Add([]byte(`{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"agent://a"}}`))
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		answer := Check(msg)
+		if answer == nil {
+			return
+		}
+		var got mcp.JSONRPCError
+		if err := json.Unmarshal(answer, &got); err != nil || got.Error.Code != mcp.INVALID_PARAMS {
+			t.Fatalf("Check(%q) = %s, want a -32602 answer", msg, answer)
+		}
+	})
+}
