@@ -21,7 +21,14 @@
 // best of its expansions, weighted by a flattened idf (idf^0.75, capped at
 // the asked word's own idf so a synonym never outweighs it; a problem word's
 // domain terms count with at least a fixed idf, since everyday words are
-// common in agent texts) and discounted for synonyms and typos; the sum is
+// common in agent texts) and discounted for synonyms and typos. Domain terms
+// count only in the fields where an agent states what it is for (name,
+// aliases, tags, capabilities, examples, description), and a multi-word one
+// only whole: most agent bodies mention performance or security in passing,
+// and "go" alone is not "go to market". When the query states a problem the
+// lexicon knows, its other plain words (not synonyms, not typo corrections)
+// count less, as the problem's context ("customer" and "sale" in "our
+// customer database was leaked and is for sale online"). The sum is
 // scaled by the square root of the share of groups matched. Agents named by
 // the query rank first. All constants are tuned as general rules on the
 // development sets in testdata (go run ./internal/search/cmd/searcheval),

@@ -61,7 +61,15 @@ type EvalMiss struct {
 	Kind, Query string
 	Rank        int // 0: no accepted agent in the first EvalDepth
 	Top         []Result
+	// Want is the best-ranked accepted agent within the first
+	// EvalWantDepth results, if it is not among Top: what the ranker
+	// would have had to put first, and why it did not.
+	Want *Result
 }
+
+// EvalWantDepth is how deep a miss is searched for the accepted agent it
+// shows.
+const EvalWantDepth = 100
 
 // Accepted reports whether name matches one of patterns.
 func Accepted(patterns []string, name string) bool {
@@ -93,7 +101,17 @@ func Evaluate(ix *Index, names []string, s EvalSet) EvalResult {
 		}
 		r.add(rank)
 		if rank != 1 {
-			r.Misses = append(r.Misses, EvalMiss{Kind: q.Kind, Query: q.Query, Rank: rank, Top: res[:min(3, len(res))]})
+			m := EvalMiss{Kind: q.Kind, Query: q.Query, Rank: rank, Top: res[:min(3, len(res))]}
+			if rank == 0 || rank > 3 {
+				deep, _ := ix.Search(q.Query, EvalWantDepth)
+				for i := range deep {
+					if Accepted(q.Accept, deep[i].Name[1:]) {
+						m.Want = &deep[i]
+						break
+					}
+				}
+			}
+			r.Misses = append(r.Misses, m)
 		}
 	}
 	if r.N > 0 {

@@ -19,6 +19,14 @@ const (
 
 var fieldLabel = [numFields]string{"name", "alias", "tag", "capability", "example", "description", "heading", "body"}
 
+// anyField and intentFields are posting masks. intentFields are the fields
+// in which an agent states what it is for; headings and body text also
+// mention, in passing, what it merely touches.
+const (
+	anyField     uint8 = 1<<numFields - 1
+	intentFields uint8 = 1<<fName | 1<<fAlias | 1<<fTag | 1<<fCapability | 1<<fExample | 1<<fDescription
+)
+
 // params are the ranking constants. They are tuned as general rules, never
 // per query, on the development sets (searcheval -sweep), not on the
 // held-out ones.
@@ -43,21 +51,35 @@ type params struct {
 	// domainIDF is the least idf a problem-lexicon expansion counts with,
 	// however common the everyday word that led to it.
 	domainIDF float64
+	// domainIntent counts a problem-lexicon expansion only where an agent
+	// states its intent (intentFields), and a multi-word one only whole.
+	// The lexicon's domain terms ("performance", "security incident")
+	// appear in passing in most agent bodies, and a part of one ("go" of
+	// "go to market", "data" of "data breach") is a different concept.
+	domainIntent bool
+	// context scales the words of a query that states a problem the
+	// lexicon knows, other than the problem words themselves and names
+	// with synonyms or typo corrections: "customer" and "sale" in "our
+	// customer database was leaked and is for sale online" say where the
+	// problem is, not who should handle it. 1 turns it off.
+	context float64
 }
 
 var defaultParams = params{
-	weight:    [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
-	b:         [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
-	k1:        1.2,
-	synonym:   0.9,
-	related:   0.6,
-	domain:    0.6,
-	typo1:     0.75,
-	typo2:     0.55,
-	coord:     0.5,
-	perField:  true,
-	idfPow:    0.75,
-	domainIDF: 2,
+	weight:       [numFields]float64{fName: 6, fAlias: 5, fTag: 4, fCapability: 3, fExample: 2, fDescription: 3, fHeading: 1.5, fBody: 1},
+	b:            [numFields]float64{fName: 0.3, fAlias: 0.3, fTag: 0.5, fCapability: 0.5, fExample: 0.5, fDescription: 0.5, fHeading: 0.6, fBody: 0.75},
+	k1:           1.2,
+	synonym:      0.9,
+	related:      0.6,
+	domain:       0.6,
+	typo1:        0.75,
+	typo2:        0.55,
+	coord:        0.5,
+	perField:     true,
+	idfPow:       0.75,
+	domainIDF:    2,
+	domainIntent: true,
+	context:      0.6,
 }
 
 // fieldTexts returns the texts indexed for a in each field. Capabilities fall

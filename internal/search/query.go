@@ -41,6 +41,9 @@ type expansion struct {
 	// all requires every term to occur (a literal phrase); otherwise the
 	// terms a document lacks count as zero in the mean.
 	all bool
+	// fields is the posting mask a match must intersect: anyField, or
+	// intentFields for problem-lexicon expansions.
+	fields uint8
 }
 
 // group is one query word (or synonym phrase found in the query) with all
@@ -49,6 +52,9 @@ type expansion struct {
 type group struct {
 	word string
 	exps []expansion
+	// scale multiplies the group's score: params.context for a context
+	// word, else 1.
+	scale float32
 	// ownIDF is the idf of the word itself when the index knows it, else
 	// +Inf. An expansion term counts with the smaller of its own idf and
 	// this, so a rare word cannot lend its weight to a common synonym, and a
@@ -141,7 +147,25 @@ func (ix *Index) parse(query string) plan {
 	pl.groups = append(pl.groups, phrases...)
 	dropAsked(pl.groups)
 	pl.groups = slices.DeleteFunc(pl.groups, func(g group) bool { return len(g.exps) == 0 })
+	ix.scaleContext(pl.groups)
 	return pl
+}
+
+// scaleContext sets each group's scale: when some group reaches the problem
+// lexicon, the groups that match only literally are the problem's context.
+func (ix *Index) scaleContext(groups []group) {
+	literal := func(g group) bool {
+		return !slices.ContainsFunc(g.exps, func(e expansion) bool { return e.kind != kindExact })
+	}
+	problem := slices.ContainsFunc(groups, func(g group) bool {
+		return slices.ContainsFunc(g.exps, func(e expansion) bool { return e.domain })
+	})
+	for gi := range groups {
+		groups[gi].scale = 1
+		if problem && literal(groups[gi]) {
+			groups[gi].scale = float32(ix.p.context)
+		}
+	}
 }
 
 // dropAsked removes expansions to words the query asks for itself
@@ -186,7 +210,7 @@ func (ix *Index) phraseExpansion(ws []string) (expansion, bool) {
 	if n < 2 {
 		return expansion{}, false
 	}
-	return expansion{terms: ts, weight: 1, kind: kindExact, to: strings.Join(ws, " "), all: true}, true
+	return expansion{terms: ts, weight: 1, kind: kindExact, to: strings.Join(ws, " "), all: true, fields: anyField}, true
 }
 
 // wordGroup expands one query word: its own stem, synonyms from the table,
@@ -204,7 +228,7 @@ func (ix *Index) wordGroup(w string) group {
 		if _, seen := ix.surfaceTerm.get(w); !seen && !inflected(w, rep) && editDistance(w, rep, maxTypos(len(w))) <= maxTypos(len(w)) {
 			kind = kindTypo
 		}
-		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t]})
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t], fields: anyField})
 	}
 	syns := synonymTab().lookup([]string{w})
 	g.exps = append(g.exps, ix.synonymGroup(w, syns, 1).exps...)
@@ -229,7 +253,7 @@ func (ix *Index) wordGroup(w string) group {
 			continue
 		}
 		done = append(done, t)
-		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s})
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s, fields: anyField})
 		// The corrected word brings its synonyms ("postgress" → postgres →
 		// postgresql), discounted for both steps.
 		for _, e := range ix.synonymGroup(s, synonymTab().lookup([]string{s}), weight).exps {
@@ -301,7 +325,11 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 		if ph.domain {
 			w = ix.p.domain * scale
 		}
-		g.exps = append(g.exps, expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related, domain: ph.domain})
+		e := expansion{terms: ts, weight: float32(w), kind: kindSynonym, to: ph.text, related: ph.related, domain: ph.domain, fields: anyField}
+		if ph.domain && ix.p.domainIntent {
+			e.fields, e.all = intentFields, true
+		}
+		g.exps = append(g.exps, e)
 	}
 	return g
 }

@@ -49,7 +49,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			var sum float32
 			var ws []word
 			for _, t := range e.terms {
-				if p, ok := lookupPosting(ix.postings[t], doc); ok {
+				if p, ok := lookupPosting(ix.postings[t], doc); ok && p.mask&e.fields != 0 {
 					sum += ix.termIDF(g, e, t) * p.sat
 					text := ix.surface[t]
 					if len(e.terms) == 1 {
@@ -61,7 +61,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			if len(ws) == 0 || e.all && len(ws) < len(e.terms) {
 				continue
 			}
-			if v := e.weight * sum / float32(len(e.terms)); v > best.score {
+			if v := g.scale * e.weight * sum / float32(len(e.terms)); v > best.score {
 				best = hit{g: g, e: e, score: v, words: ws}
 			}
 		}

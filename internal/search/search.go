@@ -108,6 +108,14 @@ func (ix *Index) accumulate(pl plan, sc *scratch) {
 				// The common case, walked inline: this loop is most of a
 				// query's time.
 				w := e.weight * ix.termIDF(g, &e, e.terms[0])
+				if e.fields != anyField {
+					for _, p := range ix.postings[e.terms[0]] {
+						if p.mask&e.fields != 0 {
+							sc.take(p.doc, w*p.sat)
+						}
+					}
+					continue
+				}
 				for _, p := range ix.postings[e.terms[0]] {
 					sc.take(p.doc, w*p.sat)
 				}
@@ -119,7 +127,7 @@ func (ix *Index) accumulate(pl plan, sc *scratch) {
 			if sc.cnt[d] == 0 {
 				sc.touched = append(sc.touched, d)
 			}
-			sc.acc[d] += sc.grp[d]
+			sc.acc[d] += g.scale * sc.grp[d]
 			sc.cnt[d]++
 			sc.grp[d] = 0
 		}
@@ -154,7 +162,9 @@ func (ix *Index) walk(e expansion, g *group, fn func(d uint32, v float32)) {
 	if len(e.terms) == 1 {
 		w := e.weight * ix.termIDF(g, &e, e.terms[0])
 		for _, p := range ix.postings[e.terms[0]] {
-			fn(p.doc, w*p.sat)
+			if p.mask&e.fields != 0 {
+				fn(p.doc, w*p.sat)
+			}
 		}
 		return
 	}
@@ -179,12 +189,14 @@ func (ix *Index) walk(e expansion, g *group, fn func(d uint32, v float32)) {
 		n := 0
 		for i, l := range lists {
 			if len(l) > 0 && l[0].doc == next {
-				sum += idfs[i] * l[0].sat
+				if l[0].mask&e.fields != 0 {
+					sum += idfs[i] * l[0].sat
+					n++
+				}
 				lists[i] = l[1:]
-				n++
 			}
 		}
-		if !e.all || n == len(lists) {
+		if n > 0 && (!e.all || n == len(lists)) {
 			fn(next, w*sum)
 		}
 	}

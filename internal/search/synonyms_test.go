@@ -135,3 +135,65 @@ func TestProblemLexicon(t *testing.T) {
 		t.Errorf("top result's reasons %q lack a related: expansion", res[0].Reasons)
 	}
 }
+
+// TestProblemLexiconIntentFields checks that a problem word's domain terms
+// count only where an agent states what it is for, and a multi-word domain
+// term only whole: a body that mentions performance in passing, or a
+// description with "data" but not "data breach", is not reached through the
+// lexicon.
+func TestProblemLexiconIntentFields(t *testing.T) {
+	ix := NewIndex([]*agent.Agent{
+		{Name: "perf.tuner", Description: "Finds bottlenecks", Capabilities: []string{"Performance profiling"}},
+		{Name: "docs.writer", Description: "Writes guides", Body: "Mind performance and latency when writing examples."},
+		{Name: "incident.responder", Description: "Handles a data breach from first alert to postmortem"},
+		{Name: "data.modeler", Description: "Designs data models"},
+	})
+	for _, tc := range []struct {
+		query, want, reason string
+		notMatched          string
+	}{
+		{"the checkout feels sluggish", "@perf.tuner", "related: sluggish → performance", "@docs.writer"},
+		{"our passwords leaked", "@incident.responder", "related: leaked → data breach", "@data.modeler"},
+	} {
+		res, _ := ix.Search(tc.query, 10)
+		if len(res) == 0 || res[0].Name != tc.want {
+			t.Errorf("%q: got %v, want %s first", tc.query, names(res), tc.want)
+			continue
+		}
+		if !slices.Contains(res[0].Reasons, tc.reason) {
+			t.Errorf("%q: reasons %q lack %q", tc.query, res[0].Reasons, tc.reason)
+		}
+		if slices.Contains(names(res), tc.notMatched) {
+			t.Errorf("%q: %s matched through the lexicon: %v", tc.query, tc.notMatched, res)
+		}
+	}
+}
+
+// TestProblemContext checks that, in a query stating a problem the lexicon
+// knows, the other plain words count as its context: an agent named after
+// them does not outrank the one that handles the problem, while a query
+// without a problem word still ranks by those words alone.
+func TestProblemContext(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "copy.writer", Description: "Writes web pages"},
+		&agent.Agent{Name: "perf.tuner", Description: "Profiles web applications", Tags: []string{"performance"}, Capabilities: []string{"Performance profiling"}},
+	))
+	for _, tc := range []struct{ query, want string }{
+		{"our web pages are sluggish", "@perf.tuner"},
+		{"our web pages", "@copy.writer"},
+	} {
+		if res, _ := ix.Search(tc.query, 2); len(res) == 0 || res[0].Name != tc.want {
+			t.Errorf("%q: got %v, want %s first", tc.query, res, tc.want)
+		}
+	}
+	g := ix.parse("our web pages are sluggish").groups
+	for _, g := range g {
+		want := float32(defaultParams.context)
+		if g.word == "sluggish" {
+			want = 1
+		}
+		if g.scale != want {
+			t.Errorf("group %q: scale %v, want %v", g.word, g.scale, want)
+		}
+	}
+}

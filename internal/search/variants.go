@@ -35,10 +35,14 @@ func Variants() []Variant {
 	sweep("related", []float64{0.45, 0.75}, func(p *params, v float64) { p.related = v })
 	sweep("domain", []float64{0.45, 0.75, 0.9}, func(p *params, v float64) { p.domain = v })
 	sweep("domainIDF", []float64{0, 1, 3}, func(p *params, v float64) { p.domainIDF = v })
+	sweep("context", []float64{1, 0.8, 0.4}, func(p *params, v float64) { p.context = v })
 	for f := range numFields {
 		w := defaultParams.weight[f]
 		sweep("w."+fieldLabel[f], []float64{w / 2, w * 1.5}, func(p *params, v float64) { p.weight[f] = v })
 	}
+	anywhere := defaultParams
+	anywhere.domainIntent = false
+	out = append(out, Variant{"domain anywhere, in part", anywhere})
 	classic := defaultParams
 	classic.perField = false
 	out = append(out, Variant{"classic BM25F", classic})

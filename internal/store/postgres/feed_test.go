@@ -116,6 +116,11 @@ func TestFeedDoesNotSkipAnEventCommittedOutOfIdOrder(t *testing.T) {
 	if !slices.Equal(ids, []int64{late}) {
 		t.Fatalf("while %d is uncommitted: changes %v, want [%d]", early, ids, late)
 	}
+	// Another read while it is still open: it stays in view.
+	later := insertEvent(t, s.pool, flag, store.EventRenewed)
+	if ids, pos = changesAfter(t, f, pos); !slices.Equal(ids, []int64{later}) {
+		t.Fatalf("while %d is still uncommitted: changes %v, want [%d]", early, ids, later)
+	}
 	if err := slow.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -379,5 +384,31 @@ func TestDetectorOnPostgres(t *testing.T) {
 		}
 	case <-time.After(2 * time.Second):
 		t.Fatal("no update within 2s")
+	}
+}
+
+func TestParseSnapshot(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want feedSnapshot
+		bad  bool
+	}{
+		{in: "748:748:", want: feedSnapshot{xmax: 748, inProgress: []int64{}}},
+		{in: "745:750:745,747", want: feedSnapshot{xmax: 750, inProgress: []int64{745, 747}}},
+		{in: "4294967300:4294967310:4294967301", want: feedSnapshot{xmax: 4294967310, inProgress: []int64{4294967301}}},
+		{in: "748:748", bad: true},
+		{in: "1:x:", bad: true},
+		{in: "1:5:3,y", bad: true},
+	} {
+		got, err := parseSnapshot(c.in)
+		if c.bad {
+			if err == nil {
+				t.Errorf("parseSnapshot(%q) = %+v, want an error", c.in, got)
+			}
+			continue
+		}
+		if err != nil || got.xmax != c.want.xmax || !slices.Equal(got.inProgress, c.want.inProgress) {
+			t.Errorf("parseSnapshot(%q) = %+v, %v; want %+v", c.in, got, err, c.want)
+		}
 	}
 }

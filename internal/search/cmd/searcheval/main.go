@@ -137,6 +137,9 @@ func run(args []string, out io.Writer) error {
 			for _, t := range m.Top {
 				fmt.Fprintf(out, "      %d %-40s %6.3f %s\n", t.Rank, t.Name, t.Score, strings.Join(t.Reasons, "; "))
 			}
+			if t := m.Want; t != nil {
+				fmt.Fprintf(out, "    want %d %-40s %6.3f %s\n", t.Rank, t.Name, t.Score, strings.Join(t.Reasons, "; "))
+			}
 		}
 	}
 	return nil
