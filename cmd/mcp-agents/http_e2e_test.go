@@ -162,6 +162,13 @@ func TestHTTPTeamServer(t *testing.T) {
 	bob, _ := s.token(t, "@database.postgres", "agent")
 	herald, _ := s.token(t, "@backend.api", "agent", "--can-broadcast")
 	watcher, _ := s.token(t, "@lead.human", "observer")
+	proj := filepath.Join(s.cwd, ".claude", "project")
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "vision.md"), []byte("# Our vision\n\nShip small.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	hs := s.startHTTP(t)
 	a, b := hs.connect(t, alice), hs.connect(t, bob)
 	ctx := context.Background()
@@ -209,6 +216,12 @@ func TestHTTPTeamServer(t *testing.T) {
 	}
 	read(a, "agents://catalog")
 	read(a, "agent://database.postgres")
+	if got := read(a, "project://context"); !strings.Contains(got, `"uri":"project://context/vision"`) {
+		t.Fatalf("project://context over HTTP: %s", got)
+	}
+	if got := read(a, "project://context/vision"); !strings.Contains(got, "Ship small.") {
+		t.Fatalf("project://context/vision over HTTP: %s", got)
+	}
 
 	var found struct {
 		Results []struct{ Name string } `json:"results"`
