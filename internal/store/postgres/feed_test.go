@@ -561,3 +561,37 @@ func TestFeedNoticesASilentlyDeadConnection(t *testing.T) {
 		t.Fatalf("after reconnecting: changes %v, want [%d]", ids, id)
 	}
 }
+
+// TestDetectorReadsTheDatabaseWhileItCannotListen: with no LISTEN
+// connection to be had, the Detector still hears another replica's
+// commit, by reading the database every poll.
+func TestDetectorReadsTheDatabaseWhileItCannotListen(t *testing.T) {
+	s := openTest(t)
+	f := newFeed(t, s)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close() // nothing answers there now
+	p, _ := strconv.Atoi(port)
+	f.listen = s.pool.Config().ConnConfig
+	f.listen.Host, f.listen.Port = "127.0.0.1", uint16(p)
+	d := live.NewDetector(f, live.DetectorOptions{Period: 10 * time.Millisecond})
+	updates := make(chan live.Update, 10)
+	stop, err := d.Listen(context.Background(), func(u live.Update) { updates <- u })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	flag := insertFlag(t, otherReplica(t, s), "@ops.containers")
+	insertEvent(t, s.pool, flag, store.EventCreated)
+	select {
+	case u := <-updates:
+		if !u.Concerns("@ops.containers") || f.Listening() {
+			t.Fatalf("update %+v (listening %v), want flag %d's for @ops.containers without a LISTEN connection", u, f.Listening(), flag)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no update within 2s without a LISTEN connection")
+	}
+}
