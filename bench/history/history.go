@@ -49,27 +49,24 @@ var types = []struct {
 	{"security", 0.03}, {"data_loss", 0.01},
 }
 
-// Build inserts cfg.Flags flags and their events into the database at
-// path, in id order, spread over the year before 2026-01-01.
-func Build(ctx context.Context, path string, cfg Config) (Summary, error) {
+// Row is one generated flag and its events: created, and completed unless
+// the flag is pending. Nil fields are NULL. Times are the contract's text.
+type Row struct {
+	ID                                     int64
+	FlagType, Source, Desc, Action, Impact string
+	Target                                 any // string, or nil for a broadcast
+	Related                                string
+	Chain                                  any // int64 or nil
+	Status, CreatedAt                      string
+	CompletedAt, CompletedBy, Notes        any // strings, or nil when pending
+}
+
+// Generate calls emit with cfg.Flags flags in id order, spread over the
+// year before 2026-01-01, and returns what it generated. The rows depend
+// only on cfg, so every engine gets the same history.
+func Generate(cfg Config, emit func(Row) error) (Summary, error) {
 	sum := Summary{ByType: map[string]int{}, ByImpact: map[string]int{}, ByTarget: map[string]int{},
 		BySource: map[string]int{}, ChainRoots: map[int64]int{}}
-	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)&_pragma=foreign_keys(0)")
-	if err != nil {
-		return sum, err
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	if _, err := db.ExecContext(ctx, "PRAGMA cache_size = -262144"); err != nil {
-		return sum, err
-	}
-	var have int
-	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM flags").Scan(&have); err != nil {
-		return sum, fmt.Errorf("history: %s has no flags table (open it with the store first): %w", path, err)
-	}
-	if have != 0 {
-		return sum, fmt.Errorf("history: %s already holds %d flags", path, have)
-	}
 	rng := rand.New(rand.NewPCG(cfg.Seed, 2))
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	step := 365 * 24 * time.Hour / time.Duration(cfg.Flags)
@@ -83,30 +80,7 @@ func Build(ctx context.Context, path string, cfg Config) (Summary, error) {
 		}
 		pending[i] = true
 	}
-
-	const batch = 50_000
-	var tx *sql.Tx
-	var insFlag, insEvent *sql.Stmt
 	for i := 0; i < cfg.Flags; i++ {
-		if i%batch == 0 {
-			if tx != nil {
-				if err := tx.Commit(); err != nil {
-					return sum, err
-				}
-			}
-			if tx, err = db.BeginTx(ctx, nil); err != nil {
-				return sum, err
-			}
-			if insFlag, err = tx.PrepareContext(ctx, `INSERT INTO flags (id, flag_type, source_agent, target_agent,
-				change_description, action_required, impact_level, related_files, chain_origin_id, status,
-				created_at, completed_at, completed_by, notes)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
-				return sum, err
-			}
-			if insEvent, err = tx.PrepareContext(ctx, `INSERT INTO flag_events (flag_id, kind, agent, at) VALUES (?, ?, ?, ?)`); err != nil {
-				return sum, err
-			}
-		}
 		id := int64(i + 1)
 		ft := pickType(rng)
 		source := Agent(rng.IntN(cfg.Agents))
@@ -130,38 +104,92 @@ func Build(ctx context.Context, path string, cfg Config) (Summary, error) {
 			sum.ChainRoots[root]++
 		}
 		created := start.Add(time.Duration(i) * step)
-		at := created.Format("2006-01-02T15:04:05.000Z")
-		status := "completed"
-		var doneAt, doneBy, notes any
+		r := Row{ID: id, FlagType: ft, Source: source, Target: target, Impact: impact, Chain: chain,
+			Related: fmt.Sprintf(`["src/mod%d/api.go"]`, i%977), Status: "completed",
+			CreatedAt: created.Format("2006-01-02T15:04:05.000Z")}
 		if pending[i] {
-			status = "pending"
+			r.Status = "pending"
 			sum.Pending++
 		} else {
-			doneAt = created.Add(time.Hour).Format("2006-01-02T15:04:05.000Z")
-			doneBy = source
+			r.CompletedAt = created.Add(time.Hour).Format("2006-01-02T15:04:05.000Z")
+			r.CompletedBy = source
 			if target != nil {
-				doneBy = target
+				r.CompletedBy = target
 			}
-			notes = "done"
+			r.Notes = "done"
 		}
-		desc := fmt.Sprintf("Flag %d: the %s in module %d changed its public interface and callers must adapt.", id, ft, i%977)
-		action := fmt.Sprintf("Update every caller of module %d to the new interface, run its tests, and report anything the change breaks in your area (flag %d).", i%977, id)
-		if _, err := insFlag.ExecContext(ctx, id, ft, source, target, desc, action, impact,
-			fmt.Sprintf(`["src/mod%d/api.go"]`, i%977), chain, status, at, doneAt, doneBy, notes); err != nil {
+		r.Desc = fmt.Sprintf("Flag %d: the %s in module %d changed its public interface and callers must adapt.", id, ft, i%977)
+		r.Action = fmt.Sprintf("Update every caller of module %d to the new interface, run its tests, and report anything the change breaks in your area (flag %d).", i%977, id)
+		if err := emit(r); err != nil {
 			return sum, fmt.Errorf("flag %d: %w", id, err)
-		}
-		if _, err := insEvent.ExecContext(ctx, id, "created", source, at); err != nil {
-			return sum, err
-		}
-		if doneBy != nil {
-			if _, err := insEvent.ExecContext(ctx, id, "completed", doneBy, doneAt); err != nil {
-				return sum, err
-			}
 		}
 		sum.Flags++
 		sum.ByType[ft]++
 		sum.ByImpact[impact]++
 		sum.BySource[source]++
+	}
+	return sum, nil
+}
+
+// Build inserts cfg.Flags flags and their events into the SQLite database
+// at path (see Generate).
+func Build(ctx context.Context, path string, cfg Config) (Summary, error) {
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous(OFF)&_pragma=foreign_keys(0)")
+	if err != nil {
+		return Summary{}, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	if _, err := db.ExecContext(ctx, "PRAGMA cache_size = -262144"); err != nil {
+		return Summary{}, err
+	}
+	var have int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM flags").Scan(&have); err != nil {
+		return Summary{}, fmt.Errorf("history: %s has no flags table (open it with the store first): %w", path, err)
+	}
+	if have != 0 {
+		return Summary{}, fmt.Errorf("history: %s already holds %d flags", path, have)
+	}
+
+	const batch = 50_000
+	var tx *sql.Tx
+	var insFlag, insEvent *sql.Stmt
+	sum, err := Generate(cfg, func(r Row) error {
+		if (r.ID-1)%batch == 0 {
+			if tx != nil {
+				if err := tx.Commit(); err != nil {
+					return err
+				}
+			}
+			if tx, err = db.BeginTx(ctx, nil); err != nil {
+				return err
+			}
+			if insFlag, err = tx.PrepareContext(ctx, `INSERT INTO flags (id, flag_type, source_agent, target_agent,
+				change_description, action_required, impact_level, related_files, chain_origin_id, status,
+				created_at, completed_at, completed_by, notes)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`); err != nil {
+				return err
+			}
+			if insEvent, err = tx.PrepareContext(ctx, `INSERT INTO flag_events (flag_id, kind, agent, at) VALUES (?, ?, ?, ?)`); err != nil {
+				return err
+			}
+		}
+		if _, err := insFlag.ExecContext(ctx, r.ID, r.FlagType, r.Source, r.Target, r.Desc, r.Action, r.Impact,
+			r.Related, r.Chain, r.Status, r.CreatedAt, r.CompletedAt, r.CompletedBy, r.Notes); err != nil {
+			return err
+		}
+		if _, err := insEvent.ExecContext(ctx, r.ID, "created", r.Source, r.CreatedAt); err != nil {
+			return err
+		}
+		if r.CompletedBy != nil {
+			if _, err := insEvent.ExecContext(ctx, r.ID, "completed", r.CompletedBy, r.CompletedAt); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return sum, err
 	}
 	if tx != nil {
 		if err := tx.Commit(); err != nil {

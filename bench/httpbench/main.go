@@ -7,7 +7,11 @@
 // client is a minimal JSON-RPC client (client.go), the same for every
 // server.
 //
-//	go run ./bench/httpbench [-clients 64] [-duration 10s] [-rounds 5] [-idle 1000] [-compare BIN]
+// With -pg (or MCP_AGENTS_TEST_PG) the mixed load also runs against one
+// and two `serve --http` replicas on a PostgreSQL database (see
+// postgres.go), reported beside the SQLite figures.
+//
+//	go run ./bench/httpbench [-clients 64] [-duration 10s] [-rounds 5] [-idle 1000] [-compare BIN] [-pg URL]
 package main
 
 import (
@@ -28,8 +32,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -48,6 +50,7 @@ func main() {
 	duration := flag.Duration("duration", 10*time.Second, "length of each load phase (per server, split into -rounds)")
 	rounds := flag.Int("rounds", 5, "the search phase alternates between the servers this many times, so machine load hits them alike")
 	idle := flag.Int("idle", 1000, "idle sessions with GET streams for the memory figure (0: skip)")
+	pgURL := flag.String("pg", os.Getenv("MCP_AGENTS_TEST_PG"), "a PostgreSQL server's `URL` (default $MCP_AGENTS_TEST_PG): the mixed load also runs on 1 and 2 replicas there, in databases of its own")
 	flag.Parse()
 	if *serveNoop != "" {
 		runNoop(*serveNoop)
@@ -122,63 +125,14 @@ func main() {
 	}
 	fmt.Println()
 
-	var created, locks atomic.Int64
-	var mu sync.Mutex
-	holders := map[int64]map[string]bool{}
-	var mixed phase
-	mixed.add(load(agents.url, agents.token, *clients, *duration, func(c *rpc, i, k int, r *rand.Rand) error {
-		me := "@bench.c" + strconv.Itoa(i)
-		switch p := r.IntN(100); {
-		case p < 40:
-			return c.call("search_agents", map[string]any{"query": queries[r.IntN(len(queries))]}, nil)
-		case p < 80:
-			return c.call("get_agent_flags", map[string]any{"agent": "@bench.c" + strconv.Itoa(r.IntN(*clients))}, nil)
-		case p < 87:
-			err := c.call("create_flag", map[string]any{"flag_type": "change", "source_agent": me,
-				"target_agent": "@database.postgres", "change_description": strings.Repeat("The orders schema changed. ", 3),
-				"action_required": strings.Repeat("Update the orders queries and their indexes accordingly. ", 3)}, nil)
-			if err == nil {
-				created.Add(1)
-			}
-			return err
-		case p < 94:
-			id := int64(1 + r.IntN(int(max(created.Load(), 1))))
-			var out struct {
-				Flag struct {
-					LockedBy string `json:"locked_by"`
-				}
-			}
-			if err := c.call("lock_flag", map[string]any{"flag_id": id, "agent": me, "lease_seconds": 3600}, &out); err != nil {
-				return nil // lost the race, or completed: an answer, not a failure
-			}
-			locks.Add(1)
-			mu.Lock()
-			if holders[id] == nil {
-				holders[id] = map[string]bool{}
-			}
-			holders[id][out.Flag.LockedBy] = true
-			mu.Unlock()
-			return nil
-		default:
-			id := int64(1 + r.IntN(int(max(created.Load(), 1))))
-			_ = c.call("complete_flag", map[string]any{"flag_id": id, "agent": me}, nil)
-			return nil
-		}
-	}))
-	mixed.report("mcp-agents (token): mixed 80/20", *duration)
-	// Invariants: every created flag is stored, none was locked by two agents.
-	c, err := dial(agents.url, agents.token)
-	check(err)
-	var list struct{ Total int }
-	check(c.call("list_flags", map[string]any{"status": "all", "limit": 1}, &list))
-	twice := 0
-	for _, h := range holders {
-		if len(h) > 1 {
-			twice++
-		}
+	// The same mixed load against SQLite and, with -pg, against one and
+	// two replicas on PostgreSQL, side by side.
+	fmt.Printf("%-34s %10s %9s %9s   invariants afterwards\n", "mixed 80/20", "calls/s", "p50", "p99")
+	mixed("SQLite, 1 server (token)", []target{agents}, *clients, *duration)
+	if *pgURL != "" {
+		pgRuns(*pgURL, env, *bin, *clients, *duration)
 	}
-	fmt.Printf("\nmixed load: %d flags created, %d stored (lost: %d); %d locks granted, flags locked by two agents: %d\n",
-		created.Load(), list.Total, created.Load()-int64(list.Total), locks.Load(), twice)
+	fmt.Println()
 
 	if *idle > 0 {
 		// The no-op's figure is mcp-go's own cost of a session and its stream.
@@ -244,37 +198,7 @@ func (p *phase) report(name string, d time.Duration) result {
 
 // load drives fn from n clients (one session each) for d.
 func load(url, token string, n int, d time.Duration, fn func(c *rpc, i, k int, r *rand.Rand) error) phase {
-	cs := make([]*rpc, n)
-	for i := range cs {
-		var err error
-		cs[i], err = dial(url, token)
-		check(err)
-	}
-	lat := make([][]time.Duration, n)
-	var failed atomic.Int64
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(d)
-	for i := range cs {
-		wg.Go(func() {
-			r := rand.New(rand.NewPCG(uint64(i), 1))
-			for k := 0; time.Now().Before(deadline); k++ {
-				t := time.Now()
-				if err := fn(cs[i], i, k, r); err != nil {
-					failed.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				lat[i] = append(lat[i], time.Since(t))
-			}
-		})
-	}
-	wg.Wait()
-	p := phase{lat: slices.Concat(lat...), failed: failed.Load()}
-	if e, ok := firstErr.Load().(string); ok {
-		p.firstErr = e
-	}
-	return p
+	return loadSpread([]target{{url: url, token: token}}, n, d, fn)
 }
 
 // connect opens an mcp-go client session (for the idle GET streams).

@@ -7,6 +7,10 @@
 //
 //	go run ./bench/scale                 # builds the database and the binary
 //	go run ./bench/scale -db /tmp/h.db   # reuses (or builds) that database
+//	go run ./bench/scale -db /tmp/h.db -pg postgres://postgres@127.0.0.1:5432/scale
+//	                                     # the same calls on PostgreSQL: the history is
+//	                                     # copied there with `mcp-agents migrate` when the
+//	                                     # database has no flags yet, reused otherwise
 package main
 
 import (
@@ -23,6 +27,7 @@ import (
 
 	"github.com/mcp-agents/mcp-agents/bench/history"
 	"github.com/mcp-agents/mcp-agents/internal/store"
+	"github.com/mcp-agents/mcp-agents/internal/store/postgres"
 )
 
 func main() {
@@ -34,16 +39,17 @@ func main() {
 		calls   = flag.Int("calls", 200, "timed calls per case")
 		warmup  = flag.Int("warmup", 3, "untimed calls per case")
 		strict  = flag.Bool("strict", false, "exit 1 when a target is missed")
+		pg      = flag.String("pg", "", "serve this PostgreSQL database `URL` instead, filled from -db by `mcp-agents migrate` when it has no flags")
 	)
 	flag.Parse()
 	if err := run(*db, *bin, history.Config{Flags: *flags, Pending: *pending, Agents: history.Default.Agents,
-		Broadcast: history.Default.Broadcast, Seed: history.Default.Seed}, *warmup, *calls, *strict); err != nil {
+		Broadcast: history.Default.Broadcast, Seed: history.Default.Seed}, *pg, *warmup, *calls, *strict); err != nil {
 		fmt.Fprintln(os.Stderr, "scale:", err)
 		os.Exit(1)
 	}
 }
 
-func run(db, bin string, cfg history.Config, warmup, calls int, strict bool) error {
+func run(db, bin string, cfg history.Config, pg string, warmup, calls int, strict bool) error {
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "mcp-agents-scale-")
 	if err != nil {
@@ -62,8 +68,16 @@ func run(db, bin string, cfg history.Config, warmup, calls int, strict bool) err
 			return fmt.Errorf("build: %v\n%s", err, out)
 		}
 	}
-	server := exec.Command(bin, "serve", "--db", db)
-	server.Env = append(os.Environ(), "HOME="+tmp, "XDG_DATA_HOME="+tmp, "XDG_CACHE_HOME="+tmp)
+	env := append(os.Environ(), "HOME="+tmp, "XDG_DATA_HOME="+tmp, "XDG_CACHE_HOME="+tmp)
+	served := db
+	if pg != "" {
+		if err := fillPostgres(env, bin, db, pg); err != nil {
+			return err
+		}
+		served = pg
+	}
+	server := exec.Command(bin, "serve", "--db", served)
+	server.Env = env
 	server.Dir = tmp
 	c, err := startClient(server)
 	if err != nil {
@@ -81,6 +95,9 @@ func run(db, bin string, cfg history.Config, warmup, calls int, strict bool) err
 		return err
 	}
 	fmt.Printf("database %s: %d flags, %d pending, %d agents\n", db, sum.flags, sum.pending, cfg.Agents)
+	if pg != "" {
+		fmt.Printf("served from PostgreSQL: %s\n", postgres.Redact(pg))
+	}
 	fmt.Printf("%d warm-up + %d timed calls per case, default limits; load average %s\n", warmup, calls, loadavg())
 	fmt.Printf("time: request written -> response line read; cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call\n\n")
 	fmt.Printf("%-44s %8s %8s %8s %8s %7s %8s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target", "srv cpu", "cli cpu", "")
@@ -149,6 +166,33 @@ func loadavg() string {
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// fillPostgres copies the SQLite history at db into the PostgreSQL
+// database pg with `mcp-agents migrate`, unless pg holds flags already.
+func fillPostgres(env []string, bin, db, pg string) error {
+	cmd := exec.Command(bin, "flags", "list", "--db", pg, "--status", "all", "--limit", "1")
+	cmd.Env = env
+	out, err := cmd.Output()
+	if err != nil {
+		return fmt.Errorf("%s: %w", postgres.Redact(pg), err)
+	}
+	var list struct{ Total int }
+	if err := json.Unmarshal(out, &list); err != nil {
+		return err
+	}
+	if list.Total > 0 {
+		return nil
+	}
+	fmt.Fprintf(os.Stderr, "copying %s into %s with mcp-agents migrate ...\n", db, postgres.Redact(pg))
+	t0 := time.Now()
+	cmd = exec.Command(bin, "migrate", "--db", db, "--to", pg)
+	cmd.Env, cmd.Stderr = env, os.Stderr
+	if out, err = cmd.Output(); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "copied in %s: %s", time.Since(t0).Round(time.Second), out)
+	return nil
+}
 
 // ensureDB builds the history at path unless a database is there.
 func ensureDB(ctx context.Context, path string, cfg history.Config) error {

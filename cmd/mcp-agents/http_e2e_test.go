@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -162,6 +163,13 @@ func TestHTTPTeamServer(t *testing.T) {
 	bob, _ := s.token(t, "@database.postgres", "agent")
 	herald, _ := s.token(t, "@backend.api", "agent", "--can-broadcast")
 	watcher, _ := s.token(t, "@lead.human", "observer")
+	proj := filepath.Join(s.cwd, ".claude", "project")
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "vision.md"), []byte("# Our vision\n\nShip small.\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	hs := s.startHTTP(t)
 	a, b := hs.connect(t, alice), hs.connect(t, bob)
 	ctx := context.Background()
@@ -171,10 +179,23 @@ func TestHTTPTeamServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	actorArg := map[string]string{"create_flag": "source_agent", "lock_flag": "agent", "unlock_flag": "agent",
+		"complete_flag": "agent", "get_agent_flags": "agent"}
 	for _, tool := range tools.Tools {
-		if tool.Name == "create_flag" && strings.Contains(strings.Join(tool.InputSchema.Required, ","), "source_agent") {
-			t.Errorf("with tokens, create_flag still requires source_agent: %v", tool.InputSchema.Required)
+		arg, ok := actorArg[tool.Name]
+		if !ok {
+			continue
 		}
+		delete(actorArg, tool.Name)
+		if slices.Contains(tool.InputSchema.Required, arg) {
+			t.Errorf("with tokens, %s still requires %s: %v", tool.Name, arg, tool.InputSchema.Required)
+		}
+		if _, ok := tool.InputSchema.Properties[arg]; !ok {
+			t.Errorf("with tokens, %s no longer offers %s", tool.Name, arg)
+		}
+	}
+	if len(actorArg) > 0 {
+		t.Errorf("tools/list lacks %v", actorArg)
 	}
 	if len(tools.Tools) < 9 {
 		t.Fatalf("tools/list: %d tools", len(tools.Tools))
@@ -209,6 +230,12 @@ func TestHTTPTeamServer(t *testing.T) {
 	}
 	read(a, "agents://catalog")
 	read(a, "agent://database.postgres")
+	if got := read(a, "project://context"); !strings.Contains(got, `"uri":"project://context/vision"`) {
+		t.Fatalf("project://context over HTTP: %s", got)
+	}
+	if got := read(a, "project://context/vision"); !strings.Contains(got, "Ship small.") {
+		t.Fatalf("project://context/vision over HTTP: %s", got)
+	}
 
 	var found struct {
 		Results []struct{ Name string } `json:"results"`

@@ -42,7 +42,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 	cfg := board.Config{Store: st, Log: log}
-	if feed, err := changeFeed(st.flagDB, log); err != nil {
+	if feed, err := changeFeed(st, log); err != nil {
 		log.Warn("cannot watch the flags database; the board will not update live", "err", err)
 	} else {
 		defer feed.Close()
@@ -66,7 +66,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	url := "http://" + ln.Addr().String() + "/board/"
-	fmt.Fprintf(e.stderr, "mcp-agents board: serving %s for database %s (Ctrl-C to quit)\n", url, st.name)
+	fmt.Fprintf(e.stderr, "mcp-agents board: serving %s for database %s (Ctrl-C to quit)\n", url, st.Path())
 	if *open {
 		if err := openBrowser(url); err != nil {
 			log.Warn("cannot open a browser; open the address yourself", "url", url, "err", err)

@@ -108,6 +108,7 @@ var commands = []command{
 	{"flags", "list [filters] | show ID: browse flags", runFlags},
 	{"tokens", "create --agent A --role R | list | revoke ID (refused by running servers within 5 s): bearer tokens for serve --http", runTokens},
 	{"board", "[--addr 127.0.0.1:8766] [--open]: the flag board, a live web page on this machine", runBoard},
+	{"migrate", "--db FILE --to postgres://…: copy every flag, event and token into an empty PostgreSQL database", runMigrate},
 	{"version", "print the version", runVersion},
 	{"help", "[COMMAND]: this help, or a command's", nil},
 }

@@ -5,39 +5,23 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/url"
+	"strings"
 
-	"github.com/mcp-agents/mcp-agents/internal/board"
-	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 	"github.com/mcp-agents/mcp-agents/internal/live"
-	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 	"github.com/mcp-agents/mcp-agents/internal/store/postgres"
 )
 
-// flagDB is what the servers and the verbs need from a flags database.
-// *store.Store (SQLite, the default) implements it, and so does the
-// PostgreSQL engine: every command works on either.
-type flagDB interface {
-	server.FlagStore
-	board.Store
-	httpserve.Tokens
-	CreateToken(ctx context.Context, in store.NewToken) (store.Token, error)
-	Tokens(ctx context.Context) ([]store.Token, error)
-	RevokeToken(ctx context.Context, id string) (store.Token, error)
-	// Ready reports whether the database takes writes now (/readyz).
-	Ready(ctx context.Context) error
-	Close() error
-}
+// flagDB is what the servers and the verbs use of a flags database: the
+// store contract, which *store.Store (SQLite, the default) and
+// *postgres.Store implement alike, so every command works on either.
+type flagDB = store.Engine
 
-var _ flagDB = (*store.Store)(nil)
-
-// database is an open flags database and the name it is shown by.
-type database struct {
-	flagDB
-	// name is the SQLite file's absolute path, or the PostgreSQL URL
-	// without its password: it goes into start-up lines and errors.
-	name string
-}
+var (
+	_ flagDB = (*store.Store)(nil)
+	_ flagDB = (*postgres.Store)(nil)
+)
 
 // feedSource is one engine's change feed: what a live.Detector reads to
 // wake waiting calls and push inbox updates: *store.ChangeFeed or *postgres.Feed.
@@ -71,23 +55,98 @@ func changeFeed(db flagDB, log *slog.Logger) (feedSource, error) {
 	return nil, errNoFeed
 }
 
-// dbTarget resolves which database the command uses (see store.ResolvePath).
+// isPostgresURL reports whether a --db value names a PostgreSQL database
+// rather than a SQLite file.
+func isPostgresURL(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
+}
+
+// secretsOf lists the password in a PostgreSQL URL in every spelling an
+// error message may quote it (as given, and decoded).
+func secretsOf(raw string) []string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil {
+		// Nothing is known about where the password is: hide the whole
+		// value.
+		return []string{strings.TrimSpace(raw)}
+	}
+	var out []string
+	if p, ok := u.User.Password(); ok && p != "" {
+		out = append(out, p, strings.TrimPrefix(url.UserPassword("", p).String(), ":"))
+	}
+	if p := u.Query().Get("password"); p != "" {
+		out = append(out, p, url.QueryEscape(p))
+	}
+	return out
+}
+
+// redactedError hides secrets in an error's message while keeping the
+// error's chain (errors.Is and As still see the cause).
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }
+
+func redactErr(err error, secrets []string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	changed := false
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			msg = strings.ReplaceAll(msg, s, "xxxxx")
+			changed = true
+		}
+	}
+	if !changed {
+		return err
+	}
+	return &redactedError{msg: msg, err: err}
+}
+
+// dbTarget resolves which database the command uses: a PostgreSQL URL from
+// --db or MCP_AGENTS_DB as given, anything else as a SQLite path (made
+// absolute; see store.ResolvePath).
 func (e *env) dbTarget() (target string, postgres bool, err error) {
+	v := strings.TrimSpace(e.cfg.db)
+	if v == "" {
+		v = strings.TrimSpace(e.opts.Getenv(store.EnvDB))
+	}
+	if isPostgresURL(v) {
+		return v, true, nil
+	}
 	path, err := e.dbPath()
 	return path, false, err
 }
 
 // openDB opens the database the command uses; one that cannot be opened
-// stops the program before it serves anything.
-func (e *env) openDB(ctx context.Context) (*database, error) {
-	target, _, err := e.dbTarget()
+// (or reached) stops the program before it serves anything.
+func (e *env) openDB(ctx context.Context) (flagDB, error) {
+	target, pg, err := e.dbTarget()
 	if err != nil {
 		return nil, err
+	}
+	if pg {
+		db, err := postgres.Open(ctx, target)
+		if err != nil {
+			// The engine's messages name the database without its
+			// password; the driver's might not.
+			return nil, redactErr(err, secretsOf(target))
+		}
+		return db, nil
 	}
 	// Open's errors name the path already.
 	st, err := store.Open(ctx, target)
 	if err != nil {
 		return nil, err
 	}
-	return &database{flagDB: st, name: st.Path()}, nil
+	return st, nil
 }
+
+// redactURL returns a PostgreSQL URL fit to print: without its password.
+func redactURL(raw string) string { return postgres.Redact(strings.TrimSpace(raw)) }

@@ -67,7 +67,7 @@ func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.Var(dirList{&e.cfg.agentDirs}, "agents", "load agent files from `DIR` as well (repeatable; later wins; also $MCP_AGENTS_DIRS, a path list)")
 	fs.BoolVar(&e.cfg.noBuiltin, "no-builtin", e.cfg.noBuiltin, "do not load the built-in agents")
-	fs.StringVar(&e.cfg.db, "db", e.cfg.db, "SQLite database `PATH` (default: $MCP_AGENTS_DB, nearest .mcp-agents/agents.db, or the user data dir)")
+	fs.StringVar(&e.cfg.db, "db", e.cfg.db, "the database: a SQLite file `PATH`, or a postgres:// URL (default: $MCP_AGENTS_DB, nearest .mcp-agents/agents.db, or the user data dir)")
 	fs.StringVar(&e.cfg.logLevel, "log-level", orDefault(e.cfg.logLevel, "info"), "log `LEVEL` on stderr: debug, info, warn, error")
 	fs.BoolVar(&e.cfg.version, "version", e.cfg.version, "print the version and exit")
 	if e.synopsis == nil {
@@ -86,7 +86,7 @@ var globalFlags = map[string]bool{"agents": true, "no-builtin": true, "db": true
 // environment is the help's account of the variables the program reads.
 const environment = `Environment:
   MCP_AGENTS_DIRS    agent directories to load, a path list (before --agents DIR)
-  MCP_AGENTS_DB      the database path (unless --db is given)
+  MCP_AGENTS_DB      the database: a SQLite path or a postgres:// URL (unless --db is given)
   MCP_AGENTS_NOTIFY  serve: agents whose new flags are pushed to Claude Code (unless --notify is given)
 `
 

@@ -60,7 +60,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// overlap. A database that cannot be opened is still a clear error
 	// before any client is told the server is ready.
 	type opened struct {
-		st  *database
+		st  flagDB
 		err error
 	}
 	openc := make(chan opened, 1)
@@ -114,7 +114,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return o.err
 	}
 	st := o.st
-	svc.Flags = st.flagDB
+	svc.Flags = st
 	// The collector's first cycle would run now, over the start-up garbage,
 	// while the first calls are answered; it waits a second (startupHeap
 	// still bounds the heap meanwhile).
@@ -134,16 +134,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}()
 
 	if hf.addr != "" {
-		stopLive := e.goLive(ctx, svc, st.flagDB, watch(), ic.key)
+		stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
 		defer stopLive()
 		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
 	}
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
-			e.opts.Version, describeSources(ic.cat), st.name)
+			e.opts.Version, describeSources(ic.cat), st.Path())
 	}
-	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.name)
-	stopLive := e.goLive(ctx, svc, st.flagDB, watch(), ic.key)
+	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
+	stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
 	defer stopLive()
 
 	if err := stdio.Serve(ctx, srv, endOfInput{e.stdin, svc.EndWaits}, e.stdout, logger); err != nil && ctx.Err() == nil {

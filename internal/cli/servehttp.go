@@ -80,14 +80,14 @@ func (h *httpFlags) check(fs *flag.FlagSet) error {
 
 // serveHTTP serves the team server until ctx ends, then shuts down
 // gracefully (see httpserve.Server.Serve); the caller closes the database.
-func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer, svc *mcpagents.Service, st *database, logger *slog.Logger) error {
+func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer, svc *mcpagents.Service, st flagDB, logger *slog.Logger) error {
 	ln, err := net.Listen("tcp", h.addr)
 	if err != nil {
 		return fmt.Errorf("--http %s: %w", h.addr, err)
 	}
 	var tokens httpserve.Tokens
 	if !h.noAuth {
-		tokens = st.flagDB
+		tokens = st
 	}
 	ready := func(ctx context.Context) error {
 		if svc.Agents == nil || svc.Agents.Catalog() == nil {
@@ -105,7 +105,7 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 	}
 	// The flag board, for observer and admin tokens (see httpserve.MountBoard).
 	if err := hs.MountBoard(func(wrap func(http.Handler) http.Handler) http.Handler {
-		return board.New(board.Config{Store: st.flagDB, Feed: svc.Feed, Wrap: wrap, Log: logger, Done: ctx.Done()})
+		return board.New(board.Config{Store: st, Feed: svc.Feed, Wrap: wrap, Log: logger, Done: ctx.Done()})
 	}); err != nil {
 		ln.Close()
 		return err
@@ -118,7 +118,7 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 	if h.noAuth {
 		auth = "no authentication (--no-auth: loopback only)"
 	}
-	fmt.Fprintf(e.stderr, "mcp-agents %s: serving MCP at %s with %s; database %s\n", e.opts.Version, hs.Resource(), auth, st.name)
+	fmt.Fprintf(e.stderr, "mcp-agents %s: serving MCP at %s with %s; database %s\n", e.opts.Version, hs.Resource(), auth, st.Path())
 	return hs.Serve(ctx, ln)
 }
 

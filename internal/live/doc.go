@@ -1,8 +1,9 @@
 // Package live is the process's one change feed: it notices what changed
 // outside the request in hand and tells whoever listens.
 //
-// Two sources feed it. A Detector polls the flags database cheaply (one
-// read-only connection asking PRAGMA data_version) while something listens,
+// Two sources feed it. A Detector polls the flags database cheaply (on
+// SQLite one read-only connection asking PRAGMA data_version, on PostgreSQL
+// a counter that LISTEN/NOTIFY moves) while something listens,
 // and reports which inboxes changed: new flags, locks, unlocks, completions
 // from any process sharing the database, and leases running out. A
 // DirWatcher watches the agent directories with fsnotify and calls back,

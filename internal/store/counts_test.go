@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -90,6 +91,67 @@ func TestFlagCountsBackfilled(t *testing.T) {
 	for q, want := range map[ListQuery]int{{}: 7, {Status: "completed"}: 4, {SourceAgent: "@backend.api"}: 7, {TargetAgent: "@ops.containers"}: 7} {
 		if _, n, err := s.ListFlags(context.Background(), q); err != nil || n != want {
 			t.Errorf("%+v: total %d (%v), want %d", q, n, err, want)
+		}
+	}
+}
+
+// The list indexes hold completed flags only (migration 0008), so a list
+// over both statuses merges a pending and a completed half: the page must
+// still be the first flags by id whatever their status, and the total
+// every match, for one filter and several.
+func TestListFlagsMergesStatuses(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	for i := range 24 {
+		f := mustCreate(t, s, func(n *NewFlag) {
+			n.SourceAgent = []string{"@a.one", "@a.two"}[i%2]
+			n.FlagType = []string{"change", "refactor", "enhancement"}[i%3]
+		})
+		if i%3 != 1 {
+			if _, err := s.CompleteFlag(ctx, f.ID, "@a.one", ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		q    ListQuery
+		cond string
+	}{
+		{ListQuery{SourceAgent: "@a.one"}, "source_agent = '@a.one'"},
+		{ListQuery{TargetAgent: "@ops.containers"}, "target_agent = '@ops.containers'"},
+		{ListQuery{FlagType: "refactor"}, "flag_type = 'refactor'"},
+		{ListQuery{ImpactLevel: "medium"}, "impact_level = 'medium'"},
+		{ListQuery{SourceAgent: "@a.two", FlagType: "change"}, "source_agent = '@a.two' AND flag_type = 'change'"},
+		{ListQuery{Status: "pending"}, "status = 'pending'"},
+		{ListQuery{Status: "completed", SourceAgent: "@a.two"}, "status = 'completed' AND source_agent = '@a.two'"},
+	} {
+		var want []int64
+		rows, err := s.cur.r.QueryContext(ctx, "SELECT id FROM flags NOT INDEXED WHERE "+tc.cond+" ORDER BY id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, id)
+		}
+		rows.Close()
+		if len(want) < 4 {
+			t.Fatalf("%s: only %d flags match; the test needs more", tc.cond, len(want))
+		}
+		tc.q.Limit = 3
+		fs, total, err := s.ListFlags(ctx, tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, f := range fs {
+			got = append(got, f.ID)
+		}
+		if !slices.Equal(got, want[:3]) || total != len(want) {
+			t.Errorf("%s: ids %v total %d, want %v total %d", tc.cond, got, total, want[:3], len(want))
 		}
 	}
 }

@@ -118,25 +118,51 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 	if err != nil {
 		return nil, 0, err
 	}
-	// Enumerated values (checked by NormListQuery) go into the SQL as
-	// literals, handles and ids as parameters behind a unary plus. Either
-	// way the planner does not probe the index statistics (sqlite_stat4)
-	// with a bound value, which marks the statement to be prepared again
-	// whenever the value changes: that cost more than the lookup itself at
-	// a million flags. (A literal status also lets the planner use a
-	// partial index on status.)
+	now := formatTime(s.now())
+	query, args, countQuery, countArgs := listQuery(q)
+	var (
+		out   []Flag
+		total int
+	)
+	err = s.readTx(ctx, "list flags", []string{countQuery, query}, func(tx *txn) error {
+		if err := tx.queryRow(countQuery, countArgs...).Scan(&total); err != nil {
+			return err
+		}
+		var err error
+		out, err = tx.flags(now, query, args...)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	return out, total, nil
+}
+
+// listQuery builds ListFlags' query and its count for q (normalised).
+//
+// Enumerated values (checked by NormListQuery) go into the SQL as
+// literals, handles and ids as parameters behind a unary plus. Either way
+// the planner does not probe the index statistics (sqlite_stat4) with a
+// bound value, which marks the statement to be prepared again whenever the
+// value changes: that cost more than the lookup itself at a million flags.
+//
+// The list indexes hold completed flags only (migration 0008), and the
+// planner can use a partial index only when the query names its status. So
+// a filtered list over both statuses is two ordered, limited halves, one
+// per status, merged by id; the pending half reads flags_pending or
+// flags_inbox, which hold every pending flag.
+func listQuery(q ListQuery) (query string, args []any, countQuery string, countArgs []any) {
 	var where []string
-	var args []any
-	var countVal string // the value of the one filter flag_counts may answer for
+	var countCol, countVal string // the one filter flag_counts may answer for
 	for _, c := range []struct {
 		col, v  string
 		literal bool
 	}{
-		{"status", q.Status, true}, {"source_agent", q.SourceAgent, false}, {"target_agent", q.TargetAgent, false},
+		{"source_agent", q.SourceAgent, false}, {"target_agent", q.TargetAgent, false},
 		{"flag_type", q.FlagType, true}, {"impact_level", q.ImpactLevel, true},
 	} {
 		switch {
-		case c.v == "" || (c.col == "status" && c.v == "all"):
+		case c.v == "":
 			continue
 		case c.literal:
 			where = append(where, c.col+" = '"+c.v+"'")
@@ -144,49 +170,54 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 			where = append(where, c.col+" = +?")
 			args = append(args, c.v)
 		}
-		countVal = c.v
+		countCol, countVal = c.col, c.v
 	}
 	if q.ChainOriginID > 0 {
 		where = append(where, "chain_origin_id = +?")
 		args = append(args, q.ChainOriginID)
 	}
-	cond := ""
-	if len(where) > 0 {
-		cond = " WHERE " + strings.Join(where, " AND ")
+	statuses := []string{"pending", "completed"}
+	if q.Status != "all" {
+		statuses = []string{q.Status}
+		countCol, countVal = "status", q.Status
 	}
-	now := formatTime(s.now())
-	var (
-		out   []Flag
-		total int
-	)
-	countQuery, countArgs := "SELECT count(*) FROM flags"+cond, args
-	switch {
-	case len(where) == 0:
-		// Every flag has one status.
-		countQuery, countArgs = sqlCountAll, nil
-	case len(where) == 1 && q.ChainOriginID == 0:
-		// One filter on a column flag_counts keeps (migration 0004).
-		col, _, _ := strings.Cut(where[0], " ")
-		countQuery, countArgs = sqlCountOne, []any{col, countVal}
+	// Every flag has one status, and flag_counts (migration 0004) keeps the
+	// total of each value of one column.
+	switch n := len(where); {
+	case n == 0 && q.Status == "all":
+		countQuery = sqlCountAll
+	case n == 0, n == 1 && q.Status == "all" && q.ChainOriginID == 0:
+		countQuery, countArgs = sqlCountOne, []any{countCol, countVal}
 	}
-	query := "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
-	qargs := args
+	limitSQL := ""
 	if q.Limit > 0 {
-		query += " LIMIT ?"
-		qargs = append(append([]any{}, args...), q.Limit)
+		limitSQL = " LIMIT ?"
 	}
-	err = s.readTx(ctx, "list flags", []string{countQuery, query}, func(tx *txn) error {
-		if err := tx.queryRow(countQuery, countArgs...).Scan(&total); err != nil {
-			return err
+	withLimit := func(a []any) []any {
+		if q.Limit > 0 {
+			return append(a, q.Limit)
 		}
-		var err error
-		out, err = tx.flags(now, query, qargs...)
-		return err
-	})
-	if err != nil {
-		return nil, 0, err
+		return a
 	}
-	return out, total, nil
+	if len(where) == 0 && len(statuses) == 2 {
+		return "SELECT " + flagCols + " FROM flags ORDER BY id" + limitSQL, withLimit(nil), countQuery, countArgs
+	}
+	// The halves select ids only, so they read their index alone, and just
+	// the flags on the page are read in full.
+	var halves, counts []string
+	var qargs, cargs []any
+	for _, st := range statuses {
+		from := " FROM flags WHERE " + strings.Join(append([]string{"status = '" + st + "'"}, where...), " AND ")
+		halves = append(halves, "SELECT * FROM (SELECT id"+from+" ORDER BY id"+limitSQL+")")
+		counts = append(counts, "(SELECT count(*)"+from+")")
+		qargs = withLimit(append(qargs, args...))
+		cargs = append(cargs, args...)
+	}
+	if countQuery == "" {
+		countQuery, countArgs = "SELECT "+strings.Join(counts, " + "), cargs
+	}
+	query = "SELECT " + flagCols + " FROM flags WHERE id IN (" + strings.Join(halves, " UNION ALL ") + ") ORDER BY id" + limitSQL
+	return query, withLimit(qargs), countQuery, countArgs
 }
 
 // NormListQuery checks q's filters and returns them canonical: Status

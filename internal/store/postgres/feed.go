@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-agents/mcp-agents/internal/store"
@@ -30,6 +32,12 @@ const (
 	maxBackoff = 5 * time.Second
 )
 
+// probeAfter is how long the LISTEN connection may stay silent before it
+// is pinged: a connection whose peer vanished without closing it (a
+// failover, a NAT entry expired) would otherwise be waited on until TCP
+// keepalive gives up, minutes during which no replica's commit is heard.
+const probeAfter = 30 * time.Second
+
 // Feed is the change feed of a PostgreSQL database: what a live.Detector
 // reads to wake waiting calls and push inbox updates, for changes made by
 // any replica.
@@ -43,12 +51,13 @@ const (
 //
 // What changed is read from flag_events, never from the notifications, and
 // the read cannot skip an event: ids come from a sequence, so a transaction
-// holding id 41 may commit after 42 was read. Each read takes the events
-// whose writing transaction (flag_events.xact_id) was not known to be
-// finished at the previous read, which includes every commit since, and
-// drops those already seen. A transaction older than the snapshot's xmin
-// is finished, so the events below it are read once and forgotten; only
-// the events since the oldest transaction still running are remembered.
+// holding id 41 may commit after 42 was read, and a cursor by id would pass
+// 41 by. Instead each read keeps its snapshot (pg_current_snapshot()) and
+// the next asks for the events of exactly the transactions that snapshot
+// did not see committed: those it listed in progress and those after its
+// xmax (flag_events.xact_id is the writing transaction). Each committed
+// event is so read once, by the first read that sees it, however late it
+// commits and however long another transaction stays open.
 //
 // Positions (FlagChange.Pos) number the changes in the order the feed read
 // them, for one reader: the process's Detector.
@@ -59,6 +68,8 @@ type Feed struct {
 	// offset is the store's test clock offset in microseconds (see
 	// WithClockOffset); nil in production.
 	offset func() int64
+	// probe is probeAfter (tests shorten it).
+	probe time.Duration
 
 	version   atomic.Int64
 	listening atomic.Bool
@@ -74,13 +85,10 @@ type Feed struct {
 	// cycleStart: DataVersion ran since the last ChangesAfter.
 	cycleStart atomic.Bool
 
-	mu      sync.Mutex
-	started bool // horizon and seen hold a read's result
-	// horizon: every transaction below it had finished at the last read.
-	horizon uint64
-	// seen holds the events read whose transaction is at or above
-	// horizon, by id, with that transaction.
-	seen map[int64]uint64
+	mu sync.Mutex
+	// last is the snapshot of the last read (nil before the first): the
+	// transactions it saw in progress, and the first it did not see start.
+	last *feedSnapshot
 	// changes[i] is at position base+i+1.
 	changes []store.FlagChange
 	base    int64
@@ -95,8 +103,8 @@ func (s *Store) ChangeFeed(log *slog.Logger) (*Feed, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Feed{
-		pool: s.pool, listen: s.pool.Config().ConnConfig, log: log, offset: s.off,
-		ctx: ctx, cancel: cancel, done: make(chan struct{}), seen: map[int64]uint64{},
+		pool: s.pool, listen: s.pool.Config().ConnConfig, log: log, offset: s.off, probe: probeAfter,
+		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}, nil
 }
 
@@ -176,13 +184,27 @@ func (f *Feed) connect() (*pgx.Conn, error) {
 }
 
 // wait moves the version on every notification until the connection
-// fails or the feed closes.
+// fails (or, silent for f.probe, does not answer a ping within f.probe) or
+// the feed closes.
 func (f *Feed) wait(conn *pgx.Conn) error {
 	for {
-		if _, err := conn.WaitForNotification(f.ctx); err != nil {
+		ctx, cancel := context.WithTimeout(f.ctx, f.probe)
+		_, err := conn.WaitForNotification(ctx)
+		cancel()
+		if err == nil {
+			f.version.Add(1)
+			continue
+		}
+		// A timeout leaves the connection usable; anything else ends it.
+		if f.ctx.Err() != nil || !pgconn.Timeout(err) {
 			return err
 		}
-		f.version.Add(1)
+		ctx, cancel = context.WithTimeout(f.ctx, f.probe)
+		err = conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("no answer to a ping after %s of silence: %w", f.probe, err)
+		}
 	}
 }
 
@@ -235,94 +257,101 @@ func (f *Feed) ChangesAfter(ctx context.Context, cursor int64) ([]store.FlagChan
 	return append([]store.FlagChange(nil), out...), nil
 }
 
-// read appends the events committed since the last read to f.changes. The
-// snapshot's xmin and the events come from one statement, so they agree.
+// read appends the events committed since the last read to f.changes.
+// The new snapshot and the events come from one statement, so they agree.
+// The first read only takes the snapshot: nothing before it is news.
 func (f *Feed) read(ctx context.Context) error {
-	const q = `WITH snap AS (SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS xmin)
-		SELECT snap.xmin, e.id, e.xact_id::text, e.flag_id, e.kind, e.agent, fl.target_agent,
-		       coalesce(e.previous_holder, '')
+	const q = `WITH snap AS (SELECT pg_current_snapshot()::text AS now)
+		SELECT snap.now, e.id, e.flag_id, e.kind, e.agent, fl.target_agent, coalesce(e.previous_holder, '')
 		FROM snap
-		LEFT JOIN flag_events e ON e.xact_id >= $1::text::xid8
+		LEFT JOIN flag_events e ON e.xact_id = ANY ($1::bigint[]) OR e.xact_id >= $2
 		LEFT JOIN flags fl ON fl.id = e.flag_id
 		ORDER BY e.id`
-	// The first read only learns what is there: nothing before it is news.
-	first := !f.started
-	horizon := f.horizon
-	if first {
-		horizon = 0
+	if f.last == nil {
+		var now string
+		if err := f.pool.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&now); err != nil {
+			return mapFeedErr("snapshot", err)
+		}
+		snap, err := parseSnapshot(now)
+		if err != nil {
+			return mapFeedErr("snapshot", err)
+		}
+		f.last = &snap
+		return nil
 	}
 	var (
-		xmin  string
+		now   string
 		fresh []store.FlagChange
-		seen  = map[int64]uint64{}
 	)
-	err := func() error {
-		if first {
-			// Everything below the current xmin is old news: read only
-			// the events of transactions that may still be in flight.
-			if err := f.pool.QueryRow(ctx, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text").Scan(&xmin); err != nil {
-				return err
-			}
-			h, err := strconv.ParseUint(xmin, 10, 64)
-			if err != nil {
-				return err
-			}
-			horizon = h
-		}
-		rows, err := f.pool.Query(ctx, q, strconv.FormatUint(horizon, 10))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				id, flagID          *int64
-				xact                *string
-				kind, agent, holder *string
-				target              *string
-			)
-			if err := rows.Scan(&xmin, &id, &xact, &flagID, &kind, &agent, &target, &holder); err != nil {
-				return err
-			}
-			if id == nil {
-				continue // no event: the row only carries the snapshot
-			}
-			x, err := strconv.ParseUint(*xact, 10, 64)
-			if err != nil {
-				return err
-			}
-			seen[*id] = x
-			if _, old := f.seen[*id]; old || first {
-				continue
-			}
-			if flagID == nil || kind == nil || agent == nil || holder == nil {
-				return fmt.Errorf("event %d has no flag", *id)
-			}
-			fresh = append(fresh, store.FlagChange{
-				EventID: *id, FlagID: *flagID, Kind: *kind, Agent: *agent, Target: target, PreviousHolder: *holder,
-			})
-		}
-		return rows.Err()
-	}()
+	rows, err := f.pool.Query(ctx, q, f.last.inProgress, f.last.xmax)
 	if err != nil {
 		return mapFeedErr("changes", err)
 	}
-	h, err := strconv.ParseUint(xmin, 10, 64)
-	if err != nil {
+	for rows.Next() {
+		var (
+			id, flagID          *int64
+			kind, agent, holder *string
+			target              *string
+		)
+		if err := rows.Scan(&now, &id, &flagID, &kind, &agent, &target, &holder); err != nil {
+			rows.Close()
+			return mapFeedErr("changes", err)
+		}
+		if id == nil {
+			continue // no event: the row only carries the snapshot
+		}
+		if flagID == nil || kind == nil || agent == nil || holder == nil {
+			rows.Close()
+			return mapFeedErr("changes", fmt.Errorf("event %d names no flag", *id))
+		}
+		fresh = append(fresh, store.FlagChange{
+			EventID: *id, FlagID: *flagID, Kind: *kind, Agent: *agent, Target: target, PreviousHolder: *holder,
+		})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
 		return mapFeedErr("changes", err)
 	}
-	h = max(h, horizon)
-	for id, x := range seen {
-		if x < h {
-			delete(seen, id) // finished before the snapshot: never read again
-		}
+	snap, err := parseSnapshot(now)
+	if err != nil {
+		return mapFeedErr("changes", err)
 	}
 	for i := range fresh {
 		fresh[i].Pos = f.base + int64(len(f.changes)) + int64(i) + 1
 	}
 	f.changes = append(f.changes, fresh...)
-	f.horizon, f.seen, f.started = h, seen, true
+	f.last = &snap
 	return nil
+}
+
+// feedSnapshot is what the feed keeps of a pg_snapshot.
+type feedSnapshot struct {
+	xmax       int64   // the first transaction not yet started
+	inProgress []int64 // the transactions below xmax not yet committed
+}
+
+// parseSnapshot reads pg_snapshot's text form, xmin:xmax:xip,xip,...
+func parseSnapshot(s string) (feedSnapshot, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) != 3 {
+		return feedSnapshot{}, fmt.Errorf("snapshot %q: want xmin:xmax:xip,...", s)
+	}
+	var snap feedSnapshot
+	var err error
+	if snap.xmax, err = strconv.ParseInt(parts[1], 10, 64); err != nil {
+		return feedSnapshot{}, fmt.Errorf("snapshot %q: %w", s, err)
+	}
+	snap.inProgress = []int64{}
+	if parts[2] != "" {
+		for _, x := range strings.Split(parts[2], ",") {
+			v, err := strconv.ParseInt(x, 10, 64)
+			if err != nil {
+				return feedSnapshot{}, fmt.Errorf("snapshot %q: %w", s, err)
+			}
+			snap.inProgress = append(snap.inProgress, v)
+		}
+	}
+	return snap, nil
 }
 
 // NextLeaseExpiry returns when the earliest lease still held runs out, and

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	neturl "net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -95,7 +96,7 @@ func TestApplicationName(t *testing.T) {
 	} {
 		u := url
 		if tc.query != "" {
-			u += "&" + tc.query
+			u = withParam(t, u, tc.query)
 		}
 		s, err := Open(context.Background(), u)
 		if err != nil {
@@ -113,7 +114,7 @@ func TestApplicationName(t *testing.T) {
 }
 
 func TestPoolSizeFromURL(t *testing.T) {
-	s, err := Open(context.Background(), pgtest.URL(t)+"&pool_max_conns=3")
+	s, err := Open(context.Background(), withParam(t, pgtest.URL(t), "pool_max_conns=3"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,4 +145,18 @@ func TestOpenBadURL(t *testing.T) {
 	if _, err := Open(context.Background(), "postgres://h/db?pool_max_conns=zero"); err == nil {
 		t.Fatal("Open accepted pool_max_conns=zero")
 	}
+}
+
+// withParam adds a key=value query parameter to a URL.
+func withParam(t *testing.T, rawURL, kv string) string {
+	t.Helper()
+	u, err := neturl.Parse(rawURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, v, _ := strings.Cut(kv, "=")
+	q := u.Query()
+	q.Set(k, v)
+	u.RawQuery = q.Encode()
+	return u.String()
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -48,40 +49,41 @@ func (s *Store) AgentFlags(ctx context.Context, q store.AgentFlagsQuery) ([]stor
 // inboxQuery selects an inbox as a union of ordered, limited halves, one
 // per recipient (the agent, everyone) and status: "target_agent = $n OR
 // target_agent IS NULL" cannot use an index's order, so it would sort
-// every matching flag; each half reads flags_inbox in order and stops at
-// the limit, and the union sorts at most a few limits' worth of keys.
+// every matching flag; each half reads its index (flags_inbox, or
+// flags_inbox_broadcast) in order and stops at the limit, and the union
+// sorts at most a few limits' worth of rows. The halves read whole rows
+// (the lease filter reads them anyway), so nothing is fetched twice.
+// Statuses and the limit are literals (from a fixed set, and an int): one
+// generic plan then fits every call, and only the agent is a parameter.
 func (s *Store) inboxQuery(agent, status string, includeLocked bool, limit int) (string, args) {
 	statuses := []string{status}
 	if status == "all" {
 		statuses = []string{"pending", "completed"}
 	}
 	a := s.args()
+	who := a.add(agent)
+	lim := ""
+	if limit > 0 {
+		lim = " LIMIT " + strconv.Itoa(limit)
+	}
 	var halves []string
 	for _, broadcast := range []bool{false, true} {
 		for _, st := range statuses {
-			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE "
+			h := "SELECT " + impactOrder + " AS rank, " + cols("flags") + " FROM flags WHERE "
 			if broadcast {
 				h += "target_agent IS NULL"
 			} else {
-				h += "target_agent = " + a.add(agent)
+				h += "target_agent = " + who
 			}
-			h += " AND status = " + a.add(st)
+			h += " AND status = '" + st + "'"
 			if !includeLocked && st != "completed" {
 				h += notLocked
 			}
-			h += " ORDER BY " + impactOrder + ", created_at, id"
-			if limit > 0 {
-				h += " LIMIT " + a.add(limit)
-			}
-			halves = append(halves, "("+h+")")
+			halves = append(halves, "("+h+" ORDER BY "+impactOrder+", created_at, id"+lim+")")
 		}
 	}
-	top := strings.Join(halves, " UNION ALL ") + " ORDER BY rank, created_at, id"
-	if limit > 0 {
-		top += " LIMIT " + a.add(limit)
-	}
-	return "SELECT " + cols("f") + " FROM (" + top + ") AS top JOIN flags AS f ON f.id = top.id" +
-		" ORDER BY top.rank, top.created_at, top.id", a
+	return "SELECT " + strings.Join(flagColumns, ", ") + ", held FROM (" + strings.Join(halves, " UNION ALL ") +
+		") AS top ORDER BY rank, created_at, id" + lim, a
 }
 
 // CountAgentFlags counts the flags AgentFlags would return for q without a
@@ -99,13 +101,18 @@ func (s *Store) CountAgentFlags(ctx context.Context, q store.AgentFlagsQuery) (i
 	if !q.IncludeLocked {
 		a = s.args()
 	}
-	query := "SELECT count(*) FROM flags WHERE (target_agent = " + a.add(agent) + " OR target_agent IS NULL)"
+	// Two counts, each in its own index (flags_inbox, and
+	// flags_inbox_broadcast for the broadcasts), rather than one over
+	// "target_agent = $n OR target_agent IS NULL".
+	cond := ""
 	if status != "all" {
-		query += " AND status = " + a.add(status)
+		cond += " AND status = " + a.add(status)
 	}
 	if !q.IncludeLocked {
-		query += notLocked
+		cond += notLocked
 	}
+	query := "SELECT (SELECT count(*) FROM flags WHERE target_agent = " + a.add(agent) + cond + ")" +
+		" + (SELECT count(*) FROM flags WHERE target_agent IS NULL" + cond + ")"
 	var n int
 	err = s.do(ctx, "count agent flags", false, func(ctx context.Context) error {
 		return s.pool.QueryRow(ctx, query, a...).Scan(&n)

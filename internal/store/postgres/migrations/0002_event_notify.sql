@@ -4,10 +4,12 @@
 --
 -- Event ids come from a sequence, so they can commit out of order (a
 -- transaction holding id 41 may commit after 42 was read). xact_id records
--- the transaction that wrote each event: a reader that saw every event of
--- the transactions finished before its last snapshot's xmin asks only for
--- the events of later ones, and cannot skip one.
-ALTER TABLE flag_events ADD COLUMN xact_id xid8 NOT NULL DEFAULT pg_current_xact_id();
+-- the transaction that wrote each event (pg_current_xact_id(), as bigint:
+-- xid8 has no selectivity estimates, and the planner then scans the whole
+-- table), so a reader asks for exactly the events of the transactions its
+-- last snapshot did not see as committed: those it listed in progress, and
+-- those after its xmax.
+ALTER TABLE flag_events ADD COLUMN xact_id bigint NOT NULL DEFAULT pg_current_xact_id()::text::bigint;
 CREATE INDEX flag_events_xact ON flag_events (xact_id);
 
 CREATE FUNCTION mcp_agents_notify_event() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgRuns runs the mixed load against one `serve --http` replica on a
+// PostgreSQL database, then against two replicas sharing another (the
+// clients spread over both), each database new and empty like SQLite's,
+// and dropped afterwards. admin is a URL of the server that may create
+// databases.
+func pgRuns(admin string, env []string, bin string, clients int, d time.Duration) {
+	for _, replicas := range []int{1, 2} {
+		db, drop := createDatabase(admin, fmt.Sprintf("httpbench_%d_%d", os.Getpid(), replicas))
+		var t struct{ Token string }
+		out, err := command(env, bin, "tokens", "create", "--db", db, "--agent", "@bench.admin", "--role", "admin").Output()
+		check(err)
+		check(json.Unmarshal(out, &t))
+		var ts []target
+		for range replicas {
+			cmd, u := start(env, bin, "serve", "--db", db, "--http", "127.0.0.1:0", "--log-level", "warn", "--rate-limit", "0")
+			ts = append(ts, target{url: u, token: t.Token, cmd: cmd})
+		}
+		name := "PostgreSQL, 1 replica (token)"
+		if replicas > 1 {
+			name = fmt.Sprintf("PostgreSQL, %d replicas (token)", replicas)
+		}
+		mixed(name, ts, clients, d)
+		for _, t := range ts {
+			stop(t.cmd)
+		}
+		drop()
+	}
+}
+
+// createDatabase makes a new database on admin's server and returns its
+// URL and the function that drops it.
+func createDatabase(admin, name string) (string, func()) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	check(err)
+	defer conn.Close(context.Background())
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	check(err)
+	u, err := url.Parse(admin)
+	check(err)
+	u.Path = "/" + name
+	return u.String(), func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if conn, err := pgx.Connect(ctx, admin); err == nil {
+			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHTTPServesOnlySessionProtocolVersions: the team server speaks
+// 2025-03-26 to 2025-11-25 only. An initialize asking for 2026-07-28 (which
+// has no sessions) is answered with 2025-11-25, and a request in the
+// 2026-07-28 style (no session; version in _meta and the header) is
+// refused with the versions served.
+func TestHTTPServesOnlySessionProtocolVersions(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t)
+	for asked, want := range map[string]string{"2026-07-28": "2025-11-25", "2024-11-05": "2025-11-25", "2025-03-26": "2025-03-26"} {
+		body := strings.Replace(initializeBody, "2025-06-18", asked, 1)
+		resp := hs.raw(t, "POST", "/mcp", tok, "", body)
+		var res struct {
+			Result struct {
+				ProtocolVersion string `json:"protocolVersion"`
+			} `json:"result"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&res); err != nil || resp.StatusCode != 200 || res.Result.ProtocolVersion != want {
+			t.Errorf("initialize asking %s: %d %+v %v, want %s", asked, resp.StatusCode, res, err, want)
+		}
+	}
+	modern := `{"jsonrpc":"2.0","id":2,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",` +
+		`"io.modelcontextprotocol/clientInfo":{"name":"c","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`
+	req, _ := http.NewRequest("POST", hs.url, strings.NewReader(modern))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(b), "2026-07-28") || !strings.Contains(string(b), "2025-03-26") {
+		t.Fatalf("a 2026-07-28 request: %d %s, want 400 naming the versions served", resp.StatusCode, b)
+	}
+}
+
+// TestHTTPRefusesRebindingHosts: mcp-go's DNS-rebinding protection stays
+// on: a request whose Host is not the loopback address it serves on is
+// refused, token or not.
+func TestHTTPRefusesRebindingHosts(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t)
+	req, _ := http.NewRequest("POST", hs.url, strings.NewReader(initializeBody))
+	req.Host = "attacker.example:8765"
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("initialize with Host attacker.example: %d, want 403", resp.StatusCode)
+	}
+	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
+		t.Fatalf("the same initialize with the right Host: %d", got)
+	}
+}
+
+// TestHTTPNoAuthHasNoRateLimit: --no-auth (one person, loopback) is not
+// rate limited, whatever --rate-limit says.
+func TestHTTPNoAuthHasNoRateLimit(t *testing.T) {
+	s := newSandbox(t)
+	hs := s.startHTTP(t, "--no-auth", "--rate-limit", "0.1", "--rate-burst", "1")
+	for i := range 10 {
+		if got := hs.raw(t, "POST", "/mcp", "", "", initializeBody).StatusCode; got != 200 {
+			t.Fatalf("request %d under --no-auth: %d, want 200 (no rate limit)", i, got)
+		}
+	}
+}
+
+// TestNoPortWithoutHTTP: without --http the server has no network socket
+// at all while it serves stdio; with --http it listens (the check can see
+// one). Linux: the process's socket inodes against /proc/PID/net.
+func TestNoPortWithoutHTTP(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("reads /proc")
+	}
+	s := newSandbox(t)
+	ls := s.startLive(t)
+	callTool(t, ls.c, "get_agent_flags", map[string]any{"agent": "@ops.containers"}, &struct{}{})
+	if socks := inetSockets(t, serverPID(t, s)); len(socks) > 0 {
+		t.Errorf("the stdio server has network sockets:\n%s", strings.Join(socks, "\n"))
+	}
+	hs := newSandbox(t).startHTTP(t, "--no-auth")
+	listening := false
+	for _, line := range inetSockets(t, strconv.Itoa(hs.cmd.Process.Pid)) {
+		listening = listening || strings.Fields(line)[4] == "0A" // "table:" sl local rem st; 0A: TCP_LISTEN
+	}
+	if !listening {
+		t.Error("the check found no listening socket of serve --http")
+	}
+}
+
+// inetSockets returns the /proc/PID/net/{tcp,tcp6,udp,udp6} lines of the
+// sockets process pid holds.
+func inetSockets(t *testing.T, pid string) []string {
+	t.Helper()
+	fds, err := os.ReadDir(filepath.Join("/proc", pid, "fd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inodes := map[string]bool{}
+	for _, fd := range fds {
+		target, _ := os.Readlink(filepath.Join("/proc", pid, "fd", fd.Name()))
+		if inode, ok := strings.CutPrefix(target, "socket:["); ok {
+			inodes[strings.TrimSuffix(inode, "]")] = true
+		}
+	}
+	var out []string
+	for _, table := range []string{"tcp", "tcp6", "udp", "udp6"} {
+		f, err := os.Open(filepath.Join("/proc", pid, "net", table))
+		if err != nil {
+			continue
+		}
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			if fields := strings.Fields(sc.Text()); len(fields) > 9 && inodes[fields[9]] {
+				out = append(out, table+": "+sc.Text())
+			}
+		}
+		f.Close()
+	}
+	return out
+}
+
+// serverPID finds the process serving s.db (the one startLive started).
+func serverPID(t *testing.T, s sandbox) string {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+			if err == nil && strings.HasPrefix(string(cmdline), binary+"\x00serve\x00--db\x00"+s.db+"\x00") {
+				return e.Name()
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the server process was not found")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
