@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"strings"
-	"unicode/utf8"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
