@@ -83,7 +83,9 @@ func (s *Store) execOnce(ctx context.Context, p *pools, query string, args []any
 	if err != nil {
 		return nil, err
 	}
-	after, err := writeConnFile(ctx, p)
+	// Stored: a call cancelled from here on must not answer with an error
+	// (a client would retry it and store the flag twice).
+	after, err := writeConnFile(context.WithoutCancel(ctx), p)
 	if err != nil {
 		return nil, err
 	}
