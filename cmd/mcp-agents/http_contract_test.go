@@ -53,6 +53,31 @@ func TestHTTPServesOnlySessionProtocolVersions(t *testing.T) {
 	}
 }
 
+// TestHTTPRefusesRebindingHosts: mcp-go's DNS-rebinding protection stays
+// on: a request whose Host is not the loopback address it serves on is
+// refused, token or not.
+func TestHTTPRefusesRebindingHosts(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t)
+	req, _ := http.NewRequest("POST", hs.url, strings.NewReader(initializeBody))
+	req.Host = "attacker.example:8765"
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden {
+		t.Fatalf("initialize with Host attacker.example: %d, want 403", resp.StatusCode)
+	}
+	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
+		t.Fatalf("the same initialize with the right Host: %d", got)
+	}
+}
+
 // TestHTTPNoAuthHasNoRateLimit: --no-auth (one person, loopback) is not
 // rate limited, whatever --rate-limit says.
 func TestHTTPNoAuthHasNoRateLimit(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -178,10 +179,23 @@ func TestHTTPTeamServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	actorArg := map[string]string{"create_flag": "source_agent", "lock_flag": "agent", "unlock_flag": "agent",
+		"complete_flag": "agent", "get_agent_flags": "agent"}
 	for _, tool := range tools.Tools {
-		if tool.Name == "create_flag" && strings.Contains(strings.Join(tool.InputSchema.Required, ","), "source_agent") {
-			t.Errorf("with tokens, create_flag still requires source_agent: %v", tool.InputSchema.Required)
+		arg, ok := actorArg[tool.Name]
+		if !ok {
+			continue
 		}
+		delete(actorArg, tool.Name)
+		if slices.Contains(tool.InputSchema.Required, arg) {
+			t.Errorf("with tokens, %s still requires %s: %v", tool.Name, arg, tool.InputSchema.Required)
+		}
+		if _, ok := tool.InputSchema.Properties[arg]; !ok {
+			t.Errorf("with tokens, %s no longer offers %s", tool.Name, arg)
+		}
+	}
+	if len(actorArg) > 0 {
+		t.Errorf("tools/list lacks %v", actorArg)
 	}
 	if len(tools.Tools) < 9 {
 		t.Fatalf("tools/list: %d tools", len(tools.Tools))

@@ -32,6 +32,7 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 		{"agent://", "needs an agent name"},
 		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
 		{"flags://inbox/", "is not an inbox"},
+		{"project://context/", "needs a document name"},
 	}
 	connect := map[string]func(t *testing.T, version string) *client.Client{
 		"stdio": func(t *testing.T, version string) *client.Client {

@@ -38,7 +38,8 @@ const initBody = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"proto
 // is gone, the session idle past its TTL is dropped (404), in mcp-go and in
 // the session bindings alike.
 func TestHeartbeatAndIdleSessions(t *testing.T) {
-	const ttl = time.Second
+	// Generous against a loaded machine: a heartbeat is due every 100 ms.
+	const ttl = 2 * time.Second
 	s, err := New(Config{Addr: "127.0.0.1:1", Heartbeat: 100 * time.Millisecond, SessionTTL: ttl},
 		mcpserver.NewMCPServer("t", "1"), fakeTokens{}, nil, nil)
 	if err != nil {
@@ -92,7 +93,7 @@ func TestHeartbeatAndIdleSessions(t *testing.T) {
 
 	// The stream stays open, unanswered, well past the TTL and the sweeps
 	// (a later initialize runs the bindings' sweep): the session lives.
-	time.Sleep(3 * ttl)
+	time.Sleep(2*ttl + time.Second)
 	initialize()
 	if got := post(t, srv.URL, sid, ping).StatusCode; got != 200 {
 		t.Fatalf("ping on a session whose GET stream stayed open past the TTL: %d, want 200", got)
@@ -100,7 +101,7 @@ func TestHeartbeatAndIdleSessions(t *testing.T) {
 
 	// The client goes away: idle past the TTL, the session is dropped.
 	cancel()
-	time.Sleep(3 * ttl)
+	time.Sleep(2*ttl + time.Second)
 	initialize()
 	if got := post(t, srv.URL, sid, ping).StatusCode; got != http.StatusNotFound {
 		t.Fatalf("ping on a session idle past its TTL: %d, want 404", got)

@@ -1,6 +1,7 @@
 // Package resourceuri holds the rules of this server's resource URIs
-// (flag://{id}, agent://{name}, flags://inbox/{name}) and a request check
-// that both transports apply before mcp-go dispatches a request.
+// (flag://{id}, agent://{name}, flags://inbox/{name}, project://context/{name})
+// and a request check that both transports apply before mcp-go dispatches a
+// request.
 //
 // Why the check sits in the transports: mcp-go v1.2.1 answers every error a
 // resource handler returns with -32603 (internal error); handlerError in
@@ -27,9 +28,10 @@ import (
 
 // The URI schemes this server serves, as prefixes.
 const (
-	FlagPrefix  = "flag://"
-	AgentPrefix = "agent://"
-	InboxPrefix = "flags://inbox/"
+	FlagPrefix    = "flag://"
+	AgentPrefix   = "agent://"
+	InboxPrefix   = "flags://inbox/"
+	ProjectPrefix = "project://context/"
 )
 
 // FlagID returns the flag id of a flag://{id} URI.
@@ -91,6 +93,9 @@ func Validate(uri string) error {
 		_, err = AgentName(uri)
 	case strings.HasPrefix(uri, InboxPrefix):
 		_, err = InboxHandle(uri)
+	case uri == ProjectPrefix:
+		// Any file name can be a document's; only none at all is malformed.
+		err = fmt.Errorf("project://context/{name} needs a document name; project://context lists them")
 	}
 	return err
 }

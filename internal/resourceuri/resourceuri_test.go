@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		{"flags://inbox/%40ops.containers", ""},
 		{"flags://inbox/", "is not an inbox"},
 		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
+		{"project://context/", "needs a document name"},
+		{"project://context/vision", ""},
 		// Not this server's schemes, or not malformed: the server decides.
 		{"agents://catalog", ""},
 		{"flags://outbox/x", ""},

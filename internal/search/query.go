@@ -237,9 +237,10 @@ func (ix *Index) wordGroup(w string) group {
 	}
 	near, d := ix.vocab.get().near(w)
 	near = ix.frequentSpellings(near)
-	// A short word with several equally near spellings ("lots": lets,
-	// logs) is more likely a word the catalog lacks than a typo.
-	if len(w) <= 5 && len(near) > 1 {
+	// A short word with several equally near words ("lots": lets, logs)
+	// is more likely a word the catalog lacks than a typo; spellings of one
+	// word ("dockr": dock, docker) are one candidate.
+	if len(w) <= 5 && slices.ContainsFunc(near, func(s string) bool { return ix.spellingTerm(s) != ix.spellingTerm(near[0]) }) {
 		return g
 	}
 	weight := ix.p.typo1
@@ -253,6 +254,11 @@ func (ix *Index) wordGroup(w string) group {
 			continue
 		}
 		done = append(done, t)
+		// Of several near spellings of one word, its usual one reads best
+		// and is the one synonyms.txt knows ("dockr": docker, not dock).
+		if slices.Contains(near, ix.surface[t]) {
+			s = ix.surface[t]
+		}
 		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: float32(weight), kind: kindTypo, to: s, fields: anyField})
 		// The corrected word brings its synonyms ("postgress" → postgres →
 		// postgresql), discounted for both steps.

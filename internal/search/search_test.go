@@ -160,6 +160,19 @@ func TestSearchWordForms(t *testing.T) {
 	}
 }
 
+// TestSearchShortTypoOneWord checks that a short misspelling whose near
+// spellings are forms of one word ("dockr": dock, docker) is corrected, to
+// the word's usual spelling.
+func TestSearchShortTypoOneWord(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "harbor.pilot", Description: "Brings ships to the dock"},
+		&agent.Agent{Name: "image.builder", Description: "Builds Docker images", Body: "Docker layers and Docker caches."}))
+	res, _ := ix.Search("dockr", 5)
+	if len(res) == 0 || !slices.Contains(res[0].Reasons, "typo: dockr→docker") || !slices.Contains(names(res), "@image.builder") {
+		t.Errorf("Search(dockr) = %v, want it read as docker", res)
+	}
+}
+
 func TestSearchReasons(t *testing.T) {
 	ix := NewIndex(fixture())
 	res, _ := ix.Search("helm kubernetes", 5)

@@ -10,11 +10,12 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/project"
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
 const (
 	projectIndexURI = "project://context"
-	projectPrefix   = projectIndexURI + "/"
+	projectPrefix   = resourceuri.ProjectPrefix
 )
 
 // ProjectDocs returns the project context documents being served.

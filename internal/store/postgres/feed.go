@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-agents/mcp-agents/internal/store"
@@ -30,6 +31,12 @@ const (
 	minBackoff = 100 * time.Millisecond
 	maxBackoff = 5 * time.Second
 )
+
+// probeAfter is how long the LISTEN connection may stay silent before it
+// is pinged: a connection whose peer vanished without closing it (a
+// failover, a NAT entry expired) would otherwise be waited on until TCP
+// keepalive gives up, minutes during which no replica's commit is heard.
+const probeAfter = 30 * time.Second
 
 // Feed is the change feed of a PostgreSQL database: what a live.Detector
 // reads to wake waiting calls and push inbox updates, for changes made by
@@ -61,6 +68,8 @@ type Feed struct {
 	// offset is the store's test clock offset in microseconds (see
 	// WithClockOffset); nil in production.
 	offset func() int64
+	// probe is probeAfter (tests shorten it).
+	probe time.Duration
 
 	version   atomic.Int64
 	listening atomic.Bool
@@ -94,7 +103,7 @@ func (s *Store) ChangeFeed(log *slog.Logger) (*Feed, error) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Feed{
-		pool: s.pool, listen: s.pool.Config().ConnConfig, log: log, offset: s.off,
+		pool: s.pool, listen: s.pool.Config().ConnConfig, log: log, offset: s.off, probe: probeAfter,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}),
 	}, nil
 }
@@ -175,13 +184,27 @@ func (f *Feed) connect() (*pgx.Conn, error) {
 }
 
 // wait moves the version on every notification until the connection
-// fails or the feed closes.
+// fails (or, silent for f.probe, does not answer a ping within f.probe) or
+// the feed closes.
 func (f *Feed) wait(conn *pgx.Conn) error {
 	for {
-		if _, err := conn.WaitForNotification(f.ctx); err != nil {
+		ctx, cancel := context.WithTimeout(f.ctx, f.probe)
+		_, err := conn.WaitForNotification(ctx)
+		cancel()
+		if err == nil {
+			f.version.Add(1)
+			continue
+		}
+		// A timeout leaves the connection usable; anything else ends it.
+		if f.ctx.Err() != nil || !pgconn.Timeout(err) {
 			return err
 		}
-		f.version.Add(1)
+		ctx, cancel = context.WithTimeout(f.ctx, f.probe)
+		err = conn.Ping(ctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("no answer to a ping after %s of silence: %w", f.probe, err)
+		}
 	}
 }
 

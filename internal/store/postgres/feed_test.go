@@ -3,7 +3,11 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"net"
 	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -453,5 +457,141 @@ func BenchmarkFeedRead(b *testing.B) {
 			b.Fatalf("%d changes, %v; want 1", len(chs), err)
 		}
 		pos = chs[0].Pos
+	}
+}
+
+// silentProxy forwards TCP connections to target until cut, after which
+// the connections open then neither deliver nor close, as when a peer
+// vanishes without a word; connections made after cut work again.
+type silentProxy struct {
+	ln       net.Listener
+	gen      atomic.Int64
+	accepted atomic.Int64
+
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startSilentProxy(t *testing.T, target string) *silentProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &silentProxy{ln: ln}
+	t.Cleanup(func() {
+		ln.Close()
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, c := range p.conns {
+			c.Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			p.accepted.Add(1)
+			up, err := net.Dial("tcp", target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, up)
+			p.mu.Unlock()
+			gen := p.gen.Load()
+			pipe := func(dst, src net.Conn) {
+				buf := make([]byte, 32<<10)
+				for {
+					n, err := src.Read(buf)
+					if err != nil {
+						return
+					}
+					if p.gen.Load() == gen {
+						dst.Write(buf[:n])
+					}
+				}
+			}
+			go pipe(up, c)
+			go pipe(c, up)
+		}
+	}()
+	return p
+}
+
+func (p *silentProxy) cut() { p.gen.Add(1) }
+
+// TestFeedNoticesASilentlyDeadConnection: the LISTEN connection's peer
+// stops answering without closing it; after its silence the feed pings,
+// gets no answer, connects again and reports what committed meanwhile.
+func TestFeedNoticesASilentlyDeadConnection(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	cfg := s.pool.Config().ConnConfig
+	proxy := startSilentProxy(t, fmt.Sprintf("%s:%d", cfg.Host, cfg.Port))
+	_, port, _ := net.SplitHostPort(proxy.ln.Addr().String())
+	p, _ := strconv.Atoi(port)
+	cfg.Host, cfg.Port = "127.0.0.1", uint16(p)
+	f := newFeed(t, s)
+	f.listen, f.probe = cfg, 200*time.Millisecond
+	flag := insertFlag(t, s.pool, "")
+	pos, err := f.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitListening(t, f)
+	v, _ := f.DataVersion(ctx)
+	proxy.cut()
+	id := insertEvent(t, s.pool, flag, store.EventLocked)
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if now, _ := f.DataVersion(ctx); now != v && f.Listening() && proxy.accepted.Load() >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("5s after the connection went silent: listening %v, %d connections made; the feed did not reconnect",
+				f.Listening(), proxy.accepted.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if ids, _ := changesAfter(t, f, pos); !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("after reconnecting: changes %v, want [%d]", ids, id)
+	}
+}
+
+// TestDetectorReadsTheDatabaseWhileItCannotListen: with no LISTEN
+// connection to be had, the Detector still hears another replica's
+// commit, by reading the database every poll.
+func TestDetectorReadsTheDatabaseWhileItCannotListen(t *testing.T) {
+	s := openTest(t)
+	f := newFeed(t, s)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close() // nothing answers there now
+	p, _ := strconv.Atoi(port)
+	f.listen = s.pool.Config().ConnConfig
+	f.listen.Host, f.listen.Port = "127.0.0.1", uint16(p)
+	d := live.NewDetector(f, live.DetectorOptions{Period: 10 * time.Millisecond})
+	updates := make(chan live.Update, 10)
+	stop, err := d.Listen(context.Background(), func(u live.Update) { updates <- u })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	flag := insertFlag(t, otherReplica(t, s), "@ops.containers")
+	insertEvent(t, s.pool, flag, store.EventCreated)
+	select {
+	case u := <-updates:
+		if !u.Concerns("@ops.containers") || f.Listening() {
+			t.Fatalf("update %+v (listening %v), want flag %d's for @ops.containers without a LISTEN connection", u, f.Listening(), flag)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("no update within 2s without a LISTEN connection")
 	}
 }
