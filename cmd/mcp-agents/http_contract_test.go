@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 )
 
 // TestHTTPServesOnlySessionProtocolVersions: the team server speaks
@@ -75,6 +78,37 @@ func TestHTTPRefusesRebindingHosts(t *testing.T) {
 	}
 	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
 		t.Fatalf("the same initialize with the right Host: %d", got)
+	}
+}
+
+// TestHTTPTokenRotation: an agent may hold several live tokens (rotation):
+// both work side by side, and revoking the old one (from another process,
+// as an operator would) shuts it out within the token cache's TTL while
+// the new one goes on working.
+func TestHTTPTokenRotation(t *testing.T) {
+	s := newSandbox(t)
+	old, oldID := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t)
+	fresh, _ := s.token(t, "@frontend.react", "agent", "--note", "rotated")
+	for name, tok := range map[string]string{"old": old, "new": fresh} {
+		if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
+			t.Fatalf("%s token of the same agent: %d, want 200", name, got)
+		}
+	}
+	cmd := exec.Command(binary, "tokens", "revoke", "--db", s.db, oldID)
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tokens revoke: %v %s", err, out)
+	}
+	deadline := time.Now().Add(httpserve.TokenCacheTTL + 5*time.Second)
+	for hs.raw(t, "POST", "/mcp", old, "", initializeBody).StatusCode != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoked token still works %s after the revocation", httpserve.TokenCacheTTL+5*time.Second)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := hs.raw(t, "POST", "/mcp", fresh, "", initializeBody).StatusCode; got != 200 {
+		t.Fatalf("the new token after the old one's revocation: %d, want 200", got)
 	}
 }
 

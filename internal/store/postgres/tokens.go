@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -86,6 +88,9 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (store.Token, error)
 	SELECT ` + tokenCols + `, true FROM upd
 	UNION ALL
 	SELECT ` + tokenCols + `, false FROM old WHERE NOT EXISTS (SELECT FROM upd)`
+	if !textOK(id) {
+		return store.Token{}, store.NoSuchTokenError(id) // no text column can hold it
+	}
 	var tok store.Token
 	var won bool
 	err := s.do(ctx, "revoke token", true, func(ctx context.Context) error {
@@ -146,3 +151,8 @@ func (s *Store) TouchToken(ctx context.Context, id string) error {
 		return err
 	})
 }
+
+// textOK reports whether a PostgreSQL text value can hold s: SQLite stores
+// any bytes, PostgreSQL refuses NUL and invalid UTF-8, so a lookup by such
+// a key finds nothing rather than failing.
+func textOK(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }
