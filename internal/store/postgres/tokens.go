@@ -82,7 +82,7 @@ func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 // RevokeToken ends a token. The row stays: events name it. One
 // conditional UPDATE decides; the row as it was explains a refusal.
 func (s *Store) RevokeToken(ctx context.Context, id string) (store.Token, error) {
-	q := `WITH old AS (SELECT * FROM tokens WHERE id = $2 FOR UPDATE),
+	q := `WITH old AS (SELECT * FROM tokens WHERE id = $2 FOR NO KEY UPDATE),
 	upd AS (UPDATE tokens t SET revoked_at = ` + clock + ` FROM old
 		WHERE t.id = old.id AND t.revoked_at IS NULL RETURNING t.*)
 	SELECT ` + tokenCols + `, true FROM upd
