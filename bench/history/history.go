@@ -178,9 +178,7 @@ func Build(ctx context.Context, path string, cfg Config) (Summary, error) {
 			r.Related, r.Chain, r.Status, r.CreatedAt, r.CompletedAt, r.CompletedBy, r.Notes); err != nil {
 			return err
 		}
-		if _, err := insEvent.ExecContext(ctx, r.ID, "created", r.Source, r.CreatedAt); err != nil {
-			return err
-		}
+		// The "created" event is the database's (a trigger on flags).
 		if r.CompletedBy != nil {
 			if _, err := insEvent.ExecContext(ctx, r.ID, "completed", r.CompletedBy, r.CompletedAt); err != nil {
 				return err

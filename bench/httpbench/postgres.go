@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // pgRuns runs the mixed load against one `serve --http` replica on a
@@ -45,7 +46,7 @@ func pgRuns(admin string, env []string, bin string, clients int, d time.Duration
 func createDatabase(admin, name string) (string, func()) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
+	conn, err := adminConn(ctx, admin)
 	check(err)
 	defer conn.Close(context.Background())
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
@@ -56,9 +57,19 @@ func createDatabase(admin, name string) (string, func()) {
 	return u.String(), func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if conn, err := pgx.Connect(ctx, admin); err == nil {
+		if conn, err := adminConn(ctx, admin); err == nil {
 			conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
 			conn.Close(ctx)
 		}
 	}
+}
+
+// adminConn opens one connection to admin's server; the URL may carry the
+// servers' pool settings (pool_max_conns), which are not for this one.
+func adminConn(ctx context.Context, admin string) (*pgx.Conn, error) {
+	cfg, err := pgxpool.ParseConfig(admin)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.ConnectConfig(ctx, cfg.ConnConfig)
 }

@@ -6,12 +6,15 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 )
 
 // TestHTTPServesOnlySessionProtocolVersions: the team server speaks
@@ -75,6 +78,98 @@ func TestHTTPRefusesRebindingHosts(t *testing.T) {
 	}
 	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
 		t.Fatalf("the same initialize with the right Host: %d", got)
+	}
+}
+
+// TestTokensCreatePrintsTheContract: `tokens create` prints the JSON object
+// {id, token, agent, role, expires_at} once; --expires takes days or a Go
+// duration, no --expires means no expiry (null); `tokens list` never shows
+// a secret; --agent is required for every role.
+func TestTokensCreatePrintsTheContract(t *testing.T) {
+	s := newSandbox(t)
+	run := func(args ...string) ([]byte, error) {
+		cmd := exec.Command(binary, append([]string{"tokens"}, append(args, "--db", s.db)...)...)
+		cmd.Env, cmd.Dir = s.env(), s.cwd
+		return cmd.Output()
+	}
+	for _, tc := range []struct {
+		args   []string
+		role   string
+		expiry time.Duration // 0: none
+	}{
+		{[]string{"--agent", "Frontend.React", "--role", "agent", "--expires", "30d", "--note", "alice laptop"}, "agent", 30 * 24 * time.Hour},
+		{[]string{"--agent", "@lead.human", "--role", "observer", "--expires", "720h"}, "observer", 720 * time.Hour},
+		{[]string{"--agent", "@lead.dev", "--role", "admin"}, "admin", 0},
+	} {
+		before := time.Now()
+		out, err := run(append([]string{"create"}, tc.args...)...)
+		if err != nil {
+			t.Fatalf("tokens create %v: %v", tc.args, err)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("tokens create %v printed %s: %v", tc.args, out, err)
+		}
+		for _, k := range []string{"id", "token", "agent", "role", "expires_at"} {
+			if _, ok := got[k]; !ok {
+				t.Errorf("tokens create %v: no %q in %s", tc.args, k, out)
+			}
+		}
+		if tok, _ := got["token"].(string); !strings.HasPrefix(tok, "mcpa_") || len(tok) < len("mcpa_")+22 {
+			t.Errorf("token %q: want mcpa_ and at least 128 bits", tok)
+		}
+		if agent, _ := got["agent"].(string); !strings.HasPrefix(agent, "@") || got["role"] != tc.role {
+			t.Errorf("tokens create %v: agent %v role %v", tc.args, got["agent"], got["role"])
+		}
+		switch exp, _ := got["expires_at"].(string); {
+		case tc.expiry == 0 && got["expires_at"] != nil:
+			t.Errorf("tokens create %v: expires_at %v, want null", tc.args, got["expires_at"])
+		case tc.expiry != 0:
+			at, err := time.Parse(time.RFC3339, exp)
+			if err != nil || at.Before(before.Add(tc.expiry-time.Minute)) || at.After(time.Now().Add(tc.expiry+time.Minute)) {
+				t.Errorf("tokens create %v: expires_at %q, want about %s from now", tc.args, exp, tc.expiry)
+			}
+		}
+	}
+	out, err := run("list")
+	if err != nil || strings.Contains(string(out), "mcpa_") {
+		t.Fatalf("tokens list: %v\n%s", err, out)
+	}
+	for _, role := range []string{"agent", "observer", "admin"} {
+		if _, err := run("create", "--role", role); err == nil {
+			t.Errorf("tokens create --role %s without --agent succeeded", role)
+		}
+	}
+}
+
+// TestHTTPTokenRotation: an agent may hold several live tokens (rotation):
+// both work side by side, and revoking the old one (from another process,
+// as an operator would) shuts it out within the token cache's TTL while
+// the new one goes on working.
+func TestHTTPTokenRotation(t *testing.T) {
+	s := newSandbox(t)
+	old, oldID := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t)
+	fresh, _ := s.token(t, "@frontend.react", "agent", "--note", "rotated")
+	for name, tok := range map[string]string{"old": old, "new": fresh} {
+		if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
+			t.Fatalf("%s token of the same agent: %d, want 200", name, got)
+		}
+	}
+	cmd := exec.Command(binary, "tokens", "revoke", "--db", s.db, oldID)
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tokens revoke: %v %s", err, out)
+	}
+	deadline := time.Now().Add(httpserve.TokenCacheTTL + 5*time.Second)
+	for hs.raw(t, "POST", "/mcp", old, "", initializeBody).StatusCode != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatalf("the revoked token still works %s after the revocation", httpserve.TokenCacheTTL+5*time.Second)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if got := hs.raw(t, "POST", "/mcp", fresh, "", initializeBody).StatusCode; got != 200 {
+		t.Fatalf("the new token after the old one's revocation: %d, want 200", got)
 	}
 }
 

@@ -113,6 +113,11 @@ func Copy(ctx context.Context, path string, conn *pgx.Conn) (Result, error) {
 	if err := tx.Commit(ctx); err != nil {
 		return res, fmt.Errorf("PostgreSQL: commit: %w", err)
 	}
+	// Rows loaded by COPY have no planner statistics, hint bits or
+	// visibility map (so no index-only scans) until autovacuum comes by:
+	// the first servers would pay for that. The copy is committed either
+	// way; a failure here only leaves the work to autovacuum.
+	_, _ = conn.Exec(ctx, "VACUUM (ANALYZE) "+strings.Join(Tables, ", "))
 	res.Flags, res.Events, res.Tokens = counts["flags"], counts["flag_events"], counts["tokens"]
 	return res, nil
 }

@@ -80,7 +80,7 @@ func TestFlagCountsBackfilled(t *testing.T) {
 			}
 		}
 	}
-	if _, err := s.cur.w.Exec(`DROP TRIGGER flag_counts_insert; DROP TRIGGER flag_counts_update;
+	if _, err := s.cur.w.Exec(`DROP TRIGGER flag_created_event; DROP TRIGGER flag_counts_insert; DROP TRIGGER flag_counts_update;
 		DROP TRIGGER flag_counts_delete; DROP TABLE flag_counts;
 		DROP TABLE tokens; ALTER TABLE flag_events DROP COLUMN token_id;
 		ALTER TABLE flags DROP COLUMN created_token; ALTER TABLE flags DROP COLUMN created_role; PRAGMA user_version = 3`); err != nil {

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -28,52 +26,6 @@ func nested(depth int) string {
 		}
 	}
 	return open.String() + "1" + close.String()
-}
-
-func TestContextDepth(t *testing.T) {
-	s := openTest(t)
-	ctx := context.Background()
-	asString := func(doc string) json.RawMessage { b, _ := json.Marshal(doc); return b }
-	for _, tc := range []struct {
-		name  string
-		raw   json.RawMessage
-		valid bool
-	}{
-		{"object depth 1", json.RawMessage(`{}`), true},
-		{"object depth 64", json.RawMessage(nested(64)), true},
-		{"object depth 65", json.RawMessage(nested(65)), false},
-		{"object depth 999", json.RawMessage(nested(999)), false},
-		{"object depth 1001", json.RawMessage(nested(1001)), false},
-		{"object depth 20000", json.RawMessage(nested(20000)), false},
-		{"string depth 64", asString(nested(64)), true},
-		{"string depth 65", asString(nested(65)), false},
-		{"string depth 1001", asString(nested(1001)), false},
-		{"brackets inside strings do not count", json.RawMessage(`{"a":"` + strings.Repeat("[{", 200) + `"}`), true},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			before := countRows(t, s, "flags")
-			in := validNew()
-			in.Context = tc.raw
-			f, err := s.CreateFlag(ctx, in)
-			if tc.valid {
-				if err != nil {
-					t.Fatalf("CreateFlag: %v", err)
-				}
-				d, err := s.GetFlag(ctx, f.ID)
-				if err != nil || !json.Valid(d.Flag.Context) {
-					t.Fatalf("GetFlag: %v, context %q", err, d.Flag.Context)
-				}
-				return
-			}
-			se := wantCode(t, err, CodeInvalid, "context", "64 levels")
-			if se.Field != "context" {
-				t.Errorf("field = %q", se.Field)
-			}
-			if n := countRows(t, s, "flags"); n != before {
-				t.Errorf("a refused context stored a flag")
-			}
-		})
-	}
 }
 
 func TestTooDeep(t *testing.T) {

@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
@@ -161,6 +163,9 @@ func CheckNewToken(in NewToken) (agent string, canBroadcast bool, err error) {
 	}
 	if in.TTL < 0 {
 		return "", false, invalid("expires", "expires must be positive (got %s)", in.TTL)
+	}
+	if !utf8.ValidString(in.Note) || strings.IndexByte(in.Note, 0) >= 0 {
+		return "", false, invalid("note", "note must be valid UTF-8 text without NUL characters")
 	}
 	if n := len([]rune(in.Note)); n > tokenNoteMaxRune {
 		return "", false, invalid("note", "note must be at most %d characters", tokenNoteMaxRune)

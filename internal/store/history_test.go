@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mcp-agents/mcp-agents/bench/history"
+	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
 
 // historyDB builds (once per process) a database with cfg's history and
@@ -254,6 +255,41 @@ func TestHistoryQueryPlans(t *testing.T) {
 				!strings.Contains(plan[i-1], "flags_pending") && !strings.Contains(plan[i-1], "flags_inbox") {
 				t.Errorf("%s sorts what it reads from flags:\n%s", tc.name, p)
 			}
+		}
+	}
+}
+
+// A flag's "created" event is written by the database in the statement
+// that inserts the flag (migration 0009): exactly one, carrying the token
+// the flag was created under, also for rows another tool inserts.
+func TestCreatedEventWrittenWithTheFlag(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	tok, _ := newTestToken(t, s, "@backend.api", auth.RoleAdmin, 0)
+	f, err := s.CreateFlag(auth.With(ctx, auth.Principal{TokenID: tok.ID, Agent: tok.Agent, Role: auth.RoleAdmin}), validNew())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.cur.w.Exec(`INSERT INTO flags (flag_type, source_agent, change_description, action_required, created_at)
+		VALUES ('change', '@other.tool', ?, ?, '2026-01-01T00:00:00.000Z')`, desc, action); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		id        int64
+		agent, at string
+		token     *string
+	}{{f.ID, "@backend.api", f.CreatedAt, &tok.ID}, {f.ID + 1, "@other.tool", "2026-01-01T00:00:00.000Z", nil}} {
+		d, err := s.GetFlag(ctx, tc.id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.Events) != 1 {
+			t.Fatalf("flag %d: %d events, want one: %+v", tc.id, len(d.Events), d.Events)
+		}
+		e := d.Events[0]
+		if e.Kind != EventCreated || e.Agent != tc.agent || e.At != tc.at || (e.TokenID == nil) != (tc.token == nil) ||
+			(e.TokenID != nil && *e.TokenID != *tc.token) {
+			t.Errorf("flag %d: event %+v, want created by %s at %s (token %v)", tc.id, e, tc.agent, tc.at, tc.token)
 		}
 	}
 }

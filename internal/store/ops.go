@@ -32,32 +32,38 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 	if p, ok := auth.From(ctx); ok {
 		r.createdToken, r.createdRole = validStr(p.TokenID), validStr(string(p.Role))
 	}
-	queries := []string{sqlInsertFlag, sqlInsertEvent}
-	if v.chain != 0 {
-		queries = append(queries, sqlChainExists)
+	args := func() []any {
+		return []any{r.flagType, r.source, r.target, r.change, r.action, r.impact, r.related, r.chain,
+			r.codeLoc, r.example, r.ctxt, now, r.createdToken, r.createdRole}
 	}
-	err = s.writeTx(ctx, "create flag", queries, func(w *txn) error {
-		if v.chain != 0 {
-			var one int
-			err := w.queryRow(sqlChainExists, v.chain).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return notFound("chain_origin_id", "chain_origin_id %d does not name an existing flag", v.chain)
-			}
-			if err != nil {
-				return err
-			}
-			r.chain = sql.NullInt64{Int64: v.chain, Valid: true}
+	// The "created" event is written by the database with the flag
+	// (migration 0009), so a flag that starts no chain is one statement.
+	if v.chain == 0 {
+		res, err := s.writeOne(ctx, "create flag", sqlInsertFlag, args()...)
+		if err == nil {
+			r.id, err = res.LastInsertId()
 		}
-		res, err := w.exec(sqlInsertFlag,
-			r.flagType, r.source, r.target, r.change, r.action, r.impact, r.related, r.chain,
-			r.codeLoc, r.example, r.ctxt, now, r.createdToken, r.createdRole)
+		if err != nil {
+			return Flag{}, err
+		}
+		return r.toFlag(now), nil
+	}
+	err = s.writeTx(ctx, "create flag", []string{sqlInsertFlag, sqlChainExists}, func(w *txn) error {
+		var one int
+		err := w.queryRow(sqlChainExists, v.chain).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return notFound("chain_origin_id", "chain_origin_id %d does not name an existing flag", v.chain)
+		}
 		if err != nil {
 			return err
 		}
-		if r.id, err = res.LastInsertId(); err != nil {
+		r.chain = sql.NullInt64{Int64: v.chain, Valid: true}
+		res, err := w.exec(sqlInsertFlag, args()...)
+		if err != nil {
 			return err
 		}
-		return w.addEvent(r.id, EventCreated, v.source, "", now)
+		r.id, err = res.LastInsertId()
+		return err
 	})
 	if err != nil {
 		return Flag{}, err

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
@@ -55,21 +54,9 @@ const (
 // CreateToken stores a token. The agent is required for every role (for
 // an admin it is the default actor).
 func (s *Store) CreateToken(ctx context.Context, in NewToken) (Token, error) {
-	agent, err := canonicalHandle("agent", in.Agent)
+	agent, _, err := CheckNewToken(in)
 	if err != nil {
 		return Token{}, err
-	}
-	if _, err := auth.ParseRole(string(in.Role)); err != nil {
-		return Token{}, invalid("role", "%v", err)
-	}
-	if len(in.Hash) != 32 || in.ID == "" {
-		return Token{}, invalid("token", "a token needs an id and a 32-byte SHA-256")
-	}
-	if in.TTL < 0 {
-		return Token{}, invalid("expires", "expires must be positive (got %s)", in.TTL)
-	}
-	if utf8.RuneCountInString(in.Note) > tokenNoteMaxRune {
-		return Token{}, invalid("note", "note must be at most %d characters", tokenNoteMaxRune)
 	}
 	t := s.now()
 	tok := Token{ID: in.ID, Agent: agent, Role: string(in.Role), CanBroadcast: in.CanBroadcast || in.Role == auth.RoleAdmin,

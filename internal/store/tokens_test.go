@@ -35,7 +35,8 @@ func TestProvenanceBackfilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.cur.w.Exec(`ALTER TABLE flags DROP COLUMN created_token; ALTER TABLE flags DROP COLUMN created_role; PRAGMA user_version = 5`); err != nil {
+	if _, err := s.cur.w.Exec(`DROP TRIGGER flag_created_event;
+		ALTER TABLE flags DROP COLUMN created_token; ALTER TABLE flags DROP COLUMN created_role; PRAGMA user_version = 5`); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

@@ -208,7 +208,9 @@ func (s *Store) CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, e
 
 // claim runs one claim as a single statement:
 //
-//	old: the flag's row, locked (FOR UPDATE), as it is before the claim;
+//	old: the flag's row, locked (FOR NO KEY UPDATE: a flag created in a
+//	     chain under it, which key-share locks it, need not wait), as it
+//	     is before the claim;
 //	upd: the conditional UPDATE (set, where cond holds) of that row;
 //	ev:  the event the claim records, when upd changed the row;
 //
@@ -224,7 +226,7 @@ func (s *Store) claim(ctx context.Context, op string, id int64, agent string, ex
 	a := append(s.args(), id, agent, token)
 	a = append(a, extra...)
 	q := `WITH old AS (
-		SELECT * FROM flags WHERE id = $2 FOR UPDATE),
+		SELECT * FROM flags WHERE id = $2 FOR NO KEY UPDATE),
 	upd AS (
 		UPDATE flags f SET ` + set + ` FROM old
 		WHERE f.id = old.id AND ` + cond + `

@@ -126,3 +126,57 @@ func newFlag() store.NewFlag {
 		ActionRequired:    "Update the ORM model for users, add the preferences field to the API serializer, and run the migration in staging before release.",
 	}
 }
+
+// When a lease runs out, racers for the flag produce exactly one
+// takeover, naming the holder whose lease ran out: the event is decided
+// by the row the winning UPDATE locked, not by a read before it.
+func TestTakeoverRace(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	const racers = 6
+	stores := make([]*Store, racers)
+	for i := range stores {
+		s, err := Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		stores[i] = s
+	}
+	f, err := stores[0].CreateFlag(ctx, newFlag())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stores[0].LockFlag(ctx, f.ID, "@first", time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Millisecond) // the database's clock moves past the lease
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var won []string
+	for i, s := range stores {
+		agent := fmt.Sprintf("@racer-%d", i)
+		wg.Go(func() {
+			if _, err := s.LockFlag(ctx, f.ID, agent, time.Hour); err == nil {
+				mu.Lock()
+				won = append(won, agent)
+				mu.Unlock()
+			} else if se := (*store.Error)(nil); !errors.As(err, &se) || se.Code != store.CodeConflict {
+				t.Errorf("%s: %v", agent, err)
+			}
+		})
+	}
+	wg.Wait()
+	if len(won) != 1 {
+		t.Fatalf("winners %v, want one", won)
+	}
+	d, err := stores[0].GetFlag(ctx, f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := d.Events[len(d.Events)-1]
+	if len(d.Events) != 3 || last.Kind != store.EventTakeover || last.Agent != won[0] ||
+		last.PreviousHolder == nil || *last.PreviousHolder != "@first" {
+		t.Fatalf("events %+v: want created, locked, one takeover by %s from @first", d.Events, won[0])
+	}
+}

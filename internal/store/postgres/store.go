@@ -8,8 +8,16 @@
 // claim (lock, unlock, complete, revoke) is one conditional UPDATE …
 // WHERE … RETURNING whose result decides who won; the row it reads to
 // explain a refusal is locked in the same statement, so no claim reads
-// and then writes. Times, leases included, come from the database clock
-// (now()), so replicas with skewed clocks agree.
+// and then writes. A create and its event are one statement too. The reads
+// of several statements (GetFlag, Board) run in one REPEATABLE READ, READ
+// ONLY transaction, so they see one snapshot, as SQLite's read
+// transactions do; they decide nothing. Times, leases included, come from
+// the database clock (now()), so replicas with skewed clocks agree.
+//
+// A connection refused or lost while serving is a store.Error with
+// CodeUnavailable ("the database is unreachable; nothing was stored", or
+// "...; nothing was read"); the pool drops its connections then and
+// reconnects on the next call, so the store recovers by itself.
 package postgres
 
 import (

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -80,12 +82,15 @@ func (s *Store) Tokens(ctx context.Context) ([]store.Token, error) {
 // RevokeToken ends a token. The row stays: events name it. One
 // conditional UPDATE decides; the row as it was explains a refusal.
 func (s *Store) RevokeToken(ctx context.Context, id string) (store.Token, error) {
-	q := `WITH old AS (SELECT * FROM tokens WHERE id = $2 FOR UPDATE),
+	q := `WITH old AS (SELECT * FROM tokens WHERE id = $2 FOR NO KEY UPDATE),
 	upd AS (UPDATE tokens t SET revoked_at = ` + clock + ` FROM old
 		WHERE t.id = old.id AND t.revoked_at IS NULL RETURNING t.*)
 	SELECT ` + tokenCols + `, true FROM upd
 	UNION ALL
 	SELECT ` + tokenCols + `, false FROM old WHERE NOT EXISTS (SELECT FROM upd)`
+	if !textOK(id) {
+		return store.Token{}, store.NoSuchTokenError(id) // no text column can hold it
+	}
 	var tok store.Token
 	var won bool
 	err := s.do(ctx, "revoke token", true, func(ctx context.Context) error {
@@ -146,3 +151,8 @@ func (s *Store) TouchToken(ctx context.Context, id string) error {
 		return err
 	})
 }
+
+// textOK reports whether a PostgreSQL text value can hold s: SQLite stores
+// any bytes, PostgreSQL refuses NUL and invalid UTF-8, so a lookup by such
+// a key finds nothing rather than failing.
+func textOK(s string) bool { return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 }

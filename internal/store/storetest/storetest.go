@@ -51,6 +51,8 @@ func Run(t *testing.T, open Opener) {
 		{"CreateFlagChainOriginMustExist", testCreateFlagChainOriginMustExist},
 		{"CreateFlagAcceptsAndNormalises", testCreateFlagAcceptsAndNormalises},
 		{"CountAgentFlags", testCountAgentFlags},
+		{"ContextDepth", testContextDepth},
+		{"FlagDetailJSONGolden", testFlagDetailJSONGolden},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open) })
 	}

@@ -66,6 +66,11 @@ func testTokenLifecycle(t *testing.T, open Opener) {
 	if _, err := s.RevokeToken(ctx, "tok_nope"); err == nil || !strings.Contains(err.Error(), "tok_nope") {
 		t.Fatalf("revoke unknown: %v", err)
 	}
+	for _, id := range []string{"tok_\x00", "tok_\xff"} {
+		if _, err := s.RevokeToken(ctx, id); !isCode(err, store.CodeNotFound) {
+			t.Fatalf("revoke %q: %v, want not found", id, err)
+		}
+	}
 	list, err := s.Tokens(ctx)
 	if err != nil || len(list) != 2 || list[0].ID != tok.ID || list[1].RevokedAt == nil {
 		t.Fatalf("Tokens = %+v, %v", list, err)
@@ -76,11 +81,13 @@ func testCreateTokenRejects(t *testing.T, open Opener) {
 	s := openTest(t, open)
 	h := auth.Hash("x")
 	for name, in := range map[string]store.NewToken{
-		"agent": {ID: "a", Hash: h, Agent: "not a handle", Role: auth.RoleAgent},
-		"role":  {ID: "b", Hash: h, Agent: "@a", Role: "root"},
-		"note":  {ID: "c", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: strings.Repeat("n", 1001)},
+		"agent":  {ID: "a", Hash: h, Agent: "not a handle", Role: auth.RoleAgent},
+		"role":   {ID: "b", Hash: h, Agent: "@a", Role: "root"},
+		"note":   {ID: "c", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: strings.Repeat("n", 1001)},
+		"note ":  {ID: "d", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: "a\x00b"},
+		"note  ": {ID: "e", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: "\xff"},
 	} {
-		if _, err := s.CreateToken(context.Background(), in); err == nil || !strings.Contains(err.Error(), name) {
+		if _, err := s.CreateToken(context.Background(), in); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(name)) {
 			t.Errorf("%s: %v, want an error naming %s", name, err, name)
 		}
 	}

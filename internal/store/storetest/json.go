@@ -1,26 +1,34 @@
-package store
+package storetest
 
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+//go:embed testdata/flag_detail.golden.json
+var flagDetailGolden []byte
+
+// UpdateEnv, set to 1, rewrites the suite's golden files from the engine
+// under test instead of comparing with them.
+const UpdateEnv = "MCP_AGENTS_UPDATE_GOLDEN"
 
 // The JSON shape of flags is a contract with the MCP tools and the CLI:
 // field names, nulls (not omitted) for absent values, [] for no files.
-func TestFlagDetailJSONGolden(t *testing.T) {
+func testFlagDetailJSONGolden(t *testing.T, open Opener) {
 	ctx := context.Background()
-	s, clk := openClock(t)
-	root := mustCreate(t, s, func(f *NewFlag) { f.TargetAgent = "" })
+	s, clk := openClock(t, open)
+	root := mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "" })
 	clk.Advance(time.Second)
-	child := mustCreate(t, s, func(f *NewFlag) {
+	child := mustCreate(t, s, func(f *store.NewFlag) {
 		f.FlagType = "breaking_change"
 		f.ImpactLevel = "high"
 		f.ChainOriginID = root.ID
@@ -46,17 +54,14 @@ func TestFlagDetailJSONGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got = append(got, '\n')
-	golden := filepath.Join("testdata", "flag_detail.golden.json")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
+	if os.Getenv(UpdateEnv) == "1" {
+		_, self, _, _ := runtime.Caller(0)
+		if err := os.WriteFile(filepath.Join(filepath.Dir(self), "testdata", "flag_detail.golden.json"), got, 0o644); err != nil {
 			t.Fatal(err)
 		}
+		return
 	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("JSON differs from %s (run go test -update if intended):\n%s", golden, got)
+	if !bytes.Equal(got, flagDetailGolden) {
+		t.Errorf("JSON differs from storetest/testdata/flag_detail.golden.json (%s=1 rewrites it, if intended):\n%s", UpdateEnv, got)
 	}
 }
