@@ -80,7 +80,7 @@ var defaultParams = params{
 	coord:        0.5,
 	perField:     true,
 	idfPow:       0.75,
-	domainIDF:    2,
+	domainIDF:    4,
 	domainIntent: true,
 	context:      0.6,
 	phraseIDF:    true,
