@@ -21,6 +21,8 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -65,7 +67,13 @@ func run(ctx context.Context, admin, name string, cfg history.Config, warmup, ca
 	if err != nil {
 		return false, err
 	}
-	st, err := postgres.Open(ctx, dbURL)
+	// One connection, so the one backend serving it can be found and its
+	// CPU time read: on a loaded machine the steadier figure.
+	u, _ := url.Parse(dbURL)
+	q := u.Query()
+	q.Set("pool_max_conns", "1")
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(ctx, u.String())
 	if err != nil {
 		return false, err
 	}
@@ -85,7 +93,12 @@ func run(ctx context.Context, admin, name string, cfg history.Config, warmup, ca
 	_, pend, _ := st.ListFlags(ctx, store.ListQuery{Status: "pending", Limit: 1})
 	fmt.Printf("database %s: %d flags, %d pending, %d agents; %d warm-up and %d timed calls per case\n",
 		postgres.Redact(dbURL), total, pend, cfg.Agents, warmup, calls)
-	fmt.Printf("%-34s %8s %9s %9s %9s %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target")
+	backend, err := backendPID(ctx, dbURL, name)
+	if err != nil {
+		return false, err
+	}
+	fmt.Printf("load average %s; db cpu: CPU time (user+sys) of the PostgreSQL backend per call\n", loadavg())
+	fmt.Printf("%-34s %8s %9s %9s %9s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "db cpu", "target")
 	agent := func(i int) string { return history.Agent((i * 37) % cfg.Agents) }
 	for _, c := range []struct {
 		name   string
@@ -115,6 +128,7 @@ func run(ctx context.Context, admin, name string, cfg history.Config, warmup, ca
 	} {
 		var times []time.Duration
 		matches := 0
+		cpu0 := cpuTime(backend)
 		for i := range warmup + calls {
 			t0 := time.Now()
 			n, err := c.call(i)
@@ -127,6 +141,7 @@ func run(ctx context.Context, admin, name string, cfg history.Config, warmup, ca
 				matches = n
 			}
 		}
+		dbCPU := float64(cpuTime(backend)-cpu0) / float64(warmup+calls)
 		slices.Sort(times)
 		p99 := pct(times, 0.99)
 		verdict := ""
@@ -139,7 +154,7 @@ func run(ctx context.Context, admin, name string, cfg history.Config, warmup, ca
 				missed = true
 			}
 		}
-		fmt.Printf("%-34s %8d %9.2f %9.2f %9.2f %s\n", c.name, matches, ms(pct(times, 0.5)), ms(p99), ms(times[len(times)-1]), verdict)
+		fmt.Printf("%-34s %8d %9.2f %9.2f %9.2f %8.2f  %s\n", c.name, matches, ms(pct(times, 0.5)), ms(p99), ms(times[len(times)-1]), dbCPU, verdict)
 	}
 	return missed, nil
 }
@@ -271,4 +286,54 @@ func source(ch <-chan []any) pgx.CopyFromSource {
 		}
 		return r, nil
 	})
+}
+
+// backendPID finds the one backend serving the store's connection.
+func backendPID(ctx context.Context, dbURL, name string) (int, error) {
+	conn, err := pgx.Connect(ctx, dbURL)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var pids []int
+	rows, err := conn.Query(ctx, `SELECT pid FROM pg_stat_activity
+		WHERE datname = $1 AND application_name = 'mcp-agents' AND pid <> pg_backend_pid()`, name)
+	if err != nil {
+		return 0, err
+	}
+	if pids, err = pgx.CollectRows(rows, pgx.RowTo[int]); err != nil {
+		return 0, err
+	}
+	if len(pids) != 1 {
+		return 0, fmt.Errorf("found %d backends of the store on %s, want 1 (is another mcp-agents connected?)", len(pids), name)
+	}
+	return pids[0], nil
+}
+
+// cpuTime is a local process's user+sys CPU time in milliseconds (0 where
+// /proc cannot tell: a remote server).
+func cpuTime(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 {
+		s = s[i+2:]
+	}
+	f := strings.Fields(s)
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseFloat(f[11], 64)
+	k, _ := strconv.ParseFloat(f[12], 64)
+	return (u + k) * 10 // clock ticks of 10 ms
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -142,7 +144,10 @@ func TestPostgresOutageWhileServing(t *testing.T) {
 	hs := s.startHTTP(t, "--no-auth")
 	web := hs.connect(t, "")
 	std := s.start(t)
-	clients := map[string]*client.Client{"http": web.c, "stdio": std}
+	tok, _ := s.token(t, "@backend.api", "admin")
+	authed := s.startHTTP(t)
+	withToken := authed.connect(t, tok)
+	clients := map[string]*client.Client{"http": web.c, "stdio": std, "http with a token": withToken.c}
 
 	acknowledged := 0
 	for name, cl := range clients {
@@ -153,6 +158,9 @@ func TestPostgresOutageWhileServing(t *testing.T) {
 	}
 
 	c.stop(t)
+	// Past the token cache's 5 s: the token server must still let a token
+	// it verified through to the tools, which report the outage.
+	time.Sleep(6 * time.Second)
 	for name, cl := range clients {
 		res := callTool(t, cl, "create_flag", flagArgs("@frontend.react"), nil)
 		if !res.IsError || !strings.Contains(resultText(res), "the database is unreachable; nothing was stored") {
@@ -192,8 +200,10 @@ func TestPostgresOutageWhileServing(t *testing.T) {
 	if list.Total != acknowledged {
 		t.Errorf("%d flags stored, %d acknowledged", list.Total, acknowledged)
 	}
-	if strings.Contains(hs.stderr.String(), password) {
-		t.Errorf("the server's stderr shows the password:\n%s", hs.stderr.String())
+	for _, srv := range []*httpServer{hs, authed} {
+		if strings.Contains(srv.stderr.String(), password) {
+			t.Errorf("the server's stderr shows the password:\n%s", srv.stderr.String())
+		}
 	}
 	// The list tool still answers through the same sessions.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -291,5 +301,58 @@ func TestMigrateSQLiteToPostgres(t *testing.T) {
 	out, _, _ = s.cli(t, "flags", "list", "--status", "all", "--db", pg)
 	if !strings.Contains(out, `"total": 4`) {
 		t.Errorf("after the refused migrate, PostgreSQL lists:\n%s", out)
+	}
+}
+
+// TestPostgresFlagVerbs: the command-line flag verbs work on a PostgreSQL
+// database given by MCP_AGENTS_DB, with the same answers and refusals.
+func TestPostgresFlagVerbs(t *testing.T) {
+	s := newSandbox(t)
+	pg := pgtest.URL(t)
+	run := func(want int, args ...string) string {
+		t.Helper()
+		cmd := exec.Command(binary, args...)
+		cmd.Env, cmd.Dir = append(s.env(), "MCP_AGENTS_DB="+pg), s.cwd
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		err := cmd.Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		}
+		if code != want {
+			t.Fatalf("%v: exit %d, want %d\n%s%s", args, code, want, out.String(), errb.String())
+		}
+		return out.String() + errb.String()
+	}
+	run(0, "create-flag", "--flag_type", "breaking_change", "--impact_level", "high", "--source_agent", "@backend.api",
+		"--target_agent", "@frontend.react",
+		"--change_description", "The orders API now returns amounts in minor units instead of decimal strings.",
+		"--action_required", "Update every consumer of /orders to read amount_minor, divide by 100 for display, and remove the decimal parsing helpers.")
+	if out := run(0, "get-agent-flags", "@frontend.react"); !strings.Contains(out, `"impact_level": "high"`) {
+		t.Fatalf("get-agent-flags: %s", out)
+	}
+	run(0, "lock-flag", "1", "@frontend.react", "--lease", "60")
+	if out := run(1, "lock-flag", "1", "@ops.containers"); !strings.Contains(out, "locked by @frontend.react") {
+		t.Fatalf("a second lock: %s", out)
+	}
+	if out := run(1, "unlock-flag", "1", "@ops.containers"); !strings.Contains(out, "holder") {
+		t.Fatalf("an unlock by another agent: %s", out)
+	}
+	run(0, "unlock-flag", "1", "@ops.containers", "--force")
+	if out := run(0, "complete-flag", "1", "@ops.containers", "--notes", "migrated the consumers"); !strings.Contains(out, `"status": "completed"`) {
+		t.Fatalf("complete-flag: %s", out)
+	}
+	if out := run(1, "complete-flag", "1", "@ops.containers"); !strings.Contains(out, "completed") {
+		t.Fatalf("completing twice: %s", out)
+	}
+	if out := run(0, "get-agent-flags", "@frontend.react"); !strings.Contains(out, `"flags": []`) {
+		t.Fatalf("the inbox after completion: %s", out)
+	}
+	out := run(0, "flags", "show", "1")
+	for _, kind := range []string{`"created"`, `"locked"`, `"force_unlocked"`, `"completed"`} {
+		if !strings.Contains(out, kind) {
+			t.Errorf("flags show lacks the %s event:\n%s", kind, out)
+		}
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"crypto/subtle"
 	"encoding/binary"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // TokenCacheTTL is how long a verified token is taken on trust without
@@ -41,7 +43,8 @@ func newTokenCache(t Tokens, ttl time.Duration) *tokenCache {
 }
 
 // Authenticate answers from the cache while the entry is fresh, and asks
-// the store otherwise.
+// the store otherwise (keeping a stale entry while the store is
+// unavailable).
 func (c *tokenCache) Authenticate(ctx context.Context, token string) (auth.Principal, error) {
 	h := auth.Hash(token)
 	key := binary.BigEndian.Uint64(h)
@@ -56,7 +59,16 @@ func (c *tokenCache) Authenticate(ctx context.Context, token string) (auth.Princ
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if err != nil {
-		if ok && subtle.ConstantTimeCompare(e.hash, h) == 1 {
+		known := ok && subtle.ConstantTimeCompare(e.hash, h) == 1
+		// A database that cannot be reached records no revocation either:
+		// a token it verified before keeps working (to its own expiry)
+		// until it answers again, so calls reach the tools and are told
+		// of the outage ("nothing was stored") instead of being turned
+		// away at the door.
+		if known && unavailable(err) && (e.p.Expires.IsZero() || now.Before(e.p.Expires)) {
+			return e.p, nil
+		}
+		if known {
 			delete(c.m, key)
 		}
 		return p, err
@@ -75,4 +87,11 @@ func (c *tokenCache) Authenticate(ctx context.Context, token string) (auth.Princ
 		}
 	}
 	return p, nil
+}
+
+// unavailable reports whether err says the database cannot answer now
+// (unreachable, read-only, full), as opposed to refusing the token.
+func unavailable(err error) bool {
+	var se *store.Error
+	return errors.As(err, &se) && se.Code == store.CodeUnavailable
 }

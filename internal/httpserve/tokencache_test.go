@@ -12,17 +12,22 @@ import (
 	mcpserver "github.com/mark3labs/mcp-go/server"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // countingTokens knows one token, counts lookups, and can revoke it.
 type countingTokens struct {
 	lookups int
 	revoked bool
+	down    bool // the database cannot be reached
 	expires time.Time
 }
 
 func (c *countingTokens) Authenticate(_ context.Context, tok string) (auth.Principal, error) {
 	c.lookups++
+	if c.down {
+		return auth.Principal{}, store.NewUnavailable("the database is unreachable; nothing was read", errors.New("connection refused"))
+	}
 	if tok != "mcpa_good" || c.revoked {
 		return auth.Principal{}, errors.Join(auth.ErrBadToken, errors.New("unknown or revoked"))
 	}
@@ -55,6 +60,23 @@ func TestTokenCache(t *testing.T) {
 			{at: 2*time.Second - time.Millisecond, token: "mcpa_good", ok: true, lookups: 1},
 			{at: 2 * time.Second, revoke: true, token: "mcpa_good", ok: false, lookups: 2},
 		}},
+		{"while the database is unreachable a verified token keeps working", 0, []cacheStep{
+			{at: 0, token: "mcpa_good", ok: true, lookups: 1},
+			{at: TokenCacheTTL + time.Second, down: true, token: "mcpa_good", ok: true, lookups: 2},
+			{at: time.Hour, token: "mcpa_good", ok: true, lookups: 3},
+			{at: time.Hour, token: "mcpa_bad", unavailable: true, lookups: 4},
+		}},
+		{"and back, the database decides again", 0, []cacheStep{
+			{at: 0, token: "mcpa_good", ok: true, lookups: 1},
+			{at: TokenCacheTTL, down: true, token: "mcpa_good", ok: true, lookups: 2},
+			{at: 2 * TokenCacheTTL, up: true, revoke: true, token: "mcpa_good", ok: false, lookups: 3},
+			{at: 3 * TokenCacheTTL, down: true, token: "mcpa_good", unavailable: true, lookups: 4},
+		}},
+		{"but not past its own expiry", 2 * time.Second, []cacheStep{
+			{at: 0, token: "mcpa_good", ok: true, lookups: 1},
+			{at: time.Second, down: true, token: "mcpa_good", ok: true, lookups: 1},
+			{at: 2 * time.Second, token: "mcpa_good", unavailable: true, lookups: 2},
+		}},
 		{"refused tokens are not remembered", 0, []cacheStep{
 			{at: 0, token: "mcpa_bad", ok: false, lookups: 1},
 			{at: 0, token: "mcpa_bad", ok: false, lookups: 2},
@@ -74,11 +96,20 @@ func TestTokenCache(t *testing.T) {
 				if st.revoke {
 					store.revoked = true
 				}
+				if st.down {
+					store.down = true
+				}
+				if st.up {
+					store.down = false
+				}
 				p, err := c.Authenticate(context.Background(), st.token)
 				if st.ok && (err != nil || p.TokenID != "tok_1") {
 					t.Fatalf("step %d: got %+v, %v; want tok_1", i, p, err)
 				}
-				if !st.ok && !errors.Is(err, auth.ErrBadToken) {
+				if st.unavailable && (err == nil || errors.Is(err, auth.ErrBadToken)) {
+					t.Fatalf("step %d: got %+v, %v; want the database's unavailability", i, p, err)
+				}
+				if !st.ok && !st.unavailable && !errors.Is(err, auth.ErrBadToken) {
 					t.Fatalf("step %d: got %+v, %v; want ErrBadToken", i, p, err)
 				}
 				if store.lookups != st.lookups {
@@ -90,11 +121,15 @@ func TestTokenCache(t *testing.T) {
 }
 
 type cacheStep struct {
-	at      time.Duration
-	revoke  bool
-	token   string
-	ok      bool
-	lookups int
+	at       time.Duration
+	revoke   bool
+	down, up bool // the database becomes unreachable, or reachable again
+	token    string
+	ok       bool
+	// unavailable: the call fails with the database's unavailability
+	// rather than a refused token.
+	unavailable bool
+	lookups     int
 }
 
 // The /mcp endpoint authenticates through the cache: requests with one

@@ -63,6 +63,9 @@ type params struct {
 	// customer database was leaked and is for sale online" say where the
 	// problem is, not who should handle it. 1 turns it off.
 	context float64
+	// phraseIDF weighs an expansion that needs all of several terms by
+	// the idf of the phrase as a whole rather than of each term apart.
+	phraseIDF bool
 }
 
 var defaultParams = params{
@@ -80,6 +83,7 @@ var defaultParams = params{
 	domainIDF:    2,
 	domainIntent: true,
 	context:      0.6,
+	phraseIDF:    true,
 }
 
 // fieldTexts returns the texts indexed for a in each field. Capabilities fall

@@ -40,6 +40,9 @@ func Variants() []Variant {
 		w := defaultParams.weight[f]
 		sweep("w."+fieldLabel[f], []float64{w / 2, w * 1.5}, func(p *params, v float64) { p.weight[f] = v })
 	}
+	apart := defaultParams
+	apart.phraseIDF = false
+	out = append(out, Variant{"phrase idf by term", apart})
 	anywhere := defaultParams
 	anywhere.domainIntent = false
 	out = append(out, Variant{"domain anywhere, in part", anywhere})
