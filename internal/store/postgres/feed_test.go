@@ -137,7 +137,7 @@ func TestFeedDoesNotSkipAnEventCommittedOutOfIdOrder(t *testing.T) {
 	}
 }
 
-// TestFeedForgetsNothingRolledBackOrRead: an aborted event never appears,
+// TestFeedReportsEachCommittedEventOnce: an aborted event never appears,
 // and the events a cycle read are not reported again by the next.
 func TestFeedReportsEachCommittedEventOnce(t *testing.T) {
 	ctx := context.Background()
