@@ -121,6 +121,14 @@ func run(ctx context.Context, admin, name string, cfg history.Config, warmup, ca
 		{"list_flags source", 0, list(ctx, st, func(i int) store.ListQuery { return store.ListQuery{SourceAgent: agent(i)} })},
 		{"list_flags type", 0, list(ctx, st, func(int) store.ListQuery { return store.ListQuery{FlagType: "breaking_change"} })},
 		{"list_flags impact", 0, list(ctx, st, func(int) store.ListQuery { return store.ListQuery{ImpactLevel: "high"} })},
+		{"board", 0, func(int) (int, error) {
+			b, err := st.Board(ctx, store.BoardQuery{})
+			return b.PendingTotal, err
+		}},
+		{"board, one agent", 0, func(i int) (int, error) {
+			b, err := st.Board(ctx, store.BoardQuery{Agent: agent(i)})
+			return b.PendingTotal, err
+		}},
 		{"get_flag", 0, func(i int) (int, error) {
 			d, err := st.GetFlag(ctx, int64(1+(i*7919)%total))
 			return len(d.Chain), err

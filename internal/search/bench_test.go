@@ -112,3 +112,18 @@ func BenchmarkSearchCorpus(b *testing.B) {
 	}
 	benchSearch(b, ix, queries)
 }
+
+// BenchmarkSearchProblems runs the problem-first development queries over
+// the built-ins and the corpus: long, everyday phrasings that reach the
+// problem lexicon and its phrases far more than the other benchmarks do.
+func BenchmarkSearchProblems(b *testing.B) {
+	set := loadRelevanceTB(b, "testdata/relevance_problems_dev.json")
+	ix := NewIndex(loadSetCatalog(b, set))
+	ix.vocab.get()
+	ix.handleVocab.get()
+	var queries []string
+	for _, q := range set.Queries {
+		queries = append(queries, q.Query)
+	}
+	benchSearch(b, ix, queries)
+}

@@ -37,7 +37,6 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 		avg[f] = max(avg[f]/float64(max(ndocs, 1)), 1)
 	}
 	ix.terms = newStrDict(stems, nil)
-	n := float64(ndocs)
 	ix.idf = make([]float32, len(df))
 	ix.postings = make([][]posting, len(df))
 	// cursor[w][t] is where worker w writes its next posting of term t.
@@ -47,7 +46,7 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 	}
 	total := int32(0)
 	for t, c := range df {
-		ix.idf[t] = float32(math.Pow(math.Log(1+(n-float64(c)+0.5)/(float64(c)+0.5)), ix.p.idfPow))
+		ix.idf[t] = float32(ix.idfOf(int(c)))
 		cursor[0][t] = total
 		total += c
 	}
@@ -72,6 +71,12 @@ func (ix *Index) merge(workers []*worker, ndocs int) {
 		wg.Go(func() { ix.fillPostings(wk, docBase, local[w], cursor[w], flat, &avg) })
 	}
 	wg.Wait()
+}
+
+// idfOf is the (flattened) idf of a term or phrase found in df documents.
+func (ix *Index) idfOf(df int) float64 {
+	n, c := float64(len(ix.names)), float64(df)
+	return math.Pow(math.Log(1+(n-c+0.5)/(c+0.5)), ix.p.idfPow)
 }
 
 // fillPostings writes the postings of one worker's documents.

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"cmp"
 	"math"
 	"slices"
 	"strings"
@@ -44,6 +45,9 @@ type expansion struct {
 	// fields is the posting mask a match must intersect: anyField, or
 	// intentFields for problem-lexicon expansions.
 	fields uint8
+	// phraseIDF, when positive, is the idf of an all-terms expansion as a
+	// whole, from the documents that have every term.
+	phraseIDF float32
 }
 
 // group is one query word (or synonym phrase found in the query) with all
@@ -64,10 +68,60 @@ type group struct {
 
 // termIDF is the idf term t of e counts with in g.
 func (ix *Index) termIDF(g *group, e *expansion, t int32) float32 {
-	if e.domain {
-		return min(max(g.ownIDF, float32(ix.p.domainIDF)), ix.idf[t])
+	idf := ix.idf[t]
+	if e.phraseIDF > 0 {
+		idf = e.phraseIDF
 	}
-	return min(g.ownIDF, ix.idf[t])
+	if e.domain {
+		return min(max(g.ownIDF, float32(ix.p.domainIDF)), idf)
+	}
+	return min(g.ownIDF, idf)
+}
+
+// setPhraseIDF gives each expansion that needs all of several terms (a
+// phrase) the idf of the phrase as a whole, from the documents that have
+// every term: "security incident" is rarer, and so more telling, than
+// "security" and "incident" apart.
+func (ix *Index) setPhraseIDF(groups []group) {
+	if !ix.p.phraseIDF {
+		return
+	}
+	for gi := range groups {
+		for ei := range groups[gi].exps {
+			if e := &groups[gi].exps[ei]; e.all && len(e.terms) > 1 {
+				if df := ix.phraseDF(e); df > 0 {
+					e.phraseIDF = float32(ix.idfOf(df))
+				}
+			}
+		}
+	}
+}
+
+// phraseDF counts the documents that have every term of e (in e's fields),
+// walking the first term's postings and searching the others'.
+func (ix *Index) phraseDF(e *expansion) int {
+	var buf [4][]posting
+	lists := buf[:0]
+	for _, t := range e.terms {
+		lists = append(lists, ix.postings[t])
+	}
+	df := 0
+next:
+	for _, p := range lists[0] {
+		if p.mask&e.fields == 0 {
+			continue
+		}
+		for i := 1; i < len(lists); i++ {
+			l := lists[i]
+			j, _ := slices.BinarySearchFunc(l, p.doc, func(q posting, d uint32) int { return cmp.Compare(q.doc, d) })
+			lists[i] = l[j:]
+			if j == len(l) || l[j].doc != p.doc || l[j].mask&e.fields == 0 {
+				continue next
+			}
+		}
+		df++
+	}
+	return df
 }
 
 // plan is a parsed query.
@@ -148,6 +202,7 @@ func (ix *Index) parse(query string) plan {
 	dropAsked(pl.groups)
 	pl.groups = slices.DeleteFunc(pl.groups, func(g group) bool { return len(g.exps) == 0 })
 	ix.scaleContext(pl.groups)
+	ix.setPhraseIDF(pl.groups)
 	return pl
 }
 

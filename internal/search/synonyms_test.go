@@ -197,3 +197,37 @@ func TestProblemContext(t *testing.T) {
 		}
 	}
 }
+
+// TestPhraseIDF checks that an expansion needing all of several terms
+// counts with the idf of the phrase, from the agents that have every term
+// (in the expansion's fields), not with each term's own.
+func TestPhraseIDF(t *testing.T) {
+	ix := NewIndex([]*agent.Agent{
+		{Name: "a", Description: "security reviews"},
+		{Name: "b", Description: "security scanning"},
+		{Name: "c", Description: "security hardening", Body: "After an incident, harden."},
+		{Name: "d", Description: "incident timelines"},
+		{Name: "e", Description: "security incident handling"},
+		{Name: "f", Description: "frontend"},
+	})
+	var e *expansion
+	pl := ix.parse("breach")
+	for gi := range pl.groups {
+		for ei := range pl.groups[gi].exps {
+			if x := &pl.groups[gi].exps[ei]; x.to == "security incident" {
+				e = x
+			}
+		}
+	}
+	if e == nil {
+		t.Fatalf("breach: no security incident expansion in %+v", pl.groups)
+	}
+	// Only e has both words where an agent states its intent; c has
+	// "incident" in its body only.
+	if want := float32(ix.idfOf(1)); e.phraseIDF != want {
+		t.Errorf("phrase idf %v, want %v (one agent)", e.phraseIDF, want)
+	}
+	if sec, _ := ix.terms.get(stem("security")); e.phraseIDF <= ix.idf[sec] {
+		t.Errorf("phrase idf %v not above the idf of security, %v", e.phraseIDF, ix.idf[sec])
+	}
+}

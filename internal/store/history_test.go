@@ -216,6 +216,8 @@ func TestHistoryQueryPlans(t *testing.T) {
 		cases = append(cases, plan{name, query, args, want})
 	}
 	cases = append(cases, plan{"inbox", inbox, args, []string{"flags_inbox"}})
+	inboxCount, countArgs := inboxCountQuery("@team.agent007", "pending", true, "2026-01-01T00:00:00.000Z")
+	cases = append(cases, plan{"inbox count", inboxCount, countArgs, []string{"COVERING INDEX flags_inbox"}})
 	add("list by target", list, ListQuery{Status: "all", TargetAgent: "@a"}, "flags_target_done", "flags_inbox")
 	add("list by source", list, ListQuery{Status: "all", SourceAgent: "@a"}, "flags_source_done", "flags_pending")
 	add("list by type", list, ListQuery{Status: "all", FlagType: "security"}, "flags_type_done", "flags_pending")
