@@ -118,7 +118,9 @@ func (e *env) dbTarget() (target string, postgres bool, err error) {
 		v = strings.TrimSpace(e.opts.Getenv(store.EnvDB))
 	}
 	if isPostgresURL(v) {
-		return v, true, nil
+		// The scheme is case-insensitive (RFC 3986); pgx knows it lowercase.
+		scheme, rest, _ := strings.Cut(v, "://")
+		return strings.ToLower(scheme) + "://" + rest, true, nil
 	}
 	path, err := e.dbPath()
 	return path, false, err

@@ -37,6 +37,7 @@ func TestDBTarget(t *testing.T) {
 	}{
 		{"flag URL", "postgres://u:p@h/db", "", "postgres://u:p@h/db", true},
 		{"env URL", "", "postgresql://u@h/db?pool_max_conns=4", "postgresql://u@h/db?pool_max_conns=4", true},
+		{"scheme in capitals", " PostgreSQL://U@H/DB ", "", "postgresql://U@H/DB", true},
 		{"flag wins over env", "rel/agents.db", "postgres://u@h/db", filepath.Join(cwd, "rel", "agents.db"), false},
 		{"env path", "", "x.db", filepath.Join(cwd, "x.db"), false},
 	} {
