@@ -54,7 +54,11 @@ start)
     echo "running as root and there is no postgres user to run the cluster as" >&2; exit 1
   fi
   mkdir -p "$dir"
-  [ "$(id -u)" = 0 ] && chown postgres "$dir"
+  if [ "$(id -u)" = 0 ]; then chown postgres "$dir"; fi
+  if ! as_pg test -w "$dir"; then
+    echo "$dir cannot be written by the cluster's owner (a parent directory it cannot enter?); use a directory under /tmp" >&2
+    exit 1
+  fi
   as_pg "$initdb" -D "$dir/data" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1 \
     || { cat "$dir/initdb.log" >&2; exit 1; }
   # A free port: pick one nobody answers on, and try another if the

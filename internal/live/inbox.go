@@ -87,6 +87,11 @@ func NewDetector(src Source, opts DetectorOptions) *Detector {
 // its own). When Listen returns, every commit that happens from then on
 // will be reported, so a caller that listens first and reads the state
 // second misses nothing.
+//
+// A database that cannot be read when polling starts (a PostgreSQL outage)
+// does not refuse the listener: polling retries every period, and once it
+// has positions it reports every inbox as changed, since what happened in
+// between is unknown.
 func (d *Detector) Listen(ctx context.Context, fn func(Update)) (stop func(), err error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -99,7 +104,8 @@ func (d *Detector) Listen(ctx context.Context, fn func(Update)) (stop func(), er
 			err = p.start(ctx) // the feed has moved to the new file
 		}
 		if err != nil {
-			return nil, err
+			d.onError(err)
+			p.failing, p.restart = true, true
 		}
 		d.running = true
 		go p.run()
@@ -147,8 +153,9 @@ type poller struct {
 	expiry  time.Time
 	checked time.Time
 	failing bool
-	// restart is set when the database file was replaced: positions on the
-	// old file mean nothing on the new one.
+	// restart is set when the database file was replaced (positions on the
+	// old file mean nothing on the new one), or when positions could not be
+	// taken at the start.
 	restart bool
 }
 
@@ -232,8 +239,9 @@ func (p *poller) run() {
 }
 
 // restartOnNewFile takes new positions on the file now at the database's
-// path. What happened to it before is unknown, so every inbox counts as
-// changed: waits re-read, subscribers are told.
+// path (or, after a start that could not read the database, at all). What
+// happened before is unknown, so every inbox counts as changed: waits
+// re-read, subscribers are told.
 func (p *poller) restartOnNewFile(ctx context.Context) (Update, bool, error) {
 	if err := p.start(ctx); err != nil {
 		return Update{}, false, err

@@ -267,3 +267,35 @@ func TestDetectorFollowsAReplacedFile(t *testing.T) {
 		t.Fatalf("update on the new file %+v, want flag %d for @qa.tester", u, f.ID)
 	}
 }
+
+// A listener arriving while the database cannot be read (a PostgreSQL
+// outage) is not refused: once the database answers, every inbox is
+// reported changed (what happened meanwhile is unknown), then changes as
+// usual.
+func TestDetectorListensThroughAnOutageAtStart(t *testing.T) {
+	mine, other := twoProcesses(t)
+	feed, err := mine.ChangeFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	src := &failingSource{Source: feed}
+	src.fail.Store(true)
+	var faults atomic.Int32
+	d := NewDetector(src, DetectorOptions{Period: 5 * time.Millisecond, OnError: func(error) { faults.Add(1) }})
+	ch := listen(t, d)
+	create(t, other, "@ops.containers")
+	time.Sleep(50 * time.Millisecond)
+	quiet(t, ch, 10*time.Millisecond)
+	src.fail.Store(false)
+	if u := next(t, ch); !u.All {
+		t.Fatalf("first update once the database answers: %+v, want every inbox", u)
+	}
+	f := create(t, other, "@qa.tester")
+	if u := next(t, ch); len(u.Changes) != 1 || u.Changes[0].FlagID != f.ID {
+		t.Fatalf("then: update %+v, want flag %d", u, f.ID)
+	}
+	if n := faults.Load(); n != 1 {
+		t.Fatalf("%d fault reports for one outage, want 1", n)
+	}
+}

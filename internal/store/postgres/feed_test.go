@@ -137,7 +137,7 @@ func TestFeedDoesNotSkipAnEventCommittedOutOfIdOrder(t *testing.T) {
 	}
 }
 
-// TestFeedForgetsNothingRolledBackOrRead: an aborted event never appears,
+// TestFeedReportsEachCommittedEventOnce: an aborted event never appears,
 // and the events a cycle read are not reported again by the next.
 func TestFeedReportsEachCommittedEventOnce(t *testing.T) {
 	ctx := context.Background()
@@ -594,4 +594,91 @@ func TestDetectorReadsTheDatabaseWhileItCannotListen(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("no update within 2s without a LISTEN connection")
 	}
+}
+
+// TestFeedReportsEveryEventOnceUnderConcurrentWriters: writers commit
+// (or roll back) transactions of one to three events, holding each open
+// for a random while, as a reader runs cycle after cycle. Every committed
+// event is reported exactly once, and no rolled-back one.
+func TestFeedReportsEveryEventOnceUnderConcurrentWriters(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	f := newFeed(t, s)
+	flag := insertFlag(t, s.pool, "")
+	pos, err := f.LastEventID(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const writers, txs = 8, 30
+	var wg sync.WaitGroup
+	errs := make(chan error, writers)
+	for w := range writers {
+		wg.Go(func() {
+			for i := range txs {
+				tx, err := s.pool.Begin(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				for range 1 + (w+i)%3 {
+					if _, err := tx.Exec(ctx, `INSERT INTO flag_events (flag_id, kind, agent) VALUES ($1, 'renewed', '@qa.tester')`, flag); err != nil {
+						errs <- err
+						return
+					}
+					time.Sleep(time.Duration((w*7+i*13)%10) * time.Millisecond)
+				}
+				if (w+i)%5 == 0 {
+					err = tx.Rollback(ctx)
+				} else {
+					err = tx.Commit(ctx)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	seen := map[int64]int{}
+	read := func() {
+		var ids []int64
+		ids, pos = changesAfter(t, f, pos)
+		for _, id := range ids {
+			seen[id]++
+		}
+	}
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+			read()
+			time.Sleep(time.Millisecond)
+		}
+	}
+	read()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	rows, err := s.pool.Query(ctx, "SELECT id FROM flag_events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	committed, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range committed {
+		if seen[id] != 1 {
+			t.Errorf("event %d reported %d times, want once", id, seen[id])
+		}
+		delete(seen, id)
+	}
+	if len(seen) > 0 {
+		t.Errorf("reported events that did not commit: %v", seen)
+	}
+	t.Logf("%d committed events from %d writers, each reported once", len(committed), writers)
 }
