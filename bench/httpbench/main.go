@@ -126,11 +126,23 @@ func main() {
 	fmt.Println()
 
 	// The same mixed load against SQLite and, with -pg, against one and
-	// two replicas on PostgreSQL, side by side.
-	fmt.Printf("%-34s %10s %9s %9s   invariants afterwards\n", "mixed 80/20", "calls/s", "p50", "p99")
-	mixed("SQLite, 1 server (token)", []target{agents}, *clients, *duration)
+	// two replicas on PostgreSQL, side by side: the rounds alternate
+	// between them, as the search phase's do, so the machine's load hits
+	// them alike.
+	loads := []*mixedLoad{newMixed("SQLite, 1 server (token)", []target{agents}, *clients)}
 	if *pgURL != "" {
-		pgRuns(*pgURL, env, *bin, *clients, *duration)
+		more, done := pgLoads(*pgURL, env, *bin, *clients)
+		defer done()
+		loads = append(loads, more...)
+	}
+	for range max(*rounds, 1) {
+		for _, m := range loads {
+			m.run(*duration / time.Duration(max(*rounds, 1)))
+		}
+	}
+	fmt.Printf("%-34s %10s %9s %9s   invariants afterwards\n", "mixed 80/20", "calls/s", "p50", "p99")
+	for _, m := range loads {
+		m.report(*duration)
 	}
 	fmt.Println()
 

@@ -12,14 +12,17 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-// pgRuns runs the mixed load against one `serve --http` replica on a
-// PostgreSQL database, then against two replicas sharing another (the
-// clients spread over both), each database new and empty like SQLite's,
-// and dropped afterwards. admin is a URL of the server that may create
-// databases.
-func pgRuns(admin string, env []string, bin string, clients int, d time.Duration) {
+// pgLoads starts one `serve --http` replica on a new PostgreSQL database,
+// and two replicas sharing another (the clients spread over both), each
+// database empty like SQLite's, and returns their mixed loads and the
+// function that stops the servers and drops the databases. admin is a URL
+// of the server that may create databases.
+func pgLoads(admin string, env []string, bin string, clients int) ([]*mixedLoad, func()) {
+	var loads []*mixedLoad
+	var cleanup []func()
 	for _, replicas := range []int{1, 2} {
 		db, drop := createDatabase(admin, fmt.Sprintf("httpbench_%d_%d", os.Getpid(), replicas))
+		cleanup = append(cleanup, drop)
 		var t struct{ Token string }
 		out, err := command(env, bin, "tokens", "create", "--db", db, "--agent", "@bench.admin", "--role", "admin").Output()
 		check(err)
@@ -28,16 +31,18 @@ func pgRuns(admin string, env []string, bin string, clients int, d time.Duration
 		for range replicas {
 			cmd, u := start(env, bin, "serve", "--db", db, "--http", "127.0.0.1:0", "--log-level", "warn", "--rate-limit", "0")
 			ts = append(ts, target{url: u, token: t.Token, cmd: cmd})
+			cleanup = append([]func(){func() { stop(cmd) }}, cleanup...) // servers stop before their database goes
 		}
 		name := "PostgreSQL, 1 replica (token)"
 		if replicas > 1 {
 			name = fmt.Sprintf("PostgreSQL, %d replicas (token)", replicas)
 		}
-		mixed(name, ts, clients, d)
-		for _, t := range ts {
-			stop(t.cmd)
+		loads = append(loads, newMixed(name, ts, clients))
+	}
+	return loads, func() {
+		for _, f := range cleanup {
+			f()
 		}
-		drop()
 	}
 }
 

@@ -7,8 +7,11 @@ import (
 	"io"
 	"net/http"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -354,5 +357,121 @@ func TestPostgresFlagVerbs(t *testing.T) {
 		if !strings.Contains(out, kind) {
 			t.Errorf("flags show lacks the %s event:\n%s", kind, out)
 		}
+	}
+}
+
+// TestPostgresCrashMidStream kills the database (pg_ctl -m immediate, a
+// crash) while a team server and a stdio server are creating flags
+// without pause: every creation acknowledged before, during or after is
+// stored, every refusal says the database is unreachable (nothing stored)
+// or that the call was cut off (maybe stored), no flag is stored beyond
+// those, and both servers write again once it is back.
+func TestPostgresCrashMidStream(t *testing.T) {
+	c := startCluster(t)
+	s := newSandbox(t)
+	s.db = c.url("")
+	hs := s.startHTTP(t, "--no-auth")
+	clients := map[string]*client.Client{"http": hs.connect(t, "").c, "stdio": s.start(t)}
+
+	type outcome struct {
+		acked    []int64
+		refusals map[string]int
+		afterUp  atomic.Int64 // acknowledged after the restart (read while writing)
+	}
+	var restarted atomic.Bool
+	stop := make(chan struct{})
+	results := map[string]*outcome{}
+	var wg sync.WaitGroup
+	for name, cl := range clients {
+		o := &outcome{refusals: map[string]int{}}
+		results[name] = o
+		wg.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				req := mcp.CallToolRequest{}
+				req.Params.Name = "create_flag"
+				req.Params.Arguments = flagArgs("@frontend.react")
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				res, err := cl.CallTool(ctx, req)
+				cancel()
+				switch {
+				case err != nil:
+					o.refusals["transport: "+err.Error()]++
+				case res.IsError:
+					o.refusals[resultText(res)]++
+					time.Sleep(50 * time.Millisecond)
+				default:
+					var out flagOut
+					if json.Unmarshal([]byte(resultText(res)), &out) == nil {
+						o.acked = append(o.acked, out.Flag.ID)
+						if restarted.Load() {
+							o.afterUp.Add(1)
+						}
+					}
+				}
+			}
+		})
+	}
+	time.Sleep(time.Second)
+	if out, err := c.run("pg_ctl", "-D", filepath.Join(c.dir, "data"), "-m", "immediate", "-w", "stop"); err != nil {
+		t.Fatalf("pg_ctl stop -m immediate: %v\n%s", err, out)
+	}
+	time.Sleep(2 * time.Second)
+	c.start(t)
+	restarted.Store(true)
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) && (results["http"].afterUp.Load() < 5 || results["stdio"].afterUp.Load() < 5) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+
+	var list struct {
+		Flags []struct {
+			ID int64 `json:"id"`
+		} `json:"flags"`
+		Total int `json:"total"`
+	}
+	callTool(t, clients["stdio"], "list_flags", map[string]any{"status": "all", "limit": 1000}, &list)
+	stored := map[int64]bool{}
+	for _, f := range list.Flags {
+		stored[f.ID] = true
+	}
+	acked, maybe := 0, 0
+	for name, o := range results {
+		acked += len(o.acked)
+		if o.afterUp.Load() < 5 {
+			t.Errorf("%s: %d creations acknowledged after the restart, want the server to recover", name, o.afterUp.Load())
+		}
+		lost := 0
+		for _, id := range o.acked {
+			if !stored[id] {
+				lost++
+			}
+		}
+		if lost > 0 || len(o.acked) == 0 {
+			t.Errorf("%s: %d creations acknowledged, %d of them not stored", name, len(o.acked), lost)
+		}
+		for msg, n := range o.refusals {
+			switch {
+			case strings.Contains(msg, "the database is unreachable; nothing was stored"):
+			case strings.Contains(msg, "the change may have been stored"):
+				maybe += n // cut off after the database had it
+			default:
+				t.Errorf("%s: %d calls refused with %q", name, n, msg)
+			}
+		}
+		t.Logf("%s: %d acknowledged (%d after the restart), refusals %v", name, len(o.acked), o.afterUp.Load(), o.refusals)
+	}
+	if list.Total > 1000 {
+		t.Fatalf("%d flags: more than one page; the test must read them all", list.Total)
+	}
+	// Nothing was stored that the answers said was not.
+	if extra := list.Total - acked; extra < 0 || extra > maybe {
+		t.Errorf("%d flags stored, %d acknowledged, %d answered \"may have been stored\"", list.Total, acked, maybe)
 	}
 }

@@ -20,8 +20,10 @@
 // word the query asks for itself is dropped. An agent scores, per group, the
 // best of its expansions, weighted by a flattened idf (idf^0.75, capped at
 // the asked word's own idf so a synonym never outweighs it; a problem word's
-// domain terms count with at least a fixed idf, since everyday words are
-// common in agent texts) and discounted for synonyms and typos. Domain terms
+// domain terms are capped no lower than a fixed idf, since everyday words
+// are common in agent texts; a phrase that must occur whole counts with the
+// idf of the phrase, from the agents that have all its words) and
+// discounted for synonyms and typos. Domain terms
 // count only in the fields where an agent states what it is for (name,
 // aliases, tags, capabilities, examples, description), and a multi-word one
 // only whole: most agent bodies mention performance or security in passing,

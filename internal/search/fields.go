@@ -48,8 +48,9 @@ type params struct {
 	perField bool
 	// idfPow sharpens idf (idf^idfPow), weighting rare query words more.
 	idfPow float64
-	// domainIDF is the least idf a problem-lexicon expansion counts with,
-	// however common the everyday word that led to it.
+	// domainIDF bounds how far the everyday word that led to a
+	// problem-lexicon expansion can cap its idf: a domain term counts with
+	// its own idf (or its phrase's), capped at max(word's idf, domainIDF).
 	domainIDF float64
 	// domainIntent counts a problem-lexicon expansion only where an agent
 	// states its intent (intentFields), and a multi-word one only whole.
@@ -80,7 +81,7 @@ var defaultParams = params{
 	coord:        0.5,
 	perField:     true,
 	idfPow:       0.75,
-	domainIDF:    2,
+	domainIDF:    4,
 	domainIntent: true,
 	context:      0.6,
 	phraseIDF:    true,

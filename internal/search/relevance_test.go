@@ -55,12 +55,12 @@ func TestRelevance(t *testing.T) {
 		{"testdata/relevance.json", 0.94, 0.97},
 		{"testdata/relevance_acolytes.json", 0.97, 0.97},
 		// Written after the ranker was first tuned, never tuned on.
-		{"testdata/relevance_holdout.json", 0.68, 0.88},
+		{"testdata/relevance_holdout.json", 0.72, 0.88},
 		// The problem-first halves: constants and problems.txt are tuned on
 		// dev only; test is measured, never tuned on (this guard shows its
 		// figures, so its floor follows the ranker rather than a target).
-		{"testdata/relevance_problems_dev.json", 0.78, 0.87},
-		{"testdata/relevance_problems_test.json", 0.63, 0.78},
+		{"testdata/relevance_problems_dev.json", 0.83, 0.93},
+		{"testdata/relevance_problems_test.json", 0.64, 0.78},
 	}
 	for _, s := range sets {
 		t.Run(filepath.Base(s.file), func(t *testing.T) {

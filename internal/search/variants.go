@@ -34,7 +34,7 @@ func Variants() []Variant {
 	sweep("synonym", []float64{0.75}, func(p *params, v float64) { p.synonym = v })
 	sweep("related", []float64{0.45, 0.75}, func(p *params, v float64) { p.related = v })
 	sweep("domain", []float64{0.45, 0.75, 0.9}, func(p *params, v float64) { p.domain = v })
-	sweep("domainIDF", []float64{0, 1, 3}, func(p *params, v float64) { p.domainIDF = v })
+	sweep("domainIDF", []float64{1, 2, 6}, func(p *params, v float64) { p.domainIDF = v })
 	sweep("context", []float64{1, 0.8, 0.4}, func(p *params, v float64) { p.context = v })
 	for f := range numFields {
 		w := defaultParams.weight[f]

@@ -37,27 +37,31 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 			r.codeLoc, r.example, r.ctxt, now, r.createdToken, r.createdRole}
 	}
 	// The "created" event is written by the database with the flag
-	// (migration 0009), so a flag that starts no chain is one statement.
-	if v.chain == 0 {
-		res, err := s.writeOne(ctx, "create flag", sqlInsertFlag, args()...)
-		if err == nil {
-			r.id, err = res.LastInsertId()
-		}
-		if err != nil {
-			return Flag{}, err
-		}
-		return r.toFlag(now), nil
+	// (migration 0009). Even a flag that starts no chain, one INSERT, is
+	// written in a BEGIN IMMEDIATE transaction rather than autocommitted:
+	// modernc.org/sqlite answers ctx.Err() for a statement whose context
+	// ends while it runs even when it completed, so an autocommitted flag
+	// could be stored yet answered "cancelled" (and stored twice by a
+	// client's retry). In a transaction the cancelled INSERT is rolled
+	// back, the wait for the write lock still ends with the call, and
+	// COMMIT is not interrupted (TestSIGTERMDuringWrites,
+	// TestTypeScriptSDKClientCancels).
+	queries := []string{sqlInsertFlag}
+	if v.chain != 0 {
+		queries = append(queries, sqlChainExists)
 	}
-	err = s.writeTx(ctx, "create flag", []string{sqlInsertFlag, sqlChainExists}, func(w *txn) error {
-		var one int
-		err := w.queryRow(sqlChainExists, v.chain).Scan(&one)
-		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("chain_origin_id", "chain_origin_id %d does not name an existing flag", v.chain)
+	err = s.writeTx(ctx, "create flag", queries, func(w *txn) error {
+		if v.chain != 0 {
+			var one int
+			err := w.queryRow(sqlChainExists, v.chain).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return notFound("chain_origin_id", "chain_origin_id %d does not name an existing flag", v.chain)
+			}
+			if err != nil {
+				return err
+			}
+			r.chain = sql.NullInt64{Int64: v.chain, Valid: true}
 		}
-		if err != nil {
-			return err
-		}
-		r.chain = sql.NullInt64{Int64: v.chain, Valid: true}
 		res, err := w.exec(sqlInsertFlag, args()...)
 		if err != nil {
 			return err

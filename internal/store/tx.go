@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"os"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
@@ -22,20 +21,6 @@ type txn struct {
 // the commit, the whole operation runs once more on the file now there.
 func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
 	return s.write(ctx, op, func(p *pools) error { return s.writeOnce(ctx, p, queries, fn) })
-}
-
-// writeOne runs one statement as a transaction of its own: SQLite makes a
-// single statement atomic, and leaving out the BEGIN and COMMIT statements
-// (each parsed again by the driver on every transaction) saves a third of
-// what a create_flag costs the database. The file checks are writeTx's.
-func (s *Store) writeOne(ctx context.Context, op, query string, args ...any) (sql.Result, error) {
-	var res sql.Result
-	err := s.write(ctx, op, func(p *pools) error {
-		var err error
-		res, err = s.execOnce(ctx, p, query, args)
-		return err
-	})
-	return res, err
 }
 
 // write runs once on the current pools, and once more on the file now at
@@ -62,48 +47,6 @@ func (s *Store) write(ctx context.Context, op string, once func(*pools) error) e
 		return replacedError(s.path, err)
 	}
 	return mapErr(op, err)
-}
-
-func (s *Store) execOnce(ctx context.Context, p *pools, query string, args []any) (sql.Result, error) {
-	if err := p.wstmts.prepare(ctx, query); err != nil {
-		return nil, err
-	}
-	st, _ := p.wstmts.lookup(query)
-	// The write pool holds one connection, so the statement runs on the one
-	// checked before, unless the driver replaced it meanwhile: then both
-	// must name the file at the path.
-	before, err := writeConnFile(ctx, p)
-	if err != nil {
-		return nil, err
-	}
-	if !s.atPath(before) {
-		return nil, errMoved
-	}
-	res, err := st.ExecContext(ctx, args...)
-	if err != nil {
-		return nil, err
-	}
-	// Stored: a call cancelled from here on must not answer with an error
-	// (a client would retry it and store the flag twice).
-	after, err := writeConnFile(context.WithoutCancel(ctx), p)
-	if err != nil {
-		return nil, err
-	}
-	if !os.SameFile(before, after) || !s.atPath(after) {
-		return nil, errMoved
-	}
-	s.noteWAL(p)
-	return res, nil
-}
-
-// writeConnFile is the identity recorded for the write pool's connection.
-func writeConnFile(ctx context.Context, p *pools) (os.FileInfo, error) {
-	conn, err := p.w.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close()
-	return connFile(conn)
 }
 
 func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn func(*txn) error) error {

@@ -19,7 +19,26 @@ import (
 const (
 	unreachableWrite = "the database is unreachable; nothing was stored"
 	unreachableRead  = "the database is unreachable; nothing was read"
+	// A write whose statement (or COMMIT) had reached the server when the
+	// connection broke may have committed without the answer coming back:
+	// saying "nothing was stored" then could make a client store it twice.
+	lostDuringWrite = "the connection to the database was lost during the call; the change may have been stored: " +
+		"check (get_flag, list_flags) before retrying"
 )
+
+// sentBeforeLoss reports whether a write that failed with the unreachable
+// error err may have reached the server: the connection broke after it
+// was sent (pgx's SafeToRetry is false), rather than being refused, never
+// acquired, or the backend ending it with an error that aborts the
+// transaction (class 08, 57P0x).
+func sentBeforeLoss(err error) bool {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	if errors.As(err, &ce) || errors.As(err, &pe) || pgconn.SafeToRetry(err) {
+		return false
+	}
+	return true
+}
 
 // unreachable reports whether err means the connection to the database was
 // refused, lost or timed out, rather than the statement failing.
@@ -58,7 +77,10 @@ func mapErr(op string, write bool, err error) error {
 	if unreachable(err) {
 		slog.Error("store: database unreachable", "op", op, "err", err)
 		msg := unreachableRead
-		if write {
+		switch {
+		case write && sentBeforeLoss(err):
+			msg = lostDuringWrite
+		case write:
 			msg = unreachableWrite
 		}
 		return store.NewUnavailable(msg, err)
