@@ -46,6 +46,32 @@ func BenchmarkLockFlagParallel(b *testing.B) {
 	})
 }
 
+// BenchmarkCompleteFlag measures completing a pending flag: since
+// migration 0008 this is when a flag enters the list indexes, the cost
+// create_flag no longer pays.
+func BenchmarkCompleteFlag(b *testing.B) {
+	s := openTest(b)
+	ctx := context.Background()
+	var ids []int64
+	for range 2000 {
+		ids = append(ids, mustCreate(b, s, nil).ID)
+	}
+	i := 0
+	for b.Loop() {
+		if i == len(ids) {
+			b.StopTimer()
+			for range 2000 {
+				ids = append(ids, mustCreate(b, s, nil).ID)
+			}
+			b.StartTimer()
+		}
+		if _, err := s.CompleteFlag(ctx, ids[i], "@ops.containers", ""); err != nil {
+			b.Fatal(err)
+		}
+		i++
+	}
+}
+
 func BenchmarkAgentFlags(b *testing.B) {
 	s := openTest(b)
 	ctx := context.Background()

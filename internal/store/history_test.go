@@ -223,6 +223,8 @@ func TestHistoryQueryPlans(t *testing.T) {
 	add("list by type", list, ListQuery{Status: "all", FlagType: "security"}, "flags_type_done", "flags_pending")
 	add("list by impact", list, ListQuery{Status: "all", ImpactLevel: "critical"}, "flags_impact_done", "flags_pending")
 	add("list pending", list, ListQuery{Status: "pending"}, "flags_pending")
+	add("list by chain", list, ListQuery{Status: "all", ChainOriginID: 1}, "flags_chain_origin")
+	add("count by chain", count, ListQuery{Status: "all", ChainOriginID: 1}, "flags_chain_origin")
 	add("list completed by type", list, ListQuery{Status: "completed", FlagType: "security"}, "flags_type_done")
 	add("count by type and impact", count, ListQuery{Status: "all", FlagType: "security", ImpactLevel: "critical"},
 		"flags_pending", "_done")
