@@ -22,8 +22,8 @@ const (
 	// A write whose statement (or COMMIT) had reached the server when the
 	// connection broke may have committed without the answer coming back:
 	// saying "nothing was stored" then could make a client store it twice.
-	lostDuringWrite = "the connection to the database was lost during the call; the change may have been stored: " +
-		"check (get_flag, list_flags) before retrying"
+	lostDuringWrite = "the database is unreachable; the connection broke after the change was sent, so it may " +
+		"have been stored: check (get_flag, list_flags) before retrying"
 )
 
 // sentBeforeLoss reports whether a write that failed with the unreachable

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -77,12 +78,13 @@ func (p *proxy) cut() {
 
 func (p *proxy) restore() { p.listen(p.addr) }
 
-func wantUnavailable(t *testing.T, what string, err error, msg string) {
+func wantUnavailable(t *testing.T, what string, err error, msgs ...string) {
 	t.Helper()
 	var se *store.Error
-	if !errors.As(err, &se) || se.Code != store.CodeUnavailable || se.Message != msg {
-		t.Fatalf("%s with the database gone: %v (%T), want CodeUnavailable %q", what, err, err, msg)
+	if errors.As(err, &se) && se.Code == store.CodeUnavailable && slices.Contains(msgs, se.Message) {
+		return
 	}
+	t.Fatalf("%s with the database gone: %v (%T), want CodeUnavailable %q", what, err, err, msgs)
 }
 
 // A database lost while serving: writes say nothing was stored, reads say
@@ -108,8 +110,12 @@ func TestDatabaseLostAndBack(t *testing.T) {
 	}
 
 	p.cut()
+	// The first write meets the pooled connection the cut broke: whether
+	// pgx notices before sending (nothing was stored) or after (it cannot
+	// know) depends on timing; the pool is dropped either way, so the next
+	// write knows.
 	_, err = s.CreateFlag(ctx, newFlag())
-	wantUnavailable(t, "CreateFlag", err, "the database is unreachable; nothing was stored")
+	wantUnavailable(t, "CreateFlag", err, unreachableWrite, lostDuringWrite)
 	_, err = s.LockFlag(ctx, f.ID, "@a", time.Minute)
 	wantUnavailable(t, "LockFlag", err, "the database is unreachable; nothing was stored")
 	_, err = s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers"})
