@@ -478,3 +478,29 @@ func TestPostgresCrashMidStream(t *testing.T) {
 		t.Errorf("%d flags stored, %d acknowledged, %d answered \"may have been stored\"", list.Total, acked, maybe)
 	}
 }
+
+// TestPostgresSessionStaysOnItsReplica: what the README tells load
+// balancer operators. Two replicas share the flags, but a session belongs
+// to the replica that initialised it: the other answers 404, and a client
+// that initialises there sees the same flags.
+func TestPostgresSessionStaysOnItsReplica(t *testing.T) {
+	s := newSandbox(t)
+	s.db = pgtest.URL(t)
+	a, b := s.startHTTP(t, "--no-auth"), s.startHTTP(t, "--no-auth")
+	resp := a.raw(t, "POST", "/mcp", "", "", initializeBody)
+	session := resp.Header.Get("Mcp-Session-Id")
+	if resp.StatusCode != 200 || session == "" {
+		t.Fatalf("initialize on replica A: %d, session %q", resp.StatusCode, session)
+	}
+	const list = `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`
+	if resp := b.raw(t, "POST", "/mcp", "", session, list); resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("replica A's session on replica B: %d, want 404", resp.StatusCode)
+	}
+	var created flagOut
+	callTool(t, a.connect(t, "").c, "create_flag", flagArgs("@frontend.react"), &created)
+	var detail flagOut
+	callTool(t, b.connect(t, "").c, "get_flag", map[string]any{"flag_id": created.Flag.ID}, &detail)
+	if detail.Flag.ID != created.Flag.ID {
+		t.Fatalf("replica B reads flag %d as %+v", created.Flag.ID, detail.Flag)
+	}
+}
