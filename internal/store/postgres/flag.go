@@ -249,6 +249,20 @@ func (s *Store) claim(ctx context.Context, op string, id int64, agent string, ex
 	return r, won, err
 }
 
+// claimable is the condition of a lock or complete: the flag is pending
+// and no other agent's lease holds it ($3 is the acting agent).
+const claimable = `f.status = 'pending' AND (f.locked_by IS NULL OR f.locked_by = $3 OR f.lock_expires_at <= ` + clock + `)`
+
+// refused explains a lost lock or complete from the row as the claim
+// found it: the flag is completed, or another agent's lease holds it
+// (what says what the caller can do).
+func (r flagRow) refused(id int64, what string) error {
+	if r.status == "completed" {
+		return store.CompletedError(id, deref(r.doneBy), fmtTime(r.doneAt))
+	}
+	return store.LockedError(id, deref(r.lockedBy), fmtTime(r.lockExp), what)
+}
+
 // LockFlag takes (or renews) a lease on a pending flag for agent. It
 // succeeds when the flag is unlocked, already held by agent (renewal: new
 // expiry) or held under an expired lease (takeover).
@@ -262,19 +276,17 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 	}
 	r, won, err := s.claim(ctx, "lock flag", id, agent, []any{lease.Microseconds()},
 		`locked_by = $3, locked_at = `+clock+`, lock_expires_at = `+after("$5"),
-		`f.status = 'pending' AND (f.locked_by IS NULL OR f.locked_by = $3 OR f.lock_expires_at <= `+clock+`)`,
+		claimable,
 		`CASE WHEN prev_by = $3 AND prev_exp > `+clock+` THEN 'renewed'
 			WHEN prev_by IS NOT NULL AND prev_by <> $3 THEN 'takeover' ELSE 'locked' END`,
 		`CASE WHEN prev_by <> $3 THEN prev_by END`)
 	switch {
 	case err != nil:
 		return store.Flag{}, err
-	case won:
-		return r.flag(), nil
-	case r.status == "completed":
-		return store.Flag{}, store.CompletedError(id, deref(r.doneBy), fmtTime(r.doneAt))
+	case !won:
+		return store.Flag{}, r.refused(id, store.WaitForLease)
 	}
-	return store.Flag{}, store.LockedError(id, deref(r.lockedBy), fmtTime(r.lockExp), store.WaitForLease)
+	return r.flag(), nil
 }
 
 // UnlockFlag releases the lease on a flag. Only the holder may, unless force
@@ -314,15 +326,13 @@ func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string)
 	r, won, err := s.claim(ctx, "complete flag", id, agent, []any{optional(notes)},
 		`status = 'completed', completed_at = `+clock+`, completed_by = $3, notes = $5,
 			locked_by = NULL, locked_at = NULL, lock_expires_at = NULL`,
-		`f.status = 'pending' AND (f.locked_by IS NULL OR f.locked_by = $3 OR f.lock_expires_at <= `+clock+`)`,
+		claimable,
 		`'completed'`, `NULL`)
 	switch {
 	case err != nil:
 		return store.Flag{}, err
-	case won:
-		return r.flag(), nil
-	case r.status == "completed":
-		return store.Flag{}, store.CompletedError(id, deref(r.doneBy), fmtTime(r.doneAt))
+	case !won:
+		return store.Flag{}, r.refused(id, store.OnlyHolderDone)
 	}
-	return store.Flag{}, store.LockedError(id, deref(r.lockedBy), fmtTime(r.lockExp), store.OnlyHolderDone)
+	return r.flag(), nil
 }
