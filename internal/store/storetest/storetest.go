@@ -32,6 +32,7 @@ func Run(t *testing.T, open Opener) {
 		{"ExpiredLeaseSameAgentIsFreshLock", testExpiredLeaseSameAgentIsFreshLock},
 		{"Unlock", testUnlock},
 		{"Complete", testComplete},
+		{"ClaimMessages", testClaimMessages},
 		{"ConcurrentLockOneWinner", testConcurrentLockOneWinner},
 		{"AgentFlagsOrderingAndBroadcasts", testAgentFlagsOrderingAndBroadcasts},
 		{"AgentFlagsCreatedAtTieBreaksByID", testAgentFlagsCreatedAtTieBreaksByID},
