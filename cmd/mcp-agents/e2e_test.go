@@ -272,6 +272,16 @@ func TestManyServersOneDatabase(t *testing.T) {
 	for i := range clients {
 		clients[i] = s.start(t)
 	}
+	raceToLock(t, clients, perProc)
+}
+
+// raceToLock has each client create perProc flags, then every client race
+// to lock every flag under its own agent: every create must be stored
+// (and seen through another client than the first), every flag locked
+// exactly once, and no call may fail other than by losing the race.
+func raceToLock(t *testing.T, clients []*client.Client, perProc int) {
+	t.Helper()
+	procs := len(clients)
 	flagArgs := func(p, i int) map[string]any {
 		return map[string]any{
 			"flag_type": "change", "source_agent": fmt.Sprintf("@worker.p%d", p),
@@ -282,9 +292,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan string, procs*perProc*2)
 	for p, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for i := range perProc {
 				req := mcp.CallToolRequest{}
 				req.Params.Name = "create_flag"
@@ -296,7 +304,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 					errs <- resultText(res)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 
@@ -306,17 +314,15 @@ func TestManyServersOneDatabase(t *testing.T) {
 		} `json:"flags"`
 		Total int `json:"total"`
 	}
-	callTool(t, clients[0], "list_flags", map[string]any{"limit": 1000}, &list)
-	if list.Total != procs*perProc {
-		t.Fatalf("stored %d flags, want %d", list.Total, procs*perProc)
+	callTool(t, clients[len(clients)-1], "list_flags", map[string]any{"limit": 1000}, &list)
+	if list.Total != procs*perProc || len(list.Flags) != procs*perProc {
+		t.Fatalf("stored %d flags (%d listed), want %d", list.Total, len(list.Flags), procs*perProc)
 	}
 
 	var mu sync.Mutex
 	winners := map[int64][]string{}
 	for p, c := range clients {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			agent := fmt.Sprintf("@racer.p%d", p)
 			for _, fl := range list.Flags {
 				req := mcp.CallToolRequest{}
@@ -334,7 +340,7 @@ func TestManyServersOneDatabase(t *testing.T) {
 					errs <- resultText(res)
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

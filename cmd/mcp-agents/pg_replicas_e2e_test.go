@@ -44,76 +44,7 @@ func TestPostgresReplicasRace(t *testing.T) {
 	for i := range clients {
 		clients[i] = servers[i%len(servers)].connect(t, "").c
 	}
-	raceArgs := func(p, i int) map[string]any {
-		return map[string]any{
-			"flag_type": "change", "source_agent": fmt.Sprintf("@worker.p%d", p),
-			"change_description": fmt.Sprintf("Process %d changed shared configuration item number %d for the race test.", p, i),
-			"action_required":    "Reload the shared configuration, verify the new value is picked up by every consumer, and report any mismatch back to the sender.",
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan string, procs*perProc*2)
-	for p, c := range clients {
-		wg.Go(func() {
-			for i := range perProc {
-				req := mcp.CallToolRequest{}
-				req.Params.Name = "create_flag"
-				req.Params.Arguments = raceArgs(p, i)
-				res, err := c.CallTool(context.Background(), req)
-				if err != nil {
-					errs <- err.Error()
-				} else if res.IsError {
-					errs <- resultText(res)
-				}
-			}
-		})
-	}
-	wg.Wait()
-
-	var list struct {
-		Flags []struct {
-			ID int64 `json:"id"`
-		} `json:"flags"`
-		Total int `json:"total"`
-	}
-	callTool(t, clients[1], "list_flags", map[string]any{"limit": 1000}, &list)
-	if list.Total != procs*perProc || len(list.Flags) != procs*perProc {
-		t.Fatalf("stored %d flags (%d listed), want %d", list.Total, len(list.Flags), procs*perProc)
-	}
-
-	var mu sync.Mutex
-	winners := map[int64][]string{}
-	for p, c := range clients {
-		wg.Go(func() {
-			agent := fmt.Sprintf("@racer.p%d", p)
-			for _, fl := range list.Flags {
-				req := mcp.CallToolRequest{}
-				req.Params.Name = "lock_flag"
-				req.Params.Arguments = map[string]any{"flag_id": fl.ID, "agent": agent}
-				res, err := c.CallTool(context.Background(), req)
-				switch {
-				case err != nil:
-					errs <- err.Error()
-				case !res.IsError:
-					mu.Lock()
-					winners[fl.ID] = append(winners[fl.ID], agent)
-					mu.Unlock()
-				case !strings.Contains(resultText(res), "locked by"):
-					errs <- resultText(res)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Errorf("call failed: %s", e)
-	}
-	for _, fl := range list.Flags {
-		if n := len(winners[fl.ID]); n != 1 {
-			t.Errorf("flag %d locked %d times (%v)", fl.ID, n, winners[fl.ID])
-		}
-	}
+	raceToLock(t, clients, perProc)
 }
 
 // TestPostgresPushBetweenReplicas: a flag created on replica B reaches a

@@ -180,3 +180,28 @@ func TestCopyRefusesAMissingFile(t *testing.T) {
 		t.Errorf("the copy created %s", path)
 	}
 }
+
+// TestCopyVerifiesTheCounts: a target that silently drops rows (here a
+// trigger that skips every other event) fails the count check, and the
+// copy commits nothing.
+func TestCopyVerifiesTheCounts(t *testing.T) {
+	ctx := context.Background()
+	src, path := history(t)
+	src.Close()
+	_, conn := target(t, pgtest.URL(t))
+	if _, err := conn.Exec(ctx, `CREATE FUNCTION drop_even() RETURNS trigger LANGUAGE plpgsql AS $$
+		BEGIN IF NEW.id % 2 = 0 THEN RETURN NULL; END IF; RETURN NEW; END $$;
+		CREATE TRIGGER drop_even BEFORE INSERT ON flag_events FOR EACH ROW EXECUTE FUNCTION drop_even()`); err != nil {
+		t.Fatal(err)
+	}
+	_, err := dbcopy.Copy(ctx, path, conn)
+	if err == nil || !strings.Contains(err.Error(), "flag_events: the SQLite file has") ||
+		!strings.Contains(err.Error(), "nothing was committed") {
+		t.Fatalf("copy into a target that loses rows: err = %v, want the count mismatch", err)
+	}
+	for _, table := range dbcopy.Tables {
+		if n := count(t, conn, table); n != 0 {
+			t.Errorf("after the refused copy PostgreSQL has %d rows in %s, want none", n, table)
+		}
+	}
+}

@@ -15,20 +15,23 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
+// Migration is one embedded schema migration, from a file named
+// NNNN_description.sql. Both engines number theirs the same way.
+type Migration struct {
+	Version int
+	Name    string // the file's name
+	SQL     string
 }
 
-// migrations returns the embedded migrations sorted by version. File names
-// are NNNN_description.sql and versions must be 1, 2, 3, ... without gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
+// ReadMigrations returns the migrations in fsys's migrations/ directory
+// sorted by version. File names are NNNN_description.sql and versions must
+// be 1, 2, 3, ... without gaps.
+func ReadMigrations(fsys fs.FS) ([]Migration, error) {
+	names, err := fs.Glob(fsys, "migrations/*.sql")
 	if err != nil {
 		return nil, err
 	}
-	var ms []migration
+	var ms []Migration
 	for _, n := range names {
 		base := path.Base(n)
 		num, _, ok := strings.Cut(base, "_")
@@ -36,20 +39,25 @@ func migrations() ([]migration, error) {
 		if !ok || err != nil || v <= 0 {
 			return nil, fmt.Errorf("store: migration file %s: name must be NNNN_description.sql", base)
 		}
-		b, err := migrationFS.ReadFile(n)
+		b, err := fs.ReadFile(fsys, n)
 		if err != nil {
 			return nil, err
 		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
+		ms = append(ms, Migration{Version: v, Name: base, SQL: string(b)})
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("store: migration %s: expected version %d", m.name, i+1)
+		if m.Version != i+1 {
+			return nil, fmt.Errorf("store: migration %s: expected version %d", m.Name, i+1)
 		}
+	}
+	if len(ms) == 0 {
+		return nil, fmt.Errorf("store: no embedded migrations")
 	}
 	return ms, nil
 }
+
+func migrations() ([]Migration, error) { return ReadMigrations(migrationFS) }
 
 // schemaVersion is the newest schema this binary knows. The migrations are
 // embedded at build time, so a misnumbered set is a bug in this binary: it
@@ -60,10 +68,7 @@ func schemaVersion() int {
 	if err != nil {
 		panic(err)
 	}
-	if len(ms) == 0 {
-		panic("store: no embedded migrations")
-	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 func newerSchemaError(have, know int) error {
@@ -91,10 +96,10 @@ func migrate(ctx context.Context, tx *sql.Tx) ([]int, error) {
 	}
 	var applied []int
 	for _, m := range ms[have:] {
-		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-			return nil, fmt.Errorf("migration %s: %w", m.name, err)
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			return nil, fmt.Errorf("migration %s: %w", m.Name, err)
 		}
-		applied = append(applied, m.version)
+		applied = append(applied, m.Version)
 	}
 	// PRAGMA takes no bound parameters; know is an int from this binary.
 	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", know)); err != nil {

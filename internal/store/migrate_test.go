@@ -23,7 +23,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 		t.Fatal(err)
 	}
 	at := formatTime(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
-	for _, q := range []string{"PRAGMA journal_mode=WAL", ms[0].sql, "PRAGMA user_version = 1"} {
+	for _, q := range []string{"PRAGMA journal_mode=WAL", ms[0].SQL, "PRAGMA user_version = 1"} {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("%.40s: %v", q, err)
 		}
@@ -48,7 +48,7 @@ func TestMigrateFromVersion1(t *testing.T) {
 	s := openAt(t, path)
 	want := make([]int, 0, len(ms)-1)
 	for _, m := range ms[1:] {
-		want = append(want, m.version)
+		want = append(want, m.Version)
 	}
 	if !slices.Equal(s.applied, want) {
 		t.Errorf("applied %v, want %v", s.applied, want)
@@ -79,8 +79,8 @@ func TestEmbeddedMigrations(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, m := range ms {
-		if m.version != i+1 {
-			t.Errorf("migration %s has version %d, want %d", m.name, m.version, i+1)
+		if m.Version != i+1 {
+			t.Errorf("migration %s has version %d, want %d", m.Name, m.Version, i+1)
 		}
 	}
 	if got := schemaVersion(); got != len(ms) {

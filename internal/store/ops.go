@@ -105,6 +105,16 @@ func (st lockState) lockedErr(id int64, what string) error {
 	return conflict("flag %d is locked by %s until %s; %s", id, st.holder, st.expires, what)
 }
 
+// CheckClaim applies the rules every claim (lock, unlock, complete) has
+// for its flag id and acting agent, on either engine, and returns the
+// agent's canonical handle.
+func CheckClaim(id int64, agent string) (string, error) {
+	if err := checkID(id); err != nil {
+		return "", err
+	}
+	return canonicalHandle("agent", agent)
+}
+
 func checkID(id int64) error {
 	if id <= 0 {
 		return invalid("flag_id", "flag_id must be a positive integer (got %d)", id)
@@ -116,15 +126,12 @@ func checkID(id int64) error {
 // succeeds when the flag is unlocked, already held by agent (renewal: new
 // expiry) or held under an expired lease (takeover).
 func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time.Duration) (Flag, error) {
-	if err := checkID(id); err != nil {
-		return Flag{}, err
-	}
-	agent, err := canonicalHandle("agent", agent)
+	agent, err := CheckClaim(id, agent)
 	if err != nil {
 		return Flag{}, err
 	}
-	if lease <= 0 {
-		return Flag{}, invalid("lease", "lease must be positive (got %s)", lease)
+	if err := CheckLease(lease); err != nil {
+		return Flag{}, err
 	}
 	t := s.now()
 	now, exp := formatTime(t), formatTime(t.Add(lease))
@@ -142,7 +149,7 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 			if st.status == "completed" {
 				return st.completedErr(id)
 			}
-			return st.lockedErr(id, "wait for the lease to expire or ask the holder to unlock it")
+			return st.lockedErr(id, WaitForLease)
 		}
 		kind, prev := EventLocked, ""
 		switch {
@@ -163,10 +170,7 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 // UnlockFlag releases the lease on a flag. Only the holder may, unless force
 // is set.
 func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bool) (Flag, error) {
-	if err := checkID(id); err != nil {
-		return Flag{}, err
-	}
-	agent, err := canonicalHandle("agent", agent)
+	agent, err := CheckClaim(id, agent)
 	if err != nil {
 		return Flag{}, err
 	}
@@ -183,9 +187,9 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 		}
 		if !ok {
 			if st.unlocked || st.status != "pending" {
-				return conflict("flag %d is not locked", id)
+				return NotLockedError(id)
 			}
-			return st.lockedErr(id, "only the holder can unlock it (or unlock with force)")
+			return st.lockedErr(id, OnlyHolderFree)
 		}
 		kind, prev := EventUnlocked, ""
 		if st.holder != agent {
@@ -204,10 +208,7 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 // notes, and clears any lease. It is refused while another agent holds an
 // unexpired lease.
 func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string) (Flag, error) {
-	if err := checkID(id); err != nil {
-		return Flag{}, err
-	}
-	agent, err := canonicalHandle("agent", agent)
+	agent, err := CheckClaim(id, agent)
 	if err != nil {
 		return Flag{}, err
 	}
@@ -230,7 +231,7 @@ func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string)
 			if st.status == "completed" {
 				return st.completedErr(id)
 			}
-			return st.lockedErr(id, "only the holder can complete it until the lease expires")
+			return st.lockedErr(id, OnlyHolderDone)
 		}
 		r.status = "completed"
 		r.completedAt, r.completedBy, r.notes = validStr(now), validStr(agent), nullStr(notes)

@@ -253,10 +253,7 @@ func (s *Store) claim(ctx context.Context, op string, id int64, agent string, ex
 // succeeds when the flag is unlocked, already held by agent (renewal: new
 // expiry) or held under an expired lease (takeover).
 func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time.Duration) (store.Flag, error) {
-	if err := store.CheckID(id); err != nil {
-		return store.Flag{}, err
-	}
-	agent, err := store.CanonicalHandle("agent", agent)
+	agent, err := store.CheckClaim(id, agent)
 	if err != nil {
 		return store.Flag{}, err
 	}
@@ -283,10 +280,7 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 // UnlockFlag releases the lease on a flag. Only the holder may, unless force
 // is set.
 func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bool) (store.Flag, error) {
-	if err := store.CheckID(id); err != nil {
-		return store.Flag{}, err
-	}
-	agent, err := store.CanonicalHandle("agent", agent)
+	agent, err := store.CheckClaim(id, agent)
 	if err != nil {
 		return store.Flag{}, err
 	}
@@ -310,10 +304,7 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 // notes, and clears any lease. It is refused while another agent holds an
 // unexpired lease.
 func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string) (store.Flag, error) {
-	if err := store.CheckID(id); err != nil {
-		return store.Flag{}, err
-	}
-	agent, err := store.CanonicalHandle("agent", agent)
+	agent, err := store.CheckClaim(id, agent)
 	if err != nil {
 		return store.Flag{}, err
 	}

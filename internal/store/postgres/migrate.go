@@ -4,11 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -18,44 +13,9 @@ import (
 //go:embed migrations/*.sql
 var migrationFS embed.FS
 
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations sorted by version. File names
-// are NNNN_description.sql and versions must be 1, 2, 3, ... without gaps.
-func migrations() ([]migration, error) {
-	names, err := fs.Glob(migrationFS, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, n := range names {
-		base := path.Base(n)
-		num, _, ok := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if !ok || err != nil || v <= 0 {
-			return nil, fmt.Errorf("migration file %s: name must be NNNN_description.sql", base)
-		}
-		b, err := migrationFS.ReadFile(n)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	for i, m := range ms {
-		if m.version != i+1 {
-			return nil, fmt.Errorf("migration %s: expected version %d", m.name, i+1)
-		}
-	}
-	if len(ms) == 0 {
-		return nil, fmt.Errorf("no embedded migrations")
-	}
-	return ms, nil
-}
+// migrations returns the embedded migrations sorted by version, numbered
+// as the SQLite engine's are.
+func migrations() ([]store.Migration, error) { return store.ReadMigrations(migrationFS) }
 
 // SchemaVersion is the newest schema this binary knows.
 func SchemaVersion() int {
@@ -63,7 +23,7 @@ func SchemaVersion() int {
 	if err != nil {
 		panic(err) // embedded at build time: a misnumbered set is a bug (TestEmbeddedMigrations)
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // migrationLock is the key of the advisory lock the migrations run under
@@ -81,7 +41,7 @@ func (s *Store) migrate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	know := ms[len(ms)-1].version
+	know := ms[len(ms)-1].Version
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 			return err
@@ -102,13 +62,13 @@ func (s *Store) migrate(ctx context.Context) error {
 		for _, m := range ms[have:] {
 			// No arguments: the simple protocol, which runs a file of
 			// several statements.
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.Exec(ctx, "INSERT INTO mcp_agents_schema (version, name) VALUES ($1, $2)", m.version, m.name); err != nil {
+			if _, err := tx.Exec(ctx, "INSERT INTO mcp_agents_schema (version, name) VALUES ($1, $2)", m.Version, m.Name); err != nil {
 				return err
 			}
-			s.applied = append(s.applied, m.version)
+			s.applied = append(s.applied, m.Version)
 		}
 		return nil
 	})

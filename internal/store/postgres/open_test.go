@@ -124,6 +124,30 @@ func TestPoolSizeFromURL(t *testing.T) {
 	}
 }
 
+// sslmode comes from the URL: the test cluster has no TLS, so a URL that
+// requires it is refused at Open, saying why, and one that prefers it
+// falls back to plain TCP.
+func TestSSLModeFromURL(t *testing.T) {
+	url := pgtest.URL(t)
+	if _, err := Open(context.Background(), withParam(t, url, "sslmode=require")); err == nil ||
+		!strings.Contains(err.Error(), "TLS") {
+		t.Errorf("Open with sslmode=require on a server without TLS: err = %v, want a TLS refusal", err)
+	}
+	s, err := Open(context.Background(), withParam(t, url, "sslmode=prefer"))
+	if err != nil {
+		t.Fatalf("Open with sslmode=prefer: %v", err)
+	}
+	defer s.Close()
+	var ssl bool
+	if err := s.pool.QueryRow(context.Background(),
+		"SELECT coalesce((SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()), false)").Scan(&ssl); err != nil {
+		t.Fatal(err)
+	}
+	if ssl {
+		t.Error("the connection uses TLS on a server without it")
+	}
+}
+
 func TestOpenUnreachable(t *testing.T) {
 	// A port nothing listens on (connect is refused at once).
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
