@@ -46,9 +46,8 @@ func BenchmarkLockFlagParallel(b *testing.B) {
 	})
 }
 
-// BenchmarkCompleteFlag measures completing a pending flag: since
-// migration 0008 this is when a flag enters the list indexes, the cost
-// create_flag no longer pays.
+// BenchmarkCompleteFlag measures completing a pending flag: the
+// conditional UPDATE, the index entries its status moves and the event.
 func BenchmarkCompleteFlag(b *testing.B) {
 	s := openTest(b)
 	ctx := context.Background()

@@ -95,10 +95,9 @@ func TestFlagCountsBackfilled(t *testing.T) {
 	}
 }
 
-// The list indexes hold completed flags only (migration 0008), so a list
-// over both statuses merges a pending and a completed half: the page must
-// still be the first flags by id whatever their status, and the total
-// every match, for one filter and several.
+// A page of list_flags is the first matching flags by id whatever their
+// status, and the total counts every match, for one filter and several
+// (migrations 0008 and 0010 changed which indexes serve it).
 func TestListFlagsMergesStatuses(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"strings"
 )
 
@@ -145,12 +146,8 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 // the planner does not probe the index statistics (sqlite_stat4) with a
 // bound value, which marks the statement to be prepared again whenever the
 // value changes: that cost more than the lookup itself at a million flags.
-//
-// The list indexes hold completed flags only (migration 0008), and the
-// planner can use a partial index only when the query names its status. So
-// a filtered list over both statuses is two ordered, limited halves, one
-// per status, merged by id; the pending half reads flags_pending or
-// flags_inbox, which hold every pending flag.
+// Each filter's index (migrations 0003, 0010) holds its flags in id order,
+// so the query stops at the limit.
 func listQuery(q ListQuery) (query string, args []any, countQuery string, countArgs []any) {
 	var where []string
 	var countCol, countVal string // the one filter flag_counts may answer for
@@ -158,11 +155,11 @@ func listQuery(q ListQuery) (query string, args []any, countQuery string, countA
 		col, v  string
 		literal bool
 	}{
-		{"source_agent", q.SourceAgent, false}, {"target_agent", q.TargetAgent, false},
+		{"status", q.Status, true}, {"source_agent", q.SourceAgent, false}, {"target_agent", q.TargetAgent, false},
 		{"flag_type", q.FlagType, true}, {"impact_level", q.ImpactLevel, true},
 	} {
 		switch {
-		case c.v == "":
+		case c.v == "" || (c.col == "status" && c.v == "all"):
 			continue
 		case c.literal:
 			where = append(where, c.col+" = '"+c.v+"'")
@@ -176,48 +173,27 @@ func listQuery(q ListQuery) (query string, args []any, countQuery string, countA
 		where = append(where, "chain_origin_id = +?")
 		args = append(args, q.ChainOriginID)
 	}
-	statuses := []string{"pending", "completed"}
-	if q.Status != "all" {
-		statuses = []string{q.Status}
-		countCol, countVal = "status", q.Status
+	cond := ""
+	if len(where) > 0 {
+		cond = " WHERE " + strings.Join(where, " AND ")
 	}
 	// Every flag has one status, and flag_counts (migration 0004) keeps the
 	// total of each value of one column.
-	switch n := len(where); {
-	case n == 0 && q.Status == "all":
+	switch {
+	case len(where) == 0:
 		countQuery = sqlCountAll
-	case n == 0, n == 1 && q.Status == "all" && q.ChainOriginID == 0:
+	case len(where) == 1 && q.ChainOriginID == 0:
 		countQuery, countArgs = sqlCountOne, []any{countCol, countVal}
+	default:
+		countQuery, countArgs = "SELECT count(*) FROM flags"+cond, args
 	}
-	limitSQL := ""
+	query = "SELECT " + flagCols + " FROM flags" + cond + " ORDER BY id"
+	args = slices.Clone(args)
 	if q.Limit > 0 {
-		limitSQL = " LIMIT ?"
+		query += " LIMIT ?"
+		args = append(args, q.Limit)
 	}
-	withLimit := func(a []any) []any {
-		if q.Limit > 0 {
-			return append(a, q.Limit)
-		}
-		return a
-	}
-	if len(where) == 0 && len(statuses) == 2 {
-		return "SELECT " + flagCols + " FROM flags ORDER BY id" + limitSQL, withLimit(nil), countQuery, countArgs
-	}
-	// The halves select ids only, so they read their index alone, and just
-	// the flags on the page are read in full.
-	var halves, counts []string
-	var qargs, cargs []any
-	for _, st := range statuses {
-		from := " FROM flags WHERE " + strings.Join(append([]string{"status = '" + st + "'"}, where...), " AND ")
-		halves = append(halves, "SELECT * FROM (SELECT id"+from+" ORDER BY id"+limitSQL+")")
-		counts = append(counts, "(SELECT count(*)"+from+")")
-		qargs = withLimit(append(qargs, args...))
-		cargs = append(cargs, args...)
-	}
-	if countQuery == "" {
-		countQuery, countArgs = "SELECT "+strings.Join(counts, " + "), cargs
-	}
-	query = "SELECT " + flagCols + " FROM flags WHERE id IN (" + strings.Join(halves, " UNION ALL ") + ") ORDER BY id" + limitSQL
-	return query, withLimit(qargs), countQuery, countArgs
+	return query, args, countQuery, countArgs
 }
 
 // NormListQuery checks q's filters and returns them canonical: Status

@@ -159,12 +159,17 @@ func (s *Store) openPools(ctx context.Context) (*pools, error) {
 	p.w.SetMaxIdleConns(1)
 	p.w.SetConnMaxLifetime(0)
 
+	// The deadline bounds waiting for other processes, not the migrations
+	// themselves: rebuilding an index over a year of flags can take longer
+	// than it on a slow disk, and cutting it off would leave the file
+	// unmigrated, and the server unable to start, for good.
+	migrateCtx := ctx
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, openDeadline)
 		defer cancel()
 	}
-	if err := retryBusy(ctx, func() error { return s.bootstrap(ctx, p) }); err != nil {
+	if err := retryBusy(ctx, func() error { return s.bootstrap(ctx, migrateCtx, p) }); err != nil {
 		return fail(openError(s.path, err))
 	}
 
@@ -212,7 +217,7 @@ func dsn(abs, txlock string, readOnly bool, busy time.Duration, extra ...string)
 // that the file is writable. It takes the write lock only to migrate, so a
 // server starts while another process writes. It is idempotent, so
 // retryBusy may run it again after contention.
-func (s *Store) bootstrap(ctx context.Context, p *pools) error {
+func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
 	var mode string
 	if err := p.w.QueryRowContext(ctx, "PRAGMA journal_mode=WAL").Scan(&mode); err != nil {
 		return err
@@ -245,8 +250,8 @@ func (s *Store) bootstrap(ctx context.Context, p *pools) error {
 		return err
 	}
 	if have < schemaVersion() {
-		return inTx(ctx, conn, nil, func(tx *sql.Tx) error {
-			applied, err := migrate(ctx, tx)
+		return inTx(migrateCtx, conn, nil, func(tx *sql.Tx) error {
+			applied, err := migrate(migrateCtx, tx)
 			if err == nil {
 				s.applied = append(s.applied, applied...)
 			}
