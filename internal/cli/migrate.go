@@ -60,7 +60,11 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		return redactErr(fmt.Errorf("migrate: %w", err), secrets)
 	}
 	dst.Close()
-	pool, err := pgxpool.New(ctx, *to)
+	cfg, err := postgres.PoolConfig(*to)
+	if err != nil {
+		return redactErr(fmt.Errorf("migrate: %w", err), secrets)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return redactErr(fmt.Errorf("migrate: database %s: %w", redactURL(*to), err), secrets)
 	}

@@ -79,19 +79,13 @@ func WithClock(now func() time.Time) Option {
 // application_name, ...). A database that cannot be reached fails Open
 // with the reason.
 func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(rawURL)
+	cfg, err := PoolConfig(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("store: database URL: %w", err)
+		return nil, err
 	}
 	s := &Store{url: Redact(rawURL)}
 	for _, o := range opts {
 		o(s)
-	}
-	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
-		cfg.ConnConfig.RuntimeParams["application_name"] = appName
-	}
-	if cfg.ConnConfig.ConnectTimeout == 0 {
-		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	// Dead connections (a restarted server) are found before use, not by
 	// the call that draws them.
@@ -106,6 +100,24 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("store: database %s: %w", s.url, openReason(err))
 	}
 	return s, nil
+}
+
+// PoolConfig parses rawURL into the settings every connection mcp-agents
+// makes to the database uses (the store's pool, its LISTEN connection,
+// migrate's copy): the URL's, with application_name and connect_timeout
+// defaulted when it does not set them.
+func PoolConfig(rawURL string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("store: database URL: %w", err)
+	}
+	if _, ok := cfg.ConnConfig.RuntimeParams["application_name"]; !ok {
+		cfg.ConnConfig.RuntimeParams["application_name"] = appName
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	return cfg, nil
 }
 
 // Redact returns rawURL without its password, for messages and logs.
