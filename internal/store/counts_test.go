@@ -96,8 +96,7 @@ func TestFlagCountsBackfilled(t *testing.T) {
 }
 
 // A page of list_flags is the first matching flags by id whatever their
-// status, and the total counts every match, for one filter and several
-// (migrations 0008 and 0010 changed which indexes serve it).
+// status, and the total counts every match, for one filter and several.
 func TestListFlagsMergesStatuses(t *testing.T) {
 	s := openTest(t)
 	ctx := context.Background()

@@ -258,7 +258,7 @@ func TestHistoryQueryPlans(t *testing.T) {
 }
 
 // A flag's "created" event is written by the database in the statement
-// that inserts the flag (migration 0009): exactly one, carrying the token
+// that inserts the flag (migration 0008): exactly one, carrying the token
 // the flag was created under, also for rows another tool inserts.
 func TestCreatedEventWrittenWithTheFlag(t *testing.T) {
 	s := openTest(t)

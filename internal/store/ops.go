@@ -37,7 +37,7 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 			r.codeLoc, r.example, r.ctxt, now, r.createdToken, r.createdRole}
 	}
 	// The "created" event is written by the database with the flag
-	// (migration 0009). Even a flag that starts no chain, one INSERT, is
+	// (migration 0008). Even a flag that starts no chain, one INSERT, is
 	// written in a BEGIN IMMEDIATE transaction rather than autocommitted:
 	// modernc.org/sqlite answers ctx.Err() for a statement whose context
 	// ends while it runs even when it completed, so an autocommitted flag

@@ -146,7 +146,7 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 // the planner does not probe the index statistics (sqlite_stat4) with a
 // bound value, which marks the statement to be prepared again whenever the
 // value changes: that cost more than the lookup itself at a million flags.
-// Each filter's index (migrations 0003, 0010) holds its flags in id order,
+// Each filter's index (migration 0003) holds its flags in id order,
 // so the query stops at the limit.
 func listQuery(q ListQuery) (query string, args []any, countQuery string, countArgs []any) {
 	var where []string
