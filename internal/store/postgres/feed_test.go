@@ -34,6 +34,20 @@ func newFeed(t *testing.T, s *Store) *Feed {
 	return f
 }
 
+// feedWithFlag opens a store and its feed, with one flag (for target; ""
+// for everyone) to hang events on, and returns the feed's position after it.
+func feedWithFlag(t *testing.T, target string) (*Store, *Feed, int64, int64) {
+	t.Helper()
+	s := openTest(t)
+	f := newFeed(t, s)
+	flag := insertFlag(t, s.pool, target)
+	pos, err := f.LastEventID(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, f, flag, pos
+}
+
 // execer is a pool or a transaction.
 type execer interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
@@ -97,13 +111,7 @@ func changesAfter(t *testing.T, f *Feed, pos int64) ([]int64, int64) {
 // cursor by id alone would never report it.
 func TestFeedDoesNotSkipAnEventCommittedOutOfIdOrder(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	f := newFeed(t, s)
-	flag := insertFlag(t, s.pool, "@ops.containers")
-	pos, err := f.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f, flag, pos := feedWithFlag(t, "@ops.containers")
 
 	slow, err := s.pool.Begin(ctx)
 	if err != nil {
@@ -141,13 +149,7 @@ func TestFeedDoesNotSkipAnEventCommittedOutOfIdOrder(t *testing.T) {
 // and the events a cycle read are not reported again by the next.
 func TestFeedReportsEachCommittedEventOnce(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	f := newFeed(t, s)
-	flag := insertFlag(t, s.pool, "")
-	pos, err := f.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f, flag, pos := feedWithFlag(t, "")
 	aborted, err := s.pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -170,14 +172,7 @@ func TestFeedReportsEachCommittedEventOnce(t *testing.T) {
 // TestFeedRereadsAFailedCycle: a Detector whose cycle failed after reading
 // asks again from its old position, and must get the same changes.
 func TestFeedRereadsAFailedCycle(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t)
-	f := newFeed(t, s)
-	flag := insertFlag(t, s.pool, "@ops.containers")
-	pos, err := f.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f, flag, pos := feedWithFlag(t, "@ops.containers")
 	e1 := insertEvent(t, s.pool, flag, store.EventLocked)
 	first, _ := changesAfter(t, f, pos) // the cycle then fails: pos stays
 	e2 := insertEvent(t, s.pool, flag, store.EventUnlocked)
@@ -192,13 +187,7 @@ func TestFeedRereadsAFailedCycle(t *testing.T) {
 
 func TestFeedBatchesABacklog(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	f := newFeed(t, s)
-	flag := insertFlag(t, s.pool, "")
-	pos, err := f.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f, flag, pos := feedWithFlag(t, "")
 	if _, err := s.pool.Exec(ctx, `INSERT INTO flag_events (flag_id, kind, agent)
 		SELECT $1, 'renewed', '@qa.tester' FROM generate_series(1, $2)`, flag, store.ChangeBatch+5); err != nil {
 		t.Fatal(err)
@@ -304,13 +293,7 @@ func waitListening(t *testing.T, f *Feed) {
 // and the feed listens again.
 func TestFeedReconnectsAndCatchesUp(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	f := newFeed(t, s)
-	flag := insertFlag(t, s.pool, "")
-	pos, err := f.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f, flag, pos := feedWithFlag(t, "")
 	waitListening(t, f)
 	listener := func() (pid int) {
 		err := s.pool.QueryRow(ctx, `SELECT coalesce(max(pid), 0) FROM pg_stat_activity
@@ -602,13 +585,7 @@ func TestDetectorReadsTheDatabaseWhileItCannotListen(t *testing.T) {
 // event is reported exactly once, and no rolled-back one.
 func TestFeedReportsEveryEventOnceUnderConcurrentWriters(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t)
-	f := newFeed(t, s)
-	flag := insertFlag(t, s.pool, "")
-	pos, err := f.LastEventID(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, f, flag, pos := feedWithFlag(t, "")
 	const writers, txs = 8, 30
 	var wg sync.WaitGroup
 	errs := make(chan error, writers)
