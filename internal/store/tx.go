@@ -20,17 +20,11 @@ type txn struct {
 // at the path is not the one the write connection opened, before or after
 // the commit, the whole operation runs once more on the file now there.
 func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
-	return s.write(ctx, op, func(p *pools) error { return s.writeOnce(ctx, p, queries, fn) })
-}
-
-// write runs once on the current pools, and once more on the file now at
-// the path if once reports errMoved.
-func (s *Store) write(ctx context.Context, op string, once func(*pools) error) error {
 	p, err := s.acquire(ctx)
 	if err != nil {
 		return mapErr(op, err)
 	}
-	err = once(p)
+	err = s.writeOnce(ctx, p, queries, fn)
 	s.release()
 	if !errors.Is(err, errMoved) {
 		return mapErr(op, err)
@@ -41,7 +35,7 @@ func (s *Store) write(ctx context.Context, op string, once func(*pools) error) e
 	if p, err = s.acquire(ctx); err != nil {
 		return mapErr(op, err)
 	}
-	err = once(p)
+	err = s.writeOnce(ctx, p, queries, fn)
 	s.release()
 	if errors.Is(err, errMoved) {
 		return replacedError(s.path, err)
