@@ -67,6 +67,9 @@ type params struct {
 	// phraseIDF weighs an expansion that needs all of several terms by
 	// the idf of the phrase as a whole rather than of each term apart.
 	phraseIDF bool
+	// noLexicon leaves problems.txt out, to measure the ranker on problem
+	// vocabulary no one has written down (Variants).
+	noLexicon bool
 }
 
 var defaultParams = params{
