@@ -102,7 +102,10 @@ func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
 	for _, s := range a.Tags {
 		fn(fTag, s)
 	}
-	headings, derived := scanBody(a.Body)
+	// An index is built from agents loaded from files, whose texts are at
+	// hand; one that cannot be read is indexed without its body.
+	_, body, _ := a.Text()
+	headings, derived := scanBody(body)
 	caps := a.Capabilities
 	if len(caps) == 0 {
 		caps = derived
@@ -117,5 +120,5 @@ func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
 	for _, s := range headings {
 		fn(fHeading, s)
 	}
-	fn(fBody, a.Body)
+	fn(fBody, body)
 }
