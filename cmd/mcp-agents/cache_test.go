@@ -135,8 +135,15 @@ func TestStartupCache(t *testing.T) {
 	}
 	writeAgent(t, filepath.Join(dir, "team.md"), "---\nname: team.billing\ndescription: Owns the billing service and invoices.\n---\nSecond, longer version.\n", time.Hour)
 	stderr, body = startOnce()
-	if !strings.Contains(stderr, "catalog built from files") || !strings.Contains(body, "Second, longer version.") {
+	if !strings.Contains(stderr, "start-up cache entry is of other files") || !strings.Contains(stderr, "catalog built from files") ||
+		!strings.Contains(body, "Second, longer version.") {
 		t.Fatalf("after an edit: body %q\n%s", body, stderr)
+	}
+	// The entry was rewritten (before that server exited): the next start
+	// finds the new version.
+	stderr, body = startOnce()
+	if !strings.Contains(stderr, "catalog loaded from the start-up cache") || !strings.Contains(body, "Second, longer version.") {
+		t.Fatalf("start after the edit's rewrite: body %q\n%s", body, stderr)
 	}
 }
 
