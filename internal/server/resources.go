@@ -59,6 +59,7 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: id})
 		if err != nil {
 			if d, ok := AsDomain(err); ok {
+				logFault(ctx, svc.Log, req.Params.URI, err)
 				return nil, fmt.Errorf("%s", d.Message)
 			}
 			svc.Log.ErrorContext(ctx, "flag resource failed", "uri", req.Params.URI, "err", err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
+	"fmt"
 	"os"
 	"sync"
 
@@ -191,10 +191,10 @@ func (s *Store) noteWAL(p *pools) {
 }
 
 // replacedError is what a call gets when the file at the path changed and
-// it could not be written there. The path goes to the log, not to the
-// client.
+// it could not be written there. The path is in the cause, for the
+// caller's log, not in the message, for the client.
 func replacedError(path string, cause error) error {
-	slog.Error("store: the database file was replaced or removed and cannot be reopened", "path", path, "err", cause)
 	return &Error{Code: CodeUnavailable, Message: "the database file was replaced or removed while the server was running, " +
-		"and the call could not be redone on the file now at its path; nothing was stored", err: cause}
+		"and the call could not be redone on the file now at its path; nothing was stored",
+		err: fmt.Errorf("%s was replaced or removed and cannot be reopened: %w", path, cause)}
 }
