@@ -53,7 +53,6 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	gc := quietGC()
 	defer gc.restore()
-	search.WarmUp()
 
 	// Opening the database and loading the agents are independent, so they
 	// overlap. A database that cannot be opened is still a clear error
@@ -67,6 +66,11 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		st, err := e.openDB(ctx)
 		openc <- opened{st, err}
 	}()
+	// Started before the database's goroutine, this one ran first and the
+	// database began to open only once it was done: with the built-in
+	// agents, serving waited for the database until ~12 ms into runServe,
+	// when the rest was ready at ~7 (timed in the process, load 2).
+	search.WarmUp()
 	srcs, discoverWarnings, err := e.sources()
 	if err != nil {
 		if o := <-openc; o.st != nil {
