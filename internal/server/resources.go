@@ -45,7 +45,11 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		if err != nil {
 			return nil, err
 		}
-		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: a.Raw}}, nil
+		raw, _, err := svc.agentText(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: raw}}, nil
 	})
 
 	s.AddResourceTemplate(mcp.NewResourceTemplate("flag://{id}", "Flag",
