@@ -122,13 +122,20 @@ func (s *Store) atPath(fi os.FileInfo) bool {
 // file at the path has changed since they opened, it reopens first, so
 // reads follow the file too.
 func (s *Store) acquire(ctx context.Context) (*pools, error) {
+	return s.hold(ctx, true)
+}
+
+// hold is acquire; checkFile false skips comparing the file at the path
+// (one stat), for writes: writeOnce compares it with the file its
+// connection opened, before BEGIN and after COMMIT, and reopens itself.
+func (s *Store) hold(ctx context.Context, checkFile bool) (*pools, error) {
 	s.mu.RLock()
 	p := s.cur
 	if p == nil {
 		s.mu.RUnlock()
 		return nil, errors.New("store: closed")
 	}
-	if !p.closed && s.atPath(p.file) {
+	if !p.closed && (!checkFile || s.atPath(p.file)) {
 		return p, nil
 	}
 	s.mu.RUnlock()
