@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/gob"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -14,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/diskcache"
 )
 
@@ -69,19 +72,34 @@ func cacheEntries(t *testing.T, dir string) []string {
 	return out
 }
 
-// waitForEntry waits for the one cache entry a cold start writes after it
-// starts serving.
-func waitForEntry(t *testing.T, dir string) string {
+// waitForEntries waits for the two cache entries a cold start writes after
+// it starts serving, and tells them apart: the catalog's (metadata and
+// search index) and its agents' texts.
+func waitForEntries(t *testing.T, dir string) (catalog, texts string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		if e := cacheEntries(t, dir); len(e) == 1 {
-			return e[0]
-		} else if len(e) > 1 {
-			t.Fatalf("want one cache entry, found %v", e)
+		e := cacheEntries(t, dir)
+		if len(e) > 2 {
+			t.Fatalf("want two cache entries, found %v", e)
+		}
+		if len(e) == 2 {
+			for _, p := range e {
+				data, err := diskcache.Dir(dir).Read(strings.TrimSuffix(filepath.Base(p), ".entry"))
+				var tx agent.Texts
+				if err == nil && gob.NewDecoder(bytes.NewReader(data)).Decode(&tx) == nil && len(tx.Raw) > 0 {
+					texts = p
+				} else {
+					catalog = p
+				}
+			}
+			if catalog == "" || texts == "" {
+				t.Fatalf("want a catalog entry and a texts entry, found %v", e)
+			}
+			return catalog, texts
 		}
 		if time.Now().After(deadline) {
-			t.Fatal("no cache entry was written")
+			t.Fatalf("want two cache entries, found %v", e)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -110,15 +128,22 @@ func TestStartupCache(t *testing.T) {
 	if !strings.Contains(stderr, "catalog built from files") || !strings.Contains(stderr, "broken.md") || !strings.Contains(body, "First version.") {
 		t.Fatalf("first start: body %q\n%s", body, stderr)
 	}
-	waitForEntry(t, cacheDir)
+	waitForEntries(t, cacheDir)
 	stderr, body = startOnce()
 	if !strings.Contains(stderr, "catalog loaded from the start-up cache") || !strings.Contains(stderr, "broken.md") || !strings.Contains(body, "First version.") {
 		t.Fatalf("second start: body %q\n%s", body, stderr)
 	}
 	writeAgent(t, filepath.Join(dir, "team.md"), "---\nname: team.billing\ndescription: Owns the billing service and invoices.\n---\nSecond, longer version.\n", time.Hour)
 	stderr, body = startOnce()
-	if !strings.Contains(stderr, "catalog built from files") || !strings.Contains(body, "Second, longer version.") {
+	if !strings.Contains(stderr, "start-up cache entry is of other files") || !strings.Contains(stderr, "catalog built from files") ||
+		!strings.Contains(body, "Second, longer version.") {
 		t.Fatalf("after an edit: body %q\n%s", body, stderr)
+	}
+	// The entry was rewritten (before that server exited): the next start
+	// finds the new version.
+	stderr, body = startOnce()
+	if !strings.Contains(stderr, "catalog loaded from the start-up cache") || !strings.Contains(body, "Second, longer version.") {
+		t.Fatalf("start after the edit's rewrite: body %q\n%s", body, stderr)
 	}
 }
 
@@ -155,9 +180,11 @@ func checkServes(t *testing.T, c *client.Client, what string) {
 	}
 }
 
-// An entry truncated or overwritten in place while servers run neither
-// disturbs the server that loaded it nor misleads the next one: that one
-// ignores it with one debug line, serves from the files, and rewrites it.
+// Entries truncated or overwritten in place while servers run neither
+// disturb the servers that loaded them nor mislead the next one: that one
+// ignores them with one debug line, serves from the files, and rewrites
+// them. A server that has not read the agents' texts yet reads them from
+// the files instead, with one debug line.
 func TestStartupCacheDamagedWhileServing(t *testing.T) {
 	s := newSandbox(t)
 	dir := filepath.Join(s.cwd, "agents")
@@ -170,28 +197,24 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 
 	cold, _ := s.startLogged(t, "--agents", dir)
 	checkServes(t, cold, "cold start")
-	entry := waitForEntry(t, cacheDir)
+	catalogEntry, textsEntry := waitForEntries(t, cacheDir)
 	warm, warmLog := s.startLogged(t, "--agents", dir)
 	if !waitLog(warmLog, "loaded from the start-up cache") {
 		t.Fatalf("second start did not use the cache:\n%s", warmLog)
 	}
 	checkServes(t, warm, "warm start")
 
-	info, err := os.Stat(entry)
-	if err != nil {
-		t.Fatal(err)
-	}
 	damages := []struct {
 		name   string
-		damage func(f *os.File) error
+		damage func(f *os.File, size int64) error
 	}{
-		{"truncated in place", func(f *os.File) error { return f.Truncate(info.Size() / 2) }},
-		{"overwritten in place", func(f *os.File) error {
-			_, err := f.WriteAt([]byte(strings.Repeat("garbage!", 512)), info.Size()/3)
+		{"truncated in place", func(f *os.File, size int64) error { return f.Truncate(size / 2) }},
+		{"overwritten in place", func(f *os.File, size int64) error {
+			_, err := f.WriteAt([]byte(strings.Repeat("garbage!", 512)), size/3)
 			return err
 		}},
-		{"emptied", func(f *os.File) error { return f.Truncate(0) }},
-		{"foreign content", func(f *os.File) error {
+		{"emptied", func(f *os.File, _ int64) error { return f.Truncate(0) }},
+		{"foreign content", func(f *os.File, _ int64) error {
 			if err := f.Truncate(0); err != nil {
 				return err
 			}
@@ -201,17 +224,32 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 	}
 	for _, d := range damages {
 		t.Run(d.name, func(t *testing.T) {
-			f, err := os.OpenFile(entry, os.O_RDWR, 0)
-			if err != nil {
-				t.Fatal(err)
+			lazy, lazyLog := s.startLogged(t, "--agents", dir)
+			if !waitLog(lazyLog, "loaded from the start-up cache") {
+				t.Fatalf("the start did not use the cache:\n%s", lazyLog)
 			}
-			if err := d.damage(f); err != nil {
-				t.Fatal(err)
+			for _, entry := range []string{catalogEntry, textsEntry} {
+				f, err := os.OpenFile(entry, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				info, err := f.Stat()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := d.damage(f, info.Size()); err != nil {
+					t.Fatal(err)
+				}
+				f.Close()
 			}
-			f.Close()
 			// The servers already running keep answering.
 			checkServes(t, cold, "cold server after the damage")
 			checkServes(t, warm, "warm server after the damage")
+			checkServes(t, lazy, "server yet to read the texts, after the damage")
+			checkServes(t, lazy, "server yet to read the texts, after the damage, again")
+			if n := strings.Count(lazyLog.String(), "agent texts not in the start-up cache"); n != 1 {
+				t.Errorf("want one debug line about the damaged texts, found %d:\n%s", n, lazyLog)
+			}
 
 			next, log := s.startLogged(t, "--agents", dir)
 			checkServes(t, next, "start after the damage")
@@ -228,6 +266,9 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 				t.Errorf("the entry was not rewritten:\n%s", log)
 			}
 			checkServes(t, again, "start from the rewritten entry")
+			if strings.Contains(log.String(), "agent texts not in the start-up cache") {
+				t.Errorf("the texts' entry was not rewritten:\n%s", log)
+			}
 		})
 	}
 }

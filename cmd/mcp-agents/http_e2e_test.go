@@ -467,8 +467,16 @@ func TestHTTPReadyzFollowsTheDatabase(t *testing.T) {
 	}
 	resp := hs.raw(t, "GET", "/readyz", "", "", "")
 	body, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusServiceUnavailable || !bytes.Contains(body, []byte("no longer names")) {
+	if resp.StatusCode != http.StatusServiceUnavailable || !bytes.Contains(body, []byte("the database does not take writes")) {
 		t.Fatalf("readyz with the database gone: %d %s", resp.StatusCode, body)
+	}
+	// The body is for anyone who can reach the port; the file's path, and
+	// why, are for the log.
+	if bytes.Contains(body, []byte(filepath.Base(s.db))) {
+		t.Errorf("readyz body names the database file: %s", body)
+	}
+	if !waitLog(hs.stderr, "no longer names") {
+		t.Errorf("the server log does not say why it is not ready:\n%s", hs.stderr)
 	}
 	if resp := hs.raw(t, "GET", "/healthz", "", "", ""); resp.StatusCode != 200 {
 		t.Fatalf("healthz: %d", resp.StatusCode)

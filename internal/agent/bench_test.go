@@ -81,7 +81,8 @@ func snapshotOf(b *testing.B, sources []Source) []byte {
 	b.Helper()
 	c, warns := mustLoad(b, sources)
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(c.Snapshot(warns)); err != nil {
+	s, _ := c.Snapshot(warns)
+	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
 		b.Fatal(err)
 	}
 	return buf.Bytes()
@@ -96,7 +97,7 @@ func benchmarkSnapshotDecode(b *testing.B, sources []Source) {
 		if err := gob.NewDecoder(bytes.NewReader(data)).Decode(&s); err != nil {
 			b.Fatal(err)
 		}
-		if _, _, err := s.Catalog(); err != nil {
+		if _, _, err := s.Catalog(sources, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

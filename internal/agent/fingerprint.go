@@ -67,6 +67,25 @@ func Fingerprint(sources []Source) (string, error) {
 	return hex.EncodeToString(sum[:16]), nil
 }
 
+// CacheKey names the start-up cache's entry for sources: it covers what
+// Fingerprint covers except the files (the sources' labels, roots and
+// order, and the running executable), so it is known before they are
+// walked, and the entry is read while they are. The entry records the
+// Fingerprint of the files it was built from, which must be theirs now.
+func CacheKey(sources []Source) string {
+	f := fingerprinter{}
+	f.str(fingerprintVersion)
+	f.str("cache key")
+	f.executable()
+	f.u64(uint64(len(sources)))
+	for _, s := range sources {
+		f.str(s.Label)
+		f.str(s.Root)
+	}
+	sum := sha256.Sum256(f.buf)
+	return hex.EncodeToString(sum[:16])
+}
+
 // fingerprinter collects what identifies the sources, hashed at the end.
 type fingerprinter struct {
 	buf  []byte // input for the hash

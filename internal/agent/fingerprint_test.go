@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcp-agents/mcp-agents/agents"
+	"github.com/mcp-agents/mcp-agents/internal/diskcache"
 )
 
 // past is a modification time old enough not to be racy.
@@ -146,6 +147,41 @@ func TestFingerprintSources(t *testing.T) {
 	}
 	if fp := fingerprint(t, []Source{dirSource("user", d1), dirSource("dir", d2)}); fp != want {
 		t.Errorf("equal sources: %s, want %s", fp, want)
+	}
+}
+
+// The cache key tells sources apart as the fingerprint does, but not their
+// files: an entry is found whatever the files became, and its recorded
+// fingerprint says whether it is still theirs.
+func TestCacheKey(t *testing.T) {
+	d1, d2 := t.TempDir(), t.TempDir()
+	writeTree(t, d1, map[string]string{"a.md": "a"})
+	base := []Source{dirSource("user", d1), dirSource("dir", d2)}
+	want := CacheKey(base)
+	if !diskcache.ValidKey(want) {
+		t.Fatalf("CacheKey = %q, not a cache key", want)
+	}
+	seen := map[string]string{want: "base"}
+	for name, srcs := range map[string][]Source{
+		"order": {base[1], base[0]},
+		"label": {dirSource("project", d1), base[1]},
+		"root":  {{Label: "user", Root: d1 + "/", FS: base[0].FS}, base[1]},
+		"fewer": base[:1],
+		"more":  {base[0], base[1], base[1]},
+	} {
+		key := CacheKey(srcs)
+		if prev, ok := seen[key]; ok {
+			t.Errorf("%s: same key as %s", name, prev)
+		}
+		seen[key] = name
+	}
+	before := fingerprint(t, base)
+	writeTree(t, d2, map[string]string{"b.md": "b"})
+	if key := CacheKey(base); key != want {
+		t.Errorf("after adding a file: key %s, want %s", key, want)
+	}
+	if fingerprint(t, base) == before {
+		t.Error("adding a file left the fingerprint as it was")
 	}
 }
 

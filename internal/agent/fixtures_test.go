@@ -38,7 +38,8 @@ func TestLoadFixtures(t *testing.T) {
 	c, warns := mustLoad(t, fixtureSources(t))
 	type agentOut struct {
 		*Agent
-		Raw    int    `json:"Raw"` // its length: the text is in the file
+		Raw    int    `json:"Raw"`           // its length: the text is in the file
+		Sum    string `json:"Sum,omitempty"` // hides Agent.Sum, a function of Raw
 		Handle string `json:"Handle"`
 	}
 	out := struct {

@@ -2,6 +2,7 @@ package agent
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -40,13 +41,17 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 				continue
 			}
 			now, err := fs.ReadFile(s.FS, rel)
-			if err != nil || string(now) == a.Raw {
+			if err != nil || sha256.Sum256(now) == a.Sum {
 				break // gone, or unchanged and so not an edit
+			}
+			raw, _, err := a.Text()
+			if err != nil {
+				break // the last good version is not at hand any more
 			}
 			if overlays[i] == nil {
 				overlays[i] = map[string][]byte{}
 			}
-			overlays[i][rel] = []byte(a.Raw)
+			overlays[i][rel] = []byte(raw)
 			kept = append(kept, w.Path)
 			break
 		}

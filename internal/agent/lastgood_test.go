@@ -16,6 +16,13 @@ func writeAgent(t *testing.T, dir, file, name, desc string) {
 }
 
 func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
+	t.Run("loaded", func(t *testing.T) { testLastGood(t, false) })
+	// From the start-up cache, the previous version's text is read when
+	// the broken file is found.
+	t.Run("decoded", func(t *testing.T) { testLastGood(t, true) })
+}
+
+func testLastGood(t *testing.T, decoded bool) {
 	dir := t.TempDir()
 	writeAgent(t, dir, "a.md", "alpha", "First version of alpha.")
 	writeAgent(t, dir, "b.md", "beta", "Beta.")
@@ -24,6 +31,9 @@ func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
 	prev, warns, _ := Load(context.Background(), srcs)
 	if len(warns) != 0 || prev.Len() != 3 {
 		t.Fatalf("setup: %d agents, warnings %v", prev.Len(), warns)
+	}
+	if decoded {
+		prev, _ = snapshotRoundTrip(t, prev, nil, srcs)
 	}
 
 	// alpha's file is broken, beta's edited, gamma's deleted, delta's new.
@@ -51,7 +61,7 @@ func TestLastGoodKeepsABrokenEditsPreviousVersion(t *testing.T) {
 	}
 	for name, desc := range want {
 		a, ok := cat.Get(name)
-		if !ok || a.Description != desc {
+		if !ok || a.Description != desc || a.Body != "Body of "+name+".\n" {
 			t.Errorf("%s: %+v, want description %q", name, a, desc)
 		}
 	}

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -144,6 +145,7 @@ func loadFile(s Source, fsPath, display string) (*Agent, error) {
 	a.Source = s.Label
 	a.Path = display
 	a.Raw = string(data)
+	a.Sum = sha256.Sum256(data)
 	if strings.HasSuffix(a.Raw, a.Body) {
 		a.Body = a.Raw[len(a.Raw)-len(a.Body):] // one copy of the text, not two
 	}

@@ -79,22 +79,37 @@ func builtinSources() []Source {
 // byte slices are compared whole (cmp's element walk is slow on megabytes
 // of Raw). gob does not keep an empty slice apart from nil, which no
 // reader of a catalog does either (the server shows both as []).
+// The texts are compared through Text, as a decoded agent has them.
 var agentCmp = cmp.Options{cmpopts.EquateNaNs(), cmpopts.EquateEmpty(), cmp.Comparer(func(a, b []byte) bool {
 	return bytes.Equal(a, b)
-})}
+}), cmpopts.IgnoreFields(Agent{}, "Raw", "Body"), cmpopts.IgnoreUnexported(Agent{})}
 
-// gobRoundTrip stores a snapshot as the start-up cache does and reads it back.
-func gobRoundTrip(t testing.TB, s Snapshot) Snapshot {
+// gobRoundTrip stores a value as the start-up cache does and reads it back.
+func gobRoundTrip[T any](t testing.TB, v T) T {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(s); err != nil {
+	if err := gob.NewEncoder(&buf).Encode(v); err != nil {
 		t.Fatalf("encoding: %v", err)
 	}
-	var out Snapshot
+	var out T
 	if err := gob.NewDecoder(&buf).Decode(&out); err != nil {
 		t.Fatalf("decoding: %v", err)
 	}
 	return out
+}
+
+// snapshotRoundTrip snapshots c as the start-up cache stores it and
+// decodes it for sources, with the texts from their gob round trip.
+func snapshotRoundTrip(t testing.TB, c *Catalog, warns []Warning, sources []Source) (*Catalog, []Warning) {
+	t.Helper()
+	s, texts := c.Snapshot(warns)
+	s = gobRoundTrip(t, s)
+	texts = gobRoundTrip(t, texts)
+	d, dwarns, err := s.Catalog(sources, func() (Texts, error) { return texts, nil })
+	if err != nil {
+		t.Fatalf("Catalog: %v", err)
+	}
+	return d, dwarns
 }
 
 // checkRoundTrip snapshots what Load built from sources, passes the
@@ -103,11 +118,7 @@ func gobRoundTrip(t testing.TB, s Snapshot) Snapshot {
 func checkRoundTrip(t *testing.T, sources []Source) *Catalog {
 	t.Helper()
 	c, warns := mustLoad(t, sources)
-	s := gobRoundTrip(t, c.Snapshot(warns))
-	d, dwarns, err := s.Catalog()
-	if err != nil {
-		t.Fatalf("Catalog: %v", err)
-	}
+	d, dwarns := snapshotRoundTrip(t, c, warns, sources)
 	compareCatalogs(t, c, warns, d, dwarns)
 	return d
 }
@@ -116,6 +127,12 @@ func compareCatalogs(t *testing.T, c *Catalog, warns []Warning, d *Catalog, dwar
 	t.Helper()
 	if diff := cmp.Diff(c.All(), d.All(), agentCmp); diff != "" {
 		t.Errorf("All() (-loaded +decoded):\n%s", diff)
+	}
+	for i, a := range d.All() {
+		raw, body, err := a.Text()
+		if want := c.All()[i]; err != nil || raw != want.Raw || body != want.Body {
+			t.Errorf("%s: Text() = %d bytes, body %d bytes, %v; want %d and %d bytes", a.Name, len(raw), len(body), err, len(want.Raw), len(want.Body))
+		}
 	}
 	if diff := cmp.Diff(warns, dwarns); diff != "" {
 		t.Errorf("warnings (-loaded +decoded):\n%s", diff)
@@ -271,14 +288,18 @@ func TestSnapshotCatalogRefusesDamage(t *testing.T) {
 		"negative":      {func(s *Snapshot) { s.SourceOf[0] = -1 }, "source -1"},
 		"short index":   {func(s *Snapshot) { s.SourceOf = s.SourceOf[1:] }, "source indexes"},
 		"body lengths":  {func(s *Snapshot) { s.BodyLen = nil }, "body lengths"},
-		"long body":     {func(s *Snapshot) { s.BodyLen[0] = len(s.Agents[0].Raw) + 1 }, "body length"},
-		"two bodies":    {func(s *Snapshot) { s.Agents[0].Body, s.BodyLen[0] = "x", 1 }, "body length"},
+		"negative body": {func(s *Snapshot) { s.BodyLen[0] = -1 }, "negative body length"},
+		"a text":        {func(s *Snapshot) { s.Agents[0].Raw = "x" }, "a text"},
+		"a body":        {func(s *Snapshot) { s.Agents[0].Body = "x" }, "a text"},
+		"fewer sources": {func(s *Snapshot) { s.Sources = s.Sources[1:] }, "3 sources, given 4"},
+		"other source":  {func(s *Snapshot) { s.Sources[1].Root = "/elsewhere" }, `source 1 is user "/elsewhere"`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			c, warns := mustLoad(t, snapshotFixture())
-			s := gobRoundTrip(t, c.Snapshot(warns))
+			s, _ := c.Snapshot(warns)
+			s = gobRoundTrip(t, s)
 			tc.damage(&s)
-			if _, _, err := s.Catalog(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			if _, _, err := s.Catalog(snapshotFixture(), nil); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})

@@ -89,11 +89,18 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 	if !h.noAuth {
 		tokens = st
 	}
+	// /readyz answers without a token, so its body says only which part is
+	// not ready; the cause, which can name the database's file, host, user
+	// or database name, goes to the log.
 	ready := func(ctx context.Context) error {
 		if svc.Agents == nil || svc.Agents.Catalog() == nil {
 			return errors.New("the agent catalog is not loaded")
 		}
-		return st.Ready(ctx)
+		if err := st.Ready(ctx); err != nil {
+			logger.WarnContext(ctx, "readiness: the database does not take writes", "err", err)
+			return errors.New("the database does not take writes (the server log says why)")
+		}
+		return nil
 	}
 	hs, err := httpserve.New(httpserve.Config{
 		Addr: ln.Addr().String(), TLSCert: h.tlsCert, TLSKey: h.tlsKey, PublicURL: h.publicURL, NoAuth: h.noAuth,

@@ -19,8 +19,9 @@ import (
 )
 
 // Keep is how many entries survive a write; a user switching between a few
-// projects keeps a warm entry for each.
-const Keep = 8
+// projects keeps a warm entry for each (the server writes two per catalog:
+// its metadata and index, and its texts).
+const Keep = 16
 
 // KeyLen is the length of a key: lowercase hex digits, as a fingerprint
 // prints them.

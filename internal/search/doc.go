@@ -31,7 +31,7 @@
 // lexicon knows, its other plain words (not synonyms, not typo corrections)
 // count less, as the problem's context ("customer" and "sale" in "our
 // customer database was leaked and is for sale online"). The sum is
-// scaled by the square root of the share of groups matched. Agents named by
+// scaled by the share of groups matched to the power 0.7. Agents named by
 // the query rank first. All constants are tuned as general rules on the
 // development sets in testdata (go run ./internal/search/cmd/searcheval),
 // never on the held-out halves.

@@ -40,7 +40,9 @@ type params struct {
 	// domain discounts matches through the problem lexicon.
 	domain float64
 	// coord rewards covering more of the query: the summed score is
-	// multiplied by (matched groups / groups) ^ coord.
+	// multiplied by (matched groups / groups) ^ coord, so that one word
+	// matched strongly (a name) weighs less against an agent matching
+	// most of a long description of a problem.
 	coord float64
 	// perField saturates each field separately and sums the weighted
 	// results (so a field's weight bounds its contribution), instead of
@@ -67,6 +69,9 @@ type params struct {
 	// phraseIDF weighs an expansion that needs all of several terms by
 	// the idf of the phrase as a whole rather than of each term apart.
 	phraseIDF bool
+	// noLexicon leaves problems.txt out, to measure the ranker on problem
+	// vocabulary no one has written down (Variants).
+	noLexicon bool
 }
 
 var defaultParams = params{
@@ -78,7 +83,7 @@ var defaultParams = params{
 	domain:       0.6,
 	typo1:        0.75,
 	typo2:        0.55,
-	coord:        0.5,
+	coord:        0.7,
 	perField:     true,
 	idfPow:       0.75,
 	domainIDF:    4,
@@ -97,7 +102,10 @@ func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
 	for _, s := range a.Tags {
 		fn(fTag, s)
 	}
-	headings, derived := scanBody(a.Body)
+	// An index is built from agents loaded from files, whose texts are at
+	// hand; one that cannot be read is indexed without its body.
+	_, body, _ := a.Text()
+	headings, derived := scanBody(body)
 	caps := a.Capabilities
 	if len(caps) == 0 {
 		caps = derived
@@ -112,5 +120,5 @@ func fieldTexts(a *agent.Agent, fn func(f field, text string)) {
 	for _, s := range headings {
 		fn(fHeading, s)
 	}
-	fn(fBody, a.Body)
+	fn(fBody, body)
 }

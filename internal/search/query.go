@@ -362,6 +362,9 @@ func (ix *Index) frequentSpellings(near []string) []string {
 func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 	g := group{word: word, ownIDF: float32(math.Inf(1))}
 	for _, ph := range syns {
+		if ph.domain && ix.p.noLexicon {
+			continue
+		}
 		var ts []int32
 		for _, w := range ph.words {
 			if stopwords[w] {

@@ -55,7 +55,7 @@ func TestRelevance(t *testing.T) {
 		{"testdata/relevance.json", 0.94, 0.97},
 		{"testdata/relevance_acolytes.json", 0.97, 0.97},
 		// Written after the ranker was first tuned, never tuned on.
-		{"testdata/relevance_holdout.json", 0.72, 0.88},
+		{"testdata/relevance_holdout.json", 0.76, 0.88},
 		// The problem-first halves: constants and problems.txt are tuned on
 		// dev only; test is measured, never tuned on (this guard shows its
 		// figures, so its floor follows the ranker rather than a target).

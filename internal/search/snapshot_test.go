@@ -3,6 +3,7 @@ package search
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/gob"
 	"os"
 	"path/filepath"
@@ -182,6 +183,31 @@ func TestFromSnapshotRejects(t *testing.T) {
 		t.Fatal("no term has two postings")
 		return 0
 	}
+	// spoilDocs lets change change the docs of the postings, and encodes
+	// them again as gaps (a doc below the one before wraps around).
+	spoilDocs := func(change func(docs []uint32)) func(s *Snapshot) {
+		return func(s *Snapshot) {
+			var docs []uint32
+			gaps := s.PostingGaps
+			for t := range len(s.PostingEnds) - 1 {
+				doc := uint64(0)
+				for range s.PostingEnds[t+1] - s.PostingEnds[t] {
+					gap, n := binary.Uvarint(gaps)
+					gaps, doc = gaps[n:], doc+gap
+					docs = append(docs, uint32(doc))
+				}
+			}
+			change(docs)
+			s.PostingGaps = nil
+			for t := range len(s.PostingEnds) - 1 {
+				prev := uint64(0)
+				for _, d := range docs[s.PostingEnds[t]:s.PostingEnds[t+1]] {
+					s.PostingGaps = binary.AppendUvarint(s.PostingGaps, uint64(d)-prev)
+					prev = uint64(d)
+				}
+			}
+		}
+	}
 	tests := []struct {
 		name   string
 		agents []*agent.Agent
@@ -190,13 +216,20 @@ func TestFromSnapshotRejects(t *testing.T) {
 	}{
 		{"fewer agents", agents[1:], func(*Snapshot) {}, "docs"},
 		{"no agents", nil, func(*Snapshot) {}, "docs"},
-		{"posting doc out of range", agents, func(s *Snapshot) { s.PostingDocs[0] = ndocs }, "postings"},
+		{"posting doc out of range", agents, spoilDocs(func(docs []uint32) { docs[0] = ndocs }), "not below"},
 		{"postings out of order", agents, func(s *Snapshot) {
 			i := longList(s)
-			s.PostingDocs[i], s.PostingDocs[i+1] = s.PostingDocs[i+1], s.PostingDocs[i]
-		}, "postings"},
-		{"posting twice", agents, func(s *Snapshot) { i := longList(s); s.PostingDocs[i+1] = s.PostingDocs[i] }, "twice"},
+			spoilDocs(func(docs []uint32) { docs[i], docs[i+1] = docs[i+1], docs[i] })(s)
+		}, "not below"},
+		{"posting twice", agents, func(s *Snapshot) {
+			i := longList(s)
+			spoilDocs(func(docs []uint32) { docs[i+1] = docs[i] })(s)
+		}, "twice"},
+		{"docs missing", agents, func(s *Snapshot) { s.PostingGaps = s.PostingGaps[:len(s.PostingGaps)-1] }, "no doc"},
+		{"docs left over", agents, func(s *Snapshot) { s.PostingGaps = append(s.PostingGaps, 1) }, "left over"},
+		{"unterminated doc", agents, func(s *Snapshot) { s.PostingGaps[len(s.PostingGaps)-1] |= 0x80 }, "no doc"},
 		{"missing masks", agents, func(s *Snapshot) { s.PostingMasks = s.PostingMasks[1:] }, "postings"},
+		{"missing saturations", agents, func(s *Snapshot) { s.PostingSats = s.PostingSats[4:] }, "saturations"},
 		{"posting end past the end", agents, func(s *Snapshot) { s.PostingEnds[len(s.PostingEnds)-1]++ }, "posting ends"},
 		{"posting ends decrease", agents, func(s *Snapshot) { s.PostingEnds[1] = s.PostingEnds[2] + 1 }, "posting ends"},
 		{"too few posting ends", agents, func(s *Snapshot) { s.PostingEnds = s.PostingEnds[1:] }, "posting ends"},

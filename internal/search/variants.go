@@ -29,7 +29,7 @@ func Variants() []Variant {
 		}
 	}
 	sweep("k1", []float64{0.6, 2}, func(p *params, v float64) { p.k1 = v })
-	sweep("coord", []float64{0.25, 1}, func(p *params, v float64) { p.coord = v })
+	sweep("coord", []float64{0.5, 0.9}, func(p *params, v float64) { p.coord = v })
 	sweep("idfPow", []float64{0.5, 1}, func(p *params, v float64) { p.idfPow = v })
 	sweep("synonym", []float64{0.75}, func(p *params, v float64) { p.synonym = v })
 	sweep("related", []float64{0.45, 0.75}, func(p *params, v float64) { p.related = v })
@@ -46,6 +46,15 @@ func Variants() []Variant {
 	anywhere := defaultParams
 	anywhere.domainIntent = false
 	out = append(out, Variant{"domain anywhere, in part", anywhere})
+	// problems.txt was written against the development half's queries, so
+	// that half's figures flatter the ranker on problem vocabulary no one
+	// has written down: without the lexicon they approximate it (dev half
+	// 0.641 / 0.696 without it, against 0.848 / 0.946 with it; the test
+	// half measured 0.659 / 0.791 with it). A general mechanism should help
+	// here too.
+	nolex := defaultParams
+	nolex.noLexicon = true
+	out = append(out, Variant{"without problems.txt", nolex})
 	classic := defaultParams
 	classic.perField = false
 	out = append(out, Variant{"classic BM25F", classic})

@@ -91,8 +91,12 @@ func (svc *Service) SearchAgents(_ context.Context, in SearchAgentsInput) (Searc
 }
 
 // GetAgent returns one agent's identity.
-func (svc *Service) GetAgent(_ context.Context, in GetAgentInput) (AgentOutput, error) {
+func (svc *Service) GetAgent(ctx context.Context, in GetAgentInput) (AgentOutput, error) {
 	a, err := svc.lookup("name", in.Name)
+	if err != nil {
+		return AgentOutput{}, err
+	}
+	_, body, err := svc.agentText(ctx, a)
 	if err != nil {
 		return AgentOutput{}, err
 	}
@@ -107,8 +111,23 @@ func (svc *Service) GetAgent(_ context.Context, in GetAgentInput) (AgentOutput, 
 		Examples:     nonNil(a.Examples),
 		Aliases:      nonNil(a.Aliases),
 		Source:       a.Source,
-		Body:         a.Body,
+		Body:         body,
 	}, nil
+}
+
+// agentText reads a's file text and body. One that cannot be read any more
+// (a catalog from the start-up cache reads texts when first asked, and the
+// file may have changed since: see agent.Agent.Text) is logged in full and
+// reported without the file's path; the reload that follows a change
+// brings the new version.
+func (svc *Service) agentText(ctx context.Context, a *agent.Agent) (raw, body string, err error) {
+	raw, body, err = a.Text()
+	if err != nil {
+		svc.Log.WarnContext(ctx, "agent text unavailable", "agent", a.Handle(), "err", err)
+		return "", "", &Error{Code: CodeBusy, Field: "name", Message: a.Handle() +
+			": its file changed since the catalog was loaded and is being reloaded; retry in a moment"}
+	}
+	return raw, body, nil
 }
 
 // lookup finds an agent by handle, or explains why not: a malformed handle

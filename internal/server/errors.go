@@ -59,11 +59,24 @@ func AsDomain(err error) (*Error, bool) {
 	return nil, false
 }
 
+// logFault logs the cause of a database fault (disk full, read-only,
+// corrupt, unreachable, ...): the client is told which in plain words, the
+// operator needs the driver's error, the file's path or the host. The
+// stores leave the logging to their callers, so it goes to the server's
+// logger at its level.
+func logFault(ctx context.Context, log *slog.Logger, what string, err error) {
+	var se *store.Error
+	if errors.As(err, &se) && se.Code == store.CodeUnavailable {
+		log.ErrorContext(ctx, "database fault", "call", what, "err", se.Message, "cause", errors.Unwrap(se))
+	}
+}
+
 // toolError turns a handler error into an isError tool result. Internal
 // errors are logged in full but reported to the model only as internal, since
 // their text (paths, SQL) is neither safe nor useful to it.
 func toolError(ctx context.Context, log *slog.Logger, tool string, err error) *mcp.CallToolResult {
 	if d, ok := AsDomain(err); ok {
+		logFault(ctx, log, tool, err)
 		return mcp.NewToolResultError(d.Message)
 	}
 	log.ErrorContext(ctx, "tool failed", "tool", tool, "err", err)

@@ -1,10 +1,13 @@
 package server_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -64,6 +67,26 @@ type fixture struct {
 	store  *store.Store
 	svc    *server.Service
 	now    *time.Time
+	log    *syncBuffer // what the server logged
+}
+
+// syncBuffer is a log destination the server's goroutines may write while
+// a test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // newFixture starts the real server (real catalog, index and SQLite store in
@@ -77,14 +100,14 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("fixture: %v, warnings %v", err, warnings)
 	}
 	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
-	f := &fixture{now: &now}
+	f := &fixture{now: &now, log: &syncBuffer{}}
 	st, err := store.Open(ctx, filepath.Join(t.TempDir(), "agents.db"), store.WithClock(func() time.Time { return *f.now }))
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
 	t.Cleanup(func() { st.Close() })
 	f.store = st
-	f.svc = &server.Service{Catalog: cat, Search: search.NewIndex(cat.All()), Flags: st}
+	f.svc = &server.Service{Catalog: cat, Search: search.NewIndex(cat.All()), Flags: st, Log: slog.New(slog.NewTextHandler(f.log, nil))}
 	srv := server.New(f.svc, "test", mcpserver.WithOutputSchemaValidation())
 	c, err := client.NewInProcessClient(srv)
 	if err != nil {

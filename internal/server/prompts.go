@@ -104,7 +104,11 @@ func (svc *Service) promptHandler(a *agent.Agent) server.PromptHandlerFunc {
 // that block or forge any other part of the prompt, cleaned of control and
 // format characters and cut to flagtext.MaxField characters per field.
 func (svc *Service) RenderPrompt(ctx context.Context, a *agent.Agent, task string) (string, error) {
-	data := promptData{Handle: a.Handle(), Body: a.Body, Task: task, Project: svc.ProjectDocs().List()}
+	_, body, err := svc.agentText(ctx, a)
+	if err != nil {
+		return "", err
+	}
+	data := promptData{Handle: a.Handle(), Body: body, Task: task, Project: svc.ProjectDocs().List()}
 	if svc.Flags != nil {
 		q := store.AgentFlagsQuery{Agent: a.Handle(), Status: "pending", IncludeLocked: true, Limit: promptInboxLimit}
 		flags, err := svc.Flags.AgentFlags(ctx, q)

@@ -95,8 +95,9 @@ func (svc *Service) ReplaceAgents(cat *agent.Catalog, index *search.Index) Reloa
 }
 
 // diffCatalogs compares two catalogs agent by agent. An agent changed when
-// anything a client can see of it did: its file, where it came from, or
-// the file it came from.
+// anything a client can see of it did: its file (by its sum: the text of
+// an agent from the start-up cache may not have been read), where it came
+// from, or the file it came from.
 func diffCatalogs(old, cur *agent.Catalog) Reload {
 	var r Reload
 	for _, a := range cur.All() {
@@ -104,7 +105,7 @@ func diffCatalogs(old, cur *agent.Catalog) Reload {
 		switch {
 		case !ok || prev.Name != a.Name:
 			r.Added = append(r.Added, a.Name)
-		case prev != a && (prev.Raw != a.Raw || prev.Source != a.Source || prev.Path != a.Path):
+		case prev != a && (prev.Sum != a.Sum || prev.Source != a.Source || prev.Path != a.Path):
 			r.Changed = append(r.Changed, a.Name)
 		}
 	}

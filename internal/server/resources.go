@@ -45,7 +45,11 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		if err != nil {
 			return nil, err
 		}
-		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: a.Raw}}, nil
+		raw, _, err := svc.agentText(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: raw}}, nil
 	})
 
 	s.AddResourceTemplate(mcp.NewResourceTemplate("flag://{id}", "Flag",
@@ -59,6 +63,7 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: id})
 		if err != nil {
 			if d, ok := AsDomain(err); ok {
+				logFault(ctx, svc.Log, req.Params.URI, err)
 				return nil, fmt.Errorf("%s", d.Message)
 			}
 			svc.Log.ErrorContext(ctx, "flag resource failed", "uri", req.Params.URI, "err", err)

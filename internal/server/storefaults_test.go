@@ -49,8 +49,13 @@ func TestStoreFaultsReachTheClient(t *testing.T) {
 			t.Fatal(err)
 		}
 		msg := f.fails(t, "create_flag", newFlagArgs(), "replaced or removed", "nothing was stored")
-		if strings.Contains(msg, "internal") {
+		if strings.Contains(msg, "internal") || strings.Contains(msg, path) {
 			t.Errorf("message %q", msg)
+		}
+		// The path and the driver's error are for the operator: in the
+		// server's log, at its level.
+		if log := f.log.String(); !strings.Contains(log, "database fault") || !strings.Contains(log, path) {
+			t.Errorf("server log:\n%s", log)
 		}
 	})
 	t.Run("corrupt page", func(t *testing.T) {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -97,10 +96,9 @@ func mapErr(op string, err error) error {
 		tail := "; nothing was stored"
 		if f.code == CodeBusy {
 			tail += ", retry"
-		} else {
-			slog.Error("store: database fault", "op", op, "err", err)
 		}
-		return &Error{Code: f.code, Message: f.what + tail, err: err}
+		// The caller logs the cause (err, with op) with its own logger.
+		return &Error{Code: f.code, Message: f.what + tail, err: fmt.Errorf("%s: %w", op, err)}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
+	"fmt"
 	"os"
 	"sync"
 
@@ -122,13 +122,20 @@ func (s *Store) atPath(fi os.FileInfo) bool {
 // file at the path has changed since they opened, it reopens first, so
 // reads follow the file too.
 func (s *Store) acquire(ctx context.Context) (*pools, error) {
+	return s.hold(ctx, true)
+}
+
+// hold is acquire; checkFile false skips comparing the file at the path
+// (one stat), for writes: writeOnce compares it with the file its
+// connection opened, before BEGIN and after COMMIT, and reopens itself.
+func (s *Store) hold(ctx context.Context, checkFile bool) (*pools, error) {
 	s.mu.RLock()
 	p := s.cur
 	if p == nil {
 		s.mu.RUnlock()
 		return nil, errors.New("store: closed")
 	}
-	if !p.closed && s.atPath(p.file) {
+	if !p.closed && (!checkFile || s.atPath(p.file)) {
 		return p, nil
 	}
 	s.mu.RUnlock()
@@ -191,10 +198,10 @@ func (s *Store) noteWAL(p *pools) {
 }
 
 // replacedError is what a call gets when the file at the path changed and
-// it could not be written there. The path goes to the log, not to the
-// client.
+// it could not be written there. The path is in the cause, for the
+// caller's log, not in the message, for the client.
 func replacedError(path string, cause error) error {
-	slog.Error("store: the database file was replaced or removed and cannot be reopened", "path", path, "err", cause)
 	return &Error{Code: CodeUnavailable, Message: "the database file was replaced or removed while the server was running, " +
-		"and the call could not be redone on the file now at its path; nothing was stored", err: cause}
+		"and the call could not be redone on the file now at its path; nothing was stored",
+		err: fmt.Errorf("%s was replaced or removed and cannot be reopened: %w", path, cause)}
 }

@@ -106,11 +106,15 @@ type flagRow struct {
 	files []string
 }
 
-func (r *flagRow) scan(sc rowScanner) error {
-	return sc.Scan(&r.id, &r.flagType, &r.source, &r.target, &r.change, &r.action,
+func (r *flagRow) scan(sc rowScanner) error { return sc.Scan(r.dests()...) }
+
+// dests are the Scan destinations of flagCols in r. A loop over many rows
+// builds them once and scans every row into the same r.
+func (r *flagRow) dests() []any {
+	return []any{&r.id, &r.flagType, &r.source, &r.target, &r.change, &r.action,
 		&r.impact, &r.related, &r.chain, &r.codeLoc, &r.example, &r.ctxt, &r.notes,
 		&r.status, &r.lockedBy, &r.lockedAt, &r.lockExp, &r.created, &r.completedAt, &r.completedBy,
-		&r.createdToken, &r.createdRole)
+		&r.createdToken, &r.createdRole}
 }
 
 // leaseHeld reports whether the row's lease still holds at now. Times are
@@ -180,16 +184,6 @@ func (r *flagRow) toFlag(now string) Flag {
 		f.LockExpiresAt = ptr(r.lockExp)
 	}
 	return f
-}
-
-// scanFlag reads one row of flagCols. now decides whether a lease still
-// holds: an expired one is reported as no lock at all.
-func scanFlag(sc rowScanner, now string) (Flag, error) {
-	var r flagRow
-	if err := r.scan(sc); err != nil {
-		return Flag{}, err
-	}
-	return r.toFlag(now), nil
 }
 
 func strPtr(ns sql.NullString) *string {

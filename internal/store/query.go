@@ -39,7 +39,9 @@ func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, erro
 	query, args := inboxQuery(agent, status, q.IncludeLocked, now, q.Limit)
 	var out []Flag
 	err = s.readTx(ctx, "agent flags", []string{query}, func(tx *txn) error {
-		out, err = tx.flags(now, query, args...)
+		// An inbox is usually full to the limit (default 50), but the
+		// limit can be 500 for a nearly empty one.
+		out, err = tx.flags(now, min(q.Limit, 64), query, args...)
 		return err
 	})
 	return out, err
@@ -53,39 +55,51 @@ func (s *Store) AgentFlags(ctx context.Context, q AgentFlagsQuery) ([]Flag, erro
 // halves read the index alone (unless locked flags are filtered out); only
 // the flags that make the cut are read in full. The status is a literal and
 // the agent a parameter behind a unary plus, as in ListFlags.
+//
+// The parameters are numbered (?1 agent, ?2 now, ?3 limit), so the text
+// depends only on the status and includeLocked and is built once for each:
+// building it on every read was 5 KB of an inbox read's 67 KB of garbage.
 func inboxQuery(agent, status string, includeLocked bool, now string, limit int) (string, []any) {
+	if limit <= 0 {
+		limit = -1 // SQLite: a negative LIMIT is no limit
+	}
+	return inboxSQL[inboxShape{status, includeLocked}], []any{agent, now, limit}
+}
+
+type inboxShape struct {
+	status        string
+	includeLocked bool
+}
+
+var inboxSQL = func() map[inboxShape]string {
+	m := map[inboxShape]string{}
+	for _, status := range statusFilters {
+		for _, includeLocked := range []bool{false, true} {
+			m[inboxShape{status, includeLocked}] = buildInboxSQL(status, includeLocked)
+		}
+	}
+	return m
+}()
+
+func buildInboxSQL(status string, includeLocked bool) string {
 	statuses := []string{status}
 	if status == "all" {
 		statuses = []string{"pending", "completed"}
 	}
 	var halves []string
-	var args []any
-	for _, target := range []string{"target_agent = +?", "target_agent IS NULL"} {
+	for _, target := range []string{"target_agent = +?1", "target_agent IS NULL"} {
 		for _, st := range statuses {
 			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = '" + st + "'"
-			if target != "target_agent IS NULL" {
-				args = append(args, agent)
-			}
 			if !includeLocked && st != "completed" {
-				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?)"
-				args = append(args, now)
+				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?2)"
 			}
-			h += " ORDER BY " + impactOrder + ", created_at, id"
-			if limit > 0 {
-				h += " LIMIT ?"
-				args = append(args, limit)
-			}
+			h += " ORDER BY " + impactOrder + ", created_at, id LIMIT ?3"
 			halves = append(halves, "SELECT * FROM ("+h+")")
 		}
 	}
-	top := strings.Join(halves, " UNION ALL ") + " ORDER BY rank, created_at, id"
-	if limit > 0 {
-		top += " LIMIT ?"
-		args = append(args, limit)
-	}
-	query := "SELECT " + flagColsF + " FROM (" + top + ") AS top JOIN flags AS f ON f.id = top.id" +
+	top := strings.Join(halves, " UNION ALL ") + " ORDER BY rank, created_at, id LIMIT ?3"
+	return "SELECT " + flagColsF + " FROM (" + top + ") AS top JOIN flags AS f ON f.id = top.id" +
 		" ORDER BY top.rank, top.created_at, top.id"
-	return query, args
 }
 
 // flagColsF is flagCols on alias f, built once rather than on every inbox
@@ -130,7 +144,7 @@ func (s *Store) ListFlags(ctx context.Context, q ListQuery) ([]Flag, int, error)
 			return err
 		}
 		var err error
-		out, err = tx.flags(now, query, args...)
+		out, err = tx.flags(now, min(q.Limit, total), query, args...)
 		return err
 	})
 	if err != nil {
@@ -268,7 +282,7 @@ func (s *Store) GetFlag(ctx context.Context, id int64) (FlagDetail, error) {
 		if d.Events, err = tx.events(id); err != nil {
 			return err
 		}
-		d.Chain, err = tx.flags(now, chainSQL, id)
+		d.Chain, err = tx.flags(now, 0, chainSQL, id)
 		return err
 	})
 	if err != nil {
@@ -277,19 +291,24 @@ func (s *Store) GetFlag(ctx context.Context, id int64) (FlagDetail, error) {
 	return d, nil
 }
 
-func (tx *txn) flags(now, query string, args ...any) ([]Flag, error) {
+// flags reads the rows of a flagCols query as a read at now sees them;
+// size (0: unknown) is how many rows to make room for up front. Every row is scanned into
+// one flagRow, through one list of destinations: per row they were a third
+// of an inbox read's garbage (50 flags: 132 KB, 1,432 allocations).
+func (tx *txn) flags(now string, size int, query string, args ...any) ([]Flag, error) {
 	rows, err := tx.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	out := []Flag{}
+	out := make([]Flag, 0, size)
+	var r flagRow
+	dests := r.dests()
 	for rows.Next() {
-		f, err := scanFlag(rows, now)
-		if err != nil {
+		if err := rows.Scan(dests...); err != nil {
 			return nil, err
 		}
-		out = append(out, f)
+		out = append(out, r.toFlag(now))
 	}
 	return out, rows.Err()
 }

@@ -20,7 +20,7 @@ type txn struct {
 // at the path is not the one the write connection opened, before or after
 // the commit, the whole operation runs once more on the file now there.
 func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
-	p, err := s.acquire(ctx)
+	p, err := s.hold(ctx, false)
 	if err != nil {
 		return mapErr(op, err)
 	}
@@ -32,7 +32,7 @@ func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn fun
 	if err := s.reopen(ctx, p); err != nil {
 		return mapErr(op, err)
 	}
-	if p, err = s.acquire(ctx); err != nil {
+	if p, err = s.hold(ctx, false); err != nil {
 		return mapErr(op, err)
 	}
 	err = s.writeOnce(ctx, p, queries, fn)
@@ -65,18 +65,37 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 	if err != nil {
 		return err
 	}
-	if err := fn(&txn{ctx: ctx, tx: tx, stmts: &p.wstmts}); err != nil {
+	// Only BEGIN IMMEDIATE, which waits for the write lock, and COMMIT
+	// watch ctx. The statements between them run under the lock without
+	// waiting, so they need no watch, and modernc.org/sqlite starts a
+	// goroutine per statement to watch a context that can end (and wakes
+	// another thread for it): 3 fewer per lock_flag, one per create_flag
+	// (per create with a cancellable context, store level: −22K
+	// instructions under callgrind, −2 futex and −9 nanosleep calls under
+	// strace -c). A call cancelled
+	// meanwhile still stores nothing: database/sql rolls the transaction
+	// back once ctx ends, and the next statement or COMMIT fails.
+	if err := fn(&txn{ctx: context.WithoutCancel(ctx), tx: tx, stmts: &p.wstmts}); err != nil {
 		_ = tx.Rollback()
-		return err
+		return cancelled(ctx, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return err
+		return cancelled(ctx, err)
 	}
 	if !s.atPath(file) {
 		return errMoved
 	}
 	s.noteWAL(p)
 	return nil
+}
+
+// cancelled reports a transaction that database/sql rolled back because
+// ctx ended as what it is, not as sql.ErrTxDone.
+func cancelled(ctx context.Context, err error) error {
+	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
 }
 
 // readTx runs fn in one deferred (snapshot) transaction on the read pool.

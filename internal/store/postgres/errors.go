@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -75,7 +74,8 @@ func mapErr(op string, write bool, err error) error {
 		return err // the caller's deadline or cancellation, as on SQLite
 	}
 	if unreachable(err) {
-		slog.Error("store: database unreachable", "op", op, "err", err)
+		// The caller logs the cause (err, with op) with its own logger.
+		err = fmt.Errorf("%s: %w", op, err)
 		msg := unreachableRead
 		switch {
 		case write && sentBeforeLoss(err):
