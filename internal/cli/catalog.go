@@ -188,7 +188,7 @@ func fromCache(cache diskcache.Dir, name string, srcs []agent.Source, log *slog.
 			err = gob.NewDecoder(bytes.NewReader(data)).Decode(&t)
 		}
 		if err != nil {
-			log.Debug("agent texts not in the start-up cache; reading the agent files", "entry", key, "err", err)
+			log.Debug("agent texts not in the start-up cache; reading the changed agent files as they are", "entry", key, "err", err)
 		}
 		return t, err
 	}
