@@ -184,7 +184,7 @@ func checkServes(t *testing.T, c *client.Client, what string) {
 // disturb the servers that loaded them nor mislead the next one: that one
 // ignores them with one debug line, serves from the files, and rewrites
 // them. A server that has not read the agents' texts yet reads them from
-// the files instead, with one debug line.
+// their unchanged files, never from the damaged entry.
 func TestStartupCacheDamagedWhileServing(t *testing.T) {
 	s := newSandbox(t)
 	dir := filepath.Join(s.cwd, "agents")
@@ -247,8 +247,8 @@ func TestStartupCacheDamagedWhileServing(t *testing.T) {
 			checkServes(t, warm, "warm server after the damage")
 			checkServes(t, lazy, "server yet to read the texts, after the damage")
 			checkServes(t, lazy, "server yet to read the texts, after the damage, again")
-			if n := strings.Count(lazyLog.String(), "agent texts not in the start-up cache"); n != 1 {
-				t.Errorf("want one debug line about the damaged texts, found %d:\n%s", n, lazyLog)
+			if strings.Contains(lazyLog.String(), "agent texts not in the start-up cache") {
+				t.Errorf("the texts' entry was read for unchanged files:\n%s", lazyLog)
 			}
 
 			next, log := s.startLogged(t, "--agents", dir)

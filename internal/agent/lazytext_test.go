@@ -3,15 +3,17 @@ package agent
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"testing/fstest"
 )
 
-// A catalog decoded from a snapshot reads its texts once, when the first
-// is asked for; what the cache cannot give is read from the agent's file,
-// which must still define that agent.
+// A catalog decoded from a snapshot reads an agent's text when it is
+// asked for: from the agent's file while it is unchanged, else from the
+// cache's texts (read once), else from the file as it is now, which must
+// still define that agent.
 func TestSnapshotTextsAreReadWhenNeeded(t *testing.T) {
 	newFS := func() fstest.MapFS {
 		return fstest.MapFS{
@@ -58,6 +60,23 @@ func TestSnapshotTextsAreReadWhenNeeded(t *testing.T) {
 	}
 	same := func(tx Texts) (Texts, error) { return tx, nil }
 
+	t.Run("from unchanged files, without the cache", func(t *testing.T) {
+		fsys := newFS()
+		c, _ := loaded(t, fsys)
+		d, reads := decoded(t, c, fsys, same)
+		for range 2 {
+			for _, want := range c.All() {
+				raw, body, err := text(d, want.Name)
+				if err != nil || raw != want.Raw || body != want.Body {
+					t.Errorf("%s: Text() = %q, %q, %v; want %q, %q", want.Name, raw, body, err, want.Raw, want.Body)
+				}
+			}
+		}
+		if n := reads.Load(); n != 0 {
+			t.Errorf("the cache's texts were read %d times for unchanged files", n)
+		}
+	})
+
 	t.Run("from the cache, once", func(t *testing.T) {
 		fsys := newFS()
 		c, _ := loaded(t, fsys)
@@ -80,6 +99,8 @@ func TestSnapshotTextsAreReadWhenNeeded(t *testing.T) {
 		}
 	})
 
+	// Every file changed since: a cache that cannot give the texts the
+	// catalog describes leaves the files' current versions.
 	t.Run("without the cache, from the files", func(t *testing.T) {
 		for name, texts := range map[string]func(Texts) (Texts, error){
 			"unreadable": func(Texts) (Texts, error) { return Texts{}, errors.New("damaged cache entry") },
@@ -96,10 +117,13 @@ func TestSnapshotTextsAreReadWhenNeeded(t *testing.T) {
 				fsys := newFS()
 				c, _ := loaded(t, fsys)
 				d, _ := decoded(t, c, fsys, texts)
-				for _, want := range c.All() {
-					raw, body, err := text(d, want.Name)
-					if err != nil || raw != want.Raw || body != want.Body {
-						t.Errorf("%s: Text() = %q, %q, %v; want %q, %q", want.Name, raw, body, err, want.Raw, want.Body)
+				for name, f := range fsys {
+					fsys[name] = &fstest.MapFile{Data: append(slices.Clone(f.Data), "Edited.\n"...)}
+				}
+				for _, a := range c.All() {
+					raw, body, err := text(d, a.Name)
+					if err != nil || raw != a.Raw+"Edited.\n" || body != a.Body+"Edited.\n" {
+						t.Errorf("%s: Text() = %q, %q, %v; want the edited file", a.Name, raw, body, err)
 					}
 				}
 			})
