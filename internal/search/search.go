@@ -244,7 +244,10 @@ func (ix *Index) topK(sc *scratch, k int) []ranked {
 	for _, d := range sc.touched {
 		r := ranked{doc: d, score: roundScore(sc.acc[d])}
 		if len(h) < k {
-			heap.Push(&h, r)
+			// heap.Push would box r (a Result and more) into an
+			// allocation; Fix on the new last element is Push's up.
+			h = append(h, r)
+			heap.Fix(&h, len(h)-1)
 		} else if before(r, h[0]) {
 			h[0] = r
 			heap.Fix(&h, 0)
