@@ -14,7 +14,7 @@ const maxFieldsPerTerm = 3
 // query word (strongest first) the fields it matched in and how the word was
 // read (synonym, typo, stem).
 func (ix *Index) reasons(pl plan, doc uint32) []string {
-	var out []string
+	out := make([]string, 0, maxReasons)
 	add := func(s string) {
 		if len(out) < maxReasons && !slices.Contains(out, s) {
 			out = append(out, s)
@@ -114,6 +114,9 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		case h.g.word != h.e.to && !strings.Contains(h.g.word, " "):
 			add("stem: " + h.g.word + "→" + h.e.to)
 		}
+	}
+	if len(out) == 0 {
+		return nil // as before the list was made with room for all
 	}
 	return out
 }
