@@ -40,14 +40,17 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		score float32
 		words []word
 	}
-	var hits []hit
+	// The buffers are reused across expansions and fields (a search answer
+	// allocated most of its objects here).
+	hits := make([]hit, 0, len(pl.groups))
+	var ws []word
 	for gi := range pl.groups {
 		g := &pl.groups[gi]
 		var best hit
 		for ei := range g.exps {
 			e := &g.exps[ei]
 			var sum float32
-			var ws []word
+			ws = ws[:0]
 			for _, t := range e.terms {
 				if p, ok := lookupPosting(ix.postings[t], doc); ok && p.mask&e.fields != 0 {
 					sum += ix.termIDF(g, e, t) * p.sat
@@ -63,6 +66,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			}
 			if v := g.scale * e.weight * sum / float32(len(e.terms)); v > best.score {
 				best = hit{g: g, e: e, score: v, words: ws}
+				ws = nil // best keeps it
 			}
 		}
 		if best.e != nil {
@@ -70,12 +74,16 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
+	var in []string
 	for _, h := range hits {
+		if len(out) == maxReasons {
+			break // nothing more can be added
+		}
 		// Per field, the words of the expansion found there: a phrase
 		// found whole shows as written, one found in part by its words.
 		n := 0
 		for f := range numFields {
-			var in []string
+			in = in[:0]
 			for _, w := range h.words {
 				if w.mask&(1<<f) != 0 {
 					in = append(in, w.text)
@@ -88,9 +96,9 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			if field(f) == fBody && n > 0 {
 				continue
 			}
-			shown := strings.Join(in, " ")
-			if len(in) == len(h.e.terms) {
-				shown = h.e.to
+			shown := h.e.to
+			if len(in) != len(h.e.terms) {
+				shown = strings.Join(in, " ")
 			}
 			add(fieldLabel[f] + ": " + shown)
 			n++

@@ -40,15 +40,20 @@ func (o *output) Write(p []byte) (int, error) {
 // apart. Anything mcp-go answers at once on its read loop (a parse error)
 // is written before it reads again, so it is never left behind.
 func (o *output) expect(line []byte) {
+	// Raw members: the id is spelt out only when it is not a plain integer
+	// (idKey), and a result or error is only looked for, not decoded.
 	var env struct {
-		ID     any             `json:"id"`
-		Result any             `json:"result"`
+		ID     json.RawMessage `json:"id"`
+		Result json.RawMessage `json:"result"`
 		Error  json.RawMessage `json:"error"` // a client's error answer to a server request: not awaited
 	}
-	if json.Unmarshal(line, &env) != nil || env.ID == nil || env.Result != nil || env.Error != nil {
+	if json.Unmarshal(line, &env) != nil || isNull(env.ID) || !isNull(env.Result) || !isNull(env.Error) {
 		return
 	}
-	id := idKey(env.ID)
+	id, ok := idKey(env.ID)
+	if !ok {
+		return
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.pending == nil {
@@ -60,6 +65,9 @@ func (o *output) expect(line []byte) {
 	o.pending[id]++
 	o.n++
 }
+
+// isNull reports whether a member is absent or null.
+func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 func (o *output) answered(id string) {
 	o.mu.Lock()
@@ -139,11 +147,14 @@ func leadingID(msg []byte) any {
 // an id: it has a result or an error. Only the keys up to the result are
 // read, as mcp-go writes the jsonrpc version and the id first.
 func responseID(msg []byte) (string, bool) {
+	if id, ok := encodedResponseID(msg); ok {
+		return id, true
+	}
 	dec := json.NewDecoder(bytes.NewReader(msg))
 	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
 		return "", false
 	}
-	var id any
+	var id json.RawMessage
 	var haveID, isResponse bool
 	for dec.More() {
 		key, err := dec.Token()
@@ -168,22 +179,77 @@ func responseID(msg []byte) (string, bool) {
 			}
 		}
 		if haveID && isResponse {
-			if id == nil {
+			if isNull(id) {
 				return "", false
 			}
-			return idKey(id), true
+			return idKey(id)
 		}
 	}
 	return "", false
 }
 
-// idKey spells an id the same whichever way it was written, as mcp-go
-// answers it: numbers are decoded as float64, and 7, 7.0, 7e0 and -0 are
-// answered as 7 or 0.
-func idKey(id any) string {
+// responsePrefix is how json.Marshal starts mcp-go's JSONRPCResponse and
+// JSONRPCError, whose fields are jsonrpc, id, then result or error.
+const responsePrefix = `{"jsonrpc":"2.0","id":`
+
+// encodedResponseID reads the integer id of a response in the exact shape
+// mcp-go encodes, without a json.Decoder: that cost 39 allocations per
+// answer, a third of what this wrapper added to a no-op call (callgrind:
+// 303k instructions per call through Serve against 210k through mcp-go's
+// Listen). Anything else (a string id, a request, another key order) is
+// left to the decoder in responseID.
+func encodedResponseID(msg []byte) (string, bool) {
+	rest, ok := bytes.CutPrefix(msg, []byte(responsePrefix))
+	if !ok {
+		return "", false
+	}
+	end := bytes.IndexByte(rest, ',')
+	if end < 0 {
+		return "", false
+	}
+	id, ok := plainInteger(rest[:end])
+	if !ok {
+		return "", false
+	}
+	after := rest[end:]
+	if !bytes.HasPrefix(after, []byte(`,"result":`)) && !bytes.HasPrefix(after, []byte(`,"error":`)) {
+		return "", false
+	}
+	return id, true
+}
+
+// plainInteger returns raw when it is a JSON integer that float64 holds
+// exactly and that idKey would spell the same way (so not -0).
+func plainInteger(raw []byte) (string, bool) {
+	digits := raw
+	if len(digits) > 0 && digits[0] == '-' {
+		digits = digits[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 || digits[0] == '0' && len(raw) > 1 {
+		return "", false
+	}
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return "", false
+		}
+	}
+	return string(raw), true
+}
+
+// idKey spells an id (its JSON) the same whichever way it was written, as
+// mcp-go answers it: numbers are decoded as float64, and 7, 7.0, 7e0 and
+// -0 are answered as 7 or 0. It fails only on JSON that is not one value.
+func idKey(raw json.RawMessage) (string, bool) {
+	if s, ok := plainInteger(raw); ok {
+		return s, true
+	}
+	var id any
+	if json.Unmarshal(raw, &id) != nil {
+		return "", false
+	}
 	if f, ok := id.(float64); ok && f == float64(int64(f)) {
-		return strconv.FormatInt(int64(f), 10)
+		return strconv.FormatInt(int64(f), 10), true
 	}
 	b, _ := json.Marshal(id)
-	return string(b)
+	return string(b), true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -25,6 +26,15 @@ func TestResponseID(t *testing.T) {
 		{`{"jsonrpc":"2.0","method":"notifications/message","params":{"id":3}}`, "", false},
 		{`{"jsonrpc":"2.0","id":4,"method":"sampling/createMessage"}`, "", false},
 		{`not json`, "", false},
+		// The shapes mcp-go writes, read without a decoder, and their near misses.
+		{`{"jsonrpc":"2.0","id":-12,"result":{}}`, "-12", true},
+		{`{"jsonrpc":"2.0","id":0,"error":{"code":-1,"message":"x"}}`, "0", true},
+		{`{"jsonrpc":"2.0","id":-0,"result":{}}`, "0", true},
+		{`{"jsonrpc":"2.0","id":1e2,"result":{}}`, "100", true},
+		{`{"jsonrpc":"2.0","id":12345678901234567,"result":{}}`, "12345678901234568", true},
+		{`{"jsonrpc":"2.0","id":"7","result":{}}`, `"7"`, true},
+		{`{"jsonrpc":"2.0","id":5,"params":{},"method":"roots/list"}`, "", false},
+		{`{"jsonrpc":"2.0","id":5,"resultx":{}}`, "", false},
 	} {
 		id, ok := responseID([]byte(tc.msg))
 		if id != tc.id || ok != tc.resp {
@@ -47,6 +57,7 @@ func TestExpect(t *testing.T) {
 		{`{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"no"}}`, 0},
 		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, 0}, // answered at once by mcp-go
 		{`garbage`, 0},
+		{`{"jsonrpc":"2.0","id":2,"method":"ping","result":null,"error":null}`, 1},
 	} {
 		var o output
 		o.expect([]byte(tc.line))
@@ -106,4 +117,16 @@ func FuzzAnswerMatchesRequest(f *testing.F) {
 			t.Errorf("request %s answered %v, yet %d request(s) still counted as unanswered", line, resp, o.n)
 		}
 	})
+}
+
+// BenchmarkResponseID reads the id of a search answer's size, as every
+// answer written goes through it.
+func BenchmarkResponseID(b *testing.B) {
+	msg := []byte(`{"jsonrpc":"2.0","id":1234,"result":{"content":[{"type":"text","text":"` + strings.Repeat("x", 4000) + `"}]}}` + "\n")
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := responseID(msg); !ok {
+			b.Fatal("no id")
+		}
+	}
 }
