@@ -70,7 +70,10 @@ func parseSynonyms(text string) (*synonymTable, error) {
 // parseSynonymsInto adds the groups of file name to t (a new table if nil).
 func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error) {
 	if t == nil {
-		t = &synonymTable{expand: make(map[string][]phrase), stemmed: make(map[string][]phrase), starts: make(map[string]bool)}
+		// Sized for both files (834 members with expansions, 472 stemmed
+		// keys, 249 starts): with the lists' room (addPhrase), 1.32 ->
+		// 1.04 ms and 848 -> 669 KB a parse (BenchmarkParseSynonyms).
+		t = &synonymTable{expand: make(map[string][]phrase, 1024), stemmed: make(map[string][]phrase, 512), starts: make(map[string]bool, 256)}
 	}
 	for n, line := range strings.Split(text, "\n") {
 		line = strings.TrimSpace(line)
@@ -111,12 +114,12 @@ func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error
 			sk := ""
 			for i, m := range to {
 				if toKeys[i] != key {
-					t.expand[key] = addPhrase(t.expand[key], m)
+					t.expand[key] = addPhrase(t.expand[key], m, len(to))
 					if m.related {
 						if sk == "" {
 							sk = stemKey(f.words)
 						}
-						t.stemmed[sk] = addPhrase(t.stemmed[sk], m)
+						t.stemmed[sk] = addPhrase(t.stemmed[sk], m, len(to))
 					}
 				}
 			}
@@ -130,11 +133,16 @@ func parseSynonymsInto(name, text string, t *synonymTable) (*synonymTable, error
 	return t, nil
 }
 
-func addPhrase(ps []phrase, p phrase) []phrase {
+// addPhrase adds p to ps unless it is there; a new list gets room for
+// want phrases, the size of p's group, so that it grows at most once more.
+func addPhrase(ps []phrase, p phrase, want int) []phrase {
 	for _, q := range ps {
 		if q.text == p.text {
 			return ps
 		}
+	}
+	if ps == nil {
+		ps = make([]phrase, 0, want)
 	}
 	return append(ps, p)
 }

@@ -231,3 +231,12 @@ func TestPhraseIDF(t *testing.T) {
 		t.Errorf("phrase idf %v not above the idf of security, %v", e.phraseIDF, ix.idf[sec])
 	}
 }
+
+// BenchmarkParseSynonyms is the parse every server start does (WarmUp).
+func BenchmarkParseSynonyms(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		t := mustParseSynonyms("synonyms.txt", synonymsText, nil)
+		mustParseSynonyms("problems.txt", problemsText, t)
+	}
+}
