@@ -70,19 +70,7 @@ func TestCompletionStopsAtAHundred(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.NewInProcessClient(server.New(&server.Service{Catalog: cat}, "test"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := c.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	if _, err := c.Initialize(context.Background(), req); err != nil {
-		t.Fatal(err)
-	}
+	c := connect(t, server.New(&server.Service{Catalog: cat}, "test"))
 	res := complete(t, c, mcp.ResourceReference{Type: "ref/resource", URI: "agent://{name}"}, "name", "team")
 	if len(res.Completion.Values) != 100 || res.Completion.Total != 150 || !res.Completion.HasMore || res.Completion.Values[0] != "team.a000" {
 		t.Fatalf("completion: %d values from %q, total %d, hasMore %v", len(res.Completion.Values), res.Completion.Values[0], res.Completion.Total, res.Completion.HasMore)

@@ -108,21 +108,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(func() { st.Close() })
 	f.store = st
 	f.svc = &server.Service{Catalog: cat, Search: search.NewIndex(cat.All()), Flags: st, Log: slog.New(slog.NewTextHandler(f.log, nil))}
-	srv := server.New(f.svc, "test", mcpserver.WithOutputSchemaValidation())
-	c, err := client.NewInProcessClient(srv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	if err := c.Start(ctx); err != nil {
-		t.Fatal(err)
-	}
-	req := mcp.InitializeRequest{}
-	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-	req.Params.ClientInfo = mcp.Implementation{Name: "server-test", Version: "1"}
-	if _, err := c.Initialize(ctx, req); err != nil {
-		t.Fatalf("initialize: %v", err)
-	}
+	c := connect(t, server.New(f.svc, "test", mcpserver.WithOutputSchemaValidation()))
 	f.client = c
 	return f
 }
@@ -220,4 +206,26 @@ func validFlag(overrides map[string]any) map[string]any {
 		args[k] = v
 	}
 	return args
+}
+
+// connect starts an in-process mcp-go client on srv and initializes it at
+// the latest protocol version; it is closed when the test ends.
+func connect(t *testing.T, srv *mcpserver.MCPServer) *client.Client {
+	t.Helper()
+	ctx := context.Background()
+	c, err := client.NewInProcessClient(srv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req := mcp.InitializeRequest{}
+	req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
+	req.Params.ClientInfo = mcp.Implementation{Name: "server-test", Version: "1"}
+	if _, err := c.Initialize(ctx, req); err != nil {
+		t.Fatalf("initialize: %v", err)
+	}
+	return c
 }

@@ -58,20 +58,7 @@ func TestDecodedCatalogServesTexts(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := &server.Service{Agents: server.NewAgents(cat, ix)}
-		c, err := client.NewInProcessClient(server.New(svc, "test"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if err := c.Start(ctx); err != nil {
-			t.Fatal(err)
-		}
-		req := mcp.InitializeRequest{}
-		req.Params.ProtocolVersion = mcp.LATEST_PROTOCOL_VERSION
-		if _, err := c.Initialize(ctx, req); err != nil {
-			t.Fatal(err)
-		}
-		return c, svc
+		return connect(t, server.New(svc, "test")), svc
 	}
 	getAgent := func(c *client.Client, name string) (string, error) {
 		req := mcp.CallToolRequest{}
