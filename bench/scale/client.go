@@ -34,10 +34,10 @@ func startClient(cmd *exec.Cmd) (*lineClient, error) {
 		return nil, err
 	}
 	c := &lineClient{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20)}
-	if _, _, err := c.request("initialize", map[string]any{
+	if _, err := c.request("initialize", map[string]any{
 		"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "scale", "version": "1"},
-	}); err != nil {
+	}, nil); err != nil {
 		return nil, err
 	}
 	if err := c.send(map[string]any{"jsonrpc": "2.0", "method": "notifications/initialized"}); err != nil {
@@ -55,60 +55,81 @@ func (c *lineClient) send(msg any) error {
 	return err
 }
 
-// request sends one request and returns the raw response line and the time
-// until it arrived.
-func (c *lineClient) request(method string, params any) ([]byte, time.Duration, error) {
+// request sends one request, decodes its response's result into result
+// (when not nil) and returns the time until the response line arrived.
+// Each line is decoded once: the client's own CPU competes with the server
+// for the machine's cores while a call is timed (its collector runs
+// concurrently), and decoding a 72 KB answer three times made this client
+// spend more CPU per get_agent_flags call than the server.
+func (c *lineClient) request(method string, params, result any) (time.Duration, error) {
 	c.id++
 	t0 := time.Now()
 	if err := c.send(map[string]any{"jsonrpc": "2.0", "id": c.id, "method": method, "params": params}); err != nil {
-		return nil, 0, err
+		return 0, err
 	}
 	for {
 		line, err := c.stdout.ReadBytes('\n')
 		if err != nil {
-			return nil, 0, fmt.Errorf("%s: %w", method, err)
+			return 0, fmt.Errorf("%s: %w", method, err)
 		}
 		el := time.Since(t0)
-		var head struct {
-			ID    *int            `json:"id"`
-			Error json.RawMessage `json:"error"`
-		}
-		if json.Unmarshal(line, &head) != nil || head.ID == nil || *head.ID != c.id {
+		msg := struct {
+			ID     *int            `json:"id"`
+			Error  json.RawMessage `json:"error"`
+			Result any             `json:"result"`
+		}{Result: result}
+		if json.Unmarshal(line, &msg) != nil || msg.ID == nil || *msg.ID != c.id {
 			continue // a notification
 		}
-		if head.Error != nil {
-			return nil, 0, fmt.Errorf("%s: %s", method, head.Error)
+		if msg.Error != nil {
+			return 0, fmt.Errorf("%s: %s", method, msg.Error)
 		}
-		return line, el, nil
+		return el, nil
 	}
 }
 
-// callTool returns the tool's structured result and the call's time.
-func (c *lineClient) callTool(name string, args map[string]any) (json.RawMessage, time.Duration, error) {
-	line, el, err := c.request("tools/call", map[string]any{"name": name, "arguments": args})
+// toolResult is what the bench reads of a tools/call result: the error
+// text, and the number of matches (list_flags' total, or the number of
+// flags returned). Flags are counted, not kept.
+type toolResult struct {
+	IsError           bool `json:"isError"`
+	StructuredContent struct {
+		Total *int       `json:"total"`
+		Flags []struct{} `json:"flags"`
+	} `json:"structuredContent"`
+	Content json.RawMessage `json:"content"`
+}
+
+// matches returns list_flags' total, or the number of flags returned, or
+// -1.
+func (r *toolResult) matches() int {
+	switch sc := r.StructuredContent; {
+	case sc.Total != nil:
+		return *sc.Total
+	case sc.Flags != nil:
+		return len(sc.Flags)
+	}
+	return -1
+}
+
+// callTool returns the tool's result and the call's time.
+func (c *lineClient) callTool(name string, args map[string]any) (*toolResult, time.Duration, error) {
+	var res toolResult
+	el, err := c.request("tools/call", map[string]any{"name": name, "arguments": args}, &res)
 	if err != nil {
 		return nil, 0, err
 	}
-	var res struct {
-		Result struct {
-			IsError           bool            `json:"isError"`
-			StructuredContent json.RawMessage `json:"structuredContent"`
-			Content           []struct {
-				Text string `json:"text"`
-			} `json:"content"`
-		} `json:"result"`
-	}
-	if err := json.Unmarshal(line, &res); err != nil {
-		return nil, 0, err
-	}
-	if res.Result.IsError {
-		msg := ""
-		if len(res.Result.Content) > 0 {
-			msg = res.Result.Content[0].Text
+	if res.IsError {
+		var content []struct {
+			Text string `json:"text"`
+		}
+		msg := string(res.Content)
+		if json.Unmarshal(res.Content, &content) == nil && len(content) > 0 {
+			msg = content[0].Text
 		}
 		return nil, 0, fmt.Errorf("%s %v: %s", name, args, msg)
 	}
-	return res.Result.StructuredContent, el, nil
+	return &res, el, nil
 }
 
 func (c *lineClient) Close() error {
