@@ -34,7 +34,7 @@ func startClient(cmd *exec.Cmd) (*lineClient, error) {
 		return nil, err
 	}
 	c := &lineClient{cmd: cmd, stdin: stdin, stdout: bufio.NewReaderSize(stdout, 1<<20)}
-	if _, err := c.request("initialize", map[string]any{
+	if _, _, err := c.request("initialize", map[string]any{
 		"protocolVersion": "2025-06-18", "capabilities": map[string]any{},
 		"clientInfo": map[string]any{"name": "scale", "version": "1"},
 	}, nil); err != nil {
@@ -56,21 +56,24 @@ func (c *lineClient) send(msg any) error {
 }
 
 // request sends one request, decodes its response's result into result
-// (when not nil) and returns the time until the response line arrived.
-// Each line is decoded once: the client's own CPU competes with the server
-// for the machine's cores while a call is timed (its collector runs
-// concurrently), and decoding a 72 KB answer three times made this client
-// spend more CPU per get_agent_flags call than the server.
-func (c *lineClient) request(method string, params, result any) (time.Duration, error) {
+// (when not nil) and returns the response line, which stays valid until
+// the next request, and the time until it arrived. The client's own work
+// competes with the server for the machine's cores: its collector runs
+// concurrently with the next timed call. So each line is read into the
+// reader's buffer rather than a fresh slice, and decoded once, keeping
+// only what the bench needs: reading a 72 KB get_agent_flags answer with
+// ReadBytes and decoding it three times made this client spend more CPU
+// per call than the server and collect every few calls.
+func (c *lineClient) request(method string, params, result any) ([]byte, time.Duration, error) {
 	c.id++
 	t0 := time.Now()
 	if err := c.send(map[string]any{"jsonrpc": "2.0", "id": c.id, "method": method, "params": params}); err != nil {
-		return 0, err
+		return nil, 0, err
 	}
 	for {
-		line, err := c.stdout.ReadBytes('\n')
+		line, err := c.readLine()
 		if err != nil {
-			return 0, fmt.Errorf("%s: %w", method, err)
+			return nil, 0, fmt.Errorf("%s: %w", method, err)
 		}
 		el := time.Since(t0)
 		msg := struct {
@@ -82,22 +85,35 @@ func (c *lineClient) request(method string, params, result any) (time.Duration, 
 			continue // a notification
 		}
 		if msg.Error != nil {
-			return 0, fmt.Errorf("%s: %s", method, msg.Error)
+			return nil, 0, fmt.Errorf("%s: %s", method, msg.Error)
 		}
-		return el, nil
+		return line, el, nil
 	}
 }
 
-// toolResult is what the bench reads of a tools/call result: the error
-// text, and the number of matches (list_flags' total, or the number of
-// flags returned). Flags are counted, not kept.
+// readLine returns the next line, in the reader's buffer when it fits.
+func (c *lineClient) readLine() ([]byte, error) {
+	line, err := c.stdout.ReadSlice('\n')
+	if err != bufio.ErrBufferFull {
+		return line, err
+	}
+	long := append([]byte(nil), line...)
+	for err == bufio.ErrBufferFull {
+		line, err = c.stdout.ReadSlice('\n')
+		long = append(long, line...)
+	}
+	return long, err
+}
+
+// toolResult is what the bench reads of a tools/call result: whether it
+// is an error, and the number of matches (list_flags' total, or the number
+// of flags returned). Flags are counted, not kept.
 type toolResult struct {
 	IsError           bool `json:"isError"`
 	StructuredContent struct {
 		Total *int       `json:"total"`
 		Flags []struct{} `json:"flags"`
 	} `json:"structuredContent"`
-	Content json.RawMessage `json:"content"`
 }
 
 // matches returns list_flags' total, or the number of flags returned, or
@@ -115,19 +131,23 @@ func (r *toolResult) matches() int {
 // callTool returns the tool's result and the call's time.
 func (c *lineClient) callTool(name string, args map[string]any) (*toolResult, time.Duration, error) {
 	var res toolResult
-	el, err := c.request("tools/call", map[string]any{"name": name, "arguments": args}, &res)
+	line, el, err := c.request("tools/call", map[string]any{"name": name, "arguments": args}, &res)
 	if err != nil {
 		return nil, 0, err
 	}
 	if res.IsError {
-		var content []struct {
-			Text string `json:"text"`
+		var msg struct {
+			Result struct {
+				Content []struct {
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"result"`
 		}
-		msg := string(res.Content)
-		if json.Unmarshal(res.Content, &content) == nil && len(content) > 0 {
-			msg = content[0].Text
+		text := string(line)
+		if json.Unmarshal(line, &msg) == nil && len(msg.Result.Content) > 0 {
+			text = msg.Result.Content[0].Text
 		}
-		return nil, 0, fmt.Errorf("%s %v: %s", name, args, msg)
+		return nil, 0, fmt.Errorf("%s %v: %s", name, args, text)
 	}
 	return &res, el, nil
 }
