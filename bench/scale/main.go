@@ -99,13 +99,13 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 		fmt.Printf("served from PostgreSQL: %s\n", postgres.Redact(pg))
 	}
 	fmt.Printf("%d warm-up + %d timed calls per case, default limits; load average %s\n", warmup, calls, loadavg())
-	fmt.Printf("time: request written -> response line read; cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call; srv flt: the server's minor page faults per call\n\n")
-	fmt.Printf("%-44s %8s %8s %8s %8s %7s %8s %8s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target", "srv cpu", "cli cpu", "srv flt", "")
+	fmt.Printf("time: request written -> response line read; cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call; srv flt: the server's minor page faults per call; disk KB: what the server read from storage (not the OS page cache) per call\n\n")
+	fmt.Printf("%-44s %8s %8s %8s %8s %7s %8s %8s %8s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target", "srv cpu", "cli cpu", "srv flt", "disk KB", "")
 	missed := 0
 	for _, cs := range cases(sum, cfg.Agents) {
 		var d []time.Duration
 		var total int
-		srv0, cli0, flt0 := cpuTime(server.Process.Pid), cpuTime(os.Getpid()), minorFaults(server.Process.Pid)
+		srv0, cli0, flt0, disk0 := cpuTime(server.Process.Pid), cpuTime(os.Getpid()), minorFaults(server.Process.Pid), diskReads(server.Process.Pid)
 		for i := range warmup + calls {
 			res, el, err := c.callTool(cs.tool, cs.args(i))
 			if err != nil {
@@ -119,6 +119,7 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 		srvCPU := float64(cpuTime(server.Process.Pid)-srv0) / float64(warmup+calls)
 		cliCPU := float64(cpuTime(os.Getpid())-cli0) / float64(warmup+calls)
 		srvFlt := float64(minorFaults(server.Process.Pid)-flt0) / float64(warmup+calls)
+		srvDisk := float64(diskReads(server.Process.Pid)-disk0) / 1024 / float64(warmup+calls)
 		slices.Sort(d)
 		p50, p99, mx := ms(d[len(d)/2]), ms(d[(len(d)*99+99)/100-1]), ms(d[len(d)-1])
 		verdict := "ok"
@@ -130,7 +131,7 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 		if total >= 0 {
 			matches = fmt.Sprint(total)
 		}
-		fmt.Printf("%-44s %8s %8.2f %8.2f %8.2f %5.0fms %8.2f %8.2f %8.1f  %s\n", cs.name, matches, p50, p99, mx, cs.target, srvCPU, cliCPU, srvFlt, verdict)
+		fmt.Printf("%-44s %8s %8.2f %8.2f %8.2f %5.0fms %8.2f %8.2f %8.1f %8.1f  %s\n", cs.name, matches, p50, p99, mx, cs.target, srvCPU, cliCPU, srvFlt, srvDisk, verdict)
 	}
 	fmt.Printf("\nload average after: %s\n", loadavg())
 	if missed > 0 && strict {
@@ -163,6 +164,24 @@ func minorFaults(pid int) int64 {
 	var n int64
 	fmt.Sscan(f[7], &n)
 	return n
+}
+
+// diskReads returns how many bytes process pid has had read from storage
+// (Linux; 0 elsewhere): reads the OS page cache answered are not counted,
+// so a database not yet in the cache shows here.
+func diskReads(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "read_bytes:"); ok {
+			var n int64
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return 0
 }
 
 // procStat returns the fields of /proc/PID/stat after the command name
