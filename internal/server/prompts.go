@@ -70,7 +70,9 @@ func registerPrompts(s *server.MCPServer, svc *Service) {
 	for _, a := range all {
 		list = append(list, svc.serverPrompt(a))
 	}
-	s.AddPrompts(list...)
+	// SetPrompts sizes mcp-go's two maps for the whole list; AddPrompts
+	// would grow them step by step. No prompt is registered before this.
+	s.SetPrompts(list...)
 }
 
 func (svc *Service) serverPrompt(a *agent.Agent) server.ServerPrompt {
