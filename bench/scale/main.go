@@ -99,13 +99,13 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 		fmt.Printf("served from PostgreSQL: %s\n", postgres.Redact(pg))
 	}
 	fmt.Printf("%d warm-up + %d timed calls per case, default limits; load average %s\n", warmup, calls, loadavg())
-	fmt.Printf("time: request written -> response line read; cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call\n\n")
-	fmt.Printf("%-44s %8s %8s %8s %8s %7s %8s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target", "srv cpu", "cli cpu", "")
+	fmt.Printf("time: request written -> response line read; cpu ms/call: CPU time (user+sys) of the server process, and of this client, per call; srv flt: the server's minor page faults per call; disk KB: what the server read from storage (not the OS page cache) per call\n\n")
+	fmt.Printf("%-44s %8s %8s %8s %8s %7s %8s %8s %8s %8s  %s\n", "call", "matches", "p50 ms", "p99 ms", "max ms", "target", "srv cpu", "cli cpu", "srv flt", "disk KB", "")
 	missed := 0
 	for _, cs := range cases(sum, cfg.Agents) {
 		var d []time.Duration
 		var total int
-		srv0, cli0 := cpuTime(server.Process.Pid), cpuTime(os.Getpid())
+		srv0, cli0, flt0, disk0 := cpuTime(server.Process.Pid), cpuTime(os.Getpid()), minorFaults(server.Process.Pid), diskReads(server.Process.Pid)
 		for i := range warmup + calls {
 			res, el, err := c.callTool(cs.tool, cs.args(i))
 			if err != nil {
@@ -114,10 +114,12 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 			if i >= warmup {
 				d = append(d, el)
 			}
-			total = matches(res)
+			total = res.matches()
 		}
 		srvCPU := float64(cpuTime(server.Process.Pid)-srv0) / float64(warmup+calls)
 		cliCPU := float64(cpuTime(os.Getpid())-cli0) / float64(warmup+calls)
+		srvFlt := float64(minorFaults(server.Process.Pid)-flt0) / float64(warmup+calls)
+		srvDisk := float64(diskReads(server.Process.Pid)-disk0) / 1024 / float64(warmup+calls)
 		slices.Sort(d)
 		p50, p99, mx := ms(d[len(d)/2]), ms(d[(len(d)*99+99)/100-1]), ms(d[len(d)-1])
 		verdict := "ok"
@@ -129,7 +131,7 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 		if total >= 0 {
 			matches = fmt.Sprint(total)
 		}
-		fmt.Printf("%-44s %8s %8.2f %8.2f %8.2f %5.0fms %8.2f %8.2f  %s\n", cs.name, matches, p50, p99, mx, cs.target, srvCPU, cliCPU, verdict)
+		fmt.Printf("%-44s %8s %8.2f %8.2f %8.2f %5.0fms %8.2f %8.2f %8.1f %8.1f  %s\n", cs.name, matches, p50, p99, mx, cs.target, srvCPU, cliCPU, srvFlt, srvDisk, verdict)
 	}
 	fmt.Printf("\nload average after: %s\n", loadavg())
 	if missed > 0 && strict {
@@ -141,12 +143,7 @@ func run(db, bin string, cfg history.Config, pg string, warmup, calls int, stric
 // cpuTime returns the user+sys CPU time of process pid in milliseconds
 // (Linux; 0 elsewhere), from /proc/PID/stat in clock ticks of 10 ms.
 func cpuTime(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	// The command name (field 2) may hold spaces; fields after it are fixed.
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	f := procStat(pid)
 	if len(f) < 13 {
 		return 0
 	}
@@ -154,6 +151,48 @@ func cpuTime(pid int) int64 {
 	fmt.Sscan(f[11], &ut)
 	fmt.Sscan(f[12], &st)
 	return (ut + st) * 10
+}
+
+// minorFaults returns how many minor page faults process pid has taken
+// (Linux; 0 elsewhere): a fresh server's first calls fault in the pages
+// its heap grows into, which is CPU time the call pays.
+func minorFaults(pid int) int64 {
+	f := procStat(pid)
+	if len(f) < 13 {
+		return 0
+	}
+	var n int64
+	fmt.Sscan(f[7], &n)
+	return n
+}
+
+// diskReads returns how many bytes process pid has had read from storage
+// (Linux; 0 elsewhere): reads the OS page cache answered are not counted,
+// so a database not yet in the cache shows here.
+func diskReads(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/io", pid))
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, "read_bytes:"); ok {
+			var n int64
+			fmt.Sscan(v, &n)
+			return n
+		}
+	}
+	return 0
+}
+
+// procStat returns the fields of /proc/PID/stat after the command name
+// (field 3 onwards), or nil.
+func procStat(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	// The command name (field 2) may hold spaces; fields after it are fixed.
+	return strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
 }
 
 func loadavg() string {
@@ -296,23 +335,4 @@ func cases(s summary, agents int) []benchCase {
 			return map[string]any{"flag_id": 1 + (int64(i)*7919)%int64(s.flags)}
 		}, 25},
 	}
-}
-
-// matches returns list_flags' total, or the number of flags returned, or
-// -1.
-func matches(res json.RawMessage) int {
-	var out struct {
-		Total *int              `json:"total"`
-		Flags []json.RawMessage `json:"flags"`
-	}
-	if json.Unmarshal(res, &out) != nil {
-		return -1
-	}
-	if out.Total != nil {
-		return *out.Total
-	}
-	if out.Flags != nil {
-		return len(out.Flags)
-	}
-	return -1
 }

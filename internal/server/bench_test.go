@@ -15,6 +15,7 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // benchQueries are bench/stdiobench's search_agents queries, with its
@@ -91,6 +92,41 @@ func BenchmarkToolCall(b *testing.B) {
 				i++
 			}
 		})
+	}
+}
+
+// BenchmarkInboxCall is one get_agent_flags call (pending, default limit 50,
+// rotating over 200 agents) on a year of history, as BenchmarkToolCall
+// serves it: the request through HandleMessage, the response through
+// json.Marshal. MCP_AGENTS_HISTORY_DB names the database (go run
+// ./bench/scale -db PATH builds one); without it the benchmark is skipped.
+func BenchmarkInboxCall(b *testing.B) {
+	path := os.Getenv("MCP_AGENTS_HISTORY_DB")
+	if path == "" {
+		b.Skip("MCP_AGENTS_HISTORY_DB is not set")
+	}
+	ctx := context.Background()
+	st, err := store.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	cat, _, err := agent.Load(ctx, []agent.Source{{Label: "builtin", Root: "builtin", FS: agents.FS}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(&server.Service{Agents: server.NewAgents(cat, search.NewIndex(cat.All())), Flags: st}, "bench")
+	lines := make([]json.RawMessage, 200)
+	for i := range lines {
+		lines[i] = json.RawMessage(fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"tools/call","params":{"name":"get_agent_flags","arguments":{"agent":"@team.agent%03d"}}}`, i, i))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if err := callOnce(ctx, srv, lines[i%len(lines)]); err != nil {
+			b.Fatal(err)
+		}
+		i++
 	}
 }
 
