@@ -109,12 +109,6 @@ const TouchEvery = touchEvery
 // TokenNoteMax is the longest token note, in characters.
 const TokenNoteMax = tokenNoteMaxRune
 
-// NewInvalid, NewNotFound and NewConflict build the contract's errors.
-func NewInvalid(field, format string, args ...any) *Error { return invalid(field, format, args...) }
-
-// NewNotFound builds a CodeNotFound error naming field.
-func NewNotFound(field, format string, args ...any) *Error { return notFound(field, format, args...) }
-
 // NewConflict builds a CodeConflict error.
 func NewConflict(format string, args ...any) *Error { return conflict(format, args...) }
 
@@ -203,6 +197,3 @@ func FlagNotFoundError(id int64) error {
 }
 
 func badToken(reason string) error { return errors.Join(auth.ErrBadToken, errors.New(reason)) }
-
-// OneOf refuses a value that is not one of allowed, naming field.
-func OneOf(field, v string, allowed []string) error { return oneOf(field, v, allowed) }

@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 //go:embed migrations/*.sql
@@ -57,7 +58,9 @@ func ReadMigrations(fsys fs.FS) ([]Migration, error) {
 	return ms, nil
 }
 
-func migrations() ([]Migration, error) { return ReadMigrations(migrationFS) }
+// migrations reads the embedded set once: Open asks for the newest version
+// twice before it knows whether anything must be applied.
+var migrations = sync.OnceValues(func() ([]Migration, error) { return ReadMigrations(migrationFS) })
 
 // schemaVersion is the newest schema this binary knows. The migrations are
 // embedded at build time, so a misnumbered set is a bug in this binary: it

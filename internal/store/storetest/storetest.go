@@ -7,7 +7,6 @@ package storetest
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -174,17 +173,4 @@ func countEvents(tb testing.TB, s store.Engine) int {
 		n += len(d.Events)
 	}
 	return n
-}
-
-func jsonEqual(tb testing.TB, a, b any) bool {
-	tb.Helper()
-	x, err := json.Marshal(a)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	y, err := json.Marshal(b)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(x) == string(y)
 }
