@@ -76,8 +76,8 @@ func next(t *testing.T, ch <-chan Update) Update {
 	select {
 	case u := <-ch:
 		return u
-	case <-time.After(5 * time.Second):
-		t.Fatal("no update within 5s")
+	case <-time.After(20 * time.Second): // a loaded -race run can starve the poller for seconds
+		t.Fatal("no update within 20s")
 		return Update{}
 	}
 }
@@ -258,12 +258,26 @@ func TestDetectorFollowsAReplacedFile(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	create(t, mine, "@ops.containers") // redone on a new file at the path
+	redone := create(t, mine, "@ops.containers") // redone on a new file at the path
 	if u := next(t, ch); !u.All {
 		t.Fatalf("first update after the file was replaced: %+v, want every inbox", u)
 	}
 	f := create(t, mine, "@qa.tester")
-	if u := next(t, ch); len(u.Changes) != 1 || u.Changes[0].FlagID != f.ID || !u.Concerns("@qa.tester") {
+	// The poll that noticed the new file may have run before the redone
+	// create committed there; then that create is reported once more,
+	// alone or with the next one. An extra report is harmless; what must
+	// hold is that the new file's changes are followed.
+	var u Update
+	var changes []store.FlagChange
+	for len(changes) == 0 {
+		u = next(t, ch)
+		for _, c := range u.Changes {
+			if c.FlagID != redone.ID {
+				changes = append(changes, c)
+			}
+		}
+	}
+	if len(changes) != 1 || changes[0].FlagID != f.ID || !u.Concerns("@qa.tester") {
 		t.Fatalf("update on the new file %+v, want flag %d for @qa.tester", u, f.ID)
 	}
 }
