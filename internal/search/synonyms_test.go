@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
@@ -115,6 +116,23 @@ func TestProblemLexicon(t *testing.T) {
 			if !p.related {
 				t.Errorf("problems.txt: %q → %q is not one-way", key, p.text)
 			}
+		}
+	}
+	// A word is a key once in each file: a second line for it is merged
+	// into the first at parse time, so it only hides what the word already
+	// expands to.
+	for _, f := range []struct{ name, text string }{{"synonyms.txt", synonymsText}, {"problems.txt", problemsText}} {
+		seen := map[string]string{}
+		for n, line := range strings.Split(f.text, "\n") {
+			key, _, ok := strings.Cut(line, "=>")
+			if key = strings.ToLower(strings.TrimSpace(key)); !ok || strings.HasPrefix(key, "#") {
+				continue
+			}
+			at := fmt.Sprintf("%s:%d", f.name, n+1)
+			if first, dup := seen[key]; dup {
+				t.Errorf("%s: %q is already a key at %s", at, key, first)
+			}
+			seen[key] = at
 		}
 	}
 	ix := NewIndex(append(fixture(), &agent.Agent{
