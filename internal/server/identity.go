@@ -2,6 +2,8 @@ package server
 
 import (
 	"context"
+	"strconv"
+	"strings"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
@@ -26,16 +28,26 @@ func actor(ctx context.Context, tool, field, given string) (string, error) {
 	if given == "" {
 		return p.Agent, nil
 	}
+	// A blank value names no agent, so for an agent token it is another
+	// value than its own, refused like one rather than as a missing field
+	// (which, with a token, it is not).
+	if p.Role == auth.RoleAgent && strings.TrimSpace(given) == "" {
+		return "", actsOnlyAs(tool, field, strconv.Quote(given), p)
+	}
 	h, err := handleArg(field, given)
 	if err != nil {
 		return "", err
 	}
 	if p.Role == auth.RoleAgent && h != p.Agent {
-		return "", &Error{Code: CodeForbidden, Field: field,
-			Message: tool + ": " + field + " " + h + " refused: this token (" + p.TokenID + ") acts only as " + p.Agent +
-				"; omit " + field + " or give " + p.Agent}
+		return "", actsOnlyAs(tool, field, h, p)
 	}
 	return h, nil
+}
+
+func actsOnlyAs(tool, field, given string, p auth.Principal) error {
+	return &Error{Code: CodeForbidden, Field: field,
+		Message: tool + ": " + field + " " + given + " refused: this token (" + p.TokenID + ") acts only as " + p.Agent +
+			"; omit " + field + " or give " + p.Agent}
 }
 
 // reader returns the agent a read concerns: given, or with a token and

@@ -57,6 +57,8 @@ func TestTokenIdentityRules(t *testing.T) {
 	}
 	_, err = f.svc.CreateFlag(agentCtx, tokenFlag("@ops.containers", target))
 	wantRefused("create_flag as another agent", err, "source_agent", "@frontend.react", "@ops.containers")
+	_, err = f.svc.CreateFlag(agentCtx, tokenFlag("  ", target))
+	wantRefused("create_flag with a blank source_agent", err, "source_agent", "@frontend.react")
 	_, err = f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers"})
 	wantRefused("lock_flag as another agent", err, "agent", "@frontend.react")
 	_, err = f.svc.CompleteFlag(agentCtx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers"})
