@@ -541,6 +541,19 @@ func TestServeHTTPRefusesUnsafeAddresses(t *testing.T) {
 	}
 }
 
+// A certificate that cannot be read fails the start before anything
+// listens or says it is serving.
+func TestServeHTTPRefusesAMissingCertificate(t *testing.T) {
+	s := newSandbox(t)
+	cmd := exec.Command(binary, "serve", "--db", s.db, "--http", "127.0.0.1:0", "--tls-cert", "missing.pem", "--tls-key", "missing.pem")
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	out, err := cmd.CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !strings.Contains(string(out), "--tls-cert") ||
+		strings.Contains(string(out), "serving MCP") {
+		t.Fatalf("serve with a missing certificate: %v\n%s", err, out)
+	}
+}
+
 // TestHTTPTypeScriptSDKClient drives the team server with the official
 // TypeScript SDK's Streamable HTTP client, the one Claude Code builds on.
 func TestHTTPTypeScriptSDKClient(t *testing.T) {
@@ -681,5 +694,22 @@ func TestHTTPIdleSessionsEnd(t *testing.T) {
 	time.Sleep(3 * time.Second) // idle: past the TTL and a sweep (every second)
 	if got := hs.raw(t, "POST", "/mcp", tok, session, ping).StatusCode; got != http.StatusNotFound {
 		t.Fatalf("ping on a session idle past its TTL: %d, want 404", got)
+	}
+}
+
+// The resource clients are told is scheme://ADDR/mcp with ADDR as given
+// (a name stays a name), only the port filled in when ADDR asked for any.
+func TestHTTPResourceNamesTheGivenHost(t *testing.T) {
+	s := newSandbox(t)
+	hs := s.startHTTP(t, "--http", "localhost:0")
+	if !strings.HasPrefix(hs.url, "http://localhost:") || strings.HasSuffix(hs.url, ":0/mcp") {
+		t.Fatalf("serving at %s, want http://localhost:PORT/mcp", hs.url)
+	}
+	resp := hs.raw(t, "GET", "/.well-known/oauth-protected-resource/mcp", "", "", "")
+	var md struct {
+		Resource string `json:"resource"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&md); err != nil || md.Resource != hs.url {
+		t.Fatalf("metadata resource %q (%v), want %s", md.Resource, err, hs.url)
 	}
 }

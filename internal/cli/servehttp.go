@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -81,6 +82,13 @@ func (h *httpFlags) check(fs *flag.FlagSet) error {
 // serveHTTP serves the team server until ctx ends, then shuts down
 // gracefully (see httpserve.Server.Serve); the caller closes the database.
 func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer, svc *mcpagents.Service, st flagDB, logger *slog.Logger) error {
+	// The pair is read again to serve; reading it first means a bad path
+	// fails before anything listens or says it is serving.
+	if h.tlsCert != "" {
+		if _, err := tls.LoadX509KeyPair(h.tlsCert, h.tlsKey); err != nil {
+			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+		}
+	}
 	ln, err := net.Listen("tcp", h.addr)
 	if err != nil {
 		return fmt.Errorf("--http %s: %w", h.addr, err)
@@ -103,7 +111,7 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 		return nil
 	}
 	hs, err := httpserve.New(httpserve.Config{
-		Addr: ln.Addr().String(), TLSCert: h.tlsCert, TLSKey: h.tlsKey, PublicURL: h.publicURL, NoAuth: h.noAuth,
+		Addr: advertisedAddr(h.addr, ln.Addr()), TLSCert: h.tlsCert, TLSKey: h.tlsKey, PublicURL: h.publicURL, NoAuth: h.noAuth,
 		RateLimit: h.rateLimit, RateBurst: h.rateBurst, SessionTTL: h.sessionTTL, Log: logger,
 	}, srv, tokens, ready, svc.EndWaits)
 	if err != nil {
@@ -132,3 +140,17 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 // drainGrace is how long the process may take to shut down after SIGTERM
 // in HTTP mode: 10 s for calls in flight, and closing the database.
 const drainGrace = 15 * time.Second
+
+// advertisedAddr is ADDR as given, for the resource URL clients are told
+// (scheme://ADDR/mcp), with the port the listener got when ADDR asked for
+// any (:0). The listener's own host is no use to a client when ADDR names
+// all interfaces (0.0.0.0 becomes [::]) or a name (localhost becomes
+// 127.0.0.1), so it is used only when ADDR gives none.
+func advertisedAddr(given string, listening net.Addr) string {
+	host, _, err := net.SplitHostPort(given)
+	_, port, err2 := net.SplitHostPort(listening.String())
+	if err != nil || err2 != nil || host == "" {
+		return listening.String()
+	}
+	return net.JoinHostPort(host, port)
+}
