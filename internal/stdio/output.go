@@ -39,18 +39,32 @@ func (o *output) Write(p []byte) (int, error) {
 // will answer it later: a request with an id, as HandleMessage tells them
 // apart. Anything mcp-go answers at once on its read loop (a parse error)
 // is written before it reads again, so it is never left behind.
+//
+// A request whose jsonrpc member is not a string (`"jsonrpc":2`) is one
+// mcp-go's read loop hands on, but HandleMessage cannot decode, so its
+// answer is a parse error with a null id, written later: it is awaited
+// under the id null, or Serve would wait for an answer to its own id
+// forever at the end of input.
 func (o *output) expect(line []byte) {
 	// Raw members: the id is spelt out only when it is not a plain integer
 	// (idKey), and a result or error is only looked for, not decoded.
 	var env struct {
-		ID     json.RawMessage `json:"id"`
-		Result json.RawMessage `json:"result"`
-		Error  json.RawMessage `json:"error"` // a client's error answer to a server request: not awaited
+		JSONRPC json.RawMessage `json:"jsonrpc"`
+		Method  json.RawMessage `json:"method"`
+		ID      json.RawMessage `json:"id"`
+		Result  json.RawMessage `json:"result"`
+		Error   json.RawMessage `json:"error"` // a client's error answer to a server request: not awaited
 	}
 	if json.Unmarshal(line, &env) != nil || isNull(env.ID) || !isNull(env.Result) || !isNull(env.Error) {
 		return
 	}
-	id, ok := idKey(env.ID)
+	if !isNullOrString(env.Method) {
+		return // the read loop cannot decode it either: a parse error, at once
+	}
+	id, ok := nullID, true
+	if isNullOrString(env.JSONRPC) {
+		id, ok = idKey(env.ID)
+	}
 	if !ok {
 		return
 	}
@@ -68,6 +82,12 @@ func (o *output) expect(line []byte) {
 
 // isNull reports whether a member is absent or null.
 func isNull(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
+
+// isNullOrString reports whether a member decodes into a Go string.
+func isNullOrString(raw json.RawMessage) bool { return isNull(raw) || raw[0] == '"' }
+
+// nullID is the key of answers with a null id (idKey never returns it).
+const nullID = "null"
 
 func (o *output) answered(id string) {
 	o.mu.Lock()
@@ -180,7 +200,7 @@ func responseID(msg []byte) (string, bool) {
 		}
 		if haveID && isResponse {
 			if isNull(id) {
-				return "", false
+				return nullID, true
 			}
 			return idKey(id)
 		}

@@ -3,7 +3,6 @@ package stdio
 import (
 	"context"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -22,7 +21,7 @@ func TestResponseID(t *testing.T) {
 		{`{"jsonrpc":"2.0","id":"a\"b","result":{"method":"x"}}` + "\n", `"a\"b"`, true},
 		{`{"result":{"id":1,"method":"x"},"id":2,"jsonrpc":"2.0"}`, "2", true},
 		{`{"id":3,"_meta":{"method":"x"},"error":{}}`, "3", true},
-		{`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}`, "", false},
+		{`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}`, "null", true},
 		{`{"jsonrpc":"2.0","method":"notifications/message","params":{"id":3}}`, "", false},
 		{`{"jsonrpc":"2.0","id":4,"method":"sampling/createMessage"}`, "", false},
 		{`not json`, "", false},
@@ -58,6 +57,13 @@ func TestExpect(t *testing.T) {
 		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, 0}, // answered at once by mcp-go
 		{`garbage`, 0},
 		{`{"jsonrpc":"2.0","id":2,"method":"ping","result":null,"error":null}`, 1},
+		// Answered with a null id: at once when the read loop cannot decode
+		// the method, later when only HandleMessage cannot decode jsonrpc.
+		{`{"jsonrpc":"2.0","id":5,"method":5}`, 0},
+		{`{"jsonrpc":"2.0","id":5,"method":["ping"]}`, 0},
+		{`{"jsonrpc":2,"id":5,"method":"ping"}`, 1},
+		{`{"jsonrpc":{"v":"2.0"},"id":"x","method":"tools/call"}`, 1},
+		{`{"jsonrpc":null,"id":5,"method":"ping"}`, 1}, // wrong version, answered with its id
 	} {
 		var o output
 		o.expect([]byte(tc.line))
@@ -84,20 +90,22 @@ func TestLeadingID(t *testing.T) {
 }
 
 // FuzzAnswerMatchesRequest holds the invariant that keeps Serve from waiting
-// forever at the end of input: whatever the id, the answer mcp-go writes to
-// a request that expect counted strikes it off.
+// forever at the end of input: whatever the id, version and method, the
+// answer mcp-go writes to a request that expect counted strikes it off.
 func FuzzAnswerMatchesRequest(f *testing.F) {
 	for _, id := range []string{`1`, `-7`, `1.5`, `1e2`, `-0`, `0.0`, `12345678901234567890`, `9007199254740993`, `"s"`, `"\u00e9"`, `true`, `{"a":1,"b":[2]}`, `[1]`, `null`, `1E400`} {
-		for _, method := range []string{"ping", "tools/call", "no/such"} {
-			f.Add(id, method)
+		for _, method := range []string{`"ping"`, `"tools/call"`, `"no/such"`, `5`, `["ping"]`, `null`} {
+			for _, version := range []string{`"2.0"`, `2`, `"1.0"`, `null`, `{}`} {
+				f.Add(id, version, method)
+			}
 		}
 	}
 	srv := server.NewMCPServer("fuzz", "1", server.WithToolCapabilities(false))
 	srv.AddTool(mcp.NewTool("noop"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultText("ok"), nil
 	})
-	f.Fuzz(func(t *testing.T, id, method string) {
-		line := []byte(`{"jsonrpc":"2.0","id":` + id + `,"method":` + strconv.Quote(method) + `,"params":{"name":"noop"}}`)
+	f.Fuzz(func(t *testing.T, id, version, method string) {
+		line := []byte(`{"jsonrpc":` + version + `,"id":` + id + `,"method":` + method + `,"params":{"name":"noop"}}`)
 		if !json.Valid(line) {
 			return
 		}
