@@ -8,6 +8,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestLoadSkipsFIFO loads a directory holding a named pipe called x.md, and
@@ -36,5 +37,35 @@ func TestLoadSkipsFIFO(t *testing.T) {
 	}
 	if strings.Join(named, " ") != "link.md x.md" {
 		t.Errorf("warnings %v, want one per path to the pipe", warns)
+	}
+}
+
+// TestLastGoodSkipsAFileReplacedByAFIFO: a live reload looks at the files
+// Load warned about; one that became a named pipe is not an edit to keep
+// the last good version of, and looking must not block on it.
+func TestLastGoodSkipsAFileReplacedByAFIFO(t *testing.T) {
+	dir := t.TempDir()
+	writeAgent(t, dir, "a.md", "alpha", "Alpha.")
+	srcs := dirSources(dir)
+	prev, _ := mustLoad(t, srcs)
+	if err := os.Remove(filepath.Join(dir, "a.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "a.md"), 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	cat, warns := mustLoad(t, srcs)
+	done := make(chan []string, 1)
+	go func() {
+		_, kept := LastGood(srcs, prev, cat, warns)
+		done <- kept
+	}()
+	select {
+	case kept := <-done:
+		if len(kept) != 0 {
+			t.Errorf("kept %v, want nothing for a pipe", kept)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("LastGood blocked opening the named pipe")
 	}
 }

@@ -40,9 +40,11 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 			if !ok {
 				continue
 			}
-			now, err := fs.ReadFile(s.FS, rel)
+			// As Load reads it: a file replaced by a named pipe would block
+			// an open for reading, and the reload, forever.
+			now, err := readRegular(s.FS, rel)
 			if err != nil || sha256.Sum256(now) == a.Sum {
-				break // gone, or unchanged and so not an edit
+				break // gone, no longer a file, or unchanged and so not an edit
 			}
 			raw, _, err := a.Text()
 			if err != nil {
