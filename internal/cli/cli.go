@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/mcp-agents/mcp-agents/internal/server"
@@ -119,14 +120,34 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	e := &env{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
 	e.mainHelp = e.printMainHelp
 	err := e.dispatch(ctx, args)
-	if errors.Is(err, errVersion) {
+	var ue *UsageError
+	// A usage error can stop parsing before --version is reached ("flags
+	// list --limit abc --version"); the version is printed all the same.
+	if errors.Is(err, errVersion) || errors.As(err, &ue) && asksVersion(args) {
 		return e.printVersion()
 	}
-	var ue *UsageError
 	if errors.As(err, &ue) && ue.Cmd == "" {
 		ue.Cmd = e.cmd
 	}
 	return err
+}
+
+// asksVersion reports whether --version (or -version, or =true) is among
+// args before a "--".
+func asksVersion(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		name, value, hasValue := strings.Cut(strings.TrimPrefix(strings.TrimPrefix(a, "-"), "-"), "=")
+		if name != "version" || a == name {
+			continue
+		}
+		if on, err := strconv.ParseBool(value); !hasValue || err == nil && on {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *env) dispatch(ctx context.Context, args []string) error {

@@ -82,6 +82,10 @@ func TestVersionAnywhere(t *testing.T) {
 		{"agents", "list", "--version"}, {"agents", "--version"}, {"flags", "--version"},
 		{"lock-flag", "--version"}, {"create-flag", "--flag_type", "x", "--version"},
 		{"search-agents", "docker", "--version"}, {"serve", "--version"},
+		// Whatever else is on the line: an unknown flag, a bad value, an
+		// unknown command.
+		{"create-flag", "--bogus", "--version"}, {"flags", "list", "--limit", "abc", "--version"},
+		{"nosuchcmd", "--version"}, {"--version=true", "nosuchcmd"},
 	} {
 		r := h.run(t, args...)
 		if r.code != 0 || r.stdout != "mcp-agents 1.2.3\n" || r.stderr != "" {
@@ -101,7 +105,8 @@ func TestHelpOnStdout(t *testing.T) {
 		{[]string{"-h"}, []string{"Commands:"}},
 		{[]string{"help"}, []string{"Commands:"}},
 		{[]string{"help", "lock-flag"}, []string{"Usage: mcp-agents lock-flag", "--lease SECONDS", "an integer"}},
-		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB", "--notify", "MCP_AGENTS_NOTIFY"}},
+		{[]string{"serve", "--help"}, []string{"Usage: mcp-agents serve", "MCP_AGENTS_DB", "--notify", "MCP_AGENTS_NOTIFY",
+			"per token, N (a number", "per token, M (an integer"}},
 		{[]string{"search-agents", "--help"}, []string{"Usage: mcp-agents search-agents", "LIMIT is an integer"}},
 		{[]string{"get-agent-flags", "--help"}, []string{"--include_locked, --include-locked", "--limit N", "an integer"}},
 		{[]string{"create-flag", "--help"}, []string{"--flag_type, --flag-type TYPE", "--chain_origin_id, --chain-origin-id ID", "integer"}},

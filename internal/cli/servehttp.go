@@ -35,8 +35,8 @@ func (h *httpFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&h.publicURL, "public-url", "", "with --http: the MCP endpoint's `URL` as clients reach it (default scheme://ADDR/mcp)")
 	fs.BoolVar(&h.insecure, "insecure-http", false, "with --http: allow a non-loopback address without TLS (behind a TLS-terminating proxy)")
 	fs.BoolVar(&h.noAuth, "no-auth", false, "with --http on a loopback address: no tokens; identity comes from the arguments, as over stdio")
-	fs.Float64Var(&h.rateLimit, "rate-limit", httpserve.DefaultRateLimit, "with --http: requests per second per token, `N` (0 = off)")
-	fs.IntVar(&h.rateBurst, "rate-burst", httpserve.DefaultRateBurst, "with --http: burst of requests per token, `M`")
+	fs.Float64Var(&h.rateLimit, "rate-limit", httpserve.DefaultRateLimit, "with --http: requests per second per token, `N` (a number; 0 = off)")
+	fs.IntVar(&h.rateBurst, "rate-burst", httpserve.DefaultRateBurst, "with --http: burst of requests per token, `M` (an integer)")
 	fs.DurationVar(&h.sessionTTL, "session-ttl", httpserve.DefaultSessionTTL, "with --http: idle MCP sessions end after `DURATION`")
 }
 
