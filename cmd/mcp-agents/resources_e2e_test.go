@@ -26,6 +26,7 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 		{"flag://-1", "positive integer flag id"},
 		{"flag://0", "positive integer flag id"},
 		{"flag://abc", "positive integer flag id"},
+		{"flag://+3", "positive integer flag id"},
 		{"flag://", "positive integer flag id"},
 		{"flag://99999999999999999999", "positive integer flag id"},
 		{"agent://No Such Name!", "must match"},
@@ -33,6 +34,7 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
 		{"flags://inbox/", "is not an inbox"},
 		{"project://context/", "needs a document name"},
+		{"project://context/../x", "not a path"},
 	}
 	connect := map[string]func(t *testing.T, version string) *client.Client{
 		"stdio": func(t *testing.T, version string) *client.Client {

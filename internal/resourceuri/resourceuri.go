@@ -40,8 +40,10 @@ func FlagID(uri string) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("uri %q is not a flag: use %s{id}", uri, FlagPrefix)
 	}
+	// Digits only: ParseInt takes a sign ("+3"), which the template
+	// flag://{id} does not match, so it would be answered "not found".
 	id, err := strconv.ParseInt(raw, 10, 64)
-	if err != nil || id < 1 {
+	if err != nil || id < 1 || raw[0] == '+' {
 		return 0, fmt.Errorf("flag://{id} needs a positive integer flag id, got %q", raw)
 	}
 	return id, nil
@@ -94,8 +96,11 @@ func Validate(uri string) error {
 	case strings.HasPrefix(uri, InboxPrefix):
 		_, err = InboxHandle(uri)
 	case uri == ProjectPrefix:
-		// Any file name can be a document's; only none at all is malformed.
+		// Any file name can be a document's; only none at all, or a path,
+		// is malformed.
 		err = fmt.Errorf("project://context/{name} needs a document name; project://context lists them")
+	case strings.HasPrefix(uri, ProjectPrefix) && strings.ContainsAny(uri[len(ProjectPrefix):], `/\`):
+		err = fmt.Errorf("project://context/{name} needs a document's name, not a path, got %q", uri[len(ProjectPrefix):])
 	}
 	return err
 }

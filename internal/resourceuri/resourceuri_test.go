@@ -18,6 +18,8 @@ func TestValidate(t *testing.T) {
 		{"flag://-1", "positive integer flag id"},
 		{"flag://0", "positive integer flag id"},
 		{"flag://abc", "positive integer flag id"},
+		{"flag://+3", "positive integer flag id"},
+		{"flag://3/", "positive integer flag id"},
 		{"flag://1.5", "positive integer flag id"},
 		{"flag://", "positive integer flag id"},
 		{"flag://9223372036854775808", "positive integer flag id"},
@@ -32,6 +34,9 @@ func TestValidate(t *testing.T) {
 		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
 		{"project://context/", "needs a document name"},
 		{"project://context/vision", ""},
+		{"project://context/../x", "not a path"},
+		{"project://context/docs/vision", "not a path"},
+		{`project://context/..\x`, "not a path"},
 		// Not this server's schemes, or not malformed: the server decides.
 		{"agents://catalog", ""},
 		{"flags://outbox/x", ""},
