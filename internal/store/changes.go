@@ -110,14 +110,14 @@ func (f *ChangeFeed) with(ctx context.Context, op string, fn func(*sql.Conn) err
 	if f.conn == nil {
 		c, err := f.db.Conn(ctx)
 		if err != nil {
-			return mapErr(op, err)
+			return mapReadErr(op, err)
 		}
 		// Taken right after the connection opened its file, as the
 		// store's own connections do (file.go).
 		fi, err := os.Stat(f.path)
 		if err != nil {
 			c.Close()
-			return mapErr(op, err)
+			return mapReadErr(op, err)
 		}
 		f.conn, f.file = c, fi
 	}
@@ -126,7 +126,7 @@ func (f *ChangeFeed) with(ctx context.Context, op string, fn func(*sql.Conn) err
 		f.conn.Close()
 		f.conn = nil
 	}
-	return mapErr(op, err)
+	return mapReadErr(op, err)
 }
 
 // DataVersion returns a number that differs from the previous call's

@@ -80,11 +80,16 @@ var faults = map[int]struct {
 	sqlite3.SQLITE_CANTOPEN: {CodeUnavailable, "the database file cannot be opened"},
 }
 
-// mapErr turns driver errors into what the contract promises: *Error values
-// pass through, the SQLite faults in faults become *Error saying which (and
-// that a write stored nothing, since its transaction rolled back), context
-// errors stay recognisable, anything else is wrapped with op.
-func mapErr(op string, err error) error {
+// mapErr turns a write's driver errors into what the contract promises:
+// *Error values pass through, the SQLite faults in faults become *Error
+// saying which and that nothing was stored (the transaction rolled back),
+// context errors stay recognisable, anything else is wrapped with op.
+func mapErr(op string, err error) error { return mapFault(op, err, true) }
+
+// mapReadErr is mapErr for a read, which has nothing to say it did not store.
+func mapReadErr(op string, err error) error { return mapFault(op, err, false) }
+
+func mapFault(op string, err error, write bool) error {
 	if err == nil {
 		return nil
 	}
@@ -93,12 +98,17 @@ func mapErr(op string, err error) error {
 		return se
 	}
 	if f, ok := faults[sqliteCode(err)]; ok {
-		tail := "; nothing was stored"
-		if f.code == CodeBusy {
-			tail += ", retry"
+		msg := f.what
+		switch {
+		case write && f.code == CodeBusy:
+			msg += "; nothing was stored, retry"
+		case write:
+			msg += "; nothing was stored"
+		case f.code == CodeBusy:
+			msg += "; retry"
 		}
 		// The caller logs the cause (err, with op) with its own logger.
-		return &Error{Code: f.code, Message: f.what + tail, err: fmt.Errorf("%s: %w", op, err)}
+		return &Error{Code: f.code, Message: msg, err: fmt.Errorf("%s: %w", op, err)}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err

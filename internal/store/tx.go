@@ -102,22 +102,22 @@ func cancelled(ctx context.Context, err error) error {
 func (s *Store) readTx(ctx context.Context, op string, queries []string, fn func(*txn) error) error {
 	p, err := s.acquire(ctx)
 	if err != nil {
-		return mapErr(op, err)
+		return mapReadErr(op, err)
 	}
 	defer s.release()
 	c := &p.rstmts
 	if err := c.prepare(ctx, queries...); err != nil {
-		return mapErr(op, err)
+		return mapReadErr(op, err)
 	}
 	tx, err := c.db.BeginTx(ctx, nil)
 	if err != nil {
-		return mapErr(op, err)
+		return mapReadErr(op, err)
 	}
 	if err := fn(&txn{ctx: ctx, tx: tx, stmts: c}); err != nil {
 		_ = tx.Rollback()
-		return mapErr(op, err)
+		return mapReadErr(op, err)
 	}
-	return mapErr(op, tx.Commit())
+	return mapReadErr(op, tx.Commit())
 }
 
 // The statement methods use the prepared statement when runTx prepared
