@@ -12,11 +12,6 @@ import (
 	"time"
 )
 
-// fingerprintVersion is mixed into every fingerprint; change it whenever
-// the same files could load differently, so that cached catalogs are not
-// reused across the change.
-const fingerprintVersion = "mcp-agents/agent fingerprint v1"
-
 // racyWindow is how recent a modification time must be for a file to
 // count as possibly still changing (see Fingerprint). Two seconds covers
 // the coarsest timestamps in common use (FAT).
@@ -50,7 +45,6 @@ func Fingerprint(sources []Source) (string, error) {
 	// in a fresh process, where goroutines blocked in system calls make the
 	// runtime start threads.
 	f := fingerprinter{now: time.Now()}
-	f.str(fingerprintVersion)
 	f.executable()
 	f.u64(uint64(len(sources)))
 	for _, s := range sources {
@@ -74,7 +68,6 @@ func Fingerprint(sources []Source) (string, error) {
 // Fingerprint of the files it was built from, which must be theirs now.
 func CacheKey(sources []Source) string {
 	f := fingerprinter{}
-	f.str(fingerprintVersion)
 	f.str("cache key")
 	f.executable()
 	f.u64(uint64(len(sources)))
