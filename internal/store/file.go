@@ -167,17 +167,23 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 		return errors.New("store: closed")
 	}
 	if !old.closed {
+		// SQLite does not checkpoint or delete the WAL of a file that was
+		// moved, and pairs WAL and database by name: the old file's WAL
+		// left at the path would be replayed into the new file. Whether
+		// the WAL at the path is still the old one is decided while the
+		// old pools hold it open: once it is closed, a new file can be
+		// given its inode number, and os.SameFile would take it for ours.
+		stale := false
+		if w, ok := old.wal.Load().(os.FileInfo); ok {
+			now, err := os.Stat(s.path + "-wal")
+			stale = err == nil && os.SameFile(w, now)
+		}
 		// No call holds old: they hold mu shared for as long as they use it.
 		_ = old.close()
 		old.closed = true
-		// SQLite does not checkpoint or delete the WAL of a file that was
-		// moved, and pairs WAL and database by name: the old file's WAL
-		// left at the path would be replayed into the new file.
-		if w, ok := old.wal.Load().(os.FileInfo); ok {
-			if now, err := os.Stat(s.path + "-wal"); err == nil && os.SameFile(w, now) {
-				_ = os.Remove(s.path + "-wal")
-				_ = os.Remove(s.path + "-shm")
-			}
+		if stale {
+			_ = os.Remove(s.path + "-wal")
+			_ = os.Remove(s.path + "-shm")
 		}
 	}
 	p, err := s.openPools(ctx)
@@ -187,14 +193,6 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 	}
 	s.cur = p
 	return nil
-}
-
-// noteWAL records the WAL file the pools write, after a commit (when it
-// surely exists).
-func (s *Store) noteWAL(p *pools) {
-	if fi, err := os.Stat(s.path + "-wal"); err == nil {
-		p.wal.Store(fi)
-	}
 }
 
 // replacedError is what a call gets when the file at the path changed and

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"os"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
@@ -82,10 +83,18 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 	if err := tx.Commit(); err != nil {
 		return cancelled(ctx, err)
 	}
+	// The WAL is looked at before the file: with the file still ours
+	// after, the WAL at the path was ours too. Looked at after, it could be
+	// a new file's, made by another server in between, which reopen would
+	// then remove as this file's stale WAL, with that server's
+	// acknowledged writes in it.
+	wal, walErr := os.Stat(s.path + "-wal")
 	if !s.atPath(file) {
 		return errMoved
 	}
-	s.noteWAL(p)
+	if walErr == nil {
+		p.wal.Store(wal)
+	}
 	return nil
 }
 
