@@ -134,6 +134,32 @@ func TestWriteRedoneWhenFileChangesDuringCommit(t *testing.T) {
 	}
 }
 
+// Another server may remove the file and write a new one, with a WAL of
+// its own, right after a write here made sure its file was still at the
+// path. The WAL recorded as this write's must still be the old file's:
+// the next write's reopen removes the recorded WAL when it is still at the
+// path, and must not take the other server's acknowledged writes with it.
+func TestNewFilesWALIsNotTakenForTheOldOnes(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s := openAt(t, path)
+	mustCreate(t, s, nil)
+	var other *Store
+	var theirs Flag
+	checkedFile = func() {
+		checkedFile = func() {}
+		removeDB(t, path)
+		other = openAt(t, path)
+		theirs = mustCreate(t, other, func(n *NewFlag) { n.SourceAgent = "@other.server" })
+	}
+	t.Cleanup(func() { checkedFile = func() {} })
+	mustCreate(t, s, nil) // acknowledged on the old file, then it goes
+	ours := mustCreate(t, s, func(n *NewFlag) { n.SourceAgent = "@after.reopen" })
+	got := listAll(t, path)
+	if len(got) != 2 || got[0] != theirs.ID || got[1] != ours.ID {
+		t.Fatalf("flags at %s: %v, want [%d %d] (the other server's write, then ours)", path, got, theirs.ID, ours.ID)
+	}
+}
+
 func TestReplacedByUnwritableFails(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

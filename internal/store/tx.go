@@ -92,11 +92,16 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 	if !s.atPath(file) {
 		return errMoved
 	}
+	checkedFile()
 	if walErr == nil {
 		p.wal.Store(wal)
 	}
 	return nil
 }
+
+// checkedFile runs between a write's last look at the file and recording
+// its WAL; tests change the files at the path there.
+var checkedFile = func() {}
 
 // cancelled reports a transaction that database/sql rolled back because
 // ctx ended as what it is, not as sql.ErrTxDone.
