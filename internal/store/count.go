@@ -42,8 +42,8 @@ func inboxCountQuery(agent, status string, includeLocked bool, now string) (stri
 			where = append(where, "status = '"+status+"'")
 		}
 		if !includeLocked {
-			where = append(where, "NOT (locked_by IS NOT NULL AND lock_expires_at > ?)")
-			args = append(args, now)
+			where = append(where, "NOT (locked_by IS NOT NULL AND lock_expires_at > ? AND locked_by <> ?)")
+			args = append(args, now, agent)
 		}
 		counts = append(counts, "(SELECT count(*) FROM flags WHERE "+strings.Join(where, " AND ")+")")
 	}

@@ -17,7 +17,7 @@ const impactOrder = `CASE impact_level WHEN 'critical' THEN 0 WHEN 'high' THEN 1
 type AgentFlagsQuery struct {
 	Agent         string
 	Status        string // pending | completed | all; "" = pending
-	IncludeLocked bool   // false hides flags under an unexpired lease
+	IncludeLocked bool   // false hides flags under another agent's unexpired lease
 	Limit         int    // 0 = no limit
 }
 
@@ -91,7 +91,7 @@ func buildInboxSQL(status string, includeLocked bool) string {
 		for _, st := range statuses {
 			h := "SELECT " + impactOrder + " AS rank, created_at, id FROM flags WHERE " + target + " AND status = '" + st + "'"
 			if !includeLocked && st != "completed" {
-				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?2)"
+				h += " AND NOT (locked_by IS NOT NULL AND lock_expires_at > ?2 AND locked_by <> ?1)"
 			}
 			h += " ORDER BY " + impactOrder + ", created_at, id LIMIT ?3"
 			halves = append(halves, "SELECT * FROM ("+h+")")

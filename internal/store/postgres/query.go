@@ -16,8 +16,10 @@ import (
 // the index's order.
 const impactOrder = `CASE impact_level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END`
 
-// notLocked keeps flags under no unexpired lease.
-const notLocked = ` AND NOT (locked_by IS NOT NULL AND lock_expires_at > ` + clock + `)`
+// notLockedByOthers keeps flags under no unexpired lease but who's own.
+func notLockedByOthers(who string) string {
+	return ` AND NOT (locked_by IS NOT NULL AND lock_expires_at > ` + clock + ` AND locked_by <> ` + who + `)`
+}
 
 // AgentFlags returns the flags addressed to q.Agent or to everyone, most
 // urgent first, then oldest first.
@@ -77,7 +79,7 @@ func (s *Store) inboxQuery(agent, status string, includeLocked bool, limit int) 
 			}
 			h += " AND status = '" + st + "'"
 			if !includeLocked && st != "completed" {
-				h += notLocked
+				h += notLockedByOthers(who)
 			}
 			halves = append(halves, "("+h+" ORDER BY "+impactOrder+", created_at, id"+lim+")")
 		}
@@ -104,14 +106,15 @@ func (s *Store) CountAgentFlags(ctx context.Context, q store.AgentFlagsQuery) (i
 	// Two counts, each in its own index (flags_inbox, and
 	// flags_inbox_broadcast for the broadcasts), rather than one over
 	// "target_agent = $n OR target_agent IS NULL".
+	who := a.add(agent)
 	cond := ""
 	if status != "all" {
 		cond += " AND status = " + a.add(status)
 	}
 	if !q.IncludeLocked {
-		cond += notLocked
+		cond += notLockedByOthers(who)
 	}
-	query := "SELECT (SELECT count(*) FROM flags WHERE target_agent = " + a.add(agent) + cond + ")" +
+	query := "SELECT (SELECT count(*) FROM flags WHERE target_agent = " + who + cond + ")" +
 		" + (SELECT count(*) FROM flags WHERE target_agent IS NULL" + cond + ")"
 	var n int
 	err = s.do(ctx, "count agent flags", false, func(ctx context.Context) error {

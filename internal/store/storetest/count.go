@@ -12,7 +12,7 @@ func testCountAgentFlags(t *testing.T, open Opener) {
 	s, clock := openClock(t, open)
 	ctx := context.Background()
 	mine := mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "@ops.containers" })
-	mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "@ops.containers" })
+	held := mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "@ops.containers" })
 	mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "" })
 	mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "@someone.else" })
 	done := mustCreate(t, s, func(f *store.NewFlag) { f.TargetAgent = "@ops.containers" })
@@ -20,6 +20,10 @@ func testCountAgentFlags(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	if _, err := s.LockFlag(ctx, mine.ID, "@other.agent", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// The agent's own lease does not hide a flag from it.
+	if _, err := s.LockFlag(ctx, held.ID, "@ops.containers", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {

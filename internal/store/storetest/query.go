@@ -82,10 +82,15 @@ func testAgentFlagsStatusAndLocks(t *testing.T, open Opener) {
 	a := mustCreate(t, s, nil)
 	b := mustCreate(t, s, nil)
 	c := mustCreate(t, s, nil)
+	own := mustCreate(t, s, nil)
 	if _, err := s.CompleteFlag(ctx, a.ID, "@ops.containers", "done"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.LockFlag(ctx, b.ID, "@someone", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	// include_locked false hides another agent's leases, not the agent's own.
+	if _, err := s.LockFlag(ctx, own.ID, "@ops.containers", time.Minute); err != nil {
 		t.Fatal(err)
 	}
 	q := func(status string, locked bool) string {
@@ -101,11 +106,11 @@ func testAgentFlagsStatusAndLocks(t *testing.T, open Opener) {
 		locked bool
 		want   string
 	}{
-		{"", false, fmt.Sprint(c.ID)},
-		{"pending", true, fmt.Sprint(b.ID, ",", c.ID)},
+		{"", false, fmt.Sprint(c.ID, ",", own.ID)},
+		{"pending", true, fmt.Sprint(b.ID, ",", c.ID, ",", own.ID)},
 		{"completed", false, fmt.Sprint(a.ID)},
-		{"all", true, "1,2,3"},
-		{"all", false, "1,3"},
+		{"all", true, "1,2,3,4"},
+		{"all", false, "1,3,4"},
 	} {
 		if got := q(tc.status, tc.locked); got != tc.want {
 			t.Errorf("status=%q include_locked=%v: %s, want %s", tc.status, tc.locked, got, tc.want)
@@ -114,8 +119,8 @@ func testAgentFlagsStatusAndLocks(t *testing.T, open Opener) {
 
 	// Once the lease expires, the flag is back in the inbox and shown unlocked.
 	clk.Advance(time.Minute)
-	if got := q("", false); got != "2,3" {
-		t.Errorf("after expiry: %s, want 2,3", got)
+	if got := q("", false); got != "2,3,4" {
+		t.Errorf("after expiry: %s, want 2,3,4", got)
 	}
 	got, _ := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers", IncludeLocked: true})
 	assertUnlocked(t, "AgentFlags", got[0])
