@@ -110,10 +110,12 @@ func TestFlagLifecycle(t *testing.T) {
 	f.fails(t, "complete_flag", map[string]any{"flag_id": fl.ID, "agent": "@ops.containers"}, "@database.postgres")
 	f.fails(t, "unlock_flag", map[string]any{"flag_id": fl.ID, "agent": "@ops.containers"}, "@database.postgres")
 
+	// include_locked=false hides other agents' leases; this one is the
+	// inbox owner's own.
 	var hidden server.AgentFlagsOutput
 	f.ok(t, "get_agent_flags", map[string]any{"agent": "@database.postgres", "include_locked": false}, &hidden)
-	if len(hidden.Flags) != 0 {
-		t.Errorf("include_locked=false still shows %d flags", len(hidden.Flags))
+	if len(hidden.Flags) != 1 || !hidden.Flags[0].Locked {
+		t.Errorf("include_locked=false hides the owner's own lease: %+v", hidden.Flags)
 	}
 
 	// Past the lease, the lock counts as gone everywhere and may be taken over.
