@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"text/template"
 	"unicode/utf8"
 
@@ -195,6 +196,25 @@ func optField(s *string) string {
 	return flagtext.Field(*s)
 }
 
+// cleanJSON cleans the keys and strings of a decoded JSON value.
+func cleanJSON(v any) any {
+	switch x := v.(type) {
+	case string:
+		return flagtext.Clean(x)
+	case []any:
+		for i, e := range x {
+			x[i] = cleanJSON(e)
+		}
+	case map[string]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[flagtext.Clean(k)] = cleanJSON(e)
+		}
+		return m
+	}
+	return v
+}
+
 func promptFiles(files []string) []string {
 	var out []string
 	for i, f := range files {
@@ -208,14 +228,23 @@ func promptFiles(files []string) []string {
 }
 
 // promptContext shows context as the object it is when it fits the field
-// bound, else as its JSON text cut to the bound. Cleaning removes only
-// characters that can stand unescaped inside JSON strings, so the object
-// stays valid.
+// bound, else as its JSON text cut to the bound. The keys and strings are
+// cleaned decoded: JSON spells a control character \u001b, which a reader
+// of the prompt decodes, so cleaning the encoded text would miss it. Keys
+// come out sorted.
 func promptContext(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
 	c := flagtext.Clean(string(raw))
+	var v any
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.UseNumber() // numbers shown as written
+	if dec.Decode(&v) == nil {
+		if b, err := json.Marshal(cleanJSON(v)); err == nil {
+			c = string(b)
+		}
+	}
 	if utf8.RuneCountInString(c) <= flagtext.MaxField && json.Valid([]byte(c)) {
 		return json.RawMessage(c)
 	}
