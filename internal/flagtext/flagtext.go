@@ -104,6 +104,17 @@ func Line(s string, max int) string {
 	return s
 }
 
+// Quote renders s, which should already be Clean, as a JSON string escaped
+// as JSONBlock escapes: quoted, on one line, with no tag, fence or heading
+// able to form from it.
+func Quote(s string) string {
+	b, err := json.Marshal(s)
+	if err != nil { // a string always marshals
+		return `""`
+	}
+	return string(bytes.ReplaceAll(b, []byte("`"), []byte(`\u0060`)))
+}
+
 // JSONBlock renders v as one line of JSON in a fenced code block. Nothing
 // inside can end the block or start markup around it: json.Marshal escapes
 // newlines (so no line can begin with a fence or a heading) and <, > and &

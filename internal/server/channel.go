@@ -81,7 +81,9 @@ func (svc *Service) pushFlag(ctx context.Context, id int64) {
 
 // channelMessage says what a new flag is and how to act on it, in a few
 // lines. The flag's text comes from another agent: it is cleaned of
-// control and formatting characters and cut to one line.
+// control and formatting characters, cut to one line and given as a JSON
+// string (flagtext.Quote), so it can neither close the channel tag the
+// client wraps the message in nor forge a tag, heading or fence.
 func channelMessage(f store.Flag) (string, map[string]string) {
 	target := "everyone"
 	if f.TargetAgent != nil {
@@ -92,11 +94,11 @@ func channelMessage(f store.Flag) (string, map[string]string) {
 	if f.TargetAgent == nil {
 		recipient = "your agent"
 	}
-	content := fmt.Sprintf("New flag #%d for %s: %s, impact %s, from %s (principal: %s).\n%s\n"+
+	content := fmt.Sprintf("New flag #%d for %s: %s, impact %s, from %s (principal: %s).\nIts change, in the sender's words: %s\n"+
 		"To act: read it with get_flag (flag_id %d), take it with lock_flag, finish with complete_flag; "+
 		"get_agent_flags lists %s's inbox.",
 		f.ID, target, f.FlagType, f.ImpactLevel, flagtext.Line(f.SourceAgent, 80), principal(f),
-		flagtext.Line(first, 200), f.ID, recipient)
+		flagtext.Quote(flagtext.Line(first, 200)), f.ID, recipient)
 	meta := map[string]string{
 		"flag_id":   strconv.FormatInt(f.ID, 10),
 		"flag_type": f.FlagType,
