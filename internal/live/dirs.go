@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -153,9 +154,28 @@ func (d *DirWatcher) fallBack(err error) {
 // of an existing root, and the nearest existing ancestor of each missing
 // one. It returns an error only when a watch could not be set for a reason
 // other than the directory having gone away meanwhile.
+//
+// A directory made between looking and watching sends no event (nothing
+// watched it yet): an anchor's child created then was never watched, so an
+// agent written into it was missed until an unrelated rescan. So the trees
+// are looked at again once the watches are set, until they hold still.
 func (d *DirWatcher) sync() error {
-	want := map[string]bool{}
-	anchors := map[string]bool{}
+	for range 8 {
+		want, anchors := d.layout()
+		if err := d.watch(want); err != nil {
+			return err
+		}
+		d.anchors = anchors
+		if again, _ := d.layout(); maps.Equal(again, want) {
+			return nil
+		}
+	}
+	return nil // still changing: the events of what is watched now follow
+}
+
+// layout is the set of directories to watch, and which are anchors.
+func (d *DirWatcher) layout() (want, anchors map[string]bool) {
+	want, anchors = map[string]bool{}, map[string]bool{}
 	for _, root := range d.roots {
 		if isDir(root) {
 			for _, dir := range treeDirs(root) {
@@ -167,6 +187,11 @@ func (d *DirWatcher) sync() error {
 		want[a] = true
 		anchors[a] = true
 	}
+	return want, anchors
+}
+
+// watch sets and removes watches so that exactly want is watched.
+func (d *DirWatcher) watch(want map[string]bool) error {
 	for dir := range d.watched {
 		if !want[dir] {
 			_ = d.w.Remove(dir) // already gone with the directory is fine
@@ -185,7 +210,6 @@ func (d *DirWatcher) sync() error {
 		}
 		d.watched[dir] = true
 	}
-	d.anchors = anchors
 	return nil
 }
 

@@ -146,6 +146,26 @@ func TestDirWatcherAwaitsAMissingRoot(t *testing.T) {
 	}
 }
 
+// The root's parent appears between the watcher finding the nearest
+// existing ancestor and watching it, so no event tells of it: the watcher
+// must look again once its watch is set, or an agent written into the
+// root is missed.
+func TestDirWatcherSeesARootMadeWhileItSetsItsWatch(t *testing.T) {
+	home := t.TempDir()
+	root := filepath.Join(home, ".claude", "agents")
+	var once sync.Once
+	_, ch := watchRoots(t, []string{root}, DirOptions{
+		add: func(w *fsnotify.Watcher, dir string) error {
+			if dir == home {
+				once.Do(func() { must(t, os.MkdirAll(root, 0o755)) })
+			}
+			return w.Add(dir)
+		},
+	})
+	write(t, filepath.Join(root, "x.md"), "x")
+	waitCall(t, ch, "an agent written into the root made while the watch was set")
+}
+
 func TestDirWatcherIgnoresOwnWrites(t *testing.T) {
 	root := t.TempDir()
 	cache := filepath.Join(root, "cache")
