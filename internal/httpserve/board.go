@@ -1,6 +1,7 @@
 package httpserve
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -79,8 +80,38 @@ func (b *boardAuth) wrap(next http.Handler) http.Handler {
 			http.Error(w, "sign in at /board/login with an observer or admin token", http.StatusUnauthorized)
 			return
 		}
-		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+		ctx := auth.With(r.Context(), p)
+		if r.URL.Path == "/board/events" {
+			// A stream is one request that lasts: its session is checked
+			// again as it runs, so revoking the token ends it too.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			go b.endWhenSignedOut(ctx, cancel, r)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// streamRecheck is how often a live-update stream's session is checked
+// again: as often as a revoked token can still be taken on trust.
+var streamRecheck = TokenCacheTTL
+
+// endWhenSignedOut calls end once r's session or token no longer holds.
+func (b *boardAuth) endWhenSignedOut(ctx context.Context, end context.CancelFunc, r *http.Request) {
+	tick := time.NewTicker(streamRecheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if _, err := b.principal(r); err != nil {
+				end()
+				return
+			}
+		}
+	}
 }
 
 // principal checks the request's session and its token, as of now.

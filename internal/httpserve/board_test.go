@@ -3,6 +3,7 @@ package httpserve
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	mcpserver "github.com/mark3labs/mcp-go/server"
 
@@ -151,6 +153,59 @@ func TestBoardLogin(t *testing.T) {
 	}
 	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("after logout: %d", res.StatusCode)
+	}
+}
+
+// Revoking a token also ends a live-update stream that is already open.
+func TestBoardStreamEndsWhenTheTokenIsRevoked(t *testing.T) {
+	defer func(d time.Duration) { streamRecheck = d }(streamRecheck)
+	streamRecheck = 20 * time.Millisecond
+	rt := &roleTokens{revoked: map[string]bool{}}
+	s, err := New(Config{Addr: "127.0.0.1:1"}, mcpserver.NewMCPServer("t", "1"), rt, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A stand-in stream: open until its request's context ends.
+	err = s.MountBoard(func(wrap func(http.Handler) http.Handler) http.Handler {
+		return wrap(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, ": listening\n\n")
+			http.NewResponseController(w).Flush()
+			<-r.Context().Done()
+		}))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirects}
+	form := url.Values{"token": {"mcpa_observer"}, "next": {"/board/"}}
+	req, _ := http.NewRequest("POST", srv.URL+"/board/login", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", srv.URL)
+	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", err, res)
+	}
+	res, err := c.Get(srv.URL + "/board/events")
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("stream: %v %v", err, res)
+	}
+	defer res.Body.Close()
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, res.Body); close(ended) }()
+	select {
+	case <-ended:
+		t.Fatal("the stream ended before the token was revoked")
+	case <-time.After(100 * time.Millisecond):
+	}
+	rt.mu.Lock()
+	rt.revoked["mcpa_observer"] = true
+	rt.mu.Unlock()
+	select {
+	case <-ended:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the stream stayed open after the token was revoked")
 	}
 }
 
