@@ -143,7 +143,7 @@ func TestBoardPage(t *testing.T) {
 		`<span class="impact impact-critical">critical</span>`,           // impact as text, not only colour
 		"The orders API returns amounts in minor units from now on.</p>", // first line only
 		`<a href="/board/?agent=%40ops.containers">@ops.containers</a></th><td class="num">2</td><td class="num">1</td><td class="num">0</td>`,
-		`<em>everyone</em> (broadcasts, counted once)</th><td class="num">1</td>`,
+		`<em>everyone</em> (broadcasts, counted once)</th><td class="num">1</td><td class="num">0</td><td class="num">0</td>`,
 		`locked by @web.ui, 59m left`,
 		`<script src="/board/static/board.js" defer></script>`,
 	} {
@@ -160,6 +160,15 @@ func TestBoardPage(t *testing.T) {
 	// 6 created, 1 locked, 1 completed.
 	if n := strings.Count(body[strings.Index(body, `id="events"`):], "<tr><td><time"); n != 8 {
 		t.Errorf("%d events shown, want 8", n)
+	}
+
+	// A locked broadcast shows in the broadcasts' row as in any agent's.
+	if _, err := f.st.LockFlag(context.Background(), f.ids["broadcast"], "@web.ui", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	_, body = f.get(t, "/board/")
+	if want := `<em>everyone</em> (broadcasts, counted once)</th><td class="num">1</td><td class="num">0</td><td class="num">1</td>`; !strings.Contains(body, want) {
+		t.Errorf("page lacks %q", want)
 	}
 }
 

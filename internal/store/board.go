@@ -97,6 +97,11 @@ type BoardSummary struct {
 	Locked         []BoardFlag   `json:"locked"`
 	Inboxes        []InboxCount  `json:"inboxes"`
 	Broadcasts     int           `json:"broadcasts"` // pending flags addressed to everyone
+	// BroadcastsUrgent and BroadcastsLocked are the broadcasts' row of the
+	// inbox table: how many are critical or high, and how many are under
+	// a live lease.
+	BroadcastsUrgent int `json:"broadcasts_urgent"`
+	BroadcastsLocked int `json:"broadcasts_locked"`
 	CompletedSince string        `json:"completed_since"`
 	CompletedTotal int           `json:"completed_total"`
 	Completed      []BoardFlag   `json:"completed"`
@@ -225,10 +230,21 @@ func (s *Store) Board(ctx context.Context, q BoardQuery) (BoardSummary, error) {
 	return sum, err
 }
 
+// AddBroadcasts counts n pending broadcasts of impact, locked of them
+// under a live lease.
+func (sum *BoardSummary) AddBroadcasts(impact string, n, locked int) {
+	sum.Broadcasts += n
+	if impact == "critical" || impact == "high" {
+		sum.BroadcastsUrgent += n
+	}
+	sum.BroadcastsLocked += locked
+}
+
 func (tx *txn) boardPending(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
 	// Totals per impact from flags_pending, in its order (no sort).
 	rows, err := tx.query(`SELECT f.impact_level, count(*), sum(f.target_agent IS NULL),
-			sum(f.locked_by IS NOT NULL AND f.lock_expires_at > ?)
+			sum(f.locked_by IS NOT NULL AND f.lock_expires_at > ?1),
+			sum(f.target_agent IS NULL AND f.locked_by IS NOT NULL AND f.lock_expires_at > ?1)
 		FROM flags f INDEXED BY flags_pending
 		WHERE f.status = 'pending'`+cond+`
 		GROUP BY f.impact_level`, append([]any{now}, args...)...)
@@ -238,14 +254,14 @@ func (tx *txn) boardPending(sum *BoardSummary, q BoardQuery, now, cond string, a
 	byImpact := map[string]int{}
 	for rows.Next() {
 		var impact string
-		var n, broadcast, locked int
-		if err := rows.Scan(&impact, &n, &broadcast, &locked); err != nil {
+		var n, broadcast, locked, broadcastLocked int
+		if err := rows.Scan(&impact, &n, &broadcast, &locked, &broadcastLocked); err != nil {
 			rows.Close()
 			return err
 		}
 		byImpact[impact] = n
 		sum.PendingTotal += n
-		sum.Broadcasts += broadcast
+		sum.AddBroadcasts(impact, broadcast, broadcastLocked)
 		sum.LockedTotal += locked
 	}
 	rows.Close()

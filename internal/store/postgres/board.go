@@ -129,7 +129,7 @@ const lockHeld = `f.locked_by IS NOT NULL AND f.lock_expires_at > ` + clock
 
 func (b *boardTx) pending(sum *store.BoardSummary) error {
 	rows, err := b.tx.Query(b.ctx, `SELECT f.impact_level, count(*), count(*) FILTER (WHERE f.target_agent IS NULL),
-			count(*) FILTER (WHERE `+lockHeld+`)
+			count(*) FILTER (WHERE `+lockHeld+`), count(*) FILTER (WHERE f.target_agent IS NULL AND `+lockHeld+`)
 		FROM flags f WHERE f.status = 'pending'`+b.cond+` GROUP BY f.impact_level`, b.args...)
 	if err != nil {
 		return err
@@ -137,14 +137,14 @@ func (b *boardTx) pending(sum *store.BoardSummary) error {
 	byImpact := map[string]int{}
 	for rows.Next() {
 		var impact string
-		var n, broadcast, locked int
-		if err := rows.Scan(&impact, &n, &broadcast, &locked); err != nil {
+		var n, broadcast, locked, broadcastLocked int
+		if err := rows.Scan(&impact, &n, &broadcast, &locked, &broadcastLocked); err != nil {
 			rows.Close()
 			return err
 		}
 		byImpact[impact] = n
 		sum.PendingTotal += n
-		sum.Broadcasts += broadcast
+		sum.AddBroadcasts(impact, broadcast, broadcastLocked)
 		sum.LockedTotal += locked
 	}
 	rows.Close()

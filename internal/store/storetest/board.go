@@ -55,6 +55,9 @@ func testBoardSummary(t *testing.T, open Opener) {
 		t.Errorf("totals: pending %d locked %d broadcasts %d completed %d, want 3 1 1 1",
 			sum.PendingTotal, sum.LockedTotal, sum.Broadcasts, sum.CompletedTotal)
 	}
+	if sum.BroadcastsUrgent != 0 || sum.BroadcastsLocked != 0 {
+		t.Errorf("broadcasts: urgent %d locked %d, want 0 0", sum.BroadcastsUrgent, sum.BroadcastsLocked)
+	}
 	var impacts []string
 	for _, g := range sum.Pending {
 		impacts = append(impacts, g.Impact)
@@ -91,6 +94,14 @@ func testBoardSummary(t *testing.T, open Opener) {
 	}
 	if !slices.Equal(sum.Agents, []string{"@backend.api", "@ops.containers", "@web.ui"}) {
 		t.Errorf("agents = %v", sum.Agents)
+	}
+
+	// A locked broadcast is counted in the broadcasts' row.
+	if _, err := s.LockFlag(context.Background(), fs["broadcast"].ID, "@web.ui", 10*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if sum, err = s.Board(context.Background(), store.BoardQuery{}); err != nil || sum.BroadcastsLocked != 1 || sum.LockedTotal != 2 {
+		t.Errorf("after locking the broadcast: broadcasts locked %d, locked %d (%v), want 1, 2", sum.BroadcastsLocked, sum.LockedTotal, err)
 	}
 }
 
