@@ -89,23 +89,23 @@ type BoardEvent struct {
 
 // BoardSummary is everything the board's main page shows.
 type BoardSummary struct {
-	Now            string        `json:"now"`
-	Query          BoardQuery    `json:"query"`
-	PendingTotal   int           `json:"pending_total"`
-	Pending        []ImpactGroup `json:"pending"`
-	LockedTotal    int           `json:"locked_total"`
-	Locked         []BoardFlag   `json:"locked"`
-	Inboxes        []InboxCount  `json:"inboxes"`
-	Broadcasts     int           `json:"broadcasts"` // pending flags addressed to everyone
+	Now          string        `json:"now"`
+	Query        BoardQuery    `json:"query"`
+	PendingTotal int           `json:"pending_total"`
+	Pending      []ImpactGroup `json:"pending"`
+	LockedTotal  int           `json:"locked_total"`
+	Locked       []BoardFlag   `json:"locked"`
+	Inboxes      []InboxCount  `json:"inboxes"`
+	Broadcasts   int           `json:"broadcasts"` // pending flags addressed to everyone
 	// BroadcastsUrgent and BroadcastsLocked are the broadcasts' row of the
 	// inbox table: how many are critical or high, and how many are under
 	// a live lease.
-	BroadcastsUrgent int `json:"broadcasts_urgent"`
-	BroadcastsLocked int `json:"broadcasts_locked"`
-	CompletedSince string        `json:"completed_since"`
-	CompletedTotal int           `json:"completed_total"`
-	Completed      []BoardFlag   `json:"completed"`
-	Events         []BoardEvent  `json:"events"`
+	BroadcastsUrgent int          `json:"broadcasts_urgent"`
+	BroadcastsLocked int          `json:"broadcasts_locked"`
+	CompletedSince   string       `json:"completed_since"`
+	CompletedTotal   int          `json:"completed_total"`
+	Completed        []BoardFlag  `json:"completed"`
+	Events           []BoardEvent `json:"events"`
 	// Agents are every handle that ever sent or received a flag, for the
 	// agent filter.
 	Agents []string `json:"agents"`
