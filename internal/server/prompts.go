@@ -157,9 +157,10 @@ func newPromptFlag(f store.Flag) (promptFlag, error) {
 	if f.Locked && f.LockedBy != nil && f.LockExpiresAt != nil {
 		pf.LockedBy, pf.LockExpires = *f.LockedBy, *f.LockExpiresAt
 	}
+	// Stored as written; shown without the white space around it.
 	text := senderText{
-		ChangeDescription: flagtext.Field(f.ChangeDescription),
-		ActionRequired:    flagtext.Field(f.ActionRequired),
+		ChangeDescription: flagtext.Field(strings.TrimSpace(f.ChangeDescription)),
+		ActionRequired:    flagtext.Field(strings.TrimSpace(f.ActionRequired)),
 		CodeLocation:      optField(f.CodeLocation),
 		ExampleUsage:      optField(f.ExampleUsage),
 		RelatedFiles:      promptFiles(f.RelatedFiles),
@@ -193,7 +194,7 @@ func optField(s *string) string {
 	if s == nil {
 		return ""
 	}
-	return flagtext.Field(*s)
+	return flagtext.Field(strings.TrimSpace(*s))
 }
 
 // cleanJSON cleans the keys and strings of a decoded JSON value.

@@ -51,7 +51,7 @@ type BoardFlag struct {
 	TargetAgent   *string `json:"target_agent"` // nil = everyone
 	ImpactLevel   string  `json:"impact_level"`
 	Status        string  `json:"status"`
-	Change        string  `json:"change"` // the first line of change_description, as stored
+	Change        string  `json:"change"` // the first line of change_description with text, as stored
 	ChainOriginID *int64  `json:"chain_origin_id"`
 	CreatedAt     string  `json:"created_at"`
 	LockedBy      *string `json:"locked_by"` // only while the lease holds
@@ -126,7 +126,7 @@ func scanBoardFlag(sc rowScanner, now string, extra ...any) (BoardFlag, error) {
 	if err := sc.Scan(dest...); err != nil {
 		return b, err
 	}
-	b.Change, _, _ = strings.Cut(b.Change, "\n")
+	b.Change, _, _ = strings.Cut(strings.TrimLeft(b.Change, " \t\r\n"), "\n")
 	b.TargetAgent = strPtr(target)
 	if chain.Valid {
 		v := chain.Int64

@@ -63,10 +63,13 @@ func oneOf(field, v string, allowed []string) error {
 	return invalid(field, "%s must be one of %s (got %q)", field, strings.Join(allowed, ", "), clip(v, 64))
 }
 
-// text trims s and checks its length in Unicode characters.
-func text(field, s string, minLen int) (string, error) {
-	s = strings.TrimSpace(s)
-	if !utf8.ValidString(s) || strings.IndexByte(s, 0) >= 0 {
+// text checks s: its length without surrounding white space, in Unicode
+// characters, against minLen, and its whole length against MaxText. It
+// returns s as written, white space and all: storage keeps the bytes a
+// client sent (issue 14); only presentation changes them.
+func text(field, raw string, minLen int) (string, error) {
+	s := strings.TrimSpace(raw)
+	if !utf8.ValidString(raw) || strings.IndexByte(raw, 0) >= 0 {
 		return "", invalid(field, "%s must be valid UTF-8 text without NUL characters", field)
 	}
 	n := utf8.RuneCountInString(s)
@@ -76,10 +79,10 @@ func text(field, s string, minLen int) (string, error) {
 		}
 		return "", invalid(field, "%s must be at least %d characters after trimming (got %d); say specifically what changed and what to do", field, minLen, n)
 	}
-	if n > MaxText {
+	if n := utf8.RuneCountInString(raw); n > MaxText {
 		return "", invalid(field, "%s must be at most %d characters (got %d)", field, MaxText, n)
 	}
-	return s, nil
+	return raw, nil
 }
 
 func validateNewFlag(in NewFlag) (validFlag, error) {
@@ -128,9 +131,8 @@ func validateNewFlag(in NewFlag) (validFlag, error) {
 
 	files := make([]string, 0, len(in.RelatedFiles))
 	for _, f := range in.RelatedFiles {
-		f = strings.TrimSpace(f)
-		if f == "" {
-			continue
+		if strings.TrimSpace(f) == "" {
+			continue // a blank entry names no file
 		}
 		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 {
 			return v, invalid("related_files", "related_files entries must be valid UTF-8 text without NUL characters")

@@ -34,7 +34,7 @@ func scanBoardFlag(row pgx.Row, extra ...any) (store.BoardFlag, error) {
 	if err := row.Scan(dest...); err != nil {
 		return b, err
 	}
-	b.Change, _, _ = strings.Cut(b.Change, "\n")
+	b.Change, _, _ = strings.Cut(strings.TrimLeft(b.Change, " \t\r\n"), "\n")
 	b.CreatedAt, b.CompletedAt = store.FormatTime(created), timePtr(doneAt)
 	if held {
 		b.LockedBy, b.LockExpiresAt = lockedBy, timePtr(lockExp)

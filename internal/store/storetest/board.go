@@ -103,6 +103,29 @@ func testBoardSummary(t *testing.T, open Opener) {
 	if sum, err = s.Board(context.Background(), store.BoardQuery{}); err != nil || sum.BroadcastsLocked != 1 || sum.LockedTotal != 2 {
 		t.Errorf("after locking the broadcast: broadcasts locked %d, locked %d (%v), want 1, 2", sum.BroadcastsLocked, sum.LockedTotal, err)
 	}
+
+	// Stored as written, a change that starts with blank lines shows its
+	// first line with text.
+	blank := mustCreate(t, s, func(n *store.NewFlag) {
+		n.ChangeDescription = "\n\n  The first line with text comes after two blank ones, as sent.\nSecond line."
+	})
+	if sum, err = s.Board(context.Background(), store.BoardQuery{}); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, g := range sum.Pending {
+		for _, b := range g.Flags {
+			if b.ID == blank.ID {
+				found = true
+				if b.Change != "The first line with text comes after two blank ones, as sent." {
+					t.Errorf("change shown as %q", b.Change)
+				}
+			}
+		}
+	}
+	if !found {
+		t.Errorf("flag %d not on the board", blank.ID)
+	}
 }
 
 func testBoardFilters(t *testing.T, open Opener) {

@@ -206,7 +206,7 @@ func testComplete(t *testing.T, open Opener) {
 	}
 	if got.Status != "completed" || got.Locked || got.LockedBy != nil ||
 		*got.CompletedBy != "@a" || *got.CompletedAt != "2026-01-02T03:04:15.000Z" ||
-		*got.Notes != "Not applicable to my module" {
+		*got.Notes != "  Not applicable to my module  " {
 		t.Fatalf("completed flag: %+v", got)
 	}
 	_, err = s.CompleteFlag(ctx, f.ID, "@a", "")

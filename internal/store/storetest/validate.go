@@ -128,17 +128,19 @@ func testCreateFlagAcceptsAndNormalises(t *testing.T, open Opener) {
 				t.Errorf("target = %v, want nil", *f.TargetAgent)
 			}
 		}},
-		{"texts trimmed", func(f *store.NewFlag) { f.ChangeDescription = "\n  " + desc + "  "; f.CodeLocation = " a.go:1 " }, func(t *testing.T, f store.Flag) {
-			if f.ChangeDescription != desc || *f.CodeLocation != "a.go:1" {
-				t.Errorf("not trimmed: %q %q", f.ChangeDescription, *f.CodeLocation)
+		// Lengths count without surrounding white space, but storage keeps
+		// the bytes as written (issue 14: only presentation changes them).
+		{"texts kept as written", func(f *store.NewFlag) { f.ChangeDescription = "\n\n  " + desc + "  "; f.CodeLocation = " a.go:1 " }, func(t *testing.T, f store.Flag) {
+			if f.ChangeDescription != "\n\n  "+desc+"  " || *f.CodeLocation != " a.go:1 " {
+				t.Errorf("not as written: %q %q", f.ChangeDescription, *f.CodeLocation)
 			}
 		}},
 		{"exactly minimum lengths", func(f *store.NewFlag) {
 			f.ChangeDescription = strings.Repeat("é", 50)
 			f.ActionRequired = strings.Repeat("ü", 100)
 		}, func(t *testing.T, f store.Flag) {}},
-		{"related_files trimmed, empties dropped", func(f *store.NewFlag) { f.RelatedFiles = []string{" a.go ", "", "  ", "b.go"} }, func(t *testing.T, f store.Flag) {
-			if strings.Join(f.RelatedFiles, ",") != "a.go,b.go" {
+		{"related_files as written, blanks dropped", func(f *store.NewFlag) { f.RelatedFiles = []string{" a.go ", "", "  ", "b.go"} }, func(t *testing.T, f store.Flag) {
+			if strings.Join(f.RelatedFiles, ",") != " a.go ,b.go" {
 				t.Errorf("related_files = %q", f.RelatedFiles)
 			}
 		}},
