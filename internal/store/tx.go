@@ -103,10 +103,13 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 // its WAL; tests change the files at the path there.
 var checkedFile = func() {}
 
-// cancelled reports a transaction that database/sql rolled back because
-// ctx ended as what it is, not as sql.ErrTxDone.
+// cancelled reports a transaction that failed once ctx had ended as what
+// it is: database/sql rolls the transaction back when ctx ends, and the
+// next statement or COMMIT then fails with whatever it meets first
+// (sql.ErrTxDone, or "sql: statement is closed" when the rollback closed a
+// statement it was about to run). Either way nothing was stored.
 func cancelled(ctx context.Context, err error) error {
-	if errors.Is(err, sql.ErrTxDone) && ctx.Err() != nil {
+	if err != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
 	return err
