@@ -190,7 +190,7 @@ func (ix *Index) parse(query string) plan {
 	seen := make(map[string]bool)
 	for i, w := range all {
 		if consumed[i] || len(pl.groups) >= maxQueryWords || len(w) < 2 || isDigits(w) ||
-			stopwords[w] || queryFiller[w] || seen[w] {
+			stopwords[w] || queryFiller[w] || seen[w] || goAsAVerb(all, i) {
 			continue
 		}
 		seen[w] = true
@@ -397,3 +397,14 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 	}
 	return g
 }
+
+// goAsAVerb reports whether words[i] is "go" used as a verb ("what could go
+// wrong", "pages go blank"), which says nothing about the specialist wanted,
+// rather than the language ("go modules", "review my Go code", "go").
+func goAsAVerb(words []string, i int) bool {
+	return words[i] == "go" && i+1 < len(words) && goComplements[words[i+1]]
+}
+
+// goComplements are the words that make "go" a verb of a phrase.
+var goComplements = setOf(`wrong down up live out off away back through over missing blank bad dark
+ahead viral unnoticed unanswered stale crazy haywire sideways south quiet`)

@@ -314,3 +314,28 @@ func FuzzSearch(f *testing.F) {
 		}
 	})
 }
+
+// "go" is the language unless it is a verb of a phrase ("could go wrong"):
+// dropped as request filler, "go" alone found nothing.
+func TestSearchGoTheLanguage(t *testing.T) {
+	ix := NewIndex(append(fixture(), &agent.Agent{
+		Name:        "backend.go",
+		Description: "Writes Go services: modules, goroutines and profiling",
+		Tags:        []string{"go", "golang"},
+		Body:        "Go backend work.\n",
+	}))
+	for _, q := range []string{"go", "Go", "go modules", "review my Go code"} {
+		res, _ := ix.Search(q, 3)
+		if len(res) == 0 || res[0].Name != "@backend.go" {
+			t.Errorf("%q: %q, want @backend.go first", q, names(res))
+		}
+	}
+	for _, q := range []string{"what could go wrong with our kubernetes cluster", "the pages go blank"} {
+		res, _ := ix.Search(q, 10)
+		for _, r := range res {
+			if r.Name == "@backend.go" {
+				t.Errorf("%q: @backend.go found (%v): go here is a verb", q, r.Reasons)
+			}
+		}
+	}
+}

@@ -167,7 +167,7 @@ var queryFiller = setOf(`need needs want wants wanted someone somebody anyone an
 please looking look find found get gets got getting make makes made making like likes should must
 would could might thing things stuff something anything everything way ways lot lots bit kind sort
 really actually just still even already again once ever keep keeps kept put puts let lets try tries
-trying figure out happen happens happened feel feels felt seem seems seemed going gone go goes
+trying figure out happen happens happened feel feels felt seem seems seemed going gone goes
 come comes why how what whatever whenever somehow tell show give take takes ok okay`)
 
 func setOf(s string) map[string]bool {
