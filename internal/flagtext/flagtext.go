@@ -108,11 +108,8 @@ func Line(s string, max int) string {
 // as JSONBlock escapes: quoted, on one line, with no tag, fence or heading
 // able to form from it.
 func Quote(s string) string {
-	b, err := json.Marshal(s)
-	if err != nil { // a string always marshals
-		return `""`
-	}
-	return string(bytes.ReplaceAll(b, []byte("`"), []byte(`\u0060`)))
+	b, _ := inertJSON(s) // a string always marshals
+	return string(b)
 }
 
 // JSONBlock renders v as one line of JSON in a fenced code block. Nothing
@@ -121,10 +118,27 @@ func Quote(s string) string {
 // (so no tag survives), and backticks are written as \u0060 (so no fence
 // can form, whatever the renderer). Strings in v should already be Clean.
 func JSONBlock(v any) (string, error) {
-	b, err := json.Marshal(v)
+	b, err := inertJSON(v)
 	if err != nil {
 		return "", err
 	}
-	b = bytes.ReplaceAll(b, []byte("`"), []byte(`\u0060`))
 	return "```json\n" + string(b) + "\n```", nil
+}
+
+// inertJSON is v as one line of JSON in which no markup can form: <, > and
+// & escaped by json.Marshal, backticks written as \u0060.
+func inertJSON(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return bytes.ReplaceAll(b, []byte("`"), []byte(`\u0060`)), nil
+}
+
+// FirstLine is the first line of s that has text, without the white space
+// around it: what a one-line view of a flag's change shows, since texts
+// are stored as sent.
+func FirstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return strings.TrimSpace(line)
 }

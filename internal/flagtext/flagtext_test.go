@@ -120,3 +120,17 @@ func FuzzClean(f *testing.F) {
 		}
 	})
 }
+
+func TestFirstLine(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"One line.", "One line."},
+		{"First.\nSecond.", "First."},
+		{"\n\n  First with text, after blank lines.  \nSecond.", "First with text, after blank lines."},
+		{"First.\r\nSecond.", "First."},
+		{"  \n\t\n", ""},
+	} {
+		if got := FirstLine(tc.in); got != tc.want {
+			t.Errorf("FirstLine(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 	"github.com/mcp-agents/mcp-agents/internal/live"
@@ -89,7 +88,7 @@ func channelMessage(f store.Flag) (string, map[string]string) {
 	if f.TargetAgent != nil {
 		target = *f.TargetAgent
 	}
-	first, _, _ := strings.Cut(strings.TrimSpace(f.ChangeDescription), "\n")
+	first := flagtext.FirstLine(f.ChangeDescription)
 	recipient := target
 	if f.TargetAgent == nil {
 		recipient = "your agent"

@@ -237,14 +237,17 @@ func promptContext(raw json.RawMessage) json.RawMessage {
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
 	}
-	c := flagtext.Clean(string(raw))
+	c := ""
 	var v any
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber() // numbers shown as written
 	if dec.Decode(&v) == nil {
 		if b, err := json.Marshal(cleanJSON(v)); err == nil {
 			c = string(b)
 		}
+	}
+	if c == "" {
+		c = flagtext.Clean(string(raw)) // not JSON: shown as cut text below
 	}
 	if utf8.RuneCountInString(c) <= flagtext.MaxField && json.Valid([]byte(c)) {
 		return json.RawMessage(c)

@@ -1,6 +1,8 @@
 package store
 
 import (
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
+
 	"context"
 	"database/sql"
 	"slices"
@@ -126,7 +128,7 @@ func scanBoardFlag(sc rowScanner, now string, extra ...any) (BoardFlag, error) {
 	if err := sc.Scan(dest...); err != nil {
 		return b, err
 	}
-	b.Change, _, _ = strings.Cut(strings.TrimLeft(b.Change, " \t\r\n"), "\n")
+	b.Change = flagtext.FirstLine(b.Change)
 	b.TargetAgent = strPtr(target)
 	if chain.Valid {
 		v := chain.Int64

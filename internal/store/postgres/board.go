@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
@@ -34,7 +35,7 @@ func scanBoardFlag(row pgx.Row, extra ...any) (store.BoardFlag, error) {
 	if err := row.Scan(dest...); err != nil {
 		return b, err
 	}
-	b.Change, _, _ = strings.Cut(strings.TrimLeft(b.Change, " \t\r\n"), "\n")
+	b.Change = flagtext.FirstLine(b.Change)
 	b.CreatedAt, b.CompletedAt = store.FormatTime(created), timePtr(doneAt)
 	if held {
 		b.LockedBy, b.LockExpiresAt = lockedBy, timePtr(lockExp)

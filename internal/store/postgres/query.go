@@ -16,7 +16,7 @@ import (
 // the index's order.
 const impactOrder = `CASE impact_level WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END`
 
-// notLockedByOthers keeps flags under no unexpired lease but who's own.
+// notLockedByOthers keeps flags under no unexpired lease but one held by who.
 func notLockedByOthers(who string) string {
 	return ` AND NOT (locked_by IS NOT NULL AND lock_expires_at > ` + clock + ` AND locked_by <> ` + who + `)`
 }
