@@ -90,5 +90,6 @@ func target(t float64) string {
 	if t == 0 {
 		return ""
 	}
-	return fmt.Sprintf("≤ %.1fx", t)
+	// %g, not %.1f: 1.75 printed as "1.8" hid a 1.76x miss.
+	return fmt.Sprintf("≤ %gx", t)
 }
