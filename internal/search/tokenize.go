@@ -1,11 +1,8 @@
 package search
 
-// isAlnum reports whether c is an ASCII letter or digit. Non-ASCII bytes are
-// separators: the corpora are English and technical, and treating them as
-// separators keeps the scanner byte-oriented and fast.
-func isAlnum(c byte) bool { return wordByte[c] != 0 }
-
 // wordByte maps a byte to its lowercase form if it is part of words, else 0.
+// Non-ASCII bytes are separators: the corpora are English and technical,
+// and treating them as separators keeps the scanner byte-oriented and fast.
 var wordByte = func() (t [256]byte) {
 	for c := 'a'; c <= 'z'; c++ {
 		t[c] = byte(c)
