@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"strings"
 	"testing"
 )
@@ -28,7 +29,7 @@ func nested(depth int) string {
 	return open.String() + "1" + close.String()
 }
 
-func TestTooDeep(t *testing.T) {
+func TestCanonicalJSONDepth(t *testing.T) {
 	for _, tc := range []struct {
 		doc  string
 		want bool
@@ -36,11 +37,14 @@ func TestTooDeep(t *testing.T) {
 		{`{}`, false}, {`[[1]]`, false}, {`{"a":[{"b":[]}]}`, false},
 		{nested(64), false}, {nested(65), true}, {`{"a":"]]]]"}`, false},
 	} {
-		if got := tooDeep([]byte(tc.doc), 64); got != tc.want {
-			t.Errorf("tooDeep(%.40s…) = %v, want %v", tc.doc, got, tc.want)
+		_, err := canonicalJSON([]byte(tc.doc), 64)
+		if got := errors.Is(err, errTooDeep); got != tc.want {
+			t.Errorf("canonicalJSON(%.40s…) too deep = %v, want %v (err %v)", tc.doc, got, tc.want, err)
 		}
 	}
-	if tooDeep([]byte(`[[[`), 2) != true || tooDeep([]byte(`[[`), 2) != false {
-		t.Error("unterminated documents: depth still counted up to the limit")
+	_, deep := canonicalJSON([]byte(`[[[`), 2)
+	_, short := canonicalJSON([]byte(`[[`), 2)
+	if !errors.Is(deep, errTooDeep) || errors.Is(short, errTooDeep) || short == nil {
+		t.Errorf("unterminated documents: depth is counted up to the limit (%v), and the rest is malformed (%v)", deep, short)
 	}
 }

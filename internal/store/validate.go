@@ -3,6 +3,9 @@ package store
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -176,8 +179,8 @@ func optText(field, s string) (string, error) {
 }
 
 // normContext accepts a JSON object, a JSON string whose content is an
-// object (what a model often sends), or nothing; it returns the compacted
-// object or "" for none.
+// object (what a model often sends), or nothing; it returns the object
+// re-encoded (canonicalJSON) or "" for none.
 func normContext(raw json.RawMessage) (string, error) {
 	const field = "context"
 	if len(raw) > 4*MaxContextBytes {
@@ -200,41 +203,89 @@ func normContext(raw json.RawMessage) (string, error) {
 	if !utf8.Valid(b) {
 		return "", invalid(field, "context must be valid UTF-8 JSON")
 	}
-	if tooDeep(b, MaxContextDepth) {
+	out, err := canonicalJSON(b, MaxContextDepth)
+	if errors.Is(err, errTooDeep) {
 		return "", invalid(field, "context must nest at most %d levels deep (the context object itself is level 1)", MaxContextDepth)
 	}
-	if b[0] != '{' || !json.Valid(b) {
+	if err != nil || b[0] != '{' {
 		return "", invalid(field, "context must be a JSON object such as {\"key\": \"value\"}")
 	}
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, b); err != nil {
-		return "", invalid(field, "context must be a JSON object: %v", err)
+	if len(out) > MaxContextBytes {
+		return "", invalid(field, "context must be at most %d bytes of JSON (got %d)", MaxContextBytes, len(out))
 	}
-	if buf.Len() > MaxContextBytes {
-		return "", invalid(field, "context must be at most %d bytes of JSON (got %d)", MaxContextBytes, buf.Len())
-	}
-	return buf.String(), nil
+	return string(out), nil
 }
 
-// tooDeep reports whether the JSON in b opens more than limit objects or
-// arrays inside one another. It walks tokens without recursion and stops
-// at the first level too many, so a hostile document costs no more than
-// its first limit+1 brackets; malformed JSON is left to the caller.
-func tooDeep(b []byte, limit int) bool {
+var errTooDeep = errors.New("nested too deep")
+
+// canonicalJSON re-encodes the one JSON value in b compactly, its strings
+// as encoding/json writes them without HTML escaping: characters as UTF-8,
+// only quotes, backslashes and control characters escaped. So a value has
+// one size however the client escaped it (Python's json.dumps writes each
+// non-ASCII character as a 6-byte \uXXXX, which would have made 33 KB of
+// CJK text count as 66 KB). Keys keep their order and numbers their text.
+// It walks tokens without recursion and fails with errTooDeep at the first
+// level past limit, so a hostile document costs no more than its first
+// limit+1 brackets.
+func canonicalJSON(b []byte, limit int) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
-	depth := 0
+	dec.UseNumber()
+	var out, str bytes.Buffer
+	enc := json.NewEncoder(&str)
+	enc.SetEscapeHTML(false)
+	type level struct {
+		object bool
+		n      int // keys and values written so far
+	}
+	var stack []level
 	for {
 		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			if depth++; depth > limit {
-				return true
+		if err == io.EOF {
+			if len(stack) > 0 || out.Len() == 0 {
+				return nil, io.ErrUnexpectedEOF
 			}
-		case json.Delim('}'), json.Delim(']'):
-			depth--
+			return out.Bytes(), nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			out.WriteByte(byte(d))
+			continue
+		}
+		if len(stack) == 0 && out.Len() > 0 {
+			return nil, errors.New("more than one JSON value")
+		}
+		if len(stack) > 0 {
+			top := &stack[len(stack)-1]
+			switch {
+			case top.object && top.n%2 == 1:
+				out.WriteByte(':')
+			case top.n > 0:
+				out.WriteByte(',')
+			}
+			top.n++
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			if len(stack) == limit {
+				return nil, errTooDeep
+			}
+			stack = append(stack, level{object: v == '{'})
+			out.WriteByte(byte(v))
+		case string:
+			str.Reset()
+			if err := enc.Encode(v); err != nil {
+				return nil, err
+			}
+			out.Write(bytes.TrimSuffix(str.Bytes(), []byte("\n")))
+		case json.Number:
+			out.WriteString(string(v))
+		case bool:
+			out.WriteString(strconv.FormatBool(v))
+		case nil:
+			out.WriteString("null")
 		}
 	}
 }
