@@ -52,8 +52,46 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			return
 		}
 		s.touch(p.TokenID)
-		next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+		ctx := auth.With(r.Context(), p)
+		if r.Method == http.MethodGet {
+			// A GET is a stream that lasts (notifications for a session):
+			// its token is checked again as it runs, so revoking it or its
+			// expiry ends the stream too, as they end the board's.
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithCancel(ctx)
+			defer cancel()
+			go s.endWhenRefused(ctx, cancel, token, p.Expires)
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// endWhenRefused calls end once token is refused (revoked, say) or at its
+// expiry. It asks the database itself, not the cache, as the board does;
+// a database that cannot answer leaves the stream open.
+func (s *Server) endWhenRefused(ctx context.Context, end context.CancelFunc, token string, expires time.Time) {
+	var expiry <-chan time.Time
+	if !expires.IsZero() {
+		t := time.NewTimer(time.Until(expires))
+		defer t.Stop()
+		expiry = t.C
+	}
+	tick := time.NewTicker(streamRecheck)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-expiry:
+			end()
+			return
+		case <-tick.C:
+			if _, err := s.tokens.Authenticate(ctx, token); errors.Is(err, auth.ErrBadToken) {
+				end()
+				return
+			}
+		}
+	}
 }
 
 func bearer(h string) (string, bool) {
