@@ -63,6 +63,8 @@ type DirWatcher struct {
 	w        *fsnotify.Watcher
 	watched  map[string]bool // directories with a watch
 	anchors  map[string]bool // ancestors awaited roots are watched from
+	links    map[string]bool // *.md symbolic links in the trees
+	targets  map[string]bool // the files they point at (watched through their directories)
 	kick     chan struct{}   // a reload is wanted (capacity 1: requests coalesce)
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -161,33 +163,48 @@ func (d *DirWatcher) fallBack(err error) {
 // are looked at again once the watches are set, until they hold still.
 func (d *DirWatcher) sync() error {
 	for range 8 {
-		want, anchors := d.layout()
-		if err := d.watch(want); err != nil {
+		l := d.layout()
+		if err := d.watch(l.want); err != nil {
 			return err
 		}
-		d.anchors = anchors
-		if again, _ := d.layout(); maps.Equal(again, want) {
+		d.anchors, d.links, d.targets = l.anchors, l.links, l.targets
+		if again := d.layout(); maps.Equal(again.want, l.want) {
 			return nil
 		}
 	}
 	return nil // still changing: the events of what is watched now follow
 }
 
-// layout is the set of directories to watch, and which are anchors.
-func (d *DirWatcher) layout() (want, anchors map[string]bool) {
-	want, anchors = map[string]bool{}, map[string]bool{}
+// layout is what to watch: the directories (want), which of them are
+// ancestors of awaited roots (anchors), and the *.md symbolic links in the
+// trees with the files they point at. A target's directory is watched too:
+// editing the file a link points at changes no entry of the link's own
+// directory.
+type layout struct {
+	want, anchors, links, targets map[string]bool
+}
+
+func (d *DirWatcher) layout() layout {
+	l := layout{want: map[string]bool{}, anchors: map[string]bool{}, links: map[string]bool{}, targets: map[string]bool{}}
 	for _, root := range d.roots {
 		if isDir(root) {
-			for _, dir := range treeDirs(root) {
-				want[dir] = true
+			dirs, links := tree(root)
+			for _, dir := range dirs {
+				l.want[dir] = true
+			}
+			for link, target := range links {
+				l.links[link], l.targets[target] = true, true
+				if dir := filepath.Dir(target); isDir(dir) {
+					l.want[dir] = true
+				}
 			}
 			continue
 		}
 		a := nearestExisting(root)
-		want[a] = true
-		anchors[a] = true
+		l.want[a] = true
+		l.anchors[a] = true
 	}
-	return want, anchors
+	return l
 }
 
 // watch sets and removes watches so that exactly want is watched.
@@ -277,6 +294,9 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	if d.opts.Ignore(name) || ev.Op == fsnotify.Chmod {
 		return false, false
 	}
+	if d.targets[name] {
+		return true, true // the file a link points at: edited, or gone and back
+	}
 	parent := filepath.Dir(name)
 	if d.anchors[parent] || d.anchors[name] {
 		// An ancestor of an awaited root: only the names on the way to it
@@ -293,7 +313,11 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	if d.watched[name] || (ev.Has(fsnotify.Create) && isDir(name)) {
 		return true, true // a directory came, went or moved
 	}
-	return false, strings.HasSuffix(name, ".md")
+	if !strings.HasSuffix(name, ".md") {
+		return false, false
+	}
+	// A link coming or going changes which targets are watched.
+	return d.links[name] || isSymlink(name), true
 }
 
 func (d *DirWatcher) underRoot(name string) bool {
@@ -350,10 +374,15 @@ func (d *DirWatcher) poll() {
 func (d *DirWatcher) listing() string {
 	var b strings.Builder
 	for _, root := range d.roots {
-		_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
+		walkRoot := root
+		if isSymlink(root) {
+			walkRoot = root + string(filepath.Separator) // as tree does
+		}
+		_ = filepath.WalkDir(walkRoot, func(p string, e fs.DirEntry, err error) error {
 			if err != nil {
 				return nil
 			}
+			p = filepath.Clean(p)
 			if e.IsDir() && p != root && strings.HasPrefix(e.Name(), ".") {
 				return filepath.SkipDir
 			}
@@ -361,6 +390,9 @@ func (d *DirWatcher) listing() string {
 				return nil
 			}
 			info, err := e.Info()
+			if e.Type()&fs.ModeSymlink != 0 {
+				info, err = os.Stat(p) // the file it points at: its edits
+			}
 			if err != nil {
 				return nil
 			}
@@ -371,21 +403,58 @@ func (d *DirWatcher) listing() string {
 	return b.String()
 }
 
-// treeDirs lists root and its subdirectories, skipping hidden ones as the
-// loader does.
-func treeDirs(root string) []string {
-	var out []string
-	_ = filepath.WalkDir(root, func(p string, e fs.DirEntry, err error) error {
-		if err != nil || !e.IsDir() {
+// tree lists root's directories (skipping hidden ones, as the loader does)
+// and maps each *.md symbolic link in them to the file it points at
+// (resolved, or where a dangling link points). A root that is itself a
+// link to a directory is walked through it.
+func tree(root string) (dirs []string, links map[string]string) {
+	links = map[string]string{}
+	walkRoot := root
+	if isSymlink(root) {
+		// WalkDir does not follow a link, not even its root;
+		// "link/" is the directory it names.
+		walkRoot = root + string(filepath.Separator)
+	}
+	_ = filepath.WalkDir(walkRoot, func(p string, e fs.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		p = filepath.Clean(p)
+		if e.Type()&fs.ModeSymlink != 0 && strings.HasSuffix(p, ".md") {
+			links[p] = linkTarget(p)
+			return nil
+		}
+		if !e.IsDir() {
 			return nil
 		}
 		if p != root && strings.HasPrefix(e.Name(), ".") {
 			return filepath.SkipDir
 		}
-		out = append(out, p)
+		dirs = append(dirs, p)
 		return nil
 	})
-	return out
+	return dirs, links
+}
+
+// linkTarget is the file link points at, through every link on the way, or
+// where it points when that does not exist (yet).
+func linkTarget(link string) string {
+	if t, err := filepath.EvalSymlinks(link); err == nil {
+		return t
+	}
+	t, err := os.Readlink(link)
+	if err != nil {
+		return link
+	}
+	if !filepath.IsAbs(t) {
+		t = filepath.Join(filepath.Dir(link), t)
+	}
+	return filepath.Clean(t)
+}
+
+func isSymlink(p string) bool {
+	st, err := os.Lstat(p)
+	return err == nil && st.Mode()&fs.ModeSymlink != 0
 }
 
 func nearestExisting(p string) string {
