@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 
@@ -24,6 +25,23 @@ const (
 	lostDuringWrite = "the database is unreachable; the connection broke after the change was sent, so it may " +
 		"have been stored: check (get_flag, list_flags) before retrying"
 )
+
+// opTimeout bounds one attempt at a call's database work (Store.do).
+// Every statement of this store takes milliseconds, even at a million
+// flags.
+var opTimeout = 10 * time.Second
+
+// noAnswer is an attempt that ran out of opTimeout: the database did not
+// answer. It is not the caller's deadline (context.DeadlineExceeded is
+// not in its chain), and it is safe to retry only when nothing had been
+// sent.
+type noAnswer struct{ cause error }
+
+func (e noAnswer) Error() string {
+	return fmt.Sprintf("the database did not answer within %v: %v", opTimeout, e.cause)
+}
+
+func (e noAnswer) SafeToRetry() bool { return pgconn.SafeToRetry(e.cause) }
 
 // sentBeforeLoss reports whether a write that failed with the unreachable
 // error err may have reached the server: the connection broke after it
@@ -45,8 +63,9 @@ func unreachable(err error) bool {
 	var ne net.Error
 	var ce *pgconn.ConnectError
 	var pe *pgconn.PgError
+	var na noAnswer
 	switch {
-	case errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+	case errors.As(err, &na), errors.As(err, &ce), errors.As(err, &ne), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
 		errors.Is(err, net.ErrClosed), pgconn.Timeout(err):
 		return true
 	case errors.As(err, &pe):

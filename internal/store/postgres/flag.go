@@ -133,14 +133,30 @@ func (a *args) add(v any) string {
 // the server (otherwise a write the server did commit would be made
 // twice). pgxpool pings a connection idle for over a second before
 // handing it out, so after a restart writes rarely meet a dead one.
+//
+// Each attempt has opTimeout: a database host that stops answering while
+// its connections stay open (hung, or the network path lost) would
+// otherwise hold the call for good, as TCP waits on. Such a timeout is an
+// unreachable database, and is not retried: the host that did not answer
+// would not answer the retry either.
 func (s *Store) do(ctx context.Context, op string, write bool, fn func(context.Context) error) error {
-	err := fn(ctx)
-	if err != nil && ctx.Err() == nil && unreachable(err) {
+	attempt := func() error {
+		actx, cancel := context.WithTimeout(ctx, opTimeout)
+		defer cancel()
+		err := fn(actx)
+		if err != nil && ctx.Err() == nil && actx.Err() != nil {
+			return noAnswer{err}
+		}
+		return err
+	}
+	err := attempt()
+	var silent noAnswer
+	if err != nil && ctx.Err() == nil && unreachable(err) && !errors.As(err, &silent) {
 		// One dead connection means the others from before the outage are
 		// dead too: drop them all, so no later call meets one.
 		s.pool.Reset()
 		if pgconn.SafeToRetry(err) || !write {
-			err = fn(ctx)
+			err = attempt()
 		}
 	}
 	return mapErr(op, write, err)

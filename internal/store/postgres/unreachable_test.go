@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"errors"
-	"io"
 	"net"
 	"net/url"
 	"slices"
@@ -23,9 +22,10 @@ type proxy struct {
 	upstream string
 	addr     string
 
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+	frozen chan struct{} // while not nil, bytes wait until it is closed
 }
 
 func newProxy(t *testing.T, upstream string) *proxy {
@@ -57,8 +57,8 @@ func (p *proxy) listen(addr string) {
 			p.mu.Lock()
 			p.conns = append(p.conns, c, u)
 			p.mu.Unlock()
-			go func() { io.Copy(u, c); u.Close() }()
-			go func() { io.Copy(c, u); c.Close() }()
+			go func() { p.pipe(u, c); u.Close() }()
+			go func() { p.pipe(c, u); c.Close() }()
 		}
 	}()
 }
@@ -77,6 +77,44 @@ func (p *proxy) cut() {
 }
 
 func (p *proxy) restore() { p.listen(p.addr) }
+
+// pipe copies src to dst, holding what it reads while the proxy is frozen.
+func (p *proxy) pipe(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			frozen := p.frozen
+			p.mu.Unlock()
+			if frozen != nil {
+				<-frozen
+			}
+			if _, err := dst.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// freeze stops every byte where it is, connections left open: a database
+// host that hangs, or a network path lost without a reset. thaw lets them
+// go on.
+func (p *proxy) freeze() {
+	p.mu.Lock()
+	p.frozen = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func (p *proxy) thaw() {
+	p.mu.Lock()
+	close(p.frozen)
+	p.frozen = nil
+	p.mu.Unlock()
+}
 
 func wantUnavailable(t *testing.T, what string, err error, msgs ...string) {
 	t.Helper()
@@ -153,5 +191,68 @@ func TestDatabaseLostAndBack(t *testing.T) {
 	time.Sleep(1100 * time.Millisecond)
 	if _, err := s.CreateFlag(ctx, newFlag()); err != nil {
 		t.Fatalf("CreateFlag after idle connections were dropped: %v", err)
+	}
+}
+
+// A database that stops answering with its connections left open (a hung
+// host): each call gives up after opTimeout saying the database is
+// unreachable, instead of waiting for good, and the store serves again
+// once the database answers.
+func TestDatabaseThatStopsAnswering(t *testing.T) {
+	defer func(d time.Duration) { opTimeout = d }(opTimeout)
+	opTimeout = 300 * time.Millisecond
+	ctx := context.Background()
+	direct, err := url.Parse(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := newProxy(t, direct.Host)
+	via := *direct
+	via.Host = p.addr
+	s, err := Open(ctx, via.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	f, err := s.CreateFlag(ctx, newFlag())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	p.freeze()
+	for _, c := range []struct {
+		what string
+		call func() error
+		msgs []string
+	}{
+		{"AgentFlags", func() error {
+			_, err := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers"})
+			return err
+		}, []string{unreachableRead}},
+		{"GetFlag", func() error { _, err := s.GetFlag(ctx, f.ID); return err }, []string{unreachableRead}},
+		// Sent and unanswered: it may have committed.
+		{"CreateFlag", func() error { _, err := s.CreateFlag(ctx, newFlag()); return err }, []string{unreachableWrite, lostDuringWrite}},
+		{"LockFlag", func() error { _, err := s.LockFlag(ctx, f.ID, "@a", time.Minute); return err }, []string{unreachableWrite, lostDuringWrite}},
+	} {
+		start := time.Now()
+		err := c.call()
+		// pgx gives a query a second to end after its context does.
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("%s took %v with the database silent", c.what, d)
+		}
+		wantUnavailable(t, c.what, err, c.msgs...)
+	}
+
+	p.thaw()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		_, err := s.AgentFlags(ctx, store.AgentFlagsQuery{Agent: "@ops.containers"})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("AgentFlags once the database answers again: %v", err)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
