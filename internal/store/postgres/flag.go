@@ -191,16 +191,20 @@ func (s *Store) CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, e
 		chain = &v.Chain
 	}
 	a := s.args()
-	// The chain's existence is checked by the foreign key, in the same
-	// statement: a flag is never deleted, so no read is needed first.
+	// The chain's existence is checked in the same statement, before a row
+	// is made: a refused flag then takes no id from the sequences, as on
+	// SQLite (the foreign key alone would refuse it only after drawing
+	// one). A flag is never deleted, so the check cannot go stale.
+	chainP := a.add(chain) + `::bigint`
 	q := `WITH f AS (
 		INSERT INTO flags (flag_type, source_agent, target_agent, change_description, action_required,
 			impact_level, related_files, chain_origin_id, code_location, example_usage, context, status,
 			created_at, created_token, created_role)
-		VALUES (` + a.add(v.FlagType) + `, ` + a.add(v.Source) + `, ` + a.add(optional(v.Target)) + `, ` +
+		SELECT ` + a.add(v.FlagType) + `, ` + a.add(v.Source) + `, ` + a.add(optional(v.Target)) + `, ` +
 		a.add(v.Change) + `, ` + a.add(v.Action) + `, ` + a.add(v.Impact) + `, ` + a.add(v.Related) + `::json, ` +
-		a.add(chain) + `, ` + a.add(optional(v.CodeLocation)) + `, ` + a.add(optional(v.Example)) + `, ` +
-		a.add(optional(v.Context)) + `::json, 'pending', ` + clock + `, ` + a.add(token) + `, ` + a.add(role) + `)
+		chainP + `, ` + a.add(optional(v.CodeLocation)) + `, ` + a.add(optional(v.Example)) + `, ` +
+		a.add(optional(v.Context)) + `::json, 'pending', ` + clock + `, ` + a.add(token) + `, ` + a.add(role) + `
+		WHERE ` + chainP + ` IS NULL OR EXISTS (SELECT 1 FROM flags WHERE id = ` + chainP + `)
 		RETURNING *),
 	e AS (
 		INSERT INTO flag_events (flag_id, kind, agent, at, token_id)
@@ -210,7 +214,7 @@ func (s *Store) CreateFlag(ctx context.Context, in store.NewFlag) (store.Flag, e
 	err = s.do(ctx, "create flag", true, func(ctx context.Context) error {
 		err := s.pool.QueryRow(ctx, q, a...).Scan(r.dest()...)
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "flags_chain_origin_id_fkey" {
+		if errors.Is(err, pgx.ErrNoRows) || (errors.As(err, &pe) && pe.Code == "23503" && pe.ConstraintName == "flags_chain_origin_id_fkey") {
 			return store.ChainNotFoundError(v.Chain)
 		}
 		return err

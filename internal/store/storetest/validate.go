@@ -99,6 +99,16 @@ func testCreateFlagChainOriginMustExist(t *testing.T, open Opener) {
 	if n := countFlags(t, s); n != 0 {
 		t.Errorf("%d flags stored after a rejection", n)
 	}
+	// Nor does it take an id: the next flag and its event are the first,
+	// on every engine alike.
+	f := mustCreate(t, s, nil)
+	d, err := s.GetFlag(context.Background(), f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.ID != 1 || len(d.Events) != 1 || d.Events[0].ID != 1 {
+		t.Errorf("after a refused create, the next flag is %d with events %+v; want flag 1, event 1", f.ID, d.Events)
+	}
 }
 
 func testCreateFlagAcceptsAndNormalises(t *testing.T, open Opener) {
