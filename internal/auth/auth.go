@@ -13,6 +13,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -99,6 +100,9 @@ func Hash(token string) []byte {
 	return h[:]
 }
 
+// maxExpiryDays is the longest lifetime in days a time.Duration holds.
+const maxExpiryDays = int(math.MaxInt64 / int64(24*time.Hour))
+
 // ParseExpiry reads --expires: a Go duration ("720h") or a number of days
 // ("30d"). Zero means the token does not expire.
 func ParseExpiry(s string) (time.Duration, error) {
@@ -111,6 +115,10 @@ func ParseExpiry(s string) (time.Duration, error) {
 		n, err := strconv.Atoi(days)
 		if err != nil || n <= 0 {
 			return 0, fmt.Errorf("expires must be a positive number of days such as 30d, or a duration such as 720h, got %q", s)
+		}
+		if n > maxExpiryDays {
+			// A longer one overflows time.Duration (about 292 years).
+			return 0, fmt.Errorf("expires must be at most %dd, got %q", maxExpiryDays, s)
 		}
 		d = time.Duration(n) * 24 * time.Hour
 	} else {

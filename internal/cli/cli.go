@@ -119,11 +119,15 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	opts.defaults()
 	e := &env{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
 	e.mainHelp = e.printMainHelp
+	// --version wins over whatever else is on the line: --help, or a
+	// usage error that would stop parsing before it is reached ("flags
+	// list --limit abc --version").
+	if asksVersion(args) {
+		return e.printVersion()
+	}
 	err := e.dispatch(ctx, args)
 	var ue *UsageError
-	// A usage error can stop parsing before --version is reached ("flags
-	// list --limit abc --version"); the version is printed all the same.
-	if errors.Is(err, errVersion) || errors.As(err, &ue) && asksVersion(args) {
+	if errors.Is(err, errVersion) {
 		return e.printVersion()
 	}
 	if errors.As(err, &ue) && ue.Cmd == "" {

@@ -86,6 +86,8 @@ func TestVersionAnywhere(t *testing.T) {
 		// unknown command.
 		{"create-flag", "--bogus", "--version"}, {"flags", "list", "--limit", "abc", "--version"},
 		{"nosuchcmd", "--version"}, {"--version=true", "nosuchcmd"},
+		// and help asked for at the same time.
+		{"--help", "--version"}, {"--version", "--help"}, {"help", "--version"}, {"flags", "list", "-h", "--version"},
 	} {
 		r := h.run(t, args...)
 		if r.code != 0 || r.stdout != "mcp-agents 1.2.3\n" || r.stderr != "" {
@@ -207,6 +209,13 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"flags", "show"}, "mcp-agents flags show --help", "argument"},
 		{[]string{"version", "extra"}, "mcp-agents version --help", "argument"},
 		{[]string{"--log-level", "loud", "search-agents", "docker"}, "mcp-agents search-agents --help", "--log-level"},
+		// Options are spelt as the help spells them, with two dashes.
+		{[]string{"--bogus"}, "mcp-agents --help", "unknown option --bogus"},
+		{[]string{"flags", "list", "--limit", "abc"}, "mcp-agents flags list --help", `invalid value "abc" for --limit: must be an integer`},
+		{[]string{"--db"}, "mcp-agents --help", "option needs an argument: --db"},
+		{[]string{"serve", "--http", "127.0.0.1:1", "--rate-burst", "0x10"}, "mcp-agents serve --help", "--rate-burst: must be an integer"},
+		{[]string{"serve", "--http", "127.0.0.1:1", "--rate-limit", "NaN"}, "mcp-agents serve --help", "--rate-limit: must be a number"},
+		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "agent", "--expires", "200000d"}, "mcp-agents tokens create --help", "at most 106751d"},
 	}
 	for _, c := range cases {
 		r := h.run(t, c.args...)

@@ -181,11 +181,21 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		return err
 	case err != nil:
-		return &UsageError{Msg: strings.TrimSpace(err.Error())}
+		return &UsageError{Msg: doubleDash(strings.TrimSpace(err.Error()))}
 	case e.cfg.version:
 		return errVersion
 	}
 	return nil
+}
+
+// doubleDash spells the option in package flag's messages as the help
+// and the README do, --name rather than -name.
+func doubleDash(msg string) string {
+	return strings.NewReplacer(
+		"flag provided but not defined: -", "unknown option --",
+		"flag needs an argument: -", "option needs an argument: --",
+		" for flag -", " for --",
+	).Replace(msg)
 }
 
 // subcommand parses the global flags (and --help, --version) in front of a

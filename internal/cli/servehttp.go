@@ -7,8 +7,10 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,9 +37,50 @@ func (h *httpFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&h.publicURL, "public-url", "", "with --http: the MCP endpoint's `URL` as clients reach it (default scheme://ADDR/mcp)")
 	fs.BoolVar(&h.insecure, "insecure-http", false, "with --http: allow a non-loopback address without TLS (behind a TLS-terminating proxy)")
 	fs.BoolVar(&h.noAuth, "no-auth", false, "with --http on a loopback address: no tokens; identity comes from the arguments, as over stdio")
-	fs.Float64Var(&h.rateLimit, "rate-limit", httpserve.DefaultRateLimit, "with --http: requests per second per token, `N` (a number; 0 = off)")
-	fs.IntVar(&h.rateBurst, "rate-burst", httpserve.DefaultRateBurst, "with --http: burst of requests per token, `M` (an integer)")
+	h.rateLimit, h.rateBurst = httpserve.DefaultRateLimit, httpserve.DefaultRateBurst
+	fs.Var(numberFlag{&h.rateLimit}, "rate-limit", "with --http: requests per second per token, `N` (a number; 0 = off)")
+	fs.Var(plainInt{&h.rateBurst}, "rate-burst", "with --http: burst of requests per token, `M` (an integer)")
 	fs.DurationVar(&h.sessionTTL, "session-ttl", httpserve.DefaultSessionTTL, "with --http: idle MCP sessions end after `DURATION`")
+}
+
+// numberFlag is a decimal number option. strconv also reads NaN and
+// infinities, and "--rate-limit NaN" turned the rate limit off.
+type numberFlag struct{ p *float64 }
+
+func (f numberFlag) Set(s string) error {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+		return errors.New("must be a number")
+	}
+	*f.p = v
+	return nil
+}
+
+func (f numberFlag) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.FormatFloat(*f.p, 'g', -1, 64)
+}
+
+// plainInt is a base-10 integer option: package flag's own reads 0x10 and
+// 1_0 too, and says only "parse error" of the rest.
+type plainInt struct{ p *int }
+
+func (f plainInt) Set(s string) error {
+	v, err := strconv.Atoi(s)
+	if err != nil {
+		return errors.New("must be an integer")
+	}
+	*f.p = v
+	return nil
+}
+
+func (f plainInt) String() string {
+	if f.p == nil {
+		return "0"
+	}
+	return strconv.Itoa(*f.p)
 }
 
 // check refuses combinations that would expose tokens or data, before

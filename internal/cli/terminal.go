@@ -115,7 +115,8 @@ func escapeInvisible(js []byte) []byte {
 	var out []byte
 	for i := 0; i < len(js); {
 		r, size := utf8.DecodeRune(js[i:])
-		if r < utf8.RuneSelf || !(unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)) {
+		// encoding/json escapes the ASCII controls but DEL.
+		if (r < utf8.RuneSelf && r != 0x7f) || !(unicode.Is(unicode.Cc, r) || unicode.Is(unicode.Cf, r)) {
 			if out != nil {
 				out = append(out, js[i:i+size]...)
 			}

@@ -62,7 +62,7 @@ func FuzzTerminalCell(f *testing.F) {
 }
 
 func TestEscapeInvisible(t *testing.T) {
-	in := map[string]string{"text": "a\u009b2J b\u202ec\u200bd\U000e0041e \x1b[31m é 東京"}
+	in := map[string]string{"text": "a\u009b2J b\u202ec\u200bd\U000e0041e \x1b[31m é 東京 del\x7f"}
 	var buf strings.Builder
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
@@ -75,7 +75,7 @@ func TestEscapeInvisible(t *testing.T) {
 			t.Errorf("output keeps %U: %s", r, got)
 		}
 	}
-	for _, want := range []string{`\u009b`, `\u202e`, `\u200b`, `\udb40\udc41`, "é 東京"} {
+	for _, want := range []string{`\u009b`, `\u202e`, `\u200b`, `\udb40\udc41`, "é 東京", `del\u007f`} {
 		if !strings.Contains(string(got), want) {
 			t.Errorf("output lacks %s: %s", want, got)
 		}
