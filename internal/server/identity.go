@@ -63,7 +63,7 @@ func reader(ctx context.Context, field, given string) (string, error) {
 func mayForce(ctx context.Context) error {
 	if p, ok := auth.From(ctx); ok && p.Role != auth.RoleAdmin {
 		return &Error{Code: CodeForbidden, Field: "force",
-			Message: "unlock_flag: force is for admin tokens only; this token (" + p.TokenID + ") is a " + string(p.Role) + " token"}
+			Message: "unlock_flag: force is for admin tokens only; this token (" + p.TokenID + ") has the " + string(p.Role) + " role"}
 	}
 	return nil
 }
