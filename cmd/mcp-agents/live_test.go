@@ -602,3 +602,20 @@ func TestProjectContextResources(t *testing.T) {
 		t.Fatal("reading a missing document succeeded")
 	}
 }
+
+// A file skipped at start-up is warned about once: the first rescan after
+// start-up (which reloads when the catalog was just built, the files being
+// too fresh to fingerprint) used to warn again.
+func TestStartUpWarningsAreNotRepeated(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(s.cwd, "team")
+	writeAgentFile(t, filepath.Join(dir, "good.md"), "team.good", "Works.")
+	if err := os.WriteFile(filepath.Join(dir, "bad.md"), []byte("no frontmatter here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls := s.startLive(t, "--no-builtin", "--agents", dir)
+	ls.quiet(t, "start-up rescan", time.Second, promptsChanged, resourcesChanged)
+	if n := strings.Count(ls.stderr.String(), "bad.md"); n != 1 {
+		t.Fatalf("bad.md warned about %d times, want once:\n%s", n, ls.stderr.String())
+	}
+}

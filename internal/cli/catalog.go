@@ -78,6 +78,9 @@ type indexedCatalog struct {
 	save func()
 	// key fingerprints the files the catalog was built from ("" unknown).
 	key string
+	// warnings are those logged while loading: the reloads do not log
+	// them again.
+	warnings []agent.Warning
 }
 
 // cacheEntry is what one cache entry holds, encoded with encoding/gob.
@@ -137,7 +140,8 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 		case hit != nil:
 			e.logWarnings(hit.warnings)
 			e.log.Debug("catalog loaded from the start-up cache", "agents", hit.cat.Len())
-			return &indexedCatalog{cat: hit.cat, index: hit.index, key: fp.key}, nil
+			return &indexedCatalog{cat: hit.cat, index: hit.index, key: fp.key,
+				warnings: append(discoverWarnings, hit.warnings...)}, nil
 		}
 	}
 	cat, warnings, err := agent.Load(ctx, srcs)
@@ -145,7 +149,8 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 		return nil, err
 	}
 	e.logWarnings(warnings)
-	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All()), key: fp.key}
+	ic := &indexedCatalog{cat: cat, index: search.NewIndex(cat.All()), key: fp.key,
+		warnings: append(discoverWarnings, warnings...)}
 	e.log.Debug("catalog built from files", "agents", cat.Len())
 	if fp.key != "" && cache != "" {
 		ic.save = func() {

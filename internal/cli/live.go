@@ -56,10 +56,10 @@ func (aw *agentWatch) close() {
 // goLive starts what keeps a serving process current: reloads of the
 // catalog on aw's events, and a detector on the database that wakes
 // waiting calls and inbox subscribers. One rescan follows shortly, since
-// the catalog may have come from the start-up cache. fingerprint is that
-// of the files the catalog was built from ("" if unknown). The returned
-// function stops the reloads and the detector.
-func (e *env) goLive(ctx context.Context, svc *server.Service, db flagDB, aw *agentWatch, fingerprint string) func() {
+// the catalog may have come from the start-up cache; it logs no warning
+// that loading ic logged already. The returned function stops the
+// reloads and the detector.
+func (e *env) goLive(ctx context.Context, svc *server.Service, db flagDB, aw *agentWatch, ic *indexedCatalog) func() {
 	feed, err := changeFeed(db, e.log)
 	if err != nil {
 		e.log.Warn("cannot watch the flags database; waits return at once and inboxes are not pushed", "err", err)
@@ -82,7 +82,11 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, db flagDB, aw *ag
 		e.log.Warn("cannot watch the flags database; --notify pushes nothing", "err", err)
 		stopChannel = func() {}
 	}
-	aw.r.Store(&reloader{ctx: ctx, e: e, svc: svc, fingerprint: fingerprint, warned: map[string]bool{}})
+	warned := map[string]bool{}
+	for _, w := range ic.warnings {
+		warned[warningKey(w)] = true
+	}
+	aw.r.Store(&reloader{ctx: ctx, e: e, svc: svc, fingerprint: ic.key, warned: warned})
 	aw.closed.Do(func() { close(aw.ready) })
 	// The rescan waits as long as an edit's debounce would: it is rarely
 	// needed (the catalog was fingerprinted moments ago) and at once it
@@ -251,6 +255,15 @@ func (r *reloader) reload() {
 	}
 }
 
+// warningKey tells one version of a file's warning from another.
+func warningKey(w agent.Warning) string {
+	key := w.String()
+	if st, err := os.Stat(w.Path); err == nil {
+		key += "\x00" + st.ModTime().String()
+	}
+	return key
+}
+
 // logWarnings logs each warning once per version of its file: a broken
 // file gets one warning per edit, not one per reload.
 func (r *reloader) logWarnings(warnings []agent.Warning, kept []string) {
@@ -260,10 +273,7 @@ func (r *reloader) logWarnings(warnings []agent.Warning, kept []string) {
 	}
 	now := map[string]bool{}
 	for _, w := range warnings {
-		key := w.String()
-		if st, err := os.Stat(w.Path); err == nil {
-			key += "\x00" + st.ModTime().String()
-		}
+		key := warningKey(w)
 		now[key] = true
 		if r.warned[key] {
 			continue

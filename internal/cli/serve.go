@@ -137,7 +137,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}()
 
 	if hf.addr != "" {
-		stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
+		stopLive := e.goLive(ctx, svc, st, watch(), ic)
 		defer stopLive()
 		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
 	}
@@ -146,7 +146,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			e.opts.Version, describeSources(ic.cat), st.Path())
 	}
 	logger.Debug("serving", "agents", ic.cat.Len(), "db", st.Path())
-	stopLive := e.goLive(ctx, svc, st, watch(), ic.key)
+	stopLive := e.goLive(ctx, svc, st, watch(), ic)
 	defer stopLive()
 
 	if err := stdio.Serve(ctx, srv, endOfInput{e.stdin, svc.EndWaits}, e.stdout, logger); err != nil && ctx.Err() == nil {
