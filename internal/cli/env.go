@@ -92,7 +92,7 @@ const environment = `Environment:
 
 // printHelp writes a command's help; asked for, it is the output (stdout).
 func (e *env) printHelp(w io.Writer, fs *flag.FlagSet) {
-	fmt.Fprintf(w, "Usage: mcp-agents %s %s\n", fs.Name(), e.synopsis[fs]) // stdout-ok: help asked for
+	fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("mcp-agents "+fs.Name()+" "+e.synopsis[fs])) // stdout-ok: help asked for
 	var own, global strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
 		if isAlias(fs, f) {
