@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -42,8 +43,17 @@ func bind(req mcp.CallToolRequest, names []string, dst any) error {
 			return err
 		}
 	}
-	if err := json.Unmarshal(raw, dst); err != nil {
-		var te *json.UnmarshalTypeError
+	err := json.Unmarshal(raw, dst)
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && strings.HasPrefix(te.Value, "number") {
+		// JSON Schema's integer is any number without a fractional part:
+		// 5.0 and 5e0 are integers (Python's json.dumps writes a float
+		// 5.0 so), which encoding/json refuses for an int field.
+		if whole, ok := wholeNumbers(raw); ok {
+			err = json.Unmarshal(whole, dst)
+		}
+	}
+	if err != nil {
 		if errors.As(err, &te) {
 			field := te.Field
 			if field == "" {
@@ -54,6 +64,33 @@ func bind(req mcp.CallToolRequest, names []string, dst any) error {
 		return invalidf("arguments", "arguments could not be read: %v", err)
 	}
 	return nil
+}
+
+// wholeNumbers rewrites the object's numbers that have no fractional part
+// but are spelt with one or with an exponent (5.0, 5e0) as integers; ok is
+// false when there is none.
+func wholeNumbers(raw json.RawMessage) (json.RawMessage, bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil {
+		return nil, false
+	}
+	changed := false
+	for k, v := range obj {
+		if len(v) == 0 || !(v[0] == '-' || v[0] >= '0' && v[0] <= '9') || !bytes.ContainsAny(v, ".eE") {
+			continue
+		}
+		f, err := strconv.ParseFloat(string(v), 64)
+		if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+			continue
+		}
+		obj[k] = strconv.AppendInt(nil, int64(f), 10)
+		changed = true
+	}
+	if !changed {
+		return nil, false
+	}
+	whole, err := json.Marshal(obj)
+	return whole, err == nil
 }
 
 // plainArguments reports whether args, the object mcp-go decoded from the

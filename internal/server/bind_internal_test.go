@@ -68,6 +68,10 @@ func TestBindUnknownArguments(t *testing.T) {
 				"unknown argument a6. unknown argument a7. unknown argument a8. unknown argument a9. unknown argument a10. " +
 				"And 2 more unknown arguments. Valid arguments: agent, lease_seconds.", in{}},
 		{"wrong type", `{"agent":5}`, "agent must be a string, got number", in{}},
+		// JSON Schema's integers include 300.0 and 3e2.
+		{"whole number with a fraction", `{"agent":"@a.b","lease_seconds":300.0}`, "", in{Agent: "@a.b", LeaseSeconds: intPtr(300)}},
+		{"whole number with an exponent", `{"agent":"@a.b","lease_seconds":3e2}`, "", in{Agent: "@a.b", LeaseSeconds: intPtr(300)}},
+		{"not a whole number", `{"agent":"@a.b","lease_seconds":1.5}`, "lease_seconds must be an integer, got number 1.5", in{}},
 	}
 	// As mcp-go decodes a call (both the bytes and the object), and with
 	// the bytes alone, which bind must check by walking them.
