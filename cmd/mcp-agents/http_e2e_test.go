@@ -713,3 +713,33 @@ func TestHTTPResourceNamesTheGivenHost(t *testing.T) {
 		t.Fatalf("metadata resource %q (%v), want %s", md.Resource, err, hs.url)
 	}
 }
+
+// Under --no-auth the board has no login, so, like `mcp-agents board`, it
+// answers only to loopback names: a page elsewhere that points its own
+// name at 127.0.0.1 (DNS rebinding) cannot read it.
+func TestHTTPNoAuthBoardOnlyForLoopbackNames(t *testing.T) {
+	s := newSandbox(t)
+	hs := s.startHTTP(t, "--no-auth")
+	get := func(host string) int {
+		t.Helper()
+		req, _ := http.NewRequest("GET", hs.base+"/board/api/summary", nil)
+		req.Host = host
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	port := strings.TrimPrefix(hs.base[strings.LastIndex(hs.base, ":"):], ":")
+	for _, host := range []string{"127.0.0.1:" + port, "localhost:" + port} {
+		if code := get(host); code != http.StatusOK {
+			t.Errorf("Host %s: %d, want 200", host, code)
+		}
+	}
+	for _, host := range []string{"rebind.attacker.test:" + port, "evil.com"} {
+		if code := get(host); code != http.StatusMisdirectedRequest {
+			t.Errorf("Host %s: %d, want 421", host, code)
+		}
+	}
+}

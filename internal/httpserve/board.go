@@ -26,7 +26,7 @@ const boardSessionTTL = 12 * time.Hour
 // MountBoard serves the flag board at /board. People sign in once with an
 // observer or admin token on a form (the token travels in a POST body,
 // never in a URL) and get an HttpOnly, SameSite=Strict session cookie,
-// Secure when the server speaks TLS. newBoard builds the board's handler
+// Secure under TLS or behind a TLS proxy (an https --public-url). newBoard builds the board's handler
 // around the wrapper that enforces this (board.Config.Wrap). Under
 // --no-auth (loopback only) the board needs no login.
 func (s *Server) MountBoard(newBoard func(wrap func(http.Handler) http.Handler) http.Handler) error {
@@ -55,6 +55,12 @@ type boardAuth struct {
 	s        *Server
 	mu       sync.Mutex
 	sessions map[string]boardSession
+}
+
+// secure reports whether the board's cookie is Secure: under TLS, or
+// behind a TLS-terminating proxy, which --public-url https://… says.
+func (b *boardAuth) secure(r *http.Request) bool {
+	return b.s.cfg.TLSCert != "" || r.TLS != nil || strings.HasPrefix(b.s.resource, "https://")
 }
 
 // mayWatch reports whether a role may see the board.
@@ -225,7 +231,7 @@ func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 	b.sessions[id] = boardSession{token: token, expires: now.Add(boardSessionTTL)}
 	b.mu.Unlock()
 	http.SetCookie(w, &http.Cookie{Name: BoardCookie, Value: id, Path: "/board", MaxAge: int(boardSessionTTL / time.Second),
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.s.cfg.TLSCert != "" || r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.secure(r)})
 	b.s.cfg.Log.Info("board login", "token", p.TokenID, "role", p.Role)
 	http.Redirect(w, r, next, http.StatusSeeOther)
 }
@@ -241,6 +247,6 @@ func (b *boardAuth) logout(w http.ResponseWriter, r *http.Request) {
 		b.mu.Unlock()
 	}
 	http.SetCookie(w, &http.Cookie{Name: BoardCookie, Value: "", Path: "/board", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.s.cfg.TLSCert != "" || r.TLS != nil})
+		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: b.secure(r)})
 	http.Redirect(w, r, "/board/login", http.StatusSeeOther)
 }

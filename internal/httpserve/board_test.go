@@ -209,14 +209,27 @@ func TestBoardStreamEndsWhenTheTokenIsRevoked(t *testing.T) {
 	}
 }
 
+// The cookie is Secure under TLS, and behind a TLS-terminating proxy
+// (--insecure-http with an https --public-url), where browsers reach the
+// board over TLS though the server speaks plain HTTP.
 func TestBoardCookieSecureWithTLS(t *testing.T) {
-	srv, _ := boardServer(t, Config{TLSCert: "cert.pem", TLSKey: "key.pem"})
-	res, err := (&http.Client{CheckRedirect: noRedirects}).PostForm(srv.URL+"/board/login", url.Values{"token": {"mcpa_observer"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ck := res.Cookies(); len(ck) != 1 || !ck[0].Secure {
-		t.Errorf("cookie over TLS: %+v", ck)
+	for _, tc := range []struct {
+		name   string
+		cfg    Config
+		secure bool
+	}{
+		{"tls", Config{TLSCert: "cert.pem", TLSKey: "key.pem"}, true},
+		{"behind a TLS proxy", Config{PublicURL: "https://board.example.com/mcp"}, true},
+		{"plain http", Config{}, false},
+	} {
+		srv, _ := boardServer(t, tc.cfg)
+		res, err := (&http.Client{CheckRedirect: noRedirects}).PostForm(srv.URL+"/board/login", url.Values{"token": {"mcpa_observer"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck := res.Cookies(); len(ck) != 1 || ck[0].Secure != tc.secure {
+			t.Errorf("%s: cookie %+v, want Secure %v", tc.name, ck, tc.secure)
+		}
 	}
 }
 
