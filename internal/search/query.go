@@ -366,8 +366,10 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 			continue
 		}
 		var ts []int32
+		dropped := false
 		for _, w := range ph.words {
 			if stopwords[w] {
+				dropped = true
 				continue
 			}
 			t, ok := ix.terms.get(stem(w))
@@ -379,7 +381,10 @@ func (ix *Index) synonymGroup(word string, syns []phrase, scale float64) group {
 				ts = append(ts, t)
 			}
 		}
-		if len(ts) == 0 {
+		// The index holds no stopwords: a phrase left with one word by
+		// them ("log in", "on call") would match that word anywhere
+		// ("logs", "tool-calling") and say it found the phrase.
+		if len(ts) == 0 || dropped && len(ts) == 1 {
 			continue
 		}
 		w := ix.p.synonym * scale

@@ -74,15 +74,35 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		}
 	}
 	slices.SortStableFunc(hits, func(a, b hit) int { return cmp.Compare(b.score, a.score) })
-	var in []string
-	for _, h := range hits {
-		if len(out) == maxReasons {
-			break // nothing more can be added
+	// The lines saying how each word was read, for which the field reasons
+	// must leave room: without them a field reason would not say which
+	// query word it came from (issue 13: every expansion that moved a
+	// result shows). The name line and the name typos come first.
+	lines := make([][]string, len(hits))
+	pendingLines := 0
+	for i, h := range hits {
+		switch {
+		case h.e.kind == kindSynonym && h.e.via != "":
+			lines[i] = []string{"typo: " + h.g.word + "→" + h.e.via, h.e.label() + h.e.via + h.e.arrow() + h.e.to}
+		case h.e.kind == kindSynonym:
+			lines[i] = []string{h.e.label() + h.g.word + h.e.arrow() + h.e.to}
+		case h.e.kind == kindTypo:
+			lines[i] = []string{"typo: " + h.g.word + "→" + h.e.to}
+		case h.g.word != h.e.to && !strings.Contains(h.g.word, " "):
+			lines[i] = []string{"stem: " + h.g.word + "→" + h.e.to}
 		}
+		pendingLines += len(lines[i])
+	}
+	var in []string
+	for hi, h := range hits {
+		room := maxReasons - pendingLines
 		// Per field, the words of the expansion found there: a phrase
 		// found whole shows as written, one found in part by its words.
 		n := 0
 		for f := range numFields {
+			if len(out) >= room {
+				break
+			}
 			in = in[:0]
 			for _, w := range h.words {
 				if w.mask&(1<<f) != 0 {
@@ -103,17 +123,10 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			add(fieldLabel[f] + ": " + shown)
 			n++
 		}
-		switch {
-		case h.e.kind == kindSynonym && h.e.via != "":
-			add("typo: " + h.g.word + "→" + h.e.via)
-			add(h.e.label() + h.e.via + h.e.arrow() + h.e.to)
-		case h.e.kind == kindSynonym:
-			add(h.e.label() + h.g.word + h.e.arrow() + h.e.to)
-		case h.e.kind == kindTypo:
-			add("typo: " + h.g.word + "→" + h.e.to)
-		case h.g.word != h.e.to && !strings.Contains(h.g.word, " "):
-			add("stem: " + h.g.word + "→" + h.e.to)
+		for _, l := range lines[hi] {
+			add(l)
 		}
+		pendingLines -= len(lines[hi])
 	}
 	if len(out) == 0 {
 		return nil // as before the list was made with room for all

@@ -339,3 +339,42 @@ func TestSearchGoTheLanguage(t *testing.T) {
 		}
 	}
 }
+
+// A synonym left with one word once its stopwords are gone ("log in",
+// "on call") is not looked for: it matched that word anywhere and said
+// it found the phrase ("tag: log in" on an agent tagged logging).
+func TestSearchPhrasesOfStopwordsAreNotShortened(t *testing.T) {
+	ix := NewIndex(append(fixture(), &agent.Agent{
+		Name:        "ops.logs",
+		Description: "Collects and searches logs",
+		Tags:        []string{"log", "logging"},
+		Body:        "Log pipelines.\n",
+	}))
+	res, _ := ix.Search("sign in", 10)
+	for _, r := range res {
+		if r.Name == "@ops.logs" {
+			t.Errorf("sign in: @ops.logs found with %v", r.Reasons)
+		}
+	}
+}
+
+// The 8-reason cap leaves room for the line saying how a word was read:
+// a result found through a synonym says so even when other words filled
+// the fields' reasons.
+func TestReasonsKeepTheExpansionLine(t *testing.T) {
+	ix := NewIndex(append(fixture(), &agent.Agent{
+		Name:         "team.many",
+		Description:  "Alphaword, betaword and gammaword work, on kubernetes",
+		Tags:         []string{"alphaword", "betaword", "gammaword"},
+		Capabilities: []string{"alphaword", "betaword", "gammaword"},
+		Examples:     []string{"alphaword betaword gammaword"},
+		Body:         "Alphaword betaword gammaword.\n",
+	}))
+	res, _ := ix.Search("alphaword betaword gammaword k8s", 1)
+	if len(res) == 0 || res[0].Name != "@team.many" {
+		t.Fatalf("results %q", names(res))
+	}
+	if !slices.Contains(res[0].Reasons, "synonym: k8s→kubernetes") {
+		t.Errorf("reasons %q lack the synonym that matched", res[0].Reasons)
+	}
+}
