@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -172,4 +173,52 @@ func openAt(tb testing.TB, path string) *Store {
 	}
 	tb.Cleanup(func() { s.Close() })
 	return s
+}
+
+// Writes queued behind one that waits on another process's lock each wait
+// no longer than the busy timeout from when they were made, not one
+// timeout after another.
+func TestQueuedWritesWaitOneBusyTimeout(t *testing.T) {
+	const busy = 300 * time.Millisecond
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s, err := Open(context.Background(), path, withBusyTimeout(busy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	mustCreate(t, s, nil)
+	other, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	tx, err := other.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+
+	const n = 10
+	start := time.Now()
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	took := make([]time.Duration, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = s.CreateFlag(context.Background(), validNew())
+			took[i] = time.Since(start)
+		})
+	}
+	wg.Wait()
+	for i := range n {
+		var se *Error
+		if !errors.As(errs[i], &se) || se.Code != CodeBusy || !strings.HasSuffix(se.Message, "nothing was stored, retry") {
+			t.Errorf("write %d: %v, want CodeBusy", i, errs[i])
+		}
+		// One busy timeout waiting for the connection and, for the write
+		// that gets it, one on the lock: never n of them.
+		if took[i] > 2*busy+time.Second {
+			t.Errorf("write %d answered after %v; the busy timeout is %v", i, took[i], busy)
+		}
+	}
 }

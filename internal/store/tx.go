@@ -6,6 +6,8 @@ import (
 	"errors"
 	"os"
 
+	sqlite3 "modernc.org/sqlite/lib"
+
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 )
 
@@ -45,14 +47,27 @@ func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn fun
 }
 
 func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn func(*txn) error) error {
-	// Prepare before taking the connection: preparing needs one, and the
-	// write pool has only the one the transaction holds.
-	if err := p.wstmts.prepare(ctx, queries...); err != nil {
+	// This process's writes queue for its one write connection. A call
+	// waits there no longer than the busy timeout, as for another
+	// process's lock: queued behind a write that waits on a busy database,
+	// each would otherwise wait its whole timeout in turn (the tenth
+	// answered after 50 s), and hold one of mcp-go's workers meanwhile.
+	qctx, cancel := context.WithTimeout(ctx, s.busyTimeout)
+	defer cancel()
+	queued := func(err error) error {
+		if ctx.Err() == nil && qctx.Err() != nil {
+			return &Error{Code: CodeBusy, Message: faults[sqlite3.SQLITE_BUSY].what + "; nothing was stored, retry", err: err}
+		}
 		return err
 	}
-	conn, err := p.w.Conn(ctx)
+	// Prepare before taking the connection: preparing needs one, and the
+	// write pool has only the one the transaction holds.
+	if err := p.wstmts.prepare(qctx, queries...); err != nil {
+		return queued(err)
+	}
+	conn, err := p.w.Conn(qctx)
 	if err != nil {
-		return err
+		return queued(err)
 	}
 	defer conn.Close()
 	file, err := connFile(conn)
