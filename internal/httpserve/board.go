@@ -105,14 +105,32 @@ var streamRecheck = TokenCacheTTL
 
 // endWhenSignedOut calls end once r's session or token no longer holds.
 func (b *boardAuth) endWhenSignedOut(ctx context.Context, end context.CancelFunc, r *http.Request) {
+	endWhen(ctx, end, time.Time{}, func() bool {
+		_, err := b.principal(r)
+		return err != nil
+	})
+}
+
+// endWhen calls end at expires (unless zero) or once gone, asked every
+// streamRecheck, reports true; it returns when ctx ends.
+func endWhen(ctx context.Context, end context.CancelFunc, expires time.Time, gone func() bool) {
+	var expiry <-chan time.Time
+	if !expires.IsZero() {
+		t := time.NewTimer(time.Until(expires))
+		defer t.Stop()
+		expiry = t.C
+	}
 	tick := time.NewTicker(streamRecheck)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-expiry:
+			end()
+			return
 		case <-tick.C:
-			if _, err := b.principal(r); err != nil {
+			if gone() {
 				end()
 				return
 			}

@@ -70,28 +70,10 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 // expiry. It asks the database itself, not the cache, as the board does;
 // a database that cannot answer leaves the stream open.
 func (s *Server) endWhenRefused(ctx context.Context, end context.CancelFunc, token string, expires time.Time) {
-	var expiry <-chan time.Time
-	if !expires.IsZero() {
-		t := time.NewTimer(time.Until(expires))
-		defer t.Stop()
-		expiry = t.C
-	}
-	tick := time.NewTicker(streamRecheck)
-	defer tick.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-expiry:
-			end()
-			return
-		case <-tick.C:
-			if _, err := s.tokens.Authenticate(ctx, token); errors.Is(err, auth.ErrBadToken) {
-				end()
-				return
-			}
-		}
-	}
+	endWhen(ctx, end, expires, func() bool {
+		_, err := s.tokens.Authenticate(ctx, token)
+		return errors.Is(err, auth.ErrBadToken)
+	})
 }
 
 func bearer(h string) (string, bool) {
