@@ -125,11 +125,10 @@ func wantUnavailable(t *testing.T, what string, err error, msgs ...string) {
 	t.Fatalf("%s with the database gone: %v (%T), want CodeUnavailable %q", what, err, err, msgs)
 }
 
-// A database lost while serving: writes say nothing was stored, reads say
-// nothing was read, Ready fails; when the database is back the same Store
-// serves again without being reopened.
-func TestDatabaseLostAndBack(t *testing.T) {
-	ctx := context.Background()
+// throughProxy opens a Store on the test database through a proxy, with
+// one flag created.
+func throughProxy(t *testing.T) (*proxy, *Store, store.Flag) {
+	t.Helper()
 	direct, err := url.Parse(pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
@@ -137,22 +136,31 @@ func TestDatabaseLostAndBack(t *testing.T) {
 	p := newProxy(t, direct.Host)
 	via := *direct
 	via.Host = p.addr
-	s, err := Open(ctx, via.String())
+	s, err := Open(context.Background(), via.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	f, err := s.CreateFlag(ctx, newFlag())
+	t.Cleanup(func() { s.Close() })
+	f, err := s.CreateFlag(context.Background(), newFlag())
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p, s, f
+}
+
+// A database lost while serving: writes say nothing was stored, reads say
+// nothing was read, Ready fails; when the database is back the same Store
+// serves again without being reopened.
+func TestDatabaseLostAndBack(t *testing.T) {
+	ctx := context.Background()
+	p, s, f := throughProxy(t)
 
 	p.cut()
 	// The first write meets the pooled connection the cut broke: whether
 	// pgx notices before sending (nothing was stored) or after (it cannot
 	// know) depends on timing; the pool is dropped either way, so the next
 	// write knows.
-	_, err = s.CreateFlag(ctx, newFlag())
+	_, err := s.CreateFlag(ctx, newFlag())
 	wantUnavailable(t, "CreateFlag", err, unreachableWrite, lostDuringWrite)
 	_, err = s.LockFlag(ctx, f.ID, "@a", time.Minute)
 	wantUnavailable(t, "LockFlag", err, "the database is unreachable; nothing was stored")
@@ -202,22 +210,7 @@ func TestDatabaseThatStopsAnswering(t *testing.T) {
 	defer func(d time.Duration) { opTimeout = d }(opTimeout)
 	opTimeout = 300 * time.Millisecond
 	ctx := context.Background()
-	direct, err := url.Parse(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := newProxy(t, direct.Host)
-	via := *direct
-	via.Host = p.addr
-	s, err := Open(ctx, via.String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	f, err := s.CreateFlag(ctx, newFlag())
-	if err != nil {
-		t.Fatal(err)
-	}
+	p, s, f := throughProxy(t)
 
 	p.freeze()
 	for _, c := range []struct {
