@@ -127,9 +127,6 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	err := e.dispatch(ctx, args)
 	var ue *UsageError
-	if errors.Is(err, errVersion) {
-		return e.printVersion()
-	}
 	if errors.As(err, &ue) && ue.Cmd == "" {
 		ue.Cmd = e.cmd
 	}

@@ -158,13 +158,9 @@ func orDefault(v, def string) string {
 	return v
 }
 
-// errVersion is returned by a parse that met --version; Run prints the
-// version, whatever the command.
-var errVersion = errors.New("version requested")
-
 // parseFlags parses the flags at the front of args. --help prints the
-// command's help on stdout and ends the command successfully; --version,
-// anywhere, prints the version.
+// command's help on stdout and ends the command successfully. (--version
+// never reaches a parse: Run answers it first, wherever it is.)
 func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 	addDashedAliases(fs)
 	err := fs.Parse(args)
@@ -182,8 +178,6 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 		return err
 	case err != nil:
 		return &UsageError{Msg: doubleDash(strings.TrimSpace(err.Error()))}
-	case e.cfg.version:
-		return errVersion
 	}
 	return nil
 }
