@@ -374,11 +374,7 @@ func (d *DirWatcher) poll() {
 func (d *DirWatcher) listing() string {
 	var b strings.Builder
 	for _, root := range d.roots {
-		walkRoot := root
-		if isSymlink(root) {
-			walkRoot = root + string(filepath.Separator) // as tree does
-		}
-		_ = filepath.WalkDir(walkRoot, func(p string, e fs.DirEntry, err error) error {
+		_ = filepath.WalkDir(walkable(root), func(p string, e fs.DirEntry, err error) error {
 			if err != nil {
 				return nil
 			}
@@ -409,13 +405,7 @@ func (d *DirWatcher) listing() string {
 // link to a directory is walked through it.
 func tree(root string) (dirs []string, links map[string]string) {
 	links = map[string]string{}
-	walkRoot := root
-	if isSymlink(root) {
-		// WalkDir does not follow a link, not even its root;
-		// "link/" is the directory it names.
-		walkRoot = root + string(filepath.Separator)
-	}
-	_ = filepath.WalkDir(walkRoot, func(p string, e fs.DirEntry, err error) error {
+	_ = filepath.WalkDir(walkable(root), func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
 			return nil
 		}
@@ -434,6 +424,16 @@ func tree(root string) (dirs []string, links map[string]string) {
 		return nil
 	})
 	return dirs, links
+}
+
+// walkable is root as filepath.WalkDir walks into it: WalkDir follows no
+// link, not even its root, and "link/" is the directory a link names. The
+// paths it reports need filepath.Clean to be under root again.
+func walkable(root string) string {
+	if isSymlink(root) {
+		return root + string(filepath.Separator)
+	}
+	return root
 }
 
 // linkTarget is the file link points at, through every link on the way, or
