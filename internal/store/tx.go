@@ -48,14 +48,18 @@ func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn fun
 
 func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn func(*txn) error) error {
 	// This process's writes queue for its one write connection. A call
-	// waits there no longer than the busy timeout, as for another
-	// process's lock: queued behind a write that waits on a busy database,
-	// each would otherwise wait its whole timeout in turn (the tenth
-	// answered after 50 s), and hold one of mcp-go's workers meanwhile.
+	// waits, there and then for another process's lock, no longer than the
+	// busy timeout in all, counted from when it was made: queued behind a
+	// write that waits on a busy database, each would otherwise wait its
+	// whole timeout in turn (the tenth answered after 50 s), and hold one
+	// of mcp-go's workers meanwhile; and one that got the connection late
+	// (the write before it cancelled) would start a whole timeout of
+	// SQLite's own from there.
 	qctx, cancel := context.WithTimeout(ctx, s.busyTimeout)
 	defer cancel()
 	queued := func(err error) error {
-		if ctx.Err() == nil && qctx.Err() != nil {
+		var domain *Error
+		if ctx.Err() == nil && qctx.Err() != nil && !errors.As(err, &domain) {
 			return &Error{Code: CodeBusy, Message: faults[sqlite3.SQLITE_BUSY].what + "; nothing was stored, retry", err: err}
 		}
 		return err
@@ -77,12 +81,15 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 	if !s.atPath(file) {
 		return errMoved
 	}
-	tx, err := conn.BeginTx(ctx, nil)
+	// The transaction lives under qctx: once the deadline passes, BEGIN
+	// IMMEDIATE stops waiting for the lock; a transaction that got it just
+	// before is rolled back, and stores nothing either.
+	tx, err := conn.BeginTx(qctx, nil)
 	if err != nil {
-		return err
+		return queued(cancelled(ctx, err))
 	}
 	// Only BEGIN IMMEDIATE, which waits for the write lock, and COMMIT
-	// watch ctx. The statements between them run under the lock without
+	// watch the call's context. The statements between them run under the lock without
 	// waiting, so they need no watch, and modernc.org/sqlite starts a
 	// goroutine per statement to watch a context that can end (and wakes
 	// another thread for it): 3 fewer per lock_flag, one per create_flag
@@ -93,10 +100,10 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 	// back once ctx ends, and the next statement or COMMIT fails.
 	if err := fn(&txn{ctx: context.WithoutCancel(ctx), tx: tx, stmts: &p.wstmts}); err != nil {
 		_ = tx.Rollback()
-		return cancelled(ctx, err)
+		return queued(cancelled(ctx, err))
 	}
 	if err := tx.Commit(); err != nil {
-		return cancelled(ctx, err)
+		return queued(cancelled(ctx, err))
 	}
 	// The WAL is looked at before the file: with the file still ours
 	// after, the WAL at the path was ours too. Looked at after, it could be
