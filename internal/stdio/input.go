@@ -85,8 +85,9 @@ func (in *input) next() {
 			// mcp-go drops a last line that has no newline.
 			line = append(line, '\n')
 		}
-		in.out.expect(line)
-		in.rest = line
+		if in.out.expect(line) {
+			in.rest = line
+		}
 	}
 }
 

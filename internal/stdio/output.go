@@ -45,7 +45,12 @@ func (o *output) Write(p []byte) (int, error) {
 // answer is a parse error with a null id, written later: it is awaited
 // under the id null, or Serve would wait for an answer to its own id
 // forever at the end of input.
-func (o *output) expect(line []byte) {
+//
+// It reports false for a line not to hand over at all: a client's error
+// response. This server sends the client no requests, and mcp-go answers
+// an error response that matches none as a request for an unknown method
+// (docs/upstream.md), which JSON-RPC forbids: a response is never answered.
+func (o *output) expect(line []byte) (handOver bool) {
 	// Raw members: the id is spelt out only when it is not a plain integer
 	// (idKey), and a result or error is only looked for, not decoded.
 	var env struct {
@@ -55,18 +60,24 @@ func (o *output) expect(line []byte) {
 		Result  json.RawMessage `json:"result"`
 		Error   json.RawMessage `json:"error"` // a client's error answer to a server request: not awaited
 	}
-	if json.Unmarshal(line, &env) != nil || isNull(env.ID) || !isNull(env.Result) || !isNull(env.Error) {
-		return
+	if json.Unmarshal(line, &env) != nil {
+		return true
+	}
+	if isNull(env.Method) && !isNull(env.Error) {
+		return false
+	}
+	if isNull(env.ID) || !isNull(env.Result) || !isNull(env.Error) {
+		return true
 	}
 	if !isNullOrString(env.Method) {
-		return // the read loop cannot decode it either: a parse error, at once
+		return true // the read loop cannot decode it either: a parse error, at once
 	}
 	id, ok := nullID, true
 	if isNullOrString(env.JSONRPC) {
 		id, ok = idKey(env.ID)
 	}
 	if !ok {
-		return
+		return true
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -78,6 +89,7 @@ func (o *output) expect(line []byte) {
 	}
 	o.pending[id]++
 	o.n++
+	return true
 }
 
 // isNull reports whether a member is absent or null.

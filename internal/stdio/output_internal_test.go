@@ -53,7 +53,10 @@ func TestExpect(t *testing.T) {
 		{`{"jsonrpc":"2.0","method":"notifications/initialized"}`, 0},
 		{`{"jsonrpc":"2.0","id":null,"method":"ping"}`, 0},
 		{`{"jsonrpc":"2.0","id":1,"result":{}}`, 0},
-		{`{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"no"}}`, 0},
+		// A client's error response is not handed to mcp-go, which would
+		// answer it (-1: dropped).
+		{`{"jsonrpc":"2.0","id":1,"error":{"code":1,"message":"no"}}`, -1},
+		{`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"no"}}`, -1},
 		{`[{"jsonrpc":"2.0","id":1,"method":"ping"}]`, 0}, // answered at once by mcp-go
 		{`garbage`, 0},
 		{`{"jsonrpc":"2.0","id":2,"method":"ping","result":null,"error":null}`, 1},
@@ -66,8 +69,10 @@ func TestExpect(t *testing.T) {
 		{`{"jsonrpc":null,"id":5,"method":"ping"}`, 1}, // wrong version, answered with its id
 	} {
 		var o output
-		o.expect([]byte(tc.line))
-		if o.n != tc.pending {
+		if handOver := o.expect([]byte(tc.line)); handOver != (tc.pending >= 0) {
+			t.Errorf("expect(%s) handed over: %v", tc.line, handOver)
+		}
+		if o.n != max(tc.pending, 0) {
 			t.Errorf("expect(%s): %d pending, want %d", tc.line, o.n, tc.pending)
 		}
 	}
