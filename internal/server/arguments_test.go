@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -44,6 +45,17 @@ func TestUnknownArgumentsRefused(t *testing.T) {
 		{"search_agents", map[string]any{"query": "docker", "max": 3}, []string{"unknown argument max.", "Valid arguments: limit, query."}},
 		{"get_flag", map[string]any{"flag_id": fl.ID, "id": 1}, []string{"unknown argument id. Valid arguments: flag_id."}},
 	}
+	// Thousands of unknown names get a short answer that counts them once
+	// each (JSON decoding keeps the last of a repeated name).
+	many := map[string]any{"flag_id": fl.ID}
+	for i := range 20000 {
+		many[fmt.Sprintf("k%d", i)] = 0
+	}
+	cases = append(cases, struct {
+		tool  string
+		args  map[string]any
+		wants []string
+	}{"get_flag", many, []string{"unknown argument k", "And 19990 more unknown arguments."}})
 	for _, tc := range cases {
 		f.fails(t, tc.tool, tc.args, tc.wants...)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -137,4 +138,29 @@ func BenchmarkInboxCall(b *testing.B) {
 func callOnce(ctx context.Context, srv *mcpserver.MCPServer, line json.RawMessage) error {
 	_, err := json.Marshal(srv.HandleMessage(ctx, line))
 	return err
+}
+
+// BenchmarkUnknownArguments is a get_flag call with 100,000 unknown
+// argument names, under the 4 MiB line limit: its cost must grow with the
+// request, not with its square (it took 310 s for 350,000 names when each
+// name was looked up in the list of those seen).
+func BenchmarkUnknownArguments(b *testing.B) {
+	cat, _, err := agent.Load(context.Background(), []agent.Source{{Label: "builtin", Root: "builtin", FS: agents.FS}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv := server.New(&server.Service{Agents: server.NewAgents(cat, search.NewIndex(cat.All()))}, "bench")
+	var args strings.Builder
+	args.WriteString(`{"flag_id":1`)
+	for i := range 100000 {
+		fmt.Fprintf(&args, `,"k%d":0`, i)
+	}
+	args.WriteString("}")
+	line := json.RawMessage(`{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"get_flag","arguments":` + args.String() + `}}`)
+	ctx := context.Background()
+	for b.Loop() {
+		if err := callOnce(ctx, srv, line); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
