@@ -216,6 +216,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--http", "127.0.0.1:1", "--rate-burst", "0x10"}, "mcp-agents serve --help", "--rate-burst: must be an integer"},
 		{[]string{"serve", "--http", "127.0.0.1:1", "--rate-limit", "NaN"}, "mcp-agents serve --help", "--rate-limit: must be a number"},
 		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "agent", "--expires", "200000d"}, "mcp-agents tokens create --help", "at most 106751d"},
+		{[]string{"get-agent-flags", "@a.b", "--include-locked=maybe"}, "mcp-agents get-agent-flags --help", `invalid value "maybe" for --include-locked: must be true or false`},
+		{[]string{"agents", "list", "--json=x"}, "mcp-agents agents list --help", `invalid value "x" for --json: must be true or false`},
 	}
 	for _, c := range cases {
 		r := h.run(t, c.args...)
@@ -556,5 +558,25 @@ func TestFlagJSONIsTerminalSafe(t *testing.T) {
 	h.ok(t, &shown, "flags", "show", fmt.Sprint(created.Flag.ID))
 	if shown.Flag.ChangeDescription != hostile {
 		t.Errorf("flags show decodes to %q, want the stored bytes %q", shown.Flag.ChangeDescription, hostile)
+	}
+}
+
+// An empty filter is refused rather than read as no filter, which would
+// list every flag.
+func TestEmptyFiltersRefused(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	for _, args := range [][]string{
+		{"flags", "list", "--target-agent="},
+		{"flags", "list", "--source_agent", " "},
+		{"flags", "list", "--flag-type="},
+		{"flags", "list", "--impact-level="},
+		{"flags", "list", "--status="},
+		{"get-agent-flags", "@a.b", "--status="},
+	} {
+		r := h.run(t, args...)
+		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "must not be empty") && !strings.Contains(r.stderr, "status must be one of") {
+			t.Errorf("%v: want exit 1 with the field's rule on stderr, got %+v", args, r)
+		}
 	}
 }

@@ -185,6 +185,10 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 // doubleDash spells the option in package flag's messages as the help
 // and the README do, --name rather than -name.
 func doubleDash(msg string) string {
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		// "invalid boolean value "x" for -json: parse error"
+		msg = "invalid value " + strings.Replace(strings.TrimSuffix(rest, ": parse error")+": must be true or false", " for -", " for --", 1)
+	}
 	return strings.NewReplacer(
 		"flag provided but not defined: -", "unknown option --",
 		"flag needs an argument: -", "option needs an argument: --",

@@ -45,6 +45,28 @@ func (o optionalInt[T]) String() string {
 	return strconv.FormatInt(int64(**o.p), 10)
 }
 
+// optionalString is a text option that stays nil until given, so that an
+// empty value (--target_agent=) reaches the tool, which refuses it, instead
+// of reading as no filter.
+type optionalString struct{ p **string }
+
+func (o optionalString) Set(s string) error {
+	*o.p = &s
+	return nil
+}
+
+func (o optionalString) String() string {
+	if o.p == nil || *o.p == nil {
+		return ""
+	}
+	return **o.p
+}
+
+// optStringFlag registers an optional text option.
+func optStringFlag(fs *flag.FlagSet, p **string, name, usage string) {
+	fs.Var(optionalString{p}, name, usage)
+}
+
 // intFlag registers an optional integer option; usage names its argument
 // in backquotes (`N`), and says it is an integer.
 func intFlag[T int | int64](fs *flag.FlagSet, p **T, name, usage string) {
@@ -115,7 +137,7 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 func runGetAgentFlags(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("get-agent-flags", "AGENT [--status pending|completed|all] [--include_locked=false] [--limit N]")
 	var in server.GetAgentFlagsInput
-	stringFlag(fs, &in.Status, "status", "`STATUS`: pending (default), completed or all")
+	optStringFlag(fs, &in.Status, "status", "`STATUS`: pending (default), completed or all")
 	includeLocked := fs.Bool("include_locked", true, "include flags locked by another agent")
 	intFlag(fs, &in.Limit, "limit", "at most `N` flags (an integer, 1-500; default 50)")
 	if err := e.parse(fs, args, 1, 1); err != nil {
@@ -198,11 +220,11 @@ func runFlags(ctx context.Context, e *env, args []string) error {
 func runFlagsList(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("flags list", "[--status S] [--source_agent A] [--target_agent B] [--flag_type T] [--impact_level L] [--chain_origin_id N] [--limit N]")
 	var in server.ListFlagsInput
-	stringFlag(fs, &in.Status, "status", "`STATUS`: pending (default), completed or all")
-	stringFlag(fs, &in.SourceAgent, "source_agent", "only flags from this `HANDLE`")
-	stringFlag(fs, &in.TargetAgent, "target_agent", "only flags for this `HANDLE`")
-	stringFlag(fs, &in.FlagType, "flag_type", "only this `TYPE`")
-	stringFlag(fs, &in.ImpactLevel, "impact_level", "only this urgency (`LEVEL`)")
+	optStringFlag(fs, &in.Status, "status", "`STATUS`: pending (default), completed or all")
+	optStringFlag(fs, &in.SourceAgent, "source_agent", "only flags from this `HANDLE`")
+	optStringFlag(fs, &in.TargetAgent, "target_agent", "only flags for this `HANDLE`")
+	optStringFlag(fs, &in.FlagType, "flag_type", "only this `TYPE`")
+	optStringFlag(fs, &in.ImpactLevel, "impact_level", "only this urgency (`LEVEL`)")
 	intFlag(fs, &in.ChainOriginID, "chain_origin_id", "only follow-ups of the flag with this integer `ID`")
 	intFlag(fs, &in.Limit, "limit", "at most `N` flags (an integer, 1-1000; default 100)")
 	if err := e.parse(fs, args, 0, 0); err != nil {

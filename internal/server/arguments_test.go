@@ -44,6 +44,13 @@ func TestUnknownArgumentsRefused(t *testing.T) {
 			[]string{"unknown argument includeLocked; did you mean include_locked?", "unknown argument limt; did you mean limit?"}},
 		{"search_agents", map[string]any{"query": "docker", "max": 3}, []string{"unknown argument max.", "Valid arguments: limit, query."}},
 		{"get_flag", map[string]any{"flag_id": fl.ID, "id": 1}, []string{"unknown argument id. Valid arguments: flag_id."}},
+		// An empty filter would silently mean none: refused, as omitting it is the way to say so.
+		{"list_flags", map[string]any{"target_agent": ""}, []string{"target_agent must not be empty; omit it (or send null) for no filter"}},
+		{"list_flags", map[string]any{"source_agent": "  "}, []string{"source_agent must not be empty"}},
+		{"list_flags", map[string]any{"flag_type": ""}, []string{"flag_type must not be empty"}},
+		{"list_flags", map[string]any{"impact_level": ""}, []string{"impact_level must not be empty"}},
+		{"list_flags", map[string]any{"status": ""}, []string{`status must be one of pending, completed, all, got ""`}},
+		{"get_agent_flags", map[string]any{"agent": "@a.b", "status": ""}, []string{`status must be one of pending, completed, all, got ""`}},
 	}
 	// Thousands of unknown names get a short answer that counts them once
 	// each (JSON decoding keeps the last of a repeated name).

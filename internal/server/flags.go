@@ -37,8 +37,8 @@ type FlagOutput struct {
 
 // GetAgentFlagsInput is the input of get_agent_flags.
 type GetAgentFlagsInput struct {
-	Agent         string `json:"agent"`
-	Status        string `json:"status,omitempty"`
+	Agent         string  `json:"agent"`
+	Status        *string `json:"status,omitempty"`
 	IncludeLocked *bool  `json:"include_locked,omitempty"`
 	Limit         *int   `json:"limit,omitempty"`
 	WaitSeconds   *int   `json:"wait_seconds,omitempty"`
@@ -72,14 +72,17 @@ type CompleteFlagInput struct {
 }
 
 // ListFlagsInput is the input of list_flags.
+//
+// The filters are pointers so that an empty value, which would silently
+// mean "no filter", can be told from an omitted one and refused.
 type ListFlagsInput struct {
-	Status        string `json:"status,omitempty"`
-	SourceAgent   string `json:"source_agent,omitempty"`
-	TargetAgent   string `json:"target_agent,omitempty"`
-	FlagType      string `json:"flag_type,omitempty"`
-	ImpactLevel   string `json:"impact_level,omitempty"`
-	ChainOriginID *int64 `json:"chain_origin_id,omitempty"`
-	Limit         *int   `json:"limit,omitempty"`
+	Status        *string `json:"status,omitempty"`
+	SourceAgent   *string `json:"source_agent,omitempty"`
+	TargetAgent   *string `json:"target_agent,omitempty"`
+	FlagType      *string `json:"flag_type,omitempty"`
+	ImpactLevel   *string `json:"impact_level,omitempty"`
+	ChainOriginID *int64  `json:"chain_origin_id,omitempty"`
+	Limit         *int    `json:"limit,omitempty"`
 }
 
 // ListFlagsOutput is the output of list_flags.
@@ -342,11 +345,17 @@ func (svc *Service) ListFlags(ctx context.Context, in ListFlagsInput) (ListFlags
 	if err != nil {
 		return ListFlagsOutput{}, err
 	}
-	q := store.ListQuery{Status: status, FlagType: in.FlagType, ImpactLevel: in.ImpactLevel, Limit: limit}
+	q := store.ListQuery{Status: status, Limit: limit}
 	if q.SourceAgent, err = optionalHandle("source_agent", in.SourceAgent); err != nil {
 		return ListFlagsOutput{}, err
 	}
 	if q.TargetAgent, err = optionalHandle("target_agent", in.TargetAgent); err != nil {
+		return ListFlagsOutput{}, err
+	}
+	if q.FlagType, err = filterArg("flag_type", in.FlagType); err != nil {
+		return ListFlagsOutput{}, err
+	}
+	if q.ImpactLevel, err = filterArg("impact_level", in.ImpactLevel); err != nil {
 		return ListFlagsOutput{}, err
 	}
 	if in.ChainOriginID != nil {
@@ -388,21 +397,34 @@ func handleArg(field, value string) (string, error) {
 	return h, nil
 }
 
-func optionalHandle(field, value string) (string, error) {
-	if strings.TrimSpace(value) == "" {
+// filterArg is an optional filter: "" when omitted; given, it must not be
+// empty, which would otherwise widen the call to every flag unnoticed.
+func filterArg(field string, value *string) (string, error) {
+	if value == nil {
 		return "", nil
 	}
-	return handleArg(field, value)
+	if strings.TrimSpace(*value) == "" {
+		return "", invalidf(field, "%s must not be empty; omit it (or send null) for no filter", field)
+	}
+	return *value, nil
 }
 
-func statusArg(s string) (string, error) {
-	if s == "" {
+func optionalHandle(field string, value *string) (string, error) {
+	v, err := filterArg(field, value)
+	if err != nil || v == "" {
+		return "", err
+	}
+	return handleArg(field, v)
+}
+
+func statusArg(s *string) (string, error) {
+	if s == nil {
 		return "pending", nil
 	}
-	if !slices.Contains(statuses, s) {
-		return "", invalidf("status", "status must be one of pending, completed, all, got %q", s)
+	if !slices.Contains(statuses, *s) {
+		return "", invalidf("status", "status must be one of pending, completed, all, got %q", *s)
 	}
-	return s, nil
+	return *s, nil
 }
 
 // flagActorArgs checks the flag id and the acting agent's handle, which the
