@@ -39,9 +39,9 @@ type FlagOutput struct {
 type GetAgentFlagsInput struct {
 	Agent         string  `json:"agent"`
 	Status        *string `json:"status,omitempty"`
-	IncludeLocked *bool  `json:"include_locked,omitempty"`
-	Limit         *int   `json:"limit,omitempty"`
-	WaitSeconds   *int   `json:"wait_seconds,omitempty"`
+	IncludeLocked *bool   `json:"include_locked,omitempty"`
+	Limit         *int    `json:"limit,omitempty"`
+	WaitSeconds   *int    `json:"wait_seconds,omitempty"`
 }
 
 // AgentFlagsOutput is the output of get_agent_flags.
