@@ -97,6 +97,13 @@ func mapFault(op string, err error, write bool) error {
 	if errors.As(err, &se) {
 		return se
 	}
+	if r := (*replaced)(nil); errors.As(err, &r) {
+		msg := replacedMessage
+		if write {
+			msg += "; nothing was stored"
+		}
+		return &Error{Code: CodeUnavailable, Message: msg, err: r.err}
+	}
 	if f, ok := faults[sqliteCode(err)]; ok {
 		msg := f.what
 		switch {

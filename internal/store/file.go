@@ -198,8 +198,17 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 // replacedError is what a call gets when the file at the path changed and
 // it could not be written there. The path is in the cause, for the
 // caller's log, not in the message, for the client.
+// mapFault turns it into an Error, which says that nothing was stored
+// only for a write.
 func replacedError(path string, cause error) error {
-	return &Error{Code: CodeUnavailable, Message: "the database file was replaced or removed while the server was running, " +
-		"and the call could not be redone on the file now at its path; nothing was stored",
-		err: fmt.Errorf("%s was replaced or removed and cannot be reopened: %w", path, cause)}
+	return &replaced{fmt.Errorf("%s was replaced or removed and cannot be reopened: %w", path, cause)}
 }
+
+type replaced struct{ err error }
+
+func (r *replaced) Error() string { return r.err.Error() }
+func (r *replaced) Unwrap() error { return r.err }
+
+const replacedMessage = "the database file was replaced or removed while the server was running, " +
+	"and the call could not be redone on the file now at its path"
+

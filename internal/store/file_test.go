@@ -175,6 +175,12 @@ func TestReplacedByUnwritableFails(t *testing.T) {
 	if !strings.Contains(se.Message, "nothing was stored") {
 		t.Errorf("message %q does not say nothing was stored", se.Message)
 	}
+	// A read meets the same file, and has nothing to say it did not store.
+	_, _, err = s.ListFlags(ctx, ListQuery{})
+	se = wantCode(t, err, CodeUnavailable, "replaced or removed")
+	if strings.Contains(se.Message, "stored") {
+		t.Errorf("a read's message %q speaks of storing", se.Message)
+	}
 	// Once a database is back, the store serves again.
 	removeDB(t, path)
 	if _, err := s.CreateFlag(ctx, validNew()); err != nil {
