@@ -211,4 +211,3 @@ func (r *replaced) Unwrap() error { return r.err }
 
 const replacedMessage = "the database file was replaced or removed while the server was running, " +
 	"and the call could not be redone on the file now at its path"
-
