@@ -120,7 +120,8 @@ func TestHelpOnStdout(t *testing.T) {
 		{[]string{"agents", "list", "--help"}, []string{"--json", "MCP_AGENTS_DIRS"}},
 		{[]string{"agents", "show", "--help"}, []string{"Usage: mcp-agents agents show NAME"}},
 		{[]string{"agents", "check", "--help"}, []string{"Usage: mcp-agents agents check"}},
-		{[]string{"flags", "--help"}, []string{"Usage: mcp-agents flags list"}},
+		{[]string{"flags", "--help"}, []string{"Usage: mcp-agents flags list", "Each subcommand's own options: mcp-agents flags SUBCOMMAND --help"}},
+		{[]string{"tokens", "--help"}, []string{"Each subcommand's own options: mcp-agents tokens SUBCOMMAND --help"}},
 		{[]string{"flags", "list", "--help"}, []string{"--limit N", "--chain_origin_id, --chain-origin-id ID", "MCP_AGENTS_DB"}},
 		{[]string{"flags", "show", "--help"}, []string{"Usage: mcp-agents flags show ID"}},
 	}

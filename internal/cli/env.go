@@ -39,6 +39,7 @@ type env struct {
 	cmd string
 	// synopsis holds each flag set's usage line, printed by --help.
 	synopsis map[*flag.FlagSet]string
+	groups   map[*flag.FlagSet]bool // the flag sets of command groups (agents, flags, tokens)
 	// mainHelp prints the program's help (set by Run: it lists the
 	// commands, which refer back to the parsing code).
 	mainHelp func(io.Writer, *flag.FlagSet)
@@ -72,6 +73,7 @@ func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
 	fs.BoolVar(&e.cfg.version, "version", e.cfg.version, "print the version and exit")
 	if e.synopsis == nil {
 		e.synopsis = map[*flag.FlagSet]string{}
+		e.groups = map[*flag.FlagSet]bool{}
 	}
 	e.synopsis[fs] = synopsis
 	if name != "mcp-agents" {
@@ -93,6 +95,10 @@ const environment = `Environment:
 // printHelp writes a command's help; asked for, it is the output (stdout).
 func (e *env) printHelp(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "Usage: %s\n", strings.TrimSpace("mcp-agents "+fs.Name()+" "+e.synopsis[fs])) // stdout-ok: help asked for
+	if e.groups[fs] {
+		// A group has no options of its own: its subcommands do.
+		fmt.Fprintf(w, "\nEach subcommand's own options: mcp-agents %s SUBCOMMAND --help\n", fs.Name()) // stdout-ok: help asked for
+	}
 	var own, global strings.Builder
 	fs.VisitAll(func(f *flag.Flag) {
 		if isAlias(fs, f) {
@@ -201,6 +207,7 @@ func doubleDash(msg string) string {
 // subcommand ("" when none is given) and its arguments.
 func (e *env) subcommand(group, synopsis string, args []string) (string, []string, error) {
 	fs := e.flagSet(group, synopsis)
+	e.groups[fs] = true
 	if err := e.parseFlags(fs, args); err != nil {
 		return "", nil, err
 	}
