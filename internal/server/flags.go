@@ -221,7 +221,7 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 	source := in.SourceAgent
 	if _, ok := auth.From(ctx); ok {
 		var err error
-		if source, err = actor(ctx, "create_flag", "source_agent", in.SourceAgent); err != nil {
+		if source, err = svc.actor(ctx, "create_flag", "source_agent", in.SourceAgent); err != nil {
 			return FlagOutput{}, err
 		}
 	}
@@ -269,7 +269,7 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 
 // GetAgentFlags returns an agent's inbox.
 func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (AgentFlagsOutput, error) {
-	handle, err := reader(ctx, "agent", in.Agent)
+	handle, err := svc.reader(ctx, "agent", in.Agent)
 	if err != nil {
 		return AgentFlagsOutput{}, err
 	}
@@ -298,7 +298,7 @@ func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (A
 
 // LockFlag takes or renews a lease on a flag.
 func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput, error) {
-	handle, err := flagActorArgs(ctx, "lock_flag", in.FlagID, in.Agent)
+	handle, err := svc.flagActorArgs(ctx, "lock_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -312,7 +312,7 @@ func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput,
 
 // UnlockFlag releases a lease.
 func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOutput, error) {
-	handle, err := flagActorArgs(ctx, "unlock_flag", in.FlagID, in.Agent)
+	handle, err := svc.flagActorArgs(ctx, "unlock_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -327,7 +327,7 @@ func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOut
 
 // CompleteFlag marks a flag done.
 func (svc *Service) CompleteFlag(ctx context.Context, in CompleteFlagInput) (FlagOutput, error) {
-	handle, err := flagActorArgs(ctx, "complete_flag", in.FlagID, in.Agent)
+	handle, err := svc.flagActorArgs(ctx, "complete_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -346,10 +346,10 @@ func (svc *Service) ListFlags(ctx context.Context, in ListFlagsInput) (ListFlags
 		return ListFlagsOutput{}, err
 	}
 	q := store.ListQuery{Status: status, Limit: limit}
-	if q.SourceAgent, err = optionalHandle("source_agent", in.SourceAgent); err != nil {
+	if q.SourceAgent, err = svc.optionalHandle("source_agent", in.SourceAgent); err != nil {
 		return ListFlagsOutput{}, err
 	}
-	if q.TargetAgent, err = optionalHandle("target_agent", in.TargetAgent); err != nil {
+	if q.TargetAgent, err = svc.optionalHandle("target_agent", in.TargetAgent); err != nil {
 		return ListFlagsOutput{}, err
 	}
 	if q.FlagType, err = filterArg("flag_type", in.FlagType); err != nil {
@@ -409,12 +409,13 @@ func filterArg(field string, value *string) (string, error) {
 	return *value, nil
 }
 
-func optionalHandle(field string, value *string) (string, error) {
+func (svc *Service) optionalHandle(field string, value *string) (string, error) {
 	v, err := filterArg(field, value)
 	if err != nil || v == "" {
 		return "", err
 	}
-	return handleArg(field, v)
+	h, err := handleArg(field, v)
+	return svc.canonical(h), err
 }
 
 func statusArg(s *string) (string, error) {
@@ -429,11 +430,11 @@ func statusArg(s *string) (string, error) {
 
 // flagActorArgs checks the flag id and the acting agent's handle, which the
 // lock, unlock and complete tools share.
-func flagActorArgs(ctx context.Context, tool string, id int64, agent string) (string, error) {
+func (svc *Service) flagActorArgs(ctx context.Context, tool string, id int64, agent string) (string, error) {
 	if err := flagIDArg(id); err != nil {
 		return "", err
 	}
-	return actor(ctx, tool, "agent", agent)
+	return svc.actor(ctx, tool, "agent", agent)
 }
 
 func flagIDArg(id int64) error {

@@ -44,6 +44,7 @@ You run containers in production.
 	"database.postgres.md": {Data: []byte(`---
 name: database.postgres
 description: PostgreSQL specialist for schema design, query tuning, indexing and replication.
+aliases: [database.pg]
 tools: Read, Grep
 tags:
   - postgresql

@@ -16,10 +16,11 @@ import (
 // actor (source_agent or agent) and given its value, which may be omitted
 // with a token. An agent token acts only as its own agent, an observer
 // token not at all, an admin token as anyone (by default as its agent).
-func actor(ctx context.Context, tool, field, given string) (string, error) {
+func (svc *Service) actor(ctx context.Context, tool, field, given string) (string, error) {
 	p, ok := auth.From(ctx)
 	if !ok {
-		return handleArg(field, given)
+		h, err := handleArg(field, given)
+		return svc.canonical(h), err
 	}
 	if p.Role == auth.RoleObserver {
 		return "", &Error{Code: CodeForbidden, Field: field,
@@ -38,6 +39,7 @@ func actor(ctx context.Context, tool, field, given string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	h = svc.canonical(h)
 	if p.Role == auth.RoleAgent && h != p.Agent {
 		return "", actsOnlyAs(tool, field, h, p)
 	}
@@ -52,11 +54,27 @@ func actsOnlyAs(tool, field, given string, p auth.Principal) error {
 
 // reader returns the agent a read concerns: given, or with a token and
 // nothing given, the token's agent.
-func reader(ctx context.Context, field, given string) (string, error) {
+func (svc *Service) reader(ctx context.Context, field, given string) (string, error) {
 	if p, ok := auth.From(ctx); ok && given == "" {
 		return p.Agent, nil
 	}
-	return handleArg(field, given)
+	h, err := handleArg(field, given)
+	return svc.canonical(h), err
+}
+
+// canonical is the handle of the catalog agent that h names by one of its
+// aliases ("@ops.k8s" → "@ops.kubernetes"), as create_flag stores a target
+// given so; any other handle as it is (flags may name agents outside the
+// catalog). Without it an agent reading its inbox by an alias found none
+// of the flags sent to it by that alias.
+func (svc *Service) canonical(h string) string {
+	if h == "" || svc.Catalog == nil {
+		return h
+	}
+	if a, ok := svc.Catalog.Get(strings.TrimPrefix(h, "@")); ok {
+		return a.Handle()
+	}
+	return h
 }
 
 // mayForce refuses force to every token but an admin's.

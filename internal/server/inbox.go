@@ -94,6 +94,7 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 		if err != nil {
 			return fmt.Errorf("resources/subscribe: %v; only agent inboxes (%s) can be subscribed to", err, inboxTemplate)
 		}
+		handle = svc.canonical(handle)
 		if p, ok := auth.From(ctx); ok && p.Role == auth.RoleAgent && handle != p.Agent {
 			return fmt.Errorf("resources/subscribe: %s refused: this token (%s) is %s's and may subscribe only to its own inbox, %s%s",
 				req.Params.URI, p.TokenID, p.Agent, inboxPrefix, p.Agent)
@@ -102,7 +103,7 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 	})
 	h.AddAfterSubscribe(func(ctx context.Context, id any, req *mcp.SubscribeRequest, _ *mcp.EmptyResult) {
 		if handle, err := inboxHandle(req.Params.URI); err == nil {
-			in.add(ctx, svc, sessionID(ctx), req.Params.URI, handle)
+			in.add(ctx, svc, sessionID(ctx), req.Params.URI, svc.canonical(handle))
 		}
 	})
 	h.AddAfterUnsubscribe(func(ctx context.Context, id any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {

@@ -1,0 +1,57 @@
+package server_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcp-agents/mcp-agents/internal/server"
+)
+
+// TestAliasesNameTheAgent: create_flag stores a target given by an alias
+// under the agent's own handle, so every other handle argument resolves
+// aliases too; an agent reading its inbox by an alias found nothing.
+func TestAliasesNameTheAgent(t *testing.T) {
+	f := newFixture(t)
+	fl := f.create(t, map[string]any{"target_agent": "@DATABASE.PG"})
+	if fl.TargetAgent == nil || *fl.TargetAgent != "@database.postgres" {
+		t.Fatalf("target stored as %v, want @database.postgres", fl.TargetAgent)
+	}
+
+	var inbox server.AgentFlagsOutput
+	f.ok(t, "get_agent_flags", map[string]any{"agent": "database.pg"}, &inbox)
+	if inbox.Agent != "@database.postgres" || len(inbox.Flags) != 1 {
+		t.Errorf("get_agent_flags by alias: agent %s, %d flags; want @database.postgres, 1", inbox.Agent, len(inbox.Flags))
+	}
+	var list server.ListFlagsOutput
+	f.ok(t, "list_flags", map[string]any{"target_agent": "@database.pg"}, &list)
+	if list.Total != 1 {
+		t.Errorf("list_flags by the target's alias: total %d, want 1", list.Total)
+	}
+
+	// A lease taken by the alias is the agent's own under its name.
+	var locked server.FlagOutput
+	f.ok(t, "lock_flag", map[string]any{"flag_id": fl.ID, "agent": "@database.pg"}, &locked)
+	if locked.Flag.LockedBy == nil || *locked.Flag.LockedBy != "@database.postgres" {
+		t.Errorf("locked_by %v, want @database.postgres", locked.Flag.LockedBy)
+	}
+	f.ok(t, "complete_flag", map[string]any{"flag_id": fl.ID, "agent": "@database.postgres"}, &locked)
+	f.ok(t, "list_flags", map[string]any{"source_agent": "@database.pg", "status": "all"}, &list)
+	if list.Total != 0 {
+		t.Errorf("list_flags by a source alias nobody used: total %d, want 0", list.Total)
+	}
+
+	// The inbox resource reads by the alias too.
+	f.create(t, map[string]any{"target_agent": "@database.postgres"})
+	res, err := f.client.ReadResource(t.Context(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: "flags://inbox/database.pg"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(res.Contents[0].(mcp.TextResourceContents).Text), &inbox); err != nil {
+		t.Fatal(err)
+	}
+	if inbox.Agent != "@database.postgres" || len(inbox.Flags) != 1 {
+		t.Errorf("flags://inbox/database.pg: agent %s, %d flags; want @database.postgres, 1", inbox.Agent, len(inbox.Flags))
+	}
+}
