@@ -27,7 +27,7 @@ func (svc *Service) actor(ctx context.Context, tool, field, given string) (strin
 			Message: tool + ": this token (" + p.TokenID + ") is an observer token: it reads and never writes"}
 	}
 	if given == "" {
-		return p.Agent, nil
+		return svc.canonical(p.Agent), nil
 	}
 	// A blank value names no agent, so for an agent token it is another
 	// value than its own, refused like one rather than as a missing field
@@ -40,7 +40,7 @@ func (svc *Service) actor(ctx context.Context, tool, field, given string) (strin
 		return "", err
 	}
 	h = svc.canonical(h)
-	if p.Role == auth.RoleAgent && h != p.Agent {
+	if p.Role == auth.RoleAgent && h != svc.canonical(p.Agent) {
 		return "", actsOnlyAs(tool, field, h, p)
 	}
 	return h, nil
@@ -56,7 +56,7 @@ func actsOnlyAs(tool, field, given string, p auth.Principal) error {
 // nothing given, the token's agent.
 func (svc *Service) reader(ctx context.Context, field, given string) (string, error) {
 	if p, ok := auth.From(ctx); ok && given == "" {
-		return p.Agent, nil
+		return svc.canonical(p.Agent), nil
 	}
 	h, err := handleArg(field, given)
 	return svc.canonical(h), err

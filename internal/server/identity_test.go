@@ -93,6 +93,15 @@ func TestTokenIdentityRules(t *testing.T) {
 	if err != nil || own.Agent != "@database.postgres" {
 		t.Fatalf("get_agent_flags without agent: %+v, %v", own, err)
 	}
+	// A token made for an alias is the agent's: it reads that inbox and
+	// may name the agent by either name.
+	byAlias := as(auth.RoleAgent, "@database.pg", false)
+	if own, err := f.svc.GetAgentFlags(byAlias, server.GetAgentFlagsInput{}); err != nil || own.Agent != "@database.postgres" || len(own.Flags) == 0 {
+		t.Fatalf("get_agent_flags with an alias's token: %+v, %v", own, err)
+	}
+	if _, err := f.svc.GetAgentFlags(byAlias, server.GetAgentFlagsInput{Agent: "@database.postgres"}); err != nil {
+		t.Fatalf("an alias's token naming the agent: %v", err)
+	}
 
 	// An admin acts as anyone, forces, and records its token in events.
 	admin := as(auth.RoleAdmin, "@lead.dev", false)

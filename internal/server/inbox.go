@@ -95,7 +95,7 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 			return fmt.Errorf("resources/subscribe: %v; only agent inboxes (%s) can be subscribed to", err, inboxTemplate)
 		}
 		handle = svc.canonical(handle)
-		if p, ok := auth.From(ctx); ok && p.Role == auth.RoleAgent && handle != p.Agent {
+		if p, ok := auth.From(ctx); ok && p.Role == auth.RoleAgent && handle != svc.canonical(p.Agent) {
 			return fmt.Errorf("resources/subscribe: %s refused: this token (%s) is %s's and may subscribe only to its own inbox, %s%s",
 				req.Params.URI, p.TokenID, p.Agent, inboxPrefix, p.Agent)
 		}
