@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 
 	"github.com/mcp-agents/mcp-agents/agents"
@@ -107,7 +108,10 @@ func textsKey(fingerprint string) string {
 // files. The files are fingerprinted while the entry is read and decoded,
 // on another core: for the 412-file corpus fingerprinting was a sixth of
 // a warm start's work before serving (perf record of 40 starts).
-func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning) (*indexedCatalog, error) {
+//
+// building, when not nil, is called before the catalog is built from the
+// files rather than read from the cache.
+func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent.Source, discoverWarnings []agent.Warning, building func()) (*indexedCatalog, error) {
 	e.logWarnings(discoverWarnings)
 	type fingerprinted struct {
 		key string
@@ -143,6 +147,9 @@ func (e *env) loadIndexed(ctx context.Context, cache diskcache.Dir, srcs []agent
 			return &indexedCatalog{cat: hit.cat, index: hit.index, key: fp.key,
 				warnings: append(discoverWarnings, hit.warnings...)}, nil
 		}
+	}
+	if building != nil {
+		building()
 	}
 	cat, warnings, err := agent.Load(ctx, srcs)
 	if err != nil {
@@ -212,16 +219,10 @@ func fromCache(cache diskcache.Dir, name string, srcs []agent.Source, log *slog.
 // entry usually finds them too.
 func saveCache(cache diskcache.Dir, name, fingerprint string, cat *agent.Catalog, warnings []agent.Warning, ix *search.Index) error {
 	snap, texts := cat.Snapshot(warnings)
-	var buf bytes.Buffer
-	if err := gob.NewEncoder(&buf).Encode(texts); err != nil {
+	if err := cache.WriteWith(textsKey(fingerprint), func(w io.Writer) error { return gob.NewEncoder(w).Encode(texts) }); err != nil {
 		return err
 	}
-	if err := cache.Write(textsKey(fingerprint), buf.Bytes()); err != nil {
-		return err
-	}
-	buf.Reset()
-	if err := gob.NewEncoder(&buf).Encode(cacheEntry{Fingerprint: fingerprint, Catalog: snap, Index: ix.Snapshot()}); err != nil {
-		return err
-	}
-	return cache.Write(name, buf.Bytes())
+	return cache.WriteWith(name, func(w io.Writer) error {
+		return gob.NewEncoder(w).Encode(cacheEntry{Fingerprint: fingerprint, Catalog: snap, Index: ix.Snapshot()})
+	})
 }

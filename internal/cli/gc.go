@@ -54,6 +54,16 @@ func quietGC() *gcTuner {
 	return g
 }
 
+// building lowers start-up's bound for a start that builds the catalog
+// from the files (buildHeap).
+func (g *gcTuner) building() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.tuned && !g.serving && !g.done {
+		debug.SetMemoryLimit(buildHeap)
+	}
+}
+
 // serve ends start-up's setting: from now on serveHeap decides.
 func (g *gcTuner) serve() {
 	g.mu.Lock()

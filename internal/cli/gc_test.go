@@ -27,6 +27,10 @@ func TestGCTuner(t *testing.T) {
 	if p, l := gcSettings(); p != -1 || l != startupHeap {
 		t.Fatalf("start-up: GOGC %d, limit %d; want off, %d", p, l, startupHeap)
 	}
+	g.building()
+	if p, l := gcSettings(); p != -1 || l != buildHeap {
+		t.Fatalf("building from files: GOGC %d, limit %d; want off, %d", p, l, buildHeap)
+	}
 	g.serve()
 	p, l := gcSettings()
 	if p <= 100 || p > 100*serveHeap/heapMinimum || l != math.MaxInt64 {
@@ -58,6 +62,10 @@ func TestGCTuner(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	runtime.KeepAlive(ballast)
+	g.building() // too late: serving decides
+	if _, l := gcSettings(); l != math.MaxInt64 {
+		t.Fatalf("building once serving: limit %d, want none", l)
+	}
 	g.restore()
 	if p, l := gcSettings(); p != 100 || l != math.MaxInt64 {
 		t.Fatalf("restored: GOGC %d, limit %d; want 100, no limit", p, l)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -235,4 +236,27 @@ func TestConcurrentWriters(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// WriteWith streams an entry; one whose writing fails leaves the previous
+// entry and no temporary file behind.
+func TestWriteWith(t *testing.T) {
+	d := Dir(t.TempDir())
+	big := bytes.Repeat([]byte("0123456789abcdef"), 10000) // past bufio's buffer
+	if err := d.WriteWith(key(1), func(w io.Writer) error { _, err := w.Write(big); return err }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := d.Read(key(1)); err != nil || !bytes.Equal(got, big) {
+		t.Fatalf("read back %d bytes, %v; want %d", len(got), err, len(big))
+	}
+	failed := errors.New("encoder failed")
+	if err := d.WriteWith(key(1), func(w io.Writer) error { w.Write([]byte("partial")); return failed }); !errors.Is(err, failed) {
+		t.Fatalf("failing write: %v", err)
+	}
+	if got, err := d.Read(key(1)); err != nil || !bytes.Equal(got, big) {
+		t.Errorf("after a failed write: %d bytes, %v; want the previous entry", len(got), err)
+	}
+	if entries, _ := os.ReadDir(string(d)); len(entries) != 1 {
+		t.Errorf("want only the entry, found %v", entries)
+	}
 }
