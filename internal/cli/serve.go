@@ -33,10 +33,11 @@ const startupHeap = 24 << 20
 // buildHeap is startupHeap for a start that builds the catalog from the
 // files (no usable cache entry): parsing 412 files and indexing them leave
 // more garbage than decoding an entry, and at 24 MB a corpus server's cold
-// start peaked at 40-42 MB (VmHWM), over the 40 MB target; at 16 MB,
-// 35-39 MB, for 70 ms more of a start that happens once after the files
-// change (cold 207-224 ms → 276-294 ms, measured side by side). A warm
-// start keeps startupHeap, where a lower bound doubled its CPU time.
+// start peaked at 40-42 MB (VmHWM), over the 40 MB target; at 16 MB at
+// 35 MB, for about 100 ms more of a start that happens once after the
+// files change (spawn to the third search_agents answer, cold, 258-265 ms
+// → 359-396 ms, measured side by side on a loaded machine). A warm start
+// keeps startupHeap, where a lower bound doubled its CPU time.
 const buildHeap = 16 << 20
 
 func runServe(ctx context.Context, e *env, args []string) error {
