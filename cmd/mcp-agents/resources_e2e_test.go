@@ -31,6 +31,7 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 		{"flag://99999999999999999999", "positive integer flag id"},
 		{"agent://No Such Name!", "must match"},
 		{"agent://", "needs an agent name"},
+		{"agent://@ops.containers", "without the @"},
 		{"flags://inbox/No%20Such%20Name!", "does not name an agent"},
 		{"flags://inbox/", "is not an inbox"},
 		{"project://context/", "needs a document name"},

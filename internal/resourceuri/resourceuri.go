@@ -59,6 +59,11 @@ func AgentName(uri string) (string, error) {
 	if strings.TrimSpace(raw) == "" {
 		return "", fmt.Errorf("agent://{name} needs an agent name, got %q", raw)
 	}
+	if h, ok := strings.CutPrefix(raw, "@"); ok {
+		// The template's {name} matches no "@": mcp-go would answer that
+		// no resource has this URI.
+		return "", fmt.Errorf("agent://{name} takes the agent's bare name, without the @: agent://%s", h)
+	}
 	name, err := agent.Normalize(raw)
 	if err != nil {
 		return "", fmt.Errorf("agent://{name} needs an agent's bare name: %v", err)

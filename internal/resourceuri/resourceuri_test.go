@@ -26,6 +26,7 @@ func TestValidate(t *testing.T) {
 		{"agent://ops.containers", ""},
 		{"agent://Ops.Containers", ""},
 		{"agent://", "needs an agent name"},
+		{"agent://@ops.containers", "without the @: agent://ops.containers"},
 		{"agent://No Such Name!", "must match"},
 		{"agent://../../etc/passwd", "must match"},
 		{"flags://inbox/@ops.containers", ""},
