@@ -44,6 +44,10 @@ func TestUnknownArgumentsRefused(t *testing.T) {
 			[]string{"unknown argument includeLocked; did you mean include_locked?", "unknown argument limt; did you mean limit?"}},
 		{"search_agents", map[string]any{"query": "docker", "max": 3}, []string{"unknown argument max.", "Valid arguments: limit, query."}},
 		{"get_flag", map[string]any{"flag_id": fl.ID, "id": 1}, []string{"unknown argument id. Valid arguments: flag_id."}},
+		{"lock_flag", map[string]any{"flag_id": -5, "agent": "@a.b"}, []string{"flag_id must be a positive integer, got -5"}},
+		{"search_agents", map[string]any{"query": "docker", "limit": 1e20}, []string{"limit is out of range, got 100000000000000000000"}},
+		{"get_flag", map[string]any{"flag_id": 9.3e18}, []string{"flag_id is out of range, got 9300000000000000000"}},
+		{"search_agents", map[string]any{"query": "docker", "limit": 2.5}, []string{"limit must be an integer, got number 2.5"}},
 		// An empty filter would silently mean none: refused, as omitting it is the way to say so.
 		{"list_flags", map[string]any{"target_agent": ""}, []string{"target_agent must not be empty; omit it (or send null) for no filter"}},
 		{"list_flags", map[string]any{"source_agent": "  "}, []string{"source_agent must not be empty"}},

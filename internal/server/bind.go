@@ -59,11 +59,21 @@ func bind(req mcp.CallToolRequest, names []string, dst any) error {
 			if field == "" {
 				return invalidf("arguments", "arguments must be a JSON object, got %s", te.Value)
 			}
+			if n, ok := strings.CutPrefix(te.Value, "number "); ok && isWhole(n) {
+				// An integer, but past what any argument takes (2^63 and up).
+				return invalidf(field, "%s is out of range, got %s", field, n)
+			}
 			return invalidf(field, "%s must be %s, got %s", field, describeKind(te.Type.Kind().String()), te.Value)
 		}
 		return invalidf("arguments", "arguments could not be read: %v", err)
 	}
 	return nil
+}
+
+// isWhole reports whether a JSON number has no fractional part.
+func isWhole(n string) bool {
+	f, err := strconv.ParseFloat(n, 64)
+	return (err == nil || errors.Is(err, strconv.ErrRange)) && f == math.Trunc(f)
 }
 
 // wholeNumbers rewrites the object's numbers that have no fractional part

@@ -438,8 +438,11 @@ func (svc *Service) flagActorArgs(ctx context.Context, tool string, id int64, ag
 }
 
 func flagIDArg(id int64) error {
-	if id < 1 {
+	switch {
+	case id == 0:
 		return invalidf("flag_id", "flag_id is required and must be a positive integer")
+	case id < 0:
+		return invalidf("flag_id", "flag_id must be a positive integer, got %d", id)
 	}
 	return nil
 }
