@@ -216,14 +216,21 @@ func cleanJSON(v any) any {
 	return v
 }
 
+// promptFiles bounds related_files as one field: at most
+// promptFilesLimit names of flagtext.MaxField characters in all (each name
+// bounded alone, 20 names made a 40,000-character field).
 func promptFiles(files []string) []string {
 	var out []string
+	left := flagtext.MaxField
 	for i, f := range files {
-		if i == promptFilesLimit {
+		if i == promptFilesLimit || left <= 0 {
 			out = append(out, "…, "+strconv.Itoa(len(files)-i)+" more files: call get_flag")
 			break
 		}
-		out = append(out, flagtext.Field(f))
+		f = flagtext.Clean(f)
+		shown := flagtext.Bound(f, left)
+		left -= min(utf8.RuneCountInString(f), left)
+		out = append(out, shown)
 	}
 	return out
 }

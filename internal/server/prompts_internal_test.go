@@ -2,10 +2,13 @@ package server
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
@@ -115,5 +118,29 @@ func TestChannelMessageContainsTheFlagText(t *testing.T) {
 		if !strings.Contains(content, "in the sender's words: \"") {
 			t.Errorf("%q: the text is not quoted:\n%s", text, content)
 		}
+	}
+}
+
+// related_files is one field: its names together are bounded to
+// flagtext.MaxField characters, not each name apart.
+func TestPromptFilesBoundedAsOneField(t *testing.T) {
+	long := make([]string, 100)
+	for i := range long {
+		long[i] = strings.Repeat("d", 1990) + fmt.Sprintf("/%04d.go", i)
+	}
+	shown := promptFiles(long)
+	n := 0
+	for _, f := range shown[:len(shown)-1] {
+		n += utf8.RuneCountInString(f)
+	}
+	if n > flagtext.MaxField+100 { // the last name's "N more characters" note
+		t.Errorf("related_files shows %d characters; the field bound is %d", n, flagtext.MaxField)
+	}
+	if last := shown[len(shown)-1]; !strings.HasSuffix(last, " more files: call get_flag") || !strings.Contains(last, "98 more files") {
+		t.Errorf("last line %q, want how many more files", last)
+	}
+	short := []string{"a.go", "b.go"}
+	if got := promptFiles(short); len(got) != 2 || got[0] != "a.go" || got[1] != "b.go" {
+		t.Errorf("short list shown as %q", got)
 	}
 }
