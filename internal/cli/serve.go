@@ -117,6 +117,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify,
 		TokenIdentity: hf.addr != "" && !hf.noAuth}
+	if hf.addr == "" {
+		svc.MaxWaits = stdio.MaxWaits // its calls run on mcp-go's pool of workers
+	}
 	svc.SetProjectDocs(e.loadProject())
 	srv := server.New(svc, e.opts.Version)
 	// From here on, log lines also reach clients that ask for them.

@@ -201,6 +201,13 @@ func (svc *Service) waitForFlags(ctx context.Context, handle string, wait time.D
 	if wait <= 0 || svc.Feed == nil {
 		return query()
 	}
+	if svc.MaxWaits > 0 {
+		if svc.waiting.Add(1) > int64(svc.MaxWaits) {
+			svc.waiting.Add(-1)
+			return query()
+		}
+		defer svc.waiting.Add(-1)
+	}
 	wake := make(chan struct{}, 1)
 	stop, err := svc.Feed.Listen(ctx, func(u live.Update) {
 		if u.Concerns(handle) {

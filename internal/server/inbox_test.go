@@ -127,3 +127,45 @@ func TestSubscribeToNonInboxIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// With MaxWaits (stdio's pool of workers), a wait beyond the bound answers
+// at once with what there is, so waits never take every worker.
+func TestWaitsBeyondMaxWaitsAnswerAtOnce(t *testing.T) {
+	f := newFixture(t)
+	feed, err := f.store.ChangeFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer feed.Close()
+	f.svc.Feed = live.NewDetector(feed, live.DetectorOptions{Period: 10 * time.Millisecond})
+	f.svc.MaxWaits = 2
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	call := func(ctx context.Context) error {
+		req := mcp.CallToolRequest{}
+		req.Params.Name = "get_agent_flags"
+		req.Params.Arguments = map[string]any{"agent": "@database.postgres", "wait_seconds": 30}
+		_, err := f.client.CallTool(ctx, req)
+		return err
+	}
+	waiting := make(chan error, 2)
+	for range 2 {
+		go func() { waiting <- call(ctx) }()
+	}
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	if err := call(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("a third wait with MaxWaits 2 answered after %v, want at once", took)
+	}
+	select {
+	case err := <-waiting:
+		t.Fatalf("a wait within the bound ended early: %v", err)
+	default:
+	}
+	cancel()
+	<-waiting
+	<-waiting
+}

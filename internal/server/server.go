@@ -63,6 +63,11 @@ type Service struct {
 	// as Claude Code channel messages (see StartChannel). Empty: the
 	// channel capability is not even declared.
 	Notify []string
+	// MaxWaits, when positive, bounds how many get_agent_flags calls wait
+	// at once: one more answers at once with what there is. A transport
+	// that serves calls on a fixed pool of workers (stdio: mcp-go's 100)
+	// sets it, so that waits never hold up other calls.
+	MaxWaits int
 	// TokenIdentity says callers are identified by tokens (the HTTP server
 	// with auth): the acting-agent arguments become optional in the tool
 	// schemas, defaulting to the token's agent (see identity.go).
@@ -76,6 +81,7 @@ type Service struct {
 	project  atomic.Pointer[project.Docs]
 	// waitsEnded is closed by EndWaits (shutdown).
 	waitsEnded chan struct{}
+	waiting    atomic.Int64 // get_agent_flags calls waiting now
 	endOnce    sync.Once
 }
 

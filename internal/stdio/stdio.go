@@ -28,7 +28,11 @@ const MaxLine = 4 << 20
 // loop, which then stops reading, notifications/cancelled included.
 const (
 	workers = 100
-	queue   = 10000
+	// MaxWaits is how many get_agent_flags calls may wait at once over
+	// stdio (server.Service.MaxWaits): the rest of the pool stays free for
+	// other calls, the very write that would wake the waits among them.
+	MaxWaits = workers / 2
+	queue    = 10000
 )
 
 // Serve serves srv on in and out until in ends, and every request read by
