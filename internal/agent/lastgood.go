@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -43,8 +44,11 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 			// As Load reads it: a file replaced by a named pipe would block
 			// an open for reading, and the reload, forever.
 			now, err := readRegular(s.FS, rel)
-			if err != nil || sha256.Sum256(now) == a.Sum {
-				break // gone, no longer a file, or unchanged and so not an edit
+			// A file grown past MaxFileSize was broken by an edit like any
+			// other; otherwise it is gone, no longer a file, or unchanged
+			// and so not an edit.
+			if !errors.Is(err, ErrTooLarge) && (err != nil || sha256.Sum256(now) == a.Sum) {
+				break
 			}
 			raw, _, err := a.Text()
 			if err != nil {

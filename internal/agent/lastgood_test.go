@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,33 @@ func testLastGood(t *testing.T, decoded bool) {
 	// A file that was already broken before yields nothing to keep.
 	if _, kept := LastGood(srcs, cat, cat, nil); len(kept) != 0 {
 		t.Fatalf("no warnings: kept %v", kept)
+	}
+}
+
+// An edit that grows a file past MaxFileSize breaks it like any other: the
+// last good version is kept, not the agent dropped.
+func TestLastGoodKeepsAFileGrownTooLarge(t *testing.T) {
+	dir := t.TempDir()
+	writeAgent(t, dir, "a.md", "alpha", "First version of alpha.")
+	srcs := []Source{dirSource("dir", dir)}
+	prev, warns, _ := Load(context.Background(), srcs)
+	if len(warns) != 0 || prev.Len() != 1 {
+		t.Fatalf("setup: %d agents, warnings %v", prev.Len(), warns)
+	}
+	big := "---\nname: alpha\ndescription: Grown.\n---\n" + strings.Repeat("x", MaxFileSize)
+	if err := os.WriteFile(filepath.Join(dir, "a.md"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat, warns, _ := Load(context.Background(), srcs)
+	if cat.Len() != 0 || len(warns) != 1 {
+		t.Fatalf("setup: the grown file loads (%d agents, warnings %v)", cat.Len(), warns)
+	}
+	again, kept := LastGood(srcs, prev, cat, warns)
+	if len(kept) != 1 {
+		t.Fatalf("kept = %v, want a.md", kept)
+	}
+	cat, _, _ = Load(context.Background(), again)
+	if a, ok := cat.Get("alpha"); !ok || a.Description != "First version of alpha." {
+		t.Errorf("alpha after the oversize edit: %+v, %v; want its last good version", a, ok)
 	}
 }
