@@ -619,3 +619,61 @@ func TestStartUpWarningsAreNotRepeated(t *testing.T) {
 		t.Fatalf("bad.md warned about %d times, want once:\n%s", n, ls.stderr.String())
 	}
 }
+
+// A directory swapped in at an --agents path (mv old away, mv new in) is
+// watched as itself: files added to it afterwards reload. And an edit that
+// grows a file past 1 MiB keeps its last good version.
+func TestLiveReloadFollowsASwappedDirectory(t *testing.T) {
+	s := newSandbox(t)
+	dir, next := filepath.Join(s.cwd, "team"), filepath.Join(s.cwd, "team.next")
+	writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices.")
+	writeAgentFile(t, filepath.Join(next, "search.md"), "team.search", "Owns search.")
+	ls := s.startLive(t, "--no-builtin", "--agents", dir)
+	ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged)
+
+	if err := os.Rename(dir, filepath.Join(s.cwd, "team.old")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(next, dir); err != nil {
+		t.Fatal(err)
+	}
+	ls.expect(t, "directory swapped", promptsChanged)
+	// The two renames may reload once or twice (the path empty between them).
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got := ls.prompts(t)
+		if maps(got, map[string]string{"team.search": "Owns search."}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the swap: prompts %v", got)
+		}
+	}
+	drainNotes(ls, 400*time.Millisecond)
+	writeAgentFile(t, filepath.Join(dir, "ops.md"), "team.ops", "Runs production.")
+	ls.expect(t, "file added to the swapped-in directory", promptsChanged)
+	ls.quiet(t, "added (settling)", 400*time.Millisecond, promptsChanged)
+	if got := ls.prompts(t); !maps(got, map[string]string{"team.search": "Owns search.", "team.ops": "Runs production."}) {
+		t.Fatalf("after adding to the swapped-in directory: prompts %v", got)
+	}
+
+	big := "---\nname: team.ops\ndescription: Grown.\n---\n" + strings.Repeat("x", 1<<20)
+	if err := os.WriteFile(filepath.Join(dir, "ops.md"), []byte(big), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls.quiet(t, "oversize edit", time.Second, promptsChanged)
+	if got := ls.prompts(t); got["team.ops"] != "Runs production." {
+		t.Fatalf("after an edit past 1 MiB: prompts %v, want team.ops's last good version", got)
+	}
+}
+
+// drainNotes drops the notifications arriving within d.
+func drainNotes(ls *liveServer, d time.Duration) {
+	timeout := time.After(d)
+	for {
+		select {
+		case <-ls.notes:
+		case <-timeout:
+			return
+		}
+	}
+}

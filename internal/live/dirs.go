@@ -61,11 +61,11 @@ type DirWatcher struct {
 	opts     DirOptions
 
 	w        *fsnotify.Watcher
-	watched  map[string]bool // directories with a watch
-	anchors  map[string]bool // ancestors awaited roots are watched from
-	links    map[string]bool // *.md symbolic links in the trees
-	targets  map[string]bool // the files they point at (watched through their directories)
-	kick     chan struct{}   // a reload is wanted (capacity 1: requests coalesce)
+	watched  map[string]os.FileInfo // directories with a watch, as they were when it was set
+	anchors  map[string]bool        // ancestors awaited roots are watched from
+	links    map[string]bool        // *.md symbolic links in the trees
+	targets  map[string]bool        // the files they point at (watched through their directories)
+	kick     chan struct{}          // a reload is wanted (capacity 1: requests coalesce)
 	done     chan struct{}
 	wg       sync.WaitGroup
 	closeMu  sync.Once
@@ -100,7 +100,7 @@ func WatchDirs(roots []string, onChange func(), opts DirOptions) *DirWatcher {
 	d := &DirWatcher{
 		onChange: onChange,
 		opts:     opts,
-		watched:  map[string]bool{},
+		watched:  map[string]os.FileInfo{},
 		anchors:  map[string]bool{},
 		kick:     make(chan struct{}, 1),
 		done:     make(chan struct{}),
@@ -168,7 +168,7 @@ func (d *DirWatcher) sync() error {
 			return err
 		}
 		d.anchors, d.links, d.targets = l.anchors, l.links, l.targets
-		if again := d.layout(); maps.Equal(again.want, l.want) {
+		if again := d.layout(); maps.Equal(again.want, l.want) && !d.replaced() {
 			return nil
 		}
 	}
@@ -187,6 +187,12 @@ type layout struct {
 func (d *DirWatcher) layout() layout {
 	l := layout{want: map[string]bool{}, anchors: map[string]bool{}, links: map[string]bool{}, targets: map[string]bool{}}
 	for _, root := range d.roots {
+		if isSymlink(root) {
+			// Re-pointing the link (ln -sfn) changes nothing in the
+			// directory it pointed at: its own directory says so.
+			parent := filepath.Dir(root)
+			l.want[parent], l.anchors[parent] = true, true
+		}
 		if isDir(root) {
 			dirs, links := tree(root)
 			for _, dir := range dirs {
@@ -208,26 +214,52 @@ func (d *DirWatcher) layout() layout {
 }
 
 // watch sets and removes watches so that exactly want is watched.
+//
+// A watch follows the directory it was set on, not its path: after
+// "mv agents agents.old; mv agents.new agents" (or a link re-pointed) the
+// watch at "agents" still reports the old directory's events, under the
+// path. So a path whose directory is no longer the one watched is watched
+// again, once every watch no longer wanted or no longer on its path's
+// directory is gone: a directory moved from one watched path to another
+// ("mv team team.old; mv staging team") has one kernel watch, which
+// removing it by its old path would take from its new one.
 func (d *DirWatcher) watch(want map[string]bool) error {
-	for dir := range d.watched {
-		if !want[dir] {
-			_ = d.w.Remove(dir) // already gone with the directory is fine
-			delete(d.watched, dir)
+	for dir, was := range d.watched {
+		if want[dir] {
+			if st, err := os.Stat(dir); err == nil && was != nil && os.SameFile(was, st) {
+				continue
+			}
 		}
+		_ = d.w.Remove(dir) // already gone with the directory is fine
+		delete(d.watched, dir)
 	}
 	for dir := range want {
-		if d.watched[dir] {
+		if _, ok := d.watched[dir]; ok {
 			continue
 		}
+		// Looked at before the watch is set: a directory replaced in
+		// between is then watched again next time, never missed.
+		st, _ := os.Stat(dir)
 		if err := d.opts.add(d.w, dir); err != nil {
 			if errors.Is(err, fs.ErrNotExist) {
 				continue // removed since the walk; its parent's event follows
 			}
 			return err
 		}
-		d.watched[dir] = true
+		d.watched[dir] = st
 	}
 	return nil
+}
+
+// replaced reports whether a watched path now holds another directory
+// than the one its watch was set on.
+func (d *DirWatcher) replaced() bool {
+	for dir, was := range d.watched {
+		if st, err := os.Stat(dir); err == nil && (was == nil || !os.SameFile(was, st)) {
+			return true
+		}
+	}
+	return false
 }
 
 // loop turns events into debounced reload requests.
@@ -310,7 +342,7 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	if !d.underRoot(name) {
 		return false, false
 	}
-	if d.watched[name] || (ev.Has(fsnotify.Create) && isDir(name)) {
+	if _, watched := d.watched[name]; watched || (ev.Has(fsnotify.Create) && isDir(name)) {
 		return true, true // a directory came, went or moved
 	}
 	if !strings.HasSuffix(name, ".md") {

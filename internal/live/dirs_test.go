@@ -228,3 +228,58 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A watch follows the directory it was set on, not its path: a directory
+// swapped in at a watched path, or a linked root re-pointed, is watched
+// anew, and the one moved away no longer reports as if it were there.
+func TestDirWatcherFollowsSwappedDirectories(t *testing.T) {
+	t.Run("root renamed over", func(t *testing.T) {
+		base := t.TempDir()
+		root := filepath.Join(base, "agents")
+		write(t, filepath.Join(root, "a.md"), "one")
+		write(t, filepath.Join(base, "agents.new", "b.md"), "two")
+		_, ch := watchRoots(t, []string{root}, DirOptions{})
+		must(t, os.Rename(root, filepath.Join(base, "agents.old")))
+		must(t, os.Rename(filepath.Join(base, "agents.new"), root))
+		waitCall(t, ch, "the swap")
+		settle(ch, 300*time.Millisecond)
+		write(t, filepath.Join(root, "c.md"), "three")
+		waitCall(t, ch, "a file in the directory swapped in")
+		settle(ch, 300*time.Millisecond)
+		write(t, filepath.Join(base, "agents.old", "d.md"), "four")
+		noCall(t, ch, "a file in the directory moved away")
+	})
+	t.Run("subdirectories swapped", func(t *testing.T) {
+		root := t.TempDir()
+		write(t, filepath.Join(root, "team", "a.md"), "one")
+		write(t, filepath.Join(root, "staging", "b.md"), "two")
+		_, ch := watchRoots(t, []string{root}, DirOptions{})
+		must(t, os.Rename(filepath.Join(root, "team"), filepath.Join(root, "team.old")))
+		must(t, os.Rename(filepath.Join(root, "staging"), filepath.Join(root, "team")))
+		waitCall(t, ch, "the swap")
+		settle(ch, 300*time.Millisecond)
+		write(t, filepath.Join(root, "team", "c.md"), "three")
+		waitCall(t, ch, "a file in team, once staging")
+		settle(ch, 300*time.Millisecond)
+		write(t, filepath.Join(root, "team.old", "d.md"), "four")
+		waitCall(t, ch, "a file in team.old, still under the root")
+	})
+	t.Run("linked root re-pointed", func(t *testing.T) {
+		base := t.TempDir()
+		first, second, link := filepath.Join(base, "first"), filepath.Join(base, "second"), filepath.Join(base, "agents")
+		write(t, filepath.Join(first, "a.md"), "one")
+		write(t, filepath.Join(second, "b.md"), "two")
+		must(t, os.Symlink(first, link))
+		_, ch := watchRoots(t, []string{link}, DirOptions{})
+		// As ln -sfn does it: a new link renamed over the old one.
+		must(t, os.Symlink(second, link+".tmp"))
+		must(t, os.Rename(link+".tmp", link))
+		waitCall(t, ch, "the link re-pointed")
+		settle(ch, 300*time.Millisecond)
+		write(t, filepath.Join(second, "c.md"), "three")
+		waitCall(t, ch, "a file in the directory the link points at now")
+		settle(ch, 300*time.Millisecond)
+		write(t, filepath.Join(first, "d.md"), "four")
+		noCall(t, ch, "a file in the directory it pointed at")
+	})
+}
