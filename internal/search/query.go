@@ -287,7 +287,11 @@ func (ix *Index) wordGroup(w string) group {
 	}
 	syns := synonymTab().lookup([]string{w})
 	g.exps = append(g.exps, ix.synonymGroup(w, syns, 1).exps...)
-	if known || len(syns) > 0 {
+	split := false
+	if e, ok := ix.jsLibrary(w); ok {
+		g.exps, split = append(g.exps, e), true
+	}
+	if known || len(syns) > 0 || split {
 		return g
 	}
 	near, d := ix.vocab.get().near(w)
@@ -323,6 +327,23 @@ func (ix *Index) wordGroup(w string) group {
 		}
 	}
 	return g
+}
+
+// jsLibrary reads "reactjs" or "vuejs" as the JavaScript library's usual
+// spelling, "React.js", which the index holds as two words: both must occur.
+func (ix *Index) jsLibrary(w string) (expansion, bool) {
+	base, ok := strings.CutSuffix(w, "js")
+	base = strings.TrimSuffix(base, ".")
+	if !ok || len(base) < 2 {
+		return expansion{}, false
+	}
+	tb, okb := ix.terms.get(stem(base))
+	tj, okj := ix.terms.get("js")
+	if !okb || !okj || tb == tj {
+		return expansion{}, false
+	}
+	return expansion{terms: []int32{tb, tj}, weight: float32(ix.p.synonym), kind: kindSynonym,
+		to: base + ".js", all: true, fields: anyField}, true
 }
 
 // inflected reports whether a and b differ by an inflectional ending

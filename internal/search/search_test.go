@@ -378,3 +378,24 @@ func TestReasonsKeepTheExpansionLine(t *testing.T) {
 		t.Errorf("reasons %q lack the synonym that matched", res[0].Reasons)
 	}
 }
+
+// "reactjs", "vuejs": a JavaScript library's name run together with "js"
+// reads as Name.js, which agents write and the index holds as two words;
+// it found nothing ("reactjs hooks" ranked an agent about Git hooks first).
+func TestSearchJSLibraryNames(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "frontend.vue", Description: "Builds Vue.js single-page applications", Body: "Vue.js work.\n"},
+		&agent.Agent{Name: "ops.git", Description: "Git workflows: hooks, branches and merges", Body: "Git hooks.\n"},
+		&agent.Agent{Name: "web.ui", Description: "React.js components and hooks", Body: "React.js hooks.\n"},
+	))
+	for q, want := range map[string]string{"vuejs": "@frontend.vue", "vue.js": "@frontend.vue", "reactjs hooks": "@web.ui"} {
+		res, _ := ix.Search(q, 3)
+		if len(res) == 0 || res[0].Name != want {
+			t.Errorf("%q: %q, want %s first", q, names(res), want)
+		}
+	}
+	res, _ := ix.Search("vuejs", 1)
+	if len(res) == 0 || !slices.Contains(res[0].Reasons, "synonym: vuejs→vue.js") {
+		t.Errorf("vuejs: reasons %v, want the reading shown", res)
+	}
+}
