@@ -13,7 +13,9 @@
 // "please" dropped); each word becomes a group of expansions: its own stem,
 // its synonyms from synonyms.txt, the domains problems.txt maps everyday
 // problem vocabulary to ("hacked" → security incident, "idle" → cost
-// optimization), and, for words the catalog does not know, the nearest
+// optimization), a library's name run together with "js" read as written
+// apart ("reactjs": React.js, both words required), and, for words the
+// catalog does not know, the nearest
 // spellings by bounded Damerau-Levenshtein distance. Phrases from the two
 // tables ("infrastructure as code", "broke into") form one group; one-way
 // entries also match by stem ("leaks" for "leaked"), and an expansion to a
