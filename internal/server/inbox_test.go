@@ -31,12 +31,7 @@ func TestWaitSecondsIsChecked(t *testing.T) {
 
 func TestWaitEndsWhenAFlagArrives(t *testing.T) {
 	f := newFixture(t)
-	feed, err := f.store.ChangeFeed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer feed.Close()
-	f.svc.Feed = live.NewDetector(feed, live.DetectorOptions{Period: 10 * time.Millisecond})
+	withFeed(t, f)
 	other, err := store.Open(context.Background(), f.store.Path())
 	if err != nil {
 		t.Fatal(err)
@@ -132,12 +127,7 @@ func TestSubscribeToNonInboxIsRefused(t *testing.T) {
 // at once with what there is, so waits never take every worker.
 func TestWaitsBeyondMaxWaitsAnswerAtOnce(t *testing.T) {
 	f := newFixture(t)
-	feed, err := f.store.ChangeFeed()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer feed.Close()
-	f.svc.Feed = live.NewDetector(feed, live.DetectorOptions{Period: 10 * time.Millisecond})
+	withFeed(t, f)
 	f.svc.MaxWaits = 2
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -168,4 +158,16 @@ func TestWaitsBeyondMaxWaitsAnswerAtOnce(t *testing.T) {
 	cancel()
 	<-waiting
 	<-waiting
+}
+
+// withFeed gives the fixture's service the store's change feed, polled
+// every 10 ms, so that get_agent_flags can wait.
+func withFeed(t *testing.T, f *fixture) {
+	t.Helper()
+	feed, err := f.store.ChangeFeed()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { feed.Close() })
+	f.svc.Feed = live.NewDetector(feed, live.DetectorOptions{Period: 10 * time.Millisecond})
 }

@@ -122,25 +122,9 @@ func TestOpenErrorsNameThePath(t *testing.T) {
 }
 
 func TestBusyBecomesCodeBusy(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "agents.db")
-	s, err := Open(context.Background(), path, withBusyTimeout(100*time.Millisecond))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openWithBusyTimeout(t, 100*time.Millisecond)
 	f := mustCreate(t, s, nil)
-	// A second, independent connection holds the write lock, as another
-	// process would.
-	other, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	release := holdWriteLock(t, path)
 
 	calls := map[string]func() error{
 		"create":   func() error { _, err := s.CreateFlag(context.Background(), validNew()); return err },
@@ -159,7 +143,7 @@ func TestBusyBecomesCodeBusy(t *testing.T) {
 	if _, err := s.GetFlag(context.Background(), f.ID); err != nil {
 		t.Errorf("read during a foreign write lock: %v", err)
 	}
-	tx.Rollback()
+	release()
 	if _, err := s.CreateFlag(context.Background(), validNew()); err != nil {
 		t.Errorf("after the lock is released: %v", err)
 	}
@@ -180,23 +164,9 @@ func openAt(tb testing.TB, path string) *Store {
 // timeout after another.
 func TestQueuedWritesWaitOneBusyTimeout(t *testing.T) {
 	const busy = 300 * time.Millisecond
-	path := filepath.Join(t.TempDir(), "agents.db")
-	s, err := Open(context.Background(), path, withBusyTimeout(busy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openWithBusyTimeout(t, busy)
 	mustCreate(t, s, nil)
-	other, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	holdWriteLock(t, path)
 
 	const n = 10
 	start := time.Now()
@@ -228,23 +198,9 @@ func TestQueuedWritesWaitOneBusyTimeout(t *testing.T) {
 // only what is left of its own busy timeout, not a whole one from there.
 func TestWriteAfterCancelledWaitKeepsItsDeadline(t *testing.T) {
 	const busy = time.Second
-	path := filepath.Join(t.TempDir(), "agents.db")
-	s, err := Open(context.Background(), path, withBusyTimeout(busy))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, path := openWithBusyTimeout(t, busy)
 	mustCreate(t, s, nil)
-	other, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback()
+	release := holdWriteLock(t, path)
 
 	first, cancel := context.WithCancel(context.Background())
 	firstDone := make(chan error, 1)
@@ -258,7 +214,7 @@ func TestWriteAfterCancelledWaitKeepsItsDeadline(t *testing.T) {
 	if err := <-firstDone; !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled write: %v, want context.Canceled", err)
 	}
-	err = <-secondDone
+	err := <-secondDone
 	took := time.Since(start)
 	var se *Error
 	if !errors.As(err, &se) || se.Code != CodeBusy || !strings.HasSuffix(se.Message, "nothing was stored, retry") {
@@ -269,8 +225,39 @@ func TestWriteAfterCancelledWaitKeepsItsDeadline(t *testing.T) {
 	if took > busy+400*time.Millisecond {
 		t.Errorf("second write answered after %v; its busy timeout is %v from when it was made", took, busy)
 	}
-	tx.Rollback()
+	release()
 	if _, n, err := s.ListFlags(context.Background(), ListQuery{Status: "all"}); err != nil || n != 1 {
 		t.Errorf("%d flags stored, want 1 (the refused writes store nothing)", n)
 	}
+}
+
+// openWithBusyTimeout opens a store on a new file with the given busy
+// timeout, closed at the end of the test.
+func openWithBusyTimeout(t *testing.T, busy time.Duration) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s, err := Open(context.Background(), path, withBusyTimeout(busy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, path
+}
+
+// holdWriteLock takes the write lock of the database at path on a
+// connection of its own, as another process would, until release (or the
+// end of the test).
+func holdWriteLock(t *testing.T, path string) (release func()) {
+	t.Helper()
+	other, err := sql.Open("sqlite", dsn(path, "immediate", false, time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := other.Begin()
+	if err != nil {
+		other.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(); other.Close() })
+	return func() { tx.Rollback() }
 }

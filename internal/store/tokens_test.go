@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -58,15 +57,7 @@ func TestReady(t *testing.T) {
 		t.Fatalf("fresh store not ready: %v", err)
 	}
 	// Another process holds the write lock: not ready within a second.
-	other, err := sql.Open("sqlite", "file:"+path+"?_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	tx, err := other.Begin()
-	if err != nil {
-		t.Fatal(err)
-	}
+	release := holdWriteLock(t, path)
 	start := time.Now()
 	if err := s.Ready(context.Background()); err == nil || !strings.Contains(err.Error(), "write lock") {
 		t.Fatalf("Ready with the lock held elsewhere: %v", err)
@@ -74,7 +65,7 @@ func TestReady(t *testing.T) {
 	if el := time.Since(start); el > 3*time.Second {
 		t.Fatalf("Ready took %s with the lock held", el)
 	}
-	tx.Rollback()
+	release()
 	if err := s.Ready(context.Background()); err != nil {
 		t.Fatalf("after the lock went: %v", err)
 	}
