@@ -44,7 +44,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
 	var contextDirs []string
 	fs.Var(dirList{&contextDirs}, "context", "serve the project context documents (*.md) in `DIR` too (repeatable; default: the nearest .claude/project)")
-	notifyFlag := fs.String("notify", "", "push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
+	notifyFlag := fs.String("notify", "", "stdio only: push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
 	var hf httpFlags
 	hf.register(fs)
 	if err := e.parse(fs, args, 0, 0); err != nil {
@@ -57,7 +57,19 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	notify, err := notifyHandles(*notifyFlag, e.opts.Getenv("MCP_AGENTS_NOTIFY"))
+	// Channel messages go to the one client of a stdio server; on the team
+	// server they would reach every session, whichever agent's token it has.
+	notifyEnv := e.opts.Getenv("MCP_AGENTS_NOTIFY")
+	if hf.addr != "" {
+		if *notifyFlag != "" {
+			return usagef("--notify: only without --http (a team server's sessions belong to different agents; they subscribe to flags://inbox/{name})")
+		}
+		if notifyEnv != "" {
+			logger.Warn("MCP_AGENTS_NOTIFY is ignored by serve --http: channel messages are for a stdio server's one client")
+		}
+		notifyEnv = ""
+	}
+	notify, err := notifyHandles(*notifyFlag, notifyEnv)
 	if err != nil {
 		return err
 	}
