@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"net"
 	neturl "net/url"
 	"strings"
 	"sync"
@@ -183,4 +185,30 @@ func withParam(t *testing.T, rawURL, kv string) string {
 	q.Set(k, v)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// A server that accepts the connection and never answers: Open fails
+// after connect_timeout saying so, not as a cancelled call.
+func TestOpenSilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close() // held open, silent, until the test ends
+		}
+	}()
+	_, err = Open(context.Background(), "postgres://postgres@"+ln.Addr().String()+"/x?sslmode=disable&connect_timeout=1")
+	if err == nil {
+		t.Fatal("Open of a silent server succeeded")
+	}
+	if errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "cannot reach the database: no answer within 1s (connect_timeout)") {
+		t.Errorf("error %q (deadline exceeded: %v), want it to say the database did not answer within connect_timeout", err, errors.Is(err, context.DeadlineExceeded))
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
@@ -97,6 +98,13 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	s.pool = pool
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
+		if ctx.Err() == nil && (errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err)) {
+			// The connect timeout's deadline, not the caller's: said as
+			// what it is, and not wrapped, or it would read as a call
+			// cancelled ("request cancelled or timed out").
+			return nil, fmt.Errorf("store: database %s: cannot reach the database: no answer within %s (connect_timeout): %v",
+				s.url, cfg.ConnConfig.ConnectTimeout, err)
+		}
 		return nil, fmt.Errorf("store: database %s: %w", s.url, openReason(err))
 	}
 	return s, nil
