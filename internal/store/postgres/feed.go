@@ -36,7 +36,11 @@ const (
 // is pinged: a connection whose peer vanished without closing it (a
 // failover, a NAT entry expired) would otherwise be waited on until TCP
 // keepalive gives up, minutes during which no replica's commit is heard.
-const probeAfter = 30 * time.Second
+// Short, because until the ping fails nothing is heard: with 30 s (and 30 s
+// for the ping) a hung connection left a minute in which waits ended empty
+// although a flag had come. A ping of an idle connection every 5 s costs
+// one round trip.
+const probeAfter = 5 * time.Second
 
 // Feed is the change feed of a PostgreSQL database: what a live.Detector
 // reads to wake waiting calls and push inbox updates, for changes made by
