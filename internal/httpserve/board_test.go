@@ -110,9 +110,10 @@ func TestBoardLogin(t *testing.T) {
 		{"mcpa_nonsense", "", http.StatusUnauthorized},
 		{"", "", http.StatusUnauthorized},
 		{"mcpa_observer", "https://evil.example", http.StatusForbidden},
+		{strings.Repeat("x", 9<<10), "", http.StatusRequestEntityTooLarge},
 	} {
 		if res := post(plain, tc.token, tc.origin); res.StatusCode != tc.status || len(res.Cookies()) != 0 {
-			t.Errorf("login with %q from %q: %d with cookies %v, want %d and none", tc.token, tc.origin, res.StatusCode, res.Cookies(), tc.status)
+			t.Errorf("login with %.20q from %q: %d with cookies %v, want %d and none", tc.token, tc.origin, res.StatusCode, res.Cookies(), tc.status)
 		}
 	}
 
