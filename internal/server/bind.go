@@ -133,7 +133,7 @@ func checkArgumentNames(raw json.RawMessage, names []string) (json.RawMessage, e
 		return nil, invalidf("arguments", "arguments must be a JSON object")
 	}
 	var unknown []string
-	seen := map[string]bool{} // a list searched per key made 350,000 keys cost minutes
+	var seen map[string]bool // a list searched per key made 350,000 keys cost minutes
 	nulls := false
 	for dec.More() {
 		tok, err := dec.Token()
@@ -146,6 +146,9 @@ func checkArgumentNames(raw json.RawMessage, names []string) (json.RawMessage, e
 			return nil, invalidf("arguments", "arguments could not be read: %v", err)
 		}
 		if !slices.Contains(names, key) {
+			if seen == nil {
+				seen = map[string]bool{}
+			}
 			if !seen[key] {
 				seen[key] = true
 				unknown = append(unknown, key)
