@@ -41,7 +41,7 @@ func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn fun
 	err = s.writeOnce(ctx, p, queries, fn)
 	s.release()
 	if errors.Is(err, errMoved) {
-		return replacedError(s.path, err)
+		err = replacedError(s.path, err)
 	}
 	return mapErr(op, err)
 }
