@@ -175,14 +175,14 @@ func newPromptFlag(f store.Flag) (promptFlag, error) {
 	return pf, nil
 }
 
-// principal says who vouches for a flag's source. Over stdio and --no-auth
-// nobody does: the sender named itself. On the team server the flag was
+// principal says who vouches for a flag's source. Without a token (stdio,
+// the CLI, serve --http --no-auth) nobody does: the sender named itself. On the team server the flag was
 // created under a token; its id and role are the server's own values, so
 // they may sit in the block's tag.
 func principal(f store.Flag) string {
 	switch {
 	case f.CreatedBy == nil:
-		return "none (the source named itself over stdio; not verified)"
+		return "none (no token: the source named itself; not verified)"
 	case f.CreatedBy.Role == "agent":
 		return "token " + f.CreatedBy.TokenID + " (role agent; the server checked the source is this token's agent)"
 	default:

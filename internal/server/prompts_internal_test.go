@@ -70,7 +70,7 @@ func TestPrincipalNamesTheToken(t *testing.T) {
 		by   *store.Creator
 		want []string
 	}{
-		{nil, []string{"none", "not verified"}},
+		{nil, []string{"none", "no token", "not verified"}},
 		{&store.Creator{TokenID: "tok_1a", Role: "agent"}, []string{"token tok_1a", "role agent", "checked"}},
 		{&store.Creator{TokenID: "tok_2b", Role: "admin"}, []string{"token tok_2b", "role admin", "any source"}},
 	} {
