@@ -64,6 +64,9 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("tokens create: --%v", err)
 	}
+	if r == auth.RoleObserver && *broadcast {
+		return usagef("tokens create: --can-broadcast: an observer writes nothing, so it cannot be allowed to broadcast (use --role agent or admin)")
+	}
 	ttl, err := auth.ParseExpiry(*expires)
 	if err != nil {
 		return usagef("tokens create: --%v", err)

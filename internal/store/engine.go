@@ -152,6 +152,9 @@ func CheckNewToken(in NewToken) (agent string, canBroadcast bool, err error) {
 	if _, err := auth.ParseRole(string(in.Role)); err != nil {
 		return "", false, invalid("role", "%v", err)
 	}
+	if in.Role == auth.RoleObserver && in.CanBroadcast {
+		return "", false, invalid("can_broadcast", "can_broadcast must be false for an observer, which writes nothing")
+	}
 	if len(in.Hash) != 32 || in.ID == "" {
 		return "", false, invalid("token", "a token needs an id and a 32-byte SHA-256")
 	}

@@ -81,11 +81,12 @@ func testCreateTokenRejects(t *testing.T, open Opener) {
 	s := openTest(t, open)
 	h := auth.Hash("x")
 	for name, in := range map[string]store.NewToken{
-		"agent":  {ID: "a", Hash: h, Agent: "not a handle", Role: auth.RoleAgent},
-		"role":   {ID: "b", Hash: h, Agent: "@a", Role: "root"},
-		"note":   {ID: "c", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: strings.Repeat("n", 1001)},
-		"note ":  {ID: "d", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: "a\x00b"},
-		"note  ": {ID: "e", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: "\xff"},
+		"agent":         {ID: "a", Hash: h, Agent: "not a handle", Role: auth.RoleAgent},
+		"role":          {ID: "b", Hash: h, Agent: "@a", Role: "root"},
+		"note":          {ID: "c", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: strings.Repeat("n", 1001)},
+		"note ":         {ID: "d", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: "a\x00b"},
+		"note  ":        {ID: "e", Hash: h, Agent: "@a", Role: auth.RoleAgent, Note: "\xff"},
+		"can_broadcast": {ID: "f", Hash: h, Agent: "@a", Role: auth.RoleObserver, CanBroadcast: true},
 	} {
 		if _, err := s.CreateToken(context.Background(), in); err == nil || !strings.Contains(err.Error(), strings.TrimSpace(name)) {
 			t.Errorf("%s: %v, want an error naming %s", name, err, name)
