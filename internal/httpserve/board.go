@@ -161,6 +161,7 @@ func (b *boardAuth) principal(r *http.Request) (auth.Principal, error) {
 	if !mayWatch(p.Role) {
 		return auth.Principal{}, errors.New("role may not watch")
 	}
+	b.s.touch(p.TokenID)
 	return p, nil
 }
 
@@ -237,6 +238,7 @@ func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 		b.renderForm(w, http.StatusForbidden, next, "The board is for observer and admin tokens; this one is an "+string(p.Role)+" token.")
 		return
 	}
+	b.s.touch(p.TokenID)
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
 		http.Error(w, "internal error", http.StatusInternalServerError)

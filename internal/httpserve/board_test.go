@@ -22,6 +22,7 @@ import (
 type roleTokens struct {
 	mu      sync.Mutex
 	revoked map[string]bool
+	touched map[string]int
 }
 
 func (rt *roleTokens) Authenticate(_ context.Context, tok string) (auth.Principal, error) {
@@ -38,7 +39,21 @@ func (rt *roleTokens) Authenticate(_ context.Context, tok string) (auth.Principa
 	return auth.Principal{TokenID: "tok_" + role, Agent: "@people.ops", Role: r}, nil
 }
 
-func (rt *roleTokens) TouchToken(context.Context, string) error { return nil }
+func (rt *roleTokens) TouchToken(_ context.Context, id string) error {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	if rt.touched == nil {
+		rt.touched = map[string]int{}
+	}
+	rt.touched[id]++
+	return nil
+}
+
+func (rt *roleTokens) touches(id string) int {
+	rt.mu.Lock()
+	defer rt.mu.Unlock()
+	return rt.touched[id]
+}
 
 func boardServer(t *testing.T, cfg Config) (*httptest.Server, *roleTokens) {
 	t.Helper()
@@ -154,6 +169,25 @@ func TestBoardLogin(t *testing.T) {
 	}
 	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("after logout: %d", res.StatusCode)
+	}
+}
+
+// A board login records the token's use, as a bearer call to /mcp does, so
+// `tokens list` shows when an observer last looked.
+func TestBoardRecordsTokenUse(t *testing.T) {
+	srv, rt := boardServer(t, Config{})
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, CheckRedirect: noRedirects}
+	res, err := c.PostForm(srv.URL+"/board/login", url.Values{"token": {"mcpa_observer"}})
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("login: %v %v", err, res)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for rt.touches("tok_observer") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a board login did not record the token's use")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
