@@ -156,6 +156,7 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 		h = s.rateLimit(h)
 		h = s.authenticate(h)
 	}
+	h = s.refuseForeignOrigin(h)
 	mux.Handle(Path, h)
 	s.handler = mux
 	return s, nil

@@ -159,3 +159,40 @@ func TestInitializeOutsideTheServedVersions(t *testing.T) {
 		}
 	}
 }
+
+// A page on another site cannot post to /mcp: a foreign Origin gets 403
+// before authentication; the server's own origin, the public URL's and no
+// Origin at all (every non-browser client) reach it.
+func TestForeignOriginRefused(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:1", PublicURL: "https://mcp.example.com/mcp"},
+		mcpserver.NewMCPServer("t", "1"), &roleTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		origin string
+		status int
+	}{
+		{"", http.StatusUnauthorized},
+		{srv.URL, http.StatusUnauthorized},
+		{"https://mcp.example.com", http.StatusUnauthorized},
+		{"https://evil.example", http.StatusForbidden},
+		{"null", http.StatusForbidden},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"ping"}`))
+		req.Header.Set("Content-Type", "application/json")
+		if tc.origin != "" {
+			req.Header.Set("Origin", tc.origin)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("Origin %q: %d, want %d", tc.origin, res.StatusCode, tc.status)
+		}
+	}
+}

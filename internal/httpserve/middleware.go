@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -460,5 +461,27 @@ func pinVersion(served []string, next http.Handler) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		r.ContentLength = int64(len(body))
 		next.ServeHTTP(w, r)
+	})
+}
+
+// refuseForeignOrigin answers 403 to a request whose Origin header names
+// another site, as the MCP transport requires of servers (against DNS
+// rebinding and pages that post to a server their visitor can reach).
+// mcp-go checks the Host of loopback requests only. A request without
+// Origin is not from a browser page and passes; this server sends no CORS
+// headers, so no cross-origin page could use an answer anyway.
+func (s *Server) refuseForeignOrigin(next http.Handler) http.Handler {
+	public, _ := url.Parse(s.resource)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		o := r.Header.Get("Origin")
+		if o == "" || sameOrigin(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if u, err := url.Parse(o); err == nil && public != nil && u.Host == public.Host {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "Forbidden: the Origin header "+strconv.Quote(o)+" is not this server's", http.StatusForbidden)
 	})
 }
