@@ -196,3 +196,39 @@ func TestForeignOriginRefused(t *testing.T) {
 		}
 	}
 }
+
+// A message other than initialize without a session id gets 400, as the
+// specification says; an unknown session id gets 404, which tells a client
+// to start a new session.
+func TestSessionlessRequests(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:1", NoAuth: true}, mcpserver.NewMCPServer("t", "1"), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	for _, tc := range []struct {
+		session, body string
+		status        int
+	}{
+		{"", `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, http.StatusBadRequest},
+		{"", `{"jsonrpc":"2.0","method":"notifications/initialized"}`, http.StatusBadRequest},
+		{"mcp-session-unknown", `{"jsonrpc":"2.0","id":2,"method":"tools/list"}`, http.StatusNotFound},
+		{"", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`, http.StatusOK},
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(tc.body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if tc.session != "" {
+			req.Header.Set("Mcp-Session-Id", tc.session)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != tc.status {
+			t.Errorf("session %q, %s: %d, want %d", tc.session, tc.body, res.StatusCode, tc.status)
+		}
+	}
+}

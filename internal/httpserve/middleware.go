@@ -437,6 +437,11 @@ func replaceError(body, answer []byte, stream bool) []byte {
 // the newest one it does, as the specification has servers do: mcp-go
 // would otherwise agree to any version it knows. It runs after limitBody,
 // so the body is already in memory.
+//
+// It also answers 400 to any other message that comes without a session
+// id, as the specification says a server that requires sessions should;
+// mcp-go says 404 "Invalid session ID", which tells a client its session
+// expired when it never had one.
 func pinVersion(served []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method != http.MethodPost || r.Header.Get(mcpserver.HeaderKeySessionID) != "" {
@@ -451,7 +456,11 @@ func pinVersion(served []string, next http.Handler) http.Handler {
 		var msg map[string]json.RawMessage
 		var params map[string]json.RawMessage
 		var version string
-		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) == `"initialize"` &&
+		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) != `"initialize"` {
+			http.Error(w, "Bad Request: the "+mcpserver.HeaderKeySessionID+" header is required; send initialize first", http.StatusBadRequest)
+			return
+		}
+		if string(msg["method"]) == `"initialize"` &&
 			json.Unmarshal(msg["params"], &params) == nil && json.Unmarshal(params["protocolVersion"], &version) == nil &&
 			!slices.Contains(served, version) && !mcp.IsModernProtocol(version) {
 			params["protocolVersion"], _ = json.Marshal(served[0])
