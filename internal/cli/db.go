@@ -62,6 +62,14 @@ func isPostgresURL(s string) bool {
 	return strings.HasPrefix(s, "postgres://") || strings.HasPrefix(s, "postgresql://")
 }
 
+// postgresURL is a URL isPostgresURL accepts, trimmed and with its scheme
+// lowercased: the scheme is case-insensitive (RFC 3986), but pgx reads
+// "Postgres://" as a key=value string and connects to its defaults instead.
+func postgresURL(s string) string {
+	scheme, rest, _ := strings.Cut(strings.TrimSpace(s), "://")
+	return strings.ToLower(scheme) + "://" + rest
+}
+
 // secretsOf lists the password in a PostgreSQL URL in every spelling an
 // error message may quote it (as given, and decoded).
 func secretsOf(raw string) []string {
@@ -118,9 +126,7 @@ func (e *env) dbTarget() (target string, postgres bool, err error) {
 		v = strings.TrimSpace(e.opts.Getenv(store.EnvDB))
 	}
 	if isPostgresURL(v) {
-		// The scheme is case-insensitive (RFC 3986); pgx knows it lowercase.
-		scheme, rest, _ := strings.Cut(v, "://")
-		return strings.ToLower(scheme) + "://" + rest, true, nil
+		return postgresURL(v), true, nil
 	}
 	path, err := e.dbPath()
 	return path, false, err

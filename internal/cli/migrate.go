@@ -30,6 +30,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 	if !isPostgresURL(*to) {
 		return usagef("migrate: --to must be a PostgreSQL URL (postgres://… or postgresql://…), got %q", redactURL(*to))
 	}
+	*to = postgresURL(*to)
 	from, pg, err := e.dbTarget()
 	if err != nil {
 		return err

@@ -13,7 +13,8 @@ import (
 
 // migrate's copy connection identifies itself as the servers' do
 // (application_name=mcp-agents unless the URL names another): the target
-// here refuses rows written under any other name.
+// here refuses rows written under any other name. It copies into the
+// database the URL names whatever the case of its scheme.
 func TestMigrateConnectsAsMcpAgents(t *testing.T) {
 	url := pgtest.URL(t)
 	h := newHarness(t)
@@ -36,7 +37,10 @@ func TestMigrateConnectsAsMcpAgents(t *testing.T) {
 		CREATE TRIGGER only_mcp_agents BEFORE INSERT ON flags FOR EACH ROW EXECUTE FUNCTION only_mcp_agents()`); err != nil {
 		t.Fatal(err)
 	}
-	r := h.run(t, "--db", h.db, "migrate", "--to", url)
+	// The scheme in any case: pgx alone reads "Postgres://" as key=value
+	// settings and connects to its defaults, another database.
+	scheme, rest, _ := strings.Cut(url, "://")
+	r := h.run(t, "--db", h.db, "migrate", "--to", strings.ToUpper(scheme)+"://"+rest)
 	if r.code != 0 || !strings.Contains(r.stdout, `"flags": 1`) {
 		t.Fatalf("migrate: exit %d\nstdout %s\nstderr %s", r.code, r.stdout, r.stderr)
 	}
