@@ -456,7 +456,10 @@ func pinVersion(served []string, next http.Handler) http.Handler {
 		var msg map[string]json.RawMessage
 		var params map[string]json.RawMessage
 		var version string
-		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) != `"initialize"` {
+		// A version this transport does not serve is mcp-go's to refuse,
+		// naming the ones it does.
+		asked := r.Header.Get(mcpserver.HeaderKeyProtocolVersion)
+		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) != `"initialize"` && (asked == "" || slices.Contains(served, asked)) {
 			http.Error(w, "Bad Request: the "+mcpserver.HeaderKeySessionID+" header is required; send initialize first", http.StatusBadRequest)
 			return
 		}
