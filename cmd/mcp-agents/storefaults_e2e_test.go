@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -203,5 +205,71 @@ func TestDiskFullWhileServing(t *testing.T) {
 	callTool(t, c, "list_flags", map[string]any{"status": "all"}, &list)
 	if list.Total != acked {
 		t.Errorf("list_flags total %d, %d acknowledged", list.Total, acked)
+	}
+}
+
+// A server that has only read the database, waiting on an inbox, follows a
+// file moved over the database (mv, with the old file's -wal and -shm left
+// at the path) before the server that wrote does: its wait ends on the
+// flag the other server then creates there, and its own writes land in
+// the file at the path. It used to open the new file paired with the old
+// WAL, which the writing server then deleted from under it: the wait never
+// ended, reads showed the old file, and acknowledged writes were lost.
+func TestReaderFollowsAFileMovedOverTheDatabase(t *testing.T) {
+	s := newSandbox(t)
+	writer := s.start(t)
+	reader := s.start(t)
+	callTool(t, writer, "create_flag", map[string]any{
+		"flag_type": "change", "source_agent": "@before.change", "target_agent": "@backend.api",
+		"change_description": "The users table gained a preferences JSON column used for personalisation.",
+		"action_required":    "Update the ORM model for users, add the preferences field to the API serializer, and run the migration in staging before release.",
+	}, nil)
+
+	type answer struct {
+		res *mcp.CallToolResult
+		err error
+	}
+	waited := make(chan answer, 1)
+	go func() {
+		req := mcp.CallToolRequest{}
+		req.Params.Name = "get_agent_flags"
+		req.Params.Arguments = map[string]any{"agent": "@ops.containers", "wait_seconds": 20}
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		res, err := reader.CallTool(ctx, req)
+		waited <- answer{res, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // the wait has started
+
+	other := filepath.Join(filepath.Dir(s.db), "other.db")
+	st, err := store.Open(context.Background(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if err := os.Rename(other, s.db); err != nil {
+		t.Fatal(err)
+	}
+	// The reader's change feed polls every 100 ms: it reaches the new
+	// file well before the writer's next call.
+	time.Sleep(time.Second)
+	start := time.Now()
+	createFlag(t, writer, "@writer.after")
+
+	select {
+	case a := <-waited:
+		if a.err != nil {
+			t.Fatal(a.err)
+		}
+		text := a.res.Content[0].(mcp.TextContent).Text
+		if !strings.Contains(text, "@writer.after") {
+			t.Errorf("the wait ended without the new flag after %v: %s", time.Since(start), text)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the wait did not end on the flag created in the moved-in file")
+	}
+	createFlag(t, reader, "@reader.after")
+	if got := strings.Join(sources(t, s.db), " "); got != "@writer.after @reader.after" {
+		t.Errorf("flags in %s: %s; want both acknowledged flags", s.db, got)
 	}
 }

@@ -22,9 +22,10 @@ import (
 // nothing. A ChangeFeed is safe for concurrent use, but its calls are
 // serialised on that one connection.
 type ChangeFeed struct {
-	db   *sql.DB
-	path string
-	now  func() time.Time
+	db    *sql.DB
+	store *Store
+	path  string
+	now   func() time.Time
 
 	mu   sync.Mutex
 	conn *sql.Conn
@@ -79,7 +80,7 @@ func (s *Store) ChangeFeed() (*ChangeFeed, error) {
 	db.SetMaxIdleConns(0)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	return &ChangeFeed{db: db, path: s.path, now: s.now}, nil
+	return &ChangeFeed{db: db, store: s, path: s.path, now: s.now}, nil
 }
 
 // Close releases the feed's connection.
@@ -101,13 +102,32 @@ func (f *ChangeFeed) with(ctx context.Context, op string, fn func(*sql.Conn) err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.conn != nil {
-		if now, err := os.Stat(f.path); err != nil || !os.SameFile(f.file, now) {
+		// The store's check, which also records the WAL paired with the
+		// file (atPathNoting), so that a server whose only use of the
+		// database is this feed (--notify) knows it when the file moves.
+		p, err := f.store.acquire(ctx)
+		if err != nil {
+			return mapReadErr(op, err)
+		}
+		f.store.release()
+		if !os.SameFile(f.file, p.file) {
 			f.conn.Close()
 			f.conn, f.file = nil, nil
 			return ErrFeedReplaced
 		}
 	}
 	if f.conn == nil {
+		// The store follows a replaced file first: it removes the old
+		// file's -wal and -shm left at the path before anything opens the
+		// new file. Opened here first, the feed's connection would pair
+		// the new file with the old WAL, and, SQLite sharing one wal-index
+		// per file within a process, so would the store's own connections
+		// after it: reads of the old file's pages, writes lost, or "file
+		// is not a database".
+		if _, err := f.store.acquire(ctx); err != nil {
+			return mapReadErr(op, err)
+		}
+		f.store.release()
 		c, err := f.db.Conn(ctx)
 		if err != nil {
 			return mapReadErr(op, err)

@@ -118,6 +118,24 @@ func (s *Store) atPath(fi os.FileInfo) bool {
 	return err == nil && os.SameFile(fi, now)
 }
 
+// atPathNoting is atPath for p's file that also records the -wal file at
+// the path as p's while the file is still p's. reopen removes that WAL
+// only: a server that has only read must know it as well as one that
+// wrote, or, first to open a file moved over its own, it pairs the new
+// file with the old WAL, and the first process to follow the move later
+// deletes that WAL from under it (reads of the old file, writes lost).
+// The WAL is looked at first, for the reason writeOnce gives.
+func (s *Store) atPathNoting(p *pools) bool {
+	wal, walErr := os.Stat(s.path + "-wal")
+	if !s.atPath(p.file) {
+		return false
+	}
+	if walErr == nil {
+		p.wal.Store(wal)
+	}
+	return true
+}
+
 // acquire returns the current pools, held shared until release; when the
 // file at the path has changed since they opened, it reopens first, so
 // reads follow the file too.
@@ -135,7 +153,7 @@ func (s *Store) hold(ctx context.Context, checkFile bool) (*pools, error) {
 		s.mu.RUnlock()
 		return nil, errors.New("store: closed")
 	}
-	if !p.closed && (!checkFile || s.atPath(p.file)) {
+	if !p.closed && (!checkFile || s.atPathNoting(p)) {
 		return p, nil
 	}
 	s.mu.RUnlock()

@@ -68,7 +68,7 @@ type pools struct {
 	file           os.FileInfo // identity of the file w opened
 	dsns           []string
 	closed         bool         // by a reopen that could not open the new file
-	wal            atomic.Value // os.FileInfo of the -wal file w wrote last
+	wal            atomic.Value // os.FileInfo of the -wal file last seen paired with file
 }
 
 func (p *pools) close() error {
