@@ -116,7 +116,7 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	seen := setFlags(fs)
-	in.FlagType, in.SourceAgent, in.ChangeDescription, in.ActionRequired = v.flagType, v.source, v.change, v.action
+	in.FlagType, in.SourceAgent, in.ChangeDescription, in.ActionRequired = v.flagType, &v.source, v.change, v.action
 	in.ImpactLevel, in.CodeLocation, in.ExampleUsage = v.impact, v.location, v.example
 	if seen["target_agent"] {
 		in.TargetAgent = &v.target
@@ -143,7 +143,8 @@ func runGetAgentFlags(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args, 1, 1); err != nil {
 		return err
 	}
-	in.Agent, in.IncludeLocked = fs.Arg(0), includeLocked
+	agent := fs.Arg(0)
+	in.Agent, in.IncludeLocked = &agent, includeLocked
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.GetAgentFlags(ctx, in) })
 }
 
@@ -158,7 +159,8 @@ func runLockFlag(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in.FlagID, in.Agent = id, fs.Arg(1)
+	agent := fs.Arg(1)
+	in.FlagID, in.Agent = id, &agent
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.LockFlag(ctx, in) })
 }
 
@@ -172,7 +174,8 @@ func runUnlockFlag(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := server.UnlockFlagInput{FlagID: id, Agent: fs.Arg(1), Force: *force}
+	agent := fs.Arg(1)
+	in := server.UnlockFlagInput{FlagID: id, Agent: &agent, Force: *force}
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.UnlockFlag(ctx, in) })
 }
 
@@ -187,7 +190,8 @@ func runCompleteFlag(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	in := server.CompleteFlagInput{FlagID: id, Agent: fs.Arg(1), Notes: notes}
+	agent := fs.Arg(1)
+	in := server.CompleteFlagInput{FlagID: id, Agent: &agent, Notes: notes}
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.CompleteFlag(ctx, in) })
 }
 

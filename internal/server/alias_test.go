@@ -55,3 +55,21 @@ func TestAliasesNameTheAgent(t *testing.T) {
 		t.Errorf("flags://inbox/database.pg: agent %s, %d flags; want @database.postgres, 1", inbox.Agent, len(inbox.Flags))
 	}
 }
+
+// A source_agent given by an alias is stored as the agent it names, as a
+// target is: the source_agent filter finds the flag by either name, and
+// its created event names the agent as later events do.
+func TestAliasAsSource(t *testing.T) {
+	f := newFixture(t)
+	fl := f.create(t, map[string]any{"source_agent": "@Database.PG", "target_agent": "@ops.containers"})
+	if fl.SourceAgent != "@database.postgres" {
+		t.Fatalf("source stored as %s, want @database.postgres", fl.SourceAgent)
+	}
+	for _, by := range []string{"@database.pg", "@database.postgres"} {
+		var list server.ListFlagsOutput
+		f.ok(t, "list_flags", map[string]any{"source_agent": by}, &list)
+		if list.Total != 1 {
+			t.Errorf("list_flags source_agent %s: total %d, want 1", by, list.Total)
+		}
+	}
+}

@@ -18,7 +18,7 @@ import (
 // CreateFlagInput is the input of create_flag.
 type CreateFlagInput struct {
 	FlagType          string          `json:"flag_type"`
-	SourceAgent       string          `json:"source_agent"`
+	SourceAgent       *string         `json:"source_agent"`
 	TargetAgent       *string         `json:"target_agent,omitempty"`
 	ChangeDescription string          `json:"change_description"`
 	ActionRequired    string          `json:"action_required"`
@@ -37,7 +37,7 @@ type FlagOutput struct {
 
 // GetAgentFlagsInput is the input of get_agent_flags.
 type GetAgentFlagsInput struct {
-	Agent         string  `json:"agent"`
+	Agent         *string `json:"agent"`
 	Status        *string `json:"status,omitempty"`
 	IncludeLocked *bool   `json:"include_locked,omitempty"`
 	Limit         *int    `json:"limit,omitempty"`
@@ -52,23 +52,23 @@ type AgentFlagsOutput struct {
 
 // LockFlagInput is the input of lock_flag.
 type LockFlagInput struct {
-	FlagID       int64  `json:"flag_id"`
-	Agent        string `json:"agent"`
-	LeaseSeconds *int   `json:"lease_seconds,omitempty"`
+	FlagID       int64   `json:"flag_id"`
+	Agent        *string `json:"agent"`
+	LeaseSeconds *int    `json:"lease_seconds,omitempty"`
 }
 
 // UnlockFlagInput is the input of unlock_flag.
 type UnlockFlagInput struct {
-	FlagID int64  `json:"flag_id"`
-	Agent  string `json:"agent"`
-	Force  bool   `json:"force,omitempty"`
+	FlagID int64   `json:"flag_id"`
+	Agent  *string `json:"agent"`
+	Force  bool    `json:"force,omitempty"`
 }
 
 // CompleteFlagInput is the input of complete_flag.
 type CompleteFlagInput struct {
-	FlagID int64  `json:"flag_id"`
-	Agent  string `json:"agent"`
-	Notes  string `json:"notes,omitempty"`
+	FlagID int64   `json:"flag_id"`
+	Agent  *string `json:"agent"`
+	Notes  string  `json:"notes,omitempty"`
 }
 
 // ListFlagsInput is the input of list_flags.
@@ -217,8 +217,9 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 // every other rule lives in the store, next to the data it protects.
 func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOutput, error) {
 	// Without a token the store checks source_agent with the other
-	// fields, in its order.
-	source := in.SourceAgent
+	// fields, in its order; an alias is stored as the agent it names, as
+	// target_agent is, so that the source_agent filter finds the flag.
+	source := svc.canonical(strings.TrimSpace(deref(in.SourceAgent)))
 	if _, ok := auth.From(ctx); ok {
 		var err error
 		if source, err = svc.actor(ctx, "create_flag", "source_agent", in.SourceAgent); err != nil {
@@ -430,7 +431,7 @@ func statusArg(s *string) (string, error) {
 
 // flagActorArgs checks the flag id and the acting agent's handle, which the
 // lock, unlock and complete tools share.
-func (svc *Service) flagActorArgs(ctx context.Context, tool string, id int64, agent string) (string, error) {
+func (svc *Service) flagActorArgs(ctx context.Context, tool string, id int64, agent *string) (string, error) {
 	if err := flagIDArg(id); err != nil {
 		return "", err
 	}

@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"strconv"
 	"strings"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
@@ -14,28 +13,27 @@ import (
 
 // actor decides whom a write acts as. field is the argument naming the
 // actor (source_agent or agent) and given its value, which may be omitted
-// with a token. An agent token acts only as its own agent, an observer
-// token not at all, an admin token as anyone (by default as its agent).
-func (svc *Service) actor(ctx context.Context, tool, field, given string) (string, error) {
+// (nil) with a token. An agent token acts only as its own agent, an
+// observer token not at all, an admin token as anyone (by default as its
+// agent). A blank value is refused, with a token as without: it is not
+// the omission it would otherwise silently stand for.
+func (svc *Service) actor(ctx context.Context, tool, field string, given *string) (string, error) {
 	p, ok := auth.From(ctx)
 	if !ok {
-		h, err := handleArg(field, given)
+		h, err := handleArg(field, deref(given))
 		return svc.canonical(h), err
 	}
 	if p.Role == auth.RoleObserver {
 		return "", &Error{Code: CodeForbidden, Field: field,
 			Message: tool + ": this token (" + p.TokenID + ") is an observer token: it reads and never writes"}
 	}
-	if given == "" {
+	if given == nil {
 		return svc.canonical(p.Agent), nil
 	}
-	// A blank value names no agent, so for an agent token it is another
-	// value than its own, refused like one rather than as a missing field
-	// (which, with a token, it is not).
-	if p.Role == auth.RoleAgent && strings.TrimSpace(given) == "" {
-		return "", actsOnlyAs(tool, field, strconv.Quote(given), p)
+	if strings.TrimSpace(*given) == "" {
+		return "", blankActor(field, p)
 	}
-	h, err := handleArg(field, given)
+	h, err := handleArg(field, *given)
 	if err != nil {
 		return "", err
 	}
@@ -46,6 +44,10 @@ func (svc *Service) actor(ctx context.Context, tool, field, given string) (strin
 	return h, nil
 }
 
+func blankActor(field string, p auth.Principal) error {
+	return invalidf(field, "%s must not be empty; omit it (or send null) to act as this token's agent %s", field, p.Agent)
+}
+
 func actsOnlyAs(tool, field, given string, p auth.Principal) error {
 	return &Error{Code: CodeForbidden, Field: field,
 		Message: tool + ": " + field + " " + given + " refused: this token (" + p.TokenID + ") acts only as " + p.Agent +
@@ -54,12 +56,25 @@ func actsOnlyAs(tool, field, given string, p auth.Principal) error {
 
 // reader returns the agent a read concerns: given, or with a token and
 // nothing given, the token's agent.
-func (svc *Service) reader(ctx context.Context, field, given string) (string, error) {
-	if p, ok := auth.From(ctx); ok && given == "" {
-		return svc.canonical(p.Agent), nil
+func (svc *Service) reader(ctx context.Context, field string, given *string) (string, error) {
+	if p, ok := auth.From(ctx); ok {
+		if given == nil {
+			return svc.canonical(p.Agent), nil
+		}
+		if strings.TrimSpace(*given) == "" {
+			return "", invalidf(field, "%s must not be empty; omit it (or send null) for this token's agent %s", field, p.Agent)
+		}
 	}
-	h, err := handleArg(field, given)
+	h, err := handleArg(field, deref(given))
 	return svc.canonical(h), err
+}
+
+// deref is *s, or "" for an omitted argument.
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // canonical is the handle of the catalog agent that h names by one of its

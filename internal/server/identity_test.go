@@ -12,9 +12,14 @@ import (
 
 func strOf(s string) *string { return &s }
 
+// tokenFlag is a create_flag input; an empty source omits source_agent.
 func tokenFlag(source string, target *string) server.CreateFlagInput {
+	var src *string
+	if source != "" {
+		src = &source
+	}
 	return server.CreateFlagInput{
-		FlagType: "change", SourceAgent: source, TargetAgent: target,
+		FlagType: "change", SourceAgent: src, TargetAgent: target,
 		ChangeDescription: "The users table gained a JSON preferences column used for personalisation.",
 		ActionRequired:    "Add a GIN index on users.preferences, update the migration checklist and confirm the backup job includes the new column.",
 	}
@@ -57,11 +62,32 @@ func TestTokenIdentityRules(t *testing.T) {
 	}
 	_, err = f.svc.CreateFlag(agentCtx, tokenFlag("@ops.containers", target))
 	wantRefused("create_flag as another agent", err, "source_agent", "@frontend.react", "@ops.containers")
-	_, err = f.svc.CreateFlag(agentCtx, tokenFlag("  ", target))
-	wantRefused("create_flag with a blank source_agent", err, "source_agent", "@frontend.react")
-	_, err = f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers"})
+	// A blank identity is not the omission it would silently stand for:
+	// refused naming the field, for every role and tool.
+	wantBlank := func(what string, err error, field string) {
+		t.Helper()
+		d, ok := server.AsDomain(err)
+		if !ok || d.Code != server.CodeInvalid || d.Field != field || !strings.Contains(d.Message, "must not be empty") {
+			t.Errorf("%s: %v, want an invalid-argument error naming %s", what, err, field)
+		}
+	}
+	admin := as(auth.RoleAdmin, "@lead.dev", false)
+	for _, ctx := range []context.Context{agentCtx, admin} {
+		for _, blank := range []string{"", "  "} {
+			_, err = f.svc.CreateFlag(ctx, server.CreateFlagInput{FlagType: "change", SourceAgent: &blank, TargetAgent: target,
+				ChangeDescription: strings.Repeat("c", 60), ActionRequired: strings.Repeat("a", 120)})
+			wantBlank("create_flag with a blank source_agent", err, "source_agent")
+			_, err = f.svc.LockFlag(ctx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: &blank})
+			wantBlank("lock_flag with a blank agent", err, "agent")
+			_, err = f.svc.CompleteFlag(ctx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: &blank})
+			wantBlank("complete_flag with a blank agent", err, "agent")
+			_, err = f.svc.GetAgentFlags(ctx, server.GetAgentFlagsInput{Agent: &blank})
+			wantBlank("get_agent_flags with a blank agent", err, "agent")
+		}
+	}
+	_, err = f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: strOf("@ops.containers")})
 	wantRefused("lock_flag as another agent", err, "agent", "@frontend.react")
-	_, err = f.svc.CompleteFlag(agentCtx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers"})
+	_, err = f.svc.CompleteFlag(agentCtx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: strOf("@ops.containers")})
 	wantRefused("complete_flag as another agent", err, "@frontend.react")
 	locked, err := f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID})
 	if err != nil || locked.Flag.LockedBy == nil || *locked.Flag.LockedBy != "@frontend.react" {
@@ -83,7 +109,7 @@ func TestTokenIdentityRules(t *testing.T) {
 	wantRefused("observer create_flag", err, "observer")
 	_, err = f.svc.CompleteFlag(obs, server.CompleteFlagInput{FlagID: out.Flag.ID})
 	wantRefused("observer complete_flag", err, "observer")
-	inbox, err := f.svc.GetAgentFlags(obs, server.GetAgentFlagsInput{Agent: "@database.postgres"})
+	inbox, err := f.svc.GetAgentFlags(obs, server.GetAgentFlagsInput{Agent: strOf("@database.postgres")})
 	if err != nil || len(inbox.Flags) == 0 {
 		t.Fatalf("observer reads an inbox: %+v, %v", inbox, err)
 	}
@@ -99,16 +125,15 @@ func TestTokenIdentityRules(t *testing.T) {
 	if own, err := f.svc.GetAgentFlags(byAlias, server.GetAgentFlagsInput{}); err != nil || own.Agent != "@database.postgres" || len(own.Flags) == 0 {
 		t.Fatalf("get_agent_flags with an alias's token: %+v, %v", own, err)
 	}
-	if _, err := f.svc.GetAgentFlags(byAlias, server.GetAgentFlagsInput{Agent: "@database.postgres"}); err != nil {
+	if _, err := f.svc.GetAgentFlags(byAlias, server.GetAgentFlagsInput{Agent: strOf("@database.postgres")}); err != nil {
 		t.Fatalf("an alias's token naming the agent: %v", err)
 	}
 
 	// An admin acts as anyone, forces, and records its token in events.
-	admin := as(auth.RoleAdmin, "@lead.dev", false)
-	if _, err := f.svc.UnlockFlag(admin, server.UnlockFlagInput{FlagID: out.Flag.ID, Agent: "@ops.containers", Force: true}); err != nil {
+	if _, err := f.svc.UnlockFlag(admin, server.UnlockFlagInput{FlagID: out.Flag.ID, Agent: strOf("@ops.containers"), Force: true}); err != nil {
 		t.Fatalf("admin force unlock: %v", err)
 	}
-	done, err := f.svc.CompleteFlag(admin, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: "@database.postgres"})
+	done, err := f.svc.CompleteFlag(admin, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: strOf("@database.postgres")})
 	if err != nil || *done.Flag.CompletedBy != "@database.postgres" {
 		t.Fatalf("admin completes as another agent: %+v, %v", done.Flag, err)
 	}

@@ -44,7 +44,7 @@ func registerInbox(s *server.MCPServer, svc *Service) {
 		if err != nil {
 			return nil, err
 		}
-		out, err := svc.GetAgentFlags(ctx, GetAgentFlagsInput{Agent: handle})
+		out, err := svc.GetAgentFlags(ctx, GetAgentFlagsInput{Agent: &handle})
 		if err != nil {
 			if d, ok := AsDomain(err); ok {
 				return nil, errors.New(d.Message)
