@@ -117,7 +117,10 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 	}
 	seen := setFlags(fs)
 	in.FlagType, in.SourceAgent, in.ChangeDescription, in.ActionRequired = v.flagType, &v.source, v.change, v.action
-	in.ImpactLevel, in.CodeLocation, in.ExampleUsage = v.impact, v.location, v.example
+	in.CodeLocation, in.ExampleUsage = v.location, v.example
+	if seen["impact_level"] {
+		in.ImpactLevel = &v.impact
+	}
 	if seen["target_agent"] {
 		in.TargetAgent = &v.target
 	}

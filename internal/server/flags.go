@@ -22,7 +22,7 @@ type CreateFlagInput struct {
 	TargetAgent       *string         `json:"target_agent,omitempty"`
 	ChangeDescription string          `json:"change_description"`
 	ActionRequired    string          `json:"action_required"`
-	ImpactLevel       string          `json:"impact_level,omitempty"`
+	ImpactLevel       *string         `json:"impact_level,omitempty"`
 	RelatedFiles      json.RawMessage `json:"related_files,omitempty"`
 	ChainOriginID     *int64          `json:"chain_origin_id,omitempty"`
 	CodeLocation      string          `json:"code_location,omitempty"`
@@ -231,10 +231,14 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 		SourceAgent:       source,
 		ChangeDescription: in.ChangeDescription,
 		ActionRequired:    in.ActionRequired,
-		ImpactLevel:       in.ImpactLevel,
+		ImpactLevel:       deref(in.ImpactLevel),
 		CodeLocation:      in.CodeLocation,
 		ExampleUsage:      in.ExampleUsage,
 		Context:           in.Context,
+	}
+	// Omitted, it is medium; empty, it would silently be medium too.
+	if in.ImpactLevel != nil && strings.TrimSpace(*in.ImpactLevel) == "" {
+		return FlagOutput{}, invalidf("impact_level", "impact_level must be one of %s; omit it (or send null) for medium", strings.Join(impactLevels, ", "))
 	}
 	if in.TargetAgent != nil {
 		// An empty target is more likely a bug in the caller than a wish to
