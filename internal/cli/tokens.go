@@ -71,12 +71,22 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return usagef("tokens create: --%v", err)
 	}
+	// A token made for an alias is the agent's (the server resolves it at
+	// every call); it is stored and shown under the agent's own handle.
+	cat, err := e.loadCatalog(ctx)
+	if err != nil {
+		return err
+	}
+	agent := strings.TrimSpace(*agentFlag)
+	if a, ok := cat.Get(strings.TrimPrefix(agent, "@")); ok {
+		agent = a.Handle()
+	}
 	id, secret, err := auth.NewToken()
 	if err != nil {
 		return err
 	}
 	return withStore(ctx, e, func(st flagDB) (any, error) {
-		tok, err := st.CreateToken(ctx, store.NewToken{ID: id, Hash: auth.Hash(secret), Agent: *agentFlag, Role: r,
+		tok, err := st.CreateToken(ctx, store.NewToken{ID: id, Hash: auth.Hash(secret), Agent: agent, Role: r,
 			CanBroadcast: *broadcast, TTL: ttl, Note: *note})
 		if err != nil {
 			return nil, err
