@@ -125,8 +125,22 @@ func PoolConfig(rawURL string) (*pgxpool.Config, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
+	// A statement sent on a connection the server already dropped fails
+	// in a way pgx cannot tell from one the server received and then lost
+	// (a write then answers "may have been stored"). pgxpool pings a
+	// connection idle for over a second before use; checking one idle for
+	// a few milliseconds too means a call made after the database went
+	// away finds out before sending (one round trip, paid only by calls
+	// that do not follow another closely).
+	cfg.ShouldPing = func(_ context.Context, p pgxpool.ShouldPingParams) bool {
+		return p.IdleDuration > pingAfterIdle
+	}
 	return cfg, nil
 }
+
+// pingAfterIdle is how long a pooled connection may sit unused before it
+// is checked with a ping on its next use.
+const pingAfterIdle = 10 * time.Millisecond
 
 // Redact returns rawURL without its password, for messages and logs.
 func Redact(rawURL string) string {
