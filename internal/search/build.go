@@ -120,7 +120,7 @@ func (wk *worker) addDoc(a *agent.Agent) {
 func (wk *worker) addText(d *docTerms, f field, text string) {
 	// Worker state is held in locals for the loop and reloaded only after
 	// a new spelling, which may grow it.
-	sc := wordScanner{s: text}
+	sc := wordScanner{s: foldDiacritics(text)}
 	stemDoc, ndocs, terms := wk.stemDoc, wk.ndocs, wk.terms
 	n := uint32(0)
 	for {

@@ -139,7 +139,7 @@ type nameTypo struct {
 }
 
 func (ix *Index) parse(query string) plan {
-	q := strings.ToLower(strings.TrimSpace(query))
+	q := strings.ToLower(foldDiacritics(strings.TrimSpace(query)))
 	if len(q) > maxQueryBytes {
 		q = q[:maxQueryBytes]
 	}

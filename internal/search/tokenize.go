@@ -1,5 +1,13 @@
 package search
 
+import (
+	"unicode"
+
+	"golang.org/x/text/runes"
+	"golang.org/x/text/transform"
+	"golang.org/x/text/unicode/norm"
+)
+
 // wordByte maps a byte to its lowercase form if it is part of words, else 0.
 // Non-ASCII bytes are separators: the corpora are English and technical,
 // and treating them as separators keeps the scanner byte-oriented and fast.
@@ -184,4 +192,30 @@ func isDigits(w string) bool {
 		}
 	}
 	return true
+}
+
+// foldDiacritics spells letters with diacritics as their base letters
+// ("kübernetes" → "kubernetes", "café" → "cafe"), so that a word written
+// with one is not cut in two by the ASCII word scanner. Texts without a
+// Latin letter beyond ASCII (nearly all) come back as they are, at the
+// cost of one pass over their bytes: 0xC3-0xCD lead the two-byte UTF-8
+// forms of U+00C0-U+037F (accented Latin letters and combining marks),
+// and never appear inside another character's bytes.
+func foldDiacritics(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0xC3 && c <= 0xCD {
+			out, _, err := transform.String(foldLatin(), s)
+			if err != nil {
+				return s
+			}
+			return out
+		}
+	}
+	return s
+}
+
+// foldLatin decomposes letters and drops the combining marks. A
+// transform.Transformer keeps state, so each use takes a new one.
+func foldLatin() transform.Transformer {
+	return transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
 }

@@ -2,7 +2,10 @@ package search
 
 import (
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/mcp-agents/mcp-agents/internal/agent"
 )
 
 func TestWords(t *testing.T) {
@@ -36,4 +39,41 @@ func TestWordHashes(t *testing.T) {
 			t.Errorf("hash of %q = %x, want %x", w, h, want)
 		}
 	})
+}
+
+func TestFoldDiacritics(t *testing.T) {
+	for in, want := range map[string]string{
+		"kubernetes":       "kubernetes",
+		"kübernetes":       "kubernetes",
+		"postgrés café":    "postgres cafe",
+		"naïve — “quotes”": "naive — “quotes”",
+		"Ünïcödé":          "Unicode",
+		"e\u0301te\u0301":  "ete", // already decomposed
+		"日本語 kubernetes":   "日本語 kubernetes",
+	} {
+		if got := foldDiacritics(in); got != want {
+			t.Errorf("foldDiacritics(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// A word with a diacritic is one word, matched as its base letters, in the
+// query and in agent texts alike; it used to be cut in two at the letter.
+func TestDiacriticsInQueriesAndTexts(t *testing.T) {
+	ix := NewIndex([]*agent.Agent{
+		{Name: "ops.kubernetes", Description: "Runs Kubernetes clusters"},
+		{Name: "writing.resume", Description: "Writes a résumé that gets interviews"},
+	})
+	for q, want := range map[string]string{"kübernetes": "@ops.kubernetes", "resume": "@writing.resume", "résumé": "@writing.resume"} {
+		res, _ := ix.Search(q, 3)
+		if len(res) == 0 || res[0].Name != want {
+			t.Errorf("%q: got %v, want %s first", q, names(res), want)
+			continue
+		}
+		for _, r := range res[0].Reasons {
+			if strings.Contains(r, "typo") || strings.Contains(r, ": bernetes") || strings.Contains(r, "→") {
+				t.Errorf("%q: reason %q reads a word the query does not hold", q, r)
+			}
+		}
+	}
 }
