@@ -25,6 +25,9 @@ type Source struct {
 type Warning struct {
 	Path   string
 	Reason string
+	// Conflict marks a name or alias that another file also claims: the
+	// precedence rules decide which one serves, so it is not a broken file.
+	Conflict bool
 }
 
 func (w Warning) String() string { return w.Path + ": " + w.Reason }
@@ -102,11 +105,11 @@ func newCatalog(sources []Source, files []*loadedFile) (*Catalog, []Warning) {
 			if c.srcOf[prev] == f.src {
 				warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
 					"skipped: %s is already defined by %s in the same %q source (the first file by path wins)",
-					a.Handle(), prev.Path, prev.Source)})
+					a.Handle(), prev.Path, prev.Source), Conflict: true})
 				continue
 			}
 			warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
-				"%s overrides %s from the %q source", a.Handle(), prev.Path, prev.Source)})
+				"%s overrides %s from the %q source", a.Handle(), prev.Path, prev.Source), Conflict: true})
 		}
 		c.byName[a.Name] = a
 		c.srcOf[a] = f.src
@@ -149,12 +152,12 @@ func (c *Catalog) indexAliases() []Warning {
 			}
 			if other, ok := c.byName[al]; ok {
 				warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
-					"alias %q ignored: it is the name of %s (%s)", al, other.Handle(), other.Path)})
+					"alias %q ignored: it is the name of %s (%s)", al, other.Handle(), other.Path), Conflict: true})
 				continue
 			}
 			if other, ok := c.byAlias[al]; ok {
 				warns = append(warns, Warning{Path: a.Path, Reason: fmt.Sprintf(
-					"alias %q ignored: %s (%s) already uses it", al, other.Handle(), other.Path)})
+					"alias %q ignored: %s (%s) already uses it", al, other.Handle(), other.Path), Conflict: true})
 				continue
 			}
 			c.byAlias[al] = a

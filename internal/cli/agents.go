@@ -134,7 +134,10 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 			problems++
 		}
 	}
-	checked := 0
+	// Two files claiming one name or alias are the precedence rules at
+	// work (the first by path wins), not a broken file: reported as
+	// warnings, which alone do not fail the check.
+	checked, conflicts := 0, 0
 	for _, src := range sources {
 		cat, warnings, err := agent.Load(ctx, []agent.Source{src})
 		if err != nil {
@@ -142,6 +145,11 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 		}
 		checked += cat.Len()
 		for _, w := range warnings {
+			if w.Conflict {
+				fmt.Fprintln(e.stdout, "warning: "+terminalCell(w.String(), 4096)) // stdout-ok: lint report
+				conflicts++
+				continue
+			}
 			fmt.Fprintln(e.stdout, terminalCell(w.String(), 4096)) // stdout-ok: lint report
 			problems++
 		}
@@ -150,6 +158,10 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "mcp-agents: %d problem(s) in %d director(ies)\n", problems, len(sources))
 		return errReported
 	}
-	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)\n", checked, len(sources))
+	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)", checked, len(sources))
+	if conflicts > 0 {
+		fmt.Fprintf(e.stderr, "; %d warning(s): names claimed twice, the first by path serves", conflicts)
+	}
+	fmt.Fprintln(e.stderr)
 	return nil
 }

@@ -334,6 +334,17 @@ func TestAgentsCheck(t *testing.T) {
 	if r := h.run(t, "agents", "check", filepath.Join(h.cwd, "missing")); r.code != 1 {
 		t.Errorf("missing dir: %+v", r)
 	}
+
+	// Two files with one name in a directory are the precedence rule at
+	// work (the first by path serves): a warning, not a failure.
+	dups := filepath.Join(h.cwd, "dups")
+	writeAgent(t, dups, "a-same.md", "---\nname: same\ndescription: one\n---\n")
+	writeAgent(t, dups, "b-same.md", "---\nname: same\ndescription: two\n---\n")
+	r = h.run(t, "agents", "check", dups)
+	if r.code != 0 || !strings.HasPrefix(r.stdout, "warning: ") || !strings.Contains(r.stdout, "b-same.md") ||
+		!strings.Contains(r.stderr, "ok: 1 agent file(s) in 1 director(ies); 1 warning(s)") {
+		t.Errorf("duplicate names only: want exit 0 with a warning, got %+v", r)
+	}
 }
 
 type flagJSON struct {
