@@ -123,19 +123,41 @@ func secure(next http.Handler) http.Handler {
 	})
 }
 
-// query reads the filters of a board URL.
-func query(r *http.Request) store.BoardQuery {
+// query reads the filters, list and page of a board URL.
+func query(r *http.Request) (store.BoardQuery, error) {
 	v := r.URL.Query()
-	return store.BoardQuery{
+	q := store.BoardQuery{
 		Agent:       strings.TrimSpace(v.Get("agent")),
 		FlagType:    strings.TrimSpace(v.Get("type")),
 		ImpactLevel: strings.TrimSpace(v.Get("impact")),
 		Status:      strings.TrimSpace(v.Get("status")),
+		List:        strings.TrimSpace(v.Get("list")),
 	}
+	var err error
+	if s := strings.TrimSpace(v.Get("page")); s != "" {
+		if q.Page, err = strconv.Atoi(s); err != nil || q.Page < 1 {
+			return q, &store.Error{Code: store.CodeInvalid, Field: "page", Message: "page must be a positive integer, got " + strconv.Quote(s)}
+		}
+	}
+	if s := strings.TrimSpace(v.Get("before")); s != "" {
+		if q.Before, err = strconv.ParseInt(s, 10, 64); err != nil || q.Before < 1 {
+			return q, &store.Error{Code: store.CodeInvalid, Field: "before", Message: "before must be an event id, got " + strconv.Quote(s)}
+		}
+	}
+	return q, nil
+}
+
+// board reads the summary a board URL asks for.
+func (h *handler) board(r *http.Request) (store.BoardSummary, error) {
+	q, err := query(r)
+	if err != nil {
+		return store.BoardSummary{}, err
+	}
+	return h.cfg.Store.Board(r.Context(), q)
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {
-	sum, err := h.cfg.Store.Board(r.Context(), query(r))
+	sum, err := h.board(r)
 	if err != nil {
 		h.fail(w, r, err, false)
 		return
@@ -162,12 +184,16 @@ func (h *handler) flagPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) apiSummary(w http.ResponseWriter, r *http.Request) {
-	sum, err := h.cfg.Store.Board(r.Context(), query(r))
+	sum, err := h.board(r)
 	if err != nil {
 		h.fail(w, r, err, true)
 		return
 	}
-	writeJSON(w, http.StatusOK, sum)
+	writeJSON(w, http.StatusOK, struct {
+		store.BoardSummary
+		// Next links each cut list to the JSON of the rows that follow.
+		Next map[string]string `json:"next"`
+	}{sum, h.views.nextLinks(sum)})
 }
 
 func (h *handler) apiFlag(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/mcp-agents/mcp-agents/internal/flagtext"
@@ -121,32 +122,176 @@ type boardData struct {
 	Filters []filter
 	// Active lists the filters in force, each with a link removing it.
 	Active []choice
-	// More links each impact group to the page of that impact alone.
-	More map[string]string
+	// Groups, Locked, Completed and Events say how much of each list is
+	// shown and link to the rest.
+	Groups                    map[string]pager
+	Locked, Completed, Events pager
+	// Summary is this page without its list and page: every section.
+	Summary string
+}
+
+// pager says how much of a list a page shows and links to the rest: the
+// next rows (or, past a short summary, the list's own pages of
+// store.BoardPageRows), the previous ones and the first.
+type pager struct {
+	Show            bool // the list is cut: say so
+	From, To, Total int  // rows shown, 1-based, of Total (events: Total 0, not counted)
+	Order           string
+	Links           []choice
+}
+
+// boardURL is base (the page, or the JSON) under q's filters, list, page
+// and before, changed by edit.
+func boardURL(base string, q store.BoardQuery, edit func(url.Values)) string {
+	vals := url.Values{}
+	for k, v := range map[string]string{"agent": q.Agent, "type": q.FlagType, "impact": q.ImpactLevel, "status": q.Status, "list": q.List} {
+		if v != "" && !(k == "status" && v == "all") {
+			vals.Set(k, v)
+		}
+	}
+	if q.Page > 1 {
+		vals.Set("page", strconv.Itoa(q.Page))
+	}
+	if q.Before > 0 {
+		vals.Set("before", strconv.FormatInt(q.Before, 10))
+	}
+	if edit != nil {
+		edit(vals)
+	}
+	if len(vals) == 0 {
+		return base
+	}
+	return base + "?" + vals.Encode()
+}
+
+// flagPager pages a flag list (list, and impact for a pending group) of
+// total rows, shown of them from offset on.
+func flagPager(base string, q store.BoardQuery, list, impact string, total, offset, shown int, order string) pager {
+	p := pager{Total: total, From: offset + 1, To: offset + shown, Order: order}
+	if total == 0 || (offset == 0 && shown >= total) {
+		return p
+	}
+	p.Show = true
+	at := func(page int) string {
+		return boardURL(base, q, func(v url.Values) {
+			v.Del("before")
+			v.Set("list", list)
+			if impact != "" {
+				v.Set("impact", impact)
+			}
+			if page > 1 {
+				v.Set("page", strconv.Itoa(page))
+			} else {
+				v.Del("page")
+			}
+		})
+	}
+	rows := store.BoardPageRows
+	if offset > 0 {
+		prev := (offset-1)/rows + 1 // the page holding the row before this one
+		if prev > 1 {
+			p.Links = append(p.Links, choice{Label: "first", URL: at(1)})
+		}
+		p.Links = append(p.Links, choice{Label: "previous " + strconv.Itoa(rows), URL: at(prev)})
+	}
+	if next := offset + shown; next < total {
+		label := "next " + strconv.Itoa(min(rows, total-next))
+		if next%rows != 0 {
+			label = "more" // a short summary: the list's own first page holds these rows again
+		}
+		p.Links = append(p.Links, choice{Label: label, URL: at(next/rows + 1)})
+	}
+	return p
+}
+
+// eventPager pages the events by key: older ones, and back to the newest.
+func eventPager(base string, q store.BoardQuery, sum store.BoardSummary) pager {
+	p := pager{From: 1, To: len(sum.Events), Order: "newest first"}
+	at := func(before int64) string {
+		return boardURL(base, q, func(v url.Values) {
+			v.Del("page")
+			v.Set("list", "events")
+			if before > 0 {
+				v.Set("before", strconv.FormatInt(before, 10))
+			} else {
+				v.Del("before")
+			}
+		})
+	}
+	if q.Before > 0 {
+		p.Links = append(p.Links, choice{Label: "newest", URL: at(0)})
+	}
+	if sum.EventsOlder != nil {
+		p.Links = append(p.Links, choice{Label: "older", URL: at(*sum.EventsOlder)})
+	}
+	p.Show = len(p.Links) > 0
+	return p
+}
+
+// pagers pages each list of sum that was read, with links to base.
+func pagers(base string, sum store.BoardSummary) (groups map[string]pager, locked, completed, events pager) {
+	q := sum.Query
+	groups = map[string]pager{}
+	for _, g := range sum.Pending {
+		groups[g.Impact] = flagPager(base, q, "pending", g.Impact, g.Total, g.Offset, len(g.Flags), "oldest first")
+	}
+	if q.Shows("locked") {
+		locked = flagPager(base, q, "locked", "", sum.LockedTotal, sum.LockedOffset, len(sum.Locked), "soonest to run out first")
+	}
+	if q.Shows("completed") {
+		completed = flagPager(base, q, "completed", "", sum.CompletedTotal, sum.CompletedOffset, len(sum.Completed), "newest first")
+	}
+	if q.Shows("events") {
+		events = eventPager(base, q, sum)
+	}
+	return
+}
+
+// nextLinks are the JSON's links to the rows that follow each list, by
+// the list's name ("pending/medium" for a group).
+func (v *views) nextLinks(sum store.BoardSummary) map[string]string {
+	next := map[string]string{}
+	groups, locked, completed, events := pagers(v.prefix+"/api/summary", sum)
+	add := func(name string, p pager) {
+		for _, l := range p.Links {
+			if l.Label != "first" && l.Label != "newest" && !strings.HasPrefix(l.Label, "previous") {
+				next[name] = l.URL
+			}
+		}
+	}
+	for impact, p := range groups {
+		add("pending/"+impact, p)
+	}
+	add("locked", locked)
+	add("completed", completed)
+	add("events", events)
+	return next
 }
 
 func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 	now, _ := time.Parse(time.RFC3339, sum.Now)
 	d := boardData{Page: v.page("Flag board", live), Sum: sum, Now: now}
 	q := sum.Query
-	cur := map[string]string{"agent": q.Agent, "type": q.FlagType, "impact": q.ImpactLevel, "status": q.Status}
+	base := v.prefix + "/"
+	cur := map[string]string{"agent": q.Agent, "type": q.FlagType, "impact": q.ImpactLevel, "status": q.Status, "list": q.List}
 	if cur["status"] == "all" {
 		cur["status"] = ""
 	}
+	// A filter's link keeps the others and the list, and starts the list
+	// over: its pages would count other rows.
 	link := func(name, value string) string {
-		vals := url.Values{}
-		for k, v := range cur {
-			if v != "" && k != name {
-				vals.Set(k, v)
+		return boardURL(base, q, func(vals url.Values) {
+			vals.Del("page")
+			vals.Del("before")
+			if name == "list" {
+				vals.Del("list")
 			}
-		}
-		if value != "" {
-			vals.Set(name, value)
-		}
-		if len(vals) == 0 {
-			return v.prefix + "/"
-		}
-		return v.prefix + "/?" + vals.Encode()
+			if value != "" {
+				vals.Set(name, value)
+			} else {
+				vals.Del(name)
+			}
+		})
 	}
 	dims := []struct {
 		name, label string
@@ -164,17 +309,21 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 		}
 		d.Filters = append(d.Filters, f)
 	}
-	d.More = map[string]string{}
-	for _, impact := range store.ImpactLevels {
-		d.More[impact] = link("impact", impact)
-	}
-	for _, name := range []string{"agent", "status", "impact", "type"} {
+	d.Groups, d.Locked, d.Completed, d.Events = pagers(base, sum)
+	d.Summary = link("list", "")
+	for _, name := range []string{"agent", "status", "impact", "type", "list"} {
 		if cur[name] != "" {
 			d.Active = append(d.Active, choice{Label: name + ": " + cur[name], URL: link(name, "")})
 		}
 	}
 	if len(d.Active) > 0 {
 		d.Title = "Flag board (filtered)"
+	}
+	if q.List != "" {
+		d.Title = "Flag board: " + q.List
+		if q.Page > 1 {
+			d.Title += ", page " + strconv.Itoa(q.Page)
+		}
 	}
 	return d
 }

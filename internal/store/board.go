@@ -15,6 +15,12 @@ import (
 // count), and every query starts from an index that holds only the rows in
 // question (flags_pending, migration 0007; the newest events), so a year of
 // history costs what the open work costs, not what the archive does.
+//
+// Lists page on. The flag lists (pending, locked, completed in 24 h) page
+// by offset: each is already counted exactly by a pass over the same index
+// range, so skipping rows costs no more than that count, and a page number
+// says where a person is ("101–200 of 1434"). Events page by key (before an
+// event id): they are the whole history, with no count to lean on.
 
 // BoardQuery filters the board; zero values do not filter.
 type BoardQuery struct {
@@ -24,8 +30,19 @@ type BoardQuery struct {
 	FlagType    string
 	ImpactLevel string
 	Status      string // pending | completed | all; "" = all
-	// Rows bounds each list (0 = BoardRows, or 4 × BoardRows with an
-	// impact filter, which leaves one group).
+	// List, when set, reads that list alone (pending, locked, completed or
+	// events), a page of BoardPageRows, so a person can page through it;
+	// the totals are still counted.
+	List string
+	// Page is the page of the list (1 = the first; 0 means 1): rows
+	// (Page-1)×Rows on of each flag list read. Pages past the first need a
+	// flag List.
+	Page int
+	// Before, with List "events", reads the events older than this event
+	// id (0 = the newest).
+	Before int64
+	// Rows bounds each list (0 = BoardRows, or BoardPageRows with an
+	// impact filter, which leaves one group, or with a List).
 	Rows int
 }
 
@@ -34,13 +51,43 @@ type BoardQuery struct {
 // filter link shows more.
 const BoardRows = 25
 
+// BoardPageRows is how many rows a page of one list shows.
+const BoardPageRows = 4 * BoardRows
+
+// BoardLists are the lists a BoardQuery.List can name.
+var BoardLists = []string{"pending", "locked", "completed", "events"}
+
+// maxBoardPage bounds Page so that its offset stays far from overflow.
+const maxBoardPage = 1_000_000
+
+// Offset is the number of rows each flag list skips under q, a checked
+// query.
+func (q BoardQuery) Offset() int {
+	if q.Page <= 1 {
+		return 0
+	}
+	return (q.Page - 1) * q.Rows
+}
+
+// Shows reports whether q, a checked query, reads list's rows.
+func (q BoardQuery) Shows(list string) bool { return q.List == "" || q.List == list }
+
+// eventRows is how many events q reads.
+func (q BoardQuery) eventRows() int {
+	if q.List == "events" {
+		return q.Rows
+	}
+	return BoardEvents
+}
+
 // BoardEvents is how many of the newest events the board shows.
 const BoardEvents = 50
 
 // BoardEventScan bounds how far back a filtered event list looks: without
 // a filter the newest 50 events are read straight off the end of the
 // table, but a narrow filter could otherwise walk the whole history to
-// find 50 matches. (The status filter picks flag lists; events are not
+// find 50 matches. A page of older events (Before) scans as far again
+// below its start. (The status filter picks flag lists; events are not
 // filtered by it.)
 const BoardEventScan = 5000
 
@@ -69,8 +116,11 @@ type BoardFlag struct {
 // ImpactGroup is the pending flags of one impact level: the oldest Rows of
 // them and how many there are.
 type ImpactGroup struct {
-	Impact string      `json:"impact"`
-	Total  int         `json:"total"`
+	Impact string `json:"impact"`
+	Total  int    `json:"total"`
+	// Offset is how many of the group's oldest flags come before Flags
+	// (a page past the first).
+	Offset int         `json:"offset"`
 	Flags  []BoardFlag `json:"flags"`
 }
 
@@ -96,6 +146,7 @@ type BoardSummary struct {
 	PendingTotal int           `json:"pending_total"`
 	Pending      []ImpactGroup `json:"pending"`
 	LockedTotal  int           `json:"locked_total"`
+	LockedOffset int           `json:"locked_offset"` // how many come before Locked
 	Locked       []BoardFlag   `json:"locked"`
 	Inboxes      []InboxCount  `json:"inboxes"`
 	Broadcasts   int           `json:"broadcasts"` // pending flags addressed to everyone
@@ -106,8 +157,12 @@ type BoardSummary struct {
 	BroadcastsLocked int          `json:"broadcasts_locked"`
 	CompletedSince   string       `json:"completed_since"`
 	CompletedTotal   int          `json:"completed_total"`
+	CompletedOffset  int          `json:"completed_offset"` // how many come before Completed
 	Completed        []BoardFlag  `json:"completed"`
 	Events           []BoardEvent `json:"events"`
+	// EventsOlder is the Before that reads on past Events (their oldest
+	// id, or where a filtered scan stopped); null when nothing is older.
+	EventsOlder *int64 `json:"events_older"`
 	// Agents are every handle that ever sent or received a flag, for the
 	// agent filter.
 	Agents []string `json:"agents"`
@@ -188,13 +243,31 @@ func checkBoardQuery(q BoardQuery) (BoardQuery, error) {
 	if q.Status, err = statusFilter(q.Status, "all"); err != nil {
 		return q, err
 	}
+	if q.List = strings.TrimSpace(q.List); q.List != "" {
+		if err := oneOf("list", q.List, BoardLists); err != nil {
+			return q, err
+		}
+	}
+	switch {
+	case q.Page < 0 || q.Page > maxBoardPage:
+		return q, invalid("page", "page must be between 1 and %d (got %d)", maxBoardPage, q.Page)
+	case q.Page > 1 && (q.List == "" || q.List == "events"):
+		return q, invalid("page", "page needs list=pending, locked or completed (events go on with before=ID)")
+	case q.Before < 0:
+		return q, invalid("before", "before must be an event id (got %d)", q.Before)
+	case q.Before > 0 && q.List != "events":
+		return q, invalid("before", "before needs list=events")
+	}
+	if q.Page == 0 {
+		q.Page = 1
+	}
 	if q.Rows < 0 {
 		return q, invalid("rows", "rows must be 0 (the default, %d) or positive (got %d)", BoardRows, q.Rows)
 	}
 	if q.Rows == 0 {
 		q.Rows = BoardRows
-		if q.ImpactLevel != "" {
-			q.Rows = 4 * BoardRows
+		if q.ImpactLevel != "" || q.List != "" {
+			q.Rows = BoardPageRows
 		}
 	}
 	return q, nil
@@ -224,8 +297,10 @@ func (s *Store) Board(ctx context.Context, q BoardQuery) (BoardSummary, error) {
 				return err
 			}
 		}
-		if err := tx.boardEvents(&sum, q, now, cond, args); err != nil {
-			return err
+		if q.Shows("events") {
+			if err := tx.boardEvents(&sum, q, now, cond, args); err != nil {
+				return err
+			}
 		}
 		return tx.boardAgents(&sum)
 	})
@@ -270,26 +345,34 @@ func (tx *txn) boardPending(sum *BoardSummary, q BoardQuery, now, cond string, a
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := tx.boardInboxes(sum, q, now, cond, args); err != nil {
-		return err
+	if q.List == "" {
+		if err := tx.boardInboxes(sum, q, now, cond, args); err != nil {
+			return err
+		}
 	}
+	off := q.Offset()
 	for _, impact := range ImpactLevels {
 		n := byImpact[impact]
-		if n == 0 {
+		if n == 0 || !q.Shows("pending") {
 			continue
 		}
-		g := ImpactGroup{Impact: impact, Total: n}
-		if g.Flags, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_pending
-			WHERE f.status = 'pending' AND f.impact_level = ?`+cond+`
-			ORDER BY f.created_at, f.id LIMIT ?`, append(append([]any{impact}, args...), q.Rows)...); err != nil {
-			return err
+		g := ImpactGroup{Impact: impact, Total: n, Offset: off, Flags: []BoardFlag{}}
+		if off < n {
+			if g.Flags, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_pending
+				WHERE f.status = 'pending' AND f.impact_level = ?`+cond+`
+				ORDER BY f.created_at, f.id LIMIT ? OFFSET ?`, append(append([]any{impact}, args...), q.Rows, off)...); err != nil {
+				return err
+			}
 		}
 		sum.Pending = append(sum.Pending, g)
 	}
-	if sum.LockedTotal > 0 {
-		sum.Locked, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_pending
-			WHERE f.status = 'pending' AND f.locked_by IS NOT NULL AND f.lock_expires_at > ?`+cond+`
-			ORDER BY f.lock_expires_at, f.id LIMIT ?`, append(append([]any{now}, args...), q.Rows)...)
+	if q.Shows("locked") {
+		sum.LockedOffset = off
+		if off < sum.LockedTotal {
+			sum.Locked, err = tx.boardFlags(now, `SELECT `+boardCols+` FROM flags f INDEXED BY flags_pending
+				WHERE f.status = 'pending' AND f.locked_by IS NOT NULL AND f.lock_expires_at > ?`+cond+`
+				ORDER BY f.lock_expires_at, f.id LIMIT ? OFFSET ?`, append(append([]any{now}, args...), q.Rows, off)...)
+		}
 	}
 	return err
 }
@@ -381,28 +464,50 @@ func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string,
 	if err := tx.queryRow("SELECT count(*)"+base, wargs...).Scan(&sum.CompletedTotal); err != nil {
 		return err
 	}
-	if sum.CompletedTotal == 0 {
+	if !q.Shows("completed") {
+		return nil
+	}
+	sum.CompletedOffset = q.Offset()
+	if sum.CompletedOffset >= sum.CompletedTotal {
 		return nil
 	}
 	var err error
-	sum.Completed, err = tx.boardFlags(now, "SELECT "+boardCols+base+" ORDER BY f.completed_at DESC, f.id DESC LIMIT ?", append(wargs, q.Rows)...)
+	sum.Completed, err = tx.boardFlags(now, "SELECT "+boardCols+base+" ORDER BY f.completed_at DESC, f.id DESC LIMIT ? OFFSET ?",
+		append(wargs, q.Rows, sum.CompletedOffset)...)
 	return err
 }
 
+// boardEvents reads the newest events (before q.Before, if set); with a
+// filter, among the BoardEventScan events below that point only.
 func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
 	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at, e.token_id
 		FROM flag_events e CROSS JOIN flags f ON f.id = e.flag_id` // CROSS: walk the newest events, never the flags
-	var qargs []any
-	if cond != "" {
-		var lastID int64
-		if err := tx.queryRow("SELECT coalesce(max(id), 0) FROM flag_events").Scan(&lastID); err != nil {
+	upper := q.Before // the first id not read
+	if upper == 0 && cond != "" {
+		if err := tx.queryRow("SELECT coalesce(max(id), 0) + 1 FROM flag_events").Scan(&upper); err != nil {
 			return err
 		}
-		query += " WHERE e.id > ?" + cond
-		qargs = append([]any{lastID - BoardEventScan}, args...)
 	}
+	var where []string
+	var qargs []any
+	if upper > 0 {
+		where = append(where, "e.id < ?")
+		qargs = append(qargs, upper)
+	}
+	var lower int64 // the lowest id a filtered scan reads
+	if cond != "" {
+		lower = max(upper-BoardEventScan, 1)
+		where = append(where, "e.id >= ?")
+		qargs = append(qargs, lower)
+	}
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ") + cond
+		qargs = append(qargs, args...)
+	}
+	// One row more than the page says whether anything older matches.
+	n := q.eventRows()
 	query += " ORDER BY e.id DESC LIMIT ?"
-	rows, err := tx.query(query, append(qargs, BoardEvents)...)
+	rows, err := tx.query(query, append(qargs, n+1)...)
 	if err != nil {
 		return err
 	}
@@ -417,7 +522,27 @@ func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, ar
 		e.Flag, e.PreviousHolder, e.TokenID = f, strPtr(prev), strPtr(token)
 		sum.Events = append(sum.Events, e)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	sum.EventsOlder = OlderEvents(sum, n, lower)
+	return nil
+}
+
+// OlderEvents trims a page of events read with one row to spare (n+1) and
+// returns the Before that reads on: the oldest event kept, when the spare
+// row was there, or lower, where a filtered scan stopped, when events
+// below it are left unread; nil when nothing is older.
+func OlderEvents(sum *BoardSummary, n int, lower int64) *int64 {
+	if len(sum.Events) > n {
+		sum.Events = sum.Events[:n]
+		id := sum.Events[n-1].ID
+		return &id
+	}
+	if lower > 1 {
+		return &lower
+	}
+	return nil
 }
 
 func (tx *txn) boardAgents(sum *BoardSummary) error {

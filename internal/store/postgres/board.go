@@ -15,6 +15,8 @@ import (
 // for people, read from one snapshot. Every section is bounded, and the
 // pending sections read the partial indexes over pending flags only
 // (migration 0001), so a year of history costs what the open work costs.
+// Flag lists page by offset (each is counted over the same range anyway),
+// events by key (before an event id), as on SQLite.
 
 // boardCols reads a BoardFlag; change is cut in SQL so a 16 KB description
 // is not copied out for one line.
@@ -114,8 +116,10 @@ func (s *Store) Board(ctx context.Context, q store.BoardQuery) (store.BoardSumma
 					return err
 				}
 			}
-			if err := b.events(&sum); err != nil {
-				return err
+			if q.Shows("events") {
+				if err := b.events(&sum); err != nil {
+					return err
+				}
 			}
 			return b.agents(&sum)
 		})
@@ -152,28 +156,36 @@ func (b *boardTx) pending(sum *store.BoardSummary) error {
 	if err := rows.Err(); err != nil {
 		return err
 	}
-	if err := b.inboxes(sum); err != nil {
-		return err
+	if b.q.List == "" {
+		if err := b.inboxes(sum); err != nil {
+			return err
+		}
 	}
+	off := b.q.Offset()
 	for _, impact := range store.ImpactLevels {
 		n := byImpact[impact]
-		if n == 0 {
+		if n == 0 || !b.q.Shows("pending") {
 			continue
 		}
-		g := store.ImpactGroup{Impact: impact, Total: n}
-		a, ph := b.with(impact, b.q.Rows)
-		if g.Flags, err = b.flags(`SELECT `+boardCols+` FROM flags f
-			WHERE f.status = 'pending' AND f.impact_level = `+ph[0]+b.cond+`
-			ORDER BY f.created_at, f.id LIMIT `+ph[1], a); err != nil {
-			return err
+		g := store.ImpactGroup{Impact: impact, Total: n, Offset: off, Flags: []store.BoardFlag{}}
+		if off < n {
+			a, ph := b.with(impact, b.q.Rows, off)
+			if g.Flags, err = b.flags(`SELECT `+boardCols+` FROM flags f
+				WHERE f.status = 'pending' AND f.impact_level = `+ph[0]+b.cond+`
+				ORDER BY f.created_at, f.id LIMIT `+ph[1]+` OFFSET `+ph[2], a); err != nil {
+				return err
+			}
 		}
 		sum.Pending = append(sum.Pending, g)
 	}
-	if sum.LockedTotal > 0 {
-		a, ph := b.with(b.q.Rows)
-		sum.Locked, err = b.flags(`SELECT `+boardCols+` FROM flags f
-			WHERE f.status = 'pending' AND `+lockHeld+b.cond+`
-			ORDER BY f.lock_expires_at, f.id LIMIT `+ph[0], a)
+	if b.q.Shows("locked") {
+		sum.LockedOffset = off
+		if off < sum.LockedTotal {
+			a, ph := b.with(b.q.Rows, off)
+			sum.Locked, err = b.flags(`SELECT `+boardCols+` FROM flags f
+				WHERE f.status = 'pending' AND `+lockHeld+b.cond+`
+				ORDER BY f.lock_expires_at, f.id LIMIT `+ph[0]+` OFFSET `+ph[1], a)
+		}
 	}
 	return err
 }
@@ -209,24 +221,48 @@ func (b *boardTx) completed(sum *store.BoardSummary) error {
 	if err := b.tx.QueryRow(b.ctx, "SELECT count(*)"+base, b.args...).Scan(&sum.CompletedTotal); err != nil {
 		return err
 	}
-	if sum.CompletedTotal == 0 {
+	if !b.q.Shows("completed") {
 		return nil
 	}
-	a, ph := b.with(b.q.Rows)
+	sum.CompletedOffset = b.q.Offset()
+	if sum.CompletedOffset >= sum.CompletedTotal {
+		return nil
+	}
+	a, ph := b.with(b.q.Rows, sum.CompletedOffset)
 	var err error
-	sum.Completed, err = b.flags("SELECT "+boardCols+base+" ORDER BY f.completed_at DESC, f.id DESC LIMIT "+ph[0], a)
+	sum.Completed, err = b.flags("SELECT "+boardCols+base+" ORDER BY f.completed_at DESC, f.id DESC LIMIT "+ph[0]+" OFFSET "+ph[1], a)
 	return err
 }
 
-// events reads the newest events; with a filter, among the newest
-// store.BoardEventScan only, so a narrow filter does not walk the whole
-// history.
+// events reads the newest events (before q.Before, if set); with a
+// filter, among the store.BoardEventScan events below that point only, so
+// a narrow filter does not walk the whole history.
 func (b *boardTx) events(sum *store.BoardSummary) error {
 	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at, e.token_id
 		FROM flag_events e JOIN flags f ON f.id = e.flag_id`
-	a, ph := b.with(store.BoardEvents)
+	n := store.BoardEvents
+	if b.q.List == "events" {
+		n = b.q.Rows
+	}
+	// One row more than the page says whether anything older matches.
+	a, ph := b.with(n + 1)
+	upper := b.q.Before // the first id not read
+	if upper == 0 && b.cond != "" {
+		if err := b.tx.QueryRow(b.ctx, "SELECT coalesce(max(id), 0) + 1 FROM flag_events").Scan(&upper); err != nil {
+			return err
+		}
+	}
+	var where []string
+	if upper > 0 {
+		where = append(where, "e.id < "+a.add(upper))
+	}
+	var lower int64 // the lowest id a filtered scan reads
 	if b.cond != "" {
-		query += " WHERE e.id > (SELECT coalesce(max(id), 0) FROM flag_events) - " + a.add(store.BoardEventScan) + b.cond
+		lower = max(upper-store.BoardEventScan, 1)
+		where = append(where, "e.id >= "+a.add(lower))
+	}
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ") + b.cond
 	}
 	query += " ORDER BY e.id DESC LIMIT " + ph[0]
 	rows, err := b.tx.Query(b.ctx, query, a...)
@@ -244,7 +280,11 @@ func (b *boardTx) events(sum *store.BoardSummary) error {
 		e.Flag, e.At = f, store.FormatTime(at)
 		sum.Events = append(sum.Events, e)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	sum.EventsOlder = store.OlderEvents(sum, n, lower)
+	return nil
 }
 
 // agents lists every handle that ever sent or received a flag: a skip

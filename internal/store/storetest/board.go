@@ -184,6 +184,12 @@ func testBoardRejectsBadFilters(t *testing.T, open Opener) {
 		{store.BoardQuery{ImpactLevel: "huge"}, "impact_level"},
 		{store.BoardQuery{Status: "open"}, "status"},
 		{store.BoardQuery{Rows: -1}, "rows"},
+		{store.BoardQuery{List: "inboxes"}, "list"},
+		{store.BoardQuery{Page: 2}, "page"},
+		{store.BoardQuery{List: "events", Page: 2}, "page"},
+		{store.BoardQuery{List: "pending", Page: -1}, "page"},
+		{store.BoardQuery{Before: 5}, "before"},
+		{store.BoardQuery{List: "pending", Before: 5}, "before"},
 	} {
 		_, err := s.Board(context.Background(), tt.q)
 		if se := wantCode(t, err, store.CodeInvalid); se.Field != tt.field {
@@ -221,5 +227,120 @@ func testBoardTimeWindows(t *testing.T, open Opener) {
 	c.Advance(48 * time.Hour)
 	if sum, err = s.Board(ctx, store.BoardQuery{}); err != nil || sum.CompletedTotal != 0 {
 		t.Errorf("completed after two days: %d, %v", sum.CompletedTotal, err)
+	}
+}
+
+// Every list pages on to its end: flag lists by page (each row once, in
+// order, with its offset), events by the Before each page hands on.
+func testBoardPages(t *testing.T, open Opener) {
+	s, c := openClock(t, open)
+	ctx := context.Background()
+	var medium, locked, completed []int64
+	for i := range 7 {
+		f := mustCreate(t, s, nil)
+		medium = append(medium, f.ID)
+		if i < 5 {
+			if _, err := s.LockFlag(ctx, f.ID, "@web.ui", time.Duration(10+i)*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+			locked = append(locked, f.ID)
+		}
+		c.Advance(time.Second)
+	}
+	for range 5 {
+		f := mustCreate(t, s, func(n *store.NewFlag) { n.ImpactLevel = "low" })
+		if _, err := s.CompleteFlag(ctx, f.ID, "@web.ui", ""); err != nil {
+			t.Fatal(err)
+		}
+		completed = append([]int64{f.ID}, completed...) // newest first
+		c.Advance(time.Second)
+	}
+	board := func(q store.BoardQuery) store.BoardSummary {
+		t.Helper()
+		sum, err := s.Board(ctx, q)
+		if err != nil {
+			t.Fatalf("%+v: %v", q, err)
+		}
+		return sum
+	}
+	// A list's pages, 3 rows each, joined; each page's offset checked.
+	walk := func(list string, rows func(store.BoardSummary) (total, offset int, ids []int64)) []int64 {
+		t.Helper()
+		var all []int64
+		for page := 1; page <= 4; page++ {
+			sum := board(store.BoardQuery{List: list, Page: page, Rows: 3})
+			total, offset, ids := rows(sum)
+			if offset != (page-1)*3 || len(ids) != min(3, max(total-offset, 0)) {
+				t.Errorf("%s page %d: offset %d, %d rows of %d", list, page, offset, len(ids), total)
+			}
+			if list != "events" && sum.Events != nil && len(sum.Events) > 0 {
+				t.Errorf("list %s read events too", list)
+			}
+			all = append(all, ids...)
+		}
+		return all
+	}
+	got := walk("pending", func(sum store.BoardSummary) (int, int, []int64) {
+		if len(sum.Pending) != 1 || len(sum.Locked) != 0 || len(sum.Completed) != 0 || len(sum.Inboxes) != 0 {
+			t.Errorf("list pending: groups %d, locked %d, completed %d, inboxes %d", len(sum.Pending), len(sum.Locked), len(sum.Completed), len(sum.Inboxes))
+		}
+		g := sum.Pending[0]
+		return g.Total, g.Offset, boardIDs(g.Flags)
+	})
+	if !slices.Equal(got, medium) {
+		t.Errorf("pending pages %v, want %v", got, medium)
+	}
+	got = walk("locked", func(sum store.BoardSummary) (int, int, []int64) {
+		if len(sum.Pending) != 0 {
+			t.Errorf("list locked read pending groups")
+		}
+		return sum.LockedTotal, sum.LockedOffset, boardIDs(sum.Locked)
+	})
+	if !slices.Equal(got, locked) {
+		t.Errorf("locked pages %v, want %v", got, locked)
+	}
+	got = walk("completed", func(sum store.BoardSummary) (int, int, []int64) {
+		if sum.PendingTotal != 7 || sum.LockedTotal != 5 {
+			t.Errorf("list completed lost the totals: %d pending, %d locked", sum.PendingTotal, sum.LockedTotal)
+		}
+		return sum.CompletedTotal, sum.CompletedOffset, boardIDs(sum.Completed)
+	})
+	if !slices.Equal(got, completed) {
+		t.Errorf("completed pages %v, want %v", got, completed)
+	}
+	// Without a list each list shows its first rows and says how many.
+	sum := board(store.BoardQuery{Rows: 3})
+	if g := sum.Pending[0]; g.Total != 7 || g.Offset != 0 || len(g.Flags) != 3 || sum.LockedTotal != 5 || len(sum.Locked) != 3 {
+		t.Errorf("summary: group %d of %d, locked %d of %d", len(g.Flags), g.Total, len(sum.Locked), sum.LockedTotal)
+	}
+
+	// Events: 12 created, 5 locked, 5 completed; newest first, 4 a page.
+	for _, q := range []store.BoardQuery{{List: "events", Rows: 4}, {List: "events", Rows: 4, ImpactLevel: "low"}} {
+		want := board(store.BoardQuery{List: "events", Rows: 100, ImpactLevel: q.ImpactLevel}).Events
+		var got []store.BoardEvent
+		for pages := 0; ; pages++ {
+			if pages > 10 {
+				t.Fatalf("%+v: events never end", q)
+			}
+			sum := board(q)
+			if len(sum.Events) > 4 {
+				t.Fatalf("%+v: %d events on a page of 4", q, len(sum.Events))
+			}
+			got = append(got, sum.Events...)
+			if sum.EventsOlder == nil {
+				break
+			}
+			q.Before = *sum.EventsOlder
+		}
+		var gotIDs, wantIDs []int64
+		for _, e := range got {
+			gotIDs = append(gotIDs, e.ID)
+		}
+		for _, e := range want {
+			wantIDs = append(wantIDs, e.ID)
+		}
+		if n := map[string]int{"": 22, "low": 10}[q.ImpactLevel]; len(wantIDs) != n || !slices.Equal(gotIDs, wantIDs) {
+			t.Errorf("impact %q: events paged %v, want %d: %v", q.ImpactLevel, gotIDs, n, wantIDs)
+		}
 	}
 }

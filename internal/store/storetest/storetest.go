@@ -46,6 +46,7 @@ func Run(t *testing.T, open Opener) {
 		{"BoardFilters", testBoardFilters},
 		{"BoardRejectsBadFilters", testBoardRejectsBadFilters},
 		{"BoardTimeWindows", testBoardTimeWindows},
+		{"BoardPages", testBoardPages},
 		{"WritesReturnWhatIsStored", testWritesReturnWhatIsStored},
 		{"CreateFlagValidation", testCreateFlagValidation},
 		{"CreateFlagChainOriginMustExist", testCreateFlagChainOriginMustExist},

@@ -1,0 +1,223 @@
+package board
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mcp-agents/mcp-agents/internal/store"
+)
+
+// pagedBoard holds more of every list than a page shows: 130 pending
+// medium flags, 30 of them locked, 30 low flags completed, and their 220
+// events.
+func pagedBoard(t *testing.T) (*httptest.Server, []int64, []int64, []int64) {
+	t.Helper()
+	ctx := context.Background()
+	st, err := store.Open(ctx, t.TempDir()+"/agents.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	n := store.NewFlag{FlagType: "change", SourceAgent: "@backend.api", TargetAgent: "@web.ui",
+		ChangeDescription: "The orders API returns amounts in minor units from now on.",
+		ActionRequired:    "Update every consumer of the orders endpoint to read amount_minor, and delete the decimal parsing helpers."}
+	var pending, locked, completed []int64
+	for i := range 130 {
+		f, err := st.CreateFlag(ctx, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pending = append(pending, f.ID)
+		if i%4 == 0 && len(locked) < 30 {
+			if _, err := st.LockFlag(ctx, f.ID, "@web.ui", time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			locked = append(locked, f.ID)
+		}
+	}
+	low := n
+	low.ImpactLevel = "low"
+	for range 30 {
+		f, err := st.CreateFlag(ctx, low)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.CompleteFlag(ctx, f.ID, "@web.ui", ""); err != nil {
+			t.Fatal(err)
+		}
+		completed = append(completed, f.ID)
+	}
+	srv := httptest.NewServer(New(Config{Store: st}))
+	t.Cleanup(srv.Close)
+	return srv, pending, locked, completed
+}
+
+// section is the HTML of one of the page's sections.
+func section(body, id string) string {
+	start := strings.Index(body, `<section id="`+id+`"`)
+	if start < 0 {
+		return ""
+	}
+	rest := body[start:]
+	if end := strings.Index(rest[1:], `<section id="`); end > 0 {
+		rest = rest[:end+1]
+	}
+	return rest
+}
+
+// pagerLinks are the links of a section's "(… shown; …)" note, by label.
+func pagerLinks(sec string) map[string]string {
+	out := map[string]string{}
+	for _, note := range regexp.MustCompile(`<span class="more">\(.*?\)</span>`).FindAllString(sec, -1) {
+		for _, m := range regexp.MustCompile(`<a href="([^"]+)">([^<]+)</a>`).FindAllStringSubmatch(note, -1) {
+			out[m[2]] = html.UnescapeString(m[1])
+		}
+	}
+	return out
+}
+
+// Every cut list says how much it shows and links on, page after page,
+// to its last row, on the page and in the JSON.
+func TestListsPageOn(t *testing.T) {
+	srv, pending, locked, completed := pagedBoard(t)
+	get := func(path string) string {
+		t.Helper()
+		res, body := get(t, srv.URL+path)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, res.StatusCode, body)
+		}
+		return body
+	}
+	home := get("/board/")
+	for _, want := range []string{"(1–25 of 130 shown, oldest first; ", "(1–25 of 30 shown, soonest to run out first; ", "(1–25 of 30 shown, newest first; ", "(50 shown, newest first; "} {
+		if !strings.Contains(home, want) {
+			t.Errorf("the board does not say %q", want)
+		}
+	}
+	// Follow each list's links from the board to its end, as a person
+	// would, collecting the flags.
+	follow := func(list, first string, want []int64) {
+		t.Helper()
+		var got []string
+		body, path := home, ""
+		for pages := 0; ; pages++ {
+			if pages > 5 {
+				t.Fatalf("%s: the pages never end", list)
+			}
+			sec := section(body, list)
+			if path != "" {
+				got = append(got, flagsIn(body, list)...)
+			}
+			links := pagerLinks(sec)
+			next := ""
+			for label, u := range links {
+				if label == first || strings.HasPrefix(label, "next ") {
+					next = u
+				}
+			}
+			if path != "" && strings.Contains(path, "page=2") && links["previous 100"] == "" {
+				t.Errorf("%s: page 2 has no link back to the first: %v", path, links)
+			}
+			if next == "" {
+				break
+			}
+			path = strings.TrimPrefix(next, srv.URL)
+			body = get(path)
+			if section(body, "inboxes") != "" {
+				t.Errorf("%s shows more than its list", path)
+			}
+		}
+		var ids []string
+		for _, id := range want {
+			ids = append(ids, strconv.FormatInt(id, 10))
+		}
+		if !slices.Equal(got, ids) {
+			t.Errorf("%s: paging showed %d flags %v,\nwant %d %v", list, len(got), got, len(ids), ids)
+		}
+	}
+	follow("pending", "more", pending)
+	slices.Reverse(completed)
+	follow("completed", "more", completed)
+	lockedPage := get("/board/?list=locked")
+	var lockedIDs []string
+	for _, id := range locked {
+		lockedIDs = append(lockedIDs, strconv.FormatInt(id, 10))
+	}
+	if got := flagsIn(lockedPage, "locked"); !slices.Equal(got, lockedIDs) {
+		t.Errorf("list=locked shows %v, want %v", got, lockedIDs)
+	}
+	if l := pagerLinks(section(home, "locked"))["more"]; l != "/board/?list=locked" {
+		t.Errorf("locked's link = %q", l)
+	}
+
+	// The impact filter's page shows 100 and goes on with the next 30.
+	medium := get("/board/?impact=medium")
+	if !strings.Contains(medium, "(1–100 of 130 shown, oldest first; ") || pagerLinks(section(medium, "pending"))["next 30"] != "/board/?impact=medium&list=pending&page=2" {
+		t.Errorf("the impact page does not go on: %v", pagerLinks(section(medium, "pending")))
+	}
+
+	// Events go on by key: older, and back to the newest.
+	older := pagerLinks(section(home, "events"))["older"]
+	if !strings.HasPrefix(older, "/board/?before=") || !strings.Contains(older, "list=events") {
+		t.Fatalf("events' older link = %q", older)
+	}
+	ev := get(older)
+	if n := strings.Count(section(ev, "events"), "<tr><td><time"); n != 100 {
+		t.Errorf("a page of events shows %d, want 100", n)
+	}
+	if l := pagerLinks(section(ev, "events")); l["newest"] != "/board/?list=events" || l["older"] == "" {
+		t.Errorf("older events' links %v", l)
+	}
+
+	// The JSON links on too.
+	var ids []int64
+	u := "/board/api/summary?impact=medium"
+	for pages := 0; u != ""; pages++ {
+		if pages > 5 {
+			t.Fatal("the JSON pages never end")
+		}
+		var sum struct {
+			store.BoardSummary
+			Next map[string]string `json:"next"`
+		}
+		if err := json.Unmarshal([]byte(get(u)), &sum); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, boardIDs(sum.Pending[0].Flags)...)
+		if pages == 0 && sum.Next["events"] == "" {
+			t.Errorf("%s: no link to older events: %v", u, sum.Next)
+		}
+		u = sum.Next["pending/medium"]
+	}
+	if !slices.Equal(ids, pending) {
+		t.Errorf("JSON pages gave %v, want %v", ids, pending)
+	}
+
+	for _, bad := range []string{"/board/?page=2", "/board/?list=events&page=2", "/board/?list=pending&page=x", "/board/?before=3", "/board/api/summary?list=nope"} {
+		if res, _ := get2(t, srv.URL+bad); res != 400 {
+			t.Errorf("%s: %d, want 400", bad, res)
+		}
+	}
+}
+
+func boardIDs(fs []store.BoardFlag) []int64 {
+	var out []int64
+	for _, f := range fs {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func get2(t *testing.T, url string) (int, string) {
+	t.Helper()
+	res, body := get(t, url)
+	return res.StatusCode, body
+}
