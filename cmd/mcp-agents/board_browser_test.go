@@ -229,12 +229,45 @@ func TestBoardInABrowser(t *testing.T) {
 	}
 
 	// A lease and a completion, made through the MCP server too, show in
-	// their sections.
+	// their sections; whatever had the focus keeps it through each live
+	// update: an agent link in a flag row (its row found again by the flag
+	// it belongs to, though a new row came in above it), then the
+	// scrollable inbox table.
+	focus := func(sel string) string {
+		t.Helper()
+		return eval(`(function () {
+			var el = document.querySelector('` + sel + `');
+			el.focus();
+			window.__updated = document.body.getAttribute('data-updated');
+			var row = el.closest('li');
+			window.__focused = el.cloneNode(false).outerHTML + (row ? ' in ' + row.querySelector('[data-key]').getAttribute('data-key') : '');
+			return document.activeElement === el ? window.__focused : 'not focused';
+		})()`)
+	}
+	keptFocus := func(what string) {
+		t.Helper()
+		waitFor("a live update", `document.body.getAttribute('data-updated') !== window.__updated`, 5*time.Second)
+		got := eval(`(function () {
+			var el = document.activeElement, row = el.closest('li');
+			return el.cloneNode(false).outerHTML + (row ? ' in ' + row.querySelector('[data-key]').getAttribute('data-key') : '');
+		})()`)
+		if want := eval(`window.__focused`); got != want {
+			t.Errorf("%s: after a live update the focus is on %.200s, want %.200s", what, got, want)
+		}
+	}
+	if got := focus(`#pending li.flag:last-child .route a`); got == "not focused" {
+		t.Fatal("cannot focus an agent link")
+	}
 	callTool(t, c, "lock_flag", map[string]any{"flag_id": root, "agent": "@frontend.react"}, &struct{}{})
-	callTool(t, c, "complete_flag", map[string]any{"flag_id": root + 1, "agent": "@database.postgres", "notes": "Migrated."}, &struct{}{})
-	waitFor("the lease and the completion on the page", `document.querySelector('[data-count="locked"]').textContent === '1' &&
-		document.querySelector('[data-count="completed"]').textContent === '1' &&
+	waitFor("the lease on the page", `document.querySelector('[data-count="locked"]').textContent === '1' &&
 		document.querySelector('#locked .meta').textContent.includes('locked by @frontend.react')`, 5*time.Second)
+	keptFocus("an agent link in a flag row")
+	if got := focus(`#inboxes div.scroll`); got == "not focused" {
+		t.Fatal("cannot focus the inbox table")
+	}
+	callTool(t, c, "complete_flag", map[string]any{"flag_id": root + 1, "agent": "@database.postgres", "notes": "Migrated."}, &struct{}{})
+	waitFor("the completion on the page", `document.querySelector('[data-count="completed"]').textContent === '1'`, 5*time.Second)
+	keptFocus("the scrollable inbox table")
 
 	shot := func(name string, width int64) {
 		t.Helper()

@@ -1,6 +1,6 @@
 // The flag board's live updates: when the server says the database
 // changed, fetch this same URL again (so the filters hold) and swap in the
-// fresh #live section, keeping the scroll position and the focused link.
+// fresh #live section, keeping the scroll position and the focused element.
 // Without this script the page is complete; it just does not update.
 'use strict';
 (function () {
@@ -21,6 +21,42 @@
     ev.preventDefault();
   });
 
+  // identity names the focused element of root so that its twin in a fresh
+  // rendering can be found: by data-key where the page gives one (flag
+  // links); else by its kind and target (href, label, id) and which of the
+  // elements alike it is, counted within its row when the row has a keyed
+  // flag link (rows move as flags come and go), else within root.
+  function identity(el, root) {
+    if (!el || el === root || !root.contains(el) || !el.getAttribute) { return null; }
+    var key = el.getAttribute('data-key');
+    if (key) { return { sel: '[data-key="' + CSS.escape(key) + '"]', n: 0 }; }
+    var sel = el.tagName.toLowerCase();
+    ['href', 'aria-labelledby', 'aria-label', 'id'].forEach(function (a) {
+      var v = el.getAttribute(a);
+      if (v !== null) { sel += '[' + a + '="' + CSS.escape(v) + '"]'; }
+    });
+    var row = el.closest('li, tr'), anchor = row && row.querySelector('[data-key]');
+    if (anchor && anchor.closest('li, tr') !== row) { anchor = null; } // a nested row's
+    var scope = anchor ? row : root;
+    return {
+      row: anchor ? anchor.getAttribute('data-key') : null,
+      sel: sel,
+      n: Array.prototype.indexOf.call(scope.querySelectorAll(sel), el)
+    };
+  }
+
+  // find is the element of root that id names, or null.
+  function find(id, root) {
+    var scope = root;
+    if (id.row) {
+      var anchor = root.querySelector('[data-key="' + CSS.escape(id.row) + '"]');
+      scope = anchor && anchor.closest('li, tr');
+      if (!scope) { return null; }
+    }
+    var all = scope.querySelectorAll(id.sel);
+    return all[id.n] || all[0] || null;
+  }
+
   var url = document.body.getAttribute('data-live');
   if (!url || !window.EventSource || !window.fetch || !window.DOMParser) { return; }
   var running = false, again = false;
@@ -38,14 +74,21 @@
         var next = doc.getElementById('live'), cur = document.getElementById('live');
         if (!next || !cur) { return; }
         var x = window.scrollX, y = window.scrollY;
-        var active = document.activeElement;
-        var key = active && active.getAttribute && active.getAttribute('data-key');
-        cur.replaceWith(document.importNode(next, true));
+        var focus = identity(document.activeElement, cur);
+        // Tables scroll sideways on narrow screens: keep where they were.
+        var sideways = {};
+        cur.querySelectorAll('div.scroll[aria-labelledby]').forEach(function (d) {
+          sideways[d.getAttribute('aria-labelledby')] = d.scrollLeft;
+        });
+        var fresh = document.importNode(next, true);
+        cur.replaceWith(fresh);
+        fresh.querySelectorAll('div.scroll[aria-labelledby]').forEach(function (d) {
+          var left = sideways[d.getAttribute('aria-labelledby')];
+          if (left) { d.scrollLeft = left; }
+        });
         window.scrollTo(x, y);
-        if (key) {
-          var el = document.querySelector('[data-key="' + key + '"]');
-          if (el) { el.focus({ preventScroll: true }); }
-        }
+        var el = focus && find(focus, fresh);
+        if (el) { el.focus({ preventScroll: true }); }
         document.title = doc.title;
         say('Live: updated at ' + new Date().toLocaleTimeString());
         document.body.setAttribute('data-updated', String(Date.now()));
