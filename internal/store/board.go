@@ -87,8 +87,8 @@ const BoardEvents = 50
 // a filter the newest 50 events are read straight off the end of the
 // table, but a narrow filter could otherwise walk the whole history to
 // find 50 matches. A page of older events (Before) scans as far again
-// below its start. (The status filter picks flag lists; events are not
-// filtered by it.)
+// below its start. The status filter counts: it keeps the events of flags
+// with that status now.
 const BoardEventScan = 5000
 
 // BoardFlag is one row of a board list: what a person scans, not every
@@ -478,8 +478,13 @@ func (tx *txn) boardCompleted(sum *BoardSummary, q BoardQuery, now, cond string,
 }
 
 // boardEvents reads the newest events (before q.Before, if set); with a
-// filter, among the BoardEventScan events below that point only.
+// filter, the status filter included (events of flags with that status),
+// among the BoardEventScan events below that point only.
 func (tx *txn) boardEvents(sum *BoardSummary, q BoardQuery, now, cond string, args []any) error {
+	if q.Status != "all" {
+		cond += " AND f.status = ?"
+		args = append(slices.Clip(args), q.Status)
+	}
 	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at, e.token_id
 		FROM flag_events e CROSS JOIN flags f ON f.id = e.flag_id` // CROSS: walk the newest events, never the flags
 	upper := q.Before // the first id not read

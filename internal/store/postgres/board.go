@@ -235,8 +235,9 @@ func (b *boardTx) completed(sum *store.BoardSummary) error {
 }
 
 // events reads the newest events (before q.Before, if set); with a
-// filter, among the store.BoardEventScan events below that point only, so
-// a narrow filter does not walk the whole history.
+// filter, the status filter included (events of flags with that status),
+// among the store.BoardEventScan events below that point only, so a narrow
+// filter does not walk the whole history.
 func (b *boardTx) events(sum *store.BoardSummary) error {
 	query := `SELECT ` + boardCols + `, e.id, e.flag_id, e.kind, e.agent, e.previous_holder, e.at, e.token_id
 		FROM flag_events e JOIN flags f ON f.id = e.flag_id`
@@ -246,8 +247,12 @@ func (b *boardTx) events(sum *store.BoardSummary) error {
 	}
 	// One row more than the page says whether anything older matches.
 	a, ph := b.with(n + 1)
+	cond := b.cond
+	if b.q.Status != "all" {
+		cond += " AND f.status = " + a.add(b.q.Status)
+	}
 	upper := b.q.Before // the first id not read
-	if upper == 0 && b.cond != "" {
+	if upper == 0 && cond != "" {
 		if err := b.tx.QueryRow(b.ctx, "SELECT coalesce(max(id), 0) + 1 FROM flag_events").Scan(&upper); err != nil {
 			return err
 		}
@@ -257,12 +262,12 @@ func (b *boardTx) events(sum *store.BoardSummary) error {
 		where = append(where, "e.id < "+a.add(upper))
 	}
 	var lower int64 // the lowest id a filtered scan reads
-	if b.cond != "" {
+	if cond != "" {
 		lower = max(upper-store.BoardEventScan, 1)
 		where = append(where, "e.id >= "+a.add(lower))
 	}
 	if len(where) > 0 {
-		query += " WHERE " + strings.Join(where, " AND ") + b.cond
+		query += " WHERE " + strings.Join(where, " AND ") + cond
 	}
 	query += " ORDER BY e.id DESC LIMIT " + ph[0]
 	rows, err := b.tx.Query(b.ctx, query, a...)

@@ -164,9 +164,15 @@ func testBoardFilters(t *testing.T, open Opener) {
 			if got := boardIDs(sum.Completed); !slices.Equal(got, tt.completed) {
 				t.Errorf("completed = %v, want %v", got, tt.completed)
 			}
+			if len(sum.Events) == 0 {
+				t.Error("no events")
+			}
 			for _, e := range sum.Events {
 				if tt.q.FlagType != "" && e.Flag.FlagType != tt.q.FlagType {
 					t.Errorf("event of flag %d (%s) passed the type filter", e.FlagID, e.Flag.FlagType)
+				}
+				if tt.q.Status != "" && e.Flag.Status != tt.q.Status {
+					t.Errorf("%s event of flag %d (%s) passed the status filter", e.Kind, e.FlagID, e.Flag.Status)
 				}
 			}
 		})
