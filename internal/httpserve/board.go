@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -27,8 +28,10 @@ const boardSessionTTL = 12 * time.Hour
 // observer or admin token on a form (the token travels in a POST body,
 // never in a URL) and get an HttpOnly, SameSite=Strict session cookie,
 // Secure under TLS or behind a TLS proxy (an https --public-url). newBoard builds the board's handler
-// around the wrapper that enforces this (board.Config.Wrap). Under
-// --no-auth (loopback only) the board needs no login.
+// around the wrapper that enforces this (board.Config.Wrap). Scripts reach
+// the JSON under /board/api/ with an observer or admin bearer token
+// instead, as /mcp clients do. Under --no-auth (loopback only) the board
+// needs no login.
 func (s *Server) MountBoard(newBoard func(wrap func(http.Handler) http.Handler) http.Handler) error {
 	mux, ok := s.handler.(*http.ServeMux)
 	if !ok {
@@ -77,10 +80,30 @@ func (b *boardAuth) wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
+		// The JSON is for scripts too, which carry a bearer token as /mcp
+		// clients do (checked, refused and recorded the same way); the
+		// pages keep the login, so a token never has to sit in a browser.
+		if strings.HasPrefix(r.URL.Path, "/board/api/") && r.Header.Get("Authorization") != "" {
+			_, p, ok := b.s.checkBearer(w, r)
+			if !ok {
+				return
+			}
+			if !mayWatch(p.Role) {
+				http.Error(w, "the board's JSON is for observer and admin tokens; this is an "+string(p.Role)+" token", http.StatusForbidden)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+			return
+		}
 		p, err := b.principal(r)
 		if err != nil {
 			if r.Method == http.MethodGet && !strings.HasPrefix(r.URL.Path, "/board/api/") && r.URL.Path != "/board/events" {
 				http.Redirect(w, r, "/board/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			if strings.HasPrefix(r.URL.Path, "/board/api/") {
+				w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q`, b.s.metaURL))
+				http.Error(w, "send Authorization: Bearer <observer or admin token>, or sign in at /board/login", http.StatusUnauthorized)
 				return
 			}
 			http.Error(w, "sign in at /board/login with an observer or admin token", http.StatusUnauthorized)

@@ -275,3 +275,56 @@ func TestBoardWithoutAuth(t *testing.T) {
 		t.Fatalf("--no-auth board: %v %v", err, res)
 	}
 }
+
+// Scripts read the board's JSON with an observer or admin bearer token, as
+// /mcp clients do: refused like /mcp (401 naming the metadata) when bad,
+// 403 for an agent token, and its use recorded. The pages keep the login.
+func TestBoardAPIAcceptsBearerTokens(t *testing.T) {
+	srv, rt := boardServer(t, Config{})
+	c := &http.Client{CheckRedirect: noRedirects}
+	do := func(path, authz string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		if authz != "" {
+			req.Header.Set("Authorization", authz)
+		}
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, string(b)
+	}
+	for _, role := range []string{"observer", "admin"} {
+		for _, p := range []string{"/board/api/summary", "/board/api/flags/1"} {
+			if res, body := do(p, "Bearer mcpa_"+role); res.StatusCode != 200 || body != "board "+p+" for "+role {
+				t.Errorf("%s with an %s token: %d %q", p, role, res.StatusCode, body)
+			}
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for rt.touches("tok_observer") == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("a bearer call to the board's JSON did not record the token's use")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if res, _ := do("/board/api/summary", "Bearer mcpa_agent"); res.StatusCode != http.StatusForbidden {
+		t.Errorf("agent token: %d, want 403", res.StatusCode)
+	}
+	for _, authz := range []string{"Bearer mcpa_nonsense", "Basic b2JzZXJ2ZXI=", ""} {
+		res, _ := do("/board/api/summary", authz)
+		wa := res.Header.Get("WWW-Authenticate")
+		if res.StatusCode != http.StatusUnauthorized || !strings.HasPrefix(wa, "Bearer ") || !strings.Contains(wa, "resource_metadata=") {
+			t.Errorf("%q: %d with WWW-Authenticate %q, want 401 pointing at the metadata", authz, res.StatusCode, wa)
+		}
+		if authz == "Bearer mcpa_nonsense" && !strings.Contains(wa, `error="invalid_token"`) {
+			t.Errorf("a bad token's WWW-Authenticate %q does not say invalid_token", wa)
+		}
+	}
+	// The pages still want the login form.
+	if res, _ := do("/board/", "Bearer mcpa_observer"); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("a page with a bearer token: %d, want the login form", res.StatusCode)
+	}
+}

@@ -34,25 +34,10 @@ const touchEvery = time.Minute
 // protected-resource metadata (RFC 9728, RFC 6750).
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := bearer(r.Header.Get("Authorization"))
+		token, p, ok := s.checkBearer(w, r)
 		if !ok {
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q`, s.metaURL))
-			http.Error(w, "missing bearer token: send Authorization: Bearer <token> (create one with `mcp-agents tokens create`)", http.StatusUnauthorized)
 			return
 		}
-		p, err := s.cached.Authenticate(r.Context(), token)
-		if err != nil {
-			if !errors.Is(err, auth.ErrBadToken) {
-				s.cfg.Log.Error("authenticating a token failed", "err", err)
-				http.Error(w, "cannot check the token now; retry", http.StatusServiceUnavailable)
-				return
-			}
-			s.cfg.Log.Info("token refused", "reason", err, "remote", r.RemoteAddr)
-			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description="the token is unknown, revoked or expired", resource_metadata=%q`, s.metaURL))
-			http.Error(w, "invalid token: unknown, revoked or expired", http.StatusUnauthorized)
-			return
-		}
-		s.touch(p.TokenID)
 		ctx := auth.With(r.Context(), p)
 		if r.Method == http.MethodGet {
 			// A GET is a stream that lasts (notifications for a session):
@@ -65,6 +50,33 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
+}
+
+// checkBearer checks the request's bearer token (through the cache) and
+// records its use; without one, or with a bad one, it answers 401 pointing
+// at the protected-resource metadata (503 when the token cannot be checked)
+// and reports false.
+func (s *Server) checkBearer(w http.ResponseWriter, r *http.Request) (string, auth.Principal, bool) {
+	token, ok := bearer(r.Header.Get("Authorization"))
+	if !ok {
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer resource_metadata=%q`, s.metaURL))
+		http.Error(w, "missing bearer token: send Authorization: Bearer <token> (create one with `mcp-agents tokens create`)", http.StatusUnauthorized)
+		return "", auth.Principal{}, false
+	}
+	p, err := s.cached.Authenticate(r.Context(), token)
+	if err != nil {
+		if !errors.Is(err, auth.ErrBadToken) {
+			s.cfg.Log.Error("authenticating a token failed", "err", err)
+			http.Error(w, "cannot check the token now; retry", http.StatusServiceUnavailable)
+			return "", auth.Principal{}, false
+		}
+		s.cfg.Log.Info("token refused", "reason", err, "remote", r.RemoteAddr)
+		w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer error="invalid_token", error_description="the token is unknown, revoked or expired", resource_metadata=%q`, s.metaURL))
+		http.Error(w, "invalid token: unknown, revoked or expired", http.StatusUnauthorized)
+		return "", auth.Principal{}, false
+	}
+	s.touch(p.TokenID)
+	return token, p, true
 }
 
 // endWhenRefused calls end once token is refused (revoked, say) or at its
