@@ -532,3 +532,37 @@ func TestProvenance(t *testing.T) {
 		t.Errorf("api summary lacks created_token: %v %s", err, js)
 	}
 }
+
+// The summary's JSON names every field in snake_case, and its query by the
+// URL's own parameters, so a script can read it back into a URL.
+func TestAPISummaryNames(t *testing.T) {
+	f := newFixture(t, Config{})
+	_, js := f.get(t, "/board/api/summary?agent=@web.ui&type=change&impact=medium&status=pending")
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(js), &raw); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"agent": "@web.ui", "type": "change", "impact": "medium", "status": "pending",
+		"list": "", "page": 1.0, "before": 0.0, "rows": 100.0}
+	if got := raw["query"]; !cmp.Equal(got, any(want)) {
+		t.Errorf("query = %v, want %v", got, want)
+	}
+	snake := regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	var walk func(path string, v any)
+	walk = func(path string, v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				if path != ".next" && !snake.MatchString(k) {
+					t.Errorf("%s: key %q is not snake_case", path, k)
+				}
+				walk(path+"."+k, x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(path+"[]", x)
+			}
+		}
+	}
+	walk("", raw)
+}

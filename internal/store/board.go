@@ -22,28 +22,30 @@ import (
 // says where a person is ("101–200 of 1434"). Events page by key (before an
 // event id): they are the whole history, with no count to lean on.
 
-// BoardQuery filters the board; zero values do not filter.
+// BoardQuery filters the board; zero values do not filter. Its JSON names
+// are the board URL's parameters (type, impact, …), so a script can turn
+// the query a summary echoes back into a URL.
 type BoardQuery struct {
 	// Agent keeps flags the agent sent or must act on: its source, its
 	// target, or a broadcast (every agent's inbox holds those).
-	Agent       string
-	FlagType    string
-	ImpactLevel string
-	Status      string // pending | completed | all; "" = all
+	Agent       string `json:"agent"`
+	FlagType    string `json:"type"`
+	ImpactLevel string `json:"impact"`
+	Status      string `json:"status"` // pending | completed | all; "" = all
 	// List, when set, reads that list alone (pending, locked, completed or
 	// events), a page of BoardPageRows, so a person can page through it;
 	// the totals are still counted.
-	List string
+	List string `json:"list"`
 	// Page is the page of the list (1 = the first; 0 means 1): rows
 	// (Page-1)×Rows on of each flag list read. Pages past the first need a
 	// flag List.
-	Page int
+	Page int `json:"page"`
 	// Before, with List "events", reads the events older than this event
 	// id (0 = the newest).
-	Before int64
+	Before int64 `json:"before"`
 	// Rows bounds each list (0 = BoardRows, or BoardPageRows with an
 	// impact filter, which leaves one group, or with a List).
-	Rows int
+	Rows int `json:"rows"`
 }
 
 // BoardRows is how many flags each board list shows by default: a page
