@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -303,6 +304,29 @@ func TestBoardInABrowser(t *testing.T) {
 	}
 	shot("flag-narrow.png", 360)
 	shot("flag-wide.png", 1600)
+
+	// A chain 24 levels deep reads at 360 px: no sideways scrolling, and
+	// the deepest node keeps a line's width for its text.
+	deep := root
+	for i := range 24 {
+		args := flagArgs("@database.postgres")
+		args["change_description"] = fmt.Sprintf("Step %d of a long migration: the orders service hands the next table over.", i+1)
+		args["chain_origin_id"] = deep
+		deep = create(args)
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 640), chromedp.Navigate(fmt.Sprintf("%s/board/flags/%d", base, deep)),
+		chromedp.WaitVisible(chromedp.CSS(`ul.tree [aria-current="page"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := eval(`String(document.documentElement.scrollWidth)`); got != "360" {
+		t.Errorf("a 24-deep chain is %s px wide at 360 px", got)
+	}
+	if got, _ := strconv.Atoi(eval(`String(Math.round(document.querySelector('ul.tree [aria-current="page"]').closest('.node').getBoundingClientRect().width))`)); got < 200 {
+		t.Errorf("the deepest node of the chain is %d px wide at 360 px, want 200 or more", got)
+	}
+	if got := eval(`document.querySelector('ul.tree [aria-current="page"]').closest('.node').querySelector('.depth').textContent`); got != "↳ depth 24" {
+		t.Errorf("the deepest node says %q, want its depth", got)
+	}
 
 	mu.Lock()
 	defer mu.Unlock()

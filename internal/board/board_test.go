@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -565,4 +566,46 @@ func TestAPISummaryNames(t *testing.T) {
 		}
 	}
 	walk("", raw)
+}
+
+// A deep chain stays nested lists, but stops indenting after chainIndent
+// levels; deeper nodes say their depth instead.
+func TestDeepChainStopsIndenting(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	parent := f.ids["grandchild"] // depth 2
+	for range 18 {
+		fl, err := f.st.CreateFlag(ctx, store.NewFlag{FlagType: "change", SourceAgent: "@web.ui", TargetAgent: "@backend.api", ChainOriginID: parent,
+			ChangeDescription: "The next step of the orders migration, one more link in a long chain.",
+			ActionRequired:    "Update every consumer of the orders endpoint to read amount_minor, and delete the decimal parsing helpers afterwards."})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = fl.ID
+	}
+	_, body := f.get(t, "/board/flags/"+itoa(parent)) // depth 20
+	tree := body[strings.Index(body, `<ul class="tree"`):]
+	tree = tree[:strings.Index(tree, "</section>")]
+	// Nesting: 21 levels of lists, every one a list item's list.
+	depth, most := 0, 0
+	for _, m := range regexp.MustCompile(`<ul[ >]|</ul>`).FindAllString(tree, -1) {
+		if m == "</ul>" {
+			depth--
+		} else {
+			depth++
+			most = max(most, depth)
+		}
+	}
+	if most != 21 {
+		t.Errorf("the chain nests %d lists deep, want 21", most)
+	}
+	// Indented: the tree and the lists of levels 1 to chainIndent.
+	if indented := strings.Count(tree, "<ul>"); indented != chainIndent {
+		t.Errorf("%d indented lists below the tree, want %d", indented, chainIndent)
+	}
+	for d := 1; d <= 20; d++ {
+		if label := "↳ depth " + strconv.Itoa(d) + "<"; strings.Contains(tree, label) != (d > chainIndent) {
+			t.Errorf("depth %d labelled: %v, want %v", d, !(d > chainIndent), d > chainIndent)
+		}
+	}
 }

@@ -332,8 +332,22 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 type node struct {
 	Flag     store.Flag
 	Current  bool
+	Depth    int // the root's is 0
 	Children []*node
 }
+
+// chainIndent is how many levels a chain tree indents. Deeper levels stay
+// nested lists (for assistive technology) but are drawn flush, each node
+// saying its depth instead: a chain a dozen levels deep would otherwise
+// leave no width for text at 360 px.
+const chainIndent = 4
+
+// Flat reports whether the node's children are drawn without indentation.
+func (n *node) Flat() bool { return n.Depth >= chainIndent }
+
+// ShowDepth reports whether the node says its depth in words, because its
+// indentation no longer does.
+func (n *node) ShowDepth() bool { return n.Depth > chainIndent }
 
 type flagData struct {
 	Page
@@ -365,6 +379,7 @@ func chainTree(chain []store.Flag, current int64) []*node {
 		byID[f.ID] = n
 		if f.ChainOriginID != nil {
 			if p := byID[*f.ChainOriginID]; p != nil {
+				n.Depth = p.Depth + 1
 				p.Children = append(p.Children, n)
 				continue
 			}
