@@ -302,6 +302,24 @@ func TestBoardInABrowser(t *testing.T) {
 	if got := eval(`document.querySelector('ul.tree [aria-current="page"]').textContent`); !strings.HasPrefix(got, fmt.Sprintf("#%d ", root)) {
 		t.Errorf("current flag in the tree: %q", got)
 	}
+	// j and k walk the chain from the flag itself: j to the next flag in
+	// the tree, again to the one after, k back.
+	keys := func(k string) string {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.KeyEvent(k)); err != nil {
+			t.Fatal(err)
+		}
+		return eval(`document.activeElement.getAttribute('href') || document.activeElement.tagName`)
+	}
+	for i, step := range []struct {
+		key  string
+		want int64
+	}{{"j", root + 1}, {"j", root + 2}, {"k", root + 1}} {
+		if got, want := keys(step.key), fmt.Sprintf("/board/flags/%d", step.want); got != want {
+			t.Errorf("key %d (%s) on a flag's page: focus on %s, want %s", i+1, step.key, got, want)
+		}
+	}
+	eval(`document.activeElement.blur(); ''`)
 	shot("flag-narrow.png", 360)
 	shot("flag-wide.png", 1600)
 

@@ -7,15 +7,26 @@
   var status = document.getElementById('live-status');
   function say(text) { if (status) { status.textContent = text; } }
 
-  // j / k move between flags, like a mail reader.
+  // j / k move between flags, like a mail reader: the flag rows of the
+  // board, or the chain tree of a flag's page. From elsewhere on a flag's
+  // page they start at the flag itself (the tree's current node), so j
+  // goes to the flag after it in the chain and k to the one before.
   document.addEventListener('keydown', function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var t = ev.target;
     if (t && (t.tagName === 'INPUT' || t.tagName === 'TEXTAREA' || t.isContentEditable)) { return; }
     if (ev.key !== 'j' && ev.key !== 'k') { return; }
-    var links = Array.prototype.slice.call(document.querySelectorAll('a.flag-link'));
+    var links = Array.prototype.slice.call(document.querySelectorAll('a.flag-link, ul.tree .node > a[data-key]'));
     if (!links.length) { return; }
     var i = links.indexOf(document.activeElement);
+    var here = document.querySelector('ul.tree [aria-current="page"]');
+    if (i < 0 && here) {
+      // The links before the current node, in document order.
+      var before = links.filter(function (a) {
+        return a.compareDocumentPosition(here) & Node.DOCUMENT_POSITION_FOLLOWING;
+      }).length;
+      i = ev.key === 'j' ? before - 1 : before;
+    }
     i = ev.key === 'j' ? Math.min(i + 1, links.length - 1) : Math.max(i - 1, 0);
     links[i].focus();
     ev.preventDefault();
