@@ -9,6 +9,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -209,12 +210,27 @@ func (b *boardAuth) renderForm(w http.ResponseWriter, status int, next, msg stri
 	_ = loginPage.Execute(w, struct{ Next, Error string }{next, msg})
 }
 
-// safeNext keeps a post-login redirect on the board.
+// safeNext keeps a post-login redirect on the board: a path on this host
+// that, cleaned of dot segments (which browsers resolve, encoded or not),
+// is still under /board/.
 func safeNext(next string) string {
-	if strings.HasPrefix(next, "/board/") && !strings.HasPrefix(next, "//") && !strings.Contains(next, "\\") {
-		return next
+	const home = "/board/"
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.Contains(next, "\\") {
+		return home
 	}
-	return "/board/"
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return home
+	}
+	clean := path.Clean(u.Path)
+	if strings.HasSuffix(u.Path, "/") && clean != "/" {
+		clean += "/"
+	}
+	if !strings.HasPrefix(clean, home) {
+		return home
+	}
+	u.Path, u.RawPath = clean, ""
+	return u.String()
 }
 
 func (b *boardAuth) form(w http.ResponseWriter, r *http.Request) {

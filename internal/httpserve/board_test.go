@@ -328,3 +328,36 @@ func TestBoardAPIAcceptsBearerTokens(t *testing.T) {
 		t.Errorf("a page with a bearer token: %d, want the login form", res.StatusCode)
 	}
 }
+
+// A login's next page stays on the board, dot segments and all.
+func TestBoardLoginNextStaysOnTheBoard(t *testing.T) {
+	for next, want := range map[string]string{
+		"/board/?impact=critical":       "/board/?impact=critical",
+		"/board/flags/12":               "/board/flags/12",
+		"/board/flags/1/../2":           "/board/flags/2",
+		"/board/./flags/3":              "/board/flags/3",
+		"/board/../evil":                "/board/",
+		"/board/%2e%2e/evil":            "/board/",
+		"/board/..":                     "/board/",
+		"/board/./../board/flags/4?x=1": "/board/flags/4?x=1",
+		"/boardroom/":                   "/board/",
+		"//evil.example/board/":         "/board/",
+		"/board\\..\\evil":              "/board/",
+		"https://evil.example/board/":   "/board/",
+		"board/":                        "/board/",
+		"":                              "/board/",
+	} {
+		if got := safeNext(next); got != want {
+			t.Errorf("safeNext(%q) = %q, want %q", next, got, want)
+		}
+	}
+	srv, _ := boardServer(t, Config{})
+	c := &http.Client{CheckRedirect: noRedirects}
+	res, err := c.PostForm(srv.URL+"/board/login", url.Values{"token": {"mcpa_observer"}, "next": {"/board/../evil"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || loc != "/board/" {
+		t.Errorf("login with next=/board/../evil: %d to %q, want /board/", res.StatusCode, loc)
+	}
+}
