@@ -339,6 +339,10 @@ func TestFlagPage(t *testing.T) {
 	if !strings.Contains(tree, `<strong aria-current="page">#`+child) {
 		t.Error("the current flag is not marked in its chain")
 	}
+	// A node shows the first line of its change, as the lists do.
+	if !strings.Contains(tree, `<span class="change">The orders API returns amounts in minor units from now on.</span>`) || strings.Contains(tree, "Details follow") {
+		t.Errorf("the chain's root does not show just the first line of its change:\n%s", tree)
+	}
 	var d store.FlagDetail
 	_, js := f.get(t, "/board/api/flags/"+child)
 	if err := json.Unmarshal([]byte(js), &d); err != nil || len(d.Chain) != 3 || len(d.Events) != 2 {

@@ -37,8 +37,11 @@ func newViews(prefix string) *views {
 		// line is one line of agent text: control and format characters
 		// (terminal escapes, bidi overrides, zero-width) removed and long
 		// text cut. html/template does the HTML escaping.
-		"line":  func(s string) string { return flagtext.Line(s, 160) },
-		"clean": flagtext.Clean,
+		"line": func(s string) string { return flagtext.Line(s, 160) },
+		// firstLine is the first line with text of a whole description, as
+		// the lists' rows show it (the store cuts theirs the same way).
+		"firstLine": func(s string) string { return flagtext.Line(flagtext.FirstLine(s), 160) },
+		"clean":     flagtext.Clean,
 		"deref": func(p *string) string {
 			if p == nil {
 				return ""
