@@ -613,3 +613,35 @@ func TestDeepChainStopsIndenting(t *testing.T) {
 		}
 	}
 }
+
+// Every landmark has a name of its own (axe's landmark-unique): a
+// section and the scrollable table inside it are not both named by the
+// section's heading.
+func TestLandmarksHaveUniqueNames(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, path := range []string{"/board/", "/board/flags/" + itoa(f.ids["child"])} {
+		_, body := f.get(t, path)
+		seen := map[string]bool{}
+		for _, m := range regexp.MustCompile(`<(section|nav|div|main)\b[^>]*\b(aria-labelledby|aria-label)="([^"]*)"`).FindAllStringSubmatch(body, -1) {
+			if m[1] == "div" && !strings.Contains(m[0], `role="region"`) {
+				continue
+			}
+			name := m[3]
+			if m[2] == "aria-labelledby" {
+				h := regexp.MustCompile(`id="` + regexp.QuoteMeta(name) + `">(.*?)</h[1-6]>`).FindStringSubmatch(body)
+				if h == nil {
+					t.Errorf("%s: %s labelled by missing #%s", path, m[1], name)
+					continue
+				}
+				name = strings.TrimSpace(regexp.MustCompile(`<[^>]*>`).ReplaceAllString(h[1], ""))
+			}
+			if seen[name] {
+				t.Errorf("%s: two landmarks named %q", path, name)
+			}
+			seen[name] = true
+		}
+		if len(seen) < 2 {
+			t.Errorf("%s: only %d named landmarks found", path, len(seen))
+		}
+	}
+}

@@ -88,13 +88,13 @@
         var focus = identity(document.activeElement, cur);
         // Tables scroll sideways on narrow screens: keep where they were.
         var sideways = {};
-        cur.querySelectorAll('div.scroll[aria-labelledby]').forEach(function (d) {
-          sideways[d.getAttribute('aria-labelledby')] = d.scrollLeft;
+        cur.querySelectorAll('div.scroll[aria-label]').forEach(function (d) {
+          sideways[d.getAttribute('aria-label')] = d.scrollLeft;
         });
         var fresh = document.importNode(next, true);
         cur.replaceWith(fresh);
-        fresh.querySelectorAll('div.scroll[aria-labelledby]').forEach(function (d) {
-          var left = sideways[d.getAttribute('aria-labelledby')];
+        fresh.querySelectorAll('div.scroll[aria-label]').forEach(function (d) {
+          var left = sideways[d.getAttribute('aria-label')];
           if (left) { d.scrollLeft = left; }
         });
         window.scrollTo(x, y);
