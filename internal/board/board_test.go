@@ -318,7 +318,7 @@ func TestFlagPage(t *testing.T) {
 			t.Errorf("detail lacks field %s", field)
 		}
 	}
-	for _, want := range []string{"Removed in v2.", "<dt>principal</dt><dd><em>none</em>", "<strong>created</strong> by @web.ui <span class=\"via\">(no token", "<strong>completed</strong> by @backend.api",
+	for _, want := range []string{"Removed in v2.", "<dt>principal</dt><dd>none (no token: the source named itself; not verified)</dd>", "<strong>created</strong> by @web.ui <span class=\"via\">(no token", "<strong>completed</strong> by @backend.api",
 		"Completed ", `href="/board/flags/` + itoa(f.ids["critical"]) + `">#` + itoa(f.ids["critical"])} {
 		if !strings.Contains(body, want) {
 			t.Errorf("detail lacks %q", want)
@@ -486,7 +486,7 @@ func TestFlagPageNamesTheToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, body := f.get(t, "/board/flags/"+itoa(fl.ID))
-	if !strings.Contains(body, "<dt>principal</dt><dd>token <code>tok_abc123</code> (role agent)</dd>") {
+	if !strings.Contains(body, "<dt>principal</dt><dd>token tok_abc123 (role agent; the server checked the source is this token&#39;s agent)</dd>") {
 		t.Fatalf("flag page lacks the token:\n%s", body)
 	}
 }
@@ -525,11 +525,16 @@ func TestProvenance(t *testing.T) {
 	if !strings.Contains(body, `<span class="via">via token tok_abc123 (agent)</span>`) {
 		t.Error("the board row does not name the token the flag was created under")
 	}
-	if _, page := f.get(t, "/board/flags/"+itoa(fl.ID)); !strings.Contains(page, "<dt>created under</dt><dd>token tok_abc123 (agent)</dd>") {
+	if _, page := f.get(t, "/board/flags/"+itoa(fl.ID)); !strings.Contains(page, "<dt>principal</dt><dd>token tok_abc123 (role agent;") {
 		t.Error("the flag page does not name its token")
 	}
-	if _, page := f.get(t, "/board/flags/"+itoa(f.ids["low"])); !strings.Contains(page, "<em>no token</em>: the source named itself") {
-		t.Error("a flag created without a token does not say so")
+	// Said once, in the words the agent's prompt uses (server.principal).
+	_, page := f.get(t, "/board/flags/"+itoa(f.ids["low"]))
+	if want := "<dt>principal</dt><dd>none (no token: the source named itself; not verified)</dd>"; !strings.Contains(page, want) {
+		t.Errorf("a flag created without a token does not say %q", want)
+	}
+	if n := strings.Count(page, "named itself"); n != 1 || strings.Contains(page, "created under") {
+		t.Errorf("the flag page states its provenance %d times (or under two names)", n)
 	}
 	var sum store.BoardSummary
 	_, js := f.get(t, "/board/api/summary?agent=@web.ui&type=change")

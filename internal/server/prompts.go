@@ -175,20 +175,10 @@ func newPromptFlag(f store.Flag) (promptFlag, error) {
 	return pf, nil
 }
 
-// principal says who vouches for a flag's source. Without a token (stdio,
-// the CLI, serve --http --no-auth) nobody does: the sender named itself. On the team server the flag was
-// created under a token; its id and role are the server's own values, so
-// they may sit in the block's tag.
-func principal(f store.Flag) string {
-	switch {
-	case f.CreatedBy == nil:
-		return "none (no token: the source named itself; not verified)"
-	case f.CreatedBy.Role == "agent":
-		return "token " + f.CreatedBy.TokenID + " (role agent; the server checked the source is this token's agent)"
-	default:
-		return "token " + f.CreatedBy.TokenID + " (role " + f.CreatedBy.Role + "; such a token may name any source)"
-	}
-}
+// principal says who vouches for a flag's source (store.Flag.Principal,
+// the wording the board uses too). Its token id and role are the server's
+// own values, so they may sit in the block's tag.
+func principal(f store.Flag) string { return f.Principal() }
 
 func optField(s *string) string {
 	if s == nil {

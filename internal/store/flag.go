@@ -44,6 +44,22 @@ type Creator struct {
 	Role    string
 }
 
+// Principal says who vouches for the flag's source, in the one wording the
+// prompts, pushes and the board share. Without a token (stdio, the CLI,
+// serve --http --no-auth) nobody does: the sender named itself. On the
+// team server the flag was created under a token; its id and role are the
+// server's own values.
+func (f Flag) Principal() string {
+	switch {
+	case f.CreatedBy == nil:
+		return "none (no token: the source named itself; not verified)"
+	case f.CreatedBy.Role == "agent":
+		return "token " + f.CreatedBy.TokenID + " (role agent; the server checked the source is this token's agent)"
+	default:
+		return "token " + f.CreatedBy.TokenID + " (role " + f.CreatedBy.Role + "; such a token may name any source)"
+	}
+}
+
 // Event is one state change of a flag.
 type Event struct {
 	ID             int64   `json:"id"`
