@@ -248,7 +248,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, asJSON
 		writeJSON(w, status, map[string]string{"error": msg})
 		return
 	}
-	h.views.render(w, h.cfg.Log, status, "error.html", h.views.errorData(status, msg))
+	d := h.views.errorData(status, msg)
+	if se != nil && se.Code == store.CodeInvalid && r.URL.Path == h.cfg.Prefix+"/" {
+		d.Clear, d.Agent = h.views.recover(r.URL.Query(), se.Field)
+	}
+	h.views.render(w, h.cfg.Log, status, "error.html", d)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

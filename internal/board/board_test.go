@@ -650,3 +650,32 @@ func TestLandmarksHaveUniqueNames(t *testing.T) {
 		}
 	}
 }
+
+// A board URL with a bad filter says what is wrong and offers a way on:
+// the same URL without that parameter, and for a mistyped agent the agent
+// form again, holding what was typed.
+func TestBadFilterOffersAWayOn(t *testing.T) {
+	f := newFixture(t, Config{})
+	res, body := f.get(t, "/board/?agent=a%20b&impact=low&list=pending&page=2")
+	if res.StatusCode != 400 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	for _, want := range []string{
+		`<a href="/board/?impact=low&amp;list=pending">Show the board without agent &#34;a b&#34;</a>`,
+		`<input id="agent" name="agent" value="a b"`,
+		`<input type="hidden" name="impact" value="low">`,
+		`<input type="hidden" name="list" value="pending">`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the error page lacks %s:\n%s", want, body)
+		}
+	}
+	_, body = f.get(t, "/board/?impact=huge&type=change")
+	if !strings.Contains(body, `<a href="/board/?type=change">Show the board without impact &#34;huge&#34;</a>`) || strings.Contains(body, `name="agent"`) {
+		t.Errorf("a bad impact's error page:\n%s", body)
+	}
+	_, body = f.get(t, "/board/flags/abc")
+	if strings.Contains(body, "Show the board without") {
+		t.Error("a bad flag id offers to drop a filter")
+	}
+}

@@ -396,6 +396,56 @@ type errorData struct {
 	Page
 	Status  int
 	Message string
+	// Clear, for a board URL with a bad parameter, is the same URL
+	// without it; Agent, when the bad one is the agent (typed by hand),
+	// is the agent form again, holding what was typed.
+	Clear *choice
+	Agent *agentForm
+}
+
+// agentForm is the board's agent filter: the value, and the other
+// parameters it keeps.
+type agentForm struct {
+	Action string
+	Value  string
+	Keep   []param
+}
+
+// param is a URL parameter a form keeps.
+type param struct{ Name, Value string }
+
+// fieldParams maps the store's names for a board query's fields to the
+// URL's.
+var fieldParams = map[string]string{"agent": "agent", "flag_type": "type", "impact_level": "impact", "status": "status",
+	"list": "list", "page": "page", "before": "before"}
+
+// recover offers a way on from a board URL whose parameter field the store
+// refused: the URL without it (and without a page of lists it changes).
+func (v *views) recover(q url.Values, field string) (*choice, *agentForm) {
+	name, ok := fieldParams[field]
+	if !ok {
+		return nil, nil
+	}
+	bad := q.Get(name)
+	q.Del(name)
+	if name != "page" && name != "before" {
+		q.Del("page")
+		q.Del("before")
+	}
+	clear := &choice{Label: "Show the board without " + name + " " + strconv.Quote(bad), URL: v.prefix + "/"}
+	if len(q) > 0 {
+		clear.URL += "?" + q.Encode()
+	}
+	if name != "agent" {
+		return clear, nil
+	}
+	form := &agentForm{Action: v.prefix + "/", Value: bad}
+	for _, k := range []string{"type", "impact", "status", "list"} {
+		if val := q.Get(k); val != "" {
+			form.Keep = append(form.Keep, param{k, val})
+		}
+	}
+	return clear, form
 }
 
 func (v *views) errorData(status int, msg string) errorData {
