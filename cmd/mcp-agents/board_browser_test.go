@@ -285,7 +285,7 @@ func TestBoardInABrowser(t *testing.T) {
 		}
 		t.Logf("screenshot %s (%d bytes)", p, len(png))
 	}
-	eval(`window.scrollTo(0, 0); ''`)
+	eval(`document.activeElement.blur(); window.scrollTo(0, 0); ''`) // no focus ring in the screenshots
 	shot("board-narrow.png", 360)
 	shot("board-wide.png", 1600)
 
