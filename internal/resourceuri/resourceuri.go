@@ -137,6 +137,11 @@ func Check(msg []byte) []byte {
 		return nil
 	}
 	err := Validate(req.Params.URI)
+	if err == nil && req.Method == string(mcp.MethodResourcesSubscribe) && !strings.HasPrefix(req.Params.URI, InboxPrefix) {
+		// Only inboxes change: a subscription to anything else would never
+		// hear a thing.
+		err = fmt.Errorf("only agent inboxes (%s{name}) can be subscribed to, got %q", InboxPrefix, req.Params.URI)
+	}
 	if err == nil {
 		return nil
 	}
