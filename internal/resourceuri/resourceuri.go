@@ -140,7 +140,7 @@ func Check(msg []byte) []byte {
 	if err == nil && req.Method == string(mcp.MethodResourcesSubscribe) && !strings.HasPrefix(req.Params.URI, InboxPrefix) {
 		// Only inboxes change: a subscription to anything else would never
 		// hear a thing.
-		err = fmt.Errorf("only agent inboxes (%s{name}) can be subscribed to, got %q", InboxPrefix, req.Params.URI)
+		err = fmt.Errorf("%q is not an inbox: only agent inboxes (%s{name}) can be subscribed to", req.Params.URI, InboxPrefix)
 	}
 	if err == nil {
 		return nil
