@@ -492,6 +492,43 @@ func TestNotifyPushesChannelMessages(t *testing.T) {
 	plain.quiet(t, "a server without --notify", 100*time.Millisecond, channel)
 }
 
+// --notify names an agent by one of its aliases as every argument does: a
+// flag for the agent, made by its name or by the alias, is pushed. The
+// alias was compared as given and nothing was ever pushed. A handle that
+// names no agent of the catalog is kept, with a warning at start-up.
+func TestNotifyByAlias(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(s.cwd, "team")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	beta := "---\nname: team.beta\ndescription: Owns the beta service.\naliases: [tb]\n---\nYou are team.beta.\n"
+	if err := os.WriteFile(filepath.Join(dir, "beta.md"), []byte(beta), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a := s.startLive(t, "--agents", dir, "--notify", "@tb,@no.such")
+	other := s.startLive(t, "--agents", dir)
+	const channel = "notifications/claude/channel"
+	var created struct {
+		Flag struct {
+			ID int64 `json:"id"`
+		} `json:"flag"`
+	}
+	for _, target := range []string{"@team.beta", "tb"} {
+		callTool(t, other.c, "create_flag", flagArgs(target), &created)
+		for _, n := range a.expect(t, "flag for "+target+" with --notify @tb", channel) {
+			meta, _ := n.Params.AdditionalFields["meta"].(map[string]any)
+			if n.Method == channel && (meta["flag_id"] != strconv.FormatInt(created.Flag.ID, 10) || meta["target"] != "@team.beta") {
+				t.Fatalf("channel meta %v, want flag %d for @team.beta", meta, created.Flag.ID)
+			}
+		}
+	}
+	log := a.stderr.String()
+	if !strings.Contains(log, "level=WARN") || !strings.Contains(log, "agent=@no.such") || strings.Contains(log, "agent=@tb") {
+		t.Errorf("start-up log should warn of @no.such only:\n%s", log)
+	}
+}
+
 func TestLoggingReachesClientsThatAsk(t *testing.T) {
 	s := newSandbox(t)
 	dir := filepath.Join(s.cwd, "team")

@@ -125,11 +125,18 @@ func (e *env) loadProject() *project.Docs {
 	return docs
 }
 
-// notifyHandles reads --notify (or, when it is empty, MCP_AGENTS_NOTIFY):
-// a comma-separated list of agent handles.
-func notifyHandles(flagValue, envValue string) ([]string, error) {
+// notifyHandles reads --notify when it was given (given), else
+// MCP_AGENTS_NOTIFY: a comma-separated list of agent handles. A list that
+// names no handle ("", ",") is refused: it cannot be what was meant, and
+// it pushed nothing without a word. (An unset or blank variable is no
+// list.) Aliases are kept as given: the server resolves them against the
+// catalog it has when a flag arrives, as it does every handle argument.
+func notifyHandles(flagValue string, given bool, envValue string) ([]string, error) {
 	from, v := "--notify", flagValue
-	if strings.TrimSpace(v) == "" {
+	if !given {
+		if strings.TrimSpace(envValue) == "" {
+			return nil, nil
+		}
 		from, v = "MCP_AGENTS_NOTIFY", envValue
 	}
 	var out []string
@@ -145,7 +152,21 @@ func notifyHandles(flagValue, envValue string) ([]string, error) {
 			out = append(out, h)
 		}
 	}
+	if len(out) == 0 {
+		return nil, usagef("%s: %q names no agent; give handles such as @ops.containers, comma-separated", from, v)
+	}
 	return out, nil
+}
+
+// warnUnknownNotify says which --notify handles name no agent of the
+// catalog (nor an alias of one): a typo pushes nothing, though the handle
+// may be meant for an agent defined elsewhere, so it is kept.
+func warnUnknownNotify(log *slog.Logger, cat *agent.Catalog, handles []string) {
+	for _, h := range handles {
+		if _, ok := cat.Get(h); !ok {
+			log.Warn("--notify: no agent of the catalog has this name or alias (kept: flags for it made by a server whose catalog has it are pushed)", "agent", h)
+		}
+	}
 }
 
 // endOfInput calls atEOF when the client's input ends: the server then

@@ -17,3 +17,27 @@ func TestServeRefusesABadNotifyList(t *testing.T) {
 		t.Fatalf("bad MCP_AGENTS_NOTIFY: %+v", r)
 	}
 }
+
+// A --notify list that names no agent ("", ",") is a usage error naming
+// the option; it was accepted and pushed nothing without a word (and "",
+// read as absent, even fell back to MCP_AGENTS_NOTIFY).
+func TestServeRefusesAnEmptyNotifyList(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_NOTIFY"] = "@ops.containers"
+	for _, args := range [][]string{
+		{"serve", "--notify", ""},
+		{"serve", "--notify="},
+		{"serve", "--notify", ","},
+		{"serve", "--notify", " , ,"},
+		{"serve", "--http", "127.0.0.1:1", "--notify", ""},
+	} {
+		r := h.run(t, args...)
+		if r.code != 2 || !strings.Contains(r.stderr, "mcp-agents: --notify") || !strings.Contains(r.stderr, "mcp-agents serve --help") {
+			t.Errorf("%q: %+v; want exit 2 naming --notify", args, r)
+		}
+	}
+	h.env["MCP_AGENTS_NOTIFY"] = ","
+	if r := h.run(t, "serve"); r.code != 2 || !strings.Contains(r.stderr, "MCP_AGENTS_NOTIFY") {
+		t.Errorf("MCP_AGENTS_NOTIFY=',': %+v; want exit 2 naming the variable", r)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -60,8 +61,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// Channel messages go to the one client of a stdio server; on the team
 	// server they would reach every session, whichever agent's token it has.
 	notifyEnv := e.opts.Getenv("MCP_AGENTS_NOTIFY")
+	notifyGiven := false
+	fs.Visit(func(f *flag.Flag) { notifyGiven = notifyGiven || f.Name == "notify" })
 	if hf.addr != "" {
-		if *notifyFlag != "" {
+		if notifyGiven {
 			return usagef("--notify: only without --http (a team server's sessions belong to different agents; they subscribe to flags://inbox/{name})")
 		}
 		if notifyEnv != "" {
@@ -69,7 +72,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		notifyEnv = ""
 	}
-	notify, err := notifyHandles(*notifyFlag, notifyEnv)
+	notify, err := notifyHandles(*notifyFlag, notifyGiven, notifyEnv)
 	if err != nil {
 		return err
 	}
@@ -125,6 +128,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		return err
 	}
+	warnUnknownNotify(logger, ic.cat, notify)
 	// The server is built before the database is needed: its handlers
 	// reach the store only when called, after serving starts.
 	svc := &server.Service{Agents: server.NewAgents(ic.cat, ic.index), Log: logger, Notify: notify,

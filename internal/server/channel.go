@@ -27,15 +27,11 @@ func (svc *Service) StartChannel(ctx context.Context) (stop func(), err error) {
 	if len(svc.Notify) == 0 || svc.Feed == nil {
 		return func() {}, nil
 	}
-	watch := map[string]bool{}
-	for _, h := range svc.Notify {
-		watch[h] = true
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	ids := make(chan int64, channelQueue)
 	stopFeed, err := svc.Feed.Listen(ctx, func(u live.Update) {
 		for _, ch := range u.Changes {
-			if ch.Kind != store.EventCreated || (ch.Target != nil && !watch[*ch.Target]) {
+			if ch.Kind != store.EventCreated || (ch.Target != nil && !svc.notifies(*ch.Target)) {
 				continue
 			}
 			select {
@@ -66,6 +62,21 @@ func (svc *Service) StartChannel(ctx context.Context) (stop func(), err error) {
 		cancel()
 		<-done
 	}, nil
+}
+
+// notifies reports whether a flag for target concerns one of svc.Notify's
+// agents. Both sides are resolved against the catalog as it is now (it
+// reloads), as every handle argument is: --notify @ops.k8s watches
+// @ops.kubernetes, under which create_flag stores a target given by the
+// alias. Compared as given, an alias in --notify matched no flag at all.
+func (svc *Service) notifies(target string) bool {
+	target = svc.canonical(target)
+	for _, h := range svc.Notify {
+		if h == target || svc.canonical(h) == target {
+			return true
+		}
+	}
+	return false
 }
 
 func (svc *Service) pushFlag(ctx context.Context, id int64) {

@@ -59,9 +59,10 @@ type Service struct {
 	// wakes get_agent_flags calls that wait and drives inbox subscriptions.
 	// Without it, waits return at once and nothing is pushed.
 	Feed Feed
-	// Notify lists the agent handles (canonical) whose new flags are pushed
-	// as Claude Code channel messages (see StartChannel). Empty: the
-	// channel capability is not even declared.
+	// Notify lists the agent handles (lowercase; an alias names its
+	// catalog agent) whose new flags are pushed as Claude Code channel
+	// messages (see StartChannel). Empty: the channel capability is not
+	// even declared.
 	Notify []string
 	// MaxWaits, when positive, bounds how many get_agent_flags calls wait
 	// at once: one more answers at once with what there is. A transport
