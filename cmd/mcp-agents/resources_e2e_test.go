@@ -120,3 +120,23 @@ func initializeAt(t *testing.T, c *client.Client, version string) {
 		t.Fatalf("initialize at %s: the server answered %s", version, res.ProtocolVersion)
 	}
 }
+
+// completion/complete of a template's name answers the same whether the
+// client writes the template as the server lists it (flags://inbox/{+name})
+// or as the README and issues do (flags://inbox/{name}); the other spelling
+// got an empty list.
+func TestResourceCompletionEitherSpelling(t *testing.T) {
+	c := newSandbox(t).start(t)
+	for _, uri := range []string{"flags://inbox/{+name}", "flags://inbox/{name}", "agent://{name}", "agent://{+name}"} {
+		req := mcp.CompleteRequest{}
+		req.Params.Ref = mcp.ResourceReference{Type: "ref/resource", URI: uri}
+		req.Params.Argument = mcp.CompleteArgument{Name: "name", Value: "te"}
+		res, err := c.Complete(context.Background(), req)
+		if err != nil {
+			t.Fatalf("complete %s: %v", uri, err)
+		}
+		if v := res.Completion.Values; len(v) < 2 || v[0] != "test.e2e" || v[1] != "test.unit" {
+			t.Errorf("complete %s name=te: %v, want test.e2e and test.unit first", uri, v)
+		}
+	}
+}

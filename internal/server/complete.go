@@ -14,7 +14,8 @@ import (
 const completionMax = 100
 
 // completer answers completion/complete: agent names for the name of
-// agent://{name} and flags://inbox/{+name}. Anything else (a prompt's task,
+// agent://{name} and flags://inbox/{+name}, each named with or without the
+// "+" (see plainTemplate). Anything else (a prompt's task,
 // an unknown prompt, template or argument) completes to an empty list.
 type completer struct{ svc *Service }
 
@@ -22,14 +23,25 @@ func (c completer) CompletePromptArgument(context.Context, string, mcp.CompleteA
 	return &mcp.Completion{Values: []string{}}, nil
 }
 
+// plainTemplate spells a URI template without the reserved-expansion
+// operator ("flags://inbox/{+name}" → "flags://inbox/{name}"): a client
+// may name a template either way (the README and issues write
+// flags://inbox/{name}), and the variable is the same. Only the exact
+// spelling was completed; the other got an empty list.
+func plainTemplate(uri string) string {
+	return strings.ReplaceAll(uri, "{+", "{")
+}
+
 func (c completer) CompleteResourceArgument(_ context.Context, uri string, arg mcp.CompleteArgument, _ mcp.CompleteContext) (*mcp.Completion, error) {
-	if arg.Name != "name" || (uri != "agent://{name}" && uri != inboxTemplate) {
+	uri = plainTemplate(uri)
+	inbox := uri == plainTemplate(inboxTemplate)
+	if arg.Name != "name" || (uri != agentTemplate && !inbox) {
 		return &mcp.Completion{Values: []string{}}, nil
 	}
 	// An inbox also takes an @handle: answer in the form being typed.
 	prefix := ""
 	value := strings.ToLower(strings.TrimSpace(arg.Value))
-	if uri == inboxTemplate && strings.HasPrefix(value, "@") {
+	if inbox && strings.HasPrefix(value, "@") {
 		prefix, value = "@", value[1:]
 	}
 	names := completeNames(c.svc.Catalog.All(), value)

@@ -30,6 +30,10 @@ func TestCompletionOfAgentNames(t *testing.T) {
 	f := newFixture(t)
 	agentRef := mcp.ResourceReference{Type: "ref/resource", URI: "agent://{name}"}
 	inboxRef := mcp.ResourceReference{Type: "ref/resource", URI: "flags://inbox/{+name}"}
+	// The templates as the README and issues write them: the variable is
+	// the same with or without the reserved-expansion "+".
+	plainInboxRef := mcp.ResourceReference{Type: "ref/resource", URI: "flags://inbox/{name}"}
+	plusAgentRef := mcp.ResourceReference{Type: "ref/resource", URI: "agent://{+name}"}
 	cases := []struct {
 		name  string
 		ref   any
@@ -43,6 +47,11 @@ func TestCompletionOfAgentNames(t *testing.T) {
 		{"fuzzy after prefix", agentRef, "name", "pstgres", []string{"database.postgres"}},
 		{"inbox by bare name: prefix first, then fuzzy", inboxRef, "name", "d", []string{"database.postgres", "frontend.react"}},
 		{"inbox by handle", inboxRef, "name", "@Fr", []string{"@frontend.react"}},
+		{"inbox written {name}", plainInboxRef, "name", "d", []string{"database.postgres", "frontend.react"}},
+		{"inbox written {name}, by handle", plainInboxRef, "name", "@Fr", []string{"@frontend.react"}},
+		{"agent written {+name}", plusAgentRef, "name", "fr", []string{"frontend.react"}},
+		{"agent written {+name}: still no handles", plusAgentRef, "name", "@", []string{}},
+		{"another template's {+name}", mcp.ResourceReference{Type: "ref/resource", URI: "project://context/{+name}"}, "name", "", []string{}},
 		{"an agent:// handle is not a name", agentRef, "name", "@", []string{}},
 		{"no match", agentRef, "name", "zzz", []string{}},
 		{"the prompt's task gets none", mcp.PromptReference{Type: "ref/prompt", Name: "ops.containers"}, "task", "dep", []string{}},

@@ -19,6 +19,9 @@ type CatalogEntry struct {
 	Source      string   `json:"source"`
 }
 
+// agentTemplate is the agent resource's URI template.
+const agentTemplate = "agent://{name}"
+
 func registerResources(s *server.MCPServer, svc *Service) {
 	s.AddResource(mcp.NewResource("agents://catalog", "Agent catalog",
 		mcp.WithResourceDescription("Every loaded agent: name, description, tags and source, as JSON."),
@@ -31,7 +34,7 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "application/json", Text: string(body)}}, nil
 	})
 
-	s.AddResourceTemplate(mcp.NewResourceTemplate("agent://{name}", "Agent identity",
+	s.AddResourceTemplate(mcp.NewResourceTemplate(agentTemplate, "Agent identity",
 		mcp.WithTemplateDescription("An agent's markdown file (frontmatter and identity body), by bare lowercase name."),
 		mcp.WithTemplateMIMEType("text/markdown"),
 	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
