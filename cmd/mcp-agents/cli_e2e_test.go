@@ -58,6 +58,9 @@ func TestHelpAndUsageStreams(t *testing.T) {
 		{args: []string{"agents", "list", "--version"}, stdout: "mcp-agents ", noErrs: true},
 		{args: []string{"lock-flag", "x", "@a.b"}, code: 2, stderr: "Run 'mcp-agents lock-flag --help' for usage.", noStdout: true},
 		{args: []string{"flags", "list", "--limit", "many"}, code: 2, stderr: "Run 'mcp-agents flags list --help' for usage.", noStdout: true},
+		// A negative number is a value, not an option (it was "unknown option --1").
+		{args: []string{"flags", "show", "-1"}, code: 2, stderr: "mcp-agents: ID must be a positive integer, got \"-1\"\nRun 'mcp-agents flags show --help' for usage.", noStdout: true},
+		{args: []string{"search-agents", "kubernetes", "-1"}, code: 1, stderr: "mcp-agents: limit must be between 1 and 50, got -1\n", noStdout: true},
 	}
 	for _, c := range cases {
 		cmd := exec.Command(binary, c.args...)

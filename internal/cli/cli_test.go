@@ -237,6 +237,40 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// A positional argument that reads as a negative number is a value, and
+// gets the message (and exit code) any other bad value of its kind gets;
+// it was taken for an option and refused as "unknown option --1", a
+// spelling nobody typed.
+func TestNegativeNumbersAreValues(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	cases := []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"flags", "show", "-1"}, 2, `ID must be a positive integer, got "-1"`},
+		{[]string{"flags", "show", "-1.5"}, 2, `ID must be a positive integer, got "-1.5"`},
+		{[]string{"lock-flag", "-3", "@a.b"}, 2, `ID must be a positive integer, got "-3"`},
+		{[]string{"unlock-flag", "@a.b", "-3"}, 2, `ID must be a positive integer, got "@a.b"`},
+		{[]string{"complete-flag", "-3", "@a.b", "--notes", "x"}, 2, `ID must be a positive integer, got "-3"`},
+		{[]string{"search-agents", "docker", "-.5"}, 2, `LIMIT must be an integer, got "-.5"`},
+		// An integer out of range is the tool's error, as 0 is.
+		{[]string{"search-agents", "kubernetes", "-1"}, 1, "limit must be between 1 and 50, got -1"},
+		{[]string{"--log-level", "warn", "search-agents", "kubernetes", "-1"}, 1, "limit must be between 1 and 50, got -1"},
+		// Options still parse around it; a real unknown option is refused.
+		{[]string{"search-agents", "-1", "docker", "--no-builtin"}, 2, `LIMIT must be an integer, got "docker"`},
+		{[]string{"flags", "show", "-x"}, 2, "unknown option --x"},
+	}
+	for _, c := range cases {
+		r := h.run(t, c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.msg) || r.stdout != "" ||
+			(c.msg != "unknown option --x" && strings.Contains(r.stderr, "unknown option")) {
+			t.Errorf("%q: %+v; want exit %d with %q", c.args, r, c.code, c.msg)
+		}
+	}
+}
+
 func TestSearchAgentsVerb(t *testing.T) {
 	h := newHarness(t)
 	var out struct {

@@ -219,10 +219,18 @@ func (e *env) subcommand(group, synopsis string, args []string) (string, []strin
 
 // parse parses flags wherever they appear among the positional arguments
 // ("lock-flag 7 @me --lease 60" and "lock-flag --lease 60 7 @me" both work)
-// and checks the positional count.
+// and checks the positional count. An argument that reads as a negative
+// number ("flags show -1", "search-agents docker -1") is a positional
+// value, checked as such: no option's name starts with a digit, and
+// package flag took it for the option --1, refused as unknown.
 func (e *env) parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
 	var pos []string
 	for {
+		if len(args) > 0 && negativeNumber(args[0]) {
+			pos = append(pos, args[0])
+			args = args[1:]
+			continue
+		}
 		if err := e.parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -248,6 +256,14 @@ func (e *env) parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
 	}
 	// Re-parse an empty list so fs.Args() returns the positionals.
 	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// negativeNumber reports whether arg reads as a negative number (-1, -0.5,
+// -.5, -1e3) rather than an option.
+func negativeNumber(arg string) bool {
+	rest, ok := strings.CutPrefix(arg, "-")
+	rest = strings.TrimPrefix(rest, ".")
+	return ok && rest != "" && rest[0] >= '0' && rest[0] <= '9'
 }
 
 func (e *env) logger() (*slog.Logger, error) {
