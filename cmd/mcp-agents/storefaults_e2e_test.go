@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,62 @@ func TestStartRefusesDamagedDatabase(t *testing.T) {
 			}
 			if !strings.Contains(string(out), s.db) || !strings.Contains(string(out), tc.want) {
 				t.Errorf("stderr does not name %s and say %q:\n%s", s.db, tc.want, out)
+			}
+		})
+	}
+}
+
+// A server killed while serving leaves its -wal and -shm files; when they
+// cannot be written (here made read-only, in a read-only directory), the
+// next start exits 1 naming the file. SQLite opened them read-only without
+// complaint: the server started, and every write failed.
+func TestStartRefusesReadOnlyWAL(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs POSIX permissions, or chattr as root")
+	}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		t.Run(suffix, func(t *testing.T) {
+			s := newSandbox(t)
+			r := s.startPipes(t)
+			r.send(t, `{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"create_flag","arguments":`+
+				`{"flag_type":"change","source_agent":"@backend.api","target_agent":"@ops.containers",`+
+				`"change_description":"The users table gained a preferences JSON column used for personalisation.",`+
+				`"action_required":"Update the ORM model for users, add the preferences field to the API serializer, and run the migration in staging before release."}}}`)
+			if got := r.answer(t, 2, 30*time.Second); strings.Contains(got, `"isError":true`) {
+				t.Fatalf("create_flag: %s", got)
+			}
+			r.cmd.Process.Kill()
+			r.cmd.Wait()
+			for _, sfx := range []string{"-wal", "-shm"} {
+				if _, err := os.Stat(s.db + sfx); err != nil {
+					t.Fatalf("the killed server left no %s: %v", sfx, err)
+				}
+			}
+			file := s.db + suffix
+			if os.Geteuid() != 0 {
+				if err := os.Chmod(file, 0o444); err != nil {
+					t.Fatal(err)
+				}
+			} else if out, err := exec.Command("chattr", "+i", file).CombinedOutput(); err != nil {
+				t.Skipf("cannot make a file read-only as root: %v %s", err, out)
+			} else {
+				t.Cleanup(func() { exec.Command("chattr", "-i", file).Run() })
+			}
+			dir := filepath.Dir(s.db)
+			if err := os.Chmod(dir, 0o555); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { os.Chmod(dir, 0o755) })
+
+			cmd := exec.Command(binary, "serve", "--db", s.db)
+			cmd.Env, cmd.Dir = s.env(), s.cwd
+			cmd.Stdin = strings.NewReader("")
+			out, err := cmd.CombinedOutput()
+			if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+				t.Fatalf("want exit 1, got %v\n%s", err, out)
+			}
+			if !strings.Contains(string(out), file+" cannot be written") || !strings.Contains(string(out), "read-only") {
+				t.Errorf("stderr does not name %s as unwritable:\n%s", file, out)
 			}
 		})
 	}

@@ -184,3 +184,59 @@ func TestOpenRefusesReadOnlyFile(t *testing.T) {
 		t.Errorf("err = %v, want the path and \"read-only\"", err)
 	}
 }
+
+// crashedCopy is a database with the -wal and -shm files a process that
+// died while writing leaves behind: a copy, in a directory of its own, of a
+// store's files taken while it is open.
+func crashedCopy(tb testing.TB) string {
+	tb.Helper()
+	src := filepath.Join(tb.TempDir(), "agents.db")
+	s, err := Open(context.Background(), src)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer s.Close()
+	for range 3 {
+		mustCreate(tb, s, nil)
+	}
+	dst := filepath.Join(tb.TempDir(), "ro.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		b, err := os.ReadFile(src + suffix)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if err := os.WriteFile(dst+suffix, b, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dst
+}
+
+// A -wal or -shm file left behind that cannot be written is refused at
+// Open, naming it: SQLite opened it read-only without complaint, the
+// server started, and every write then failed as read-only.
+func TestOpenRefusesReadOnlyWALOrSHM(t *testing.T) {
+	for _, suffix := range []string{"-wal", "-shm"} {
+		t.Run(suffix, func(t *testing.T) {
+			path := crashedCopy(t)
+			readOnlyFile(t, path+suffix)
+			s, err := Open(context.Background(), path)
+			if err == nil {
+				_, cerr := s.CreateFlag(context.Background(), validNew())
+				s.Close()
+				t.Fatalf("Open succeeded with a read-only %s; create: %v", suffix, cerr)
+			}
+			if !strings.Contains(err.Error(), path+suffix+" cannot be written") || !strings.Contains(err.Error(), "read-only") {
+				t.Errorf("err = %v, want it to name %s and say it cannot be written", err, path+suffix)
+			}
+		})
+	}
+	// Writable ones are the usual leftovers of a crash: the store opens,
+	// with the flags the -wal held, and writes.
+	path := crashedCopy(t)
+	s := openAt(t, path)
+	if _, n, err := s.ListFlags(context.Background(), ListQuery{}); err != nil || n != 3 {
+		t.Fatalf("after a crash: %d flags, %v; want 3", n, err)
+	}
+	mustCreate(t, s, nil)
+}

@@ -214,7 +214,7 @@ func dsn(abs, txlock string, readOnly bool, busy time.Duration, extra ...string)
 // transaction that reads user_version and probes the file; when
 // migrations are pending, a BEGIN IMMEDIATE transaction that reads
 // user_version again under the write lock and applies them; and a check
-// that the file is writable. It takes the write lock only to migrate, so a
+// that the file and its -wal and -shm files are writable. It takes the write lock only to migrate, so a
 // server starts while another process writes. It is idempotent, so
 // retryBusy may run it again after contention.
 func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
@@ -249,6 +249,9 @@ func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
 	if err != nil {
 		return err
 	}
+	if err := sidecarsWritable(s.path); err != nil {
+		return err
+	}
 	if have < schemaVersion() {
 		return inTx(migrateCtx, conn, nil, func(tx *sql.Tx) error {
 			applied, err := migrate(migrateCtx, tx)
@@ -263,7 +266,7 @@ func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
 
 // writable refuses a file SQLite opened read-only: it opens one without
 // complaint and fails only the first write. (A read-only -wal or -shm file
-// is found by that first write, which then says so.)
+// is refused before, by sidecarsWritable.)
 func writable(conn *sql.Conn) error {
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(interface{ IsReadOnly(string) (bool, error) })
@@ -320,6 +323,10 @@ func openError(path string, err error) error {
 	var se *Error
 	if errors.As(err, &se) {
 		return fmt.Errorf("store: database %s: %w", path, se)
+	}
+	var sc *sidecarError
+	if errors.As(err, &sc) {
+		return fmt.Errorf("store: database %s is read-only: its %w (check the permissions of that file and its directory)", path, sc)
 	}
 	if errors.Is(err, errReadOnly) {
 		return fmt.Errorf("store: database %s is read-only (check the permissions of the file and its directory): %w", path, err)

@@ -1,0 +1,36 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+)
+
+// SQLite opens an existing -wal or -shm file it cannot write read-only,
+// without complaint: reads work, and every write then fails as read-only.
+// sidecarsWritable refuses such a database at Open instead, naming the
+// file, so the server exits before serving rather than accept calls it
+// cannot store.
+func sidecarsWritable(path string) error {
+	for _, suffix := range []string{"-wal", "-shm"} {
+		file := path + suffix
+		err := canWrite(file)
+		if err == nil || errors.Is(err, fs.ErrNotExist) {
+			continue // none yet: SQLite creates it, writable
+		}
+		return &sidecarError{file: file, err: err}
+	}
+	return nil
+}
+
+// sidecarError is a -wal or -shm file that cannot be written.
+type sidecarError struct {
+	file string
+	err  error
+}
+
+func (e *sidecarError) Error() string {
+	return fmt.Sprintf("%s cannot be written: %v", e.file, e.err)
+}
+
+func (e *sidecarError) Unwrap() error { return e.err }
