@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -389,6 +390,31 @@ type flagJSON struct {
 	TargetAgent *string  `json:"target_agent"`
 	Related     []string `json:"related_files"`
 	Notes       *string  `json:"notes"`
+}
+
+// --related_files may be repeated: each value adds to the list, and each
+// may itself be comma-separated. A repeated option kept only its last
+// value (["b"] for --related_files a --related_files b).
+func TestRelatedFilesRepeat(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	base := []string{"create-flag", "--flag_type", "change", "--source_agent", "@backend.api",
+		"--change_description", strings.Repeat("c", 60), "--action_required", strings.Repeat("a", 120)}
+	for _, c := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"--related_files", "a", "--related_files", "b"}, []string{"a", "b"}},
+		{[]string{"--related_files", "a.go,b.go"}, []string{"a.go", "b.go"}},
+		{[]string{"--related_files", "a.go, b.go", "--related-files", "c.go", "--related_files=d.go,"}, []string{"a.go", "b.go", "c.go", "d.go"}},
+		{[]string{"--related_files", ""}, []string{}},
+	} {
+		var created struct{ Flag flagJSON }
+		h.ok(t, &created, append(base, c.args...)...)
+		if !slices.Equal(created.Flag.Related, c.want) {
+			t.Errorf("%q: related_files %q, want %q", c.args, created.Flag.Related, c.want)
+		}
+	}
 }
 
 func TestFlagVerbs(t *testing.T) {

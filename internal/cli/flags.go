@@ -62,6 +62,23 @@ func (o optionalString) String() string {
 	return **o.p
 }
 
+// listFlag is a text option that may be repeated: each value adds to the
+// list (--related_files a --related_files b,c is a, b and c). Each value is
+// taken as the comma-separated form, which the tool splits.
+type listFlag struct{ p *[]string }
+
+func (l listFlag) Set(s string) error {
+	*l.p = append(*l.p, s)
+	return nil
+}
+
+func (l listFlag) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
 // optStringFlag registers an optional text option.
 func optStringFlag(fs *flag.FlagSet, p **string, name, usage string) {
 	fs.Var(optionalString{p}, name, usage)
@@ -99,7 +116,8 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("create-flag", "--flag_type T --source_agent A [--target_agent B] --change_description TEXT --action_required TEXT [options]")
 	var in server.CreateFlagInput
 	var v struct {
-		flagType, source, target, change, action, impact, files, location, example, context string
+		flagType, source, target, change, action, impact, location, example, context string
+		files                                                                        []string
 	}
 	stringFlag(fs, &v.flagType, "flag_type", "`TYPE`: breaking_change, new_feature, refactor, deprecation, enhancement, change, information_request, security or data_loss (required)")
 	stringFlag(fs, &v.source, "source_agent", "your own `HANDLE` (required)")
@@ -107,7 +125,7 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 	stringFlag(fs, &v.change, "change_description", "`TEXT`: what changed, at least 50 characters (required)")
 	stringFlag(fs, &v.action, "action_required", "`TEXT`: steps to take, at least 100 characters (required)")
 	stringFlag(fs, &v.impact, "impact_level", "`LEVEL`: critical, high, medium or low (default medium)")
-	stringFlag(fs, &v.files, "related_files", "comma-separated file `PATHS`")
+	fs.Var(listFlag{&v.files}, "related_files", "comma-separated file `PATHS` (repeatable: each adds to the list)")
 	intFlag(fs, &in.ChainOriginID, "chain_origin_id", "integer `ID` of the flag this one follows up")
 	stringFlag(fs, &v.location, "code_location", "`FILE:LINE`")
 	stringFlag(fs, &v.example, "example_usage", "code example (`TEXT`)")
@@ -125,7 +143,9 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 		in.TargetAgent = &v.target
 	}
 	if seen["related_files"] {
-		raw, _ := json.Marshal(v.files)
+		// One comma-separated string, as the tool takes it: a repeated
+		// option kept only its last value.
+		raw, _ := json.Marshal(strings.Join(v.files, ","))
 		in.RelatedFiles = raw
 	}
 	if seen["context"] {
