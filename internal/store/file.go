@@ -70,6 +70,18 @@ func watchDSNs(path string, dsns ...string) {
 	}
 }
 
+// pathWatched reports whether pools of this process have path open.
+func pathWatched(path string) bool {
+	watched.Lock()
+	defer watched.Unlock()
+	for _, w := range watched.m {
+		if w.path == path {
+			return true
+		}
+	}
+	return false
+}
+
 func forgetDSNs(dsns ...string) {
 	watched.Lock()
 	defer watched.Unlock()

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 )
 
 // SQLite opens an existing -wal or -shm file it cannot write read-only,
@@ -11,6 +12,12 @@ import (
 // sidecarsWritable refuses such a database at Open instead, naming the
 // file, so the server exits before serving rather than accept calls it
 // cannot store.
+//
+// It opens each file for writing and closes it, so it must run before any
+// connection of this process has the database open: closing a descriptor
+// drops every POSIX lock the process holds on that file, SQLite's on the
+// -shm included, and other processes would then take the shared memory
+// for unused. openPools runs it only then.
 func sidecarsWritable(path string) error {
 	for _, suffix := range []string{"-wal", "-shm"} {
 		file := path + suffix
@@ -34,3 +41,13 @@ func (e *sidecarError) Error() string {
 }
 
 func (e *sidecarError) Unwrap() error { return e.err }
+
+// canWrite opens file for writing, neither creating nor truncating it, and
+// closes it.
+func canWrite(file string) error {
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}

@@ -139,6 +139,15 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 // openPools connects to the file now at the path, creating and migrating
 // it when needed.
 func (s *Store) openPools(ctx context.Context) (*pools, error) {
+	// At the first open of the path in this process, before any
+	// connection of ours holds a lock on its files (see sidecarsWritable);
+	// a reopen after the file was replaced meets the new file's, which
+	// the first write then reports as read-only.
+	if s.cur == nil && !pathWatched(s.path) {
+		if err := sidecarsWritable(s.path); err != nil {
+			return nil, openError(s.path, err)
+		}
+	}
 	p := &pools{
 		dsns: []string{s.dsn("immediate", false), s.dsn("deferred", true)},
 	}
@@ -214,7 +223,7 @@ func dsn(abs, txlock string, readOnly bool, busy time.Duration, extra ...string)
 // transaction that reads user_version and probes the file; when
 // migrations are pending, a BEGIN IMMEDIATE transaction that reads
 // user_version again under the write lock and applies them; and a check
-// that the file and its -wal and -shm files are writable. It takes the write lock only to migrate, so a
+// that the file is writable. It takes the write lock only to migrate, so a
 // server starts while another process writes. It is idempotent, so
 // retryBusy may run it again after contention.
 func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
@@ -249,9 +258,6 @@ func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
 	if err != nil {
 		return err
 	}
-	if err := sidecarsWritable(s.path); err != nil {
-		return err
-	}
 	if have < schemaVersion() {
 		return inTx(migrateCtx, conn, nil, func(tx *sql.Tx) error {
 			applied, err := migrate(migrateCtx, tx)
@@ -266,7 +272,7 @@ func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
 
 // writable refuses a file SQLite opened read-only: it opens one without
 // complaint and fails only the first write. (A read-only -wal or -shm file
-// is refused before, by sidecarsWritable.)
+// is refused before, by sidecarsWritable in openPools.)
 func writable(conn *sql.Conn) error {
 	return conn.Raw(func(dc any) error {
 		c, ok := dc.(interface{ IsReadOnly(string) (bool, error) })
