@@ -154,6 +154,12 @@ func asksVersion(args []string) bool {
 func (e *env) dispatch(ctx context.Context, args []string) error {
 	fs := e.flagSet("mcp-agents", "[global flags] [command] [args]")
 	if err := e.parseFlags(fs, args); err != nil {
+		// "mcp-agents" with no command is "mcp-agents serve", options and
+		// all: a client configured with ["--notify", "@a.b"] gets the
+		// server it asked for, not a usage error.
+		if name, ok := unknownOption(err); ok && isServeOption(name) {
+			return runServe(ctx, e, args)
+		}
 		return err
 	}
 	rest := fs.Args()
@@ -201,4 +207,15 @@ func runVersion(_ context.Context, e *env, args []string) error {
 func (e *env) printVersion() error {
 	_, err := fmt.Fprintf(e.stdout, "mcp-agents %s\n", e.opts.Version) // stdout-ok: CLI output
 	return err
+}
+
+// unknownOption returns the name of the option a parse error says is not
+// defined.
+func unknownOption(err error) (string, bool) {
+	var ue *UsageError
+	if !errors.As(err, &ue) {
+		return "", false
+	}
+	name, ok := strings.CutPrefix(ue.Msg, "unknown option --")
+	return name, ok
 }

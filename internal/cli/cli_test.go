@@ -654,3 +654,26 @@ func TestEmptyFiltersRefused(t *testing.T) {
 		}
 	}
 }
+
+// "mcp-agents" with no command is the stdio server, and takes serve's own
+// options as "mcp-agents serve" does (issue 2: "mcp-agents or mcp-agents
+// serve"); they were refused as unknown options.
+func TestBareCommandTakesServeOptions(t *testing.T) {
+	h := newHarness(t)
+	docs := filepath.Join(h.cwd, "docs")
+	if err := os.MkdirAll(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--db", h.db, "--notify", "@ops.containers"},
+		{"--notify=@ops.containers,@backend.api", "--db", h.db},
+		{"--db", h.db, "--context", docs},
+	} {
+		if r := h.run(t, args...); r.code != 0 || strings.Contains(r.stderr, "unknown option") {
+			t.Errorf("%v: %+v, want the server (stdin at EOF: exit 0)", args, r)
+		}
+	}
+	if r := h.run(t, "--bogus"); r.code != 2 || !strings.Contains(r.stderr, "unknown option --bogus") {
+		t.Errorf("an unknown option is still refused: %+v", r)
+	}
+}

@@ -41,13 +41,33 @@ const startupHeap = 24 << 20
 // keeps startupHeap, where a lower bound doubled its CPU time.
 const buildHeap = 16 << 20
 
+// serveOptions are serve's own options, besides the global ones.
+type serveOptions struct {
+	contextDirs []string
+	notify      *string
+	http        httpFlags
+}
+
+func (o *serveOptions) register(fs *flag.FlagSet) {
+	fs.Var(dirList{&o.contextDirs}, "context", "serve the project context documents (*.md) in `DIR` too (repeatable; default: the nearest .claude/project)")
+	o.notify = fs.String("notify", "", "stdio only: push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
+	o.http.register(fs)
+}
+
+// isServeOption reports whether name is one of serve's own options, which
+// "mcp-agents" with no command, the same server, takes too.
+func isServeOption(name string) bool {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	new(serveOptions).register(fs)
+	addDashedAliases(fs)
+	return fs.Lookup(name) != nil
+}
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("serve", "[flags]")
-	var contextDirs []string
-	fs.Var(dirList{&contextDirs}, "context", "serve the project context documents (*.md) in `DIR` too (repeatable; default: the nearest .claude/project)")
-	notifyFlag := fs.String("notify", "", "stdio only: push Claude Code channel messages for new flags concerning these `@agent,...` (default $MCP_AGENTS_NOTIFY)")
-	var hf httpFlags
-	hf.register(fs)
+	var opts serveOptions
+	opts.register(fs)
+	hf := &opts.http
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
@@ -72,7 +92,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 		notifyEnv = ""
 	}
-	notify, err := notifyHandles(*notifyFlag, notifyGiven, notifyEnv)
+	notify, err := notifyHandles(*opts.notify, notifyGiven, notifyEnv)
 	if err != nil {
 		return err
 	}
@@ -105,7 +125,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// The watches go in place while the catalog loads; goLive connects
 	// them to the server.
-	e.cfg.contextDirs = contextDirs
+	e.cfg.contextDirs = opts.contextDirs
 	ownPaths := []string{string(diskcache.Default())}
 	if p, pg, err := e.dbTarget(); err == nil && !pg {
 		ownPaths = append(ownPaths, p)
@@ -168,7 +188,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if hf.addr != "" {
 		stopLive := e.goLive(ctx, svc, st, watch(), ic)
 		defer stopLive()
-		return e.serveHTTP(ctx, &hf, srv, svc, st, logger)
+		return e.serveHTTP(ctx, hf, srv, svc, st, logger)
 	}
 	if isTerminal(e.stdin) {
 		fmt.Fprintf(e.stderr, "mcp-agents %s: %s; database %s. Waiting for an MCP client on stdin (see README: configure it in Claude Desktop or Claude Code; Ctrl-C to quit).\n",
