@@ -134,6 +134,13 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	seen := setFlags(fs)
+	// A required option left out is a usage error, as in every other
+	// command; a value the rules refuse is the tool's to explain (exit 1).
+	for _, name := range []string{"flag_type", "source_agent", "change_description", "action_required"} {
+		if !seen[name] {
+			return usagef("create-flag: --%s is required", name)
+		}
+	}
 	in.FlagType, in.SourceAgent, in.ChangeDescription, in.ActionRequired = v.flagType, &v.source, v.change, v.action
 	in.CodeLocation, in.ExampleUsage = v.location, v.example
 	if seen["impact_level"] {
