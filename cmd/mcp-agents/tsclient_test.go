@@ -140,8 +140,9 @@ func TestTypeScriptSDKClient(t *testing.T) {
 
 // While another process holds the database's write lock, a create_flag the
 // client gives up on is cancelled (the SDK sends notifications/cancelled),
-// and the session stays responsive: ping and search answer at once, and the
-// server exits promptly at the end instead of waiting out its busy timeout.
+// and the session stays responsive: ping and search answer at once, the
+// SDK reports no answer to the request it gave up on, and the server exits
+// promptly at the end instead of waiting out its busy timeout.
 func TestTypeScriptSDKClientCancels(t *testing.T) {
 	s := newSandbox(t)
 	st, err := store.Open(t.Context(), s.db)
@@ -165,11 +166,12 @@ func TestTypeScriptSDKClientCancels(t *testing.T) {
 	defer conn.ExecContext(context.Background(), "ROLLBACK")
 
 	var seen struct {
-		CreateOutcome  string `json:"createOutcome"`
-		AbortedAfterMs int    `json:"abortedAfterMs"`
-		PingMs         int    `json:"pingMs"`
-		SearchWorks    bool   `json:"searchWorks"`
-		CloseMs        int    `json:"closeMs"`
+		CreateOutcome  string   `json:"createOutcome"`
+		AbortedAfterMs int      `json:"abortedAfterMs"`
+		PingMs         int      `json:"pingMs"`
+		SearchWorks    bool     `json:"searchWorks"`
+		CloseMs        int      `json:"closeMs"`
+		ClientErrors   []string `json:"clientErrors"`
 	}
 	runScript(t, s, "cancel.mjs", &seen)
 	if seen.CreateOutcome != "aborted" || seen.AbortedAfterMs > 2000 {
@@ -177,6 +179,9 @@ func TestTypeScriptSDKClientCancels(t *testing.T) {
 	}
 	if seen.PingMs > 1000 || !seen.SearchWorks {
 		t.Errorf("session after the cancel: ping %d ms, search works %v; want both at once", seen.PingMs, seen.SearchWorks)
+	}
+	if len(seen.ClientErrors) != 0 {
+		t.Errorf("the SDK reported %q; the cancelled request must get no answer", seen.ClientErrors)
 	}
 	if seen.CloseMs > 1500 {
 		t.Errorf("server took %d ms to exit after stdin closed; the cancelled request is still waiting on the lock", seen.CloseMs)

@@ -23,16 +23,56 @@ type output struct {
 	pending map[string]int // request id as JSON → requests with that id not answered yet
 	n       int            // total of pending
 	drained chan struct{}  // closed when n falls to 0
+	// cancelled counts, by id, pending requests the client cancelled: their
+	// answers are not sent. The MCP specification says a receiver of
+	// notifications/cancelled should not answer the request, and clients
+	// report an answer to one they gave up on as an error (the TypeScript
+	// SDK: "Received a response for an unknown message ID").
+	cancelled map[string]int
 }
 
 func (o *output) Write(p []byte) (int, error) {
+	id, isResponse := responseID(p)
+	if isResponse && o.dropCancelled(id) {
+		o.answered(id)
+		return len(p), nil
+	}
 	o.wmu.Lock()
 	n, err := o.w.Write(p)
 	o.wmu.Unlock()
-	if id, ok := responseID(p); ok {
+	if isResponse {
 		o.answered(id)
 	}
 	return n, err
+}
+
+// cancel records that the client cancelled the request with this id, if
+// it is still unanswered (a cancellation that crossed its answer changes
+// nothing).
+func (o *output) cancel(id string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pending[id] == 0 || o.cancelled[id] >= o.pending[id] {
+		return
+	}
+	if o.cancelled == nil {
+		o.cancelled = map[string]int{}
+	}
+	o.cancelled[id]++
+}
+
+// dropCancelled reports whether an answer with this id is for a cancelled
+// request, and forgets that cancellation.
+func (o *output) dropCancelled(id string) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.cancelled[id] == 0 {
+		return false
+	}
+	if o.cancelled[id]--; o.cancelled[id] == 0 {
+		delete(o.cancelled, id)
+	}
+	return true
 }
 
 // expect records line, which is about to be handed to mcp-go, if mcp-go
@@ -65,6 +105,19 @@ func (o *output) expect(line []byte) (handOver bool) {
 	}
 	if isNull(env.Method) && !isNull(env.Error) {
 		return false
+	}
+	if string(env.Method) == `"notifications/cancelled"` && isNull(env.ID) {
+		var n struct {
+			Params struct {
+				RequestID json.RawMessage `json:"requestId"`
+			} `json:"params"`
+		}
+		if json.Unmarshal(line, &n) == nil {
+			if id, ok := idKey(n.Params.RequestID); ok {
+				o.cancel(id)
+			}
+		}
+		return true // mcp-go cancels the call's context
 	}
 	if isNull(env.ID) || !isNull(env.Result) || !isNull(env.Error) {
 		return true
@@ -110,6 +163,13 @@ func (o *output) answered(id string) {
 	o.pending[id]--
 	if o.pending[id] == 0 {
 		delete(o.pending, id)
+	}
+	// A cancellation that arrived while this answer was being written is
+	// for an answered request: it must not drop a later one with the id.
+	if c := o.cancelled[id]; c > o.pending[id] {
+		if o.cancelled[id] = o.pending[id]; o.cancelled[id] == 0 {
+			delete(o.cancelled, id)
+		}
 	}
 	if o.n--; o.n == 0 {
 		close(o.drained)

@@ -12,7 +12,10 @@ const client = new Client({ name: "tsclient-cancel", version: "1.0.0" });
 await client.connect(transport);
 await client.listTools(); // the SDK learns the output schemas
 
-const seen = {};
+const seen = { clientErrors: [] };
+// An answer to the cancelled request would land here ("Received a response
+// for an unknown message ID"): the server must not send one.
+client.onerror = (err) => seen.clientErrors.push(String(err?.message ?? err));
 const started = Date.now();
 const abort = new AbortController();
 setTimeout(() => abort.abort("gave up"), 300);
