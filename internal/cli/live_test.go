@@ -1,6 +1,7 @@
 package cli_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -39,5 +40,16 @@ func TestServeRefusesAnEmptyNotifyList(t *testing.T) {
 	h.env["MCP_AGENTS_NOTIFY"] = ","
 	if r := h.run(t, "serve"); r.code != 2 || !strings.Contains(r.stderr, "MCP_AGENTS_NOTIFY") {
 		t.Errorf("MCP_AGENTS_NOTIFY=',': %+v; want exit 2 naming the variable", r)
+	}
+}
+
+// A --context directory that does not exist is said, as a missing --agents
+// one is, rather than silently serving no documents.
+func TestServeWarnsOfAMissingContextDir(t *testing.T) {
+	h := newHarness(t)
+	missing := filepath.Join(h.cwd, "no-such-docs")
+	r := h.run(t, "--db", h.db, "serve", "--context", missing)
+	if r.code != 0 || !strings.Contains(r.stderr, "--context directory does not exist") || !strings.Contains(r.stderr, missing) {
+		t.Errorf("serve --context %s: %+v, want a warning naming it", missing, r)
 	}
 }

@@ -126,6 +126,12 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	// The watches go in place while the catalog loads; goLive connects
 	// them to the server.
 	e.cfg.contextDirs = opts.contextDirs
+	for _, dir := range opts.contextDirs {
+		// Said, as a missing --agents directory is, rather than ignored.
+		if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+			logger.Warn("--context directory does not exist or is not a directory", "dir", dir)
+		}
+	}
 	ownPaths := []string{string(diskcache.Default())}
 	if p, pg, err := e.dbTarget(); err == nil && !pg {
 		ownPaths = append(ownPaths, p)
