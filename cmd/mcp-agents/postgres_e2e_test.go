@@ -98,7 +98,7 @@ func TestMigrateRefusals(t *testing.T) {
 	}{
 		{[]string{"migrate", "--db", s.db}, 2, "--to is required"},
 		{[]string{"migrate", "--db", s.db, "--to", "/tmp/other.db"}, 2, "--to must be a PostgreSQL URL"},
-		{[]string{"migrate", "--db", "postgres://a@127.0.0.1:1/x", "--to", "postgres://a@127.0.0.1:1/y"}, 2, "--db must name the SQLite file"},
+		{[]string{"migrate", "--db", "postgres://a@127.0.0.1:1/x", "--to", "postgres://a@127.0.0.1:1/y"}, 2, "the database to copy from (--db, or MCP_AGENTS_DB) must be the SQLite file"},
 		{[]string{"migrate", "--db", missing, "--to", "postgres://a:secret-pw@127.0.0.1:1/y"}, 1, "does not exist; nothing was copied"},
 	} {
 		_, stderr, code := s.cli(t, tt.args...)

@@ -36,7 +36,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if pg {
-		return usagef("migrate: --db must name the SQLite file to copy from, not a PostgreSQL database (%s)", redactURL(from))
+		return usagef("migrate: the database to copy from (--db, or MCP_AGENTS_DB) must be the SQLite file, not a PostgreSQL database (%s)", redactURL(from))
 	}
 	if _, err := os.Stat(from); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
