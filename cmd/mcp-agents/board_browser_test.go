@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -80,6 +82,31 @@ func (s sandbox) startBoard(t *testing.T) string {
 	}
 }
 
+// startChromium starts headless Chromium for one test, ended with it;
+// its context gives up after 90 s.
+func startChromium(t *testing.T, chrome string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chrome),
+		chromedp.Headless,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // Chromium's sandbox refuses to run as root
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	return ctx
+}
+
 // TestBoardInABrowser drives the board in headless Chromium: the DOM shows
 // the flags and counts, a flag created through the MCP server in another
 // process appears without a reload (scroll position kept), a chain opens
@@ -124,26 +151,7 @@ func TestBoardInABrowser(t *testing.T) {
 	if shots == "" {
 		shots = t.TempDir()
 	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chrome),
-		chromedp.Headless,
-		chromedp.DisableGPU,
-		chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 900),
-	)
-	if os.Geteuid() == 0 {
-		opts = append(opts, chromedp.NoSandbox) // Chromium's sandbox refuses to run as root
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	defer cancelAlloc()
-	ctx, cancel := chromedp.NewContext(actx)
-	defer cancel()
-	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
-	defer cancelTimeout()
+	ctx := startChromium(t, chrome)
 
 	var mu sync.Mutex
 	var requests, problems []string
@@ -359,5 +367,81 @@ func TestBoardInABrowser(t *testing.T) {
 	}
 	for _, p := range problems {
 		t.Errorf("browser reported: %s", p)
+	}
+}
+
+// TestBoardSignOutInABrowser signs in to the team server's board in
+// Chromium and out again with the page's own "Sign out" button, which must
+// end the session; a form on another origin that posts to the logout (a
+// page on another port of the same host: same site, so the SameSite=Strict
+// cookie goes along) is refused, and the session holds.
+func TestBoardSignOutInABrowser(t *testing.T) {
+	chrome := findChromium(t)
+	s := newSandbox(t)
+	secret, _ := s.token(t, "@people.ops", "observer")
+	hs := s.startHTTP(t)
+	ctx := startChromium(t, chrome)
+
+	eval := func(expr string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
+		if err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return v
+	}
+	// waitFor asks again while pages load: a navigation ends a poll.
+	waitFor := func(what, expr string) {
+		t.Helper()
+		var err error
+		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+			var ok bool
+			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+				return
+			}
+		}
+		t.Fatalf("%s: not within 10 s (at %s: %.300s): %v", what, eval(`location.href`), eval(`document.body ? document.body.innerText : ''`), err)
+	}
+	signedIn := func() bool {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(hs.base+"/board/")); err != nil {
+			t.Fatal(err)
+		}
+		return eval(`location.pathname + (document.querySelector('form.signout button') ? ' signed in' : '')`) == "/board/ signed in"
+	}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(hs.base+"/board/"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), secret),
+		chromedp.Submit(chromedp.CSS("#token")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("signed in", `location.pathname === '/board/' && !!document.querySelector('form.signout button')`)
+
+	// Another origin's form posting to the logout.
+	evil := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, `<!doctype html><form method="post" action="%s/board/logout"><button id="go">go</button></form>`, hs.base)
+	}))
+	defer evil.Close()
+	if err := chromedp.Do(ctx, chromedp.Navigate(evil.URL), chromedp.Click(chromedp.CSS("#go"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the cross-site logout answered", `location.pathname === '/board/logout'`)
+	if got := eval(`document.body.innerText`); !strings.Contains(got, "posted from the board's own page") {
+		t.Errorf("a logout posted from another origin: %q, want it refused", got)
+	}
+	if !signedIn() {
+		t.Fatal("a logout posted from another origin ended the session")
+	}
+
+	// The board's own button.
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`form.signout button`))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the login form after signing out", `location.pathname === '/board/login'`)
+	if signedIn() {
+		t.Error("Sign out left the session signed in")
 	}
 }

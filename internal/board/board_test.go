@@ -128,6 +128,15 @@ func TestBoardPage(t *testing.T) {
 	if got := res.Header.Get("Content-Type"); got != "text/html; charset=utf-8" {
 		t.Errorf("Content-Type = %q", got)
 	}
+	// same-origin, header and meta alike: under no-referrer Chromium posts
+	// the page's own forms (the team server's "Sign out") with
+	// "Origin: null", which the same-origin check refuses.
+	if got := res.Header.Get("Referrer-Policy"); got != "same-origin" {
+		t.Errorf("Referrer-Policy = %q, want same-origin", got)
+	}
+	if !strings.Contains(body, `<meta name="referrer" content="same-origin">`) || strings.Contains(body, "no-referrer") {
+		t.Error(`the page's referrer meta is not "same-origin"`)
+	}
 	id := func(name string) string { return itoa(f.ids[name]) }
 	if got, want := flagsIn(body, "pending"), []string{id("critical"), id("hostile"), id("broadcast"), id("grandchild"), id("low")}; !cmp.Equal(got, want) {
 		t.Errorf("pending flags in order %v, want critical first %v", got, want)

@@ -190,7 +190,7 @@ func (b *boardAuth) principal(r *http.Request) (auth.Principal, error) {
 }
 
 var loginPage = template.Must(template.New("login").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="referrer" content="same-origin">
 <title>Sign in · mcp-agents flag board</title><link rel="stylesheet" href="/board/static/board.css"></head>
 <body><main id="content"><h1>Flag board</h1>
 <p>Sign in with an <strong>observer</strong> or <strong>admin</strong> token (<code>mcp-agents tokens create --role observer …</code>).</p>
@@ -206,6 +206,8 @@ func (b *boardAuth) renderForm(w http.ResponseWriter, status int, next, msg stri
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Frame-Options", "DENY")
+	// As the board's pages: the form's Origin stays, for sameOrigin.
+	w.Header().Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	_ = loginPage.Execute(w, struct{ Next, Error string }{next, msg})
 }
@@ -244,6 +246,9 @@ func sameOrigin(r *http.Request) bool {
 	if o == "" {
 		return true // not a browser, or a same-origin navigation that omits it
 	}
+	// "null" (an opaque origin: a sandboxed frame, or a page under
+	// Referrer-Policy no-referrer, which the board's pages therefore do not
+	// use) is refused: it says nothing of where the form was.
 	u, err := url.Parse(o)
 	return err == nil && u.Host == r.Host
 }

@@ -103,6 +103,11 @@ func TestBoardLogin(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(res.Header.Get("Content-Security-Policy"), "default-src 'none'") {
 		t.Errorf("login form: %d, CSP %q", res.StatusCode, res.Header.Get("Content-Security-Policy"))
 	}
+	// The form's own post keeps its Origin (no-referrer would make it
+	// "null", which sameOrigin refuses).
+	if got := res.Header.Get("Referrer-Policy"); got != "same-origin" {
+		t.Errorf("login form: Referrer-Policy %q, want same-origin", got)
+	}
 
 	post := func(c *http.Client, token, origin string) *http.Response {
 		t.Helper()
@@ -158,14 +163,34 @@ func TestBoardLogin(t *testing.T) {
 		}
 	}
 
-	// Logging out forgets the session.
+	// Logging out forgets the session, when posted as the board's page
+	// posts it under Referrer-Policy same-origin (Origin: the board's own);
+	// not from another origin, nor from an opaque one ("null": a sandboxed
+	// frame, or a page under no-referrer).
 	rt.revoked = map[string]bool{}
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar, CheckRedirect: noRedirects}
 	post(c, "mcpa_observer", "")
-	req, _ := http.NewRequest("POST", srv.URL+"/board/logout", nil)
-	if res, err := c.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("logout: %v %v", err, res)
+	logout := func(origin string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+"/board/logout", nil)
+		req.Header.Set("Origin", origin)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	for _, origin := range []string{"https://evil.example", "null"} {
+		if res := logout(origin); res.StatusCode != http.StatusForbidden {
+			t.Errorf("logout from Origin %q: %d, want 403", origin, res.StatusCode)
+		}
+	}
+	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusOK {
+		t.Fatalf("a refused logout ended the session: %d", res.StatusCode)
+	}
+	if res := logout(srv.URL); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("logout: %d", res.StatusCode)
 	}
 	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("after logout: %d", res.StatusCode)
