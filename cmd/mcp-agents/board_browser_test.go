@@ -370,6 +370,36 @@ func TestBoardInABrowser(t *testing.T) {
 	}
 }
 
+// browserPage evaluates script in a test's Chromium.
+type browserPage struct {
+	t   *testing.T
+	ctx context.Context
+}
+
+// eval is the string expr evaluates to.
+func (b browserPage) eval(expr string) string {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](expr))
+	if err != nil {
+		b.t.Fatalf("%s: %v", expr, err)
+	}
+	return v
+}
+
+// waitFor waits up to 10 s for expr to be true, asking again while pages
+// load (a navigation ends chromedp's own Poll).
+func (b browserPage) waitFor(what, expr string) {
+	b.t.Helper()
+	var err error
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		var ok bool
+		if ok, err = chromedp.Run(b.ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+	}
+	b.t.Fatalf("%s: not within 10 s (at %s: %.300s): %v", what, b.eval(`location.href`), b.eval(`document.body ? document.body.innerText : ''`), err)
+}
+
 // TestBoardSignOutInABrowser signs in to the team server's board in
 // Chromium and out again with the page's own "Sign out" button, which must
 // end the session; a form on another origin that posts to the logout (a
@@ -382,26 +412,8 @@ func TestBoardSignOutInABrowser(t *testing.T) {
 	hs := s.startHTTP(t)
 	ctx := startChromium(t, chrome)
 
-	eval := func(expr string) string {
-		t.Helper()
-		v, err := chromedp.Run(ctx, chromedp.Evaluate[string](expr))
-		if err != nil {
-			t.Fatalf("%s: %v", expr, err)
-		}
-		return v
-	}
-	// waitFor asks again while pages load: a navigation ends a poll.
-	waitFor := func(what, expr string) {
-		t.Helper()
-		var err error
-		for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-			var ok bool
-			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
-				return
-			}
-		}
-		t.Fatalf("%s: not within 10 s (at %s: %.300s): %v", what, eval(`location.href`), eval(`document.body ? document.body.innerText : ''`), err)
-	}
+	b := browserPage{t, ctx}
+	eval, waitFor := b.eval, b.waitFor
 	signedIn := func() bool {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.Navigate(hs.base+"/board/")); err != nil {
@@ -443,5 +455,79 @@ func TestBoardSignOutInABrowser(t *testing.T) {
 	waitFor("the login form after signing out", `location.pathname === '/board/login'`)
 	if signedIn() {
 		t.Error("Sign out left the session signed in")
+	}
+}
+
+// TestBoardLiveUpdateKeepsFocusInABrowser: a live update leaves the focus
+// on the same control, though the page around it changed. A link with no
+// key of its own (an inbox's agent) is found again in its own section and
+// row, not by counting the links alike across the page, which a new flag
+// naming the same agent further up would shift.
+func TestBoardLiveUpdateKeepsFocusInABrowser(t *testing.T) {
+	chrome := findChromium(t)
+	s := newSandbox(t)
+	c := s.start(t)
+	create := func(args map[string]any) int64 {
+		t.Helper()
+		var created struct {
+			Flag struct {
+				ID int64 `json:"id"`
+			} `json:"flag"`
+		}
+		callTool(t, c, "create_flag", args, &created)
+		return created.Flag.ID
+	}
+	// From @backend.api, a critical flag under a lease (a Locked row
+	// linking @backend.api) and, to fill the events past a page, 50 more;
+	// and one to @backend.api, for its inbox row.
+	crit := flagArgs("@frontend.react")
+	crit["flag_type"], crit["impact_level"] = "breaking_change", "critical"
+	callTool(t, c, "lock_flag", map[string]any{"flag_id": create(crit), "agent": "@frontend.react"}, &struct{}{})
+	for range 50 {
+		create(flagArgs("@frontend.react"))
+	}
+	toBackend := flagArgs("@backend.api")
+	toBackend["source_agent"] = "@web.ui"
+	create(toBackend)
+
+	base := s.startBoard(t)
+	ctx := startChromium(t, chrome)
+	b := browserPage{t, ctx}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/board/")); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the stream opened", `document.getElementById('live-status').textContent.startsWith('Live:')`)
+
+	where := `(function () {
+		var el = document.activeElement, sec = el.closest('section[id]');
+		return el.tagName + (el === document.body ? '' : ' ' + el.textContent) + ' in ' + (sec ? sec.id : 'no section');
+	})()`
+	focus := func(sel string) string {
+		t.Helper()
+		got := b.eval(`(function () {
+			var el = document.querySelector('` + sel + `');
+			if (!el) { return 'none'; }
+			el.focus();
+			return ` + where + `;
+		})()`)
+		if got == "none" || strings.HasPrefix(got, "BODY") {
+			t.Fatalf("cannot focus %s: %s", sel, got)
+		}
+		return got
+	}
+	// shown waits for the live update that shows flag id in the events.
+	shown := func(id int64) {
+		t.Helper()
+		b.waitFor("a live update", fmt.Sprintf(`!!document.querySelector('#events a[href="/board/flags/%d"]')`, id))
+	}
+
+	// A new critical flag from @backend.api: one more link to its agent
+	// page, above the inbox row's.
+	want := focus(`#inboxes a[href="/board/?agent=%40backend.api"]`)
+	crit2 := flagArgs("@cloud.aws")
+	crit2["flag_type"], crit2["impact_level"] = "security", "critical"
+	shown(create(crit2))
+	if got := b.eval(where); got != want {
+		t.Errorf("after a new flag naming the same agent the focus is on %q, want %q", got, want)
 	}
 }

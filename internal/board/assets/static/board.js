@@ -34,9 +34,12 @@
 
   // identity names the focused element of root so that its twin in a fresh
   // rendering can be found: by data-key where the page gives one (flag
-  // links); else by its kind and target (href, label, id) and which of the
-  // elements alike it is, counted within its row when the row has a keyed
-  // flag link (rows move as flags come and go), else within root.
+  // links, and the pagers' links, whose URLs change as rows come and go);
+  // else by where it is, the region (the nearest element with an id: a
+  // section) and the row (data-row: a flag, an inbox, an event) around it,
+  // and by its kind and target (href, label, id) and which of the elements
+  // alike it is within that row, or that region. Counted across the whole
+  // page, a new row elsewhere (a flag naming the same agent) would shift it.
   function identity(el, root) {
     if (!el || el === root || !root.contains(el) || !el.getAttribute) { return null; }
     var key = el.getAttribute('data-key');
@@ -46,11 +49,14 @@
       var v = el.getAttribute(a);
       if (v !== null) { sel += '[' + a + '="' + CSS.escape(v) + '"]'; }
     });
-    var row = el.closest('li, tr'), anchor = row && row.querySelector('[data-key]');
-    if (anchor && anchor.closest('li, tr') !== row) { anchor = null; } // a nested row's
-    var scope = anchor ? row : root;
+    var row = el.closest('[data-row]');
+    if (row && !root.contains(row)) { row = null; }
+    var region = (row || el).parentElement.closest('[id]');
+    if (region && (region === root || !root.contains(region))) { region = null; }
+    var scope = row || region || root;
     return {
-      row: anchor ? anchor.getAttribute('data-key') : null,
+      region: region ? region.id : null,
+      row: row ? row.getAttribute('data-row') : null,
       sel: sel,
       n: Array.prototype.indexOf.call(scope.querySelectorAll(sel), el)
     };
@@ -59,9 +65,12 @@
   // find is the element of root that id names, or null.
   function find(id, root) {
     var scope = root;
+    if (id.region) {
+      scope = root.querySelector('#' + CSS.escape(id.region));
+      if (!scope) { return null; }
+    }
     if (id.row) {
-      var anchor = root.querySelector('[data-key="' + CSS.escape(id.row) + '"]');
-      scope = anchor && anchor.closest('li, tr');
+      scope = scope.querySelector('[data-row="' + CSS.escape(id.row) + '"]');
       if (!scope) { return null; }
     }
     var all = scope.querySelectorAll(id.sel);
