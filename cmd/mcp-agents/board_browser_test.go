@@ -462,7 +462,8 @@ func TestBoardSignOutInABrowser(t *testing.T) {
 // on the same control, though the page around it changed. A link with no
 // key of its own (an inbox's agent) is found again in its own section and
 // row, not by counting the links alike across the page, which a new flag
-// naming the same agent further up would shift.
+// naming the same agent further up would shift; a pager's link is found by
+// its key, though its URL changed (a new event moves "older"'s before=).
 func TestBoardLiveUpdateKeepsFocusInABrowser(t *testing.T) {
 	chrome := findChromium(t)
 	s := newSandbox(t)
@@ -529,5 +530,17 @@ func TestBoardLiveUpdateKeepsFocusInABrowser(t *testing.T) {
 	shown(create(crit2))
 	if got := b.eval(where); got != want {
 		t.Errorf("after a new flag naming the same agent the focus is on %q, want %q", got, want)
+	}
+
+	// A new event: the events' "older" link now reads on from another
+	// event, and keeps the focus.
+	want = focus(`#events h2 .more a:last-child`) // "older"
+	href := b.eval(`document.activeElement.getAttribute('href') || ''`)
+	shown(create(flagArgs("@cloud.aws")))
+	if got := b.eval(where); got != want {
+		t.Errorf("after a new event the focus is on %q, want %q", got, want)
+	}
+	if got := b.eval(`document.activeElement.getAttribute('href') || ''`); got == href {
+		t.Errorf("the older link still reads on from the same event (%s): the test shows nothing", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"html"
+	"maps"
 	"net/http/httptest"
 	"regexp"
 	"slices"
@@ -77,7 +78,7 @@ func section(body, id string) string {
 func pagerLinks(sec string) map[string]string {
 	out := map[string]string{}
 	for _, note := range regexp.MustCompile(`<span class="more">\(.*?\)</span>`).FindAllString(sec, -1) {
-		for _, m := range regexp.MustCompile(`<a href="([^"]+)">([^<]+)</a>`).FindAllStringSubmatch(note, -1) {
+		for _, m := range regexp.MustCompile(`<a (?:data-key="[^"]*" )?href="([^"]+)">([^<]+)</a>`).FindAllStringSubmatch(note, -1) {
 			out[m[2]] = html.UnescapeString(m[1])
 		}
 	}
@@ -220,4 +221,46 @@ func get2(t *testing.T, url string) (int, string) {
 	t.Helper()
 	res, body := get(t, url)
 	return res.StatusCode, body
+}
+
+// Each pager's link has a key naming the control, not the URL, which
+// changes as rows come and go (a new event moves "older"'s before=): the
+// live script keeps the focus on a link by its key.
+func TestPagerLinksHaveStableKeys(t *testing.T) {
+	srv, _, _, _ := pagedBoard(t)
+	keys := func(path, sec string) map[string]string {
+		t.Helper()
+		res, body := get(t, srv.URL+path)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", path, res.StatusCode)
+		}
+		out := map[string]string{}
+		for _, note := range regexp.MustCompile(`<span class="more">\(.*?\)</span>`).FindAllString(section(body, sec), -1) {
+			for _, m := range regexp.MustCompile(`<a ([^>]*)>([^<]+)</a>`).FindAllStringSubmatch(note, -1) {
+				k := regexp.MustCompile(`data-key="([^"]*)"`).FindStringSubmatch(m[1])
+				if k == nil {
+					t.Errorf("%s: the pager link %q has no data-key", path, m[2])
+					continue
+				}
+				out[m[2]] = k[1]
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		path, sec string
+		want      map[string]string
+	}{
+		{"/board/", "pending", map[string]string{"more": "pending-medium-next"}},
+		{"/board/", "locked", map[string]string{"more": "locked-next"}},
+		{"/board/", "completed", map[string]string{"more": "completed-next"}},
+		{"/board/", "events", map[string]string{"older": "events-older"}},
+		{"/board/?list=events&before=200", "events", map[string]string{"newest": "events-newest", "older": "events-older"}},
+		{"/board/?list=pending&page=2", "pending", map[string]string{"previous 100": "pending-medium-previous"}},
+		{"/board/?list=pending&impact=medium&page=2", "pending", map[string]string{"previous 100": "pending-medium-previous"}},
+	} {
+		if got := keys(tc.path, tc.sec); !maps.Equal(got, tc.want) {
+			t.Errorf("%s, %s: pager keys %v, want %v", tc.path, tc.sec, got, tc.want)
+		}
+	}
 }

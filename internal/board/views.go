@@ -110,6 +110,10 @@ type choice struct {
 	Label   string
 	URL     string
 	Current bool
+	// Key names a pager's link for the live script ("events-older",
+	// "pending-critical-next"): its URL changes as rows come and go, and
+	// the same control must keep the focus.
+	Key string
 }
 
 // filter is one dimension of the filters.
@@ -189,20 +193,24 @@ func flagPager(base string, q store.BoardQuery, list, impact string, total, offs
 			}
 		})
 	}
+	key := list
+	if impact != "" {
+		key += "-" + impact
+	}
 	rows := store.BoardPageRows
 	if offset > 0 {
 		prev := (offset-1)/rows + 1 // the page holding the row before this one
 		if prev > 1 {
-			p.Links = append(p.Links, choice{Label: "first", URL: at(1)})
+			p.Links = append(p.Links, choice{Label: "first", URL: at(1), Key: key + "-first"})
 		}
-		p.Links = append(p.Links, choice{Label: "previous " + strconv.Itoa(rows), URL: at(prev)})
+		p.Links = append(p.Links, choice{Label: "previous " + strconv.Itoa(rows), URL: at(prev), Key: key + "-previous"})
 	}
 	if next := offset + shown; next < total {
 		label := "next " + strconv.Itoa(min(rows, total-next))
 		if next%rows != 0 {
 			label = "more" // a short summary: the list's own first page holds these rows again
 		}
-		p.Links = append(p.Links, choice{Label: label, URL: at(next/rows + 1)})
+		p.Links = append(p.Links, choice{Label: label, URL: at(next/rows + 1), Key: key + "-next"})
 	}
 	return p
 }
@@ -222,10 +230,10 @@ func eventPager(base string, q store.BoardQuery, sum store.BoardSummary) pager {
 		})
 	}
 	if q.Before > 0 {
-		p.Links = append(p.Links, choice{Label: "newest", URL: at(0)})
+		p.Links = append(p.Links, choice{Label: "newest", URL: at(0), Key: "events-newest"})
 	}
 	if sum.EventsOlder != nil {
-		p.Links = append(p.Links, choice{Label: "older", URL: at(*sum.EventsOlder)})
+		p.Links = append(p.Links, choice{Label: "older", URL: at(*sum.EventsOlder), Key: "events-older"})
 	}
 	p.Show = len(p.Links) > 0
 	return p
@@ -257,7 +265,7 @@ func (v *views) nextLinks(sum store.BoardSummary) map[string]string {
 	groups, locked, completed, events := pagers(v.prefix+"/api/summary", sum)
 	add := func(name string, p pager) {
 		for _, l := range p.Links {
-			if l.Label != "first" && l.Label != "newest" && !strings.HasPrefix(l.Label, "previous") {
+			if strings.HasSuffix(l.Key, "-next") || l.Key == "events-older" {
 				next[name] = l.URL
 			}
 		}
