@@ -311,7 +311,8 @@ func TestBoardInABrowser(t *testing.T) {
 		t.Errorf("current flag in the tree: %q", got)
 	}
 	// j and k walk the chain from the flag itself: j to the next flag in
-	// the tree, again to the one after, k back.
+	// the tree, again to the one after, k back. The root is the chain's
+	// first flag: k from it goes nowhere (not on to the next flag).
 	keys := func(k string) string {
 		t.Helper()
 		if err := chromedp.Do(ctx, chromedp.KeyEvent(k)); err != nil {
@@ -322,8 +323,12 @@ func TestBoardInABrowser(t *testing.T) {
 	for i, step := range []struct {
 		key  string
 		want int64
-	}{{"j", root + 1}, {"j", root + 2}, {"k", root + 1}} {
-		if got, want := keys(step.key), fmt.Sprintf("/board/flags/%d", step.want); got != want {
+	}{{"k", 0}, {"j", root + 1}, {"j", root + 2}, {"k", root + 1}} {
+		want := fmt.Sprintf("/board/flags/%d", step.want)
+		if step.want == 0 {
+			want = "BODY"
+		}
+		if got := keys(step.key); got != want {
 			t.Errorf("key %d (%s) on a flag's page: focus on %s, want %s", i+1, step.key, got, want)
 		}
 	}
@@ -333,12 +338,12 @@ func TestBoardInABrowser(t *testing.T) {
 
 	// A chain 24 levels deep reads at 360 px: no sideways scrolling, and
 	// the deepest node keeps a line's width for its text.
-	deep := root
+	deep, parent := root, int64(0)
 	for i := range 24 {
 		args := flagArgs("@database.postgres")
 		args["change_description"] = fmt.Sprintf("Step %d of a long migration: the orders service hands the next table over.", i+1)
 		args["chain_origin_id"] = deep
-		deep = create(args)
+		parent, deep = deep, create(args)
 	}
 	if err := chromedp.Do(ctx, chromedp.EmulateViewport(360, 640), chromedp.Navigate(fmt.Sprintf("%s/board/flags/%d", base, deep)),
 		chromedp.WaitVisible(chromedp.CSS(`ul.tree [aria-current="page"]`))); err != nil {
@@ -352,6 +357,14 @@ func TestBoardInABrowser(t *testing.T) {
 	}
 	if got := eval(`document.querySelector('ul.tree [aria-current="page"]').closest('.node').querySelector('.depth').textContent`); got != "↳ depth 24" {
 		t.Errorf("the deepest node says %q, want its depth", got)
+	}
+	// The deepest flag is the chain's last: j from it goes nowhere (not
+	// back to the flag before it), and k to the flag before.
+	if got := keys("j"); got != "BODY" {
+		t.Errorf("j on the last flag of a chain: focus on %s, want it left alone", got)
+	}
+	if got, want := keys("k"), fmt.Sprintf("/board/flags/%d", parent); got != want {
+		t.Errorf("k on the last flag of a chain: focus on %s, want %s, the flag before it", got, want)
 	}
 
 	mu.Lock()

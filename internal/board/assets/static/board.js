@@ -10,7 +10,8 @@
   // j / k move between flags, like a mail reader: the flag rows of the
   // board, or the chain tree of a flag's page. From elsewhere on a flag's
   // page they start at the flag itself (the tree's current node), so j
-  // goes to the flag after it in the chain and k to the one before.
+  // goes to the flag after it in the chain and k to the one before; at an
+  // end of the chain there is none, and they do nothing.
   document.addEventListener('keydown', function (ev) {
     if (ev.ctrlKey || ev.metaKey || ev.altKey) { return; }
     var t = ev.target;
@@ -21,13 +22,16 @@
     var i = links.indexOf(document.activeElement);
     var here = document.querySelector('ul.tree [aria-current="page"]');
     if (i < 0 && here) {
-      // The links before the current node, in document order.
+      // The links before the current node, in document order: the first
+      // after it is the next flag, the last before it the previous one.
       var before = links.filter(function (a) {
         return a.compareDocumentPosition(here) & Node.DOCUMENT_POSITION_FOLLOWING;
       }).length;
-      i = ev.key === 'j' ? before - 1 : before;
+      i = ev.key === 'j' ? before : before - 1;
+      if (i < 0 || i >= links.length) { return; } // the flag ends the chain that way
+    } else {
+      i = ev.key === 'j' ? Math.min(i + 1, links.length - 1) : Math.max(i - 1, 0);
     }
-    i = ev.key === 'j' ? Math.min(i + 1, links.length - 1) : Math.max(i - 1, 0);
     links[i].focus();
     ev.preventDefault();
   });
