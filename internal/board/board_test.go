@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -686,5 +687,53 @@ func TestBadFilterOffersAWayOn(t *testing.T) {
 	_, body = f.get(t, "/board/flags/abc")
 	if strings.Contains(body, "Show the board without") {
 		t.Error("a bad flag id offers to drop a filter")
+	}
+}
+
+// Every page a filter link leads to shows a list, or says why there is
+// none: a list that cannot hold a flag under the status asked for
+// (completed flags are never pending or locked, pending ones never
+// completed) says so and links to the list without the status, and to the
+// status without the list.
+func TestEveryPageShowsAListOrSaysWhy(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, list := range []string{"", "pending", "locked", "completed", "events"} {
+		for _, status := range []string{"", "pending", "completed"} {
+			v := url.Values{}
+			if list != "" {
+				v.Set("list", list)
+			}
+			if status != "" {
+				v.Set("status", status)
+			}
+			path := "/board/?" + v.Encode()
+			res, body := f.get(t, path)
+			if res.StatusCode != 200 {
+				t.Fatalf("%s: %d", path, res.StatusCode)
+			}
+			live := body[strings.Index(body, `<div id="live">`):]
+			if !strings.Contains(live, `<section id="`) && !strings.Contains(live, `class="empty"`) {
+				t.Errorf("%s shows no list and says nothing of why", path)
+			}
+		}
+	}
+	for _, tc := range []struct{ path, text, without, other string }{
+		{"/board/?list=pending&status=completed", "Completed flags are never pending: there is no pending list under status completed.",
+			"/board/?list=pending", "/board/?status=completed"},
+		{"/board/?list=locked&status=completed&agent=@web.ui", "Completed flags are never locked: there is no locked list under status completed.",
+			"/board/?agent=%40web.ui&amp;list=locked", "/board/?agent=%40web.ui&amp;status=completed"},
+		{"/board/?list=completed&status=pending", "Pending flags are never completed: there is no completed list under status pending.",
+			"/board/?list=completed", "/board/?status=pending"},
+	} {
+		_, body := f.get(t, tc.path)
+		for _, want := range []string{`<p class="empty" id="nothing">` + tc.text, `<a href="` + tc.without + `">`, `<a href="` + tc.other + `">`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %s", tc.path, want)
+			}
+		}
+	}
+	// Elsewhere there is no such note.
+	if _, body := f.get(t, "/board/?list=pending&status=pending"); strings.Contains(body, `id="nothing"`) {
+		t.Error("list=pending&status=pending says its list cannot hold a flag")
 	}
 }

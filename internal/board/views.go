@@ -135,6 +135,16 @@ type boardData struct {
 	Locked, Completed, Events pager
 	// Summary is this page without its list and page: every section.
 	Summary string
+	// Nothing, when the list asked for cannot hold a flag under the status
+	// asked for (list=pending&status=completed), says so, with ways on;
+	// the page would otherwise show no section at all.
+	Nothing *nothing
+}
+
+// nothing says why a page shows no list, and links to the pages that do.
+type nothing struct {
+	Text  string
+	Links []choice
 }
 
 // pager says how much of a list a page shows and links to the rest: the
@@ -322,6 +332,18 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 	}
 	d.Groups, d.Locked, d.Completed, d.Events = pagers(base, sum)
 	d.Summary = link("list", "")
+	// Pending and locked flags are not completed, and completed ones are
+	// neither pending nor locked: such a list under such a status is empty
+	// by definition.
+	if st := cur["status"]; (st == "completed" && (q.List == "pending" || q.List == "locked")) || (st == "pending" && q.List == "completed") {
+		d.Nothing = &nothing{
+			Text: strings.ToUpper(st[:1]) + st[1:] + " flags are never " + q.List + ": there is no " + q.List + " list under status " + st + ".",
+			Links: []choice{
+				{Label: "The " + q.List + " list, any status", URL: link("status", "")},
+				{Label: "Every list under status " + st, URL: link("list", "")},
+			},
+		}
+	}
 	for _, name := range []string{"agent", "status", "impact", "type", "list"} {
 		if cur[name] != "" {
 			d.Active = append(d.Active, choice{Label: name + ": " + cur[name], URL: link(name, "")})
