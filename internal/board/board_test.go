@@ -737,3 +737,28 @@ func TestEveryPageShowsAListOrSaysWhy(t *testing.T) {
 		t.Error("list=pending&status=pending says its list cannot hold a flag")
 	}
 }
+
+// list= is not a filter but picks a section: the page says which list it
+// shows alone, apart from the filters, and clearing the filters keeps it.
+func TestListIsShownApartFromTheFilters(t *testing.T) {
+	f := newFixture(t, Config{})
+	_, body := f.get(t, "/board/?list=events")
+	if !strings.Contains(body, `Showing: the events list alone. <a href="/board/">Show every list</a>`) {
+		t.Error("list=events does not say it shows the events alone")
+	}
+	if strings.Contains(body, "Filtered by") || strings.Contains(body, "list: events") {
+		t.Error("list=events is shown as a filter")
+	}
+	_, body = f.get(t, "/board/?list=pending&impact=critical")
+	for _, want := range []string{
+		`Showing: the pending list alone. <a href="/board/?impact=critical">Show every list</a>`,
+		`Filtered by <a href="/board/?list=pending" aria-label="remove filter impact: critical">impact: critical ✕</a>. <a href="/board/?list=pending">Clear all</a>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("list=pending&impact=critical lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "list: pending") {
+		t.Error("list=pending is shown as a filter")
+	}
+}

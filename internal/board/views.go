@@ -127,8 +127,13 @@ type boardData struct {
 	Sum     store.BoardSummary
 	Now     time.Time
 	Filters []filter
-	// Active lists the filters in force, each with a link removing it.
-	Active []choice
+	// Active lists the filters in force, each with a link removing it;
+	// ClearAll removes them all.
+	Active   []choice
+	ClearAll string
+	// Showing, under list=, names the list shown alone, with a link to
+	// every list.
+	Showing *choice
 	// Groups, Locked, Completed and Events say how much of each list is
 	// shown and link to the rest.
 	Groups                    map[string]pager
@@ -344,10 +349,17 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 			},
 		}
 	}
-	for _, name := range []string{"agent", "status", "impact", "type", "list"} {
+	for _, name := range []string{"agent", "status", "impact", "type"} {
 		if cur[name] != "" {
 			d.Active = append(d.Active, choice{Label: name + ": " + cur[name], URL: link(name, "")})
 		}
+	}
+	// The list is not a filter (it picks a section, whose rows the filters
+	// choose): it is shown apart, and clearing the filters keeps it.
+	d.ClearAll = base
+	if q.List != "" {
+		d.Showing = &choice{Label: q.List, URL: d.Summary}
+		d.ClearAll = base + "?" + url.Values{"list": {q.List}}.Encode()
 	}
 	if len(d.Active) > 0 {
 		d.Title = "Flag board (filtered)"
