@@ -264,3 +264,33 @@ func TestPagerLinksHaveStableKeys(t *testing.T) {
 		}
 	}
 }
+
+// A page past a list's end leads back to the last page with rows, not to
+// the page before it, which would be past the end too.
+func TestPagePastTheEndLeadsBackToRows(t *testing.T) {
+	srv, _, _, _ := pagedBoard(t)
+	for _, tc := range []struct {
+		path, sec string
+		want      map[string]string
+	}{
+		// 130 pending medium flags: two pages.
+		{"/board/?list=pending&page=3", "pending", map[string]string{"first": "/board/?impact=medium&list=pending", "last page": "/board/?impact=medium&list=pending&page=2"}},
+		// 30 locked: one page.
+		{"/board/?list=locked&page=99999", "locked", map[string]string{"last page": "/board/?list=locked"}},
+		{"/board/?list=completed&page=2", "completed", map[string]string{"last page": "/board/?list=completed"}},
+	} {
+		res, body := get(t, srv.URL+tc.path)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", tc.path, res.StatusCode)
+		}
+		links := pagerLinks(section(body, tc.sec))
+		if !maps.Equal(links, tc.want) {
+			t.Errorf("%s: links %v, want %v", tc.path, links, tc.want)
+		}
+		if back := links["last page"]; back != "" {
+			if _, body := get(t, srv.URL+back); len(flagsIn(body, tc.sec)) == 0 {
+				t.Errorf("%s: its last page %s shows no flags", tc.path, back)
+			}
+		}
+	}
+}

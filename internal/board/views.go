@@ -213,7 +213,17 @@ func flagPager(base string, q store.BoardQuery, list, impact string, total, offs
 		key += "-" + impact
 	}
 	rows := store.BoardPageRows
-	if offset > 0 {
+	switch {
+	case offset >= total:
+		// A page past the list's end (a URL kept while the list shrank, or
+		// typed): the way back is to the last page with rows, not to the
+		// page before this one, which may be past the end too.
+		last := (total-1)/rows + 1
+		if last > 1 {
+			p.Links = append(p.Links, choice{Label: "first", URL: at(1), Key: key + "-first"})
+		}
+		p.Links = append(p.Links, choice{Label: "last page", URL: at(last), Key: key + "-previous"})
+	case offset > 0:
 		prev := (offset-1)/rows + 1 // the page holding the row before this one
 		if prev > 1 {
 			p.Links = append(p.Links, choice{Label: "first", URL: at(1), Key: key + "-first"})
