@@ -95,6 +95,9 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET "+p+"/api/flags/{id}", h.apiFlag)
 	mux.HandleFunc("GET "+p+"/events", h.events)
 	mux.Handle("GET "+p+"/static/", http.StripPrefix(p+"/static", http.FileServerFS(staticFS())))
+	// Any other path is the board's own 404: a page with a way back (JSON
+	// under api/), not the mux's bare "404 page not found".
+	mux.HandleFunc("GET "+p+"/", h.notFound)
 	mux.HandleFunc("GET "+p, func(w http.ResponseWriter, r *http.Request) {
 		u := p + "/"
 		if r.URL.RawQuery != "" {
@@ -212,6 +215,19 @@ func (h *handler) apiFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// notFound answers a path under the prefix that names no page.
+func (h *handler) notFound(w http.ResponseWriter, r *http.Request) {
+	msg := "There is no board page at " + r.URL.Path + "."
+	if strings.HasPrefix(r.URL.Path, h.cfg.Prefix+"/api/") {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no such board API path: " + r.URL.Path +
+			" (there are " + h.cfg.Prefix + "/api/summary and " + h.cfg.Prefix + "/api/flags/ID)"})
+		return
+	}
+	d := h.views.errorData(http.StatusNotFound, msg)
+	d.Viewer = viewer(r)
+	h.views.render(w, h.cfg.Log, http.StatusNotFound, "error.html", d)
 }
 
 // viewer names the principal Wrap put in the context, if any.

@@ -762,3 +762,27 @@ func TestListIsShownApartFromTheFilters(t *testing.T) {
 		t.Error("list=pending is shown as a filter")
 	}
 }
+
+// A path under the board that names no page is the board's own 404 page,
+// with a way back (JSON under api/), not the mux's plain text.
+func TestUnknownPathsAreTheBoardsOwn404(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, path := range []string{"/board/nonexistent", "/board/flags/", "/board/flags/1/more", "/board/flags"} {
+		res, body := f.get(t, path)
+		if res.StatusCode != http.StatusNotFound || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+			t.Errorf("%s: %d %s, want 404 html", path, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		for _, want := range []string{"<h1>404: Not Found</h1>", `<a href="/board/">Back to the board</a>`, "There is no board page at " + path + "."} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s lacks %s", path, want)
+			}
+		}
+		if got := res.Header.Get("Content-Security-Policy"); !strings.Contains(got, "default-src 'none'") {
+			t.Errorf("%s: CSP %q", path, got)
+		}
+	}
+	res, body := f.get(t, "/board/api/nope")
+	if res.StatusCode != http.StatusNotFound || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !strings.Contains(body, `"error":"no such board API path: /board/api/nope`) {
+		t.Errorf("/board/api/nope: %d %s %s, want a JSON 404", res.StatusCode, res.Header.Get("Content-Type"), body)
+	}
+}
