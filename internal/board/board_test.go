@@ -786,3 +786,27 @@ func TestUnknownPathsAreTheBoardsOwn404(t *testing.T) {
 		t.Errorf("/board/api/nope: %d %s %s, want a JSON 404", res.StatusCode, res.Header.Get("Content-Type"), body)
 	}
 }
+
+// Terminal escape sequences in agent text go whole, on every page: not
+// only their ESC, which left "[31mred[0m" on the board.
+func TestTerminalEscapesLeaveNoResidue(t *testing.T) {
+	f := newFixture(t, Config{})
+	esc := "\x1b[31mred\x1b[0m alert \x1b]0;title\x07and \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \u009b1mbold"
+	fl, err := f.st.CreateFlag(context.Background(), store.NewFlag{FlagType: "change", SourceAgent: "@backend.api", TargetAgent: "@web.ui",
+		ChangeDescription: esc, ActionRequired: esc + " — update every consumer of the orders endpoint.", ExampleUsage: esc,
+		CodeLocation: esc, RelatedFiles: []string{esc}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/board/", "/board/?list=events", "/board/flags/" + itoa(fl.ID)} {
+		_, body := f.get(t, path)
+		if !strings.Contains(body, "red alert and link bold") {
+			t.Errorf("%s does not show the text without its escapes", path)
+		}
+		for _, bad := range []string{"\x1b", "\u009b", "[31m", "[0m", "0;title", "]8;;", "http://x"} {
+			if strings.Contains(body, bad) {
+				t.Errorf("%s: an escape sequence leaves %q", path, bad)
+			}
+		}
+	}
+}

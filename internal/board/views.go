@@ -34,14 +34,15 @@ func staticFS() fs.FS {
 func newViews(prefix string) *views {
 	v := &views{prefix: prefix}
 	funcs := template.FuncMap{
-		// line is one line of agent text: control and format characters
-		// (terminal escapes, bidi overrides, zero-width) removed and long
-		// text cut. html/template does the HTML escaping.
-		"line": func(s string) string { return flagtext.Line(s, 160) },
+		// line is one line of agent text: terminal escape sequences removed
+		// whole (no "[31m" left), other control and format characters
+		// (bidi overrides, zero-width) too, and long text cut.
+		// html/template does the HTML escaping.
+		"line": func(s string) string { return flagtext.VisibleLine(s, 160) },
 		// firstLine is the first line with text of a whole description, as
 		// the lists' rows show it (the store cuts theirs the same way).
-		"firstLine": func(s string) string { return flagtext.Line(flagtext.FirstLine(s), 160) },
-		"clean":     flagtext.Clean,
+		"firstLine": func(s string) string { return flagtext.VisibleLine(flagtext.FirstLine(s), 160) },
+		"clean":     flagtext.Visible,
 		"deref": func(p *string) string {
 			if p == nil {
 				return ""

@@ -134,3 +134,26 @@ func TestFirstLine(t *testing.T) {
 		}
 	}
 }
+
+func TestStripEscapes(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"plain", "plain"},
+		{"\x1b[31mred\x1b[0m", "red"},
+		{"\x1b]0;title\x07after", "after"},
+		{"\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\", "link"},
+		{"a\u009b31mb", "ab"},
+		{"a\x1bcb", "ab"},
+		{"abc\x1b", "abc"},
+		{"\x1b[2Jbidi\u202e", "bidi\u202e"}, // the rest is Clean's
+	} {
+		if got := StripEscapes(c.in); got != c.want {
+			t.Errorf("StripEscapes(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := Visible("\x1b[31mred\x1b[0m\u202e\nnext"); got != "red\nnext" {
+		t.Errorf("Visible = %q", got)
+	}
+	if got := VisibleLine("\x1b[31mred\x1b[0m\nnext", 100); got != "red next" {
+		t.Errorf("VisibleLine = %q", got)
+	}
+}
