@@ -55,6 +55,21 @@ func sources(t *testing.T, path string) []string {
 	return out
 }
 
+// moveFreshDBOver makes a new, empty database beside path and moves it
+// over path with mv's rename, leaving path's -wal and -shm where they are.
+func moveFreshDBOver(t *testing.T, path string) {
+	t.Helper()
+	other := filepath.Join(filepath.Dir(path), "other.db")
+	st, err := store.Open(context.Background(), other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func rmDB(t *testing.T, path string) {
 	t.Helper()
 	for _, s := range []string{"", "-wal", "-shm"} {
@@ -77,15 +92,7 @@ func TestDatabaseRemovedOrReplacedWhileServing(t *testing.T) {
 			case "rm":
 				rmDB(t, s.db)
 			case "mv":
-				other := filepath.Join(filepath.Dir(s.db), "other.db")
-				st, err := store.Open(context.Background(), other)
-				if err != nil {
-					t.Fatal(err)
-				}
-				st.Close()
-				if err := os.Rename(other, s.db); err != nil {
-					t.Fatal(err)
-				}
+				moveFreshDBOver(t, s.db)
 			}
 			a := createFlag(t, first, "@first.after")
 			second := s.start(t)
@@ -298,15 +305,7 @@ func TestReaderFollowsAFileMovedOverTheDatabase(t *testing.T) {
 	}()
 	time.Sleep(300 * time.Millisecond) // the wait has started
 
-	other := filepath.Join(filepath.Dir(s.db), "other.db")
-	st, err := store.Open(context.Background(), other)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	if err := os.Rename(other, s.db); err != nil {
-		t.Fatal(err)
-	}
+	moveFreshDBOver(t, s.db)
 	// The reader's change feed polls every 100 ms: it reaches the new
 	// file well before the writer's next call.
 	time.Sleep(time.Second)
