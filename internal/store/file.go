@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
 
@@ -208,6 +209,9 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 			now, err := os.Stat(s.path + "-wal")
 			stale = err == nil && os.SameFile(w, now)
 		}
+		if stale {
+			checkpointMoved(ctx, s.path, old)
+		}
 		// No call holds old: they hold mu shared for as long as they use it.
 		_ = old.close()
 		old.closed = true
@@ -223,6 +227,22 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 	}
 	s.cur = p
 	return nil
+}
+
+// checkpointMoved copies the WAL at the path into the file old opened,
+// which was moved away (mv agents.db backup.db), before reopen removes the
+// WAL. SQLite checkpoints on close only a file still at its path
+// (databaseIsUnmoved in pager.c), so without this the writes acknowledged
+// before the move were in neither file. TRUNCATE waits, with the busy
+// timeout, for readers of other processes still on the old file; their
+// writers find the move at their next write and follow it.
+func checkpointMoved(ctx context.Context, path string, old *pools) {
+	var busy, frames, copied int64
+	err := old.w.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+	if err != nil || busy != 0 {
+		slog.Error("store: the database file was moved away and its last writes could not all be copied into it",
+			"path", path, "err", err, "busy", busy, "frames", frames, "copied", copied)
+	}
 }
 
 // replacedError is what a call gets when the file at the path changed and

@@ -187,3 +187,29 @@ func TestReplacedByUnwritableFails(t *testing.T) {
 		t.Errorf("after the bad file went away: %v", err)
 	}
 }
+
+// mv agents.db backup.db leaves the -wal at the path with the writes not
+// yet copied into the file; the reopen that follows the move must copy
+// them into the moved file before it removes that WAL, as the README says
+// ("writes acknowledged before the change stay in the old file").
+func TestMovedAwayDatabaseKeepsEarlierWrites(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agents.db")
+	backup := filepath.Join(dir, "backup.db")
+	s := openAt(t, path)
+	a := mustCreate(t, s, nil)
+	b := mustCreate(t, s, nil)
+	if _, err := os.Stat(path + "-wal"); err != nil {
+		t.Fatalf("no WAL beside the database before the move: %v", err)
+	}
+	if err := os.Rename(path, backup); err != nil {
+		t.Fatal(err)
+	}
+	c := mustCreate(t, s, func(n *NewFlag) { n.SourceAgent = "@after.mv" })
+	if got := listAll(t, path); len(got) != 1 || got[0] != c.ID {
+		t.Errorf("flags at %s: %v, want [%d] (the write after the move)", path, got, c.ID)
+	}
+	if got := listAll(t, backup); len(got) != 2 || got[0] != a.ID || got[1] != b.ID {
+		t.Errorf("flags in the moved file: %v, want [%d %d] (acknowledged before the move)", got, a.ID, b.ID)
+	}
+}
