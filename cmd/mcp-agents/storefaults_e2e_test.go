@@ -329,3 +329,52 @@ func TestReaderFollowsAFileMovedOverTheDatabase(t *testing.T) {
 		t.Errorf("flags in %s: %s; want both acknowledged flags", s.db, got)
 	}
 }
+
+// A command run just after the database file was moved (away, or a new
+// file over it) while a server that wrote to it sits idle reads and writes
+// the file now at the path. The old file's -wal and -shm stayed at the
+// path until that server's next call, and SQLite pairs them with whatever
+// file has the name: the command listed the old flags, and what it
+// created went to the old file. The server follows the move at once now,
+// copying the old WAL into the old file, which keeps every flag
+// acknowledged before the move.
+func TestCommandAfterTheDatabaseMovedSeesTheNewFile(t *testing.T) {
+	for _, how := range []string{"away", "over"} {
+		t.Run(how, func(t *testing.T) {
+			s := newSandbox(t)
+			idle := s.start(t)
+			createFlag(t, idle, "@before.move")
+			backup := filepath.Join(filepath.Dir(s.db), "backup.db")
+			switch how {
+			case "away":
+				if err := os.Rename(s.db, backup); err != nil {
+					t.Fatal(err)
+				}
+			case "over":
+				if err := os.Link(s.db, backup); err != nil {
+					t.Fatal(err)
+				}
+				moveFreshDBOver(t, s.db)
+			}
+			time.Sleep(300 * time.Millisecond) // the time a script takes to run its next command, or more
+
+			out, errOut, code := s.cli(t, "flags", "list", "--db", s.db)
+			if code != 0 || strings.Contains(out, "@before.move") || !strings.Contains(out, `"total": 0`) {
+				t.Errorf("flags list after the move (exit %d) shows other than the empty new file:\n%s%s", code, out, errOut)
+			}
+			if _, errOut, code := s.cli(t, "create-flag", "--db", s.db, "--flag_type", "change",
+				"--source_agent", "@cli.after", "--target_agent", "@ops.containers",
+				"--change_description", "The users table gained a preferences JSON column used for personalisation.",
+				"--action_required", "Update the ORM model for users, add the preferences field to the API serializer, and run the migration in staging before release."); code != 0 {
+				t.Fatalf("create-flag after the move: exit %d: %s", code, errOut)
+			}
+			createFlag(t, idle, "@server.after")
+			if got := strings.Join(sources(t, s.db), " "); got != "@cli.after @server.after" {
+				t.Errorf("flags in %s: %s; want the two created after the move", s.db, got)
+			}
+			if got := strings.Join(sources(t, backup), " "); got != "@before.move" {
+				t.Errorf("flags in the old file: %s; want the one acknowledged before the move", got)
+			}
+		})
+	}
+}

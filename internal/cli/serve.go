@@ -17,6 +17,7 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/stdio"
+	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // startupHeap is the heap size below which the collector stays idle while
@@ -190,6 +191,10 @@ func runServe(ctx context.Context, e *env, args []string) error {
 			logger.Warn("closing database", "err", err)
 		}
 	}()
+	// Stopped before the database closes (defers run last first).
+	if sq, ok := st.(*store.Store); ok {
+		defer sq.Follow(logger)()
+	}
 
 	if hf.addr != "" {
 		stopLive := e.goLive(ctx, svc, st, watch(), ic)

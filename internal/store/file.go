@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -124,11 +125,7 @@ var errMoved = errors.New("the database file was replaced or removed")
 
 // atPath reports whether fi is still the file at the path.
 func (s *Store) atPath(fi os.FileInfo) bool {
-	if fi == nil {
-		return false
-	}
-	now, err := os.Stat(s.path)
-	return err == nil && os.SameFile(fi, now)
+	return fi != nil && sameFile(fi, s.path)
 }
 
 // atPathNoting is atPath for p's file that also records the -wal file at
@@ -185,9 +182,8 @@ func (s *Store) release() { s.mu.RUnlock() }
 
 // reopen replaces the pools old by pools on the file now at the path
 // (creating and migrating it if none is there), unless another call did
-// already. The old pools close first: their last connection checkpoints
-// into the old file and deletes the -wal and -shm files by name, which
-// would otherwise be read as the new file's (SQLite pairs them by name).
+// already. The old pools close first, and the old file's -wal and -shm go
+// from the path, or the new file would be read through them.
 func (s *Store) reopen(ctx context.Context, old *pools) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -200,25 +196,23 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 	if !old.closed {
 		// SQLite does not checkpoint or delete the WAL of a file that was
 		// moved, and pairs WAL and database by name: the old file's WAL
-		// left at the path would be replayed into the new file. Whether
-		// the WAL at the path is still the old one is decided while the
-		// old pools hold it open: once it is closed, a new file can be
-		// given its inode number, and os.SameFile would take it for ours.
-		stale := false
-		if w, ok := old.wal.Load().(os.FileInfo); ok {
-			now, err := os.Stat(s.path + "-wal")
-			stale = err == nil && os.SameFile(w, now)
-		}
-		if stale {
+		// left at the path would be replayed into the new file. It is
+		// copied into the old file and removed while the old pools still
+		// hold it open: once it is closed, a new file (the WAL of another
+		// process that followed the move first) can be given its inode
+		// number, and os.SameFile would take it for ours.
+		if w, ok := old.wal.Load().(os.FileInfo); ok && sameFile(w, s.path+"-wal") {
 			checkpointMoved(ctx, s.path, old)
+			// Looked at again: another process may have followed the move
+			// while the checkpoint waited for its readers.
+			if sameFile(w, s.path+"-wal") {
+				_ = os.Remove(s.path + "-wal")
+				_ = os.Remove(s.path + "-shm")
+			}
 		}
 		// No call holds old: they hold mu shared for as long as they use it.
 		_ = old.close()
 		old.closed = true
-		if stale {
-			_ = os.Remove(s.path + "-wal")
-			_ = os.Remove(s.path + "-shm")
-		}
 	}
 	p, err := s.openPools(ctx)
 	if err != nil {
@@ -229,6 +223,12 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 	return nil
 }
 
+// sameFile reports whether fi is the file now at name.
+func sameFile(fi os.FileInfo, name string) bool {
+	now, err := os.Stat(name)
+	return err == nil && os.SameFile(fi, now)
+}
+
 // checkpointMoved copies the WAL at the path into the file old opened,
 // which was moved away (mv agents.db backup.db), before reopen removes the
 // WAL. SQLite checkpoints on close only a file still at its path
@@ -237,8 +237,20 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 // timeout, for readers of other processes still on the old file; their
 // writers find the move at their next write and follow it.
 func checkpointMoved(ctx context.Context, path string, old *pools) {
+	ctx = context.WithoutCancel(ctx)
 	var busy, frames, copied int64
-	err := old.w.QueryRowContext(context.WithoutCancel(ctx), "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+	var err error
+	// Another process following the same move checkpoints too, and a
+	// checkpoint that meets another one gives up at once (busy, and -1
+	// frames), whatever the busy timeout: it is tried again until that
+	// one is done.
+	for try := 0; try < 50; try++ {
+		err = old.w.QueryRowContext(ctx, "PRAGMA wal_checkpoint(TRUNCATE)").Scan(&busy, &frames, &copied)
+		if err != nil || busy == 0 || frames != -1 {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	if err != nil || busy != 0 {
 		slog.Error("store: the database file was moved away and its last writes could not all be copied into it",
 			"path", path, "err", err, "busy", busy, "frames", frames, "copied", copied)

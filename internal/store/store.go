@@ -189,6 +189,9 @@ func (s *Store) openPools(ctx context.Context) (*pools, error) {
 	n := max(2, runtime.GOMAXPROCS(0))
 	p.r.SetMaxOpenConns(n)
 	p.r.SetMaxIdleConns(n)
+	// bootstrap's transactions opened the WAL: it is this file's, for a
+	// reopen to remove should the file move before any call (Follow).
+	s.atPathNoting(p)
 	return p, nil
 }
 

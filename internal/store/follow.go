@@ -1,0 +1,71 @@
+package store
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// Follow makes the store follow its file as soon as it is moved, replaced
+// or removed, not at its next call. Until a process that wrote to the old
+// file follows, that file's -wal and -shm stay at the path, and any
+// process opening the path meanwhile (a command run right after
+// `mv new.db agents.db`) reads the new file through the old WAL, since
+// SQLite pairs them by name: it sees the old flags, and what it writes
+// goes to the old file. Following copies that WAL into the old file and
+// removes it (see reopen), so a server left idle does not keep the path
+// in that state for hours. Only a long-running server needs it; the
+// returned function stops following.
+func (s *Store) Follow(log *slog.Logger) (stop func()) {
+	w, err := fsnotify.NewWatcher()
+	if err == nil {
+		if err = w.Add(filepath.Dir(s.path)); err != nil {
+			w.Close()
+		}
+	}
+	if err != nil {
+		log.Warn("cannot watch the database's directory: a moved or replaced database file is followed at the next call only",
+			"path", s.path, "err", err)
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case ev, ok := <-w.Events:
+				if !ok {
+					return
+				}
+				if ev.Name == s.path && ev.Has(fsnotify.Create|fsnotify.Remove|fsnotify.Rename) {
+					s.follow(log)
+				}
+			case err, ok := <-w.Errors:
+				if !ok {
+					return
+				}
+				// An overflowed queue may have hidden a move.
+				log.Debug("watching the database's directory", "err", err)
+				s.follow(log)
+			}
+		}
+	}()
+	return func() {
+		w.Close()
+		<-done
+	}
+}
+
+// follow reopens the store on the file now at the path if it changed.
+func (s *Store) follow(log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*s.busyTimeout+5*time.Second)
+	defer cancel()
+	if _, err := s.acquire(ctx); err != nil {
+		log.Warn("following the database file", "path", s.path, "err", err)
+		return
+	}
+	s.release()
+}
