@@ -20,33 +20,29 @@ import (
 // in that state for hours. Only a long-running server needs it; the
 // returned function stops following.
 func (s *Store) Follow(log *slog.Logger) (stop func()) {
-	w, err := fsnotify.NewWatcher()
-	if err == nil {
-		if err = w.Add(filepath.Dir(s.path)); err != nil {
-			w.Close()
-		}
-	}
-	if err != nil {
-		log.Warn("cannot watch the database's directory: a moved or replaced database file is followed at the next call only",
-			"path", s.path, "err", err)
-		return func() {}
-	}
-	done := make(chan struct{})
+	quit, done := make(chan struct{}), make(chan struct{})
+	// Set up off the start-up path: a server answers meanwhile.
 	go func() {
 		defer close(done)
+		w, err := fsnotify.NewWatcher()
+		if err == nil {
+			defer w.Close()
+			err = w.Add(filepath.Dir(s.path))
+		}
+		if err != nil {
+			log.Warn("cannot watch the database's directory: a moved or replaced database file is followed at the next call only",
+				"path", s.path, "err", err)
+			return
+		}
 		for {
 			select {
-			case ev, ok := <-w.Events:
-				if !ok {
-					return
-				}
+			case <-quit:
+				return
+			case ev := <-w.Events:
 				if ev.Name == s.path && ev.Has(fsnotify.Create|fsnotify.Remove|fsnotify.Rename) {
 					s.follow(log)
 				}
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
+			case err := <-w.Errors:
 				// An overflowed queue may have hidden a move.
 				log.Debug("watching the database's directory", "err", err)
 				s.follow(log)
@@ -54,7 +50,7 @@ func (s *Store) Follow(log *slog.Logger) (stop func()) {
 		}
 	}()
 	return func() {
-		w.Close()
+		close(quit)
 		<-done
 	}
 }
