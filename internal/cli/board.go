@@ -41,6 +41,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 			log.Warn("closing database", "err", err)
 		}
 	}()
+	defer followDB(st, log)()
 	cfg := board.Config{Store: st, Log: log}
 	if feed, err := changeFeed(st, log); err != nil {
 		log.Warn("cannot watch the flags database; the board will not update live", "err", err)

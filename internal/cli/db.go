@@ -156,5 +156,15 @@ func (e *env) openDB(ctx context.Context) (flagDB, error) {
 	return st, nil
 }
 
+// followDB has a SQLite store follow its file the moment it is moved or
+// replaced (see store.Follow), for the commands that run until stopped;
+// the returned function stops it, and must run before the store closes.
+func followDB(db flagDB, log *slog.Logger) (stop func()) {
+	if st, ok := db.(*store.Store); ok {
+		return st.Follow(log)
+	}
+	return func() {}
+}
+
 // redactURL returns a PostgreSQL URL fit to print: without its password.
 func redactURL(raw string) string { return postgres.Redact(strings.TrimSpace(raw)) }

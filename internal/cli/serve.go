@@ -17,7 +17,6 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 	"github.com/mcp-agents/mcp-agents/internal/stdio"
-	"github.com/mcp-agents/mcp-agents/internal/store"
 )
 
 // startupHeap is the heap size below which the collector stays idle while
@@ -192,9 +191,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		}
 	}()
 	// Stopped before the database closes (defers run last first).
-	if sq, ok := st.(*store.Store); ok {
-		defer sq.Follow(logger)()
-	}
+	defer followDB(st, logger)()
 
 	if hf.addr != "" {
 		stopLive := e.goLive(ctx, svc, st, watch(), ic)
