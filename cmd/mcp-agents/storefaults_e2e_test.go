@@ -378,3 +378,57 @@ func TestCommandAfterTheDatabaseMovedSeesTheNewFile(t *testing.T) {
 		})
 	}
 }
+
+// A restore done as two moves (mv agents.db backup.db; mv restore.db
+// agents.db) while a server that wrote to the database sits idle, and
+// another pushes an inbox (--notify: its change feed polls): the servers
+// follow the first move without creating a file at the path, so the
+// restored file is not paired with a WAL made in between, which hid its
+// flags and took the writes made after it.
+func TestRestoreByTwoMovesWhileServing(t *testing.T) {
+	s := newSandbox(t)
+	idle := s.start(t)
+	createFlag(t, idle, "@before.move")
+	s.start(t, "--notify", "@ops.containers")
+	time.Sleep(300 * time.Millisecond) // its feed polls
+	dir := filepath.Dir(s.db)
+	backup, restore := filepath.Join(dir, "backup.db"), filepath.Join(dir, "restore.db")
+	cliCreateFlag(t, s, restore, "@in.restore")
+
+	if err := os.Rename(s.db, backup); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the server follows
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Stat(s.db + suffix); err == nil {
+			t.Errorf("%s is there between the two moves", filepath.Base(s.db+suffix))
+		}
+	}
+	if err := os.Rename(restore, s.db); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+
+	out, errOut, code := s.cli(t, "flags", "list", "--db", s.db)
+	if code != 0 || !strings.Contains(out, "@in.restore") || !strings.Contains(out, `"total": 1`) {
+		t.Errorf("flags list after the restore (exit %d) shows other than the restored file:\n%s%s", code, out, errOut)
+	}
+	cliCreateFlag(t, s, s.db, "@cli.after")
+	createFlag(t, idle, "@server.after")
+	if got := strings.Join(sources(t, s.db), " "); got != "@in.restore @cli.after @server.after" {
+		t.Errorf("flags in %s: %s; want the restored one and the two created after", s.db, got)
+	}
+	if got := strings.Join(sources(t, backup), " "); got != "@before.move" {
+		t.Errorf("flags in the backup: %s; want the one acknowledged before the move", got)
+	}
+}
+
+func cliCreateFlag(t *testing.T, s sandbox, db, source string) {
+	t.Helper()
+	if _, errOut, code := s.cli(t, "create-flag", "--db", db, "--flag_type", "change",
+		"--source_agent", source, "--target_agent", "@ops.containers",
+		"--change_description", "The users table gained a preferences JSON column used for personalisation.",
+		"--action_required", "Update the ORM model for users, add the preferences field to the API serializer, and run the migration in staging before release."); code != 0 {
+		t.Fatalf("create-flag --db %s: exit %d: %s", db, code, errOut)
+	}
+}

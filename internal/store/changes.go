@@ -105,7 +105,12 @@ func (f *ChangeFeed) with(ctx context.Context, op string, fn func(*sql.Conn) err
 		// The store's check, which also records the WAL paired with the
 		// file (atPathNoting), so that a server whose only use of the
 		// database is this feed (--notify) knows it when the file moves.
-		p, err := f.store.acquire(ctx)
+		p, err := f.store.acquireExisting(ctx)
+		if errors.Is(err, errNoFile) {
+			f.conn.Close()
+			f.conn, f.file = nil, nil
+			return ErrFeedReplaced
+		}
 		if err != nil {
 			return mapReadErr(op, err)
 		}
@@ -124,7 +129,11 @@ func (f *ChangeFeed) with(ctx context.Context, op string, fn func(*sql.Conn) err
 		// per file within a process, so would the store's own connections
 		// after it: reads of the old file's pages, writes lost, or "file
 		// is not a database".
-		if _, err := f.store.acquire(ctx); err != nil {
+		// Until a file is at the path again, the feed has nothing to read
+		// and reports it as a replaced file: its positions start afresh.
+		if _, err := f.store.acquireExisting(ctx); errors.Is(err, errNoFile) {
+			return ErrFeedReplaced
+		} else if err != nil {
 			return mapReadErr(op, err)
 		}
 		f.store.release()

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -182,8 +184,7 @@ func (s *Store) release() { s.mu.RUnlock() }
 
 // reopen replaces the pools old by pools on the file now at the path
 // (creating and migrating it if none is there), unless another call did
-// already. The old pools close first, and the old file's -wal and -shm go
-// from the path, or the new file would be read through them.
+// already; see retire for the old pools.
 func (s *Store) reopen(ctx context.Context, old *pools) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -193,26 +194,11 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 	if s.cur == nil {
 		return errors.New("store: closed")
 	}
-	if !old.closed {
-		// SQLite does not checkpoint or delete the WAL of a file that was
-		// moved, and pairs WAL and database by name: the old file's WAL
-		// left at the path would be replayed into the new file. It is
-		// copied into the old file and removed while the old pools still
-		// hold it open: once it is closed, a new file (the WAL of another
-		// process that followed the move first) can be given its inode
-		// number, and os.SameFile would take it for ours.
-		if w, ok := old.wal.Load().(os.FileInfo); ok && sameFile(w, s.path+"-wal") {
-			checkpointMoved(ctx, s.path, old)
-			// Looked at again: another process may have followed the move
-			// while the checkpoint waited for its readers.
-			if sameFile(w, s.path+"-wal") {
-				_ = os.Remove(s.path + "-wal")
-				_ = os.Remove(s.path + "-shm")
-			}
-		}
-		// No call holds old: they hold mu shared for as long as they use it.
-		_ = old.close()
-		old.closed = true
+	s.retireLocked(ctx, old)
+	// A directory moved away takes the file with it; the README promises
+	// the parent directory is created.
+	if err := os.MkdirAll(filepath.Dir(s.path), 0o755); err != nil {
+		return replacedError(s.path, err)
 	}
 	p, err := s.openPools(ctx)
 	if err != nil {
@@ -221,6 +207,82 @@ func (s *Store) reopen(ctx context.Context, old *pools) error {
 	}
 	s.cur = p
 	return nil
+}
+
+// errNoFile is what acquireExisting returns when no file is at the path.
+var errNoFile = errors.New("no database file at the path")
+
+// acquireExisting is acquire for a reader that must not create the file
+// (the change feed, which polls): with none at the path, it lets go of the
+// old one and returns errNoFile. Created by it, a file would be there
+// between the two moves of a restore (mv agents.db backup.db; mv
+// restore.db agents.db), with a WAL the restored file would be paired
+// with, hiding it.
+func (s *Store) acquireExisting(ctx context.Context) (*pools, error) {
+	s.mu.RLock()
+	p := s.cur
+	if p != nil && !p.closed && s.atPathNoting(p) {
+		return p, nil
+	}
+	s.mu.RUnlock()
+	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
+		if p != nil && !p.closed {
+			s.letGo(ctx, p)
+		}
+		return nil, errNoFile
+	}
+	return s.acquire(ctx)
+}
+
+// letGo retires p, whose file is no longer at the path, taking its WAL
+// off the path at once, without waiting for the calls in flight to end.
+func (s *Store) letGo(ctx context.Context, p *pools) {
+	s.unpair(p)
+	s.retire(ctx, p)
+}
+
+// retire closes old, whose file is no longer at the path, unless another
+// call did already; the next call opens the file then at the path.
+func (s *Store) retire(ctx context.Context, old *pools) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cur == old && old != nil {
+		s.retireLocked(ctx, old)
+	}
+}
+
+// retireLocked takes the old file's -wal and -shm off the path, copies
+// that WAL into the old file, and closes old's pools. SQLite pairs WAL and
+// database by name, and does not checkpoint or delete the WAL of a file
+// that was moved: the old WAL left at the path would be replayed into the
+// new file.
+func (s *Store) retireLocked(ctx context.Context, old *pools) {
+	if old.closed {
+		return
+	}
+	s.unpair(old)
+	// Through old's open descriptors: the WAL is off the path, not gone.
+	// Done even when another process took it off the path first, since
+	// its own checkpoint may have been kept from copying all of it by this
+	// process's readers.
+	checkpointMoved(ctx, s.path, old)
+	// No call holds old: they hold mu shared for as long as they use it.
+	_ = old.close()
+	old.closed = true
+}
+
+// unpair removes from the path the -wal (and -shm) noted as p's, whose
+// file is no longer at the path, first thing and before any checkpoint:
+// from then on a process opening the path (a command run right after
+// `mv new.db agents.db`) pairs the new file with a WAL of its own. It runs
+// while p still holds that WAL open, so that its inode number cannot have
+// gone to another file (the WAL of a process that opened the new file),
+// which os.SameFile would take for p's.
+func (s *Store) unpair(p *pools) {
+	if w, ok := p.wal.Load().(os.FileInfo); ok && !s.atPath(p.file) && sameFile(w, s.path+"-wal") {
+		_ = os.Remove(s.path + "-wal")
+		_ = os.Remove(s.path + "-shm")
+	}
 }
 
 // sameFile reports whether fi is the file now at name.

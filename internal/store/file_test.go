@@ -213,3 +213,20 @@ func TestMovedAwayDatabaseKeepsEarlierWrites(t *testing.T) {
 		t.Errorf("flags in the moved file: %v, want [%d %d] (acknowledged before the move)", got, a.ID, b.ID)
 	}
 }
+
+// The database's directory moved away (mv .mcp-agents old) takes the file
+// with it; the next write makes the directory again, as at start, instead
+// of failing until someone does.
+func TestDirectoryMovedAwayIsMadeAgain(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), ".mcp-agents")
+	path := filepath.Join(dir, "agents.db")
+	s := openAt(t, path)
+	mustCreate(t, s, nil)
+	if err := os.Rename(dir, dir+".old"); err != nil {
+		t.Fatal(err)
+	}
+	c := mustCreate(t, s, func(n *NewFlag) { n.SourceAgent = "@after.mv" })
+	if got := listAll(t, path); len(got) != 1 || got[0] != c.ID {
+		t.Errorf("flags at %s: %v, want [%d]", path, got, c.ID)
+	}
+}

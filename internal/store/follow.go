@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"time"
 
@@ -55,10 +56,23 @@ func (s *Store) Follow(log *slog.Logger) (stop func()) {
 	}
 }
 
-// follow reopens the store on the file now at the path if it changed.
+// follow moves the store off a file that is no longer at the path, and
+// onto the one now there, if any. With none there it creates none: the
+// next call does, as without following. Created here, a file would pair
+// with the next one moved over the path (a restore done as two mv) as the
+// old WAL did, hiding it.
 func (s *Store) follow(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*s.busyTimeout+5*time.Second)
 	defer cancel()
+	s.mu.RLock()
+	p := s.cur
+	s.mu.RUnlock()
+	if p != nil && !p.closed && !s.atPath(p.file) {
+		s.letGo(ctx, p)
+	}
+	if _, err := os.Stat(s.path); err != nil {
+		return
+	}
 	if _, err := s.acquire(ctx); err != nil {
 		log.Warn("following the database file", "path", s.path, "err", err)
 		return

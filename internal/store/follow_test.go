@@ -54,8 +54,110 @@ func TestFollowTakesTheOldWALOffThePath(t *testing.T) {
 	}
 }
 
+// The old WAL leaves the path as soon as the file moves, even while a call
+// of the store is in flight (a long one delays the checkpoint and the
+// reopen): until it does, a process opening the path reads the new file
+// through it, and what it writes there is lost.
+func TestFollowUnpairsAtOnceDuringACall(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agents.db")
+	s := openAt(t, path)
+	defer s.Follow(slog.Default())()
+	before := mustCreate(t, s, nil)
+	backup := filepath.Join(dir, "backup.db")
+	if err := os.Link(path, backup); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.db")
+	o := openAt(t, other)
+	mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@new.file" })
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := s.acquire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := os.Stat(path + "-wal")
+		if os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			s.release()
+			t.Fatalf("the old WAL is still at the path 5 s after the move, with a call in flight (%v)", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	s.release()
+
+	for !s.atPath(s.current().file) {
+		if time.Now().After(deadline) {
+			t.Fatal("the store has not followed the move once the call ended")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := listAll(t, backup); len(got) != 1 || got[0] != before.ID {
+		t.Errorf("flags in the old file: %v, want [%d]", got, before.ID)
+	}
+	if fs, _, err := s.ListFlags(context.Background(), ListQuery{}); err != nil || len(fs) != 1 || fs[0].SourceAgent != "@new.file" {
+		t.Errorf("the store lists %v (%v), want the new file's flag", fs, err)
+	}
+}
+
 func (s *Store) current() *pools {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.cur
+}
+
+// A database opened through a symbolic link is its target: SQLite keeps the
+// -wal and -shm beside the target, so a new file moved over the target is
+// followed, and the old WAL taken off, there. Compared through the link, the
+// old WAL stayed beside the target and was replayed into the new file.
+func TestFollowThroughALink(t *testing.T) {
+	dir := t.TempDir()
+	real := filepath.Join(dir, "real")
+	if err := os.Mkdir(real, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(real, "agents.db")
+	openAt(t, target).Close()
+	link := filepath.Join(dir, "agents.db")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, link)
+	defer s.Follow(slog.Default())()
+	before := mustCreate(t, s, nil)
+	backup := filepath.Join(real, "backup.db")
+	if err := os.Link(target, backup); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(real, "other.db")
+	o := openAt(t, other)
+	mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@new.file" })
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, target); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.atPath(s.current().file) {
+		if time.Now().After(deadline) {
+			t.Fatal("the store has not followed the move of the link's target 10 s after it")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if fs, _, err := s.ListFlags(context.Background(), ListQuery{}); err != nil || len(fs) != 1 || fs[0].SourceAgent != "@new.file" {
+		t.Errorf("the store lists %v (%v), want the new file's flag", fs, err)
+	}
+	if got := listAll(t, backup); len(got) != 1 || got[0] != before.ID {
+		t.Errorf("flags in the old file: %v, want [%d]", got, before.ID)
+	}
 }

@@ -21,10 +21,12 @@ func (s *Store) Ready(ctx context.Context) error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	p := s.cur
-	if p == nil || p.closed {
+	if p == nil {
 		return errors.New("the database is closed")
 	}
-	if !s.atPath(p.file) {
+	// Closed pools were left by a file that moved; the next call opens the
+	// one at the path, or creates it.
+	if p.closed || !s.atPath(p.file) {
 		return fmt.Errorf("%s no longer names the database file this server opened (removed or replaced)", s.path)
 	}
 	conn, err := p.w.Conn(ctx)

@@ -120,6 +120,14 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: database path %q: %w", path, err)
 	}
+	// SQLite opens a linked file's target and keeps its -wal and -shm
+	// beside the target: that is the file the store compares, follows and
+	// pairs with its WAL. A link re-pointed later is not followed.
+	if fi, err := os.Lstat(abs); err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		if target, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = target
+		}
+	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("store: cannot create the directory for database %s: %w", abs, err)
 	}
