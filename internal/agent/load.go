@@ -90,6 +90,15 @@ func loadAll(ctx context.Context, sources []Source, files []*loadedFile) error {
 	}
 }
 
+// Files returns the paths (within s.FS, sorted) of the *.md files Load
+// reads from s: every file it checks, whether that file then loads, fails
+// or is skipped for a name another file claims. A directory it cannot read
+// is not counted: Load reports it as a warning of its own.
+func Files(ctx context.Context, s Source) ([]string, error) {
+	paths, _, err := listMarkdown(ctx, s)
+	return paths, err
+}
+
 // listMarkdown returns the sorted paths of *.md entries under s.FS,
 // skipping directories whose name starts with ".". Whether each is a file
 // Load can read is decided when it is read.

@@ -101,15 +101,21 @@ func runAgentsShow(ctx context.Context, e *env, args []string) error {
 // in two directories (an intended override) is not a problem, but two files
 // with one name in the same directory, or a file that cannot be loaded, are.
 // Without arguments it checks the directories the server would load.
+//
+// Its summary counts what it checked: every *.md file the server would
+// read, loaded or not (one that fails, or is skipped for a name another
+// file claims, was checked too), and every directory asked for, readable or
+// not.
 func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 	fs := e.flagSet("agents check", "[DIR...]")
 	if err := e.parse(fs, args, 0, -1); err != nil {
 		return err
 	}
 	var sources []agent.Source
-	problems := 0
+	problems, dirs := 0, 0
 	if fs.NArg() > 0 {
 		for _, dir := range fs.Args() {
+			dirs++
 			info, err := os.Stat(dir)
 			if err != nil || !info.IsDir() {
 				fmt.Fprintf(e.stdout, "%s: not a readable directory\n", terminalCell(dir, 4096)) // stdout-ok: lint report
@@ -129,9 +135,13 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 				sources = append(sources, src)
 			}
 		}
+		dirs = len(sources)
+		// Each warning is a directory asked for ($MCP_AGENTS_DIRS,
+		// --agents) that is missing or cannot be read.
 		for _, w := range warnings {
 			fmt.Fprintln(e.stdout, terminalCell(w.String(), 4096)) // stdout-ok: lint report
 			problems++
+			dirs++
 		}
 	}
 	// Two files claiming one name or alias are the precedence rules at
@@ -139,11 +149,15 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 	// warnings, which alone do not fail the check.
 	checked, conflicts := 0, 0
 	for _, src := range sources {
-		cat, warnings, err := agent.Load(ctx, []agent.Source{src})
+		files, err := agent.Files(ctx, src)
 		if err != nil {
 			return err
 		}
-		checked += cat.Len()
+		checked += len(files)
+		_, warnings, err := agent.Load(ctx, []agent.Source{src})
+		if err != nil {
+			return err
+		}
 		for _, w := range warnings {
 			if w.Conflict {
 				fmt.Fprintln(e.stdout, "warning: "+terminalCell(w.String(), 4096)) // stdout-ok: lint report
@@ -154,14 +168,14 @@ func runAgentsCheck(ctx context.Context, e *env, args []string) error {
 			problems++
 		}
 	}
+	warned := ""
+	if conflicts > 0 {
+		warned = fmt.Sprintf("; %d warning(s): names claimed twice, the first by path serves", conflicts)
+	}
 	if problems > 0 {
-		fmt.Fprintf(e.stderr, "mcp-agents: %d problem(s) in %d director(ies)\n", problems, len(sources))
+		fmt.Fprintf(e.stderr, "mcp-agents: %d problem(s); %d agent file(s) checked in %d director(ies)%s\n", problems, checked, dirs, warned)
 		return errReported
 	}
-	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)", checked, len(sources))
-	if conflicts > 0 {
-		fmt.Fprintf(e.stderr, "; %d warning(s): names claimed twice, the first by path serves", conflicts)
-	}
-	fmt.Fprintln(e.stderr)
+	fmt.Fprintf(e.stderr, "ok: %d agent file(s) in %d director(ies)%s\n", checked, dirs, warned)
 	return nil
 }

@@ -345,7 +345,8 @@ func TestAgentsCheck(t *testing.T) {
 	h := newHarness(t)
 	good := filepath.Join(h.cwd, "good")
 	writeAgent(t, good, "a.md", "---\nname: a.one\ndescription: First agent.\n---\nBody.\n")
-	if r := h.run(t, "agents", "check", good); r.code != 0 || r.stdout != "" || !strings.Contains(r.stderr, "ok: 1") {
+	writeAgent(t, good, "notes.txt", "not an agent file\n")
+	if r := h.run(t, "agents", "check", good); r.code != 0 || r.stdout != "" || r.stderr != "ok: 1 agent file(s) in 1 director(ies)\n" {
 		t.Errorf("clean dir: %+v", r)
 	}
 
@@ -354,6 +355,7 @@ func TestAgentsCheck(t *testing.T) {
 	writeAgent(t, bad, "noname.md", "---\ndescription: x\n---\nbody\n")
 	writeAgent(t, bad, "dup1.md", "---\nname: same\ndescription: one\n---\n")
 	writeAgent(t, bad, "dup2.md", "---\nname: same\ndescription: two\n---\n")
+	writeAgent(t, bad, "readme.txt", "not an agent file\n")
 	r := h.run(t, "agents", "check", good, bad)
 	if r.code != 1 {
 		t.Fatalf("bad dir: want exit 1, got %+v", r)
@@ -367,18 +369,35 @@ func TestAgentsCheck(t *testing.T) {
 			t.Errorf("problems do not name %s:\n%s", want, r.stdout)
 		}
 	}
-	if r := h.run(t, "agents", "check", filepath.Join(h.cwd, "missing")); r.code != 1 {
-		t.Errorf("missing dir: %+v", r)
+	// The summary counts every *.md file checked, the two that failed and
+	// the one skipped for its name too (it counted only the agents
+	// loaded), and no other file.
+	if want := "mcp-agents: 2 problem(s); 5 agent file(s) checked in 2 director(ies); 1 warning(s): names claimed twice, the first by path serves\n"; r.stderr != want {
+		t.Errorf("bad dir: summary\n%q, want\n%q", r.stderr, want)
 	}
+	// A directory that cannot be read was checked too: it is one of the
+	// directories counted.
+	r = h.run(t, "agents", "check", good, filepath.Join(h.cwd, "missing"))
+	if want := "mcp-agents: 1 problem(s); 1 agent file(s) checked in 2 director(ies)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("missing dir: %+v, want exit 1 and %q", r, want)
+	}
+	// So is one asked for through the environment, without arguments.
+	h.env["MCP_AGENTS_DIRS"] = good + string(filepath.ListSeparator) + filepath.Join(h.cwd, "missing")
+	r = h.run(t, "agents", "check")
+	if want := "mcp-agents: 1 problem(s); 1 agent file(s) checked in 2 director(ies)\n"; r.code != 1 || r.stderr != want {
+		t.Errorf("missing dir from MCP_AGENTS_DIRS: %+v, want exit 1 and %q", r, want)
+	}
+	delete(h.env, "MCP_AGENTS_DIRS")
 
 	// Two files with one name in a directory are the precedence rule at
-	// work (the first by path serves): a warning, not a failure.
+	// work (the first by path serves): a warning, not a failure; both
+	// files were checked.
 	dups := filepath.Join(h.cwd, "dups")
 	writeAgent(t, dups, "a-same.md", "---\nname: same\ndescription: one\n---\n")
 	writeAgent(t, dups, "b-same.md", "---\nname: same\ndescription: two\n---\n")
 	r = h.run(t, "agents", "check", dups)
 	if r.code != 0 || !strings.HasPrefix(r.stdout, "warning: ") || !strings.Contains(r.stdout, "b-same.md") ||
-		!strings.Contains(r.stderr, "ok: 1 agent file(s) in 1 director(ies); 1 warning(s)") {
+		r.stderr != "ok: 2 agent file(s) in 1 director(ies); 1 warning(s): names claimed twice, the first by path serves\n" {
 		t.Errorf("duplicate names only: want exit 0 with a warning, got %+v", r)
 	}
 }
