@@ -50,6 +50,9 @@ type UsageError struct {
 	// Cmd is the command whose help the message points at ("agents
 	// list"); empty for the program's own help.
 	Cmd string
+	// option is the name of an option the command does not know
+	// ("notify" for "-notify" or "--notify"); empty for other mistakes.
+	option string
 }
 
 func (e *UsageError) Error() string { return e.Msg }
@@ -213,9 +216,8 @@ func (e *env) printVersion() error {
 // defined.
 func unknownOption(err error) (string, bool) {
 	var ue *UsageError
-	if !errors.As(err, &ue) {
+	if !errors.As(err, &ue) || ue.option == "" {
 		return "", false
 	}
-	name, ok := strings.CutPrefix(ue.Msg, "unknown option --")
-	return name, ok
+	return ue.option, true
 }

@@ -239,6 +239,64 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
+// A usage error names the option as it was typed, "-x" or "--x", on every
+// command (package flag reads both alike, and the error said "--x" for
+// "-x"), as do the errors for a missing or refused value.
+func TestOptionsNamedAsTyped(t *testing.T) {
+	h := newHarness(t)
+	help := h.run(t, "help")
+	_, list, _ := strings.Cut(help.stdout, "Commands:\n")
+	list, _, _ = strings.Cut(list, "\n\n")
+	commands := [][]string{nil} // the program alone
+	for _, line := range strings.Split(list, "\n") {
+		if name := strings.Fields(line)[0]; name != "help" {
+			commands = append(commands, []string{name})
+		}
+	}
+	if len(commands) < 10 {
+		t.Fatalf("found %d commands in the help:\n%s", len(commands), help.stdout)
+	}
+	for _, sub := range []string{"agents list", "agents show", "agents check", "flags list", "flags show", "tokens create", "tokens list", "tokens revoke"} {
+		commands = append(commands, strings.Fields(sub))
+	}
+	for _, cmd := range commands {
+		for _, c := range []struct{ arg, want string }{
+			{"-x", "unknown option -x\n"},
+			{"--x", "unknown option --x\n"},
+			{"-x=1", "unknown option -x\n"},
+			{"--no-such-option=1", "unknown option --no-such-option\n"},
+		} {
+			args := append(slices.Clone(cmd), c.arg)
+			r := h.run(t, args...)
+			if r.code != 2 || !strings.HasPrefix(r.stderr, "mcp-agents: "+c.want) {
+				t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", args, r.code, r.stderr, c.want)
+			}
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-x", "flags", "list"}, "unknown option -x"},
+		{[]string{"flags", "-x", "list"}, "unknown option -x"},
+		{[]string{"flags", "list", "-limit", "abc"}, `invalid value "abc" for -limit: must be an integer`},
+		{[]string{"flags", "list", "-limit=abc"}, `invalid value "abc" for -limit: must be an integer`},
+		{[]string{"flags", "list", "--limit=abc"}, `invalid value "abc" for --limit: must be an integer`},
+		// The value of --limit is "-limit=abc", whole.
+		{[]string{"flags", "list", "--limit", "-limit=abc"}, `invalid value "-limit=abc" for --limit: must be an integer`},
+		{[]string{"flags", "list", "-limit", "--limit=abc"}, `invalid value "--limit=abc" for -limit: must be an integer`},
+		{[]string{"agents", "list", "-json=maybe"}, `invalid value "maybe" for -json: must be true or false`},
+		{[]string{"get-agent-flags", "@a.b", "-include-locked=maybe"}, `invalid value "maybe" for -include-locked: must be true or false`},
+		{[]string{"lock-flag", "1", "@a.b", "-lease"}, "option needs an argument: -lease"},
+		{[]string{"-db"}, "option needs an argument: -db"},
+	} {
+		r := h.run(t, c.args...)
+		if r.code != 2 || !strings.HasPrefix(r.stderr, "mcp-agents: "+c.want+"\n") {
+			t.Errorf("%q: exit %d, stderr %q; want exit 2 and %q", c.args, r.code, r.stderr, c.want)
+		}
+	}
+}
+
 // A positional argument that reads as a negative number is a value, and
 // gets the message (and exit code) any other bad value of its kind gets;
 // it was taken for an option and refused as "unknown option --1", a
@@ -262,12 +320,12 @@ func TestNegativeNumbersAreValues(t *testing.T) {
 		{[]string{"--log-level", "warn", "search-agents", "kubernetes", "-1"}, 1, "limit must be between 1 and 50, got -1"},
 		// Options still parse around it; a real unknown option is refused.
 		{[]string{"search-agents", "-1", "docker", "--no-builtin"}, 2, `LIMIT must be an integer, got "docker"`},
-		{[]string{"flags", "show", "-x"}, 2, "unknown option --x"},
+		{[]string{"flags", "show", "-x"}, 2, "unknown option -x"},
 	}
 	for _, c := range cases {
 		r := h.run(t, c.args...)
 		if r.code != c.code || !strings.Contains(r.stderr, c.msg) || r.stdout != "" ||
-			(c.msg != "unknown option --x" && strings.Contains(r.stderr, "unknown option")) {
+			(c.msg != "unknown option -x" && strings.Contains(r.stderr, "unknown option")) {
 			t.Errorf("%q: %+v; want exit %d with %q", c.args, r, c.code, c.msg)
 		}
 	}

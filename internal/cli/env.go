@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 
 	"github.com/mcp-agents/mcp-agents/internal/server"
@@ -183,23 +184,71 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 		return err
 	case err != nil:
-		return &UsageError{Msg: doubleDash(strings.TrimSpace(err.Error()))}
+		return flagError(err, args, fs.Args())
 	}
 	return nil
 }
 
-// doubleDash spells the option in package flag's messages as the help
-// and the README do, --name rather than -name.
-func doubleDash(msg string) string {
-	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
-		// "invalid boolean value "x" for -json: parse error"
-		msg = "invalid value " + strings.Replace(strings.TrimSuffix(rest, ": parse error")+": must be true or false", " for -", " for --", 1)
+// flagError turns a parse error of package flag into a usage error that
+// names the option as it was typed: "-x" or "--x" (package flag says "-x"
+// for both). args are what was parsed, rest what was left of them
+// (fs.Args()): the option at fault is among the last arguments consumed.
+func flagError(err error, args, rest []string) *UsageError {
+	msg := strings.TrimSpace(err.Error())
+	consumed := args[:len(args)-len(rest)]
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return &UsageError{Msg: "unknown option " + typedOption(name, consumed, nil), option: name}
 	}
-	return strings.NewReplacer(
-		"flag provided but not defined: -", "unknown option --",
-		"flag needs an argument: -", "option needs an argument: --",
-		" for flag -", " for --",
-	).Replace(msg)
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return &UsageError{Msg: "option needs an argument: " + typedOption(name, consumed, nil)}
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		// invalid boolean value "x" for -json: parse error
+		if quoted, err := strconv.QuotedPrefix(rest); err == nil {
+			if name, ok := strings.CutPrefix(rest[len(quoted):], " for -"); ok {
+				name, _, _ = strings.Cut(name, ": ")
+				return &UsageError{Msg: "invalid value " + quoted + " for " + typedOption(name, consumed, nil) + ": must be true or false"}
+			}
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		// invalid value "abc" for flag -limit: must be an integer
+		if quoted, err := strconv.QuotedPrefix(rest); err == nil {
+			if name, ok := strings.CutPrefix(rest[len(quoted):], " for flag -"); ok {
+				name, why, _ := strings.Cut(name, ": ")
+				value, _ := strconv.Unquote(quoted)
+				return &UsageError{Msg: "invalid value " + quoted + " for " + typedOption(name, consumed, &value) + ": " + why}
+			}
+		}
+	}
+	return &UsageError{Msg: msg} // "bad flag syntax: ---x" shows it as typed already
+}
+
+// typedOption returns the option called name as it was typed ("-x",
+// "--x"): the last of consumed, or, for an option whose value was the
+// argument after it (value, when not nil, is the value refused), the one
+// before. "--name" when it is not found.
+func typedOption(name string, consumed []string, value *string) string {
+	spelling := func(arg string) (string, bool) {
+		opt, _, _ := strings.Cut(arg, "=")
+		return opt, opt == "-"+name || opt == "--"+name
+	}
+	n := len(consumed)
+	if n > 0 {
+		last := consumed[n-1]
+		opt, ok := spelling(last)
+		// "--limit=abc" is the option itself; in "--limit -limit=abc"
+		// the value is the whole argument, and the option came before.
+		if ok && (value == nil || last == opt+"="+*value) {
+			return opt
+		}
+	}
+	if n > 1 && value != nil {
+		if opt, ok := spelling(consumed[n-2]); ok {
+			return opt
+		}
+	}
+	return "--" + name
 }
 
 // subcommand parses the global flags (and --help, --version) in front of a
