@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,8 +51,8 @@ type UsageError struct {
 	// Cmd is the command whose help the message points at ("agents
 	// list"); empty for the program's own help.
 	Cmd string
-	// option is the name of an option the command does not know
-	// ("notify" for "-notify" or "--notify"); empty for other mistakes.
+	// option is an option the command does not know, as typed ("-notify",
+	// "--notify"); empty for other mistakes.
 	option string
 }
 
@@ -158,10 +159,9 @@ func (e *env) dispatch(ctx context.Context, args []string) error {
 	fs := e.flagSet("mcp-agents", "[global flags] [command] [args]")
 	if err := e.parseFlags(fs, args); err != nil {
 		// "mcp-agents" with no command is "mcp-agents serve", options and
-		// all: a client configured with ["--notify", "@a.b"] gets the
-		// server it asked for, not a usage error.
+		// all, and so is "mcp-agents --notify @a.b serve".
 		if name, ok := unknownOption(err); ok && isServeOption(name) {
-			return runServe(ctx, e, args)
+			return e.serveOptionsFirst(ctx, args, err)
 		}
 		return err
 	}
@@ -219,5 +219,57 @@ func unknownOption(err error) (string, bool) {
 	if !errors.As(err, &ue) || ue.option == "" {
 		return "", false
 	}
-	return ue.option, true
+	return strings.TrimLeft(ue.option, "-"), true
+}
+
+// serveOptionsFirst runs a command line whose first option the program
+// does not know but serve does: what it asks for depends on the command
+// that follows the options. None is "mcp-agents serve" with them (a client
+// configured with ["--notify", "@a.b"] gets the server it asked for);
+// "serve" is that command; another command is a usage error, since serve's
+// options mean nothing to it and were not what was meant.
+func (e *env) serveOptionsFirst(ctx context.Context, args []string, unknown error) error {
+	word, at := commandAfterServeOptions(args)
+	// The global options before the one that stopped the first parse are
+	// set already; serve parses them again, and a repeatable one
+	// ("--agents DIR") taken twice loaded its directory twice, each agent
+	// "overriding" itself.
+	e.cfg = config{}
+	switch {
+	case word == "":
+		return runServe(ctx, e, args)
+	case word == "serve":
+		return runServe(ctx, e, slices.Delete(slices.Clone(args), at, at+1))
+	case !isCommand(word):
+		return usagef("unknown command %q", word)
+	}
+	var ue *UsageError
+	errors.As(unknown, &ue)
+	return &UsageError{Cmd: "serve", Msg: fmt.Sprintf("%s is an option of serve, not of %s: give it after serve (mcp-agents serve %s ...), or not at all",
+		ue.option, word, ue.option)}
+}
+
+// commandAfterServeOptions returns the first argument that is not an option
+// (or an option's value) of serve or the program, and its index; "" when
+// there is none, or when the options do not parse (serve then says why).
+// It binds nothing of e's: the command run parses its arguments itself.
+func commandAfterServeOptions(args []string) (string, int) {
+	scratch := &env{}
+	fs := scratch.flagSet("serve", "")
+	new(serveOptions).register(fs)
+	addDashedAliases(fs)
+	if err := fs.Parse(args); err != nil || fs.NArg() == 0 {
+		return "", -1
+	}
+	at := len(args) - fs.NArg()
+	return args[at], at
+}
+
+func isCommand(name string) bool {
+	for _, c := range commands {
+		if c.name == name {
+			return true
+		}
+	}
+	return false
 }

@@ -755,3 +755,69 @@ func TestBareCommandTakesServeOptions(t *testing.T) {
 		t.Errorf("an unknown option is still refused: %+v", r)
 	}
 }
+
+// Serve's options before the word "serve" are serve's, as after it ("mcp-
+// agents --notify @a.b serve" was "serve takes 0 argument(s), got 1");
+// before another command they are a usage error that says whose they are
+// (they were taken for the server's, and the command for its arguments).
+func TestServeOptionsBeforeTheCommand(t *testing.T) {
+	h := newHarness(t)
+	docs := filepath.Join(h.cwd, "docs")
+	if err := os.MkdirAll(docs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--notify", "@ops.containers", "--db", h.db, "serve"},
+		{"-notify=@ops.containers", "serve", "--db", h.db},
+		{"--db", h.db, "--context", docs, "serve", "--notify", "@ops.containers"},
+		{"--context", docs, "--db", h.db, "--", "serve"},
+	} {
+		if r := h.run(t, args...); r.code != 0 || r.stderr != "" {
+			t.Errorf("%q: %+v, want the server (stdin at EOF: exit 0), silent", args, r)
+		}
+	}
+	// Serve read them: its own checks of them apply.
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--notify", ",", "serve"}, `--notify: "," names no agent`},
+		{[]string{"--notify", "@a.b", "--http", "127.0.0.1:1", "serve"}, "--notify: only without --http"},
+		{[]string{"--notify", "@a.b", "serve", "extra"}, "serve takes 0 argument(s), got 1"},
+	} {
+		if r := h.run(t, c.args...); r.code != 2 || !strings.Contains(r.stderr, c.want) || !strings.Contains(r.stderr, "Run 'mcp-agents serve --help'") {
+			t.Errorf("%q: %+v, want exit 2 and %q", c.args, r, c.want)
+		}
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--notify", "@a.b", "flags", "list"}, "--notify is an option of serve, not of flags"},
+		{[]string{"--db", h.db, "-notify=@a.b", "flags", "list"}, "-notify is an option of serve, not of flags"},
+		{[]string{"--context", docs, "agents", "list"}, "--context is an option of serve, not of agents"},
+		{[]string{"--http", "127.0.0.1:1", "--db", h.db, "tokens", "list"}, "--http is an option of serve, not of tokens"},
+		{[]string{"--notify", "@a.b", "help"}, "--notify is an option of serve, not of help"},
+	} {
+		r := h.run(t, c.args...)
+		if r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, "mcp-agents: "+c.want) || !strings.Contains(r.stderr, "Run 'mcp-agents serve --help'") {
+			t.Errorf("%q: %+v, want exit 2 and %q", c.args, r, c.want)
+		}
+	}
+	if r := h.run(t, "--notify", "@a.b", "bogus"); r.code != 2 || !strings.Contains(r.stderr, `unknown command "bogus"`) {
+		t.Errorf("an unknown command after serve's options: %+v", r)
+	}
+
+	// A repeatable global option before serve's is taken once: the
+	// directory's agent was loaded twice, "overriding" itself.
+	agents := filepath.Join(h.cwd, "agents")
+	writeAgent(t, agents, "a.md", "---\nname: a.one\ndescription: First agent.\n---\nBody.\n")
+	for _, args := range [][]string{
+		{"--agents", agents, "--db", h.db, "--notify", "@a.one"},
+		{"--agents", agents, "--db", h.db, "--notify", "@a.one", "serve"},
+	} {
+		if r := h.run(t, args...); r.code != 0 || r.stderr != "" {
+			t.Errorf("%q: %+v, want exit 0 and no warning", args, r)
+		}
+	}
+}

@@ -197,7 +197,8 @@ func flagError(err error, args, rest []string) *UsageError {
 	msg := strings.TrimSpace(err.Error())
 	consumed := args[:len(args)-len(rest)]
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return &UsageError{Msg: "unknown option " + typedOption(name, consumed, nil), option: name}
+		typed := typedOption(name, consumed, nil)
+		return &UsageError{Msg: "unknown option " + typed, option: typed}
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return &UsageError{Msg: "option needs an argument: " + typedOption(name, consumed, nil)}
