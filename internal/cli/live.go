@@ -31,12 +31,14 @@ type agentWatch struct {
 	closed sync.Once
 }
 
-// watchAgents returns once the watches are in place.
-func watchAgents(roots, ownPaths []string, log *slog.Logger) *agentWatch {
+// watchAgents returns once the watches are in place: on the trees of
+// roots, and on the top level of each of shallow.
+func watchAgents(roots, shallow, ownPaths []string, log *slog.Logger) *agentWatch {
 	aw := &agentWatch{ready: make(chan struct{})}
 	aw.w = live.WatchDirs(roots, aw.reload, live.DirOptions{
-		Log:    log,
-		Ignore: func(p string) bool { return underAny(p, ownPaths) },
+		Log:     log,
+		Ignore:  func(p string) bool { return underAny(p, ownPaths) },
+		Shallow: shallow,
 	})
 	return aw
 }
@@ -187,9 +189,11 @@ func (e endOfInput) Read(p []byte) (int, error) {
 
 // watchRoots lists the directories agents may come from: the user and
 // project defaults even when they do not exist yet (the watcher waits for
-// them), and every directory source.
-func (e *env) watchRoots(srcs []agent.Source) []string {
-	var roots []string
+// them), and every directory source; and, in shallow, those of the project
+// documents (the .claude/project directory and each --context), of which
+// only the files at the top are read, so only the top is watched: a
+// --context at the root of a big tree cost a watch per directory in it.
+func (e *env) watchRoots(srcs []agent.Source) (roots, shallow []string) {
 	if home, err := e.opts.HomeDir(); err == nil && home != "" {
 		roots = append(roots, filepath.Join(home, ".claude", "agents"))
 	}
@@ -201,12 +205,18 @@ func (e *env) watchRoots(srcs []agent.Source) []string {
 			roots = append(roots, s.Root)
 		}
 	}
-	roots = append(roots, e.projectDirs(true)...)
 	roots = append(roots, filepath.SplitList(e.opts.Getenv("MCP_AGENTS_DIRS"))...)
 	roots = append(roots, e.cfg.agentDirs...)
+	// A directory that holds both agents and documents is watched whole.
 	seen := map[string]bool{}
-	out := roots[:0]
-	for _, r := range roots {
+	return absUnique(roots, seen), absUnique(e.projectDirs(true), seen)
+}
+
+// absUnique returns dirs made absolute, without blanks and without those
+// in seen, which it adds them to.
+func absUnique(dirs []string, seen map[string]bool) []string {
+	var out []string
+	for _, r := range dirs {
 		if strings.TrimSpace(r) == "" {
 			continue
 		}

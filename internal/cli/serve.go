@@ -137,8 +137,9 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		ownPaths = append(ownPaths, p)
 	}
 	watching := make(chan *agentWatch, 1)
-	roots, log := e.watchRoots(srcs), e.log
-	go func() { watching <- watchAgents(roots, ownPaths, log) }()
+	roots, shallow := e.watchRoots(srcs)
+	log := e.log
+	go func() { watching <- watchAgents(roots, shallow, ownPaths, log) }()
 	var aw *agentWatch
 	watch := func() *agentWatch {
 		if aw == nil {

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -38,7 +39,13 @@ type DirOptions struct {
 	// Ignore reports paths whose events are the server's own writes (its
 	// cache or database may live under a watched directory).
 	Ignore func(path string) bool
-	Log    *slog.Logger
+	// Shallow lists more roots, watched at their top level only: the
+	// directory itself and the *.md files in it, not its subdirectories
+	// (directories whose own files are read, such as project documents,
+	// may sit at the top of a big tree). One of them that is also a root
+	// is watched whole.
+	Shallow []string
+	Log     *slog.Logger
 
 	// newWatcher and add let tests simulate exhausted inotify limits.
 	newWatcher func() (*fsnotify.Watcher, error)
@@ -49,14 +56,16 @@ type DirOptions struct {
 // may have changed: a *.md file written, created, renamed or removed, a
 // directory created, removed or renamed, or a root appearing or
 // disappearing. Each root is watched recursively (one watch per directory,
-// skipping directories whose name starts with "." as the loader does); a
-// root that does not exist yet is awaited by watching its nearest existing
-// ancestor for the names on the way to it.
+// skipping directories whose name starts with "." as the loader does), a
+// shallow root (DirOptions.Shallow) by one watch on itself; a root that
+// does not exist yet is awaited by watching its nearest existing ancestor
+// for the names on the way to it.
 //
 // When a watch cannot be set, the watcher says so once and falls back to
 // comparing a listing of the trees every PollPeriod.
 type DirWatcher struct {
 	roots    []string
+	shallow  map[string]bool // the roots watched at their top level only
 	onChange func()
 	opts     DirOptions
 
@@ -108,6 +117,13 @@ func WatchDirs(roots []string, onChange func(), opts DirOptions) *DirWatcher {
 	for _, r := range roots {
 		if abs, err := filepath.Abs(r); err == nil {
 			d.roots = append(d.roots, filepath.Clean(abs))
+		}
+	}
+	d.shallow = map[string]bool{}
+	for _, r := range opts.Shallow {
+		if abs, err := filepath.Abs(r); err == nil && !slices.Contains(d.roots, filepath.Clean(abs)) {
+			d.roots = append(d.roots, filepath.Clean(abs))
+			d.shallow[filepath.Clean(abs)] = true
 		}
 	}
 	d.wg.Go(d.runCallbacks)
@@ -194,7 +210,7 @@ func (d *DirWatcher) layout() layout {
 			l.want[parent], l.anchors[parent] = true, true
 		}
 		if isDir(root) {
-			dirs, links := tree(root)
+			dirs, links := tree(root, d.shallow[root])
 			for _, dir := range dirs {
 				l.want[dir] = true
 			}
@@ -342,7 +358,7 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	if !d.underRoot(name) {
 		return false, false
 	}
-	if _, watched := d.watched[name]; watched || (ev.Has(fsnotify.Create) && isDir(name)) {
+	if _, watched := d.watched[name]; watched || (ev.Has(fsnotify.Create) && d.deep(name) && isDir(name)) {
 		return true, true // a directory came, went or moved
 	}
 	if !strings.HasSuffix(name, ".md") {
@@ -352,10 +368,26 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	return d.links[name] || isSymlink(name), true
 }
 
+// underRoot reports whether name is in a watched tree: a root, or below a
+// root but for hidden directories, or in a shallow root's top level.
 func (d *DirWatcher) underRoot(name string) bool {
 	for _, root := range d.roots {
-		if name == root || isWithin(root, name) {
-			return !hiddenBelow(root, name)
+		if name == root || (d.shallow[root] && filepath.Dir(name) == root) {
+			return true
+		}
+		if !d.shallow[root] && isWithin(root, name) && !hiddenBelow(root, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// deep reports whether name is below a root watched whole, where a new
+// directory is watched too.
+func (d *DirWatcher) deep(name string) bool {
+	for _, root := range d.roots {
+		if !d.shallow[root] && isWithin(root, name) && !hiddenBelow(root, name) {
+			return true
 		}
 	}
 	return false
@@ -411,7 +443,7 @@ func (d *DirWatcher) listing() string {
 				return nil
 			}
 			p = filepath.Clean(p)
-			if e.IsDir() && p != root && strings.HasPrefix(e.Name(), ".") {
+			if e.IsDir() && p != root && (d.shallow[root] || strings.HasPrefix(e.Name(), ".")) {
 				return filepath.SkipDir
 			}
 			if !e.IsDir() && !strings.HasSuffix(p, ".md") {
@@ -431,11 +463,12 @@ func (d *DirWatcher) listing() string {
 	return b.String()
 }
 
-// tree lists root's directories (skipping hidden ones, as the loader does)
-// and maps each *.md symbolic link in them to the file it points at
-// (resolved, or where a dangling link points). A root that is itself a
-// link to a directory is walked through it.
-func tree(root string) (dirs []string, links map[string]string) {
+// tree lists root's directories (skipping hidden ones, as the loader does;
+// all of them below a shallow root) and maps each *.md symbolic link in
+// them to the file it points at (resolved, or where a dangling link
+// points). A root that is itself a link to a directory is walked through
+// it.
+func tree(root string, shallow bool) (dirs []string, links map[string]string) {
 	links = map[string]string{}
 	_ = filepath.WalkDir(walkable(root), func(p string, e fs.DirEntry, err error) error {
 		if err != nil {
@@ -449,7 +482,7 @@ func tree(root string) (dirs []string, links map[string]string) {
 		if !e.IsDir() {
 			return nil
 		}
-		if p != root && strings.HasPrefix(e.Name(), ".") {
+		if p != root && (shallow || strings.HasPrefix(e.Name(), ".")) {
 			return filepath.SkipDir
 		}
 		dirs = append(dirs, p)

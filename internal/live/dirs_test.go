@@ -3,8 +3,10 @@ package live
 import (
 	"bytes"
 	"log/slog"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -282,4 +284,51 @@ func TestDirWatcherFollowsSwappedDirectories(t *testing.T) {
 		write(t, filepath.Join(first, "d.md"), "four")
 		noCall(t, ch, "a file in the directory it pointed at")
 	})
+}
+
+// A shallow root is watched at its top level only: one watch, on itself,
+// whatever lies below; a *.md file added, edited or removed at the top
+// calls back, a subdirectory and anything in it do not. The same holds
+// when polling. Given as a root too, it is watched whole.
+func TestDirWatcherShallowRoots(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.md"), "one")
+	write(t, filepath.Join(root, "sub", "deeper", "b.md"), "nested")
+	d, ch := watchRoots(t, nil, DirOptions{Shallow: []string{root}})
+	if len(d.watched) != 1 || d.watched[root] == nil {
+		t.Fatalf("watches on %v, want only %s", slices.Sorted(maps.Keys(d.watched)), root)
+	}
+	write(t, filepath.Join(root, "sub", "deeper", "b.md"), "nested, edited")
+	write(t, filepath.Join(root, "sub", "c.md"), "nested, new")
+	must(t, os.Mkdir(filepath.Join(root, "new"), 0o755))
+	write(t, filepath.Join(root, "new", "d.md"), "in a new subdirectory")
+	must(t, os.RemoveAll(filepath.Join(root, "sub")))
+	noCall(t, ch, "changes below the top")
+	write(t, filepath.Join(root, "e.md"), "added at the top")
+	waitCall(t, ch, "a file added at the top")
+	write(t, filepath.Join(root, "a.md"), "one, edited")
+	waitCall(t, ch, "a file edited at the top")
+	must(t, os.Remove(filepath.Join(root, "e.md")))
+	waitCall(t, ch, "a file removed at the top")
+
+	whole, _ := watchRoots(t, []string{root}, DirOptions{Shallow: []string{root}})
+	if whole.watched[filepath.Join(root, "new")] == nil {
+		t.Errorf("a root also given as shallow: watches on %v, want its subdirectory too", slices.Sorted(maps.Keys(whole.watched)))
+	}
+
+	polled := t.TempDir()
+	write(t, filepath.Join(polled, "sub", "b.md"), "nested")
+	p, pch := watchRoots(t, nil, DirOptions{
+		Shallow:    []string{polled},
+		PollPeriod: 50 * time.Millisecond,
+		add:        func(*fsnotify.Watcher, string) error { return syscall.ENOSPC },
+	})
+	if !p.Polling() {
+		t.Fatal("not polling although no watch could be set")
+	}
+	write(t, filepath.Join(polled, "sub", "b.md"), "nested, edited at more length")
+	write(t, filepath.Join(polled, "sub", "c.md"), "nested, new")
+	noCall(t, pch, "changes below the top, polling")
+	write(t, filepath.Join(polled, "a.md"), "added at the top")
+	waitCall(t, pch, "a file added at the top, polling")
 }
