@@ -194,6 +194,31 @@ func TestLiveReloadOfAgentFiles(t *testing.T) {
 	}
 }
 
+// The working directory is read once, when the server starts: one removed
+// while it runs no longer stops the reloads of its --agents directories
+// (each failed with "agent reload failed ... getwd: no such file or
+// directory", and the agent added below was never served).
+func TestReloadAfterTheWorkingDirectoryIsRemoved(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(filepath.Dir(s.cwd), "team")
+	writeAgentFile(t, filepath.Join(dir, "billing.md"), "team.billing", "Owns invoices.")
+	ls := s.startLive(t, "--no-builtin", "--agents", dir)
+	ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged)
+	if err := os.RemoveAll(s.cwd); err != nil {
+		t.Skipf("cannot remove the server's working directory here: %v", err)
+	}
+	ls.quiet(t, "working directory removed", 700*time.Millisecond, promptsChanged)
+	writeAgentFile(t, filepath.Join(dir, "search.md"), "team.search", "Owns search.")
+	ls.expect(t, "an agent added", promptsChanged)
+	want := map[string]string{"team.billing": "Owns invoices.", "team.search": "Owns search."}
+	if got := ls.prompts(t); !maps(got, want) {
+		t.Fatalf("prompts %v, want %v", got, want)
+	}
+	if strings.Contains(ls.stderr.String(), "reload failed") {
+		t.Fatalf("a reload failed:\n%s", ls.stderr.String())
+	}
+}
+
 func maps(a, b map[string]string) bool {
 	if len(a) != len(b) {
 		return false

@@ -19,12 +19,10 @@ import (
 
 // sources discovers where agents come from, per the flags and environment.
 func (e *env) sources() ([]agent.Source, []agent.Warning, error) {
-	cwd, err := e.opts.Getwd()
-	if err != nil {
-		return nil, nil, fmt.Errorf("working directory: %w", err)
+	if e.set.cwdErr != nil {
+		return nil, nil, e.set.cwdErr
 	}
-	home, _ := e.opts.HomeDir() // no home: the user source is simply absent
-	opts := agent.DiscoverOptions{Home: home, Cwd: cwd, EnvDirs: e.opts.Getenv("MCP_AGENTS_DIRS"), Dirs: e.cfg.agentDirs}
+	opts := agent.DiscoverOptions{Home: e.set.home, Cwd: e.set.cwd, EnvDirs: e.set.envDirs, Dirs: e.cfg.agentDirs}
 	if !e.cfg.noBuiltin {
 		opts.Builtin = agents.FS
 	}

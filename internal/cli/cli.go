@@ -121,7 +121,7 @@ var commands = []command{
 // Run executes one invocation of the program.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts Options) error {
 	opts.defaults()
-	e := &env{opts: opts, stdin: stdin, stdout: stdout, stderr: stderr}
+	e := &env{opts: opts, set: readSettings(opts), stdin: stdin, stdout: stdout, stderr: stderr}
 	e.mainHelp = e.printMainHelp
 	// --version wins over whatever else is on the line: --help, or a
 	// usage error that would stop parsing before it is reached ("flags

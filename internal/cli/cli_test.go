@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -818,6 +819,51 @@ func TestServeOptionsBeforeTheCommand(t *testing.T) {
 	} {
 		if r := h.run(t, args...); r.code != 0 || r.stderr != "" {
 			t.Errorf("%q: %+v, want exit 0 and no warning", args, r)
+		}
+	}
+}
+
+// The environment (its variables, the working and home directories) is
+// read once per run, so everything a run does works from the same values:
+// a server's reloads read the working directory again, and once it was
+// removed each of them failed.
+func TestEnvironmentIsReadOnce(t *testing.T) {
+	h := newHarness(t)
+	docs := filepath.Join(h.cwd, "docs")
+	writeAgent(t, docs, "vision.md", "# Vision\n")
+	for _, args := range [][]string{
+		{"serve", "--context", docs},
+		{"--notify", "@a.b"},
+		{"agents", "list"},
+		{"agents", "check"},
+		{"flags", "list"},
+	} {
+		var mu sync.Mutex
+		reads := map[string]int{}
+		count := func(what string) {
+			mu.Lock()
+			defer mu.Unlock()
+			reads[what]++
+		}
+		var stdout, stderr bytes.Buffer
+		err := cli.Run(context.Background(), args, strings.NewReader(""), &stdout, &stderr, cli.Options{
+			Getenv: func(k string) string {
+				count(k)
+				if k == "MCP_AGENTS_DB" {
+					return h.db
+				}
+				return ""
+			},
+			Getwd:   func() (string, error) { count("getwd"); return h.cwd, nil },
+			HomeDir: func() (string, error) { count("home"); return h.home, nil },
+		})
+		if code := cli.ExitCode(err, &stderr); code != 0 {
+			t.Fatalf("%q: exit %d\n%s", args, code, stderr.String())
+		}
+		for what, n := range reads {
+			if n > 1 && (strings.HasPrefix(what, "MCP_AGENTS_") || what == "getwd" || what == "home") {
+				t.Errorf("%q: %s read %d times", args, what, n)
+			}
 		}
 	}
 }

@@ -123,7 +123,7 @@ func redactErr(err error, secrets []string) error {
 func (e *env) dbTarget() (target string, postgres bool, err error) {
 	v := strings.TrimSpace(e.cfg.db)
 	if v == "" {
-		v = strings.TrimSpace(e.opts.Getenv(store.EnvDB))
+		v = strings.TrimSpace(e.set.envDB)
 	}
 	if isPostgresURL(v) {
 		return postgresURL(v), true, nil

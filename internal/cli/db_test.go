@@ -42,15 +42,17 @@ func TestDBTarget(t *testing.T) {
 		{"env path", "", "x.db", filepath.Join(cwd, "x.db"), false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			e := &env{opts: Options{
+			opts := Options{
 				Getenv: func(k string) string {
 					if k == "MCP_AGENTS_DB" {
 						return tt.envDB
 					}
 					return ""
 				},
-				Getwd: func() (string, error) { return cwd, nil },
-			}}
+				Getwd:   func() (string, error) { return cwd, nil },
+				HomeDir: func() (string, error) { return "", errors.New("no home") },
+			}
+			e := &env{opts: opts, set: readSettings(opts)}
 			e.cfg.db = tt.flag
 			got, pg, err := e.dbTarget()
 			if err != nil || got != tt.want || pg != tt.pg {

@@ -28,8 +28,39 @@ type config struct {
 	contextDirs []string
 }
 
+// settings are what the program reads from its environment: read once,
+// when it starts (Run), so that everything in one run, the reloads of a
+// server running for days included, works from the same ones. The working
+// directory above all: one removed while a server ran could no longer be
+// read (getwd fails), and every reload of the agents failed, the --agents
+// directories' included.
+type settings struct {
+	cwd    string
+	cwdErr error
+	home   string // "" when there is none: the user source is simply absent
+	// The variables of the help's Environment section.
+	envDirs, envDB, envNotify string
+}
+
+func readSettings(o Options) settings {
+	s := settings{
+		envDirs:   o.Getenv("MCP_AGENTS_DIRS"),
+		envDB:     o.Getenv(store.EnvDB),
+		envNotify: o.Getenv("MCP_AGENTS_NOTIFY"),
+	}
+	s.cwd, s.cwdErr = o.Getwd()
+	if s.cwdErr != nil {
+		s.cwdErr = fmt.Errorf("working directory: %w", s.cwdErr)
+	}
+	if home, err := o.HomeDir(); err == nil {
+		s.home = home
+	}
+	return s
+}
+
 type env struct {
 	opts   Options
+	set    settings
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -330,11 +361,16 @@ func (e *env) logger() (*slog.Logger, error) {
 
 // dbPath resolves the database path (absolute).
 func (e *env) dbPath() (string, error) {
-	cwd, err := e.opts.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("working directory: %w", err)
+	if e.set.cwdErr != nil {
+		return "", e.set.cwdErr
 	}
-	path, err := store.ResolvePath(e.cfg.db, e.opts.Getenv, cwd)
+	getenv := func(k string) string {
+		if k == store.EnvDB {
+			return e.set.envDB
+		}
+		return e.opts.Getenv(k) // where the user data directory is
+	}
+	path, err := store.ResolvePath(e.cfg.db, getenv, e.set.cwd)
 	if err != nil {
 		return "", fmt.Errorf("database path: %w", err)
 	}

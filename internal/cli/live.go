@@ -109,7 +109,7 @@ func (e *env) goLive(ctx context.Context, svc *server.Service, db flagDB, aw *ag
 // when there is none, where one would appear), then each --context.
 func (e *env) projectDirs(forWatching bool) []string {
 	var dirs []string
-	if cwd, err := e.opts.Getwd(); err == nil {
+	if cwd := e.set.cwd; e.set.cwdErr == nil {
 		if near := project.Nearest(cwd); near != "" {
 			dirs = append(dirs, near)
 		} else if forWatching {
@@ -194,18 +194,18 @@ func (e endOfInput) Read(p []byte) (int, error) {
 // only the files at the top are read, so only the top is watched: a
 // --context at the root of a big tree cost a watch per directory in it.
 func (e *env) watchRoots(srcs []agent.Source) (roots, shallow []string) {
-	if home, err := e.opts.HomeDir(); err == nil && home != "" {
-		roots = append(roots, filepath.Join(home, ".claude", "agents"))
+	if e.set.home != "" {
+		roots = append(roots, filepath.Join(e.set.home, ".claude", "agents"))
 	}
-	if cwd, err := e.opts.Getwd(); err == nil {
-		roots = append(roots, filepath.Join(cwd, ".claude", "agents"))
+	if e.set.cwdErr == nil {
+		roots = append(roots, filepath.Join(e.set.cwd, ".claude", "agents"))
 	}
 	for _, s := range srcs {
 		if s.Label != "builtin" {
 			roots = append(roots, s.Root)
 		}
 	}
-	roots = append(roots, filepath.SplitList(e.opts.Getenv("MCP_AGENTS_DIRS"))...)
+	roots = append(roots, filepath.SplitList(e.set.envDirs)...)
 	roots = append(roots, e.cfg.agentDirs...)
 	// A directory that holds both agents and documents is watched whole.
 	seen := map[string]bool{}

@@ -80,7 +80,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	}
 	// Channel messages go to the one client of a stdio server; on the team
 	// server they would reach every session, whichever agent's token it has.
-	notifyEnv := e.opts.Getenv("MCP_AGENTS_NOTIFY")
+	notifyEnv := e.set.envNotify
 	notifyGiven := false
 	fs.Visit(func(f *flag.Flag) { notifyGiven = notifyGiven || f.Name == "notify" })
 	if hf.addr != "" {
