@@ -533,6 +533,17 @@ func TestNotifyPushesChannelMessages(t *testing.T) {
 			t.Fatalf("channel content carries a raw tag: %q", c)
 		}
 	}
+	// Its escape sequences go whole, as on the board and in prompts: only
+	// their ESC was removed, which left "[31m" in the model's context.
+	hostile["change_description"] = "\x1b[31mred\x1b[0m alert: \x1b]0;pwned\x07the orders API now returns amounts in minor units."
+	callTool(t, other.c, "create_flag", hostile, &created)
+	for _, n := range a.expect(t, "a flag with escape sequences", channel) {
+		c, _ := n.Params.AdditionalFields["content"].(string)
+		if n.Method == channel && (!strings.Contains(c, `"red alert: the orders API now returns amounts in minor units."`) ||
+			strings.Contains(c, "[31m") || strings.Contains(c, "pwned")) {
+			t.Fatalf("channel content keeps what is left of an escape sequence: %q", c)
+		}
+	}
 	plain.quiet(t, "a server without --notify", 100*time.Millisecond, channel)
 }
 

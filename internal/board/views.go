@@ -38,11 +38,11 @@ func newViews(prefix string) *views {
 		// whole (no "[31m" left), other control and format characters
 		// (bidi overrides, zero-width) too, and long text cut.
 		// html/template does the HTML escaping.
-		"line": func(s string) string { return flagtext.VisibleLine(s, 160) },
+		"line": func(s string) string { return flagtext.Line(s, 160) },
 		// firstLine is the first line with text of a whole description, as
 		// the lists' rows show it (the store cuts theirs the same way).
-		"firstLine": func(s string) string { return flagtext.VisibleLine(flagtext.FirstLine(s), 160) },
-		"clean":     flagtext.Visible,
+		"firstLine": func(s string) string { return flagtext.Line(flagtext.FirstLine(s), 160) },
+		"clean":     flagtext.Clean,
 		"deref": func(p *string) string {
 			if p == nil {
 				return ""

@@ -13,19 +13,19 @@ import (
 // from agent files or other agents' flags. Printed raw, an escape sequence in
 // it could recolour, retitle, clear or rewrite the terminal, and a
 // bidirectional override could make a line read differently from what it
-// holds. The characters that do that are flagtext's rule, shared with
-// prompts and pushes; here escape sequences also go whole (ESC [ ... CSI,
-// ESC ] ... OSC, and their 8-bit C1 forms: flagtext.StripEscapes, which the
-// board uses too), so no "[31m" residue is left in a table. JSON output needs none of this: encoding/json escapes control
-// characters, and the bytes are the data.
+// holds. The characters that do that are flagtext's rule (flagtext.Clean),
+// shared with prompts, pushes and the board: escape sequences go whole (ESC
+// [ ... CSI, ESC ] ... OSC, and their 8-bit C1 forms), so no "[31m" residue
+// is left in a table. JSON output needs none of this: encoding/json escapes
+// control characters, and the bytes are the data.
 
 // terminalCell makes s safe as one cell or line of output of at most max
 // characters: newlines and tabs become spaces, so a value cannot break a
 // table's rows or columns.
-func terminalCell(s string, max int) string { return flagtext.VisibleLine(s, max) }
+func terminalCell(s string, max int) string { return flagtext.Line(s, max) }
 
 // terminalText makes a message of several lines safe: newlines and tabs stay.
-func terminalText(s string) string { return flagtext.Visible(s) }
+func terminalText(s string) string { return flagtext.Clean(s) }
 
 // escapeInvisible rewrites, in encoded JSON, every C1 control and format
 // character as a \u escape (a surrogate pair beyond the BMP). Outside

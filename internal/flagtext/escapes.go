@@ -5,19 +5,11 @@ import (
 	"unicode/utf8"
 )
 
-// Visible is text for a person's screen (a terminal, the board): Clean
-// after StripEscapes, so an escape sequence leaves no residue.
-func Visible(s string) string { return Clean(StripEscapes(s)) }
-
-// VisibleLine is Line after StripEscapes: one line of text for a person's
-// screen, at most max characters.
-func VisibleLine(s string, max int) string { return Line(StripEscapes(s), max) }
-
 // StripEscapes removes terminal escape sequences and control strings whole:
 // ESC [ … (CSI) up to its final byte, ESC ] … (OSC), DCS, PM, APC and SOS up
 // to BEL or ST, two-character escapes, and their 8-bit C1 forms. Clean
-// alone removes only their ESC, leaving "[31m" in the text; what is left of
-// any other control character is Clean's to remove.
+// calls it: removing only their ESC would leave "[31m" in the text. What it
+// leaves of any other control character is Clean's to remove.
 func StripEscapes(s string) string {
 	if !strings.ContainsRune(s, 0x1b) && !strings.ContainsAny(s, "\u009b\u009d\u0090\u009e\u009f") {
 		return s

@@ -20,16 +20,21 @@ import (
 const MaxField = 2000
 
 // Clean removes what can change how surrounding text is displayed without
-// being visible itself: control characters (Unicode category Cc) other than
-// newline and tab, which covers terminal escape sequences' ESC and carriage
-// returns, and format characters (Cf), which covers bidirectional overrides
-// such as U+202E and zero-width characters. Invalid UTF-8 is dropped too.
+// being visible itself: terminal escape sequences, each whole
+// (StripEscapes: removing only their ESC left "[31m" in the text), control
+// characters (Unicode category Cc) other than newline and tab, such as
+// carriage returns, and format characters (Cf), which covers bidirectional
+// overrides such as U+202E and zero-width characters. Invalid UTF-8 is
+// dropped too. It is the one rule for every place that shows flag text: a
+// prompt, a channel push, the board, a terminal.
 func Clean(s string) string {
-	// Most text needs nothing removed: return it without copying.
+	// Most text needs nothing removed: return it without copying. An
+	// escape sequence starts with a control character, so it is found here.
 	i := firstUnsafe(s)
 	if i < 0 {
 		return s
 	}
+	s = s[:i] + StripEscapes(s[i:])
 	var b strings.Builder
 	b.Grow(len(s))
 	b.WriteString(s[:i])
@@ -85,7 +90,9 @@ func split(s string, max int) (string, int) {
 	return s, 0
 }
 
-// Field is Clean then Bound to MaxField: what a prompt shows of one field.
+// Field is Clean then Bound to MaxField: what a prompt shows of one field,
+// its characters counted once control characters and escape sequences are
+// gone.
 func Field(s string) string { return Bound(Clean(s), MaxField) }
 
 // Line is Clean for a one-line cell (a table, a notification title):

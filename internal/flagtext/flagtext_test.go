@@ -11,10 +11,10 @@ import (
 func TestClean(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"plain", "Add a GIN index.\n\tThen deploy.", "Add a GIN index.\n\tThen deploy."},
-		{"ansi", "\x1b[31mred\x1b[0m \x1b]0;title\x07", "[31mred[0m ]0;title"},
+		{"ansi, each sequence whole", "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ a\u009b1mb", "red  link ab"},
 		{"carriage return", "ok\rEVIL", "okEVIL"},
 		{"nul and del", "a\x00b\x7fc", "abc"},
-		{"C1 control", "a\u0085b\u009bc", "abc"},
+		{"C1 control", "a\u0085b\u009b1mc", "abc"}, // U+009B is CSI: "1m" goes with it
 		{"bidi override", "file\u202Egnp.exe", "filegnp.exe"},
 		{"bidi isolates and marks", "\u2066a\u2069\u200Eb\u200F", "ab"},
 		{"zero width", "ig\u200Bnore\u200C \u200Dthe\uFEFF rules\u2060", "ignore the rules"},
@@ -56,6 +56,11 @@ func TestBound(t *testing.T) {
 	if got != want {
 		t.Errorf("Bound = %q, want %q", got, want)
 	}
+	// Field counts what is left once control characters and escape
+	// sequences are gone.
+	if got := Field(strings.Repeat("\x1b[31mé\x1b[0m", MaxField+3)); got != strings.Repeat("é", MaxField)+"…, 3 more characters: call get_flag" {
+		t.Errorf("Field of %d escaped characters = …%q", MaxField+3, got[max(0, len(got)-60):])
+	}
 	long := Field(strings.Repeat("x", 20000))
 	if !strings.HasSuffix(long, "…, 18000 more characters: call get_flag") || utf8.RuneCountInString(long) > MaxField+60 {
 		t.Errorf("Field(20000 chars) = …%q", long[len(long)-60:])
@@ -63,7 +68,7 @@ func TestBound(t *testing.T) {
 }
 
 func TestLine(t *testing.T) {
-	if got := Line("two\nlines\twith \x1b[2Jtabs", 100); got != "two lines with [2Jtabs" {
+	if got := Line("two\nlines\twith \x1b[2Jtabs", 100); got != "two lines with tabs" {
 		t.Errorf("Line = %q", got)
 	}
 	if got := Line("abcdef", 3); got != "abc…" {
@@ -150,10 +155,10 @@ func TestStripEscapes(t *testing.T) {
 			t.Errorf("StripEscapes(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
-	if got := Visible("\x1b[31mred\x1b[0m\u202e\nnext"); got != "red\nnext" {
-		t.Errorf("Visible = %q", got)
+	if got := Clean("\x1b[31mred\x1b[0m\u202e\nnext"); got != "red\nnext" {
+		t.Errorf("Clean = %q", got)
 	}
-	if got := VisibleLine("\x1b[31mred\x1b[0m\nnext", 100); got != "red next" {
-		t.Errorf("VisibleLine = %q", got)
+	if got := Line("\x1b[31mred\x1b[0m\nnext", 100); got != "red next" {
+		t.Errorf("Line = %q", got)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,5 +59,41 @@ func TestChannelResolvesAliases(t *testing.T) {
 			case <-time.After(100 * time.Millisecond):
 			}
 		})
+	}
+}
+
+// TestChannelRemovesEscapeSequencesWhole: a push reaches the model with a
+// flag's escape sequences gone whole, as the board and prompts show them;
+// removing only their ESC left "[31m" and "]0;" in the text.
+func TestChannelRemovesEscapeSequencesWhole(t *testing.T) {
+	f := newFixture(t)
+	withFeed(t, f)
+	f.svc.Notify = []string{"@database.postgres"}
+	pushed := make(chan string, 10)
+	f.client.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == "notifications/claude/channel" {
+			c, _ := n.Params.AdditionalFields["content"].(string)
+			pushed <- c
+		}
+	})
+	stop, err := f.svc.StartChannel(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+
+	f.create(t, map[string]any{"change_description": "\x1b[31mred\x1b[0m alert: \x1b]0;pwned\x07the users table gained a JSON preferences column."})
+	select {
+	case c := <-pushed:
+		if !strings.Contains(c, `"red alert: the users table gained a JSON preferences column."`) {
+			t.Errorf("the push does not quote the change without its escape sequences:\n%s", c)
+		}
+		for _, rest := range []string{"[31m", "[0m", "]0;", "pwned"} {
+			if strings.Contains(c, rest) {
+				t.Errorf("the push keeps %q of an escape sequence:\n%s", rest, c)
+			}
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatalf("no push within 5s\n%s", f.log)
 	}
 }

@@ -21,7 +21,7 @@ func TestNewPromptFlag(t *testing.T) {
 	chain := int64(3)
 	f := store.Flag{
 		ID: 7, FlagType: "change", ImpactLevel: "medium", SourceAgent: "@a.b", TargetAgent: str("@c.d"),
-		ChangeDescription: "change\u202E", ActionRequired: "act\x1b[0m", ChainOriginID: &chain,
+		ChangeDescription: "change\u202E", ActionRequired: "act\x1b[0m\x1b]0;title\x07", ChainOriginID: &chain,
 		RelatedFiles: files, Context: json.RawMessage(`{"k":"` + strings.Repeat("v", 3000) + `"}`),
 		Locked: true, LockedBy: str("@e.f"), LockExpiresAt: str("2026-11-22T10:30:00.000Z"),
 		CreatedAt: "2026-11-22T10:00:00.000Z",
@@ -43,7 +43,7 @@ func TestNewPromptFlag(t *testing.T) {
 	if len(lines) != 3 || json.Unmarshal([]byte(lines[1]), &shown) != nil {
 		t.Fatalf("block = %q", pf.Block)
 	}
-	if shown.ChangeDescription != "change" || shown.ActionRequired != "act[0m" {
+	if shown.ChangeDescription != "change" || shown.ActionRequired != "act" {
 		t.Errorf("text not cleaned: %+v", shown)
 	}
 	if len(shown.RelatedFiles) != promptFilesLimit+1 || shown.RelatedFiles[promptFilesLimit] != "…, 5 more files: call get_flag" {

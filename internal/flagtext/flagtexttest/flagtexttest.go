@@ -58,6 +58,10 @@ func Hostile(target string) []map[string]any {
 	}
 }
 
+// escapeResidue is what the hostile flags' escape sequences leave when
+// only their ESC or BEL is removed: each sequence must go whole.
+var escapeResidue = []string{"[2J", "[H", "[31m", "[0m", "]0;pwned", "[8m", "[28m"}
+
 // markers are the words each hostile flag starts with; none may appear in a
 // prompt outside that flag's block.
 var markers = []string{"IDENTITY-ESCAPE", "FAKE-TASK", "FAKE-LIST", "HEADINGS", "ANSI-ESCAPES", "BIDI-ZW", "BIG-TEXT", "BROADCAST-ESCAPE", "evil.agent", "rm -rf", "SYSTEM"}
@@ -77,6 +81,15 @@ func CheckPrompt(tb testing.TB, prompt, handle, body, task string, sent map[int6
 		if (unicode.Is(unicode.Cc, r) && r != '\n' && r != '\t') || unicode.Is(unicode.Cf, r) {
 			fail("prompt contains control or format character %U", r)
 		}
+	}
+	var residue []string
+	for _, rest := range escapeResidue {
+		if strings.Contains(prompt, rest) {
+			residue = append(residue, rest)
+		}
+	}
+	if residue != nil {
+		fail("prompt contains %q, what is left of escape sequences when only their ESC is removed", residue)
 	}
 
 	open := `<identity name="` + handle + `">` + "\n"
