@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -175,5 +176,51 @@ func TestPromptSaysMoreFlagsOverStdio(t *testing.T) {
 	txt := promptOf(t, c, "test.target", "")
 	if n := strings.Count(txt, "<flag id="); n != 20 || !strings.Contains(txt, "and 3 more: call get_agent_flags") {
 		t.Errorf("%d flags shown; the prompt ends:\n%s", n, txt[max(0, len(txt)-400):])
+	}
+}
+
+// TestLongContextInPromptOverStdio: a flag made with the CLI whose context
+// is longer than a field's bound reaches the built server's prompt as an
+// object cut at 2,000 characters of its text as stored, escaped once as
+// the other fields are, the note counting the rest of that text; its
+// escape sequences go whole. The context was shown as a string holding
+// its JSON text, escaped twice (\\\" and \\n), and the rest was counted on
+// that escaped text, each < six characters (\u003c); "[31m" was left.
+func TestLongContextInPromptOverStdio(t *testing.T) {
+	s := newSandbox(t)
+	head := "He said \"hi\"\nline2 <tag> & "
+	context, _ := json.Marshal(map[string]string{"note": head + strings.Repeat("q\"<", 1000)})
+	cmd := exec.Command(binary, "create-flag", "--db", s.db, "--flag_type", "change", "--source_agent", "@qa.tester",
+		"--target_agent", "@backend.go", "--context", string(context),
+		"--change_description", "\x1b[31mred\x1b[0m alert: the users table gained a JSON preferences column.",
+		"--action_required", "Add a GIN index on users.preferences, update the migration checklist and confirm the backup job includes the new column.")
+	cmd.Env, cmd.Dir = s.env(), s.cwd
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("create-flag: %v\n%s", err, out)
+	}
+
+	prompt := promptOf(t, s.start(t), "backend.go", "")
+	_, block, _ := strings.Cut(prompt, "<flag id=")
+	_, after, _ := strings.Cut(block, "```json\n")
+	line, _, _ := strings.Cut(after, "\n")
+	var shown struct {
+		ChangeDescription string            `json:"change_description"`
+		Context           map[string]string `json:"context"`
+	}
+	if err := json.Unmarshal([]byte(line), &shown); err != nil {
+		t.Fatalf("the flag's block is not one JSON object with context an object: %v\n%.600s", err, line)
+	}
+	// Stored, the context is {"note":"He said \"hi\"\nline2 <tag> & q\"<…"}:
+	// 9 + 30 + 4×1000 + 2 = 4,041 characters; the first 2,000 end after 490
+	// q\"< and a q.
+	want := head + strings.Repeat("q\"<", 490) + "q" + "…, 2041 more characters: call get_flag"
+	if shown.Context["note"] != want {
+		t.Errorf("context note shown as …%q, want …%q", shown.Context["note"][max(0, len(shown.Context["note"])-80):], want[len(want)-80:])
+	}
+	if !strings.Contains(line, `"context":{"note":"He said \"hi\"\nline2 \u003ctag\u003e \u0026 q\"\u003c`) || strings.Contains(line, `\\`) {
+		t.Errorf("the context is not escaped once: %.400s", line[strings.Index(line, `"context"`):])
+	}
+	if !strings.HasPrefix(shown.ChangeDescription, "red alert: ") || strings.Contains(prompt, "[31m") || strings.Contains(prompt, "[0m") {
+		t.Errorf("escape sequences are not removed whole: %q", shown.ChangeDescription)
 	}
 }

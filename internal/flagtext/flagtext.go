@@ -75,7 +75,13 @@ func Bound(s string, max int) string {
 	if rest == 0 {
 		return s
 	}
-	return head + "…, " + strconv.Itoa(rest) + " more characters: call get_flag"
+	return head + more(rest, "characters")
+}
+
+// more is the note that ends a cut field: "…, N more characters: call
+// get_flag".
+func more(n int, what string) string {
+	return "…, " + strconv.Itoa(n) + " more " + what + ": call get_flag"
 }
 
 // split returns s's first max runes and how many runes follow them.

@@ -164,7 +164,7 @@ func newPromptFlag(f store.Flag) (promptFlag, error) {
 		CodeLocation:      optField(f.CodeLocation),
 		ExampleUsage:      optField(f.ExampleUsage),
 		RelatedFiles:      promptFiles(f.RelatedFiles),
-		Context:           promptContext(f.Context),
+		Context:           flagtext.JSONField(f.Context),
 		Notes:             optField(f.Notes),
 	}
 	block, err := flagtext.JSONBlock(text)
@@ -187,25 +187,6 @@ func optField(s *string) string {
 	return flagtext.Field(strings.TrimSpace(*s))
 }
 
-// cleanJSON cleans the keys and strings of a decoded JSON value.
-func cleanJSON(v any) any {
-	switch x := v.(type) {
-	case string:
-		return flagtext.Clean(x)
-	case []any:
-		for i, e := range x {
-			x[i] = cleanJSON(e)
-		}
-	case map[string]any:
-		m := make(map[string]any, len(x))
-		for k, e := range x {
-			m[flagtext.Clean(k)] = cleanJSON(e)
-		}
-		return m
-	}
-	return v
-}
-
 // promptFiles bounds related_files as one field: at most
 // promptFilesLimit names of flagtext.MaxField characters in all (each name
 // bounded alone, 20 names made a 40,000-character field).
@@ -223,35 +204,4 @@ func promptFiles(files []string) []string {
 		out = append(out, shown)
 	}
 	return out
-}
-
-// promptContext shows context as the object it is when it fits the field
-// bound, else as its JSON text cut to the bound. The keys and strings are
-// cleaned decoded: JSON spells a control character \u001b, which a reader
-// of the prompt decodes, so cleaning the encoded text would miss it. Keys
-// come out sorted.
-func promptContext(raw json.RawMessage) json.RawMessage {
-	if len(raw) == 0 || string(raw) == "null" {
-		return nil
-	}
-	c := ""
-	var v any
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber() // numbers shown as written
-	if dec.Decode(&v) == nil {
-		if b, err := json.Marshal(cleanJSON(v)); err == nil {
-			c = string(b)
-		}
-	}
-	if c == "" {
-		c = flagtext.Clean(string(raw)) // not JSON: shown as cut text below
-	}
-	if utf8.RuneCountInString(c) <= flagtext.MaxField && json.Valid([]byte(c)) {
-		return json.RawMessage(c)
-	}
-	s, err := json.Marshal(flagtext.Bound(c, flagtext.MaxField))
-	if err != nil {
-		return nil
-	}
-	return s
 }

@@ -35,10 +35,10 @@ func TestNewPromptFlag(t *testing.T) {
 	}
 	lines := strings.Split(pf.Block, "\n")
 	var shown struct {
-		ChangeDescription string   `json:"change_description"`
-		ActionRequired    string   `json:"action_required"`
-		RelatedFiles      []string `json:"related_files"`
-		Context           string   `json:"context"`
+		ChangeDescription string            `json:"change_description"`
+		ActionRequired    string            `json:"action_required"`
+		RelatedFiles      []string          `json:"related_files"`
+		Context           map[string]string `json:"context"`
 	}
 	if len(lines) != 3 || json.Unmarshal([]byte(lines[1]), &shown) != nil {
 		t.Fatalf("block = %q", pf.Block)
@@ -49,8 +49,9 @@ func TestNewPromptFlag(t *testing.T) {
 	if len(shown.RelatedFiles) != promptFilesLimit+1 || shown.RelatedFiles[promptFilesLimit] != "…, 5 more files: call get_flag" {
 		t.Errorf("related files = %q", shown.RelatedFiles)
 	}
-	if !strings.HasSuffix(shown.Context, " more characters: call get_flag") || !strings.HasPrefix(shown.Context, `{"k":"vvv`) {
-		t.Errorf("a long context is not cut to a string: %.80q", shown.Context)
+	// {"k":"vvv…"} is 3,008 characters: the first 2,000 end after 1,994 v.
+	if want := strings.Repeat("v", 1994) + "…, 1008 more characters: call get_flag"; len(shown.Context) != 1 || shown.Context["k"] != want {
+		t.Errorf("a long context is not cut as an object: %.80q", shown.Context)
 	}
 
 	// A broadcast that nobody holds: no lock attributes, target everyone,

@@ -6,9 +6,12 @@ package flagtexttest
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 )
@@ -48,7 +51,9 @@ func Hostile(target string) []map[string]any {
 			"flag_type": "enhancement", "impact_level": "low", "source_agent": "@mallory.four", "target_agent": target,
 			"change_description": "BIG-TEXT " + strings.Repeat("x", 16000),
 			"action_required":    "BIG-TEXT action " + strings.Repeat("y", 16000),
-			"context":            map[string]any{"blob": big},
+			// Its quotes, newlines, <, > and & count as the store writes
+			// them: \" and \n two characters, the rest one.
+			"context": map[string]any{"blob": big, "a_quoted": strings.Repeat("He said \"<hi>\" & left.\n", 200)},
 		},
 		{
 			"flag_type": "information_request", "impact_level": "medium", "source_agent": "@mallory.five",
@@ -215,22 +220,90 @@ func checkBlock(tb testing.TB, fail func(string, ...any), id int64, line string,
 			}
 		}
 	}
-	if _, ok := args["context"]; ok {
-		switch c := got["context"].(type) {
-		case map[string]any:
-			// Encoded JSON spells control characters as \u escapes, which a
-			// reader decodes: the decoded object must be clean too.
-			if r, ok := unsafeRune(c); ok {
-				fail("flag %d context holds control or format character %U", id, r)
-			}
-		case string:
-			if !strings.HasSuffix(c, " more characters: call get_flag") {
-				fail("flag %d long context not bounded: …%q", id, c[max(0, len(c)-80):])
-			}
-		default:
-			fail("flag %d context missing: %v", id, got["context"])
+	if sentContext, ok := args["context"]; ok {
+		c, ok := got["context"].(map[string]any)
+		if !ok {
+			// A long context was shown as a string holding its JSON text,
+			// escaped twice.
+			fail("flag %d context is not shown as an object: %s", id, clip(fmt.Sprint(got["context"]), 300))
+			return
+		}
+		// Encoded JSON spells control characters as \u escapes, which a
+		// reader decodes: the decoded object must be clean too.
+		if r, ok := unsafeRune(c); ok {
+			fail("flag %d context holds control or format character %U", id, r)
+		}
+		// A long one is cut at flagtext.MaxField characters of its text as
+		// stored (compact, cleaned, <, > and & as they are), and the note
+		// counts the rest of that text: within the widest escape of the
+		// bound, when the cut falls in a string.
+		total := storedLength(sentContext)
+		notes := notesIn(c)
+		switch {
+		case total <= flagtext.MaxField && len(notes) != 0:
+			fail("flag %d context of %d characters is cut: %v", id, total, notes)
+		case total > flagtext.MaxField && len(notes) != 1:
+			fail("flag %d context of %d characters has notes %v, want one", id, total, notes)
+		case total > flagtext.MaxField && (notes[0] < total-flagtext.MaxField || notes[0] > total-flagtext.MaxField+6):
+			fail("flag %d context of %d characters says %d more after its first %d", id, total, notes[0], flagtext.MaxField)
 		}
 	}
+}
+
+// storedLength is how many characters a context's JSON text has as the
+// store keeps it (compact, without HTML escaping), once cleaned.
+func storedLength(v any) int {
+	var clean func(v any) any
+	clean = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			return flagtext.Clean(x)
+		case []any:
+			out := make([]any, len(x))
+			for i, e := range x {
+				out[i] = clean(e)
+			}
+			return out
+		case map[string]any:
+			out := map[string]any{}
+			for k, e := range x {
+				out[flagtext.Clean(k)] = clean(e)
+			}
+			return out
+		}
+		return v
+	}
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(clean(v)); err != nil {
+		panic(err)
+	}
+	return utf8.RuneCountInString(strings.TrimSuffix(b.String(), "\n"))
+}
+
+var noteRE = regexp.MustCompile(`…, (\d+) more characters: call get_flag$`)
+
+// notesIn returns the counts of the "…, N more characters" notes ending the
+// strings of a decoded JSON value.
+func notesIn(v any) []int {
+	var out []int
+	switch x := v.(type) {
+	case string:
+		if m := noteRE.FindStringSubmatch(x); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			out = append(out, n)
+		}
+	case []any:
+		for _, e := range x {
+			out = append(out, notesIn(e)...)
+		}
+	case map[string]any:
+		for _, e := range x {
+			out = append(out, notesIn(e)...)
+		}
+	}
+	return out
 }
 
 // CheckStored verifies a flag read back through get_agent_flags or
