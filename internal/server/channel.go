@@ -99,7 +99,9 @@ func channelMessage(f store.Flag) (string, map[string]string) {
 	if f.TargetAgent != nil {
 		target = *f.TargetAgent
 	}
-	first := flagtext.FirstLine(f.ChangeDescription)
+	// The first line with text once cleaned: a line of nothing but an
+	// escape sequence or zero-width characters is no line to quote.
+	first := flagtext.FirstLine(flagtext.Clean(f.ChangeDescription))
 	recipient := target
 	if f.TargetAgent == nil {
 		recipient = "your agent"

@@ -82,18 +82,25 @@ func TestChannelRemovesEscapeSequencesWhole(t *testing.T) {
 	}
 	t.Cleanup(stop)
 
-	f.create(t, map[string]any{"change_description": "\x1b[31mred\x1b[0m alert: \x1b]0;pwned\x07the users table gained a JSON preferences column."})
-	select {
-	case c := <-pushed:
-		if !strings.Contains(c, `"red alert: the users table gained a JSON preferences column."`) {
-			t.Errorf("the push does not quote the change without its escape sequences:\n%s", c)
-		}
-		for _, rest := range []string{"[31m", "[0m", "]0;", "pwned"} {
-			if strings.Contains(c, rest) {
-				t.Errorf("the push keeps %q of an escape sequence:\n%s", rest, c)
+	// The second's first line is nothing but escape sequences: the push
+	// quotes the next, where it quoted "".
+	for _, change := range []string{
+		"\x1b[31mred\x1b[0m alert: \x1b]0;pwned\x07the users table gained a JSON preferences column.",
+		"\x1b[2J\x1b[H\nred alert: the users table gained a JSON preferences column.",
+	} {
+		f.create(t, map[string]any{"change_description": change})
+		select {
+		case c := <-pushed:
+			if !strings.Contains(c, `"red alert: the users table gained a JSON preferences column."`) {
+				t.Errorf("the push does not quote the change without its escape sequences:\n%s", c)
 			}
+			for _, rest := range []string{"[31m", "[0m", "]0;", "pwned", "[2J", "[H"} {
+				if strings.Contains(c, rest) {
+					t.Errorf("the push keeps %q of an escape sequence:\n%s", rest, c)
+				}
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("no push within 5s\n%s", f.log)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatalf("no push within 5s\n%s", f.log)
 	}
 }

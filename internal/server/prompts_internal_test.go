@@ -145,3 +145,19 @@ func TestPromptFilesBoundedAsOneField(t *testing.T) {
 		t.Errorf("short list shown as %q", got)
 	}
 }
+
+// TestChannelMessageQuotesTheFirstVisibleLine: the push quotes the first
+// line with text once cleaned; a first line of nothing but an escape
+// sequence or zero-width characters was picked before cleaning, and the
+// push quoted "".
+func TestChannelMessageQuotesTheFirstVisibleLine(t *testing.T) {
+	for _, text := range []string{
+		"\x1b[2J\x1b[H\nThe users table gained a JSON preferences column.\nMore.",
+		"\u200b\u202e \n\x1b]0;title\x07\nThe users table gained a JSON preferences column.",
+	} {
+		content, _ := channelMessage(store.Flag{ID: 7, SourceAgent: "@a.b", ChangeDescription: text})
+		if !strings.Contains(content, `in the sender's words: "The users table gained a JSON preferences column."`) {
+			t.Errorf("%q: the push does not quote the first line with text:\n%s", text, content)
+		}
+	}
+}
