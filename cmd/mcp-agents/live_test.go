@@ -769,3 +769,32 @@ func drainNotes(ls *liveServer, d time.Duration) {
 		}
 	}
 }
+
+// A file edited to declare a name another file of its directory already
+// has ends in the catalog a restart gives: the first file by path keeps
+// the name, the edited file's old agent goes, and the conflict is warned
+// about. It is not a broken file (whose last good version is kept): the
+// server went on serving the edited file's old agent.
+func TestLiveReloadOfANameConflictMatchesARestart(t *testing.T) {
+	s := newSandbox(t)
+	dir := filepath.Join(s.cwd, "team")
+	writeAgentFile(t, filepath.Join(dir, "x.md"), "t.x", "From x.")
+	writeAgentFile(t, filepath.Join(dir, "y.md"), "t.y", "From y.")
+	ls := s.startLive(t, "--no-builtin", "--agents", dir)
+	ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged)
+
+	writeAgentFile(t, filepath.Join(dir, "y.md"), "t.x", "From y.")
+	ls.expect(t, "y.md now claims t.x", promptsChanged, resourcesChanged)
+	want := map[string]string{"t.x": "From x."}
+	if got := ls.prompts(t); !maps(got, want) {
+		t.Fatalf("after the edit: prompts %v, want %v", got, want)
+	}
+	stderr := ls.stderr.String()
+	if !strings.Contains(stderr, "y.md") || !strings.Contains(stderr, "already defined by") || strings.Contains(stderr, "keeping its last good version") {
+		t.Fatalf("want y.md's conflict warned about as such:\n%s", stderr)
+	}
+	restarted := s.startLive(t, "--no-builtin", "--agents", dir)
+	if got := restarted.prompts(t); !maps(got, want) {
+		t.Fatalf("a restart serves %v, the live reload %v", got, want)
+	}
+}

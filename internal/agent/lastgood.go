@@ -18,6 +18,11 @@ import (
 // returned sources read prev's content instead (load them again to get the
 // catalog to serve), and kept names the files. With nothing broken, kept
 // is empty and sources is returned as it was.
+//
+// A file that parses but declares a name another file of its source
+// already has (a Conflict warning) is not broken: the precedence rules
+// leave it out, as a restart with the same files would, and its previous
+// agent goes.
 func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Source, kept []string) {
 	if prev == nil {
 		return sources, nil
@@ -33,7 +38,7 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 	overlays := make([]map[string][]byte, len(sources))
 	for _, w := range warns {
 		a, ok := prevByPath[w.Path]
-		if !ok || inCat[w.Path] {
+		if !ok || inCat[w.Path] || w.Conflict {
 			continue
 		}
 		for i, s := range sources {

@@ -100,3 +100,43 @@ func TestLastGoodKeepsAFileGrownTooLarge(t *testing.T) {
 		t.Errorf("alpha after the oversize edit: %+v, %v; want its last good version", a, ok)
 	}
 }
+
+// A file edited to declare a name another file of its source already has
+// is left out by the precedence rules (the first file by path wins), not
+// broken: its previous agent goes, and the catalog is the one a fresh
+// load of the same files gives.
+func TestLastGoodLetsANameConflictDropThePreviousAgent(t *testing.T) {
+	dir := t.TempDir()
+	writeAgent(t, dir, "x.md", "t.x", "From x.")
+	writeAgent(t, dir, "y.md", "t.y", "From y.")
+	srcs := []Source{dirSource("dir", dir)}
+	prev, warns, _ := Load(context.Background(), srcs)
+	if len(warns) != 0 || prev.Len() != 2 {
+		t.Fatalf("setup: %d agents, warnings %v", prev.Len(), warns)
+	}
+	writeAgent(t, dir, "y.md", "t.x", "From y.")
+	cat, warns, _ := Load(context.Background(), srcs)
+	if len(warns) != 1 || !warns[0].Conflict || warns[0].Path != filepath.Join(dir, "y.md") {
+		t.Fatalf("setup: warnings %v, want y.md's name conflict", warns)
+	}
+	// As the server reloads: load again through what LastGood returns.
+	again, kept := LastGood(srcs, prev, cat, warns)
+	if len(kept) != 0 {
+		t.Errorf("kept = %v, want nothing: a name conflict is not a broken file", kept)
+		cat, _, _ = Load(context.Background(), again)
+	}
+	if _, ok := cat.Get("t.y"); ok || cat.Len() != 1 {
+		t.Fatalf("catalog %v, want t.x alone", names(cat))
+	}
+	if a, _ := cat.Get("t.x"); a.Description != "From x." {
+		t.Fatalf("t.x is %q, want x.md's (first by path)", a.Description)
+	}
+}
+
+func names(c *Catalog) []string {
+	var out []string
+	for _, a := range c.All() {
+		out = append(out, a.Name)
+	}
+	return out
+}
