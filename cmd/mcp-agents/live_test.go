@@ -798,3 +798,57 @@ func TestLiveReloadOfANameConflictMatchesARestart(t *testing.T) {
 		t.Fatalf("a restart serves %v, the live reload %v", got, want)
 	}
 }
+
+// An --agents link whose directory is removed or moved away, then made
+// again at the same path, is watched again: agents added and edited there
+// afterwards reload. The watch on the old directory was lost with it and
+// nothing told of the new one, so the server stopped reloading for good.
+func TestLiveReloadFollowsALinkedDirectoryMadeAgain(t *testing.T) {
+	for _, gone := range []string{"removed", "moved away"} {
+		t.Run(gone, func(t *testing.T) {
+			s := newSandbox(t)
+			real, link := filepath.Join(s.cwd, "dotfiles", "agents"), filepath.Join(s.cwd, "agents")
+			writeAgentFile(t, filepath.Join(real, "billing.md"), "team.billing", "Owns invoices.")
+			if err := os.Symlink(real, link); err != nil {
+				t.Fatal(err)
+			}
+			ls := s.startLive(t, "--no-builtin", "--agents", link)
+			ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged)
+
+			var err error
+			if gone == "removed" {
+				err = os.RemoveAll(real)
+			} else {
+				err = os.Rename(real, real+".old")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ls.expect(t, "directory "+gone, promptsChanged)
+			if got := ls.prompts(t); len(got) != 0 {
+				t.Fatalf("with the directory %s: prompts %v", gone, got)
+			}
+			drainNotes(ls, 400*time.Millisecond)
+
+			writeAgentFile(t, filepath.Join(real, "search.md"), "team.search", "Owns search.")
+			ls.expect(t, "directory made again with an agent", promptsChanged, resourcesChanged)
+			ls.quiet(t, "made again (settling)", 400*time.Millisecond, promptsChanged)
+			if got := ls.prompts(t); !maps(got, map[string]string{"team.search": "Owns search."}) {
+				t.Fatalf("after the directory was made again: prompts %v", got)
+			}
+			writeAgentFile(t, filepath.Join(real, "search.md"), "team.search", "Owns search and ranking.")
+			ls.expect(t, "edited in the new directory", promptsChanged)
+			writeAgentFile(t, filepath.Join(real, "ops.md"), "team.ops", "Runs production.")
+			want := map[string]string{"team.search": "Owns search and ranking.", "team.ops": "Runs production."}
+			for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+				got := ls.prompts(t)
+				if maps(got, want) {
+					break
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("after editing and adding: prompts %v, want %v", got, want)
+				}
+			}
+		})
+	}
+}

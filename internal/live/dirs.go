@@ -72,6 +72,7 @@ type DirWatcher struct {
 	w        *fsnotify.Watcher
 	watched  map[string]os.FileInfo // directories with a watch, as they were when it was set
 	anchors  map[string]bool        // ancestors awaited roots are watched from
+	awaited  map[string]bool        // where linked roots whose directory is gone point
 	links    map[string]bool        // *.md symbolic links in the trees
 	targets  map[string]bool        // the files they point at (watched through their directories)
 	kick     chan struct{}          // a reload is wanted (capacity 1: requests coalesce)
@@ -183,7 +184,7 @@ func (d *DirWatcher) sync() error {
 		if err := d.watch(l.want); err != nil {
 			return err
 		}
-		d.anchors, d.links, d.targets = l.anchors, l.links, l.targets
+		d.anchors, d.awaited, d.links, d.targets = l.anchors, l.awaited, l.links, l.targets
 		if again := d.layout(); maps.Equal(again.want, l.want) && !d.replaced() {
 			return nil
 		}
@@ -192,22 +193,31 @@ func (d *DirWatcher) sync() error {
 }
 
 // layout is what to watch: the directories (want), which of them are
-// ancestors of awaited roots (anchors), and the *.md symbolic links in the
-// trees with the files they point at. A target's directory is watched too:
-// editing the file a link points at changes no entry of the link's own
-// directory.
+// ancestors of awaited roots (anchors), where linked roots whose directory
+// is gone point (awaited), and the *.md symbolic links in the trees with
+// the files they point at. A target's directory is watched too: editing
+// the file a link points at changes no entry of the link's own directory.
 type layout struct {
-	want, anchors, links, targets map[string]bool
+	want, anchors, awaited, links, targets map[string]bool
 }
 
 func (d *DirWatcher) layout() layout {
-	l := layout{want: map[string]bool{}, anchors: map[string]bool{}, links: map[string]bool{}, targets: map[string]bool{}}
+	l := layout{want: map[string]bool{}, anchors: map[string]bool{}, awaited: map[string]bool{},
+		links: map[string]bool{}, targets: map[string]bool{}}
 	for _, root := range d.roots {
 		if isSymlink(root) {
 			// Re-pointing the link (ln -sfn) changes nothing in the
 			// directory it pointed at: its own directory says so.
 			parent := filepath.Dir(root)
 			l.want[parent], l.anchors[parent] = true, true
+			// Removing the directory it points at, or moving it away, is
+			// told by that directory's own parent, and so is making it
+			// again: fsnotify drops the removal the directory's watch
+			// sees, taking the link's parent for the directory's.
+			if end := pointsAt(root); end != root {
+				a := nearestExisting(filepath.Dir(end))
+				l.awaited[end], l.want[a], l.anchors[a] = true, true, true
+			}
 		}
 		if isDir(root) {
 			dirs, links := tree(root, d.shallow[root])
@@ -225,6 +235,13 @@ func (d *DirWatcher) layout() layout {
 		a := nearestExisting(root)
 		l.want[a] = true
 		l.anchors[a] = true
+		// A root through a link (on the way to it) whose directory is
+		// missing comes when that directory is made where the link points.
+		if end := pointsAt(root); end != root {
+			l.awaited[end] = true
+			a := nearestExisting(end)
+			l.want[a], l.anchors[a] = true, true
+		}
 	}
 	return l
 }
@@ -350,7 +367,12 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 		// An ancestor of an awaited root: only the names on the way to it
 		// (or the anchor itself going away) matter.
 		for _, root := range d.roots {
-			if name == root || isWithin(root, name) || isWithin(name, root) {
+			if onTheWay(name, root) {
+				return true, true
+			}
+		}
+		for end := range d.awaited {
+			if onTheWay(name, end) {
 				return true, true
 			}
 		}
@@ -515,6 +537,46 @@ func linkTarget(link string) string {
 		t = filepath.Join(filepath.Dir(link), t)
 	}
 	return filepath.Clean(t)
+}
+
+// onTheWay reports whether name is awaited, below it, or on the way to it.
+func onTheWay(name, awaited string) bool {
+	return name == awaited || isWithin(awaited, name) || isWithin(name, awaited)
+}
+
+// pointsAt is where the link p, or a link on the way to p whose directory
+// is missing, leads: followed link by link as far as they lead, even to a
+// directory that does not exist (yet). A path with no such link is itself.
+// Links on the way to a directory that exists are left as they are: the
+// kernel follows them, and a watch set through them reports events under
+// p's own path.
+func pointsAt(p string) string {
+	for range 40 { // as many links as the kernel follows
+		// The longest part of p that exists, a dangling link included.
+		have, rest := p, ""
+		for {
+			if _, err := os.Lstat(have); err == nil {
+				break
+			}
+			parent := filepath.Dir(have)
+			if parent == have {
+				return p
+			}
+			have, rest = parent, filepath.Join(filepath.Base(have), rest)
+		}
+		if !isSymlink(have) || rest != "" && isDir(have) {
+			return p
+		}
+		t, err := os.Readlink(have)
+		if err != nil {
+			return p
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(have), t)
+		}
+		p = filepath.Join(t, rest)
+	}
+	return p
 }
 
 func isSymlink(p string) bool {

@@ -62,6 +62,69 @@ func TestDirWatcherFollowsLinks(t *testing.T) {
 	}
 }
 
+// A linked root whose target directory is deleted or moved away, then made
+// again at the same path, is awaited where the link points, as a missing
+// root is: the agents written there afterwards reload. The target beside
+// the link and in another directory.
+func TestDirWatcherAwaitsALinkedRootsTarget(t *testing.T) {
+	for _, gone := range []string{"removed", "moved away"} {
+		for _, where := range []string{"beside the link", "elsewhere"} {
+			t.Run(gone+"/"+where, func(t *testing.T) {
+				base := t.TempDir()
+				real, link := filepath.Join(base, "dotfiles"), filepath.Join(base, "agents")
+				if where == "elsewhere" {
+					real = filepath.Join(base, "checkouts", "dotfiles", "agents")
+				}
+				write(t, filepath.Join(real, "a.md"), "one")
+				must(t, os.Symlink(real, link))
+				d, ch := watchRoots(t, []string{link}, DirOptions{})
+				noCall(t, ch, "nothing changed")
+				if gone == "removed" {
+					must(t, os.RemoveAll(real))
+				} else {
+					must(t, os.Rename(real, real+".old"))
+				}
+				waitCall(t, ch, "target "+gone)
+				settle(ch, 300*time.Millisecond)
+				must(t, os.Mkdir(real, 0o755))
+				waitCall(t, ch, "target made again")
+				settle(ch, 300*time.Millisecond)
+				write(t, filepath.Join(real, "b.md"), "two")
+				waitCall(t, ch, "file added to the new target")
+				write(t, filepath.Join(real, "b.md"), "two, edited")
+				waitCall(t, ch, "file edited in the new target")
+				if d.Polling() {
+					t.Fatal("fell back to polling")
+				}
+			})
+		}
+	}
+}
+
+func TestPointsAt(t *testing.T) {
+	base := t.TempDir()
+	j := func(p ...string) string { return filepath.Join(append([]string{base}, p...)...) }
+	must(t, os.MkdirAll(j("real"), 0o755))
+	must(t, os.Symlink(j("real"), j("to-real")))
+	must(t, os.Symlink("gone", j("dangling")))         // relative, to base/gone
+	must(t, os.Symlink(j("dangling"), j("chain")))     // to a dangling link
+	must(t, os.Symlink(j("elsewhere", "x"), j("far"))) // into a missing directory
+	for p, want := range map[string]string{
+		j("real"):                 j("real"),
+		j("missing", "agents"):    j("missing", "agents"),
+		j("to-real"):              j("real"),
+		j("to-real", "agents"):    j("to-real", "agents"), // the kernel follows it
+		j("dangling"):             j("gone"),
+		j("chain"):                j("gone"),
+		j("dangling", "sub", "a"): j("gone", "sub", "a"),
+		j("far"):                  j("elsewhere", "x"),
+	} {
+		if got := pointsAt(p); got != want {
+			t.Errorf("pointsAt(%s) = %s, want %s", p, got, want)
+		}
+	}
+}
+
 // settle drains callbacks arriving within d.
 func settle(ch <-chan struct{}, d time.Duration) {
 	timeout := time.After(d)
