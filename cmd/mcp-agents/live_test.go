@@ -852,3 +852,49 @@ func TestLiveReloadFollowsALinkedDirectoryMadeAgain(t *testing.T) {
 		})
 	}
 }
+
+func (ls *liveServer) read(t *testing.T, uri string) string {
+	t.Helper()
+	res, err := ls.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: uri}})
+	if err != nil {
+		t.Fatalf("read %s: %v", uri, err)
+	}
+	return res.Contents[0].(mcp.TextResourceContents).Text
+}
+
+// A project context document named *.MD is served (as a restart serves
+// it) and reloads like any other: the watcher passed on only *.md events,
+// so adding or editing ARCH.MD changed nothing until a restart.
+func TestProjectContextReloadsUpperCaseExtensions(t *testing.T) {
+	s := newSandbox(t)
+	proj := filepath.Join(s.cwd, ".claude", "project")
+	if err := os.MkdirAll(proj, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(proj, "vision.md"), []byte("# Our vision\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls := s.startLive(t, "--no-builtin")
+	ls.quiet(t, "start-up rescan", 700*time.Millisecond, resourcesChanged)
+
+	arch := filepath.Join(proj, "ARCH.MD")
+	if err := os.WriteFile(arch, []byte("# Architecture\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls.expect(t, "ARCH.MD added", resourcesChanged)
+	if got := ls.read(t, "project://context"); !strings.Contains(got, `{"name":"arch","title":"Architecture","uri":"project://context/arch"}`) {
+		t.Fatalf("index after adding ARCH.MD: %s", got)
+	}
+	ls.quiet(t, "added (settling)", 400*time.Millisecond, resourcesChanged)
+	if err := os.WriteFile(arch, []byte("# One binary\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ls.expect(t, "ARCH.MD edited", resourcesChanged)
+	if got := ls.read(t, "project://context/arch"); got != "# One binary\n" {
+		t.Fatalf("ARCH.MD after the edit: %q", got)
+	}
+	restarted := s.startLive(t, "--no-builtin")
+	if a, b := ls.read(t, "project://context"), restarted.read(t, "project://context"); a != b {
+		t.Fatalf("live index %s, a restart's %s", a, b)
+	}
+}

@@ -383,7 +383,7 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	if _, watched := d.watched[name]; watched || (ev.Has(fsnotify.Create) && d.deep(name) && isDir(name)) {
 		return true, true // a directory came, went or moved
 	}
-	if !strings.HasSuffix(name, ".md") {
+	if !isMarkdown(name) {
 		return false, false
 	}
 	// A link coming or going changes which targets are watched.
@@ -468,7 +468,7 @@ func (d *DirWatcher) listing() string {
 			if e.IsDir() && p != root && (d.shallow[root] || strings.HasPrefix(e.Name(), ".")) {
 				return filepath.SkipDir
 			}
-			if !e.IsDir() && !strings.HasSuffix(p, ".md") {
+			if !e.IsDir() && !isMarkdown(p) {
 				return nil
 			}
 			info, err := e.Info()
@@ -577,6 +577,13 @@ func pointsAt(p string) string {
 		p = filepath.Join(t, rest)
 	}
 	return p
+}
+
+// isMarkdown reports whether p names a *.md file in any case: the agent
+// loader reads *.md, the project context loader *.MD too, and an event
+// that may change neither costs one reload that finds nothing changed.
+func isMarkdown(p string) bool {
+	return len(p) >= 3 && strings.EqualFold(p[len(p)-3:], ".md")
 }
 
 func isSymlink(p string) bool {

@@ -332,3 +332,36 @@ func TestDirWatcherShallowRoots(t *testing.T) {
 	write(t, filepath.Join(polled, "a.md"), "added at the top")
 	waitCall(t, pch, "a file added at the top, polling")
 }
+
+// A markdown file is *.md in any case: project context documents are read
+// so (ARCH.MD is served as project://context/arch), and an edit of one
+// must reload them, with inotify and when polling.
+func TestDirWatcherSeesUpperCaseMarkdown(t *testing.T) {
+	for _, polling := range []bool{false, true} {
+		name, opts := "inotify", DirOptions{}
+		if polling {
+			name = "polling"
+			opts = DirOptions{PollPeriod: 50 * time.Millisecond, add: func(*fsnotify.Watcher, string) error { return syscall.ENOSPC }}
+		}
+		t.Run(name, func(t *testing.T) {
+			// A shallow root, as the project documents' directories are.
+			root := t.TempDir()
+			opts.Shallow = []string{root}
+			_, ch := watchRoots(t, nil, opts)
+			noCall(t, ch, "nothing changed")
+			write(t, filepath.Join(root, "ARCH.MD"), "# Arch")
+			waitCall(t, ch, "ARCH.MD written")
+			settle(ch, 3*opts.PollPeriod+50*time.Millisecond)
+			write(t, filepath.Join(root, "ARCH.MD"), "# Architecture") // in place: the directory is unchanged
+			waitCall(t, ch, "ARCH.MD edited")
+			settle(ch, 3*opts.PollPeriod+50*time.Millisecond)
+			must(t, os.Rename(filepath.Join(root, "ARCH.MD"), filepath.Join(root, "Notes.Md")))
+			waitCall(t, ch, "renamed to Notes.Md")
+			settle(ch, 3*opts.PollPeriod+50*time.Millisecond)
+			if !polling { // a poll sees the directory's time change
+				write(t, filepath.Join(root, "notes.txt"), "not markdown")
+				noCall(t, ch, "a file that is not markdown")
+			}
+		})
+	}
+}
