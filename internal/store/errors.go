@@ -99,7 +99,10 @@ func mapFault(op string, err error, write bool) error {
 	}
 	if r := (*replaced)(nil); errors.As(err, &r) {
 		msg := replacedMessage
-		if write {
+		switch {
+		case r.storedInOld:
+			msg += "; it was stored in the file that was at the path when the call was made, not in the one there now"
+		case write:
 			msg += "; nothing was stored"
 		}
 		return &Error{Code: CodeUnavailable, Message: msg, err: r.err}

@@ -125,6 +125,10 @@ func connFile(conn *sql.Conn) (os.FileInfo, error) {
 // connection opened.
 var errMoved = errors.New("the database file was replaced or removed")
 
+// errMovedAfterCommit is errMoved found once the transaction committed, to
+// the file that left the path.
+var errMovedAfterCommit = fmt.Errorf("%w after the write committed", errMoved)
+
 // atPath reports whether fi is still the file at the path.
 func (s *Store) atPath(fi os.FileInfo) bool {
 	return fi != nil && sameFile(fi, s.path)
@@ -159,25 +163,26 @@ func (s *Store) acquire(ctx context.Context) (*pools, error) {
 // (one stat), for writes: writeOnce compares it with the file its
 // connection opened, before BEGIN and after COMMIT, and reopens itself.
 func (s *Store) hold(ctx context.Context, checkFile bool) (*pools, error) {
-	s.mu.RLock()
-	p := s.cur
-	if p == nil {
+	// Looked at again after each reopen: the pools it opened may be
+	// retired before this call holds them (Follow, for a file moved again).
+	for try := 0; ; try++ {
+		s.mu.RLock()
+		p := s.cur
+		if p == nil {
+			s.mu.RUnlock()
+			return nil, errors.New("store: closed")
+		}
+		if !p.closed && (!checkFile || s.atPathNoting(p)) {
+			return p, nil
+		}
 		s.mu.RUnlock()
-		return nil, errors.New("store: closed")
+		if try == 3 {
+			return nil, replacedError(s.path, errMoved)
+		}
+		if err := s.reopen(ctx, p); err != nil {
+			return nil, err
+		}
 	}
-	if !p.closed && (!checkFile || s.atPathNoting(p)) {
-		return p, nil
-	}
-	s.mu.RUnlock()
-	if err := s.reopen(ctx, p); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	if s.cur == nil {
-		s.mu.RUnlock()
-		return nil, errors.New("store: closed")
-	}
-	return s.cur, nil
 }
 
 func (s *Store) release() { s.mu.RUnlock() }
@@ -224,9 +229,10 @@ func (s *Store) acquireExisting(ctx context.Context) (*pools, error) {
 	if p != nil && !p.closed && s.atPathNoting(p) {
 		return p, nil
 	}
+	open := p != nil && !p.closed
 	s.mu.RUnlock()
 	if _, err := os.Stat(s.path); errors.Is(err, fs.ErrNotExist) {
-		if p != nil && !p.closed {
+		if open {
 			s.letGo(ctx, p)
 		}
 		return nil, errNoFile
@@ -325,10 +331,15 @@ func checkpointMoved(ctx context.Context, path string, old *pools) {
 // mapFault turns it into an Error, which says that nothing was stored
 // only for a write.
 func replacedError(path string, cause error) error {
-	return &replaced{fmt.Errorf("%s was replaced or removed and cannot be reopened: %w", path, cause)}
+	return &replaced{err: fmt.Errorf("%s was replaced or removed and cannot be reopened: %w", path, cause)}
 }
 
-type replaced struct{ err error }
+type replaced struct {
+	err error
+	// storedInOld: the write committed to the file that was at the path
+	// when the call was made, before it could not be redone on the new one.
+	storedInOld bool
+}
 
 func (r *replaced) Error() string { return r.err.Error() }
 func (r *replaced) Unwrap() error { return r.err }

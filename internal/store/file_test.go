@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -228,5 +229,40 @@ func TestDirectoryMovedAwayIsMadeAgain(t *testing.T) {
 	c := mustCreate(t, s, func(n *NewFlag) { n.SourceAgent = "@after.mv" })
 	if got := listAll(t, path); len(got) != 1 || got[0] != c.ID {
 		t.Errorf("flags at %s: %v, want [%d]", path, got, c.ID)
+	}
+}
+
+// A write committed to the file that then left the path, and that cannot
+// be redone on whatever is there now, was stored: its error must say
+// where, not that nothing was stored.
+func TestRedoThatFailsSaysTheWriteIsInTheOldFile(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agents.db")
+	backup := filepath.Join(dir, "backup.db")
+	s := openAt(t, path)
+	mustCreate(t, s, nil)
+	in := validNew()
+	moved := false
+	err := s.writeTx(ctx, "test", []string{sqlInsertFlag}, func(w *txn) error {
+		if !moved {
+			moved = true
+			if err := os.Rename(path, backup); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Mkdir(path, 0o755); err != nil { // nothing can open it
+				t.Fatal(err)
+			}
+		}
+		_, err := w.exec(sqlInsertFlag, in.FlagType, in.SourceAgent, in.TargetAgent, in.ChangeDescription,
+			in.ActionRequired, "medium", "[]", nil, nil, nil, nil, "2026-01-01T00:00:00.000Z", nil, nil)
+		return err
+	})
+	var se *Error
+	if !errors.As(err, &se) || strings.Contains(se.Message, "nothing was stored") || !strings.Contains(se.Message, "stored in the file that was at the path") {
+		t.Fatalf("error %v; want one saying the write is in the file that was at the path", err)
+	}
+	if got := listAll(t, backup); len(got) != 2 {
+		t.Errorf("flags in the moved file: %v, want 2 (the write is there)", got)
 	}
 }

@@ -66,8 +66,9 @@ func (s *Store) follow(log *slog.Logger) {
 	defer cancel()
 	s.mu.RLock()
 	p := s.cur
+	moved := p != nil && !p.closed && !s.atPath(p.file)
 	s.mu.RUnlock()
-	if p != nil && !p.closed && !s.atPath(p.file) {
+	if moved {
 		s.letGo(ctx, p)
 	}
 	if _, err := os.Stat(s.path); err != nil {

@@ -161,3 +161,29 @@ func TestFollowThroughALink(t *testing.T) {
 		t.Errorf("flags in the old file: %v, want [%d]", got, before.ID)
 	}
 }
+
+// A link whose target does not exist yet at start is resolved too: the
+// store creates the target, and a link re-pointed later is not followed.
+func TestDanglingLinkIsResolvedAtOpen(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "first.db")
+	link := filepath.Join(dir, "agents.db")
+	if err := os.Symlink("first.db", link); err != nil {
+		t.Fatal(err)
+	}
+	s := openAt(t, link)
+	mustCreate(t, s, nil)
+	if err := os.Remove(link); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("second.db", link); err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, nil)
+	if got := listAll(t, target); len(got) != 2 {
+		t.Errorf("flags in the link's first target: %v, want both", got)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "second.db")); err == nil {
+		t.Error("the re-pointed link was followed: second.db was created")
+	}
+}

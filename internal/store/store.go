@@ -120,14 +120,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: database path %q: %w", path, err)
 	}
-	// SQLite opens a linked file's target and keeps its -wal and -shm
-	// beside the target: that is the file the store compares, follows and
-	// pairs with its WAL. A link re-pointed later is not followed.
-	if fi, err := os.Lstat(abs); err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		if target, err := filepath.EvalSymlinks(abs); err == nil {
-			abs = target
-		}
-	}
+	abs = linkTarget(abs)
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return nil, fmt.Errorf("store: cannot create the directory for database %s: %w", abs, err)
 	}
@@ -142,6 +135,29 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// linkTarget resolves path when it is a symbolic link (a chain of them),
+// whether or not the target exists yet. SQLite opens a linked file's
+// target and keeps its -wal and -shm beside the target: that is the file
+// the store compares, follows and pairs with its WAL. A link re-pointed
+// later is not followed, even one whose target was missing at start.
+func linkTarget(path string) string {
+	for range 40 { // as the kernel's limit on a chain
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&os.ModeSymlink == 0 {
+			return path
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return path
 }
 
 // openPools connects to the file now at the path, creating and migrating

@@ -32,16 +32,27 @@ func (s *Store) writeTx(ctx context.Context, op string, queries []string, fn fun
 	if !errors.Is(err, errMoved) {
 		return mapErr(op, err)
 	}
-	if err := s.reopen(ctx, p); err != nil {
-		return mapErr(op, err)
+	// Committed to the file that then left the path, the write is in it:
+	// a redo that fails must not say nothing was stored.
+	committed := errors.Is(err, errMovedAfterCommit)
+	redo := func() error {
+		if err := s.reopen(ctx, p); err != nil {
+			return err
+		}
+		p, err := s.hold(ctx, false)
+		if err != nil {
+			return err
+		}
+		err = s.writeOnce(ctx, p, queries, fn)
+		s.release()
+		if errors.Is(err, errMoved) {
+			err = replacedError(s.path, err)
+		}
+		return err
 	}
-	if p, err = s.hold(ctx, false); err != nil {
-		return mapErr(op, err)
-	}
-	err = s.writeOnce(ctx, p, queries, fn)
-	s.release()
-	if errors.Is(err, errMoved) {
-		err = replacedError(s.path, err)
+	err = redo()
+	if r := (*replaced)(nil); committed && errors.As(err, &r) {
+		r.storedInOld = true
 	}
 	return mapErr(op, err)
 }
@@ -112,7 +123,7 @@ func (s *Store) writeOnce(ctx context.Context, p *pools, queries []string, fn fu
 	// acknowledged writes in it.
 	wal, walErr := os.Stat(s.path + "-wal")
 	if !s.atPath(file) {
-		return errMoved
+		return errMovedAfterCommit
 	}
 	checkedFile()
 	if walErr == nil {
