@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -185,5 +186,51 @@ func TestDanglingLinkIsResolvedAtOpen(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "second.db")); err == nil {
 		t.Error("the re-pointed link was followed: second.db was created")
+	}
+}
+
+// Every write of every process goes to the -wal beside the file, and other
+// files may come and go in its directory: none of that wakes a following
+// store, which watches the file itself. Moving the file still does.
+func TestFollowWakesOnlyForTheFile(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "agents.db")
+	s := openAt(t, path)
+	defer s.Follow(slog.Default())()
+	o := openAt(t, path) // as another process
+	for range 150 {      // past an automatic checkpoint, which writes the file
+		mustCreate(t, o, nil)
+	}
+	for i := range 100 {
+		name := filepath.Join(dir, fmt.Sprintf("neighbour-%d", i))
+		if err := os.WriteFile(name, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := s.wakes.Load(); n != 0 {
+		t.Errorf("writes and neighbours woke the follower %d times, want 0", n)
+	}
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := os.Rename(path, filepath.Join(dir, "backup.db")); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	closed := func() bool {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		return s.cur.closed
+	}
+	for !closed() {
+		if time.Now().After(deadline) {
+			t.Fatal("the store has not followed its file moved away 10 s after")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

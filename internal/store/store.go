@@ -57,6 +57,12 @@ type Store struct {
 	// applied lists the migration versions this Store applied (tests check
 	// that concurrent openers apply each exactly once).
 	applied []int
+
+	// opened tells Follow that pools opened on the file at the path, to
+	// watch it; wakes counts the events that woke Follow other than the
+	// file's own writes (tests).
+	opened chan struct{}
+	wakes  atomic.Int64
 }
 
 // pools are the connections to one file: the one that was at the path
@@ -127,7 +133,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if fi, err := os.Stat(abs); err == nil && fi.IsDir() {
 		return nil, fmt.Errorf("store: database path %s is a directory, not a file", abs)
 	}
-	s := &Store{path: abs, now: time.Now, busyTimeout: busyTimeout}
+	s := &Store{path: abs, now: time.Now, busyTimeout: busyTimeout, opened: make(chan struct{}, 1)}
 	for _, o := range opts {
 		o(s)
 	}
@@ -216,6 +222,10 @@ func (s *Store) openPools(ctx context.Context) (*pools, error) {
 	// bootstrap's transactions opened the WAL: it is this file's, for a
 	// reopen to remove should the file move before any call (Follow).
 	s.atPathNoting(p)
+	select {
+	case s.opened <- struct{}{}:
+	default: // Follow has yet to take the last one
+	}
 	return p, nil
 }
 
