@@ -81,6 +81,9 @@ func Bound(s string, max int) string {
 // more is the note that ends a cut field: "…, N more characters: call
 // get_flag".
 func more(n int, what string) string {
+	if n == 1 {
+		what = strings.TrimSuffix(what, "s")
+	}
 	return "…, " + strconv.Itoa(n) + " more " + what + ": call get_flag"
 }
 

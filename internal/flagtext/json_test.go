@@ -84,7 +84,8 @@ func TestJSONFieldCuts(t *testing.T) {
 		{"in a number", `{"a":"x","b":123456}`, 16, `{"a":"x","b":"…, 7 more characters: call get_flag"}`},
 		{"at a comma", `{"a":[1,2,3]}`, 7, `{"a":[1,"…, 6 more characters: call get_flag"]}`},
 		{"at a nested opening", `{"a":1,"b":{"c":2}}`, 11, `{"a":1,"b":"…, 8 more characters: call get_flag"}`},
-		{"at the last bracket", `{"a":[1]}`, 8, `{"a":[1],"…":"…, 1 more characters: call get_flag"}`},
+		{"at the last bracket", `{"a":[1]}`, 8, `{"a":[1]}`},
+		{"before the last brackets", `{"a":[12]}`, 7, `{"a":["…, 4 more characters: call get_flag"]}`},
 		{"beside a real … key", `{"…":1,"日":"0123456789"}`, 10, `{"…":1,"……":"…, 18 more characters: call get_flag"}`},
 		{"fits", `{"a":[1,{"b":null,"c":true}]}`, 29, `{"a":[1,{"b":null,"c":true}]}`},
 	} {
@@ -139,7 +140,7 @@ func FuzzJSONField(f *testing.F) {
 	})
 }
 
-var noteRE = regexp.MustCompile(`…, (\d+) more characters: call get_flag"`)
+var noteRE = regexp.MustCompile(`…, (\d+) more characters?: call get_flag"`)
 
 func checkCut(t *testing.T, raw []byte, stored string, max int) {
 	t.Helper()
@@ -155,7 +156,7 @@ func checkCut(t *testing.T, raw []byte, stored string, max int) {
 	}
 	total := utf8.RuneCountInString(stored)
 	notes := noteRE.FindAllStringSubmatchIndex(got, -1)
-	if total <= max {
+	if total <= max || utf8.RuneCountInString(strings.TrimRight(stored, "]}")) <= max {
 		if got != stored {
 			t.Fatalf("jsonField(%s, %d) = %s, want it whole: %s", raw, max, got, stored)
 		}
@@ -218,4 +219,25 @@ func randomValue(r *rand.Rand, depth int) any {
 		m[words[r.IntN(len(words))]+strings.Repeat("k", r.IntN(3))] = randomValue(r, depth+1)
 	}
 	return m
+}
+
+// A value that fits but for its closing brackets is shown whole: it had a
+// member "…" saying "1 more character" (the last brace) added.
+func TestJSONFieldClosingBracketsPastTheBound(t *testing.T) {
+	for _, tc := range []struct{ open, close string }{
+		{`{"a":"`, `"}`},
+		{`{"a":{"b":"`, `"}}`},
+		{`{"a":["`, `"]}`},
+		{`[[[["`, `"]]]]`},
+	} {
+		v := tc.open + strings.Repeat("x", MaxField-len(tc.open)-1) + tc.close
+		if got := string(JSONField([]byte(v))); got != v {
+			t.Errorf("%d characters, %d of them closing brackets past the bound: %.40q…%q, want it whole", len(v), len(tc.close)-1, got, got[max(0, len(got)-60):])
+		}
+	}
+	// More than the brackets past the bound is cut.
+	v := `{"a":"` + strings.Repeat("x", MaxField-5) + `"}`
+	if got := string(JSONField([]byte(v))); !strings.Contains(got, "3 more characters: call get_flag") {
+		t.Errorf("a value past the bound by one character and its brackets: %q", got[len(got)-60:])
+	}
 }
