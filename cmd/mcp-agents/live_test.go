@@ -898,3 +898,90 @@ func TestProjectContextReloadsUpperCaseExtensions(t *testing.T) {
 		t.Fatalf("live index %s, a restart's %s", a, b)
 	}
 }
+
+// waitPrompts waits up to 5 s for the prompts to be want.
+func (ls *liveServer) waitPrompts(t *testing.T, what string, want map[string]string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		got := ls.prompts(t)
+		if maps(got, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: prompts %v, want %v\nstderr:\n%s", what, got, want, ls.stderr.String())
+		}
+	}
+}
+
+// An agent file linked into an --agents directory follows its target's
+// directory when that is removed or moved away, and made again: the agent
+// goes, and comes back with the file written there, edits included, as a
+// restart would serve it at each step; and a link dangling at start comes
+// when the directory it points into is made. The directory's watch went
+// with it and nothing watched the place it came back in: a removal was
+// seen once and nothing after it, a move not at all (the old agent was
+// served from a dangling link).
+func TestLiveReloadFollowsALinkedFilesDirectoryMadeAgain(t *testing.T) {
+	for _, gone := range []string{"removed", "moved away"} {
+		t.Run(gone, func(t *testing.T) {
+			s := newSandbox(t)
+			dir, ext, later := filepath.Join(s.cwd, "team"), filepath.Join(s.cwd, "ext"), filepath.Join(s.cwd, "later")
+			writeAgentFile(t, filepath.Join(dir, "plain.md"), "team.plain", "Plain.")
+			writeAgentFile(t, filepath.Join(ext, "f.md"), "team.f", "F1.")
+			for link, target := range map[string]string{"f.md": filepath.Join(ext, "f.md"), "g.md": filepath.Join(later, "g.md")} {
+				if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ls := s.startLive(t, "--no-builtin", "--agents", dir)
+			ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged)
+			want := map[string]string{"team.plain": "Plain.", "team.f": "F1."}
+			if got := ls.prompts(t); !maps(got, want) {
+				t.Fatalf("at start: prompts %v, want %v", got, want)
+			}
+			restart := func(what string) {
+				t.Helper()
+				if got := s.startLive(t, "--no-builtin", "--agents", dir).prompts(t); !maps(got, want) {
+					t.Fatalf("%s: a restart serves %v, the live reload %v", what, got, want)
+				}
+			}
+
+			var err error
+			if gone == "removed" {
+				err = os.RemoveAll(ext)
+			} else {
+				err = os.Rename(ext, ext+".old")
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ls.expect(t, "target's directory "+gone, promptsChanged, resourcesChanged)
+			delete(want, "team.f")
+			ls.waitPrompts(t, "target's directory "+gone, want)
+			restart("target's directory " + gone)
+			drainNotes(ls, 400*time.Millisecond)
+
+			writeAgentFile(t, filepath.Join(ext, "f.md"), "team.f", "F2.")
+			ls.expect(t, "target's directory made again", promptsChanged, resourcesChanged)
+			want["team.f"] = "F2."
+			ls.waitPrompts(t, "target's directory made again", want)
+			drainNotes(ls, 400*time.Millisecond)
+			writeAgentFile(t, filepath.Join(ext, "f.md"), "team.f", "F3.")
+			ls.expect(t, "target edited in the new directory", promptsChanged)
+			want["team.f"] = "F3."
+			ls.waitPrompts(t, "target edited in the new directory", want)
+			drainNotes(ls, 400*time.Millisecond)
+
+			writeAgentFile(t, filepath.Join(later, "g.md"), "team.g", "G1.")
+			ls.expect(t, "a dangling link's directory made", promptsChanged, resourcesChanged)
+			want["team.g"] = "G1."
+			ls.waitPrompts(t, "a dangling link's directory made", want)
+			drainNotes(ls, 400*time.Millisecond)
+			writeAgentFile(t, filepath.Join(later, "g.md"), "team.g", "G2.")
+			ls.expect(t, "a once dangling link's target edited", promptsChanged)
+			want["team.g"] = "G2."
+			ls.waitPrompts(t, "a once dangling link's target edited", want)
+			restart("at the end")
+		})
+	}
+}

@@ -72,9 +72,10 @@ type DirWatcher struct {
 	w        *fsnotify.Watcher
 	watched  map[string]os.FileInfo // directories with a watch, as they were when it was set
 	anchors  map[string]bool        // ancestors awaited roots are watched from
-	awaited  map[string]bool        // where linked roots whose directory is gone point
+	awaited  map[string]bool        // where links whose directory is gone point
 	links    map[string]bool        // *.md symbolic links in the trees
 	targets  map[string]bool        // the files they point at (watched through their directories)
+	holders  map[string]bool        // the directories of targets, watched
 	kick     chan struct{}          // a reload is wanted (capacity 1: requests coalesce)
 	done     chan struct{}
 	wg       sync.WaitGroup
@@ -184,7 +185,7 @@ func (d *DirWatcher) sync() error {
 		if err := d.watch(l.want); err != nil {
 			return err
 		}
-		d.anchors, d.awaited, d.links, d.targets = l.anchors, l.awaited, l.links, l.targets
+		d.anchors, d.awaited, d.links, d.targets, d.holders = l.anchors, l.awaited, l.links, l.targets, l.holders
 		if again := d.layout(); maps.Equal(again.want, l.want) && !d.replaced() {
 			return nil
 		}
@@ -193,17 +194,20 @@ func (d *DirWatcher) sync() error {
 }
 
 // layout is what to watch: the directories (want), which of them are
-// ancestors of awaited roots (anchors), where linked roots whose directory
-// is gone point (awaited), and the *.md symbolic links in the trees with
-// the files they point at. A target's directory is watched too: editing
-// the file a link points at changes no entry of the link's own directory.
+// ancestors of awaited roots (anchors), where links whose directory is
+// gone point (awaited), and the *.md symbolic links in the trees with the
+// files they point at. A target's directory is watched too (holders):
+// editing the file a link points at changes no entry of the link's own
+// directory. A target whose directory is missing (removed, moved away, or
+// not made yet) is awaited from its nearest existing ancestor, as a
+// missing root is.
 type layout struct {
-	want, anchors, awaited, links, targets map[string]bool
+	want, anchors, awaited, links, targets, holders map[string]bool
 }
 
 func (d *DirWatcher) layout() layout {
 	l := layout{want: map[string]bool{}, anchors: map[string]bool{}, awaited: map[string]bool{},
-		links: map[string]bool{}, targets: map[string]bool{}}
+		links: map[string]bool{}, targets: map[string]bool{}, holders: map[string]bool{}}
 	for _, root := range d.roots {
 		if isSymlink(root) {
 			// Re-pointing the link (ln -sfn) changes nothing in the
@@ -227,7 +231,10 @@ func (d *DirWatcher) layout() layout {
 			for link, target := range links {
 				l.links[link], l.targets[target] = true, true
 				if dir := filepath.Dir(target); isDir(dir) {
-					l.want[dir] = true
+					l.want[dir], l.holders[dir] = true, true
+				} else {
+					a := nearestExisting(dir)
+					l.awaited[target], l.want[a], l.anchors[a] = true, true, true
 				}
 			}
 			continue
@@ -361,6 +368,12 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	}
 	if d.targets[name] {
 		return true, true // the file a link points at: edited, or gone and back
+	}
+	if d.holders[name] {
+		// The directory of a file a link points at, removed or moved away
+		// (told by its own watch, or by its parent's when that is watched
+		// too): what is at its path is awaited from there on.
+		return true, true
 	}
 	parent := filepath.Dir(name)
 	if d.anchors[parent] || d.anchors[name] {

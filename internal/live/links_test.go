@@ -101,6 +101,51 @@ func TestDirWatcherAwaitsALinkedRootsTarget(t *testing.T) {
 	}
 }
 
+// A linked agent file whose target's directory is removed or moved away,
+// then made again, is awaited where the link points: the file written
+// there afterwards, and its edits, reload. So is a link dangling at start
+// into a directory made later. The directory's watch went with it and
+// nothing watched the place it came back in.
+func TestDirWatcherAwaitsALinkedFilesDirectory(t *testing.T) {
+	for _, gone := range []string{"removed", "moved away", "never made"} {
+		t.Run(gone, func(t *testing.T) {
+			base := t.TempDir()
+			root, dir := filepath.Join(base, "agents"), filepath.Join(base, "ext", "team")
+			write(t, filepath.Join(root, "plain.md"), "plain")
+			if gone != "never made" {
+				write(t, filepath.Join(dir, "a.md"), "one")
+			}
+			must(t, os.Symlink(filepath.Join(dir, "a.md"), filepath.Join(root, "a.md")))
+			d, ch := watchRoots(t, []string{root}, DirOptions{})
+			noCall(t, ch, "nothing changed")
+			switch gone {
+			case "removed":
+				must(t, os.RemoveAll(dir))
+			case "moved away":
+				must(t, os.Rename(dir, dir+".old"))
+			}
+			if gone != "never made" {
+				waitCall(t, ch, "target's directory "+gone)
+				settle(ch, 300*time.Millisecond)
+			}
+			must(t, os.MkdirAll(dir, 0o755)) // with ext, for the link that never led anywhere
+			waitCall(t, ch, "target's directory made")
+			settle(ch, 300*time.Millisecond)
+			write(t, filepath.Join(dir, "a.md"), "two")
+			waitCall(t, ch, "target written")
+			settle(ch, 300*time.Millisecond)
+			write(t, filepath.Join(dir, "a.md"), "two, edited")
+			waitCall(t, ch, "target edited")
+			settle(ch, 300*time.Millisecond)
+			write(t, filepath.Join(dir, "other.md"), "not linked")
+			noCall(t, ch, "a file no link points at")
+			if d.Polling() {
+				t.Fatal("fell back to polling")
+			}
+		})
+	}
+}
+
 func TestPointsAt(t *testing.T) {
 	base := t.TempDir()
 	j := func(p ...string) string { return filepath.Join(append([]string{base}, p...)...) }
