@@ -500,7 +500,7 @@ func (d *DirWatcher) listing() string {
 
 // tree lists root's directories (skipping hidden ones, as the loader does;
 // all of them below a shallow root) and maps each *.md symbolic link in
-// them to the file it points at (resolved, or where a dangling link
+// them (in any case, as isMarkdown) to the file it points at (resolved, or where a dangling link
 // points). A root that is itself a link to a directory is walked through
 // it.
 func tree(root string, shallow bool) (dirs []string, links map[string]string) {
@@ -510,7 +510,7 @@ func tree(root string, shallow bool) (dirs []string, links map[string]string) {
 			return nil
 		}
 		p = filepath.Clean(p)
-		if e.Type()&fs.ModeSymlink != 0 && strings.HasSuffix(p, ".md") {
+		if e.Type()&fs.ModeSymlink != 0 && isMarkdown(p) {
 			links[p] = linkTarget(p)
 			return nil
 		}

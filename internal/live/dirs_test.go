@@ -362,6 +362,15 @@ func TestDirWatcherSeesUpperCaseMarkdown(t *testing.T) {
 				write(t, filepath.Join(root, "notes.txt"), "not markdown")
 				noCall(t, ch, "a file that is not markdown")
 			}
+			// A link named *.MD to a file elsewhere: editing that file
+			// changes nothing in root, its own directory tells.
+			elsewhere := filepath.Join(t.TempDir(), "arch.txt")
+			write(t, elsewhere, "# Arch")
+			must(t, os.Symlink(elsewhere, filepath.Join(root, "LINKED.MD")))
+			waitCall(t, ch, "LINKED.MD made")
+			settle(ch, 3*opts.PollPeriod+50*time.Millisecond)
+			write(t, elsewhere, "# Architecture, linked")
+			waitCall(t, ch, "LINKED.MD's target edited")
 		})
 	}
 }
