@@ -985,3 +985,62 @@ func TestLiveReloadFollowsALinkedFilesDirectoryMadeAgain(t *testing.T) {
 		})
 	}
 }
+
+// A project context document that is a link to a file elsewhere is
+// served with that file's text, as a linked agent file is (it was skipped
+// as "not a regular file", with a warning at start and at every reload),
+// and reloads when that file is edited, whatever the case of its ".md".
+func TestProjectContextServesLinkedDocuments(t *testing.T) {
+	s := newSandbox(t)
+	ctx, elsewhere := filepath.Join(s.cwd, "ctx"), filepath.Join(s.cwd, "else")
+	for path, text := range map[string]string{
+		filepath.Join(ctx, "plain.md"):       "# Plain\n",
+		filepath.Join(elsewhere, "doc.md"):   "# Linked doc\n",
+		filepath.Join(elsewhere, "arch.txt"): "# Architecture\n",
+	} {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(filepath.Join("..", "else", "doc.md"), filepath.Join(ctx, "linked.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(elsewhere, "arch.txt"), filepath.Join(ctx, "ARCH.MD")); err != nil {
+		t.Fatal(err)
+	}
+	ls := s.startLive(t, "--no-builtin", "--context", ctx)
+	ls.quiet(t, "start-up rescan", 700*time.Millisecond, resourcesChanged)
+	index := `[{"name":"arch","title":"Architecture","uri":"project://context/arch"},` +
+		`{"name":"linked","title":"Linked doc","uri":"project://context/linked"},` +
+		`{"name":"plain","title":"Plain","uri":"project://context/plain"}]`
+	if got := ls.read(t, "project://context"); got != index {
+		t.Fatalf("index: %s, want %s", got, index)
+	}
+	if got := ls.read(t, "project://context/linked"); got != "# Linked doc\n" {
+		t.Fatalf("the linked document: %q", got)
+	}
+	if stderr := ls.stderr.String(); strings.Contains(stderr, "skipped") {
+		t.Fatalf("a linked document warned about:\n%s", stderr)
+	}
+
+	for _, c := range []struct{ target, uri, text string }{
+		{filepath.Join(elsewhere, "doc.md"), "project://context/linked", "# Linked doc, edited\n"},
+		{filepath.Join(elsewhere, "arch.txt"), "project://context/arch", "# One binary\n"},
+	} {
+		if err := os.WriteFile(c.target, []byte(c.text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		ls.expect(t, c.uri+"'s target edited", resourcesChanged)
+		if got := ls.read(t, c.uri); got != c.text {
+			t.Fatalf("%s after its target was edited: %q, want %q", c.uri, got, c.text)
+		}
+		ls.quiet(t, "edited (settling)", 400*time.Millisecond, resourcesChanged)
+	}
+	restarted := s.startLive(t, "--no-builtin", "--context", ctx)
+	if a, b := ls.read(t, "project://context"), restarted.read(t, "project://context"); a != b {
+		t.Fatalf("live index %s, a restart's %s", a, b)
+	}
+}

@@ -6,6 +6,8 @@ package project
 
 import (
 	"bufio"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -81,9 +83,10 @@ func Nearest(cwd string) string {
 }
 
 // Load reads the *.md files directly in each of dirs (missing directories
-// are skipped); a later directory's document replaces an earlier one of the
-// same name. Files that cannot be read or are too large are reported in
-// skipped and left out.
+// are skipped), and the files *.md links there point at; a later
+// directory's document replaces an earlier one of the same name. Files
+// that cannot be read, are not regular files or are too large are
+// reported in skipped and left out.
 func Load(dirs []string) (docs *Docs, skipped []string) {
 	byName := map[string]Doc{}
 	for _, dir := range dirs {
@@ -99,12 +102,7 @@ func Load(dirs []string) (docs *Docs, skipped []string) {
 				continue
 			}
 			path := filepath.Join(dir, e.Name())
-			info, err := e.Info()
-			if err != nil || !info.Mode().IsRegular() || info.Size() > MaxDoc {
-				skipped = append(skipped, path)
-				continue
-			}
-			data, err := os.ReadFile(path)
+			data, err := readDoc(path)
 			if err != nil {
 				skipped = append(skipped, path)
 				continue
@@ -122,6 +120,48 @@ func Load(dirs []string) (docs *Docs, skipped []string) {
 		docs.byName[d.Name] = i
 	}
 	return docs, skipped
+}
+
+// readDoc reads the regular file at path, following symbolic links (a
+// document linked in from elsewhere is served, as a linked agent file is),
+// if it holds at most MaxDoc bytes. Anything else (a directory, a named
+// pipe, a device, a dangling link) is an error: opening a named pipe blocks
+// until a writer comes. The type is checked before opening and again on
+// the opened file, which is what is read.
+func readDoc(path string) ([]byte, error) {
+	if err := docFile(os.Stat(path)); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if err := docFile(f.Stat()); err != nil {
+		return nil, err
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxDoc+1))
+	if err == nil && len(data) > MaxDoc {
+		err = errTooLarge
+	}
+	return data, err
+}
+
+var (
+	errNotRegular = errors.New("not a regular file")
+	errTooLarge   = errors.New("over MaxDoc bytes")
+)
+
+func docFile(st os.FileInfo, err error) error {
+	switch {
+	case err != nil:
+		return err
+	case !st.Mode().IsRegular():
+		return errNotRegular
+	case st.Size() > MaxDoc:
+		return errTooLarge
+	}
+	return nil
 }
 
 // title returns the first markdown heading, else the first non-empty line

@@ -3,6 +3,8 @@ package project
 import (
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -67,5 +69,47 @@ func TestNearestAndLoad(t *testing.T) {
 	write(t, filepath.Join(extra, "empty.md"), "now with text")
 	if changed, _ := Load([]string{proj, extra}); docs.Equal(changed) {
 		t.Fatal("an edit went unnoticed")
+	}
+}
+
+// A document linked in from elsewhere is served with its target's text,
+// as a linked agent file is; a link to a directory, a dangling link and a
+// link to a file over MaxDoc are skipped and reported.
+func TestLoadFollowsLinks(t *testing.T) {
+	root := t.TempDir()
+	dir, elsewhere := filepath.Join(root, "ctx"), filepath.Join(root, "else")
+	write(t, filepath.Join(dir, "plain.md"), "# Plain\n")
+	write(t, filepath.Join(elsewhere, "doc.md"), "# Linked doc\n\nFrom elsewhere.\n")
+	write(t, filepath.Join(elsewhere, "big.md"), strings.Repeat("x", MaxDoc+1))
+	if err := os.MkdirAll(filepath.Join(elsewhere, "sub.md"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	links := map[string]string{
+		"linked.md":   filepath.Join("..", "else", "doc.md"), // relative
+		"Abs.MD":      filepath.Join(elsewhere, "doc.md"),
+		"dir.md":      filepath.Join(elsewhere, "sub.md"),
+		"dangling.md": filepath.Join(elsewhere, "gone.md"),
+		"big.md":      filepath.Join(elsewhere, "big.md"),
+	}
+	for name, target := range links {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	docs, skipped := Load([]string{dir})
+	type nt struct{ Name, Title, Text string }
+	var got []nt
+	for _, d := range docs.List() {
+		got = append(got, nt{d.Name, d.Title, d.Text})
+	}
+	linked := "# Linked doc\n\nFrom elsewhere.\n"
+	want := []nt{{"abs", "Linked doc", linked}, {"linked", "Linked doc", linked}, {"plain", "Plain", "# Plain\n"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("docs (-want +got):\n%s", d)
+	}
+	slices.Sort(skipped)
+	wantSkipped := []string{filepath.Join(dir, "big.md"), filepath.Join(dir, "dangling.md"), filepath.Join(dir, "dir.md")}
+	if d := cmp.Diff(wantSkipped, skipped); d != "" {
+		t.Fatalf("skipped (-want +got):\n%s", d)
 	}
 }
