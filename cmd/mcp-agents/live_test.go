@@ -1044,3 +1044,40 @@ func TestProjectContextServesLinkedDocuments(t *testing.T) {
 		t.Fatalf("live index %s, a restart's %s", a, b)
 	}
 }
+
+// A project context document that is skipped (here one over 1 MiB) is
+// warned about once per version of it, as an agent file is: it was warned
+// about at start, again at the start-up rescan, and at every reload after,
+// an agent edited elsewhere included.
+func TestSkippedProjectDocumentsAreWarnedAboutOnce(t *testing.T) {
+	s := newSandbox(t)
+	ctx, dir := filepath.Join(s.cwd, "ctx"), filepath.Join(s.cwd, "team")
+	big := filepath.Join(ctx, "big.md")
+	if err := os.MkdirAll(ctx, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(big, []byte(strings.Repeat("x", 2<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeAgentFile(t, filepath.Join(dir, "ops.md"), "team.ops", "Runs production.")
+	ls := s.startLive(t, "--no-builtin", "--agents", dir, "--context", ctx)
+	ls.quiet(t, "start-up rescan", time.Second, promptsChanged, resourcesChanged)
+	count := func() int { return strings.Count(ls.stderr.String(), "big.md") }
+	if n := count(); n != 1 {
+		t.Fatalf("big.md warned about %d times at start, want once:\n%s", n, ls.stderr.String())
+	}
+	writeAgentFile(t, filepath.Join(dir, "ops.md"), "team.ops", "Runs production, edited.")
+	ls.expect(t, "an agent edited", promptsChanged)
+	if n := count(); n != 1 {
+		t.Fatalf("big.md warned about %d times after an agent's edit, want once:\n%s", n, ls.stderr.String())
+	}
+	// A new version of it is warned about again.
+	if err := os.WriteFile(big, []byte(strings.Repeat("y", 3<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); count() != 2; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("big.md warned about %d times after it was rewritten, want twice:\n%s", count(), ls.stderr.String())
+		}
+	}
+}

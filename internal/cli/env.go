@@ -75,6 +75,9 @@ type env struct {
 	// mainHelp prints the program's help (set by Run: it lists the
 	// commands, which refer back to the parsing code).
 	mainHelp func(io.Writer, *flag.FlagSet)
+	// projectWarned holds the skipped project documents loadProject
+	// warned about last time, by path and version.
+	projectWarned map[string]bool
 }
 
 type dirList struct{ dirs *[]string }

@@ -119,11 +119,26 @@ func (e *env) projectDirs(forWatching bool) []string {
 	return append(dirs, e.cfg.contextDirs...)
 }
 
+// loadProject loads the project context documents, warning about each
+// one skipped once per version of it (by its path and modification time,
+// its target's for a link), as agent files are warned about: a skipped
+// document was warned about at start, again at the start-up rescan, and
+// at every reload after, whatever changed. Serving loads the documents
+// once, then only from reloads, which run one at a time.
 func (e *env) loadProject() *project.Docs {
 	docs, skipped := project.Load(e.projectDirs(false))
+	now := map[string]bool{}
 	for _, p := range skipped {
-		e.log.Warn("project context document skipped (unreadable, not a regular file, or over 1 MiB)", "file", p)
+		key := p
+		if st, err := os.Stat(p); err == nil {
+			key += "\x00" + st.ModTime().String()
+		}
+		now[key] = true
+		if !e.projectWarned[key] {
+			e.log.Warn("project context document skipped (unreadable, not a regular file, or over 1 MiB)", "file", p)
+		}
 	}
+	e.projectWarned = now
 	return docs
 }
 
