@@ -211,7 +211,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"flags"}, "mcp-agents flags --help", "subcommand"},
 		{[]string{"flags", "show"}, "mcp-agents flags show --help", "argument"},
 		{[]string{"version", "extra"}, "mcp-agents version --help", "argument"},
-		{[]string{"--log-level", "loud", "search-agents", "docker"}, "mcp-agents search-agents --help", "--log-level"},
+		// Refused as it is parsed: before the command, it is the program's.
+		{[]string{"--log-level", "loud", "search-agents", "docker"}, "mcp-agents --help", `invalid value "loud" for --log-level`},
+		{[]string{"search-agents", "docker", "--log-level", "loud"}, "mcp-agents search-agents --help", `invalid value "loud" for --log-level`},
 		// Options are spelt as the help spells them, with two dashes.
 		{[]string{"--bogus"}, "mcp-agents --help", "unknown option --bogus"},
 		{[]string{"flags", "list", "--limit", "abc"}, "mcp-agents flags list --help", `invalid value "abc" for --limit: must be an integer`},
@@ -715,21 +717,95 @@ func TestFlagJSONIsTerminalSafe(t *testing.T) {
 }
 
 // An empty filter is refused rather than read as no filter, which would
-// list every flag.
+// list every flag: by the tool (exit 1) for a handle, as a usage error for
+// an option with choices ("" is none of them).
 func TestEmptyFiltersRefused(t *testing.T) {
 	h := newHarness(t)
 	h.env["MCP_AGENTS_DB"] = h.db
-	for _, args := range [][]string{
-		{"flags", "list", "--target-agent="},
-		{"flags", "list", "--source_agent", " "},
-		{"flags", "list", "--flag-type="},
-		{"flags", "list", "--impact-level="},
-		{"flags", "list", "--status="},
-		{"get-agent-flags", "@a.b", "--status="},
+	for _, c := range []struct {
+		args []string
+		code int
+		msg  string
+	}{
+		{[]string{"flags", "list", "--target-agent="}, 1, "target_agent must not be empty"},
+		{[]string{"flags", "list", "--source_agent", " "}, 1, "source_agent must not be empty"},
+		{[]string{"flags", "list", "--flag-type="}, 2, `invalid value "" for --flag-type: must be one of`},
+		{[]string{"flags", "list", "--impact-level="}, 2, `invalid value "" for --impact-level: must be one of`},
+		{[]string{"flags", "list", "--status="}, 2, `invalid value "" for --status: must be one of`},
+		{[]string{"get-agent-flags", "@a.b", "--status="}, 2, `invalid value "" for --status: must be one of`},
 	} {
-		r := h.run(t, args...)
-		if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "must not be empty") && !strings.Contains(r.stderr, "status must be one of") {
-			t.Errorf("%v: want exit 1 with the field's rule on stderr, got %+v", args, r)
+		r := h.run(t, c.args...)
+		if r.code != c.code || r.stdout != "" || !strings.Contains(r.stderr, c.msg) {
+			t.Errorf("%v: want exit %d with %q on stderr, got %+v", c.args, c.code, c.msg, r)
+		}
+	}
+}
+
+// An option with choices refuses any other value as it is parsed: a usage
+// error (exit 2) naming the option as typed, on every command that takes
+// it, help and version included. --log-level was checked only when a
+// command logged ("version --log-level bogus" printed the version, exit
+// 0; "-log-level bogus flags list" said --log-level), and a bad --status,
+// --flag_type or --impact_level was the tool's error (exit 1, "status must
+// be one of").
+func TestChoicesRefusedAsParsed(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	const levels = "debug, info, warn, error"
+	types := "breaking_change, new_feature, refactor, deprecation, enhancement, change, information_request, security, data_loss"
+	impacts := "critical, high, medium, low"
+	statuses := "pending, completed, all"
+	type option struct{ names, choices string } // names: the spellings, space-separated
+	commands := []struct {
+		args    []string // the command, with what it needs but the option
+		options []option
+	}{
+		{nil, []option{{"log-level", levels}}},
+		{[]string{"serve"}, []option{{"log-level", levels}}},
+		{[]string{"version"}, []option{{"log-level", levels}}},
+		{[]string{"help"}, []option{{"log-level", levels}}},
+		{[]string{"help", "flags"}, []option{{"log-level", levels}}},
+		{[]string{"agents", "list"}, []option{{"log-level", levels}}},
+		{[]string{"tokens", "list"}, []option{{"log-level", levels}}},
+		{[]string{"flags", "list"}, []option{{"log-level", levels}, {"status", statuses}, {"flag_type flag-type", types}, {"impact_level impact-level", impacts}}},
+		{[]string{"get-agent-flags", "@a.b"}, []option{{"log-level", levels}, {"status", statuses}}},
+		{[]string{"create-flag", "--source_agent", "@a.b"}, []option{{"flag_type flag-type", types}, {"impact_level impact-level", impacts}}},
+		{[]string{"tokens", "create", "--agent", "@a.b"}, []option{{"role", "agent, observer, admin"}, {"log-level", levels}}},
+	}
+	for _, c := range commands {
+		for _, o := range c.options {
+			for _, name := range strings.Fields(o.names) {
+				for _, typed := range []string{"-" + name, "--" + name} {
+					want := fmt.Sprintf("mcp-agents: invalid value %%q for %s: must be one of %s\n", typed, o.choices)
+					for _, value := range []string{"bogus", ""} {
+						lines := [][]string{
+							append(slices.Clone(c.args), typed, value),
+							append(slices.Clone(c.args), typed+"="+value),
+						}
+						if name == "log-level" { // a global option: before the command too
+							lines = append(lines, append([]string{typed, value}, c.args...))
+						}
+						for _, args := range lines {
+							r := h.run(t, args...)
+							if w := fmt.Sprintf(want, value); r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, w) {
+								t.Errorf("%q: %+v; want exit 2 and %q", args, r, w)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	// The values they take still work, --log-level's as slog reads them;
+	// --version still wins over anything else on the line.
+	for _, args := range [][]string{
+		{"--log-level", "DEBUG", "version"}, {"version", "-log-level=warn+1"}, {"help", "--log-level", "error"},
+		{"flags", "list", "-status", "all", "-flag-type", "change", "--impact_level", "low"},
+		{"get-agent-flags", "@a.b", "--status=completed"},
+		{"--log-level", "bogus", "--version"}, {"version", "--log-level", "bogus", "--version"},
+	} {
+		if r := h.run(t, args...); r.code != 0 || r.stdout == "" {
+			t.Errorf("%q: %+v; want exit 0 and output", args, r)
 		}
 	}
 }

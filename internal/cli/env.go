@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -105,6 +106,7 @@ func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
 	fs.BoolVar(&e.cfg.noBuiltin, "no-builtin", e.cfg.noBuiltin, "do not load the built-in agents")
 	fs.StringVar(&e.cfg.db, "db", e.cfg.db, "the database: a SQLite file `PATH`, or a postgres:// URL (default: $MCP_AGENTS_DB, nearest .mcp-agents/agents.db, or the user data dir)")
 	fs.StringVar(&e.cfg.logLevel, "log-level", orDefault(e.cfg.logLevel, "info"), "log `LEVEL` on stderr: debug, info, warn, error")
+	checked(fs, "log-level", checkLogLevel)
 	fs.BoolVar(&e.cfg.version, "version", e.cfg.version, "print the version and exit")
 	if e.synopsis == nil {
 		e.synopsis = map[*flag.FlagSet]string{}
@@ -190,6 +192,57 @@ func addDashedAliases(fs *flag.FlagSet) {
 			fs.Var(f.Value, dashed, "same as --"+f.Name)
 		}
 	}
+}
+
+// checkedValue is an option whose value check refuses a value as it is
+// parsed: a bad one is a usage error naming the option as typed, on every
+// command and before the command does anything, whatever else is on the
+// line (help and version included: --log-level was checked only when a
+// command logged, and "version --log-level bogus" passed).
+type checkedValue struct {
+	flag.Value
+	check func(string) error
+}
+
+func (c *checkedValue) Set(s string) error {
+	if err := c.check(s); err != nil {
+		return err
+	}
+	return c.Value.Set(s)
+}
+
+// IsBoolFlag is the wrapped value's: package flag asks the option's value.
+func (c *checkedValue) IsBoolFlag() bool {
+	b, ok := c.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+// checked makes fs's option name refuse, as it is parsed, a value check
+// refuses. (Before parseFlags: the dashed alias it adds shares the value,
+// a pointer, which isAlias compares.)
+func checked(fs *flag.FlagSet, name string, check func(string) error) {
+	f := fs.Lookup(name)
+	f.Value = &checkedValue{f.Value, check}
+}
+
+// oneOf is the check of an option that takes one of choices.
+func oneOf(choices ...string) func(string) error {
+	return func(s string) error {
+		if slices.Contains(choices, s) {
+			return nil
+		}
+		return fmt.Errorf("must be one of %s", strings.Join(choices, ", "))
+	}
+}
+
+// checkLogLevel accepts what slog reads: debug, info, warn, error, in any
+// case, with an offset (info+2).
+func checkLogLevel(s string) error {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(s)); err != nil {
+		return errors.New("must be one of debug, info, warn, error")
+	}
+	return nil
 }
 
 func orDefault(v, def string) string {
@@ -356,7 +409,9 @@ func (e *env) logger() (*slog.Logger, error) {
 	}
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(e.cfg.logLevel)); err != nil {
-		return nil, usagef("--log-level must be one of debug, info, warn, error, got %q", e.cfg.logLevel)
+		// The option refuses such a value (checkLogLevel): only a default
+		// could be one.
+		return nil, fmt.Errorf("log level %q: %w", e.cfg.logLevel, err)
 	}
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	return e.log, nil

@@ -130,12 +130,16 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 	stringFlag(fs, &v.location, "code_location", "`FILE:LINE`")
 	stringFlag(fs, &v.example, "example_usage", "code example (`TEXT`)")
 	stringFlag(fs, &v.context, "context", "`JSON` object with extra data")
+	checked(fs, "flag_type", oneOf(server.FlagTypes...))
+	checked(fs, "impact_level", oneOf(server.ImpactLevels...))
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
 	seen := setFlags(fs)
 	// A required option left out is a usage error, as in every other
-	// command; a value the rules refuse is the tool's to explain (exit 1).
+	// command, and so is a value not among an option's choices (checked
+	// while parsing); a value the rules refuse is the tool's to explain
+	// (exit 1).
 	for _, name := range []string{"flag_type", "source_agent", "change_description", "action_required"} {
 		if !seen[name] {
 			return usagef("create-flag: --%s is required", name)
@@ -170,6 +174,7 @@ func runGetAgentFlags(ctx context.Context, e *env, args []string) error {
 	optStringFlag(fs, &in.Status, "status", "`STATUS`: pending (default), completed or all")
 	includeLocked := fs.Bool("include_locked", true, "include flags locked by another agent")
 	intFlag(fs, &in.Limit, "limit", "at most `N` flags (an integer, 1-500; default 50)")
+	checked(fs, "status", oneOf(server.Statuses...))
 	if err := e.parse(fs, args, 1, 1); err != nil {
 		return err
 	}
@@ -261,6 +266,11 @@ func runFlagsList(ctx context.Context, e *env, args []string) error {
 	optStringFlag(fs, &in.ImpactLevel, "impact_level", "only this urgency (`LEVEL`)")
 	intFlag(fs, &in.ChainOriginID, "chain_origin_id", "only follow-ups of the flag with this integer `ID`")
 	intFlag(fs, &in.Limit, "limit", "at most `N` flags (an integer, 1-1000; default 100)")
+	// A value not among the choices is a usage error, as every bad option
+	// value is; the tool's "status must be one of" was an error (exit 1).
+	checked(fs, "status", oneOf(server.Statuses...))
+	checked(fs, "flag_type", oneOf(server.FlagTypes...))
+	checked(fs, "impact_level", oneOf(server.ImpactLevels...))
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}

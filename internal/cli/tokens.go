@@ -54,6 +54,11 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	expires := fs.String("expires", "", "lifetime: days such as 30d, or a `DURATION` such as 720h (default: never expires)")
 	note := fs.String("note", "", "free `TEXT` shown by tokens list (who holds it, where)")
 	broadcast := fs.Bool("can-broadcast", false, "may create flags without a target_agent (admins always may)")
+	var roles []string
+	for _, r := range auth.Roles {
+		roles = append(roles, string(r))
+	}
+	checked(fs, "role", oneOf(roles...))
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}

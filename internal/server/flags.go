@@ -96,10 +96,12 @@ type GetFlagInput struct {
 	FlagID int64 `json:"flag_id"`
 }
 
+// The choices of the tools' enumerated arguments; the command line's
+// options of the same names take the same.
 var (
-	flagTypes    = []string{"breaking_change", "new_feature", "refactor", "deprecation", "enhancement", "change", "information_request", "security", "data_loss"}
-	impactLevels = []string{"critical", "high", "medium", "low"}
-	statuses     = []string{"pending", "completed", "all"}
+	FlagTypes    = []string{"breaking_change", "new_feature", "refactor", "deprecation", "enhancement", "change", "information_request", "security", "data_loss"}
+	ImpactLevels = []string{"critical", "high", "medium", "low"}
+	Statuses     = []string{"pending", "completed", "all"}
 )
 
 const (
@@ -136,14 +138,14 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 			"Rules: change_description ≥ 50 characters, action_required ≥ 100; security and data_loss need impact critical; "+
 			"critical is only for breaking_change, security, data_loss; breaking_change and security may not be low; "+
 			"high and critical need a target_agent."),
-		mcp.WithString("flag_type", mcp.Required(), mcp.Enum(flagTypes...), mcp.Description("Kind of change.")),
+		mcp.WithString("flag_type", mcp.Required(), mcp.Enum(FlagTypes...), mcp.Description("Kind of change.")),
 		actorArg("source_agent", "Your own handle, e.g. \"@backend.api\"."),
 		mcp.WithString("target_agent", mcp.MinLength(1), mcp.Description("Handle of the agent in the catalog who must act; omit it to notify everyone (an empty string is refused).")),
 		mcp.WithString("change_description", mcp.Required(), mcp.MinLength(50), mcp.MaxLength(16384),
 			mcp.Description("What changed, with specifics (at least 50 characters).")),
 		mcp.WithString("action_required", mcp.Required(), mcp.MinLength(100), mcp.MaxLength(16384),
 			mcp.Description("Exact steps the recipient must take (at least 100 characters).")),
-		mcp.WithString("impact_level", mcp.Enum(impactLevels...), mcp.DefaultString("medium"), mcp.Description("Urgency; default medium.")),
+		mcp.WithString("impact_level", mcp.Enum(ImpactLevels...), mcp.DefaultString("medium"), mcp.Description("Urgency; default medium.")),
 		mcp.WithAny("related_files", mcp.Description("Files involved: a list of paths or one comma-separated string (at most 100).")),
 		mcp.WithInteger("chain_origin_id", mcp.Min(1), mcp.Description("Id of the flag this one follows up (must exist).")),
 		mcp.WithString("code_location", mcp.MaxLength(16384), mcp.Description("Where, as file:line.")),
@@ -157,7 +159,7 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 		mcp.WithDescription("An agent's inbox: flags addressed to it plus flags for everyone, most urgent first "+
 			"(critical → low), then oldest first. Check it before starting new work."),
 		inboxArg,
-		mcp.WithString("status", mcp.Enum(statuses...), mcp.DefaultString("pending"), mcp.Description("Which flags; default pending.")),
+		mcp.WithString("status", mcp.Enum(Statuses...), mcp.DefaultString("pending"), mcp.Description("Which flags; default pending.")),
 		mcp.WithBoolean("include_locked", mcp.DefaultBool(true), mcp.Description("Include flags another agent holds a live lease on; default true.")),
 		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(inboxLimitMax), mcp.DefaultNumber(inboxLimitDefault), mcp.Description("At most this many (1-500, default 50).")),
 		mcp.WithInteger("wait_seconds", mcp.Min(0), mcp.Max(waitMax), mcp.DefaultNumber(0),
@@ -194,11 +196,11 @@ func registerFlagTools(s *server.MCPServer, svc *Service) {
 
 	addTool(s, svc, mcp.NewTool("list_flags",
 		mcp.WithDescription("List flags across all agents, filtered; total counts every match before the limit."),
-		mcp.WithString("status", mcp.Enum(statuses...), mcp.DefaultString("pending"), mcp.Description("Default pending.")),
+		mcp.WithString("status", mcp.Enum(Statuses...), mcp.DefaultString("pending"), mcp.Description("Default pending.")),
 		mcp.WithString("source_agent", mcp.Description("Only flags from this handle.")),
 		mcp.WithString("target_agent", mcp.Description("Only flags for this handle.")),
-		mcp.WithString("flag_type", mcp.Enum(flagTypes...), mcp.Description("Only this kind.")),
-		mcp.WithString("impact_level", mcp.Enum(impactLevels...), mcp.Description("Only this urgency.")),
+		mcp.WithString("flag_type", mcp.Enum(FlagTypes...), mcp.Description("Only this kind.")),
+		mcp.WithString("impact_level", mcp.Enum(ImpactLevels...), mcp.Description("Only this urgency.")),
 		mcp.WithInteger("chain_origin_id", mcp.Min(1), mcp.Description("Only direct follow-ups of this flag.")),
 		mcp.WithInteger("limit", mcp.Min(1), mcp.Max(listLimitMax), mcp.DefaultNumber(listLimitDefault), mcp.Description("At most this many (1-1000, default 100).")),
 		outputSchema[ListFlagsOutput](),
@@ -238,7 +240,7 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 	}
 	// Omitted, it is medium; empty, it would silently be medium too.
 	if in.ImpactLevel != nil && strings.TrimSpace(*in.ImpactLevel) == "" {
-		return FlagOutput{}, invalidf("impact_level", "impact_level must be one of %s; omit it (or send null) for medium", strings.Join(impactLevels, ", "))
+		return FlagOutput{}, invalidf("impact_level", "impact_level must be one of %s; omit it (or send null) for medium", strings.Join(ImpactLevels, ", "))
 	}
 	if in.TargetAgent != nil {
 		// An empty target is more likely a bug in the caller than a wish to
@@ -369,11 +371,11 @@ func (svc *Service) ListFlags(ctx context.Context, in ListFlagsInput) (ListFlags
 		}
 		q.ChainOriginID = *in.ChainOriginID
 	}
-	if q.FlagType != "" && !slices.Contains(flagTypes, q.FlagType) {
-		return ListFlagsOutput{}, invalidf("flag_type", "flag_type must be one of %s, got %q", strings.Join(flagTypes, ", "), q.FlagType)
+	if q.FlagType != "" && !slices.Contains(FlagTypes, q.FlagType) {
+		return ListFlagsOutput{}, invalidf("flag_type", "flag_type must be one of %s, got %q", strings.Join(FlagTypes, ", "), q.FlagType)
 	}
-	if q.ImpactLevel != "" && !slices.Contains(impactLevels, q.ImpactLevel) {
-		return ListFlagsOutput{}, invalidf("impact_level", "impact_level must be one of %s, got %q", strings.Join(impactLevels, ", "), q.ImpactLevel)
+	if q.ImpactLevel != "" && !slices.Contains(ImpactLevels, q.ImpactLevel) {
+		return ListFlagsOutput{}, invalidf("impact_level", "impact_level must be one of %s, got %q", strings.Join(ImpactLevels, ", "), q.ImpactLevel)
 	}
 	flags, total, err := svc.Flags.ListFlags(ctx, q)
 	if err != nil {
@@ -427,7 +429,7 @@ func statusArg(s *string) (string, error) {
 	if s == nil {
 		return "pending", nil
 	}
-	if !slices.Contains(statuses, *s) {
+	if !slices.Contains(Statuses, *s) {
 		return "", invalidf("status", "status must be one of pending, completed, all, got %q", *s)
 	}
 	return *s, nil
