@@ -61,6 +61,8 @@ func TestHelpAndUsageStreams(t *testing.T) {
 		// A negative number is a value, not an option (it was "unknown option --1").
 		{args: []string{"flags", "show", "-1"}, code: 2, stderr: "mcp-agents: ID must be a positive integer, got \"-1\"\nRun 'mcp-agents flags show --help' for usage.", noStdout: true},
 		{args: []string{"search-agents", "kubernetes", "-1"}, code: 1, stderr: "mcp-agents: limit must be between 1 and 50, got -1\n", noStdout: true},
+		// A command's check of a value names the option as typed.
+		{args: []string{"board", "-addr", "8.8.8.8:1"}, code: 2, stderr: "mcp-agents: -addr must be a loopback address", noStdout: true},
 		// A value not among an option's choices, on any command.
 		{args: []string{"version", "-log-level", "bogus"}, code: 2, stderr: "mcp-agents: invalid value \"bogus\" for -log-level: must be one of debug, info, warn, error\nRun 'mcp-agents version --help' for usage.", noStdout: true},
 		{args: []string{"flags", "list", "--status", "bogus"}, code: 2, stderr: "mcp-agents: invalid value \"bogus\" for --status: must be one of pending, completed, all\n", noStdout: true},

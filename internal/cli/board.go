@@ -25,7 +25,7 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if err := checkLoopback(*addr); err != nil {
+	if err := checkLoopback(e.option("addr"), *addr); err != nil {
 		return err
 	}
 	log, err := e.logger()
@@ -88,14 +88,15 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// checkLoopback accepts HOST:PORT where HOST is localhost or a loopback IP.
-func checkLoopback(addr string) error {
+// checkLoopback accepts HOST:PORT where HOST is localhost or a loopback IP;
+// opt is the option that gave it, as typed.
+func checkLoopback(opt, addr string) error {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
-		return usagef("--addr must be HOST:PORT on a loopback address, such as 127.0.0.1:8766 (got %q)", addr)
+		return usagef("%s must be HOST:PORT on a loopback address, such as 127.0.0.1:8766 (got %q)", opt, addr)
 	}
 	if !isLoopbackHost(host) {
-		return usagef("--addr must be a loopback address (127.0.0.1, [::1] or localhost): the board has no login, so it serves this machine only (got %q)", addr)
+		return usagef("%s must be a loopback address (127.0.0.1, [::1] or localhost): the board has no login, so it serves this machine only (got %q)", opt, addr)
 	}
 	return nil
 }

@@ -300,6 +300,67 @@ func TestOptionsNamedAsTyped(t *testing.T) {
 	}
 }
 
+// A command's own check of an option's value, made once the line is
+// parsed, names the option as it was typed too, "-addr" or "--addr" (they
+// all said "--addr"); ~ in a case stands for the dash or dashes typed.
+func TestValueChecksNameOptionAsTyped(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	cases := []struct {
+		args string // split on spaces; "''" is an empty argument
+		want string
+	}{
+		{"board ~addr 8.8.8.8:1", "~addr must be a loopback address"},
+		{"board ~addr=bogus", `~addr must be HOST:PORT`},
+		{"serve ~notify ''", `~notify: "" names no agent`},
+		{"~notify '' serve", `~notify: "" names no agent`},
+		{"~notify , --db " + h.db, `~notify: "," names no agent`},
+		{"serve ~notify=@a.b,a!b", `~notify: "a!b" is not an agent handle`},
+		{"serve ~http 8.8.8.8:1", "~http 8.8.8.8:1 is not a loopback address"},
+		{"serve ~http bogus", `~http "bogus": want HOST:PORT`},
+		{"serve ~http 127.0.0.1:0 ~notify @a.b", "~notify: only without ~http"},
+		{"serve ~tls-cert c.pem ~session-ttl 1m", "~session-ttl, ~tls-cert: only with --http ADDR"},
+		{"serve ~http 127.0.0.1:0 ~tls-key k.pem", "--tls-cert and ~tls-key go together"},
+		{"serve ~http 8.8.8.8:1 ~no-auth", "~no-auth is only for a loopback address"},
+		{"serve ~http 127.0.0.1:0 ~rate-limit -1", "~rate-limit must be 0 or positive"},
+		{"serve ~http 127.0.0.1:0 ~rate-burst=-1", "~rate-burst must be 0 or positive"},
+		{"serve ~http 127.0.0.1:0 ~session-ttl 0s", "~session-ttl must be positive"},
+		{"tokens create --agent @a.b ~role agent ~expires bogus", "tokens create: ~expires must be a positive number of days"},
+		{"tokens create --agent @a.b ~role observer ~can-broadcast", "tokens create: ~can-broadcast: an observer writes nothing"},
+		{"migrate ~to mysql://x", "migrate: ~to must be a PostgreSQL URL"},
+		// The last one typed is named: its value is the one refused.
+		{"board -addr 127.0.0.1:1 ~addr 8.8.8.8:1", "~addr must be a loopback address"},
+		{"board --addr=127.0.0.1:1 -addr=x ~addr 8.8.8.8:1", "~addr must be a loopback address"},
+		// An option's value that reads as the other spelling is a value.
+		{"serve ~http 8.8.8.8:1 --context --http", "~http 8.8.8.8:1 is not a loopback address"},
+		{"serve ~http 8.8.8.8:1 -context -http", "~http 8.8.8.8:1 is not a loopback address"},
+	}
+	for _, c := range cases {
+		for _, dashes := range []string{"-", "--"} {
+			var args []string
+			for _, a := range strings.Fields(strings.ReplaceAll(c.args, "~", dashes)) {
+				if a == "''" {
+					a = ""
+				}
+				args = append(args, a)
+			}
+			want := "mcp-agents: " + strings.ReplaceAll(c.want, "~", dashes)
+			r := h.run(t, args...)
+			if r.code != 2 || r.stdout != "" || !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("%q: %+v; want exit 2 and %q", args, r, want)
+			}
+		}
+	}
+	// So does an error of serving with what they gave (exit 1).
+	for _, dashes := range []string{"-", "--"} {
+		args := []string{"serve", dashes + "http", "127.0.0.1:0", dashes + "tls-cert", "missing.pem", "--tls-key", "missing.pem"}
+		want := "mcp-agents: " + dashes + "tls-cert/--tls-key: "
+		if r := h.run(t, args...); r.code != 1 || !strings.HasPrefix(r.stderr, want) {
+			t.Errorf("%q: %+v; want exit 1 and %q", args, r, want)
+		}
+	}
+}
+
 // A positional argument that reads as a negative number is a value, and
 // gets the message (and exit code) any other bad value of its kind gets;
 // it was taken for an option and refused as "unknown option --1", a

@@ -79,6 +79,9 @@ type env struct {
 	// projectWarned holds the skipped project documents loadProject
 	// warned about last time, by path and version.
 	projectWarned map[string]bool
+	// typed holds how each option given was typed ("-addr", "--addr"),
+	// by its name with underscores for dashes (see option).
+	typed map[string]string
 }
 
 type dirList struct{ dirs *[]string }
@@ -273,7 +276,57 @@ func (e *env) parseFlags(fs *flag.FlagSet, args []string) error {
 	case err != nil:
 		return flagError(err, args, fs.Args())
 	}
+	e.recordTyped(fs, args[:len(args)-fs.NArg()])
 	return nil
+}
+
+// recordTyped notes how each option among consumed, the arguments fs
+// parsed, was typed, reading them as package flag did: "-name" or
+// "--name", then its value in the same argument after "=", or, but for a
+// bool, in the next one. A later one wins, as its value does.
+func (e *env) recordTyped(fs *flag.FlagSet, consumed []string) {
+	if e.typed == nil {
+		e.typed = map[string]string{}
+	}
+	for i := 0; i < len(consumed); i++ {
+		arg := consumed[i]
+		if arg == "--" || len(arg) < 2 || arg[0] != '-' {
+			return
+		}
+		opt, _, hasValue := strings.Cut(arg, "=")
+		f := fs.Lookup(strings.TrimPrefix(opt[1:], "-"))
+		if f == nil {
+			return
+		}
+		e.typed[optionKey(f.Name)] = opt
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); !hasValue && !(ok && b.IsBoolFlag()) {
+			i++ // its value
+		}
+	}
+}
+
+func optionKey(name string) string { return strings.ReplaceAll(name, "-", "_") }
+
+// option is the option called name ("addr", "flag_type") as it was typed
+// on the command line ("-addr" or "--addr", "-flag-type"), or "--name"
+// when it was not: every message about an option's value names it so,
+// and the README promises a usage error names an option as it was typed
+// (a check after the parse said "--addr" for "-addr").
+func (e *env) option(name string) string {
+	if typed, ok := e.typed[optionKey(name)]; ok {
+		return typed
+	}
+	return "--" + name
+}
+
+// about says msg, a message that starts with the name of an option's value
+// ("expires must be ...", as package auth words them), of the option name
+// as it was typed.
+func (e *env) about(name, msg string) string {
+	if rest, ok := strings.CutPrefix(msg, name); ok {
+		return e.option(name) + rest
+	}
+	return e.option(name) + ": " + msg
 }
 
 // flagError turns a parse error of package flag into a usage error that

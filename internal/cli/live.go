@@ -142,14 +142,14 @@ func (e *env) loadProject() *project.Docs {
 	return docs
 }
 
-// notifyHandles reads --notify when it was given (given), else
+// notifyHandles reads --notify (opt, as typed) when it was given (given), else
 // MCP_AGENTS_NOTIFY: a comma-separated list of agent handles. A list that
 // names no handle ("", ",") is refused: it cannot be what was meant, and
 // it pushed nothing without a word. (An unset or blank variable is no
 // list.) Aliases are kept as given: the server resolves them against the
 // catalog it has when a flag arrives, as it does every handle argument.
-func notifyHandles(flagValue string, given bool, envValue string) ([]string, error) {
-	from, v := "--notify", flagValue
+func notifyHandles(opt, flagValue string, given bool, envValue string) ([]string, error) {
+	from, v := opt, flagValue
 	if !given {
 		if strings.TrimSpace(envValue) == "" {
 			return nil, nil

@@ -28,7 +28,7 @@ func runMigrate(ctx context.Context, e *env, args []string) error {
 		return usagef("migrate: --to is required: the PostgreSQL database to copy into, such as postgres://mcp@db.example.com:5432/mcp_agents")
 	}
 	if !isPostgresURL(*to) {
-		return usagef("migrate: --to must be a PostgreSQL URL (postgres://… or postgresql://…), got %q", redactURL(*to))
+		return usagef("migrate: %s must be a PostgreSQL URL (postgres://… or postgresql://…), got %q", e.option("to"), redactURL(*to))
 	}
 	*to = postgresURL(*to)
 	from, pg, err := e.dbTarget()

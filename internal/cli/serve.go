@@ -71,7 +71,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err := e.parse(fs, args, 0, 0); err != nil {
 		return err
 	}
-	if err := hf.check(fs); err != nil {
+	if err := hf.check(fs, e.option); err != nil {
 		return err
 	}
 	logger, err := e.logger()
@@ -85,14 +85,14 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	fs.Visit(func(f *flag.Flag) { notifyGiven = notifyGiven || f.Name == "notify" })
 	if hf.addr != "" {
 		if notifyGiven {
-			return usagef("--notify: only without --http (a team server's sessions belong to different agents; they subscribe to flags://inbox/{name})")
+			return usagef("%s: only without %s (a team server's sessions belong to different agents; they subscribe to flags://inbox/{name})", e.option("notify"), e.option("http"))
 		}
 		if notifyEnv != "" {
 			logger.Warn("MCP_AGENTS_NOTIFY is ignored by serve --http: channel messages are for a stdio server's one client")
 		}
 		notifyEnv = ""
 	}
-	notify, err := notifyHandles(*opts.notify, notifyGiven, notifyEnv)
+	notify, err := notifyHandles(e.option("notify"), *opts.notify, notifyGiven, notifyEnv)
 	if err != nil {
 		return err
 	}

@@ -84,14 +84,14 @@ func (f plainInt) String() string {
 }
 
 // check refuses combinations that would expose tokens or data, before
-// anything is opened.
-func (h *httpFlags) check(fs *flag.FlagSet) error {
+// anything is opened; opt names an option as it was typed (env.option).
+func (h *httpFlags) check(fs *flag.FlagSet, opt func(string) string) error {
 	if h.addr == "" {
 		var given []string
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "tls-cert", "tls-key", "public-url", "insecure-http", "no-auth", "rate-limit", "rate-burst", "session-ttl":
-				given = append(given, "--"+f.Name)
+				given = append(given, opt(f.Name))
 			}
 		})
 		if len(given) > 0 {
@@ -101,23 +101,28 @@ func (h *httpFlags) check(fs *flag.FlagSet) error {
 	}
 	host, port, err := net.SplitHostPort(h.addr)
 	if err != nil || port == "" {
-		return usagef("--http %q: want HOST:PORT, such as 127.0.0.1:8765", h.addr)
+		return usagef("%s %q: want HOST:PORT, such as 127.0.0.1:8765", opt("http"), h.addr)
 	}
 	if (h.tlsCert == "") != (h.tlsKey == "") {
-		return usagef("--tls-cert and --tls-key go together")
+		return usagef("%s and %s go together", opt("tls-cert"), opt("tls-key"))
 	}
 	loopback := isLoopbackHost(host)
 	if h.noAuth && !loopback {
-		return usagef("--no-auth is only for a loopback address (127.0.0.1, ::1, localhost): anyone reaching %s could act as any agent", h.addr)
+		return usagef("%s is only for a loopback address (127.0.0.1, ::1, localhost): anyone reaching %s could act as any agent", opt("no-auth"), h.addr)
 	}
 	if !loopback && h.tlsCert == "" && !h.insecure {
-		return usagef("--http %s is not a loopback address: tokens would cross the network in clear; give --tls-cert and --tls-key, or --insecure-http when a proxy in front terminates TLS", h.addr)
+		return usagef("%s %s is not a loopback address: tokens would cross the network in clear; give --tls-cert and --tls-key, or --insecure-http when a proxy in front terminates TLS", opt("http"), h.addr)
 	}
-	if h.rateLimit < 0 || h.rateBurst < 0 {
-		return usagef("--rate-limit and --rate-burst must be 0 or positive")
+	for _, n := range []struct {
+		name     string
+		negative bool
+	}{{"rate-limit", h.rateLimit < 0}, {"rate-burst", h.rateBurst < 0}} {
+		if n.negative {
+			return usagef("%s must be 0 or positive", opt(n.name))
+		}
 	}
 	if h.sessionTTL <= 0 {
-		return usagef("--session-ttl must be positive, such as 30m")
+		return usagef("%s must be positive, such as 30m", opt("session-ttl"))
 	}
 	return nil
 }
@@ -129,12 +134,12 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 	// fails before anything listens or says it is serving.
 	if h.tlsCert != "" {
 		if _, err := tls.LoadX509KeyPair(h.tlsCert, h.tlsKey); err != nil {
-			return fmt.Errorf("--tls-cert/--tls-key: %w", err)
+			return fmt.Errorf("%s/%s: %w", e.option("tls-cert"), e.option("tls-key"), err)
 		}
 	}
 	ln, err := net.Listen("tcp", h.addr)
 	if err != nil {
-		return fmt.Errorf("--http %s: %w", h.addr, err)
+		return fmt.Errorf("%s %s: %w", e.option("http"), h.addr, err)
 	}
 	var tokens httpserve.Tokens
 	if !h.noAuth {

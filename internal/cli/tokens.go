@@ -67,14 +67,14 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
-		return usagef("tokens create: --%v", err)
+		return usagef("tokens create: %s", e.about("role", err.Error()))
 	}
 	if r == auth.RoleObserver && *broadcast {
-		return usagef("tokens create: --can-broadcast: an observer writes nothing, so it cannot be allowed to broadcast (use --role agent or admin)")
+		return usagef("tokens create: %s: an observer writes nothing, so it cannot be allowed to broadcast (use --role agent or admin)", e.option("can-broadcast"))
 	}
 	ttl, err := auth.ParseExpiry(*expires)
 	if err != nil {
-		return usagef("tokens create: --%v", err)
+		return usagef("tokens create: %s", e.about("expires", err.Error()))
 	}
 	// A token made for an alias is the agent's (the server resolves it at
 	// every call); it is stored and shown under the agent's own handle.
