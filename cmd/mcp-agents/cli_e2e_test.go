@@ -61,6 +61,8 @@ func TestHelpAndUsageStreams(t *testing.T) {
 		// A negative number is a value, not an option (it was "unknown option --1").
 		{args: []string{"flags", "show", "-1"}, code: 2, stderr: "mcp-agents: ID must be a positive integer, got \"-1\"\nRun 'mcp-agents flags show --help' for usage.", noStdout: true},
 		{args: []string{"search-agents", "kubernetes", "-1"}, code: 1, stderr: "mcp-agents: limit must be between 1 and 50, got -1\n", noStdout: true},
+		// An integer too big for the option is one, out of range (exit 1).
+		{args: []string{"lock-flag", "1", "@a.b", "-lease", "99999999999999999999"}, code: 1, stderr: "mcp-agents: -lease is out of range, got 99999999999999999999\n", noStdout: true},
 		// A command's check of a value names the option as typed.
 		{args: []string{"board", "-addr", "8.8.8.8:1"}, code: 2, stderr: "mcp-agents: -addr must be a loopback address", noStdout: true},
 		// A value not among an option's choices, on any command.

@@ -2,9 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"text/tabwriter"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
@@ -19,11 +19,15 @@ func runSearchAgents(ctx context.Context, e *env, args []string) error {
 	}
 	in := server.SearchAgentsInput{Query: fs.Arg(0)}
 	if fs.NArg() == 2 {
-		n, err := strconv.Atoi(fs.Arg(1))
+		n, err := parseInteger(fs.Arg(1))
+		if errors.Is(err, errOutOfRange) || err == nil && int64(int(n)) != n {
+			return outOfRange("LIMIT", fs.Arg(1))
+		}
 		if err != nil {
 			return usagef("LIMIT must be an integer, got %q", fs.Arg(1))
 		}
-		in.Limit = &n
+		limit := int(n)
+		in.Limit = &limit
 	}
 	svc, done, err := e.service(ctx, false)
 	if err != nil {

@@ -361,6 +361,44 @@ func TestValueChecksNameOptionAsTyped(t *testing.T) {
 	}
 }
 
+// An integer past what an option or argument can hold is out of range, as
+// the tools say of one (an error, exit 1, as one the tool refuses in range
+// is); it was refused as "must be an integer", which it is.
+func TestIntegersOutOfRange(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	const big = "99999999999999999999"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"lock-flag", "1", "@a.b", "--lease", big}, "--lease is out of range, got " + big},
+		{[]string{"lock-flag", "1", "@a.b", "-lease=-" + big}, "-lease is out of range, got -" + big},
+		{[]string{"get-agent-flags", "@a.b", "-limit", big}, "-limit is out of range, got " + big},
+		{[]string{"flags", "list", "--chain-origin-id", big}, "--chain-origin-id is out of range, got " + big},
+		{[]string{"create-flag", "--chain_origin_id=" + big}, "--chain_origin_id is out of range, got " + big},
+		{[]string{"serve", "--http", "127.0.0.1:0", "-rate-burst", big}, "-rate-burst is out of range, got " + big},
+		{[]string{"serve", "--http", "127.0.0.1:0", "--rate-limit", "1e999"}, "--rate-limit is out of range, got 1e999"},
+		{[]string{"search-agents", "docker", big}, "LIMIT is out of range, got " + big},
+		{[]string{"search-agents", "docker", "-" + big}, "LIMIT is out of range, got -" + big},
+		{[]string{"flags", "show", big}, "ID is out of range, got " + big},
+		{[]string{"complete-flag", big, "@a.b"}, "ID is out of range, got " + big},
+	} {
+		r := h.run(t, c.args...)
+		if r.code != 1 || r.stdout != "" || r.stderr != "mcp-agents: "+c.want+"\n" {
+			t.Errorf("%q: %+v; want exit 1 and %q", c.args, r, c.want)
+		}
+	}
+	// What is not an integer is still a usage error.
+	for _, args := range [][]string{
+		{"lock-flag", "1", "@a.b", "--lease", "1e3"}, {"search-agents", "docker", "1.5"}, {"flags", "show", "-" + big},
+	} {
+		if r := h.run(t, args...); r.code != 2 || strings.Contains(r.stderr, "out of range") {
+			t.Errorf("%q: %+v; want exit 2", args, r)
+		}
+	}
+}
+
 // A positional argument that reads as a negative number is a value, and
 // gets the message (and exit code) any other bad value of its kind gets;
 // it was taken for an option and refused as "unknown option --1", a

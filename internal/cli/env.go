@@ -333,7 +333,7 @@ func (e *env) about(name, msg string) string {
 // names the option as it was typed: "-x" or "--x" (package flag says "-x"
 // for both). args are what was parsed, rest what was left of them
 // (fs.Args()): the option at fault is among the last arguments consumed.
-func flagError(err error, args, rest []string) *UsageError {
+func flagError(err error, args, rest []string) error {
 	msg := strings.TrimSpace(err.Error())
 	consumed := args[:len(args)-len(rest)]
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
@@ -358,6 +358,9 @@ func flagError(err error, args, rest []string) *UsageError {
 			if name, ok := strings.CutPrefix(rest[len(quoted):], " for flag -"); ok {
 				name, why, _ := strings.Cut(name, ": ")
 				value, _ := strconv.Unquote(quoted)
+				if why == errOutOfRange.Error() {
+					return outOfRange(typedOption(name, consumed, &value), value)
+				}
 				return &UsageError{Msg: "invalid value " + quoted + " for " + typedOption(name, consumed, &value) + ": " + why}
 			}
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -29,9 +30,12 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 type optionalInt[T int | int64] struct{ p **T }
 
 func (o optionalInt[T]) Set(s string) error {
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || int64(T(n)) != n {
-		return errors.New("must be an integer")
+	n, err := parseInteger(s)
+	if err != nil {
+		return err
+	}
+	if int64(T(n)) != n {
+		return errOutOfRange
 	}
 	v := T(n)
 	*o.p = &v
@@ -90,8 +94,37 @@ func intFlag[T int | int64](fs *flag.FlagSet, p **T, name, usage string) {
 	fs.Var(optionalInt[T]{p}, name, usage)
 }
 
+// errOutOfRange is what an integer option or argument says of an integer
+// past what it can hold (99999999999999999999): it is an integer, so no
+// usage error but an error (exit 1), as one the tool refuses is, in the
+// tools' words ("lease_seconds is out of range"). It said "must be an
+// integer".
+var errOutOfRange = errors.New("out of range")
+
+// parseInteger reads a base-10 integer: errOutOfRange for one past int64,
+// "must be an integer" for anything else.
+func parseInteger(s string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		return 0, errOutOfRange
+	case err != nil:
+		return 0, errors.New("must be an integer")
+	}
+	return n, nil
+}
+
+// outOfRange is the error for the option or argument name (as typed)
+// whose value is an integer past what it holds.
+func outOfRange(name, value string) error {
+	return fmt.Errorf("%s is out of range, got %s", name, value)
+}
+
 func parseID(s string) (int64, error) {
-	id, err := strconv.ParseInt(s, 10, 64)
+	id, err := parseInteger(s)
+	if errors.Is(err, errOutOfRange) && !strings.HasPrefix(s, "-") {
+		return 0, outOfRange("ID", s)
+	}
 	if err != nil || id < 1 {
 		return 0, usagef("ID must be a positive integer, got %q", s)
 	}

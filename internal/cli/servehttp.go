@@ -49,6 +49,9 @@ type numberFlag struct{ p *float64 }
 
 func (f numberFlag) Set(s string) error {
 	v, err := strconv.ParseFloat(s, 64)
+	if errors.Is(err, strconv.ErrRange) {
+		return errOutOfRange // 1e999
+	}
 	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
 		return errors.New("must be a number")
 	}
@@ -68,11 +71,14 @@ func (f numberFlag) String() string {
 type plainInt struct{ p *int }
 
 func (f plainInt) Set(s string) error {
-	v, err := strconv.Atoi(s)
+	v, err := parseInteger(s)
 	if err != nil {
-		return errors.New("must be an integer")
+		return err
 	}
-	*f.p = v
+	if int64(int(v)) != v {
+		return errOutOfRange
+	}
+	*f.p = int(v)
 	return nil
 }
 
