@@ -220,6 +220,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--db"}, "mcp-agents --help", "option needs an argument: --db"},
 		{[]string{"serve", "--http", "127.0.0.1:1", "--rate-burst", "0x10"}, "mcp-agents serve --help", "--rate-burst: must be an integer"},
 		{[]string{"serve", "--http", "127.0.0.1:1", "--rate-limit", "NaN"}, "mcp-agents serve --help", "--rate-limit: must be a number"},
+		// Not package flag's "parse error".
+		{[]string{"serve", "--http", "127.0.0.1:1", "-session-ttl", "soon"}, "mcp-agents serve --help", `invalid value "soon" for -session-ttl: must be a duration such as 30m or 2h`},
 		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "agent", "--expires", "200000d"}, "mcp-agents tokens create --help", "at most 106751d"},
 		{[]string{"serve", "--http", "127.0.0.1:1", "--notify", "@a.b"}, "mcp-agents serve --help", "--notify: only without --http"},
 		{[]string{"create-flag", "--flag_type", "change", "--source_agent", "@a.b", "--change_description", "c"}, "mcp-agents create-flag --help", "--action_required is required"},

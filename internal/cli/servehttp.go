@@ -41,6 +41,13 @@ func (h *httpFlags) register(fs *flag.FlagSet) {
 	fs.Var(numberFlag{&h.rateLimit}, "rate-limit", "with --http: requests per second per token, `N` (a number; 0 = off)")
 	fs.Var(plainInt{&h.rateBurst}, "rate-burst", "with --http: burst of requests per token, `M` (an integer)")
 	fs.DurationVar(&h.sessionTTL, "session-ttl", httpserve.DefaultSessionTTL, "with --http: idle MCP sessions end after `DURATION`")
+	// Package flag says only "parse error" of a value it cannot read.
+	checked(fs, "session-ttl", func(s string) error {
+		if _, err := time.ParseDuration(s); err != nil {
+			return errors.New("must be a duration such as 30m or 2h")
+		}
+		return nil
+	})
 }
 
 // numberFlag is a decimal number option. strconv also reads NaN and
