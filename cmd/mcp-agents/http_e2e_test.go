@@ -481,6 +481,18 @@ func TestHTTPReadyzFollowsTheDatabase(t *testing.T) {
 	if resp := hs.raw(t, "GET", "/healthz", "", "", ""); resp.StatusCode != 200 {
 		t.Fatalf("healthz: %d", resp.StatusCode)
 	}
+	// Another process makes the database again: ready, with no call to
+	// the server (a load balancer that took it out sends none). It stayed
+	// 503 for good once the server watched the file rather than its
+	// directory.
+	cliCreateFlag(t, s, s.db, "@cli.after")
+	deadline := time.Now().Add(5 * time.Second)
+	for hs.raw(t, "GET", "/readyz", "", "", "").StatusCode != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz still not ready 5 s after another process made the database again")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func TestHTTPGracefulShutdown(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -13,12 +14,25 @@ const readyWithin = time.Second
 
 // Ready reports whether the database can take writes now: the file the
 // store opened is still at its path, and the write lock is had within a
-// second (BEGIN IMMEDIATE; ROLLBACK). Unlike the flag calls it never
-// reopens a replaced file: it reports.
+// second (BEGIN IMMEDIATE; ROLLBACK). Unlike the flag calls it reopens
+// nothing that was replaced: it reports. Only a store that let go of a
+// file moved away (Follow) opens the one another process has since made
+// at the path, as its next call would: nothing watches the path then, and
+// a replica taken out of rotation for it would get no call to wake it.
 func (s *Store) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, readyWithin)
 	defer cancel()
 	s.mu.RLock()
+	if p := s.cur; p != nil && p.closed {
+		s.mu.RUnlock()
+		if _, err := os.Stat(s.path); err == nil {
+			if _, err := s.acquire(ctx); err != nil {
+				return err
+			}
+			s.release()
+		}
+		s.mu.RLock()
+	}
 	defer s.mu.RUnlock()
 	p := s.cur
 	if p == nil {
