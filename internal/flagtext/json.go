@@ -39,9 +39,9 @@ func jsonField(raw []byte, max int) json.RawMessage {
 	v = cleanJSON(v)
 	text := encodeJSON(v)
 	total := utf8.RuneCountInString(text)
-	// Closing brackets past the bound leave nothing out: a note in their
-	// place would send the model to get_flag for what it has.
-	if total <= max || utf8.RuneCountInString(strings.TrimRight(text, "]}")) <= max {
+	// Closing quotes and brackets past the bound leave nothing out: a note
+	// in their place would send the model to get_flag for what it has.
+	if total <= max || utf8.RuneCountInString(strings.TrimRight(text, `"]}`)) <= max {
 		return json.RawMessage(text)
 	}
 	c := jsonCut{max: max, total: total}

@@ -156,7 +156,7 @@ func checkCut(t *testing.T, raw []byte, stored string, max int) {
 	}
 	total := utf8.RuneCountInString(stored)
 	notes := noteRE.FindAllStringSubmatchIndex(got, -1)
-	if total <= max || utf8.RuneCountInString(strings.TrimRight(stored, "]}")) <= max {
+	if total <= max || utf8.RuneCountInString(strings.TrimRight(stored, `"]}`)) <= max {
 		if got != stored {
 			t.Fatalf("jsonField(%s, %d) = %s, want it whole: %s", raw, max, got, stored)
 		}
@@ -221,8 +221,9 @@ func randomValue(r *rand.Rand, depth int) any {
 	return m
 }
 
-// A value that fits but for its closing brackets is shown whole: it had a
-// member "…" saying "1 more character" (the last brace) added.
+// A value that fits but for its closing quote and brackets is shown whole:
+// it had a member "…" saying "1 more characters" (the last brace) added,
+// or its last string cut before its closing quote.
 func TestJSONFieldClosingBracketsPastTheBound(t *testing.T) {
 	for _, tc := range []struct{ open, close string }{
 		{`{"a":"`, `"}`},
@@ -230,14 +231,14 @@ func TestJSONFieldClosingBracketsPastTheBound(t *testing.T) {
 		{`{"a":["`, `"]}`},
 		{`[[[["`, `"]]]]`},
 	} {
-		v := tc.open + strings.Repeat("x", MaxField-len(tc.open)-1) + tc.close
+		v := tc.open + strings.Repeat("x", MaxField-len(tc.open)) + tc.close
 		if got := string(JSONField([]byte(v))); got != v {
-			t.Errorf("%d characters, %d of them closing brackets past the bound: %.40q…%q, want it whole", len(v), len(tc.close)-1, got, got[max(0, len(got)-60):])
+			t.Errorf("%d characters, %d of them closing quotes and brackets past the bound: %.40q…%q, want it whole", len(v), len(tc.close), got, got[max(0, len(got)-60):])
 		}
 	}
-	// More than the brackets past the bound is cut.
-	v := `{"a":"` + strings.Repeat("x", MaxField-5) + `"}`
-	if got := string(JSONField([]byte(v))); !strings.Contains(got, "3 more characters: call get_flag") {
+	// More than them past the bound is cut.
+	v := `{"a":"` + strings.Repeat("x", MaxField-4) + `"}`
+	if got := string(JSONField([]byte(v))); !strings.Contains(got, "4 more characters: call get_flag") {
 		t.Errorf("a value past the bound by one character and its brackets: %q", got[len(got)-60:])
 	}
 }
