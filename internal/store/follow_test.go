@@ -24,35 +24,17 @@ func TestFollowTakesTheOldWALOffThePath(t *testing.T) {
 	if err := os.Link(path, backup); err != nil {
 		t.Fatal(err)
 	}
-	other := filepath.Join(dir, "other.db")
-	o := openAt(t, other)
-	mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@new.file" })
-	if err := o.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(other, path); err != nil {
-		t.Fatal(err)
-	}
-
+	newFileOver(t, path)
 	// The old WAL's inode number may go to the new WAL: the store's own
 	// file says when it followed.
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.atPath(s.current().file) {
-		if time.Now().After(deadline) {
-			t.Fatal("the store has not followed the move 10 s after it")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFollowed(t, s)
 	if got := listAll(t, path); len(got) != 1 {
 		t.Errorf("flags at the path: %v, want the new file's one", got)
 	}
 	if got := listAll(t, backup); len(got) != 1 || got[0] != before.ID {
 		t.Errorf("flags in the old file: %v, want [%d]", got, before.ID)
 	}
-	ctx := context.Background()
-	if fs, _, err := s.ListFlags(ctx, ListQuery{}); err != nil || len(fs) != 1 || fs[0].SourceAgent != "@new.file" {
-		t.Errorf("the store lists %v (%v), want the new file's flag", fs, err)
-	}
+	listsNewFile(t, s)
 }
 
 // The old WAL leaves the path as soon as the file moves, even while a call
@@ -69,19 +51,11 @@ func TestFollowUnpairsAtOnceDuringACall(t *testing.T) {
 	if err := os.Link(path, backup); err != nil {
 		t.Fatal(err)
 	}
-	other := filepath.Join(dir, "other.db")
-	o := openAt(t, other)
-	mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@new.file" })
-	if err := o.Close(); err != nil {
-		t.Fatal(err)
-	}
 
 	if _, err := s.acquire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Rename(other, path); err != nil {
-		t.Fatal(err)
-	}
+	newFileOver(t, path)
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		_, err := os.Stat(path + "-wal")
@@ -96,15 +70,43 @@ func TestFollowUnpairsAtOnceDuringACall(t *testing.T) {
 	}
 	s.release()
 
-	for !s.atPath(s.current().file) {
-		if time.Now().After(deadline) {
-			t.Fatal("the store has not followed the move once the call ended")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFollowed(t, s)
 	if got := listAll(t, backup); len(got) != 1 || got[0] != before.ID {
 		t.Errorf("flags in the old file: %v, want [%d]", got, before.ID)
 	}
+	listsNewFile(t, s)
+}
+
+// newFileOver moves a new database file, with one flag from @new.file,
+// over path, as `mv new.db agents.db`.
+func newFileOver(t *testing.T, path string) {
+	t.Helper()
+	other := filepath.Join(filepath.Dir(path), "other.db")
+	o := openAt(t, other)
+	mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@new.file" })
+	if err := o.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(other, path); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// waitFollowed waits until s is on the file at its path.
+func waitFollowed(t *testing.T, s *Store) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.atPath(s.current().file) {
+		if time.Now().After(deadline) {
+			t.Fatal("the store has not followed its file 10 s after it moved")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// listsNewFile checks that s reads the file newFileOver moved in.
+func listsNewFile(t *testing.T, s *Store) {
+	t.Helper()
 	if fs, _, err := s.ListFlags(context.Background(), ListQuery{}); err != nil || len(fs) != 1 || fs[0].SourceAgent != "@new.file" {
 		t.Errorf("the store lists %v (%v), want the new file's flag", fs, err)
 	}
@@ -139,25 +141,9 @@ func TestFollowThroughALink(t *testing.T) {
 	if err := os.Link(target, backup); err != nil {
 		t.Fatal(err)
 	}
-	other := filepath.Join(real, "other.db")
-	o := openAt(t, other)
-	mustCreate(t, o, func(n *NewFlag) { n.SourceAgent = "@new.file" })
-	if err := o.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(other, target); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !s.atPath(s.current().file) {
-		if time.Now().After(deadline) {
-			t.Fatal("the store has not followed the move of the link's target 10 s after it")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if fs, _, err := s.ListFlags(context.Background(), ListQuery{}); err != nil || len(fs) != 1 || fs[0].SourceAgent != "@new.file" {
-		t.Errorf("the store lists %v (%v), want the new file's flag", fs, err)
-	}
+	newFileOver(t, target)
+	waitFollowed(t, s)
+	listsNewFile(t, s)
 	if got := listAll(t, backup); len(got) != 1 || got[0] != before.ID {
 		t.Errorf("flags in the old file: %v, want [%d]", got, before.ID)
 	}
