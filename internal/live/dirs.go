@@ -537,19 +537,12 @@ func walkable(root string) string {
 }
 
 // linkTarget is the file link points at, through every link on the way, or
-// where it points when that does not exist (yet).
+// where they lead when that does not exist (yet).
 func linkTarget(link string) string {
 	if t, err := filepath.EvalSymlinks(link); err == nil {
 		return t
 	}
-	t, err := os.Readlink(link)
-	if err != nil {
-		return link
-	}
-	if !filepath.IsAbs(t) {
-		t = filepath.Join(filepath.Dir(link), t)
-	}
-	return filepath.Clean(t)
+	return pointsAt(link)
 }
 
 // onTheWay reports whether name is awaited, below it, or on the way to it.

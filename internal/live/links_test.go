@@ -181,3 +181,20 @@ func settle(ch <-chan struct{}, d time.Duration) {
 		}
 	}
 }
+
+// A linked agent file whose link leads through another link into a
+// directory that does not exist yet is awaited where the chain ends: only
+// its first step was followed.
+func TestLinkTargetFollowsADanglingChain(t *testing.T) {
+	dir := t.TempDir()
+	end := filepath.Join(dir, "missing", "f.md")
+	if err := os.Symlink(end, filepath.Join(dir, "middle.md")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("middle.md", filepath.Join(dir, "f.md")); err != nil {
+		t.Fatal(err)
+	}
+	if got := linkTarget(filepath.Join(dir, "f.md")); got != end {
+		t.Errorf("linkTarget = %s, want %s", got, end)
+	}
+}
