@@ -49,9 +49,14 @@ func Variants() []Variant {
 	// problems.txt was written against the development half's queries, so
 	// that half's figures flatter the ranker on problem vocabulary no one
 	// has written down: without the lexicon they approximate it (dev half
-	// 0.641 / 0.696 without it, against 0.848 / 0.946 with it; the test
-	// half measured 0.659 / 0.791 with it). A general mechanism should help
-	// here too.
+	// 0.620 / 0.685 without it, against 0.848 / 0.946 with it; the test
+	// half measured 0.692 / 0.846 with it). A general mechanism should help
+	// here too. Two were tried and did not, beyond one query in 92 either
+	// way, and were not kept: pseudo-relevance feedback from
+	// the terms the best-scored agents share (the first results' incidental
+	// word is what they share: "shell" brings more shell agents), and terms
+	// associated with a plain query word by PMI over the agents that have
+	// it (everyday words map to technologies: "home" → swift).
 	nolex := defaultParams
 	nolex.noLexicon = true
 	out = append(out, Variant{"without problems.txt", nolex})
