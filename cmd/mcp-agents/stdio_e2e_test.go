@@ -71,6 +71,25 @@ func peakRSS(t *testing.T, pid int) int64 {
 
 const rawInit = `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"raw","version":"1"}}}`
 
+// A request nested deeper than Go's JSON decoder reads is answered by its
+// id, not with a parse error for id null that leaves the client waiting.
+func TestDeeplyNestedRequestLine(t *testing.T) {
+	s := newSandbox(t)
+	r := s.startRaw(t)
+	r.send(rawInit)
+	r.recv()
+	const depth = 10001
+	r.send(`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"create_flag","arguments":{"context":` +
+		strings.Repeat(`{"a":`, depth) + "1" + strings.Repeat("}", depth) + `}}}`)
+	if got := r.recv(); !strings.Contains(got, `"id":3`) || !strings.Contains(got, `"code":-32600`) || !strings.Contains(got, "10000 levels") {
+		t.Fatalf("a line nested over 10,000 levels answered %.300s; want an invalid-request error for id 3 naming the limit", got)
+	}
+	r.send(`{"jsonrpc":"2.0","id":4,"method":"ping"}`)
+	if got := r.recv(); got != `{"jsonrpc":"2.0","id":4,"result":{}}` {
+		t.Errorf("ping after the deep line answered %s", got)
+	}
+}
+
 // A request line over 4 MiB is answered with an error naming the limit, by
 // id, and costs about the limit in memory, not a multiple of the line; the
 // server goes on serving.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
@@ -72,7 +73,7 @@ func (in *input) next() {
 	switch {
 	case long:
 		in.log.Warn("refused a request line over the size limit", "limit", MaxLine)
-		in.out.refuse(line)
+		in.out.refuse(line, fmt.Sprintf("request too large: a message may be at most %d bytes (4 MiB) on one line; it was not read", MaxLine))
 	case len(bytes.TrimSpace(line)) == 0:
 		// Blank lines would each get a parse error from mcp-go.
 	default:

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -100,7 +102,14 @@ func (o *output) expect(line []byte) (handOver bool) {
 		Result  json.RawMessage `json:"result"`
 		Error   json.RawMessage `json:"error"` // a client's error answer to a server request: not awaited
 	}
-	if json.Unmarshal(line, &env) != nil {
+	if err := json.Unmarshal(line, &env); err != nil {
+		if tooDeep(err) {
+			// mcp-go's decoding stops at the same depth and answers a
+			// parse error with a null id, leaving the client waiting for
+			// this one's answer.
+			o.refuse(line, fmt.Sprintf("request too deeply nested: JSON is read here to at most %d levels; it was not served", maxDepth))
+			return false
+		}
 		return true
 	}
 	if isNull(env.Method) && !isNull(env.Error) {
@@ -191,11 +200,11 @@ func (o *output) waitAnswered(ctx context.Context) {
 	}
 }
 
-// refuse answers a request line over MaxLine, given its first bytes, with
-// an invalid-request error carrying its id when the id comes early enough
-// to be found there (else null, as JSON-RPC has it for an unreadable id).
-func (o *output) refuse(prefix []byte) {
-	msg := fmt.Sprintf("request too large: a message may be at most %d bytes (4 MiB) on one line; it was not read", MaxLine)
+// refuse answers a request line that is not served, given its first
+// bytes, with an invalid-request error carrying its id when the id comes
+// early enough to be found there (else null, as JSON-RPC has it for an
+// unreadable id).
+func (o *output) refuse(prefix []byte, msg string) {
 	resp, err := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(leadingID(prefix)), mcp.INVALID_REQUEST, msg, nil))
 	if err != nil {
 		return
@@ -207,6 +216,16 @@ func (o *output) refuse(prefix []byte) {
 // without its newline.
 func (o *output) send(msg []byte) {
 	_, _ = o.Write(append(msg, '\n'))
+}
+
+// maxDepth is how deeply encoding/json, and so mcp-go, reads nested JSON.
+const maxDepth = 10000
+
+// tooDeep reports whether err is encoding/json refusing a value nested
+// deeper than maxDepth: the JSON may be valid, it is only not read.
+func tooDeep(err error) bool {
+	var se *json.SyntaxError
+	return errors.As(err, &se) && strings.HasSuffix(se.Error(), "exceeded max depth")
 }
 
 // leadingID finds the top-level id of the JSON object msg starts with,

@@ -390,6 +390,28 @@ func TestOversizedLine(t *testing.T) {
 	}
 }
 
+// JSON nested deeper than encoding/json reads is answered by its id, not
+// with a parse error for id null that leaves the client waiting; the depth
+// it does read goes to the tool, which refuses a deep context itself.
+func TestDeeplyNestedLine(t *testing.T) {
+	svc, _ := newServer(t)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	nest := func(n int) string { return strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n) }
+	call := func(id string, depth int) string {
+		return `{"jsonrpc":"2.0","id":` + id + `,"method":"tools/call","params":{"name":"create_flag","arguments":{"context":` + nest(depth) + `}}}`
+	}
+	if got := s.call(call(`"deep"`, 10001)); !strings.Contains(got, `"id":"deep"`) || !strings.Contains(got, `"code":-32600`) || !strings.Contains(got, "10000 levels") {
+		t.Errorf("a line nested over 10,000 levels deep answered %s, want an invalid-request error for its id naming the limit", got)
+	}
+	if got := s.call(call("7", 9000)); !strings.Contains(got, `"id":7`) || !strings.Contains(got, `"isError":true`) {
+		t.Errorf("a line nested about 9,000 levels deep answered %s, want the tool's own refusal", got)
+	}
+	if got := s.call(`{"jsonrpc":"2.0","id":5,"method":"ping"}`); got != `{"jsonrpc":"2.0","id":5,"result":{}}` {
+		t.Errorf("ping after a deep line answered %s", got)
+	}
+}
+
 func TestStopsOnCancel(t *testing.T) {
 	svc, _ := newServer(t)
 	ctx, cancel := context.WithCancel(t.Context())
