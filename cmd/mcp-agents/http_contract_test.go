@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -56,9 +57,9 @@ func TestHTTPServesOnlySessionProtocolVersions(t *testing.T) {
 	}
 }
 
-// TestHTTPRefusesRebindingHosts: mcp-go's DNS-rebinding protection stays
-// on: a request whose Host is not the loopback address it serves on is
-// refused, token or not.
+// TestHTTPRefusesRebindingHosts: the DNS-rebinding protection stays on: a
+// request whose Host is not the loopback address it serves on (nor the
+// --public-url's host) is refused, token or not.
 func TestHTTPRefusesRebindingHosts(t *testing.T) {
 	s := newSandbox(t)
 	tok, _ := s.token(t, "@frontend.react", "agent")
@@ -78,6 +79,33 @@ func TestHTTPRefusesRebindingHosts(t *testing.T) {
 	}
 	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
 		t.Fatalf("the same initialize with the right Host: %d", got)
+	}
+
+	// Behind a TLS proxy on this machine that passes the client's Host
+	// on, the --public-url's host is this server's own.
+	// (The server names its --public-url as where it serves, so the
+	// address it listens on is chosen here.)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s.startHTTP(t, "--http", addr, "--public-url", "https://mcp.example.com/mcp")
+	for host, want := range map[string]int{"mcp.example.com": 200, "attacker.example": 403} {
+		req, _ := http.NewRequest("POST", "http://"+addr+"/mcp", strings.NewReader(initializeBody))
+		req.Host = host
+		req.Header.Set("Authorization", "Bearer "+tok)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("initialize through a proxy with Host %s: %d, want %d", host, resp.StatusCode, want)
+		}
 	}
 }
 

@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"os/exec"
 	"runtime"
-	"strings"
 	"time"
 
 	"github.com/mcp-agents/mcp-agents/internal/board"
+	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 	"github.com/mcp-agents/mcp-agents/internal/live"
 )
 
@@ -95,18 +95,10 @@ func checkLoopback(opt, addr string) error {
 	if err != nil {
 		return usagef("%s must be HOST:PORT on a loopback address, such as 127.0.0.1:8766 (got %q)", opt, addr)
 	}
-	if !isLoopbackHost(host) {
+	if !httpserve.IsLoopback(host) {
 		return usagef("%s must be a loopback address (127.0.0.1, [::1] or localhost): the board has no login, so it serves this machine only (got %q)", opt, addr)
 	}
 	return nil
-}
-
-func isLoopbackHost(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // loopbackOnly refuses requests whose Host is not a loopback name: a web
@@ -114,11 +106,7 @@ func isLoopbackHost(host string) bool {
 // rebinding) and read the board from the user's browser.
 func loopbackOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		host := r.Host
-		if h, _, err := net.SplitHostPort(host); err == nil {
-			host = h
-		}
-		if !isLoopbackHost(strings.Trim(host, "[]")) {
+		if !httpserve.IsLoopback(r.Host) {
 			http.Error(w, "the board answers only to localhost, 127.0.0.1 or [::1]", http.StatusMisdirectedRequest)
 			return
 		}

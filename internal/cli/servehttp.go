@@ -119,7 +119,7 @@ func (h *httpFlags) check(fs *flag.FlagSet, opt func(string) string) error {
 	if (h.tlsCert == "") != (h.tlsKey == "") {
 		return usagef("%s and %s go together", opt("tls-cert"), opt("tls-key"))
 	}
-	loopback := isLoopbackHost(host)
+	loopback := httpserve.IsLoopback(host)
 	if h.noAuth && !loopback {
 		return usagef("%s is only for a loopback address (127.0.0.1, ::1, localhost): anyone reaching %s could act as any agent", opt("no-auth"), h.addr)
 	}

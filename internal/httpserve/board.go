@@ -239,23 +239,28 @@ func (b *boardAuth) form(w http.ResponseWriter, r *http.Request) {
 	b.renderForm(w, http.StatusOK, safeNext(r.URL.Query().Get("next")), "")
 }
 
-// sameOrigin refuses a form posted from another site (the cookie is
-// SameSite=Strict, but the login itself has none yet).
-func sameOrigin(r *http.Request) bool {
+// sameOrigin refuses a request a page of another site made: its Origin
+// names neither the host it was sent to nor the --public-url's, which is
+// the host a browser sees behind a proxy that rewrites Host. The board's
+// forms need it (the cookie is SameSite=Strict, but the login itself has
+// none yet), and /mcp (refuseForeignOrigin). A request without Origin is
+// not from another site's page: a client, or a same-origin navigation that
+// omits it.
+func (s *Server) sameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
-		return true // not a browser, or a same-origin navigation that omits it
+		return true
 	}
 	// "null" (an opaque origin: a sandboxed frame, or a page under
 	// Referrer-Policy no-referrer, which the board's pages therefore do not
 	// use) is refused: it says nothing of where the form was.
 	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
+	return err == nil && u.Host != "" && (u.Host == r.Host || u.Host == s.publicHost)
 }
 
 func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	if !sameOrigin(r) {
+	if !b.s.sameOrigin(r) {
 		http.Error(w, "the login form must be posted from the board's own page", http.StatusForbidden)
 		return
 	}
@@ -305,7 +310,7 @@ func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 }
 
 func (b *boardAuth) logout(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
+	if !b.s.sameOrigin(r) {
 		http.Error(w, "the logout form must be posted from the board's own page", http.StatusForbidden)
 		return
 	}

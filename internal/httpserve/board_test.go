@@ -386,3 +386,58 @@ func TestBoardLoginNextStaysOnTheBoard(t *testing.T) {
 		t.Errorf("login with next=/board/../evil: %d to %q, want /board/", res.StatusCode, loc)
 	}
 }
+
+// Behind a TLS proxy on the same machine the server sees loopback
+// connections. A proxy that keeps the client's Host sends the --public-url's
+// host, which /mcp serves (a rebinding Host is still refused); one that
+// rewrites Host to the upstream leaves the browser's Origin at the public
+// URL, which the board's sign-in and /mcp accept.
+func TestSameMachineProxy(t *testing.T) {
+	srv, _ := boardServer(t, Config{PublicURL: "https://mcp.example.com/mcp"})
+	send := func(path, host, origin, body string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", srv.URL+path, strings.NewReader(body))
+		if host != "" {
+			req.Host = host
+		}
+		if origin != "" {
+			req.Header.Set("Origin", origin)
+		}
+		if path == "/mcp" {
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer mcpa_agent")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+		} else {
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		}
+		res, err := (&http.Client{CheckRedirect: noRedirects}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	login := url.Values{"token": {"mcpa_observer"}}.Encode()
+	for _, tc := range []struct {
+		path, host, origin string
+		status             int
+	}{
+		{"/mcp", "mcp.example.com", "", http.StatusOK},                        // Host kept
+		{"/mcp", "mcp.example.com", "https://mcp.example.com", http.StatusOK}, // and from the board's page
+		{"/mcp", "", "https://mcp.example.com", http.StatusOK},                // Host rewritten
+		{"/mcp", "rebind.attacker.test", "", http.StatusForbidden},
+		{"/mcp", "mcp.example.com:8443", "", http.StatusForbidden}, // not the public URL's host
+		{"/mcp", "", "https://evil.example", http.StatusForbidden},
+		{"/board/login", "mcp.example.com", "https://mcp.example.com", http.StatusSeeOther},
+		{"/board/login", "", "https://mcp.example.com", http.StatusSeeOther},
+		{"/board/login", "", "https://evil.example", http.StatusForbidden},
+	} {
+		body := initBody
+		if tc.path != "/mcp" {
+			body = login
+		}
+		if got := send(tc.path, tc.host, tc.origin, body); got != tc.status {
+			t.Errorf("POST %s Host %q Origin %q: %d, want %d", tc.path, tc.host, tc.origin, got, tc.status)
+		}
+	}
+}

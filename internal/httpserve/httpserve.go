@@ -72,6 +72,7 @@ type Server struct {
 	ready      func(context.Context) error
 	onShutdown func()
 	resource   string
+	publicHost string // the --public-url's HOST[:PORT]: the Host and Origin of requests a proxy passes on
 	metaURL    string
 	limits     limiter
 	sessions   sessions
@@ -117,6 +118,7 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return nil, fmt.Errorf("--public-url %q must be an absolute URL such as https://mcp.example.com/mcp", s.resource)
 	}
+	s.publicHost = u.Host
 	metaPath := mcpserver.ProtectedResourceMetadataPath(s.resource)
 	s.metaURL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: metaPath}).String()
 	s.limits = limiter{rate: cfg.RateLimit, burst: max(cfg.RateBurst, 1)}
@@ -128,6 +130,8 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 		mcpserver.WithHeartbeatInterval(cfg.Heartbeat),
 		mcpserver.WithStreamableHTTPProtocolVersions(cfg.ProtocolVersions...),
 		mcpserver.WithStreamableHTTPLogger(cfg.Log),
+		// refuseForeignOrigin checks the Host, knowing --public-url.
+		mcpserver.WithDisableLocalhostProtection(true),
 	)
 
 	meta := mcpserver.NewProtectedResourceMetadataHandler(mcpserver.ProtectedResourceMetadataConfig{

@@ -57,7 +57,7 @@ func TestInvalidURIsAnswerInvalidParams(t *testing.T) {
 	if code, body := read(sid, "flag://5", nil); !strings.Contains(body, `"code":-32603`) || !strings.Contains(body, "the handler's own error") {
 		t.Errorf("flag://5 (well-formed; the handler fails): %d %s, want the handler's error untouched", code, body)
 	}
-	// mcp-go's checks answer first: Host not loopback (DNS rebinding).
+	// The transport's checks answer first: Host not loopback (DNS rebinding).
 	if code, body := read(sid, "flag://-1", func(r *http.Request) { r.Host = "evil.example:80" }); code != http.StatusForbidden {
 		t.Errorf("flag://-1 with a rebinding Host: %d %s, want 403", code, body)
 	}

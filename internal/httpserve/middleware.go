@@ -9,8 +9,8 @@ import (
 	"io"
 	"maps"
 	"math"
+	"net"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -490,22 +490,42 @@ func pinVersion(served []string, next http.Handler) http.Handler {
 
 // refuseForeignOrigin answers 403 to a request whose Origin header names
 // another site, as the MCP transport requires of servers (against DNS
-// rebinding and pages that post to a server their visitor can reach).
-// mcp-go checks the Host of loopback requests only. A request without
-// Origin is not from a browser page and passes; this server sends no CORS
-// headers, so no cross-origin page could use an answer anyway.
+// rebinding and pages that post to a server their visitor can reach). This
+// server sends no CORS headers, so no cross-origin page could use an
+// answer anyway.
+//
+// It also refuses what mcp-go's own DNS-rebinding check did (off, see New):
+// a request that came in on a loopback address naming another Host than a
+// loopback one, unless that Host is the --public-url's. A TLS proxy on the
+// same machine that keeps the client's Host (Caddy's default, nginx with
+// proxy_set_header Host) sends exactly that, and mcp-go refused it whatever
+// --public-url said.
 func (s *Server) refuseForeignOrigin(next http.Handler) http.Handler {
-	public, _ := url.Parse(s.resource)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		o := r.Header.Get("Origin")
-		if o == "" || sameOrigin(r) {
-			next.ServeHTTP(w, r)
+		if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && IsLoopback(local.String()) &&
+			!IsLoopback(r.Host) && r.Host != s.publicHost {
+			http.Error(w, "Forbidden: invalid Host header "+strconv.Quote(r.Host)+"; behind a proxy, give the server's public address as --public-url", http.StatusForbidden)
 			return
 		}
-		if u, err := url.Parse(o); err == nil && public != nil && u.Host == public.Host {
-			next.ServeHTTP(w, r)
+		if !s.sameOrigin(r) {
+			http.Error(w, "Forbidden: the Origin header "+strconv.Quote(r.Header.Get("Origin"))+" is not this server's", http.StatusForbidden)
 			return
 		}
-		http.Error(w, "Forbidden: the Origin header "+strconv.Quote(o)+" is not this server's", http.StatusForbidden)
+		next.ServeHTTP(w, r)
 	})
+}
+
+// IsLoopback reports whether addr, a host or HOST:PORT, names this machine
+// only: localhost or a loopback IP.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		host = addr
+	}
+	host = strings.Trim(host, "[]")
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
