@@ -16,6 +16,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -752,6 +753,33 @@ func TestHTTPNoAuthBoardOnlyForLoopbackNames(t *testing.T) {
 	for _, host := range []string{"rebind.attacker.test:" + port, "evil.com"} {
 		if code := get(host); code != http.StatusMisdirectedRequest {
 			t.Errorf("Host %s: %d, want 421", host, code)
+		}
+	}
+}
+
+// The board's agent filter takes an alias, as every tool argument and
+// command does: @database.sql shows @database.postgres's flags.
+func TestHTTPBoardAgentFilterTakesAliases(t *testing.T) {
+	s := newSandbox(t)
+	hs := s.startHTTP(t, "--no-auth")
+	if _, errOut, code := s.cli(t, "create-flag", "--db", s.db, "--flag_type", "change", "--source_agent", "@backend.api",
+		"--target_agent", "@database.postgres",
+		"--change_description", "The orders API now returns amounts in minor units instead of decimal strings.",
+		"--action_required", "Update every consumer of /orders to read amount_minor, divide by 100 for display, and remove the decimal parsing helpers."); code != 0 {
+		t.Fatalf("create-flag: exit %d: %s", code, errOut)
+	}
+	for _, agent := range []string{"@database.postgres", "@database.sql", "database.postgresql"} {
+		resp, err := http.Get(hs.base + "/board/api/summary?agent=" + url.QueryEscape(agent))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var sum struct {
+			PendingTotal int `json:"pending_total"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&sum)
+		resp.Body.Close()
+		if err != nil || sum.PendingTotal != 1 {
+			t.Errorf("board summary for agent %s: %d pending (err %v), want the flag sent to @database.postgres", agent, sum.PendingTotal, err)
 		}
 	}
 }

@@ -52,6 +52,9 @@ type Config struct {
 	// check of a server with tokens. The local command leaves it nil.
 	Wrap func(http.Handler) http.Handler
 	Log  *slog.Logger
+	// Canonical, when set, turns an agent filter given by an alias into
+	// the agent's handle, as every tool argument is.
+	Canonical func(handle string) string
 	// Now is the clock for ages and lease times on the detail page
 	// (nil = time.Now); the main page uses the store's.
 	Now func() time.Time
@@ -159,6 +162,9 @@ func (h *handler) board(r *http.Request) (store.BoardSummary, error) {
 	q, err := query(r)
 	if err != nil {
 		return store.BoardSummary{}, err
+	}
+	if h.cfg.Canonical != nil {
+		q.Agent = h.cfg.Canonical(q.Agent)
 	}
 	return h.cfg.Store.Board(r.Context(), q)
 }

@@ -240,6 +240,26 @@ func TestBoardFilters(t *testing.T) {
 	}
 }
 
+// An agent filter given by an alias shows the agent's flags, as every tool
+// argument does: the board asks Config.Canonical.
+func TestAgentFilterTakesAliases(t *testing.T) {
+	f := newFixture(t, Config{Canonical: func(h string) string {
+		if strings.EqualFold(h, "@ops.docker") {
+			return "@ops.containers"
+		}
+		return h
+	}})
+	id := func(name string) string { return itoa(f.ids[name]) }
+	_, body := f.get(t, "/board/?agent=%40ops.docker")
+	if got, want := flagsIn(body, "pending"), []string{id("hostile"), id("broadcast"), id("low")}; !cmp.Equal(got, want) {
+		t.Errorf("pending for @ops.docker, an alias of @ops.containers: %v, want %v", got, want)
+	}
+	var sum store.BoardSummary
+	if _, js := f.get(t, "/board/api/summary?agent=@ops.docker"); json.Unmarshal([]byte(js), &sum) != nil || sum.PendingTotal != 3 {
+		t.Errorf("api for the alias: %s, want its agent's 3 pending flags", js)
+	}
+}
+
 func TestBadRequests(t *testing.T) {
 	f := newFixture(t, Config{})
 	for _, tt := range []struct {

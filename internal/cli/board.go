@@ -13,6 +13,7 @@ import (
 	"github.com/mcp-agents/mcp-agents/internal/board"
 	"github.com/mcp-agents/mcp-agents/internal/httpserve"
 	"github.com/mcp-agents/mcp-agents/internal/live"
+	"github.com/mcp-agents/mcp-agents/internal/server"
 )
 
 // runBoard serves the flag board for the database the other commands use,
@@ -43,6 +44,12 @@ func runBoard(ctx context.Context, e *env, args []string) error {
 	}()
 	defer followDB(st, log)()
 	cfg := board.Config{Store: st, Log: log}
+	// The agent filter takes aliases, as every command's agent does.
+	if cat, err := e.loadCatalog(ctx); err != nil {
+		log.Warn("cannot load the agents; the agent filter takes no aliases", "err", err)
+	} else {
+		cfg.Canonical = func(h string) string { return server.Canonical(cat, h) }
+	}
 	if feed, err := changeFeed(st, log); err != nil {
 		log.Warn("cannot watch the flags database; the board will not update live", "err", err)
 	} else {

@@ -181,11 +181,12 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 	}
 	// The flag board, for observer and admin tokens (see httpserve.MountBoard).
 	if err := hs.MountBoard(func(wrap func(http.Handler) http.Handler) http.Handler {
-		b := board.New(board.Config{Store: st, Feed: svc.Feed, Wrap: wrap, Log: logger, Done: ctx.Done()})
+		b := board.New(board.Config{Store: st, Feed: svc.Feed, Wrap: wrap, Log: logger, Done: ctx.Done(),
+			Canonical: func(h string) string { return mcpagents.Canonical(svc.Catalog, h) }})
 		if h.noAuth {
 			// Without a login, as `mcp-agents board`: only to loopback
 			// names, so a page elsewhere cannot reach it by DNS rebinding
-			// (mcp-go guards /mcp so, the board is ours).
+			// (/mcp has its own check).
 			return loopbackOnly(b)
 		}
 		return b

@@ -82,11 +82,15 @@ func deref(s *string) string {
 // given so; any other handle as it is (flags may name agents outside the
 // catalog). Without it an agent reading its inbox by an alias found none
 // of the flags sent to it by that alias.
-func (svc *Service) canonical(h string) string {
-	if h == "" || svc.Catalog == nil {
+func (svc *Service) canonical(h string) string { return Canonical(svc.Catalog, h) }
+
+// Canonical is the handle of the agent of c that h names, by its name or
+// one of its aliases; any other handle as it is.
+func Canonical(c Catalog, h string) string {
+	if h == "" || c == nil {
 		return h
 	}
-	if a, ok := svc.Catalog.Get(strings.TrimPrefix(h, "@")); ok {
+	if a, ok := c.Get(strings.TrimPrefix(h, "@")); ok {
 		return a.Handle()
 	}
 	return h
