@@ -104,12 +104,14 @@ func Hash(token string) []byte {
 const maxExpiryDays = int(math.MaxInt64 / int64(24*time.Hour))
 
 // ParseExpiry reads --expires: a Go duration ("720h") or a number of days
-// ("30d"). Zero means the token does not expire.
+// ("30d"), positive. "" (the option left out) is 0: the token does not
+// expire. "0" is refused with "0d" and "0s": it reads as "expires at once"
+// as well as "never".
 func ParseExpiry(s string) (time.Duration, error) {
-	s = strings.TrimSpace(s)
-	if s == "" || s == "0" {
+	if s == "" {
 		return 0, nil
 	}
+	s = strings.TrimSpace(s)
 	var d time.Duration
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		n, err := strconv.Atoi(days)

@@ -32,7 +32,7 @@ func TestParseExpiry(t *testing.T) {
 			t.Errorf("ParseExpiry(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"x", "-1d", "0d", "-5h", "3w", "106752d", "200000d"} {
+	for _, in := range []string{"x", "0", " ", "-1d", "0d", "0s", "-5h", "3w", "106752d", "200000d"} {
 		if _, err := ParseExpiry(in); err == nil || !strings.Contains(err.Error(), "expires") {
 			t.Errorf("ParseExpiry(%q) = %v, want an error naming expires", in, err)
 		}

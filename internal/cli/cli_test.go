@@ -223,6 +223,9 @@ func TestUsageErrors(t *testing.T) {
 		// Not package flag's "parse error".
 		{[]string{"serve", "--http", "127.0.0.1:1", "-session-ttl", "soon"}, "mcp-agents serve --help", `invalid value "soon" for -session-ttl: must be a duration such as 30m or 2h`},
 		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "agent", "--expires", "200000d"}, "mcp-agents tokens create --help", "at most 106751d"},
+		// "0" and an empty value read as "never" as well as "at once": refused.
+		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "agent", "--expires", "0"}, "mcp-agents tokens create --help", `positive number of days such as 30d, or a duration such as 720h, got "0"`},
+		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "agent", "--expires", ""}, "mcp-agents tokens create --help", "leave it out for a token that never expires"},
 		{[]string{"serve", "--http", "127.0.0.1:1", "--notify", "@a.b"}, "mcp-agents serve --help", "--notify: only without --http"},
 		{[]string{"create-flag", "--flag_type", "change", "--source_agent", "@a.b", "--change_description", "c"}, "mcp-agents create-flag --help", "--action_required is required"},
 		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "observer", "--can-broadcast"}, "mcp-agents tokens create --help", "--can-broadcast: an observer writes nothing"},

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"strings"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
@@ -71,6 +72,12 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	}
 	if r == auth.RoleObserver && *broadcast {
 		return usagef("tokens create: %s: an observer writes nothing, so it cannot be allowed to broadcast (use --role agent or admin)", e.option("can-broadcast"))
+	}
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "expires" })
+	if given && strings.TrimSpace(*expires) == "" {
+		// An empty value is refused, as everywhere, not read as left out.
+		return usagef("tokens create: %s", e.about("expires", `expires must be a positive number of days such as 30d, or a duration such as 720h, got ""; leave it out for a token that never expires`))
 	}
 	ttl, err := auth.ParseExpiry(*expires)
 	if err != nil {
