@@ -63,37 +63,9 @@ func TestHTTPServesOnlySessionProtocolVersions(t *testing.T) {
 func TestHTTPRefusesRebindingHosts(t *testing.T) {
 	s := newSandbox(t)
 	tok, _ := s.token(t, "@frontend.react", "agent")
-	hs := s.startHTTP(t)
-	req, _ := http.NewRequest("POST", hs.url, strings.NewReader(initializeBody))
-	req.Host = "attacker.example:8765"
-	req.Header.Set("Authorization", "Bearer "+tok)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json, text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusForbidden {
-		t.Fatalf("initialize with Host attacker.example: %d, want 403", resp.StatusCode)
-	}
-	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
-		t.Fatalf("the same initialize with the right Host: %d", got)
-	}
-
-	// Behind a TLS proxy on this machine that passes the client's Host
-	// on, the --public-url's host is this server's own.
-	// (The server names its --public-url as where it serves, so the
-	// address it listens on is chosen here.)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	s.startHTTP(t, "--http", addr, "--public-url", "https://mcp.example.com/mcp")
-	for host, want := range map[string]int{"mcp.example.com": 200, "attacker.example": 403} {
-		req, _ := http.NewRequest("POST", "http://"+addr+"/mcp", strings.NewReader(initializeBody))
+	initialize := func(url, host string) int {
+		t.Helper()
+		req, _ := http.NewRequest("POST", url, strings.NewReader(initializeBody))
 		req.Host = host
 		req.Header.Set("Authorization", "Bearer "+tok)
 		req.Header.Set("Content-Type", "application/json")
@@ -103,8 +75,30 @@ func TestHTTPRefusesRebindingHosts(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("initialize through a proxy with Host %s: %d, want %d", host, resp.StatusCode, want)
+		return resp.StatusCode
+	}
+	hs := s.startHTTP(t)
+	if got := initialize(hs.url, "attacker.example:8765"); got != http.StatusForbidden {
+		t.Fatalf("initialize with Host attacker.example: %d, want 403", got)
+	}
+	if got := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).StatusCode; got != 200 {
+		t.Fatalf("the same initialize with the right Host: %d", got)
+	}
+
+	// Behind a TLS proxy on this machine that passes the client's Host
+	// on, the --public-url's host is this server's own. (The server names
+	// its --public-url as where it serves, so the address it listens on is
+	// chosen here.)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s.startHTTP(t, "--http", addr, "--public-url", "https://mcp.example.com/mcp")
+	for host, want := range map[string]int{"mcp.example.com": 200, "attacker.example": 403} {
+		if got := initialize("http://"+addr+"/mcp", host); got != want {
+			t.Errorf("initialize through a proxy with Host %s: %d, want %d", host, got, want)
 		}
 	}
 }
