@@ -275,15 +275,22 @@ func (ix *Index) wordGroup(w string) group {
 	st := stem(w)
 	known := false
 	if t, ok := ix.terms.get(st); ok {
-		known, g.ownIDF = true, ix.idf[t]
 		kind := kindExact
 		// An unseen spelling that stems like a known word is a typo if it is
 		// near that word's usual spelling ("kubernets"), else an inflection.
 		rep := ix.surface[t]
+		known, g.ownIDF = true, ix.idf[t]
 		if _, seen := ix.surfaceTerm.get(w); !seen && !inflected(w, rep) && editDistance(w, rep, maxTypos(len(w))) <= maxTypos(len(w)) {
 			kind = kindTypo
 		}
-		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: ix.surface[t], fields: anyField})
+		g.exps = append(g.exps, expansion{terms: []int32{t}, weight: 1, kind: kind, to: rep, fields: anyField})
+		// A misspelling that stems like one word can be as near another:
+		// "enginer" stems like engine, and is one letter from engineer too.
+		if kind == kindTypo && len(w) > 5 {
+			if near, d := ix.vocab.get().near(w); d == editDistance(w, rep, d) {
+				ix.addTypos(&g, ix.frequentSpellings(near), d, t)
+			}
+		}
 	}
 	syns := synonymTab().lookup([]string{w})
 	g.exps = append(g.exps, ix.synonymGroup(w, syns, 1).exps...)
@@ -295,6 +302,12 @@ func (ix *Index) wordGroup(w string) group {
 		return g
 	}
 	near, d := ix.vocab.get().near(w)
+	if len(near) == 0 {
+		if e, ok := ix.compound(w); ok {
+			g.exps = append(g.exps, e)
+		}
+		return g
+	}
 	near = ix.frequentSpellings(near)
 	// A short word with several equally near words ("lots": lets, logs)
 	// is more likely a word the catalog lacks than a typo; spellings of one
@@ -302,11 +315,18 @@ func (ix *Index) wordGroup(w string) group {
 	if len(w) <= 5 && slices.ContainsFunc(near, func(s string) bool { return ix.spellingTerm(s) != ix.spellingTerm(near[0]) }) {
 		return g
 	}
+	ix.addTypos(&g, near, d, -1)
+	return g
+}
+
+// addTypos adds to g the terms of near, spellings at edit distance d from
+// its word, but not the term skip (already read).
+func (ix *Index) addTypos(g *group, near []string, d int, skip int32) {
 	weight := ix.p.typo1
 	if d == 2 {
 		weight = ix.p.typo2
 	}
-	var done []int32
+	done := []int32{skip}
 	for _, s := range near {
 		t, _ := ix.surfaceTerm.get(s)
 		if slices.Contains(done, t) {
@@ -326,7 +346,27 @@ func (ix *Index) wordGroup(w string) group {
 			g.exps = append(g.exps, e)
 		}
 	}
-	return g
+}
+
+// compound reads a word the index lacks as two words it holds, written
+// together: "springboot" as Spring Boot, "dataops" as data ops. Both must
+// occur. Of several splits, the most even one.
+func (ix *Index) compound(w string) (expansion, bool) {
+	best, bestSplit := expansion{}, 0
+	for i := 4; i <= len(w)-4; i++ {
+		a, b := w[:i], w[i:]
+		ta, oka := ix.surfaceTerm.get(a)
+		tb, okb := ix.surfaceTerm.get(b)
+		if !oka || !okb || ta == tb || stopwords[a] || stopwords[b] {
+			continue
+		}
+		if even := min(len(a), len(b)); even > bestSplit {
+			bestSplit = even
+			best = expansion{terms: []int32{ta, tb}, weight: float32(ix.p.synonym), kind: kindSynonym,
+				to: a + " " + b, all: true, fields: anyField}
+		}
+	}
+	return best, bestSplit > 0
 }
 
 // jsLibrary reads "reactjs" or "vuejs" as the JavaScript library's usual

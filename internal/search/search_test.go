@@ -399,3 +399,29 @@ func TestSearchJSLibraryNames(t *testing.T) {
 		t.Errorf("vuejs: reasons %v, want the reading shown", res)
 	}
 }
+
+// Two words run together ("springboot") read as both words when the index
+// has no such word and no spelling near it; a misspelling that stems like
+// one word ("enginer": engine) also reads as a word as near ("engineer").
+func TestSearchRunTogetherAndEquallyNearWords(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "backend.java", Description: "Builds Spring Boot services in Java", Body: "Spring Boot work.\n"},
+		&agent.Agent{Name: "ops.shoes", Description: "Boot camp for new hires; spring cleaning of the office", Body: "Shoes.\n"},
+		&agent.Agent{Name: "game.engine", Description: "Game engine internals", Body: "Rendering engine.\n"},
+		&agent.Agent{Name: "team.platform", Description: "Platform engineer for internal tooling", Body: "Platform work.\n"},
+	))
+	for _, tc := range []struct {
+		query, want, reason string
+	}{
+		{"springboot", "@backend.java", "synonym: springboot→spring boot"},
+		{"enginer platform", "@team.platform", "typo: enginer→engineer"},
+	} {
+		res, _ := ix.Search(tc.query, 3)
+		if len(res) == 0 || res[0].Name != tc.want || !slices.Contains(res[0].Reasons, tc.reason) {
+			t.Errorf("%q: %q (reasons %v), want %s first, read as %q", tc.query, names(res), res, tc.want, tc.reason)
+		}
+	}
+	if res, _ := ix.Search("enginer", 5); !slices.Contains(names(res), "@game.engine") {
+		t.Errorf("enginer: %q, want the stem's reading (engine) kept too", names(res))
+	}
+}
