@@ -128,6 +128,11 @@ func ParseExpiry(s string) (time.Duration, error) {
 		if d, err = time.ParseDuration(s); err != nil || d <= 0 {
 			return 0, fmt.Errorf("expires must be a positive number of days such as 30d, or a duration such as 720h, got %q", s)
 		}
+		// Times are stored to the millisecond: 1ms made a token that had
+		// expired before it was shown.
+		if d < time.Second {
+			return 0, fmt.Errorf("expires must be at least 1s, got %q", s)
+		}
 	}
 	return d, nil
 }

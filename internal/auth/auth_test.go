@@ -25,14 +25,14 @@ func TestNewToken(t *testing.T) {
 }
 
 func TestParseExpiry(t *testing.T) {
-	for in, want := range map[string]time.Duration{"": 0, "30d": 30 * 24 * time.Hour, "720h": 720 * time.Hour, "90m": 90 * time.Minute,
+	for in, want := range map[string]time.Duration{"": 0, "30d": 30 * 24 * time.Hour, "720h": 720 * time.Hour, "90m": 90 * time.Minute, "1s": time.Second,
 		"106751d": 106751 * 24 * time.Hour} {
 		got, err := ParseExpiry(in)
 		if err != nil || got != want {
 			t.Errorf("ParseExpiry(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"x", "0", " ", "-1d", "0d", "0s", "-5h", "3w", "106752d", "200000d"} {
+	for _, in := range []string{"x", "0", " ", "-1d", "0d", "0s", "-5h", "3w", "106752d", "200000d", "1ms", "999ms", "1ns"} {
 		if _, err := ParseExpiry(in); err == nil || !strings.Contains(err.Error(), "expires") {
 			t.Errorf("ParseExpiry(%q) = %v, want an error naming expires", in, err)
 		}

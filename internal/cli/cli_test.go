@@ -231,6 +231,9 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "observer", "--can-broadcast"}, "mcp-agents tokens create --help", "--can-broadcast: an observer writes nothing"},
 		{[]string{"get-agent-flags", "@a.b", "--include-locked=maybe"}, "mcp-agents get-agent-flags --help", `invalid value "maybe" for --include-locked: must be true or false`},
 		{[]string{"agents", "list", "--json=x"}, "mcp-agents agents list --help", `invalid value "x" for --json: must be true or false`},
+		// An empty --db ("$UNSET_VARIABLE") used another database without a word.
+		{[]string{"--db", "", "flags", "list"}, "mcp-agents --help", `invalid value "" for --db: needs a SQLite file path or a postgres:// URL`},
+		{[]string{"flags", "list", "-db= "}, "mcp-agents flags list --help", `invalid value " " for -db: needs a SQLite file path`},
 	}
 	for _, c := range cases {
 		r := h.run(t, c.args...)
@@ -1045,5 +1048,29 @@ func TestEnvironmentIsReadOnce(t *testing.T) {
 				t.Errorf("%q: %s read %d times", args, what, n)
 			}
 		}
+	}
+}
+
+// MCP_AGENTS_DB set to nothing is unset (the lookup goes on); set to blanks
+// it is refused, naming it, and no database is made anywhere.
+func TestBlankDBVariable(t *testing.T) {
+	h := newHarness(t)
+	h.env["XDG_DATA_HOME"] = filepath.Join(h.home, "data")
+	def := filepath.Join(h.home, "data", "mcp-agents", "agents.db")
+	h.env["MCP_AGENTS_DB"] = "  "
+	r := h.run(t, "create-flag", "--flag_type", "change", "--source_agent", "@a.b",
+		"--change_description", strings.Repeat("c", 60), "--action_required", strings.Repeat("a", 120))
+	if r.code != 1 || !strings.Contains(r.stderr, "MCP_AGENTS_DB is blank") {
+		t.Fatalf("blank MCP_AGENTS_DB: %+v; want exit 1 naming it", r)
+	}
+	if _, err := os.Stat(def); err == nil {
+		t.Fatalf("a refused run made %s", def)
+	}
+	h.env["MCP_AGENTS_DB"] = ""
+	if r := h.run(t, "flags", "list"); r.code != 0 {
+		t.Fatalf("empty MCP_AGENTS_DB is unset, the lookup goes on: %+v", r)
+	}
+	if _, err := os.Stat(def); err != nil {
+		t.Fatalf("empty MCP_AGENTS_DB: the default database was not used: %v", err)
 	}
 }

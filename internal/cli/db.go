@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/url"
@@ -123,6 +124,11 @@ func redactErr(err error, secrets []string) error {
 func (e *env) dbTarget() (target string, postgres bool, err error) {
 	v := strings.TrimSpace(e.cfg.db)
 	if v == "" {
+		// Set to nothing at all is unset, as a client's configuration
+		// often leaves it; set to blanks is a mistake to say.
+		if e.set.envDB != "" && strings.TrimSpace(e.set.envDB) == "" {
+			return "", false, fmt.Errorf("%s is blank: set it to a SQLite file path or a postgres:// URL, or unset it", store.EnvDB)
+		}
 		v = strings.TrimSpace(e.set.envDB)
 	}
 	if isPostgresURL(v) {

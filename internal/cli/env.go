@@ -110,6 +110,7 @@ func (e *env) flagSet(name, synopsis string) *flag.FlagSet {
 	fs.StringVar(&e.cfg.db, "db", e.cfg.db, "the database: a SQLite file `PATH`, or a postgres:// URL (default: $MCP_AGENTS_DB, nearest .mcp-agents/agents.db, or the user data dir)")
 	fs.StringVar(&e.cfg.logLevel, "log-level", orDefault(e.cfg.logLevel, "info"), "log `LEVEL` on stderr: debug, info, warn, error")
 	checked(fs, "log-level", checkLogLevel)
+	checked(fs, "db", checkDB)
 	fs.BoolVar(&e.cfg.version, "version", e.cfg.version, "print the version and exit")
 	if e.synopsis == nil {
 		e.synopsis = map[*flag.FlagSet]string{}
@@ -244,6 +245,15 @@ func checkLogLevel(s string) error {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(s)); err != nil {
 		return errors.New("must be one of debug, info, warn, error")
+	}
+	return nil
+}
+
+// checkDB refuses an empty --db: left to the lookup, it used another
+// database without a word (--db "$UNSET_VARIABLE" wrote to the user's).
+func checkDB(s string) error {
+	if strings.TrimSpace(s) == "" {
+		return errors.New("needs a SQLite file path or a postgres:// URL; leave --db out to use the default")
 	}
 	return nil
 }
