@@ -95,9 +95,17 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 				if _, err := read("flags://inbox/@database.postgres"); err != nil {
 					t.Errorf("resources/read of an inbox: %v", err)
 				}
-				// Well-formed but absent: not the client's syntax, so not -32602.
-				if _, err := read("flag://987654"); err == nil || errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "987654") {
-					t.Errorf("resources/read flag://987654: %v, want a not-found error naming it", err)
+				// Well-formed but absent: not the client's syntax, so not
+				// -32602, and not the server's fault either (mcp-go says
+				// -32603): -32002, resource not found, naming what is missing.
+				for uri, says := range map[string]string{
+					"flag://987654":          "no flag has id 987654",
+					"agent://nope.nope":      `no agent named "@nope.nope"`,
+					"project://context/nope": `no project context document named "nope"`,
+				} {
+					if _, err := read(uri); !errors.Is(err, mcp.ErrResourceNotFound) || !strings.Contains(err.Error(), says) {
+						t.Errorf("resources/read %s: %v, want resource not found (-32002) saying %q", uri, err, says)
+					}
 				}
 			})
 		}

@@ -376,7 +376,10 @@ func invalidURIs(next http.Handler) http.Handler {
 			return
 		}
 		answer := resourceuri.Check(body.b)
-		if answer == nil {
+		// A read of a well-formed URI that names nothing is answered by
+		// its handler, which mcp-go reports as an internal error: held
+		// too, to be answered "not found".
+		if answer == nil && !bytes.Contains(body.b, []byte(mcp.MethodResourcesRead)) {
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -387,7 +390,12 @@ func invalidURIs(next http.Handler) http.Handler {
 		rec.WriteHeader(http.StatusOK) // if nothing was written
 		out := rec.body.Bytes()
 		if rec.status < 300 {
-			out = replaceError(out, answer, strings.HasPrefix(rec.header.Get("Content-Type"), "text/event-stream"))
+			stream := strings.HasPrefix(rec.header.Get("Content-Type"), "text/event-stream")
+			if answer != nil {
+				out = replaceError(out, answer, stream)
+			} else {
+				out = eachMessage(out, stream, resourceuri.RewriteNotFound)
+			}
 		}
 		maps.Copy(w.Header(), rec.header)
 		w.Header().Del("Content-Length")
@@ -428,17 +436,33 @@ func replaceError(body, answer []byte, stream bool) []byte {
 		}
 		return json.Unmarshal(msg, &m) == nil && m.Method == "" && len(m.Error) > 0 && string(m.Error) != "null"
 	}
+	return eachMessage(body, stream, func(msg []byte) []byte {
+		if isError(msg) {
+			return answer
+		}
+		return msg
+	})
+}
+
+// eachMessage returns body (a JSON body, or an event stream) with each
+// JSON-RPC message in it replaced by what fn makes of it.
+func eachMessage(body []byte, stream bool, fn func(msg []byte) []byte) []byte {
 	if !stream {
-		if isError(body) {
-			return append(answer, '\n')
+		msg := bytes.TrimSpace(body)
+		if out := fn(msg); !bytes.Equal(out, msg) {
+			return append(out, '\n')
 		}
 		return body
 	}
 	lines := bytes.SplitAfter(body, []byte("\n"))
 	for i, line := range lines {
 		data, ok := bytes.CutPrefix(line, []byte("data: "))
-		if ok && isError(bytes.TrimSpace(data)) {
-			lines[i] = append(append([]byte("data: "), answer...), '\n')
+		if !ok {
+			continue
+		}
+		msg := bytes.TrimSpace(data)
+		if out := fn(msg); !bytes.Equal(out, msg) {
+			lines[i] = append(append([]byte("data: "), out...), '\n')
 		}
 	}
 	return bytes.Join(lines, nil)

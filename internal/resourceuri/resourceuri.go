@@ -8,7 +8,9 @@
 // server/handler_errors.go knows no other code, its hooks can only refuse
 // with -32600, its resource middleware wraps the same handler, and RFC 6570
 // templates cannot say "digits only" (docs/upstream.md). A malformed URI is
-// the client's mistake, which JSON-RPC calls invalid params (-32602). The
+// the client's mistake, which JSON-RPC calls invalid params (-32602); a
+// well-formed one that names nothing is resource not found (-32002), which
+// the transports make of the handler's answer (RewriteNotFound). The
 // resource handlers keep their own checks, made with the same functions, so
 // a request that reaches them some other way is still refused with the rule.
 package resourceuri
@@ -150,4 +152,50 @@ func Check(msg []byte) []byte {
 		return nil
 	}
 	return answer
+}
+
+// NotFoundPrefix starts the message of the error a resource handler
+// returns for a well-formed URI that names nothing (NotFound). mcp-go
+// answers every handler error -32603, internal error; the transports
+// answer this one -32002, resource not found, as the specification has it
+// (RewriteNotFound).
+const NotFoundPrefix = "resource not found: "
+
+// NotFound is the error of a resource handler for a well-formed uri that
+// names nothing: what is missing, and where to look instead.
+func NotFound(uri, format string, args ...any) error {
+	return fmt.Errorf("%s%s: %s", NotFoundPrefix, uri, fmt.Sprintf(format, args...))
+}
+
+// notFoundMarker finds the answers RewriteNotFound may change without
+// decoding the others.
+var notFoundMarker = []byte(`"message":"` + NotFoundPrefix)
+
+// RewriteNotFound returns msg, a message to the client, with the code
+// -32002 when it is the internal error mcp-go made of a NotFound error,
+// and msg itself otherwise. A trailing newline is kept.
+func RewriteNotFound(msg []byte) []byte {
+	if !bytes.Contains(msg, notFoundMarker) {
+		return msg
+	}
+	var resp struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Error   *struct {
+			Code    int    `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(msg, &resp) != nil || resp.Error == nil || resp.Error.Code != mcp.INTERNAL_ERROR ||
+		!strings.HasPrefix(resp.Error.Message, NotFoundPrefix) || len(resp.ID) == 0 {
+		return msg
+	}
+	out, err := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(resp.ID), mcp.RESOURCE_NOT_FOUND, resp.Error.Message, nil))
+	if err != nil {
+		return msg
+	}
+	if bytes.HasSuffix(msg, []byte("\n")) {
+		out = append(out, '\n')
+	}
+	return out
 }

@@ -118,3 +118,27 @@ func FuzzCheck(f *testing.F) {
 		}
 	})
 }
+
+func TestRewriteNotFound(t *testing.T) {
+	notFound := `{"jsonrpc":"2.0","id":7,"error":{"code":-32603,"message":"` + NotFoundPrefix + `flag://9: no flag has id 9"}}`
+	want := `{"jsonrpc":"2.0","id":7,"error":{"code":-32002,"message":"` + NotFoundPrefix + `flag://9: no flag has id 9"}}`
+	for _, tc := range []struct{ in, want string }{
+		{notFound + "\n", want + "\n"},
+		{notFound, want},
+		{strings.Replace(notFound, `"id":7`, `"id":"a"`, 1), strings.Replace(want, `"id":7`, `"id":"a"`, 1)},
+		// Left alone: other errors, other codes, results that quote the
+		// words, and anything that is not JSON.
+		{`{"jsonrpc":"2.0","id":7,"error":{"code":-32603,"message":"database is busy"}}`, ""},
+		{strings.Replace(notFound, "-32603", "-32602", 1), ""},
+		{`{"jsonrpc":"2.0","id":7,"result":{"contents":[{"text":"\"message\":\"` + NotFoundPrefix + `\""}]}}`, ""},
+		{`{"message":"` + NotFoundPrefix, ""},
+	} {
+		want := tc.want
+		if want == "" {
+			want = tc.in
+		}
+		if got := string(RewriteNotFound([]byte(tc.in))); got != want {
+			t.Errorf("RewriteNotFound(%s)\n = %s\nwant %s", tc.in, got, want)
+		}
+	}
+}

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -57,7 +56,7 @@ func registerProject(s *server.MCPServer, svc *Service) {
 		name := strings.TrimPrefix(req.Params.URI, projectPrefix)
 		d, ok := svc.ProjectDocs().Get(name)
 		if !ok {
-			return nil, fmt.Errorf("no project context document named %q; %s lists them", name, projectIndexURI)
+			return nil, resourceuri.NotFound(req.Params.URI, "no project context document named %q; %s lists them", name, projectIndexURI)
 		}
 		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "text/markdown", Text: d.Text}}, nil
 	})

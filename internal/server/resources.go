@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -45,6 +46,9 @@ func registerResources(s *server.MCPServer, svc *Service) {
 			return nil, invalidf("name", "%v", err)
 		}
 		a, err := svc.lookup("name", name)
+		if d, ok := AsDomain(err); ok && d.Code == CodeNotFound {
+			return nil, resourceuri.NotFound(req.Params.URI, "%s", strings.TrimPrefix(d.Message, "name: "))
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -65,6 +69,9 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		}
 		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: id})
 		if err != nil {
+			if d, ok := AsDomain(err); ok && d.Code == CodeNotFound {
+				return nil, resourceuri.NotFound(req.Params.URI, "no flag has id %d", id)
+			}
 			if d, ok := AsDomain(err); ok {
 				logFault(ctx, svc.Log, req.Params.URI, err)
 				return nil, fmt.Errorf("%s", d.Message)

@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
 // output writes mcp-go's messages to the client and keeps count of the
@@ -39,11 +41,20 @@ func (o *output) Write(p []byte) (int, error) {
 		o.answered(id)
 		return len(p), nil
 	}
+	msg := p
+	if isResponse {
+		// mcp-go answers a resource that is not there as an internal
+		// error (see package resourceuri).
+		msg = resourceuri.RewriteNotFound(p)
+	}
 	o.wmu.Lock()
-	n, err := o.w.Write(p)
+	n, err := o.w.Write(msg)
 	o.wmu.Unlock()
 	if isResponse {
 		o.answered(id)
+	}
+	if err == nil {
+		n = len(p)
 	}
 	return n, err
 }
