@@ -431,6 +431,36 @@ func TestHTTPSessionBoundToItsToken(t *testing.T) {
 	}
 }
 
+// An initialize on a live session starts a new one that works, with an
+// agent or an admin token as under --no-auth: with a token, the id it
+// answered was unknown to every later request (404), so a client taking it
+// from the response was stuck (found by a black-box audit).
+func TestHTTPReinitializeOnALiveSession(t *testing.T) {
+	s := newSandbox(t)
+	agentTok, _ := s.token(t, "@frontend.react", "agent")
+	adminTok, _ := s.token(t, "@ops.containers", "admin")
+	withTokens, noAuth := s.startHTTP(t), s.startHTTP(t, "--no-auth")
+	ping := `{"jsonrpc":"2.0","id":2,"method":"ping"}`
+	for _, tc := range []struct {
+		name  string
+		hs    *httpServer
+		token string
+	}{{"agent token", withTokens, agentTok}, {"admin token", withTokens, adminTok}, {"no-auth", noAuth, ""}} {
+		s1 := tc.hs.raw(t, "POST", "/mcp", tc.token, "", initializeBody).Header.Get("Mcp-Session-Id")
+		resp := tc.hs.raw(t, "POST", "/mcp", tc.token, s1, initializeBody)
+		s2 := resp.Header.Get("Mcp-Session-Id")
+		if resp.StatusCode != 200 || s1 == "" || s2 == "" || s2 == s1 {
+			t.Fatalf("%s: initialize on %q: %d, session %q; want 200 and a new session", tc.name, s1, resp.StatusCode, s2)
+		}
+		for _, sid := range []string{s2, s1} {
+			if resp := tc.hs.raw(t, "POST", "/mcp", tc.token, sid, ping); resp.StatusCode != 200 {
+				b, _ := io.ReadAll(resp.Body)
+				t.Errorf("%s: ping on %s: %d %s", tc.name, sid, resp.StatusCode, b)
+			}
+		}
+	}
+}
+
 func TestHTTPRateLimit(t *testing.T) {
 	s := newSandbox(t)
 	tok, _ := s.token(t, "@frontend.react", "agent")

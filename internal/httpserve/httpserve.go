@@ -154,9 +154,13 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 	var h http.Handler = s.mcp
 	h = pinVersion(cfg.ProtocolVersions, h)
 	h = invalidURIs(h)
+	if !cfg.NoAuth {
+		// After limitBody, which reads the body only once the token is
+		// good: bindSession must see whether a POST is an initialize.
+		h = s.bindSession(h)
+	}
 	h = limitBody(h)
 	if !cfg.NoAuth {
-		h = s.bindSession(h)
 		h = s.rateLimit(h)
 		h = s.authenticate(h)
 	}

@@ -221,16 +221,23 @@ func (ss *sessions) forget(id string) {
 // principal initialised, and 404s an id it never saw (mcp-go's GET would
 // otherwise open a stream for any id). The binding is recorded from the
 // Mcp-Session-Id header of the initialize response.
+//
+// An initialize always starts a new session, whatever Mcp-Session-Id it
+// carries, as mcp-go does under --no-auth (the session it names goes on,
+// untouched): checking that id against the bindings, and not recording the
+// new one, answered a client re-initialising on a live session with an id
+// that every later request found unknown. It runs after limitBody, so the
+// body is in memory.
 func (s *Server) bindSession(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, _ := auth.From(r.Context())
 		id := r.Header.Get(mcpserver.HeaderKeySessionID)
-		if id == "" {
-			if r.Method != http.MethodPost {
-				http.Error(w, "Mcp-Session-Id is required: initialize a session with POST first", http.StatusBadRequest)
-				return
-			}
+		if r.Method == http.MethodPost && (id == "" || isInitialize(r.Body)) {
 			next.ServeHTTP(&sessionRecorder{ResponseWriter: w, bind: func(sid string) { s.sessions.bind(sid, p.TokenID) }}, r)
+			return
+		}
+		if id == "" {
+			http.Error(w, "Mcp-Session-Id is required: initialize a session with POST first", http.StatusBadRequest)
 			return
 		}
 		b, ok := s.sessions.lookup(id)
@@ -256,6 +263,21 @@ func (s *Server) bindSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// isInitialize reports whether body, as limitBody left it, is an
+// initialize request. A JSON string can spell "initialize" other than
+// literally only with \u escapes, so other bodies (tool arguments can be
+// large) are not decoded.
+func isInitialize(body io.Reader) bool {
+	mb, ok := body.(*memBody)
+	if !ok || !bytes.Contains(mb.b, []byte("initialize")) && !bytes.Contains(mb.b, []byte(`\u`)) {
+		return false
+	}
+	var msg struct {
+		Method string `json:"method"`
+	}
+	return json.Unmarshal(mb.b, &msg) == nil && msg.Method == string(mcp.MethodInitialize)
 }
 
 // sessionRecorder records the session id a response assigns, before the
@@ -474,13 +496,16 @@ func eachMessage(body []byte, stream bool, fn func(msg []byte) []byte) []byte {
 // would otherwise agree to any version it knows. It runs after limitBody,
 // so the body is already in memory.
 //
+// An initialize that carries a session id is one too: it starts a new
+// session all the same (see bindSession).
+//
 // It also answers 400 to any other message that comes without a session
 // id, as the specification says a server that requires sessions should;
 // mcp-go says 404 "Invalid session ID", which tells a client its session
 // expired when it never had one.
 func pinVersion(served []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost || r.Header.Get(mcpserver.HeaderKeySessionID) != "" {
+		if r.Method != http.MethodPost || r.Header.Get(mcpserver.HeaderKeySessionID) != "" && !isInitialize(r.Body) {
 			next.ServeHTTP(w, r)
 			return
 		}
