@@ -228,7 +228,7 @@ func runLockFlag(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	agent := fs.Arg(1)
-	in.FlagID, in.Agent = id, &agent
+	in.FlagID, in.Agent = &id, &agent
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.LockFlag(ctx, in) })
 }
 
@@ -243,7 +243,7 @@ func runUnlockFlag(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	agent := fs.Arg(1)
-	in := server.UnlockFlagInput{FlagID: id, Agent: &agent, Force: *force}
+	in := server.UnlockFlagInput{FlagID: &id, Agent: &agent, Force: *force}
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.UnlockFlag(ctx, in) })
 }
 
@@ -259,7 +259,7 @@ func runCompleteFlag(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	agent := fs.Arg(1)
-	in := server.CompleteFlagInput{FlagID: id, Agent: &agent, Notes: notes}
+	in := server.CompleteFlagInput{FlagID: &id, Agent: &agent, Notes: notes}
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.CompleteFlag(ctx, in) })
 }
 
@@ -281,7 +281,7 @@ func runFlags(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		return withService(ctx, e, func(svc *server.Service) (any, error) {
-			return svc.GetFlag(ctx, server.GetFlagInput{FlagID: id})
+			return svc.GetFlag(ctx, server.GetFlagInput{FlagID: &id})
 		})
 	case "":
 		return usagef("flags needs a subcommand: list or show ID")

@@ -52,21 +52,21 @@ type AgentFlagsOutput struct {
 
 // LockFlagInput is the input of lock_flag.
 type LockFlagInput struct {
-	FlagID       int64   `json:"flag_id"`
+	FlagID       *int64  `json:"flag_id"`
 	Agent        *string `json:"agent"`
 	LeaseSeconds *int    `json:"lease_seconds,omitempty"`
 }
 
 // UnlockFlagInput is the input of unlock_flag.
 type UnlockFlagInput struct {
-	FlagID int64   `json:"flag_id"`
+	FlagID *int64  `json:"flag_id"`
 	Agent  *string `json:"agent"`
 	Force  bool    `json:"force,omitempty"`
 }
 
 // CompleteFlagInput is the input of complete_flag.
 type CompleteFlagInput struct {
-	FlagID int64   `json:"flag_id"`
+	FlagID *int64  `json:"flag_id"`
 	Agent  *string `json:"agent"`
 	Notes  string  `json:"notes,omitempty"`
 }
@@ -92,8 +92,11 @@ type ListFlagsOutput struct {
 }
 
 // GetFlagInput is the input of get_flag.
+//
+// FlagID, as in the lock, unlock and complete inputs, is a pointer so that
+// 0 can be told from an omitted id: each has its own error.
 type GetFlagInput struct {
-	FlagID int64 `json:"flag_id"`
+	FlagID *int64 `json:"flag_id"`
 }
 
 // The choices of the tools' enumerated arguments; the command line's
@@ -257,8 +260,8 @@ func (svc *Service) CreateFlag(ctx context.Context, in CreateFlagInput) (FlagOut
 		return FlagOutput{}, err
 	}
 	if in.ChainOriginID != nil {
-		if *in.ChainOriginID < 1 {
-			return FlagOutput{}, invalidf("chain_origin_id", "chain_origin_id must be a positive flag id, got %d", *in.ChainOriginID)
+		if err := positiveID("chain_origin_id", *in.ChainOriginID); err != nil {
+			return FlagOutput{}, err
 		}
 		nf.ChainOriginID = *in.ChainOriginID
 	}
@@ -305,7 +308,7 @@ func (svc *Service) GetAgentFlags(ctx context.Context, in GetAgentFlagsInput) (A
 
 // LockFlag takes or renews a lease on a flag.
 func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput, error) {
-	handle, err := svc.flagActorArgs(ctx, "lock_flag", in.FlagID, in.Agent)
+	id, handle, err := svc.flagActorArgs(ctx, "lock_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -313,13 +316,13 @@ func (svc *Service) LockFlag(ctx context.Context, in LockFlagInput) (FlagOutput,
 	if err != nil {
 		return FlagOutput{}, err
 	}
-	f, err := svc.Flags.LockFlag(ctx, in.FlagID, handle, time.Duration(lease)*time.Second)
+	f, err := svc.Flags.LockFlag(ctx, id, handle, time.Duration(lease)*time.Second)
 	return FlagOutput{Flag: f}, err
 }
 
 // UnlockFlag releases a lease.
 func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOutput, error) {
-	handle, err := svc.flagActorArgs(ctx, "unlock_flag", in.FlagID, in.Agent)
+	id, handle, err := svc.flagActorArgs(ctx, "unlock_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
@@ -328,17 +331,17 @@ func (svc *Service) UnlockFlag(ctx context.Context, in UnlockFlagInput) (FlagOut
 			return FlagOutput{}, err
 		}
 	}
-	f, err := svc.Flags.UnlockFlag(ctx, in.FlagID, handle, in.Force)
+	f, err := svc.Flags.UnlockFlag(ctx, id, handle, in.Force)
 	return FlagOutput{Flag: f}, err
 }
 
 // CompleteFlag marks a flag done.
 func (svc *Service) CompleteFlag(ctx context.Context, in CompleteFlagInput) (FlagOutput, error) {
-	handle, err := svc.flagActorArgs(ctx, "complete_flag", in.FlagID, in.Agent)
+	id, handle, err := svc.flagActorArgs(ctx, "complete_flag", in.FlagID, in.Agent)
 	if err != nil {
 		return FlagOutput{}, err
 	}
-	f, err := svc.Flags.CompleteFlag(ctx, in.FlagID, handle, in.Notes)
+	f, err := svc.Flags.CompleteFlag(ctx, id, handle, in.Notes)
 	return FlagOutput{Flag: f}, err
 }
 
@@ -366,8 +369,8 @@ func (svc *Service) ListFlags(ctx context.Context, in ListFlagsInput) (ListFlags
 		return ListFlagsOutput{}, err
 	}
 	if in.ChainOriginID != nil {
-		if *in.ChainOriginID < 1 {
-			return ListFlagsOutput{}, invalidf("chain_origin_id", "chain_origin_id must be a positive flag id, got %d", *in.ChainOriginID)
+		if err := positiveID("chain_origin_id", *in.ChainOriginID); err != nil {
+			return ListFlagsOutput{}, err
 		}
 		q.ChainOriginID = *in.ChainOriginID
 	}
@@ -386,10 +389,11 @@ func (svc *Service) ListFlags(ctx context.Context, in ListFlagsInput) (ListFlags
 
 // GetFlag returns one flag with its events and chain.
 func (svc *Service) GetFlag(ctx context.Context, in GetFlagInput) (store.FlagDetail, error) {
-	if err := flagIDArg(in.FlagID); err != nil {
+	id, err := flagIDArg(in.FlagID)
+	if err != nil {
 		return store.FlagDetail{}, err
 	}
-	return svc.Flags.GetFlag(ctx, in.FlagID)
+	return svc.Flags.GetFlag(ctx, id)
 }
 
 func handleArg(field, value string) (string, error) {
@@ -437,19 +441,30 @@ func statusArg(s *string) (string, error) {
 
 // flagActorArgs checks the flag id and the acting agent's handle, which the
 // lock, unlock and complete tools share.
-func (svc *Service) flagActorArgs(ctx context.Context, tool string, id int64, agent *string) (string, error) {
-	if err := flagIDArg(id); err != nil {
-		return "", err
+func (svc *Service) flagActorArgs(ctx context.Context, tool string, id *int64, agent *string) (int64, string, error) {
+	n, err := flagIDArg(id)
+	if err != nil {
+		return 0, "", err
 	}
-	return svc.actor(ctx, tool, "agent", agent)
+	handle, err := svc.actor(ctx, tool, "agent", agent)
+	return n, handle, err
 }
 
-func flagIDArg(id int64) error {
-	switch {
-	case id == 0:
-		return invalidf("flag_id", "flag_id is required and must be a positive integer")
-	case id < 0:
-		return invalidf("flag_id", "flag_id must be a positive integer, got %d", id)
+// flagIDArg checks a required flag_id: omitted (or null) is "required", as
+// any other required argument; a number given is checked as
+// chain_origin_id's is, so 0 is not called missing.
+func flagIDArg(id *int64) (int64, error) {
+	if id == nil {
+		return 0, invalidf("flag_id", "flag_id is required and must be a positive integer")
+	}
+	return *id, positiveID("flag_id", *id)
+}
+
+// positiveID refuses a flag id below 1, in the one wording every id
+// argument shares (one past int64 is bind's "out of range").
+func positiveID(field string, id int64) error {
+	if id < 1 {
+		return invalidf(field, "%s must be a positive integer, got %d", field, id)
 	}
 	return nil
 }

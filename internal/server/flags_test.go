@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -189,6 +190,64 @@ func TestFlagToolArgumentErrors(t *testing.T) {
 	f.ok(t, "get_flag", map[string]any{"flag_id": fl.ID}, &detail)
 	if detail.Flag.Locked || detail.Flag.Status != "pending" || len(detail.Events) != 1 {
 		t.Errorf("flag changed by rejected calls: %+v events %d", detail.Flag, len(detail.Events))
+	}
+}
+
+// Every id argument says what is wrong with it in one wording: missing is
+// "required" (flag_id; chain_origin_id is optional), a number below 1 "must
+// be a positive integer, got N" (0 was called missing), one past int64 "out
+// of range", anything else "must be an integer". Nothing changes.
+func TestIDArgumentErrors(t *testing.T) {
+	f := newFixture(t)
+	fl := f.create(t, nil)
+	withID := func(tool, field string, v any) map[string]any {
+		args := map[string]any{}
+		switch tool {
+		case "create_flag":
+			args = validFlag(nil)
+		case "lock_flag", "unlock_flag", "complete_flag":
+			args["agent"] = "@database.postgres"
+			args["flag_id"] = fl.ID
+		case "get_flag":
+			args["flag_id"] = fl.ID
+		}
+		args[field] = v
+		if v == nil {
+			delete(args, field)
+		}
+		return args
+	}
+	tooLarge := json.Number("9223372036854775808")
+	type check struct {
+		value any
+		want  string
+	}
+	checks := func(field string) []check {
+		return []check{
+			{0, field + " must be a positive integer, got 0"},
+			{-1, field + " must be a positive integer, got -1"},
+			{tooLarge, field + " is out of range, got 9223372036854775808"},
+			{"7", field + " must be an integer, got string"},
+		}
+	}
+	for _, tool := range []string{"get_flag", "lock_flag", "unlock_flag", "complete_flag"} {
+		for _, c := range append(checks("flag_id"), check{nil, "flag_id is required and must be a positive integer"}) {
+			if got := f.fails(t, tool, withID(tool, "flag_id", c.value)); got != c.want {
+				t.Errorf("%s flag_id %v: %q, want %q", tool, c.value, got, c.want)
+			}
+		}
+	}
+	for _, tool := range []string{"create_flag", "list_flags"} {
+		for _, c := range checks("chain_origin_id") {
+			if got := f.fails(t, tool, withID(tool, "chain_origin_id", c.value)); got != c.want {
+				t.Errorf("%s chain_origin_id %v: %q, want %q", tool, c.value, got, c.want)
+			}
+		}
+	}
+	var list server.ListFlagsOutput
+	f.ok(t, "list_flags", map[string]any{}, &list)
+	if list.Total != 1 || list.Flags[0].Locked || list.Flags[0].Status != "pending" {
+		t.Errorf("rejected calls changed the flags: %+v", list)
 	}
 }
 

@@ -77,23 +77,23 @@ func TestTokenIdentityRules(t *testing.T) {
 			_, err = f.svc.CreateFlag(ctx, server.CreateFlagInput{FlagType: "change", SourceAgent: &blank, TargetAgent: target,
 				ChangeDescription: strings.Repeat("c", 60), ActionRequired: strings.Repeat("a", 120)})
 			wantBlank("create_flag with a blank source_agent", err, "source_agent")
-			_, err = f.svc.LockFlag(ctx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: &blank})
+			_, err = f.svc.LockFlag(ctx, server.LockFlagInput{FlagID: &out.Flag.ID, Agent: &blank})
 			wantBlank("lock_flag with a blank agent", err, "agent")
-			_, err = f.svc.CompleteFlag(ctx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: &blank})
+			_, err = f.svc.CompleteFlag(ctx, server.CompleteFlagInput{FlagID: &out.Flag.ID, Agent: &blank})
 			wantBlank("complete_flag with a blank agent", err, "agent")
 			_, err = f.svc.GetAgentFlags(ctx, server.GetAgentFlagsInput{Agent: &blank})
 			wantBlank("get_agent_flags with a blank agent", err, "agent")
 		}
 	}
-	_, err = f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID, Agent: strOf("@ops.containers")})
+	_, err = f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: &out.Flag.ID, Agent: strOf("@ops.containers")})
 	wantRefused("lock_flag as another agent", err, "agent", "@frontend.react")
-	_, err = f.svc.CompleteFlag(agentCtx, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: strOf("@ops.containers")})
+	_, err = f.svc.CompleteFlag(agentCtx, server.CompleteFlagInput{FlagID: &out.Flag.ID, Agent: strOf("@ops.containers")})
 	wantRefused("complete_flag as another agent", err, "@frontend.react")
-	locked, err := f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: out.Flag.ID})
+	locked, err := f.svc.LockFlag(agentCtx, server.LockFlagInput{FlagID: &out.Flag.ID})
 	if err != nil || locked.Flag.LockedBy == nil || *locked.Flag.LockedBy != "@frontend.react" {
 		t.Fatalf("lock_flag without agent: %+v, %v", locked.Flag, err)
 	}
-	_, err = f.svc.UnlockFlag(agentCtx, server.UnlockFlagInput{FlagID: out.Flag.ID, Force: true})
+	_, err = f.svc.UnlockFlag(agentCtx, server.UnlockFlagInput{FlagID: &out.Flag.ID, Force: true})
 	wantRefused("force by an agent token", err, "force", "admin")
 
 	// Broadcasts need the permission.
@@ -107,7 +107,7 @@ func TestTokenIdentityRules(t *testing.T) {
 	obs := as(auth.RoleObserver, "@lead.human", false)
 	_, err = f.svc.CreateFlag(obs, tokenFlag("", target))
 	wantRefused("observer create_flag", err, "observer")
-	_, err = f.svc.CompleteFlag(obs, server.CompleteFlagInput{FlagID: out.Flag.ID})
+	_, err = f.svc.CompleteFlag(obs, server.CompleteFlagInput{FlagID: &out.Flag.ID})
 	wantRefused("observer complete_flag", err, "observer")
 	inbox, err := f.svc.GetAgentFlags(obs, server.GetAgentFlagsInput{Agent: strOf("@database.postgres")})
 	if err != nil || len(inbox.Flags) == 0 {
@@ -130,14 +130,14 @@ func TestTokenIdentityRules(t *testing.T) {
 	}
 
 	// An admin acts as anyone, forces, and records its token in events.
-	if _, err := f.svc.UnlockFlag(admin, server.UnlockFlagInput{FlagID: out.Flag.ID, Agent: strOf("@ops.containers"), Force: true}); err != nil {
+	if _, err := f.svc.UnlockFlag(admin, server.UnlockFlagInput{FlagID: &out.Flag.ID, Agent: strOf("@ops.containers"), Force: true}); err != nil {
 		t.Fatalf("admin force unlock: %v", err)
 	}
-	done, err := f.svc.CompleteFlag(admin, server.CompleteFlagInput{FlagID: out.Flag.ID, Agent: strOf("@database.postgres")})
+	done, err := f.svc.CompleteFlag(admin, server.CompleteFlagInput{FlagID: &out.Flag.ID, Agent: strOf("@database.postgres")})
 	if err != nil || *done.Flag.CompletedBy != "@database.postgres" {
 		t.Fatalf("admin completes as another agent: %+v, %v", done.Flag, err)
 	}
-	d, err := f.svc.GetFlag(bg, server.GetFlagInput{FlagID: out.Flag.ID})
+	d, err := f.svc.GetFlag(bg, server.GetFlagInput{FlagID: &out.Flag.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

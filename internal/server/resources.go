@@ -67,7 +67,7 @@ func registerResources(s *server.MCPServer, svc *Service) {
 		if err != nil {
 			return nil, invalidf("id", "%v", err)
 		}
-		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: id})
+		detail, err := svc.GetFlag(ctx, GetFlagInput{FlagID: &id})
 		if err != nil {
 			if d, ok := AsDomain(err); ok && d.Code == CodeNotFound {
 				return nil, resourceuri.NotFound(req.Params.URI, "no flag has id %d", id)
