@@ -349,14 +349,23 @@ func intInRange(field string, v *int, def, lo, hi int) (int, error) {
 }
 
 // stringList accepts a JSON list of strings or one comma-separated string, as
-// the seeds' scripts send related_files both ways.
+// the seeds' scripts send related_files both ways. Each entry of a list
+// must be a string: encoding/json reads a null entry into []string as "",
+// which the store then drops as a blank name, so ["a", null] was taken
+// while [1] was refused.
 func stringList(field string, raw json.RawMessage) ([]string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil
 	}
-	var list []string
-	if err := json.Unmarshal(raw, &list); err == nil {
+	var items []json.RawMessage
+	if err := json.Unmarshal(raw, &items); err == nil {
+		list := make([]string, len(items))
+		for i, item := range items {
+			if item[0] != '"' || json.Unmarshal(item, &list[i]) != nil {
+				return nil, invalidf(field, "%s[%d] must be a string, got %s", field, i, jsonKind(item))
+			}
+		}
 		return list, nil
 	}
 	var s string
@@ -374,4 +383,21 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// jsonKind names what a JSON value is, as bind's errors do ("number 2.5").
+func jsonKind(v json.RawMessage) string {
+	switch v[0] {
+	case 'n':
+		return "null"
+	case 't', 'f':
+		return "boolean"
+	case '{':
+		return "object"
+	case '[':
+		return "list"
+	case '"':
+		return "string"
+	}
+	return "number " + string(v)
 }

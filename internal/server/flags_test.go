@@ -51,8 +51,9 @@ func TestCreateFlag(t *testing.T) {
 		t.Errorf("created_at %q is not RFC 3339: %v", fl.CreatedAt, err)
 	}
 
-	broadcast := f.create(t, map[string]any{"target_agent": nil, "impact_level": nil, "flag_type": "new_feature", "related_files": []any{"a.go", "b.go"}})
-	if broadcast.TargetAgent != nil || broadcast.ImpactLevel != "medium" || len(broadcast.RelatedFiles) != 2 {
+	// A blank entry names no file, in a list as between commas.
+	broadcast := f.create(t, map[string]any{"target_agent": nil, "impact_level": nil, "flag_type": "new_feature", "related_files": []any{"a.go", "", " ", "b.go"}})
+	if broadcast.TargetAgent != nil || broadcast.ImpactLevel != "medium" || strings.Join(broadcast.RelatedFiles, "|") != "a.go|b.go" {
 		t.Errorf("broadcast flag = %+v", broadcast)
 	}
 }
@@ -78,6 +79,11 @@ func TestCreateFlagRejections(t *testing.T) {
 		{"context not object", map[string]any{"context": "[1,2]"}, []string{"context", "object"}},
 		{"text too long", map[string]any{"example_usage": long}, []string{"example_usage", "16384"}},
 		{"related_files wrong type", map[string]any{"related_files": 7}, []string{"related_files"}},
+		// Each entry is a string: null was read as "" and dropped.
+		{"related_files null entry", map[string]any{"related_files": []any{"a.go", nil}}, []string{"related_files[1] must be a string, got null"}},
+		{"related_files number entries", map[string]any{"related_files": []any{1, 2}}, []string{"related_files[0] must be a string, got number 1"}},
+		{"related_files list entry", map[string]any{"related_files": []any{"a.go", []any{"b.go"}}}, []string{"related_files[1] must be a string, got list"}},
+		{"related_files boolean entry", map[string]any{"related_files": []any{true}}, []string{"related_files[0] must be a string, got boolean"}},
 		{"chain id wrong type", map[string]any{"chain_origin_id": "one"}, []string{"chain_origin_id", "integer"}},
 	}
 	for _, tc := range cases {
