@@ -357,8 +357,9 @@ func TestInboxPushAcrossProcesses(t *testing.T) {
 		t.Fatalf("broadcast updates %v, want one per subscribed inbox", seen)
 	}
 
-	// After unsubscribing, nothing more arrives.
-	for _, u := range []string{uri, "flags://inbox/frontend.react"} {
+	// After unsubscribing, nothing more arrives: an inbox is unsubscribed
+	// by any of its spellings, not only the one subscribed.
+	for _, u := range []string{"flags://inbox/database.postgres", "flags://inbox/frontend.react"} {
 		if err := a.request(t, string(mcp.MethodResourcesUnsubscribe), map[string]any{"uri": u}); err != nil {
 			t.Fatal(err)
 		}

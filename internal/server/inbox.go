@@ -106,11 +106,21 @@ func (in *inboxSubs) hook(svc *Service, h *server.Hooks) {
 			in.add(ctx, svc, sessionID(ctx), req.Params.URI, svc.canonical(handle))
 		}
 	})
+	// Unsubscribing names an inbox, not a spelling: every URI the session
+	// subscribed to for that agent (flags://inbox/ops.containers and
+	// flags://inbox/@OPS.containers, an alias) ends, so the empty answer
+	// mcp-go gives is true whichever spelling the client unsubscribes. The
+	// URI as subscribed ends too, whatever agent a reload has since made
+	// its name mean.
 	h.AddAfterUnsubscribe(func(ctx context.Context, id any, req *mcp.UnsubscribeRequest, _ *mcp.EmptyResult) {
-		in.remove(sessionID(ctx), req.Params.URI)
+		handle, err := inboxHandle(req.Params.URI)
+		if err == nil {
+			handle = svc.canonical(handle)
+		}
+		in.remove(sessionID(ctx), func(uri, h string) bool { return uri == req.Params.URI || err == nil && h == handle })
 	})
 	h.AddOnUnregisterSession(func(ctx context.Context, s server.ClientSession) {
-		in.remove(s.SessionID(), "")
+		in.remove(s.SessionID(), func(string, string) bool { return true })
 	})
 }
 
@@ -153,12 +163,13 @@ func (in *inboxSubs) add(ctx context.Context, svc *Service, session, uri, handle
 	in.stop = stop
 }
 
-// remove drops one subscription, or all of a session's when uri is "".
-func (in *inboxSubs) remove(session, uri string) {
+// remove drops the session's subscriptions that match accepts, given the
+// URI as subscribed and the canonical handle of its inbox.
+func (in *inboxSubs) remove(session string, match func(uri, handle string) bool) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
-	for u := range in.subs[session] {
-		if uri == "" || u == uri {
+	for u, h := range in.subs[session] {
+		if match(u, h) {
 			delete(in.subs[session], u)
 			in.n--
 		}

@@ -5,9 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcp-agents/mcp-agents/internal/live"
@@ -170,4 +172,86 @@ func withFeed(t *testing.T, f *fixture) {
 	}
 	t.Cleanup(func() { feed.Close() })
 	f.svc.Feed = live.NewDetector(feed, live.DetectorOptions{Period: 10 * time.Millisecond})
+}
+
+// Unsubscribing an inbox by any of its spellings or names ends the
+// session's subscriptions to it, every spelling: only the URI exactly as
+// subscribed did, and the others kept firing after an empty answer (found
+// by a black-box audit). A subscription to another inbox goes on.
+func TestUnsubscribeEndsEverySpellingOfAnInbox(t *testing.T) {
+	const bystander = "flags://inbox/frontend.react"
+	for _, tc := range []struct {
+		name   string
+		subs   []string
+		unsub  string
+		target string
+	}{
+		{"the spelling subscribed", []string{"flags://inbox/ops.containers", "flags://inbox/@OPS.containers"}, "flags://inbox/ops.containers", "@ops.containers"},
+		{"another spelling", []string{"flags://inbox/ops.containers", "flags://inbox/@OPS.containers"}, "flags://inbox/OPS.CONTAINERS", "@ops.containers"},
+		{"the name for an alias", []string{"flags://inbox/database.pg", "flags://inbox/@Database.Postgres"}, "flags://inbox/database.postgres", "@database.postgres"},
+		{"an alias for the name", []string{"flags://inbox/@database.postgres"}, "flags://inbox/@DATABASE.PG", "@database.postgres"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			withFeed(t, f)
+			notes := make(chan string, 100)
+			f.client.OnNotification(func(n mcp.JSONRPCNotification) {
+				if n.Method == string(mcp.MethodNotificationResourceUpdated) {
+					uri, _ := n.Params.AdditionalFields["uri"].(string)
+					notes <- uri
+				}
+			})
+			var nextID atomic.Int64
+			request := func(method, uri string) {
+				t.Helper()
+				resp, err := f.client.GetTransport().SendRequest(context.Background(), transport.JSONRPCRequest{
+					JSONRPC: mcp.JSONRPC_VERSION, ID: mcp.NewRequestId(nextID.Add(1) + 100),
+					Method: method, Params: map[string]any{"uri": uri},
+				})
+				if err != nil || resp.Error != nil {
+					t.Fatalf("%s %s: %v %+v", method, uri, err, resp)
+				}
+			}
+			// updates creates a flag for the target and then one for the
+			// bystander, and returns the URIs updated until the
+			// bystander's update and a little after.
+			updates := func() map[string]int {
+				t.Helper()
+				for _, target := range []string{tc.target, "@frontend.react"} {
+					if _, err := f.store.CreateFlag(context.Background(), newFlagFor(target)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				seen := map[string]int{}
+				deadline := time.After(10 * time.Second)
+				var settle <-chan time.Time
+				for {
+					select {
+					case uri := <-notes:
+						seen[uri]++
+						if uri == bystander && settle == nil {
+							settle = time.After(300 * time.Millisecond)
+						}
+					case <-settle:
+						return seen
+					case <-deadline:
+						t.Fatalf("no update for %s within 10 s; saw %v", bystander, seen)
+					}
+				}
+			}
+			for _, uri := range append(tc.subs, bystander) {
+				request(string(mcp.MethodResourcesSubscribe), uri)
+			}
+			seen := updates()
+			for _, uri := range append(tc.subs, bystander) {
+				if seen[uri] != 1 {
+					t.Fatalf("before unsubscribing: updates %v, want one for each of %v", seen, append(tc.subs, bystander))
+				}
+			}
+			request(string(mcp.MethodResourcesUnsubscribe), tc.unsub)
+			if seen := updates(); len(seen) != 1 || seen[bystander] != 1 {
+				t.Fatalf("after unsubscribing %s: updates %v, want only %s's", tc.unsub, seen, bystander)
+			}
+		})
+	}
 }
