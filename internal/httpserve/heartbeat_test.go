@@ -15,8 +15,17 @@ import (
 // post sends one JSON-RPC message to /mcp as the "good" token.
 func post(t *testing.T, base, session, body string) *http.Response {
 	t.Helper()
+	return postAs(t, base, "good", session, body)
+}
+
+// postAs sends one JSON-RPC message to /mcp with token ("": none) and
+// session ("": none).
+func postAs(t *testing.T, base, token, session, body string) *http.Response {
+	t.Helper()
 	req, _ := http.NewRequest("POST", base+Path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer good")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json, text/event-stream")
 	req.Header.Set("Mcp-Protocol-Version", "2025-06-18")

@@ -106,19 +106,7 @@ func TestProtocolVersionsAndBinding(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	post := func(token, session, body string) *http.Response {
-		req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		if session != "" {
-			req.Header.Set("Mcp-Session-Id", session)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp
+		return postAs(t, srv.URL, token, session, body)
 	}
 	resp := post("good", "", `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`)
 	sid := resp.Header.Get("Mcp-Session-Id")
@@ -147,18 +135,7 @@ func TestInitializeOutsideTheServedVersions(t *testing.T) {
 	for _, session := range []string{"", "mcp-session-unknown"} {
 		for asked, want := range map[string]string{"2024-11-05": "2025-11-25", "2025-03-26": "2025-03-26", "2025-06-18": "2025-06-18", "1999-01-01": "2025-11-25"} {
 			body := `{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"` + asked + `","capabilities":{},"clientInfo":{"name":"c","version":"1"}}}`
-			req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(body))
-			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("Accept", "application/json, text/event-stream")
-			if session != "" {
-				req.Header.Set("Mcp-Session-Id", session)
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
+			b, _ := io.ReadAll(postAs(t, srv.URL, "", session, body).Body)
 			if !strings.Contains(string(b), `"protocolVersion":"`+want+`"`) {
 				t.Errorf("asked %s, session %q: %s, want %s", asked, session, b, want)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 
 	"github.com/mark3labs/mcp-go/client"
@@ -32,22 +31,10 @@ func TestInitializeOnASessionStartsAWorkingOne(t *testing.T) {
 			t.Cleanup(srv.Close)
 			send := func(token, session, body string) *http.Response {
 				t.Helper()
-				req, _ := http.NewRequest("POST", srv.URL+Path, strings.NewReader(body))
-				if !tc.noAuth {
-					req.Header.Set("Authorization", "Bearer "+token)
+				if tc.noAuth {
+					token = ""
 				}
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Accept", "application/json, text/event-stream")
-				req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-				if session != "" {
-					req.Header.Set("Mcp-Session-Id", session)
-				}
-				resp, err := http.DefaultClient.Do(req)
-				if err != nil {
-					t.Fatal(err)
-				}
-				resp.Body.Close()
-				return resp
+				return postAs(t, srv.URL, token, session, body)
 			}
 			initialize := func(token, session string) string {
 				t.Helper()
