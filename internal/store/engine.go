@@ -118,8 +118,9 @@ func NewUnavailable(msg string, err error) *Error {
 	return &Error{Code: CodeUnavailable, Message: msg, err: err}
 }
 
-// NewerSchemaError refuses a database migrated by a newer mcp-agents.
-func NewerSchemaError(have, know int) error { return newerSchemaError(have, know) }
+// CheckSchemaVersion refuses a schema version an engine cannot start from:
+// newer than know, or negative.
+func CheckSchemaVersion(have, know int) error { return checkSchemaVersion(have, know) }
 
 // CompletedError refuses a change to a completed flag.
 func CompletedError(id int64, by, at string) error {

@@ -78,6 +78,20 @@ func newerSchemaError(have, know int) error {
 	return fmt.Errorf("database schema version %d is newer than this mcp-agents supports (%d); upgrade mcp-agents", have, know)
 }
 
+// checkSchemaVersion refuses a schema version this binary cannot start
+// from: a newer one, or a negative one, which no mcp-agents writes (the
+// file's header was damaged or changed by another program; it was taken as
+// a count of migrations applied, and the process hung in a panic).
+func checkSchemaVersion(have, know int) error {
+	switch {
+	case have > know:
+		return newerSchemaError(have, know)
+	case have < 0:
+		return fmt.Errorf("database schema version %d is not one mcp-agents writes: the file's header (PRAGMA user_version) was damaged or changed by another program; restore the file from a backup", have)
+	}
+	return nil
+}
+
 // migrate applies pending migrations inside tx, which holds the write lock
 // (BEGIN IMMEDIATE): user_version is read again under it, so of several processes opening at once exactly one
 // applies each migration and the rest see it done.
@@ -91,8 +105,8 @@ func migrate(ctx context.Context, tx *sql.Tx) ([]int, error) {
 	if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 		return nil, err
 	}
-	if have > know {
-		return nil, newerSchemaError(have, know)
+	if err := checkSchemaVersion(have, know); err != nil {
+		return nil, err
 	}
 	if have == know {
 		return nil, nil
@@ -100,6 +114,10 @@ func migrate(ctx context.Context, tx *sql.Tx) ([]int, error) {
 	var applied []int
 	for _, m := range ms[have:] {
 		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			if strings.Contains(err.Error(), "already exists") {
+				// The tables are newer than the version the header says.
+				return nil, fmt.Errorf("migration %s: %w: the file's schema version (PRAGMA user_version %d) is older than its tables, so it was changed by another program; restore the file from a backup", m.Name, err, have)
+			}
 			return nil, fmt.Errorf("migration %s: %w", m.Name, err)
 		}
 		applied = append(applied, m.Version)

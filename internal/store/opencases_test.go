@@ -52,6 +52,19 @@ func TestOpenCases(t *testing.T) {
 			rawExec(t, path2, "PRAGMA user_version = "+itoa(want+1))
 			copyFile(t, path2, path)
 		}, "database schema version " + itoa(want+1) + " is newer than this mcp-agents supports (" + itoa(want) + "); upgrade mcp-agents"},
+		// No mcp-agents writes a negative version: it hung the process in
+		// a panic (taken as a count of migrations applied).
+		{"negative schema version", func(t *testing.T, path string) {
+			path2, _ := currentDB(t)
+			copyFile(t, path2, path)
+			patchFile(t, path, 60, []byte{0xff, 0xff, 0xff, 0xff})
+		}, "database schema version -1 is not one mcp-agents writes"},
+		// A version reset below the tables' own is said as such.
+		{"schema version older than the tables", func(t *testing.T, path string) {
+			path2, _ := currentDB(t)
+			rawExec(t, path2, "PRAGMA user_version = 1")
+			copyFile(t, path2, path)
+		}, "is older than its tables"},
 		{"corrupted magic", func(t *testing.T, path string) {
 			path2, _ := currentDB(t)
 			copyFile(t, path2, path)

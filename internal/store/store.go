@@ -287,8 +287,8 @@ func (s *Store) bootstrap(ctx, migrateCtx context.Context, p *pools) error {
 		if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&have); err != nil {
 			return err
 		}
-		if know := schemaVersion(); have > know {
-			return newerSchemaError(have, know)
+		if err := checkSchemaVersion(have, schemaVersion()); err != nil {
+			return err
 		}
 		return probe(ctx, tx)
 	})

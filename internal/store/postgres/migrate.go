@@ -56,8 +56,8 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM mcp_agents_schema").Scan(&have); err != nil {
 			return err
 		}
-		if have > know {
-			return store.NewerSchemaError(have, know)
+		if err := store.CheckSchemaVersion(have, know); err != nil {
+			return err
 		}
 		for _, m := range ms[have:] {
 			// No arguments: the simple protocol, which runs a file of
