@@ -84,6 +84,18 @@ func (d Dir) Read(key string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Only a regular file is read: opening a FIFO put there waits for a
+	// writer, and start-up with it (a device could be as bad).
+	fi, err := os.Stat(p)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s: not a regular file (%s)", ErrDamaged, p, fi.Mode().Type())
+	}
 	data, err := os.ReadFile(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -258,5 +259,39 @@ func TestWriteWith(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(string(d)); len(entries) != 1 {
 		t.Errorf("want only the entry, found %v", entries)
+	}
+}
+
+// An entry that is no regular file is damaged, at once: a FIFO put in its
+// place made start-up wait for a writer forever.
+func TestEntryNotARegularFile(t *testing.T) {
+	for name, create := range map[string]func(path string) error{
+		"directory": func(path string) error { return os.Mkdir(path, 0o755) },
+		"fifo": func(path string) error {
+			if _, err := exec.LookPath("mkfifo"); err != nil {
+				t.Skip("no mkfifo here")
+			}
+			return exec.Command("mkfifo", path).Run()
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			d := Dir(t.TempDir())
+			if err := create(filepath.Join(string(d), key(3)+".entry")); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := d.Read(key(3))
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if !errors.Is(err, ErrDamaged) {
+					t.Fatalf("Read: %v, want ErrDamaged", err)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("Read of the entry is still waiting after 5 s")
+			}
+		})
 	}
 }
