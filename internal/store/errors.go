@@ -58,6 +58,15 @@ func sqliteCode(err error) int {
 	return 0
 }
 
+// sqliteExtendedCode is sqliteCode with the extended part kept.
+func sqliteExtendedCode(err error) int {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return se.Code()
+	}
+	return 0
+}
+
 func isBusy(err error) bool {
 	c := sqliteCode(err)
 	return c == sqlite3.SQLITE_BUSY || c == sqlite3.SQLITE_LOCKED

@@ -183,6 +183,14 @@ func TestOpenRefusesReadOnlyFile(t *testing.T) {
 	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "read-only") {
 		t.Errorf("err = %v, want the path and \"read-only\"", err)
 	}
+	// The refusal leaves no -wal or -shm behind: SQLite made them with
+	// the file's permissions, read-only, and they kept the database
+	// refused once the file was writable again.
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); err == nil {
+			t.Errorf("the refused Open left %s behind", path+suffix)
+		}
+	}
 }
 
 // crashedCopy is a database with the -wal and -shm files a process that
@@ -239,4 +247,41 @@ func TestOpenRefusesReadOnlyWALOrSHM(t *testing.T) {
 		t.Fatalf("after a crash: %d flags, %v; want 3", n, err)
 	}
 	mustCreate(t, s, nil)
+}
+
+// A database on a full disk, opened with no -shm file beside it, is
+// refused saying the disk may be full: SQLite cannot grow the -shm file
+// (SQLITE_IOERR_SHMSIZE), which read "I/O error" and hid the cause. Needs
+// a small tmpfs to fill, so root and mount(8); skipped without them.
+func TestOpenOnAFullDisk(t *testing.T) {
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Skipf("cannot mount a tmpfs to fill: %v %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("umount", dir).Run() })
+	path := filepath.Join(dir, "agents.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, nil)
+	s.Close()
+	fill, err := os.Create(filepath.Join(dir, "fill"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := fill.Write(make([]byte, 4096)); err != nil {
+			break
+		}
+	}
+	fill.Close()
+	s, err = Open(context.Background(), path)
+	if err == nil {
+		s.Close()
+		t.Skip("Open succeeded on the full disk: SQLite found room for its -shm")
+	}
+	if !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("err = %v, want the path and that the disk may be full", err)
+	}
 }

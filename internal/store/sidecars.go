@@ -51,3 +51,25 @@ func canWrite(file string) error {
 	}
 	return f.Close()
 }
+
+// sidecarsAbsent lists the -wal and -shm files of path that do not exist
+// yet. removeSidecars removes them again once a refusal left them behind:
+// SQLite makes them with the database file's permissions, so a read-only
+// file got read-only ones, which kept the database refused (their
+// fault, as sidecarsWritable says) after the user had made the file
+// writable.
+func sidecarsAbsent(path string) []string {
+	var absent []string
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if _, err := os.Lstat(path + suffix); errors.Is(err, fs.ErrNotExist) {
+			absent = append(absent, path+suffix)
+		}
+	}
+	return absent
+}
+
+func removeSidecars(files []string) {
+	for _, f := range files {
+		_ = os.Remove(f)
+	}
+}

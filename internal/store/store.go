@@ -182,11 +182,15 @@ func (s *Store) openPools(ctx context.Context) (*pools, error) {
 		dsns: []string{s.dsn("immediate", false), s.dsn("deferred", true)},
 	}
 	watchDSNs(s.path, p.dsns...)
+	absent := sidecarsAbsent(s.path)
 	fail := func(err error) (*pools, error) {
 		if p.w != nil {
 			p.w.Close()
 		}
 		forgetDSNs(p.dsns...)
+		if errors.Is(err, errReadOnly) {
+			removeSidecars(absent)
+		}
 		return nil, err
 	}
 	var err error
@@ -373,6 +377,10 @@ func openError(path string, err error) error {
 	}
 	if errors.Is(err, errReadOnly) {
 		return fmt.Errorf("store: database %s is read-only (check the permissions of the file and its directory): %w", path, err)
+	}
+	if sqliteExtendedCode(err) == sqlite3.SQLITE_IOERR_SHMSIZE {
+		// Growing the -shm file failed: on Linux, for want of space.
+		return fmt.Errorf("store: database %s cannot be opened: its -shm file cannot grow (is the disk full?): %w", path, err)
 	}
 	switch sqliteCode(err) {
 	case sqlite3.SQLITE_NOTADB:
