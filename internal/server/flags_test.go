@@ -85,6 +85,11 @@ func TestCreateFlagRejections(t *testing.T) {
 		{"related_files list entry", map[string]any{"related_files": []any{"a.go", []any{"b.go"}}}, []string{"related_files[1] must be a string, got list"}},
 		{"related_files boolean entry", map[string]any{"related_files": []any{true}}, []string{"related_files[0] must be a string, got boolean"}},
 		{"chain id wrong type", map[string]any{"chain_origin_id": "one"}, []string{"chain_origin_id", "integer"}},
+		// Counted as shown: zero-width characters showed as an empty change.
+		{"invisible change", map[string]any{"change_description": strings.Repeat("\u200b", 60)},
+			[]string{"change_description must be at least 50 characters after trimming (got 0, not counting invisible"}},
+		{"padded action", map[string]any{"action_required": strings.Repeat("do it \u202e\u2066", 16)},
+			[]string{"action_required must be at least 100 characters after trimming (got 95, not counting invisible"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 )
 
 // Limits on flag content.
@@ -75,12 +77,20 @@ func text(field, raw string, minLen int) (string, error) {
 	if !utf8.ValidString(raw) || strings.IndexByte(raw, 0) >= 0 {
 		return "", invalid(field, "%s must be valid UTF-8 text without NUL characters", field)
 	}
+	// Counted as shown: a text of zero-width or control characters
+	// passed the minimum and showed empty everywhere (flagtext.Clean is
+	// what every renderer applies).
 	n := utf8.RuneCountInString(s)
-	if n < minLen {
+	shown := utf8.RuneCountInString(strings.TrimSpace(flagtext.Clean(s)))
+	if shown < minLen {
 		if minLen == 1 {
 			return "", invalid(field, "%s is required", field)
 		}
-		return "", invalid(field, "%s must be at least %d characters after trimming (got %d); say specifically what changed and what to do", field, minLen, n)
+		invisible := ""
+		if shown < n {
+			invisible = ", not counting invisible, control and formatting characters"
+		}
+		return "", invalid(field, "%s must be at least %d characters after trimming (got %d%s); say specifically what changed and what to do", field, minLen, shown, invisible)
 	}
 	if n := utf8.RuneCountInString(raw); n > MaxText {
 		return "", invalid(field, "%s must be at most %d characters (got %d)", field, MaxText, n)
