@@ -112,6 +112,11 @@ const TokenNoteMax = tokenNoteMaxRune
 // NewConflict builds a CodeConflict error.
 func NewConflict(format string, args ...any) *Error { return conflict(format, args...) }
 
+// NewBusy builds a CodeBusy error with the driver's error kept for logs.
+func NewBusy(msg string, err error) *Error {
+	return &Error{Code: CodeBusy, Message: msg, err: err}
+}
+
 // NewUnavailable builds a CodeUnavailable error with the driver's error
 // kept for logs.
 func NewUnavailable(msg string, err error) *Error {

@@ -36,7 +36,12 @@ import (
 
 // busyTimeout is how long one statement waits for another process's lock
 // before the call fails with CodeBusy.
-const busyTimeout = 5 * time.Second
+const busyTimeout = BusyTimeout
+
+// BusyTimeout is how long a write waits for a lock another process (or,
+// on PostgreSQL, transaction) holds before it answers "the database is
+// busy", on either engine.
+const BusyTimeout = 5 * time.Second
 
 // openDeadline bounds the retries of the first-connection work when the
 // caller's context has no deadline.

@@ -26,6 +26,10 @@ const (
 		"have been stored: check (get_flag, list_flags) before retrying"
 )
 
+// lockTimeout is lock_timeout on every connection unless the URL sets it:
+// how long a statement waits for another transaction's lock.
+var lockTimeout = store.BusyTimeout
+
 // opTimeout bounds one attempt at a call's database work (Store.do).
 // Every statement of this store takes milliseconds, even at a million
 // flags.
@@ -107,6 +111,12 @@ func mapErr(op string, write bool, err error) error {
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
 		switch pe.Code {
+		case "55P03": // lock_not_available: another transaction held the rows past lock_timeout
+			msg := "the database is busy: another transaction held the rows past the lock timeout; retry"
+			if write {
+				msg = "the database is busy: another transaction held the rows past the lock timeout; nothing was stored, retry"
+			}
+			return store.NewBusy(msg, fmt.Errorf("%s: %w", op, err))
 		case "25006": // read_only_sql_transaction: a standby, or default_transaction_read_only
 			return store.NewUnavailable("the database is read-only (a standby, or default_transaction_read_only); nothing was stored", err)
 		case "53100": // disk_full

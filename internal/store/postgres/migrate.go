@@ -43,14 +43,28 @@ func (s *Store) migrate(ctx context.Context) error {
 	}
 	know := ms[len(ms)-1].Version
 	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// Another server's migrations may take longer than lock_timeout
+		// (an index over a year of flags): wait for them whole.
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = 0"); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", migrationLock); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS mcp_agents_schema (
+		// Created only when missing: a database already at this version
+		// is opened without a write, so one set read-only
+		// (default_transaction_read_only) still serves reads.
+		var exists bool
+		if err := tx.QueryRow(ctx, "SELECT to_regclass('mcp_agents_schema') IS NOT NULL").Scan(&exists); err != nil {
+			return err
+		}
+		if !exists {
+			if _, err := tx.Exec(ctx, `CREATE TABLE mcp_agents_schema (
 			version    integer     PRIMARY KEY,
 			name       text        NOT NULL,
 			applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
-			return err
+				return err
+			}
 		}
 		var have int
 		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM mcp_agents_schema").Scan(&have); err != nil {

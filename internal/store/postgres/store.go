@@ -25,6 +25,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -124,6 +125,13 @@ func PoolConfig(rawURL string) (*pgxpool.Config, error) {
 	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	// A write blocked by another transaction's lock waits as long as one
+	// on SQLite, then answers "busy" (mapErr): without it, it waited until
+	// opTimeout and answered that the database was unreachable and the
+	// write might have been stored.
+	if _, ok := cfg.ConnConfig.RuntimeParams["lock_timeout"]; !ok {
+		cfg.ConnConfig.RuntimeParams["lock_timeout"] = strconv.FormatInt(lockTimeout.Milliseconds(), 10)
 	}
 	// A statement sent on a connection the server already dropped fails
 	// in a way pgx cannot tell from one the server received and then lost
