@@ -813,7 +813,9 @@ func TestTerminalEscapesLeaveNoResidue(t *testing.T) {
 	f := newFixture(t, Config{})
 	esc := "\x1b[31mred\x1b[0m alert \x1b]0;title\x07and \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ \u009b1mbold"
 	fl, err := f.st.CreateFlag(context.Background(), store.NewFlag{FlagType: "change", SourceAgent: "@backend.api", TargetAgent: "@web.ui",
-		ChangeDescription: esc, ActionRequired: esc + " — update every consumer of the orders endpoint.", ExampleUsage: esc,
+		// The minimum lengths count the text as shown, escapes removed.
+		ChangeDescription: esc + " — the orders endpoint renamed its total field.",
+		ActionRequired:    esc + " — update every consumer of the orders endpoint, then run the contract tests against staging.", ExampleUsage: esc,
 		CodeLocation: esc, RelatedFiles: []string{esc}})
 	if err != nil {
 		t.Fatal(err)
