@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -61,24 +60,30 @@ func AsDomain(err error) (*Error, bool) {
 
 // logFault logs the cause of a database fault (disk full, read-only,
 // corrupt, unreachable, ...): the client is told which in plain words, the
-// operator needs the driver's error, the file's path or the host. The
-// stores leave the logging to their callers, so it goes to the server's
-// logger at its level.
-func logFault(ctx context.Context, log *slog.Logger, what string, err error) {
+// operator needs the driver's error and which database it is, since the
+// driver's error often names no file ("database disk image is malformed").
+// The stores leave the logging to their callers, so it goes to the
+// server's logger at its level.
+func (svc *Service) logFault(ctx context.Context, what string, err error) {
 	var se *store.Error
-	if errors.As(err, &se) && se.Code == store.CodeUnavailable {
-		log.ErrorContext(ctx, "database fault", "call", what, "err", se.Message, "cause", errors.Unwrap(se))
+	if !errors.As(err, &se) || se.Code != store.CodeUnavailable {
+		return
 	}
+	attrs := []any{"call", what, "err", se.Message, "cause", errors.Unwrap(se)}
+	if db, ok := svc.Flags.(interface{ Path() string }); ok {
+		attrs = append(attrs, "db", db.Path()) // a PostgreSQL URL comes without its password
+	}
+	svc.Log.ErrorContext(ctx, "database fault", attrs...)
 }
 
 // toolError turns a handler error into an isError tool result. Internal
 // errors are logged in full but reported to the model only as internal, since
 // their text (paths, SQL) is neither safe nor useful to it.
-func toolError(ctx context.Context, log *slog.Logger, tool string, err error) *mcp.CallToolResult {
+func (svc *Service) toolError(ctx context.Context, tool string, err error) *mcp.CallToolResult {
 	if d, ok := AsDomain(err); ok {
-		logFault(ctx, log, tool, err)
+		svc.logFault(ctx, tool, err)
 		return mcp.NewToolResultError(d.Message)
 	}
-	log.ErrorContext(ctx, "tool failed", "tool", tool, "err", err)
+	svc.Log.ErrorContext(ctx, "tool failed", "tool", tool, "err", err)
 	return mcp.NewToolResultError("internal error in " + tool + "; the server log has details")
 }

@@ -73,7 +73,7 @@ func registerResources(s *server.MCPServer, svc *Service) {
 				return nil, resourceuri.NotFound(req.Params.URI, "no flag has id %d", id)
 			}
 			if d, ok := AsDomain(err); ok {
-				logFault(ctx, svc.Log, req.Params.URI, err)
+				svc.logFault(ctx, req.Params.URI, err)
 				return nil, fmt.Errorf("%s", d.Message)
 			}
 			svc.Log.ErrorContext(ctx, "flag resource failed", "uri", req.Params.URI, "err", err)

@@ -99,6 +99,20 @@ func TestStoreFaultsReachTheClient(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		f.fails(t, "list_flags", map[string]any{"limit": 1000}, "the database file is corrupt")
+		msg := f.fails(t, "list_flags", map[string]any{"limit": 1000}, "the database file is corrupt")
+		if strings.Contains(msg, path) {
+			t.Errorf("message %q names the file", msg)
+		}
+		// The driver's error names no file, so the log line does: an
+		// operator with several databases must know which one is corrupt.
+		var fault string
+		for line := range strings.Lines(f.log.String()) {
+			if strings.Contains(line, "database fault") {
+				fault = line
+			}
+		}
+		if !strings.Contains(fault, "db="+path) {
+			t.Errorf("the database fault's log line does not name %s:\n%s", path, f.log.String())
+		}
 	})
 }

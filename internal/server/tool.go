@@ -35,11 +35,11 @@ func addTool[In, Out any](s *server.MCPServer, svc *Service, tool mcp.Tool, fn f
 	s.AddTool(tool, func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		var in In
 		if err := bind(req, names, &in); err != nil {
-			return toolError(ctx, svc.Log, tool.Name, err), nil
+			return svc.toolError(ctx, tool.Name, err), nil
 		}
 		out, err := fn(ctx, in)
 		if err != nil {
-			return toolError(ctx, svc.Log, tool.Name, err), nil
+			return svc.toolError(ctx, tool.Name, err), nil
 		}
 		return structuredResult(out)
 	})
