@@ -5,7 +5,9 @@ import (
 	"crypto/sha256"
 	"errors"
 	"io/fs"
+	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,10 +16,16 @@ import (
 // whose file was just broken by an edit. cat and warns are what Load made
 // of sources; prev is the catalog before. A file counts as broken when Load
 // warned about it, prev had an agent from it, cat has none, and it still
-// exists with other content than prev read. For each such file the
+// exists with other content than prev read, or exists but cannot be read
+// (its permissions taken away, an I/O error). A directory Load warned it
+// could not read, and which still exists, hides its files without breaking
+// them: prev's agents from under it are kept too. For each such file the
 // returned sources read prev's content instead (load them again to get the
-// catalog to serve), and kept names the files. With nothing broken, kept
-// is empty and sources is returned as it was.
+// catalog to serve), and kept names the files and directories. With
+// nothing broken, kept is empty and sources is returned as it was.
+//
+// A file or directory that is gone, or a file that is no longer a regular
+// file, is not broken: its agents go, as they would at a restart.
 //
 // A file that parses but declares a name another file of its source
 // already has (a Conflict warning) is not broken: the precedence rules
@@ -36,35 +44,52 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 		prevByPath[a.Path] = a
 	}
 	overlays := make([]map[string][]byte, len(sources))
+	keep := func(i int, rel string, a *Agent) bool {
+		raw, _, err := a.Text()
+		if err != nil {
+			return false // the last good version is not at hand any more
+		}
+		if overlays[i] == nil {
+			overlays[i] = map[string][]byte{}
+		}
+		overlays[i][rel] = []byte(raw)
+		return true
+	}
 	for _, w := range warns {
-		a, ok := prevByPath[w.Path]
-		if !ok || inCat[w.Path] || w.Conflict {
+		if inCat[w.Path] || w.Conflict {
 			continue
 		}
+		if a, ok := prevByPath[w.Path]; ok {
+			for i, s := range sources {
+				if rel, ok := relativeTo(s.Root, w.Path); ok {
+					if brokenFile(s, rel, a) && keep(i, rel, a) {
+						kept = append(kept, w.Path)
+					}
+					break
+				}
+			}
+			continue
+		}
+		// A directory: of every source it is in (roots may nest), the
+		// agents that source gave from under it.
+		dirKept := false
 		for i, s := range sources {
 			rel, ok := relativeTo(s.Root, w.Path)
+			if w.Path == filepath.Clean(s.Root) { // as displayPath gives it: "--agents dir/" is "dir"
+				rel, ok = ".", true
+			}
 			if !ok {
 				continue
 			}
-			// As Load reads it: a file replaced by a named pipe would block
-			// an open for reading, and the reload, forever.
-			now, err := readRegular(s.FS, rel)
-			// A file grown past MaxFileSize was broken by an edit like any
-			// other; otherwise it is gone, no longer a file, or unchanged
-			// and so not an edit.
-			if !errors.Is(err, ErrTooLarge) && (err != nil || sha256.Sum256(now) == a.Sum) {
-				break
+			for _, a := range unreadableDir(s, rel, prev, inCat) {
+				r, _ := relativeTo(s.Root, a.Path)
+				if keep(i, r, a) {
+					dirKept = true
+				}
 			}
-			raw, _, err := a.Text()
-			if err != nil {
-				break // the last good version is not at hand any more
-			}
-			if overlays[i] == nil {
-				overlays[i] = map[string][]byte{}
-			}
-			overlays[i][rel] = []byte(raw)
+		}
+		if dirKept && !slices.Contains(kept, w.Path) {
 			kept = append(kept, w.Path)
-			break
 		}
 	}
 	if len(kept) == 0 {
@@ -77,6 +102,45 @@ func LastGood(sources []Source, prev, cat *Catalog, warns []Warning) (out []Sour
 		}
 	}
 	return out, kept
+}
+
+// brokenFile reports whether the file at rel, which prev read as a, was
+// broken by an edit rather than removed, replaced by something that is no
+// file, or left as it was.
+func brokenFile(s Source, rel string, a *Agent) bool {
+	// As Load reads it: a file replaced by a named pipe would block an
+	// open for reading, and the reload, forever.
+	now, err := readRegular(s.FS, rel)
+	switch {
+	case err == nil:
+		return sha256.Sum256(now) != a.Sum // unchanged is no edit
+	case errors.Is(err, ErrTooLarge):
+		return true // grown past MaxFileSize: an edit like any other
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, errNotRegular):
+		return false
+	}
+	// There, but unreadable: "chmod 000" breaks a file as an edit does,
+	// and "chmod 644" mends it.
+	return true
+}
+
+// unreadableDir returns the agents prev had from under the directory rel
+// of s that cat lacks, when that directory still exists: Load could not
+// list it, so it said nothing of the files in it, which are there still.
+// A directory removed while Load walked it is gone: its agents go.
+func unreadableDir(s Source, rel string, prev *Catalog, inCat map[string]bool) []*Agent {
+	if st, err := fs.Stat(s.FS, rel); err != nil && errors.Is(err, fs.ErrNotExist) || err == nil && !st.IsDir() {
+		return nil
+	}
+	var hidden []*Agent
+	for _, a := range prev.agents {
+		src := prev.sources[prev.srcOf[a]]
+		r, ok := relativeTo(s.Root, a.Path)
+		if ok && src.Label == s.Label && src.Root == s.Root && !inCat[a.Path] && (rel == "." || strings.HasPrefix(r, rel+"/")) {
+			hidden = append(hidden, a)
+		}
+	}
+	return hidden
 }
 
 // relativeTo returns path relative to root, slash-separated, when it is inside.
@@ -99,10 +163,67 @@ type overlayFS struct {
 
 func (o overlayFS) Open(name string) (fs.File, error) {
 	if data, ok := o.files[name]; ok {
-		return &memFile{Reader: bytes.NewReader(data), name: filepath.Base(name), size: int64(len(data))}, nil
+		return &memFile{Reader: bytes.NewReader(data), name: path.Base(name), size: int64(len(data))}, nil
 	}
 	return o.FS.Open(name)
 }
+
+// Stat answers for the files in memory, and asks FS for the rest: a
+// directory that cannot be read can mostly still be looked at (os.DirFS's
+// Stat), where Open, which fs.Stat would fall back on, fails.
+func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
+	if data, ok := o.files[name]; ok {
+		return &memFile{name: path.Base(name), size: int64(len(data))}, nil
+	}
+	return fs.Stat(o.FS, name)
+}
+
+// ReadDir lists name as FS does; when FS cannot (a directory made
+// unreadable), it lists the files in memory below it, the last good
+// versions of what it hides, so that Load finds them.
+func (o overlayFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	entries, err := fs.ReadDir(o.FS, name)
+	if err == nil || errors.Is(err, fs.ErrNotExist) {
+		return entries, err
+	}
+	prefix := name + "/"
+	if name == "." {
+		prefix = ""
+	}
+	seen := map[string]bool{}
+	var mem []fs.DirEntry
+	for p, data := range o.files {
+		rest, ok := strings.CutPrefix(p, prefix)
+		if !ok {
+			continue
+		}
+		first, _, deeper := strings.Cut(rest, "/")
+		if seen[first] {
+			continue
+		}
+		seen[first] = true
+		if deeper {
+			mem = append(mem, fs.FileInfoToDirEntry(memDir(first)))
+		} else {
+			mem = append(mem, fs.FileInfoToDirEntry(&memFile{name: first, size: int64(len(data))}))
+		}
+	}
+	if len(mem) == 0 {
+		return entries, err
+	}
+	slices.SortFunc(mem, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
+	return mem, nil
+}
+
+// memDir is a directory on the way to files in memory.
+type memDir string
+
+func (d memDir) Name() string       { return string(d) }
+func (d memDir) Size() int64        { return 0 }
+func (d memDir) Mode() fs.FileMode  { return fs.ModeDir | 0o555 }
+func (d memDir) ModTime() time.Time { return time.Time{} }
+func (d memDir) IsDir() bool        { return true }
+func (d memDir) Sys() any           { return nil }
 
 type memFile struct {
 	*bytes.Reader

@@ -324,11 +324,19 @@ func (r *reloader) logWarnings(warnings []agent.Warning, kept []string) {
 		if r.warned[key] {
 			continue
 		}
-		if keep[w.Path] {
+		switch {
+		case keep[w.Path] && isDir(w.Path):
+			r.e.log.Warn("agent directory cannot be read; keeping its agents' last good versions", "dir", w.Path, "reason", w.Reason)
+		case keep[w.Path]:
 			r.e.log.Warn("agent file rejected; keeping its last good version", "file", w.Path, "reason", w.Reason)
-		} else {
+		default:
 			r.e.log.Warn("agent file skipped or overridden", "file", w.Path, "reason", w.Reason)
 		}
 	}
 	r.warned = now
+}
+
+func isDir(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.IsDir()
 }
