@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,6 +42,9 @@ func TestMain(m *testing.M) {
 // so no test sees the developer's own ~/.claude/agents or database.
 type sandbox struct {
 	home, cwd, db string
+	// attr, when set, is how stdioClient starts the server (as another
+	// user: see unprivileged).
+	attr *syscall.SysProcAttr
 }
 
 func newSandbox(t *testing.T) sandbox {
@@ -91,7 +95,7 @@ func (s sandbox) stdioClient(t *testing.T, stderr io.Writer, args ...string) *cl
 	t.Helper()
 	opts := []transport.StdioOption{transport.WithCommandFunc(func(ctx context.Context, command string, _ []string, args []string) (*exec.Cmd, error) {
 		cmd := exec.CommandContext(ctx, command, args...)
-		cmd.Env, cmd.Dir = s.env(), s.cwd
+		cmd.Env, cmd.Dir, cmd.SysProcAttr = s.env(), s.cwd, s.attr
 		return cmd, nil
 	})}
 	if stderr != nil {

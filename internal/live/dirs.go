@@ -53,9 +53,9 @@ type DirOptions struct {
 }
 
 // DirWatcher calls back when agent files under a set of root directories
-// may have changed: a *.md file written, created, renamed or removed, a
-// directory created, removed or renamed, or a root appearing or
-// disappearing. Each root is watched recursively (one watch per directory,
+// may have changed: a *.md file written, created, renamed, removed or
+// given other permissions, a directory created, removed, renamed or given
+// other permissions, or a root appearing or disappearing. Each root is watched recursively (one watch per directory,
 // skipping directories whose name starts with "." as the loader does), a
 // shallow root (DirOptions.Shallow) by one watch on itself; a root that
 // does not exist yet is awaited by watching its nearest existing ancestor
@@ -363,7 +363,11 @@ func (d *DirWatcher) loop() {
 // whether it may change the agents.
 func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	name := filepath.Clean(ev.Name)
-	if d.opts.Ignore(name) || ev.Op == fsnotify.Chmod {
+	// A pure Chmod (inotify's IN_ATTRIB) is a mode, owner or time change,
+	// so not ignored: "chmod 000" makes a file or directory unreadable,
+	// and "chmod 644" readable again, with no other event. A touch costs
+	// one reload that finds nothing changed, and sends nothing.
+	if d.opts.Ignore(name) {
 		return false, false
 	}
 	if d.targets[name] {
@@ -393,8 +397,11 @@ func (d *DirWatcher) classify(ev fsnotify.Event) (structural, relevant bool) {
 	if !d.underRoot(name) {
 		return false, false
 	}
-	if _, watched := d.watched[name]; watched || (ev.Has(fsnotify.Create) && d.deep(name) && isDir(name)) {
-		return true, true // a directory came, went or moved
+	if _, watched := d.watched[name]; watched || ((ev.Has(fsnotify.Create) || ev.Has(fsnotify.Chmod)) && d.deep(name) && isDir(name)) {
+		// A directory came, went or moved, or its mode changed: made
+		// unreadable, what is below it cannot be watched (nor listed);
+		// made readable again, it can.
+		return true, true
 	}
 	if !isMarkdown(name) {
 		return false, false

@@ -86,6 +86,49 @@ func TestDirWatcherSeesAgentFileChanges(t *testing.T) {
 	noCall(t, ch, "a file that is not *.md")
 }
 
+// A permission change is a change: "chmod 000" makes a file or directory
+// unreadable (its agents keep their last good versions), "chmod 644"
+// readable again, and neither writes, creates or removes anything. Each
+// was dropped as a mere Chmod event, so an agent file made readable again
+// stayed out of the catalog until some other file changed.
+func TestDirWatcherSeesPermissionChanges(t *testing.T) {
+	root := t.TempDir()
+	write(t, filepath.Join(root, "a.md"), "one")
+	write(t, filepath.Join(root, "sub", "deep", "b.md"), "two")
+	_, ch := watchRoots(t, []string{root}, DirOptions{})
+	t.Cleanup(func() { os.Chmod(filepath.Join(root, "sub"), 0o755) }) // for TempDir's removal
+
+	steps := []struct {
+		name string
+		path string
+		mode os.FileMode
+	}{
+		{"file made unreadable", "a.md", 0},
+		{"file made readable", "a.md", 0o644},
+		{"root made unreadable", ".", 0},
+		{"root made readable", ".", 0o755},
+		{"directory made unreadable", "sub", 0},
+		{"directory made readable", "sub", 0o755},
+	}
+	for _, s := range steps {
+		must(t, os.Chmod(filepath.Join(root, s.path), s.mode))
+		waitCall(t, ch, s.name)
+		noCall(t, ch, s.name+" (a second callback)")
+	}
+	// The directory's subdirectories are watched again.
+	write(t, filepath.Join(root, "sub", "deep", "c.md"), "three")
+	waitCall(t, ch, "file added below the directory made readable again")
+	// Still nothing for what is no agent file.
+	write(t, filepath.Join(root, "notes.txt"), "not an agent")
+	must(t, os.Chmod(filepath.Join(root, "notes.txt"), 0))
+	noCall(t, ch, "a file that is not *.md made unreadable")
+	// Nor for reading an agent file (the reload's own reads), which would
+	// make reloads wake themselves.
+	_, err := os.ReadFile(filepath.Join(root, "a.md"))
+	must(t, err)
+	noCall(t, ch, "a.md read")
+}
+
 func TestDirWatcherDebouncesABurst(t *testing.T) {
 	root := t.TempDir()
 	_, ch := watchRoots(t, []string{root}, DirOptions{Debounce: 150 * time.Millisecond})
