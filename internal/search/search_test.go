@@ -425,3 +425,26 @@ func TestSearchRunTogetherAndEquallyNearWords(t *testing.T) {
 		t.Errorf("enginer: %q, want the stem's reading (engine) kept too", names(res))
 	}
 }
+
+// Stemming cut "authority" and "author" down to authentication's "auth",
+// and "localization" to "local": "oauth" ranked an SEO authority builder
+// first, and "i18n" a Docker agent for its "local container setups".
+func TestSearchStemsKeepUnrelatedWordsApart(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "seo.authority", Description: "Builds domain authority and backlinks for search rankings", Body: "Authority.\n"},
+		&agent.Agent{Name: "service.login", Description: "OAuth and OpenID Connect login, token handling and auth flows", Body: "Auth.\n"},
+		&agent.Agent{Name: "ops.boxes", Description: "Local container setups with Docker Compose", Body: "Local development.\n"},
+		&agent.Agent{Name: "web.i18n", Description: "Localization of web apps: translations, plural rules, locales", Body: "Localization.\n"},
+	))
+	for q, want := range map[string]string{"auth": "@service.login", "oauth": "@service.login", "localization": "@web.i18n"} {
+		res, _ := ix.Search(q, 5)
+		if len(res) == 0 || res[0].Name != want {
+			t.Errorf("%q: %q, want %s first", q, names(res), want)
+		}
+		for _, r := range res {
+			if r.Name == "@seo.authority" || r.Name == "@ops.boxes" {
+				t.Errorf("%q matched %s: %v", q, r.Name, r.Reasons)
+			}
+		}
+	}
+}

@@ -18,6 +18,9 @@ func stem(w string) string {
 		return w
 	}
 	w = inflection(w)
+	if exceptions[w] { // "authorities": an authority
+		return w
+	}
 	// Two derivational passes let "documentation" → "document" → "docu"
 	// meet "document" → "docu".
 	w = undouble(derivation(derivation(w)))
@@ -37,6 +40,11 @@ var exceptions = map[string]bool{
 	"customer": true, "customers": true, "engineer": true, "engineers": true, "engineering": true,
 	"folder": true, "folders": true, "landing": true, "number": true, "numbers": true,
 	"answer": true, "answers": true, "corner": true, "paper": true, "banner": true,
+	// -or and -ity cut an author and an authority down to "auth", which
+	// is authentication's: "oauth" found an SEO authority builder first.
+	"author": true, "authority": true,
+	// Localization is not "local" (a local container setup, local-first).
+	"localization": true, "localisation": true, "localize": true, "localise": true,
 }
 
 func allLetters(w string) bool {

@@ -47,6 +47,12 @@ func TestStem(t *testing.T) {
 		{"redis", "redis"},
 		{"business", "business"},
 		{"ingress", "ingress"},
+		// Not authentication's "auth", nor "local".
+		{"authority", "authority"},
+		{"authorities", "authority"},
+		{"authors", "author"},
+		{"localization", "localization"},
+		{"localized", "localize"},
 	}
 	for _, tt := range tests {
 		if got := stem(tt.in); got != tt.want {
@@ -59,7 +65,7 @@ func TestStem(t *testing.T) {
 // word's root again must not move it further, or a query typed as the root
 // would miss.
 func TestStemIdempotentOnRoots(t *testing.T) {
-	for _, w := range []string{"deploying", "policies", "configuration", "caching", "debugger", "postgres", "kubernetes", "testing"} {
+	for _, w := range []string{"deploying", "policies", "configuration", "caching", "debugger", "postgres", "kubernetes", "testing", "authorities", "localized"} {
 		r := stem(w)
 		if again := stem(r); again != r {
 			t.Errorf("stem(stem(%q)) = %q, want %q", w, again, r)
