@@ -448,3 +448,15 @@ func TestSearchStemsKeepUnrelatedWordsApart(t *testing.T) {
 		}
 	}
 }
+
+// "SQL injection" is a security problem, not SQL work: the SQL specialist,
+// matched on "sql" alone, ranked first.
+func TestSearchSQLInjectionIsSecurity(t *testing.T) {
+	ix := NewIndex(append(fixture(),
+		&agent.Agent{Name: "lang.sql", Description: "Writes and tunes SQL queries, joins and window functions", Body: "SQL.\n"},
+		&agent.Agent{Name: "sec.appsec", Description: "Application security: OWASP Top 10, vulnerability reviews, input validation", Body: "Security reviews.\n"},
+	))
+	if res, _ := ix.Search("SQL injection", 3); len(res) == 0 || res[0].Name != "@sec.appsec" {
+		t.Errorf("SQL injection: %q, want @sec.appsec first", names(res))
+	}
+}
