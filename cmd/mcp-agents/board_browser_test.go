@@ -557,3 +557,44 @@ func TestBoardLiveUpdateKeepsFocusInABrowser(t *testing.T) {
 		t.Errorf("the older link still reads on from the same event (%s): the test shows nothing", got)
 	}
 }
+
+// TestBoardSaysWhenItsSignInEndsInABrowser: once the token behind a board
+// session is revoked, the live-update stream is refused (401), which
+// EventSource never retries; the page must say that the sign-in ended and
+// link to the sign-in form, which comes back to this page (filters and
+// all), not say "reconnecting…" forever.
+func TestBoardSaysWhenItsSignInEndsInABrowser(t *testing.T) {
+	chrome := findChromium(t)
+	s := newSandbox(t)
+	secret, id := s.token(t, "@people.ops", "observer")
+	hs := s.startHTTP(t)
+	ctx := startChromium(t, chrome)
+	b := browserPage{t, ctx}
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(hs.base+"/board/?impact=critical"),
+		chromedp.WaitVisible(chromedp.CSS("#token")),
+		chromedp.SendKeys(chromedp.CSS("#token"), secret),
+		chromedp.Submit(chromedp.CSS("#token")),
+	); err != nil {
+		t.Fatal(err)
+	}
+	// The stream's opening refreshes the page once.
+	b.waitFor("the stream opened", `location.pathname === '/board/' && document.body.hasAttribute('data-updated')`)
+
+	if _, stderr, code := s.cli(t, "tokens", "revoke", "--db", s.db, id); code != 0 {
+		t.Fatalf("tokens revoke: exit %d: %s", code, stderr)
+	}
+	b.waitFor("the page saying the sign-in ended", `document.getElementById('live-status').textContent.includes('sign-in has ended')`)
+	link := `document.querySelector('#live-status a')`
+	if got, want := b.eval(`(function () { var a = `+link+`; return a ? a.pathname + a.search : 'no link'; })()`),
+		"/board/login?next="+url.QueryEscape("/board/?impact=critical"); got != want {
+		t.Errorf("the sign-in link is %s, want %s", got, want)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS(`#live-status a`))); err != nil {
+		t.Fatal(err)
+	}
+	b.waitFor("the sign-in form", `location.pathname === '/board/login' && !!document.querySelector('#token')`)
+	if got := b.eval(`document.querySelector('input[name=next]').value`); got != "/board/?impact=critical" {
+		t.Errorf("the sign-in form goes back to %q, want the page it came from", got)
+	}
+}

@@ -132,5 +132,32 @@
     refresh();
   });
   es.addEventListener('change', refresh);
-  es.addEventListener('error', function () { say('Live: reconnecting…'); });
+  es.addEventListener('error', function () {
+    if (es.readyState !== EventSource.CLOSED) { say('Live: reconnecting…'); return; }
+    // The stream was answered, and refused (a 401 once a sign-in ended,
+    // with the token revoked or the server restarted): EventSource never
+    // tries again after that. Ask the page itself what it now is: a board
+    // whose sign-in ended sends it to the sign-in form, whose next is this
+    // page.
+    fetch(window.location.href, { headers: { 'Accept': 'text/html' }, credentials: 'same-origin', cache: 'no-store' })
+      .then(function (r) {
+        if (r.redirected && /\/login$/.test(r.url.split(/[?#]/)[0])) {
+          signedOut(r.url);
+        } else {
+          say('Live: the server refused live updates; reload to try again.');
+        }
+      })
+      .catch(function () { say('Live: stopped; the server cannot be reached. Reload to try again.'); });
+  });
+
+  // signedOut says the session ended, with a way to sign in again that
+  // comes back here.
+  function signedOut(login) {
+    if (!status) { return; }
+    var a = document.createElement('a');
+    a.href = login;
+    a.textContent = 'Sign in again';
+    status.textContent = 'Live: your sign-in has ended, so this page no longer updates. ';
+    status.appendChild(a);
+  }
 })();
