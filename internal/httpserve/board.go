@@ -56,8 +56,12 @@ type boardSession struct {
 }
 
 type boardAuth struct {
-	s        *Server
-	mu       sync.Mutex
+	s  *Server
+	mu sync.Mutex
+	// sessions are this process's only: a restart signs every board user
+	// out, and replicas do not share them (the README says how to route
+	// browsers). Worth it for a cookie that holds no token and dies with
+	// the process.
 	sessions map[string]boardSession
 }
 
