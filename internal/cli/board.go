@@ -103,7 +103,7 @@ func checkLoopback(opt, addr string) error {
 		return usagef("%s must be HOST:PORT on a loopback address, such as 127.0.0.1:8766 (got %q)", opt, addr)
 	}
 	if !httpserve.IsLoopback(host) {
-		return usagef("%s must be a loopback address (127.0.0.1, [::1] or localhost): the board has no login, so it serves this machine only (got %q)", opt, addr)
+		return usagef("%s must be a loopback address (such as 127.0.0.1, [::1] or localhost): the board has no login, so it serves this machine only (got %q)", opt, addr)
 	}
 	return nil
 }
@@ -114,7 +114,7 @@ func checkLoopback(opt, addr string) error {
 func loopbackOnly(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !httpserve.IsLoopback(r.Host) {
-			http.Error(w, "the board answers only to localhost, 127.0.0.1 or [::1]", http.StatusMisdirectedRequest)
+			http.Error(w, "the board answers only to localhost or a loopback address (such as 127.0.0.1 or [::1]) in the Host header", http.StatusMisdirectedRequest)
 			return
 		}
 		next.ServeHTTP(w, r)

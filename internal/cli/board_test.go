@@ -72,10 +72,33 @@ func TestBoardServesOnLoopback(t *testing.T) {
 	if err != nil || res.StatusCode != 200 || res.Request.URL.Path != "/board/" {
 		t.Errorf("GET /: %v %v", err, res)
 	}
-	req, _ := http.NewRequest("GET", base+"/board/", nil)
-	req.Host = "attacker.example:80"
-	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusMisdirectedRequest {
-		t.Errorf("a foreign Host header (DNS rebinding) was served: %v %v", err, res)
+	// Any loopback address is this machine, as the 421 says: a foreign
+	// Host (DNS rebinding) is refused.
+	for _, tc := range []struct {
+		host string
+		want int
+	}{
+		{"localhost:8766", 200},
+		{"127.0.0.2:8766", 200},
+		{"[::ffff:127.0.0.1]:8766", 200},
+		{"[::1]:8766", 200},
+		{"attacker.example:80", http.StatusMisdirectedRequest},
+		{"127.0.0.1.attacker.example", http.StatusMisdirectedRequest},
+	} {
+		req, _ := http.NewRequest("GET", base+"/board/", nil)
+		req.Host = tc.host
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.want {
+			t.Errorf("Host %s: %d, want %d", tc.host, res.StatusCode, tc.want)
+		}
+		if msg := "the board answers only to localhost or a loopback address"; tc.want != 200 && !strings.Contains(string(body), msg) {
+			t.Errorf("Host %s: %q, want it to say %q", tc.host, body, msg)
+		}
 	}
 	// An open event stream does not hold up the shutdown.
 	stream, err := http.Get(base + "/board/events")

@@ -121,7 +121,7 @@ func (h *httpFlags) check(fs *flag.FlagSet, opt func(string) string) error {
 	}
 	loopback := httpserve.IsLoopback(host)
 	if h.noAuth && !loopback {
-		return usagef("%s is only for a loopback address (127.0.0.1, ::1, localhost): anyone reaching %s could act as any agent", opt("no-auth"), h.addr)
+		return usagef("%s is only for a loopback address (such as 127.0.0.1, ::1 or localhost): anyone reaching %s could act as any agent", opt("no-auth"), h.addr)
 	}
 	if !loopback && h.tlsCert == "" && !h.insecure {
 		return usagef("%s %s is not a loopback address: tokens would cross the network in clear; give --tls-cert and --tls-key, or --insecure-http when a proxy in front terminates TLS", opt("http"), h.addr)
