@@ -166,7 +166,18 @@ func (h *handler) board(r *http.Request) (store.BoardSummary, error) {
 	if h.cfg.Canonical != nil {
 		q.Agent = h.cfg.Canonical(q.Agent)
 	}
-	return h.cfg.Store.Board(r.Context(), q)
+	sum, err := h.cfg.Store.Board(r.Context(), q)
+	// The store names a field as the tools' arguments do (impact_level);
+	// a person who typed the URL knows it by the URL's name (impact).
+	var se *store.Error
+	if errors.As(err, &se) && se.Code == store.CodeInvalid {
+		if name := fieldParams[se.Field]; name != se.Field && strings.HasPrefix(se.Message, se.Field+" ") {
+			renamed := *se
+			renamed.Message = name + strings.TrimPrefix(se.Message, se.Field)
+			return sum, &renamed
+		}
+	}
+	return sum, err
 }
 
 func (h *handler) page(w http.ResponseWriter, r *http.Request) {

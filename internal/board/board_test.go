@@ -267,14 +267,16 @@ func TestBadRequests(t *testing.T) {
 		status int
 		says   string
 	}{
-		{"/board/?impact=huge", 400, "impact_level"},
-		{"/board/?type=%3Cscript%3E", 400, "flag_type"},
+		// The URL's own names, not the store's (impact_level, flag_type).
+		{"/board/?impact=huge", 400, "impact must be one of critical"},
+		{"/board/?type=%3Cscript%3E", 400, "type must be one of breaking_change"},
 		{"/board/?agent=not%20a%20handle", 400, "agent"},
 		{"/board/?status=open", 400, "status"},
 		{"/board/flags/999", 404, "999"},
 		{"/board/flags/abc", 400, "flag id"},
 		{"/board/api/flags/999", 404, "999"},
-		{"/board/api/summary?impact=huge", 400, "impact_level"},
+		{"/board/api/summary?impact=huge", 400, `{"error":"impact must be one of`},
+		{"/board/api/summary?type=bogus", 400, `{"error":"type must be one of`},
 	} {
 		res, body := f.get(t, tt.path)
 		if res.StatusCode != tt.status || !strings.Contains(body, tt.says) {
