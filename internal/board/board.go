@@ -112,7 +112,21 @@ func New(cfg Config) http.Handler {
 	if cfg.Wrap != nil {
 		out = cfg.Wrap(out)
 	}
-	return out
+	return readOnly(out)
+}
+
+// readOnly answers a method other than GET and HEAD with 405 before Wrap
+// sees it: every board route only reads, and Wrap's "sign in" would send a
+// person after a login that cannot make such a request right.
+func readOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet && r.Method != http.MethodHead {
+			w.Header().Set("Allow", "GET, HEAD")
+			http.Error(w, "the board only reads: "+r.Method+" is not allowed here (GET or HEAD)", http.StatusMethodNotAllowed)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // secure sets the headers every board response carries.

@@ -420,6 +420,22 @@ func TestWrapGuardsEveryRoute(t *testing.T) {
 		if res, _ := f.get(t, p); res.StatusCode != http.StatusUnauthorized {
 			t.Errorf("%s without credentials: %d", p, res.StatusCode)
 		}
+		// Every route only reads: another method is answered 405, with
+		// credentials or not, never "login first", which no login mends.
+		for _, method := range []string{"POST", "PUT", "DELETE", "PATCH"} {
+			for _, creds := range []string{"", "Bearer ok"} {
+				req, _ := http.NewRequest(method, f.srv.URL+p, nil)
+				req.Header.Set("Authorization", creds)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				res.Body.Close()
+				if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != "GET, HEAD" {
+					t.Errorf("%s %s with %q: %d, Allow %q, want 405 allowing GET, HEAD", method, p, creds, res.StatusCode, res.Header.Get("Allow"))
+				}
+			}
+		}
 	}
 }
 

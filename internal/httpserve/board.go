@@ -44,10 +44,22 @@ func (s *Server) MountBoard(newBoard func(wrap func(http.Handler) http.Handler) 
 		mux.HandleFunc("GET /board/login", b.form)
 		mux.HandleFunc("POST /board/login", b.login)
 		mux.HandleFunc("POST /board/logout", b.logout)
+		// Without these, another method reached the board's own routes,
+		// which answered 404 (or "sign in") for a page that exists.
+		mux.HandleFunc("/board/login", notAllowed("GET, HEAD, POST"))
+		mux.HandleFunc("/board/logout", notAllowed("POST"))
 	}
 	mux.Handle("/board/", h)
 	mux.Handle("/board", h)
 	return nil
+}
+
+// notAllowed answers 405, naming the methods allowed.
+func notAllowed(allow string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		http.Error(w, r.Method+" is not allowed here (only "+allow+"): the sign-in and sign-out are forms posted from the board's pages", http.StatusMethodNotAllowed)
+	}
 }
 
 type boardSession struct {

@@ -189,6 +189,26 @@ func TestBoardLogin(t *testing.T) {
 	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusOK {
 		t.Fatalf("a refused logout ended the session: %d", res.StatusCode)
 	}
+	// The forms' routes answer another method 405, naming theirs, not 404.
+	for _, tc := range []struct{ method, path, allow string }{
+		{"GET", "/board/logout", "POST"},
+		{"PUT", "/board/logout", "POST"},
+		{"PUT", "/board/login", "GET, HEAD, POST"},
+		{"DELETE", "/board/login", "GET, HEAD, POST"},
+	} {
+		req, _ := http.NewRequest(tc.method, srv.URL+tc.path, nil)
+		res, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusMethodNotAllowed || res.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s signed in: %d, Allow %q, want 405 allowing %s", tc.method, tc.path, res.StatusCode, res.Header.Get("Allow"), tc.allow)
+		}
+	}
+	if res, _ := c.Get(srv.URL + "/board/api/summary"); res.StatusCode != http.StatusOK {
+		t.Fatalf("a GET of the logout ended the session: %d", res.StatusCode)
+	}
 	if res := logout(srv.URL); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("logout: %d", res.StatusCode)
 	}
