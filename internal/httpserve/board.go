@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"mime"
 	"net/http"
 	"net/url"
 	"path"
@@ -280,6 +281,13 @@ func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "the login form must be posted from the board's own page", http.StatusForbidden)
 		return
 	}
+	// ParseForm reads no other body, so a token sent as multipart/form-data
+	// was read as none; the page's form is urlencoded, and reading
+	// multipart too would only add a parser under the 8 KiB limit.
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/x-www-form-urlencoded" {
+		http.Error(w, "the login form must be sent as application/x-www-form-urlencoded, as the page at /board/login sends it", http.StatusUnsupportedMediaType)
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
 			http.Error(w, "login form too large: at most 8 KiB", http.StatusRequestEntityTooLarge)
@@ -290,6 +298,10 @@ func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 	}
 	next := safeNext(r.PostForm.Get("next"))
 	token := strings.TrimSpace(r.PostForm.Get("token"))
+	if token == "" {
+		b.renderForm(w, http.StatusBadRequest, next, "A token is required: paste an observer or admin token.")
+		return
+	}
 	p, err := b.s.tokens.Authenticate(r.Context(), token)
 	switch {
 	case err != nil && !errors.Is(err, auth.ErrBadToken):

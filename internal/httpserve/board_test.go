@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -109,10 +110,10 @@ func TestBoardLogin(t *testing.T) {
 		t.Errorf("login form: Referrer-Policy %q, want same-origin", got)
 	}
 
-	post := func(c *http.Client, token, origin string) *http.Response {
+	postAs := func(c *http.Client, ctype, body, origin string) *http.Response {
 		t.Helper()
-		req, _ := http.NewRequest("POST", srv.URL+"/board/login", strings.NewReader(url.Values{"token": {token}, "next": {"/board/?impact=critical"}}.Encode()))
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req, _ := http.NewRequest("POST", srv.URL+"/board/login", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
 		if origin != "" {
 			req.Header.Set("Origin", origin)
 		}
@@ -122,18 +123,41 @@ func TestBoardLogin(t *testing.T) {
 		}
 		return res
 	}
+	post := func(c *http.Client, token, origin string) *http.Response {
+		t.Helper()
+		return postAs(c, "application/x-www-form-urlencoded", url.Values{"token": {token}, "next": {"/board/?impact=critical"}}.Encode(), origin)
+	}
 	for _, tc := range []struct {
 		token, origin string
 		status        int
+		says          string
 	}{
-		{"mcpa_agent", "", http.StatusForbidden},
-		{"mcpa_nonsense", "", http.StatusUnauthorized},
-		{"", "", http.StatusUnauthorized},
-		{"mcpa_observer", "https://evil.example", http.StatusForbidden},
-		{strings.Repeat("x", 9<<10), "", http.StatusRequestEntityTooLarge},
+		{"mcpa_agent", "", http.StatusForbidden, "this one is an agent token"},
+		{"mcpa_nonsense", "", http.StatusUnauthorized, "That token is unknown, revoked or expired."},
+		{"", "", http.StatusBadRequest, "A token is required"},
+		{"  ", "", http.StatusBadRequest, "A token is required"},
+		{"mcpa_observer", "https://evil.example", http.StatusForbidden, "posted from the board's own page"},
+		{strings.Repeat("x", 9<<10), "", http.StatusRequestEntityTooLarge, "at most 8 KiB"},
 	} {
-		if res := post(plain, tc.token, tc.origin); res.StatusCode != tc.status || len(res.Cookies()) != 0 {
-			t.Errorf("login with %.20q from %q: %d with cookies %v, want %d and none", tc.token, tc.origin, res.StatusCode, res.Cookies(), tc.status)
+		res := post(plain, tc.token, tc.origin)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != tc.status || len(res.Cookies()) != 0 || !strings.Contains(string(body), tc.says) {
+			t.Errorf("login with %.20q from %q: %d with cookies %v, %.200q, want %d and none, saying %q", tc.token, tc.origin, res.StatusCode, res.Cookies(), body, tc.status, tc.says)
+		}
+	}
+	// A form the page did not send: multipart (read as no token at all by
+	// ParseForm) is refused as such, not as a bad token.
+	var mp strings.Builder
+	mw := multipart.NewWriter(&mp)
+	mw.WriteField("token", "mcpa_observer")
+	mw.Close()
+	for ctype, body := range map[string]string{mw.FormDataContentType(): mp.String(), "": "token=mcpa_observer", "text/plain": "token=mcpa_observer"} {
+		res := postAs(plain, ctype, body, "")
+		msg, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnsupportedMediaType || len(res.Cookies()) != 0 || !strings.Contains(string(msg), "application/x-www-form-urlencoded") {
+			t.Errorf("login posted as %q: %d %q, want 415 naming the form's encoding", ctype, res.StatusCode, msg)
 		}
 	}
 
