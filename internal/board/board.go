@@ -19,6 +19,7 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -97,7 +98,7 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET "+p+"/api/summary", h.apiSummary)
 	mux.HandleFunc("GET "+p+"/api/flags/{id}", h.apiFlag)
 	mux.HandleFunc("GET "+p+"/events", h.events)
-	mux.Handle("GET "+p+"/static/", http.StripPrefix(p+"/static", http.FileServerFS(staticFS())))
+	mux.HandleFunc("GET "+p+"/static/{name}", h.static)
 	// Any other path is the board's own 404: a page with a way back (JSON
 	// under api/), not the mux's bare "404 page not found".
 	mux.HandleFunc("GET "+p+"/", h.notFound)
@@ -246,6 +247,17 @@ func (h *handler) apiFlag(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, d)
+}
+
+// static serves the script, style sheet and icon: a file, never a
+// directory's listing, and any other name is the board's own 404.
+func (h *handler) static(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	if fi, err := fs.Stat(staticFS(), name); err != nil || !fi.Mode().IsRegular() {
+		h.notFound(w, r)
+		return
+	}
+	http.ServeFileFS(w, r, staticFS(), name)
 }
 
 // notFound answers a path under the prefix that names no page.

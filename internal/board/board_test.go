@@ -805,7 +805,9 @@ func TestListIsShownApartFromTheFilters(t *testing.T) {
 // with a way back (JSON under api/), not the mux's plain text.
 func TestUnknownPathsAreTheBoardsOwn404(t *testing.T) {
 	f := newFixture(t, Config{})
-	for _, path := range []string{"/board/nonexistent", "/board/flags/", "/board/flags/1/more", "/board/flags"} {
+	// The static files too: no directory listing, no plain-text 404.
+	for _, path := range []string{"/board/nonexistent", "/board/flags/", "/board/flags/1/more", "/board/flags",
+		"/board/static/", "/board/static/nope.js", "/board/static/x/board.js"} {
 		res, body := f.get(t, path)
 		if res.StatusCode != http.StatusNotFound || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
 			t.Errorf("%s: %d %s, want 404 html", path, res.StatusCode, res.Header.Get("Content-Type"))
