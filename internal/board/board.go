@@ -164,6 +164,11 @@ func query(r *http.Request) (store.BoardQuery, error) {
 			return q, &store.Error{Code: store.CodeInvalid, Field: "page", Message: "page must be a positive integer, got " + strconv.Quote(s)}
 		}
 	}
+	if s := strings.TrimSpace(v.Get("offset")); s != "" {
+		if q.Skip, err = strconv.Atoi(s); err != nil || q.Skip < 0 {
+			return q, &store.Error{Code: store.CodeInvalid, Field: "offset", Message: "offset must be a number of rows, got " + strconv.Quote(s)}
+		}
+	}
 	if s := strings.TrimSpace(v.Get("before")); s != "" {
 		if q.Before, err = strconv.ParseInt(s, 10, 64); err != nil || q.Before < 1 {
 			return q, &store.Error{Code: store.CodeInvalid, Field: "before", Message: "before must be an event id, got " + strconv.Quote(s)}

@@ -601,7 +601,7 @@ func TestAPISummaryNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]any{"agent": "@web.ui", "type": "change", "impact": "medium", "status": "pending",
-		"list": "", "page": 1.0, "before": 0.0, "rows": 100.0}
+		"list": "", "page": 1.0, "offset": 0.0, "before": 0.0, "rows": 100.0}
 	if got := raw["query"]; !cmp.Equal(got, any(want)) {
 		t.Errorf("query = %v, want %v", got, want)
 	}

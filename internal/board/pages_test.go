@@ -178,31 +178,46 @@ func TestListsPageOn(t *testing.T) {
 		t.Errorf("older events' links %v", l)
 	}
 
-	// The JSON links on too.
-	var ids []int64
-	u := "/board/api/summary?impact=medium"
-	for pages := 0; u != ""; pages++ {
-		if pages > 5 {
-			t.Fatal("the JSON pages never end")
-		}
-		var sum struct {
-			store.BoardSummary
-			Next map[string]string `json:"next"`
-		}
-		if err := json.Unmarshal([]byte(get(u)), &sum); err != nil {
-			t.Fatal(err)
-		}
-		ids = append(ids, boardIDs(sum.Pending[0].Flags)...)
-		if pages == 0 && sum.Next["events"] == "" {
-			t.Errorf("%s: no link to older events: %v", u, sum.Next)
-		}
-		u = sum.Next["pending/medium"]
+	// The JSON links on too, each list's next after the last row shown
+	// (the summary's 25 as a page's 100), so every row comes once: from the
+	// summary and from the impact filter's page.
+	type jsonSum struct {
+		store.BoardSummary
+		Next map[string]string `json:"next"`
 	}
-	if !slices.Equal(ids, pending) {
-		t.Errorf("JSON pages gave %v, want %v", ids, pending)
+	for _, tc := range []struct {
+		start, list string
+		rows        func(jsonSum) []int64
+		want        []int64
+	}{
+		{"/board/api/summary?impact=medium", "pending/medium", func(s jsonSum) []int64 { return boardIDs(s.Pending[0].Flags) }, pending},
+		{"/board/api/summary", "pending/medium", func(s jsonSum) []int64 { return boardIDs(s.Pending[0].Flags) }, pending},
+		{"/board/api/summary", "locked", func(s jsonSum) []int64 { return boardIDs(s.Locked) }, locked},
+		{"/board/api/summary", "completed", func(s jsonSum) []int64 { return boardIDs(s.Completed) }, completed},
+	} {
+		var ids []int64
+		u := tc.start
+		for pages := 0; u != ""; pages++ {
+			if pages > 5 {
+				t.Fatalf("%s: the JSON pages of %s never end", tc.start, tc.list)
+			}
+			var sum jsonSum
+			if err := json.Unmarshal([]byte(get(u)), &sum); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, tc.rows(sum)...)
+			if pages == 0 && sum.Next["events"] == "" {
+				t.Errorf("%s: no link to older events: %v", u, sum.Next)
+			}
+			u = sum.Next[tc.list]
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("JSON pages of %s from %s gave %d rows %v,\nwant %d %v", tc.list, tc.start, len(ids), ids, len(tc.want), tc.want)
+		}
 	}
 
-	for _, bad := range []string{"/board/?page=2", "/board/?list=events&page=2", "/board/?list=pending&page=x", "/board/?before=3", "/board/api/summary?list=nope"} {
+	for _, bad := range []string{"/board/?page=2", "/board/?list=events&page=2", "/board/?list=pending&page=x", "/board/?before=3", "/board/api/summary?list=nope",
+		"/board/?offset=25", "/board/?list=pending&offset=x", "/board/?list=pending&offset=-1", "/board/?list=pending&offset=25&page=2"} {
 		if res, _ := get2(t, srv.URL+bad); res != 400 {
 			t.Errorf("%s: %d, want 400", bad, res)
 		}

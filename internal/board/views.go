@@ -175,6 +175,9 @@ func boardURL(base string, q store.BoardQuery, edit func(url.Values)) string {
 	if q.Page > 1 {
 		vals.Set("page", strconv.Itoa(q.Page))
 	}
+	if q.Skip > 0 {
+		vals.Set("offset", strconv.Itoa(q.Skip))
+	}
 	if q.Before > 0 {
 		vals.Set("before", strconv.FormatInt(q.Before, 10))
 	}
@@ -188,8 +191,10 @@ func boardURL(base string, q store.BoardQuery, edit func(url.Values)) string {
 }
 
 // flagPager pages a flag list (list, and impact for a pending group) of
-// total rows, shown of them from offset on.
-func flagPager(base string, q store.BoardQuery, list, impact string, total, offset, shown int, order string) pager {
+// total rows, shown of them from offset on. Its next link goes to the
+// list's page holding the next row; exact, it goes to that row itself
+// (offset=) when no page starts there, as a script reading on needs.
+func flagPager(base string, q store.BoardQuery, list, impact string, total, offset, shown int, order string, exact bool) pager {
 	p := pager{Total: total, From: offset + 1, To: offset + shown, Order: order}
 	if total == 0 || (offset == 0 && shown >= total) {
 		return p
@@ -198,6 +203,7 @@ func flagPager(base string, q store.BoardQuery, list, impact string, total, offs
 	at := func(page int) string {
 		return boardURL(base, q, func(v url.Values) {
 			v.Del("before")
+			v.Del("offset")
 			v.Set("list", list)
 			if impact != "" {
 				v.Set("impact", impact)
@@ -206,6 +212,18 @@ func flagPager(base string, q store.BoardQuery, list, impact string, total, offs
 				v.Set("page", strconv.Itoa(page))
 			} else {
 				v.Del("page")
+			}
+		})
+	}
+	// from is the list from its row skip+1 on.
+	from := func(skip int) string {
+		return boardURL(base, q, func(v url.Values) {
+			v.Del("before")
+			v.Del("page")
+			v.Set("offset", strconv.Itoa(skip))
+			v.Set("list", list)
+			if impact != "" {
+				v.Set("impact", impact)
 			}
 		})
 	}
@@ -232,11 +250,14 @@ func flagPager(base string, q store.BoardQuery, list, impact string, total, offs
 		p.Links = append(p.Links, choice{Label: "previous " + strconv.Itoa(rows), URL: at(prev), Key: key + "-previous"})
 	}
 	if next := offset + shown; next < total {
-		label := "next " + strconv.Itoa(min(rows, total-next))
+		label, u := "next "+strconv.Itoa(min(rows, total-next)), at(next/rows+1)
 		if next%rows != 0 {
 			label = "more" // a short summary: the list's own first page holds these rows again
+			if exact {
+				u = from(next)
+			}
 		}
-		p.Links = append(p.Links, choice{Label: label, URL: at(next/rows + 1), Key: key + "-next"})
+		p.Links = append(p.Links, choice{Label: label, URL: u, Key: key + "-next"})
 	}
 	return p
 }
@@ -247,6 +268,7 @@ func eventPager(base string, q store.BoardQuery, sum store.BoardSummary) pager {
 	at := func(before int64) string {
 		return boardURL(base, q, func(v url.Values) {
 			v.Del("page")
+			v.Del("offset")
 			v.Set("list", "events")
 			if before > 0 {
 				v.Set("before", strconv.FormatInt(before, 10))
@@ -265,18 +287,19 @@ func eventPager(base string, q store.BoardQuery, sum store.BoardSummary) pager {
 	return p
 }
 
-// pagers pages each list of sum that was read, with links to base.
-func pagers(base string, sum store.BoardSummary) (groups map[string]pager, locked, completed, events pager) {
+// pagers pages each list of sum that was read, with links to base (exact:
+// see flagPager).
+func pagers(base string, sum store.BoardSummary, exact bool) (groups map[string]pager, locked, completed, events pager) {
 	q := sum.Query
 	groups = map[string]pager{}
 	for _, g := range sum.Pending {
-		groups[g.Impact] = flagPager(base, q, "pending", g.Impact, g.Total, g.Offset, len(g.Flags), "oldest first")
+		groups[g.Impact] = flagPager(base, q, "pending", g.Impact, g.Total, g.Offset, len(g.Flags), "oldest first", exact)
 	}
 	if q.Shows("locked") {
-		locked = flagPager(base, q, "locked", "", sum.LockedTotal, sum.LockedOffset, len(sum.Locked), "soonest to run out first")
+		locked = flagPager(base, q, "locked", "", sum.LockedTotal, sum.LockedOffset, len(sum.Locked), "soonest to run out first", exact)
 	}
 	if q.Shows("completed") {
-		completed = flagPager(base, q, "completed", "", sum.CompletedTotal, sum.CompletedOffset, len(sum.Completed), "newest first")
+		completed = flagPager(base, q, "completed", "", sum.CompletedTotal, sum.CompletedOffset, len(sum.Completed), "newest first", exact)
 	}
 	if q.Shows("events") {
 		events = eventPager(base, q, sum)
@@ -285,10 +308,12 @@ func pagers(base string, sum store.BoardSummary) (groups map[string]pager, locke
 }
 
 // nextLinks are the JSON's links to the rows that follow each list, by
-// the list's name ("pending/medium" for a group).
+// the list's name ("pending/medium" for a group): each goes on after the
+// last row the summary holds, as events' does, so a script reads every row
+// once.
 func (v *views) nextLinks(sum store.BoardSummary) map[string]string {
 	next := map[string]string{}
-	groups, locked, completed, events := pagers(v.prefix+"/api/summary", sum)
+	groups, locked, completed, events := pagers(v.prefix+"/api/summary", sum, true)
 	add := func(name string, p pager) {
 		for _, l := range p.Links {
 			if strings.HasSuffix(l.Key, "-next") || l.Key == "events-older" {
@@ -319,6 +344,7 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 	link := func(name, value string) string {
 		return boardURL(base, q, func(vals url.Values) {
 			vals.Del("page")
+			vals.Del("offset")
 			vals.Del("before")
 			if name == "list" {
 				vals.Del("list")
@@ -346,7 +372,7 @@ func (v *views) boardData(sum store.BoardSummary, live bool) boardData {
 		}
 		d.Filters = append(d.Filters, f)
 	}
-	d.Groups, d.Locked, d.Completed, d.Events = pagers(base, sum)
+	d.Groups, d.Locked, d.Completed, d.Events = pagers(base, sum, false)
 	d.Summary = link("list", "")
 	// Pending and locked flags are not completed, and completed ones are
 	// neither pending nor locked: such a list under such a status is empty
@@ -470,7 +496,7 @@ type param struct{ Name, Value string }
 // fieldParams maps the store's names for a board query's fields to the
 // URL's.
 var fieldParams = map[string]string{"agent": "agent", "flag_type": "type", "impact_level": "impact", "status": "status",
-	"list": "list", "page": "page", "before": "before"}
+	"list": "list", "page": "page", "offset": "offset", "before": "before"}
 
 // recover offers a way on from a board URL whose parameter field the store
 // refused: the URL without it (and without a page of lists it changes).
@@ -481,8 +507,9 @@ func (v *views) recover(q url.Values, field string) (*choice, *agentForm) {
 	}
 	bad := q.Get(name)
 	q.Del(name)
-	if name != "page" && name != "before" {
+	if name != "page" && name != "offset" && name != "before" {
 		q.Del("page")
+		q.Del("offset")
 		q.Del("before")
 	}
 	clear := &choice{Label: "Show the board without " + name + " " + strconv.Quote(bad), URL: v.prefix + "/"}

@@ -40,6 +40,10 @@ type BoardQuery struct {
 	// (Page-1)×Rows on of each flag list read. Pages past the first need a
 	// flag List.
 	Page int `json:"page"`
+	// Skip, with a flag List, reads the list from row Skip+1 instead of a
+	// page's first (0 = as Page says): where a summary's cut list leaves
+	// off, which is no page's start (25 rows shown, pages of 100).
+	Skip int `json:"offset"`
 	// Before, with List "events", reads the events older than this event
 	// id (0 = the newest).
 	Before int64 `json:"before"`
@@ -65,6 +69,9 @@ const maxBoardPage = 1_000_000
 // Offset is the number of rows each flag list skips under q, a checked
 // query.
 func (q BoardQuery) Offset() int {
+	if q.Skip > 0 {
+		return q.Skip
+	}
 	if q.Page <= 1 {
 		return 0
 	}
@@ -255,6 +262,12 @@ func checkBoardQuery(q BoardQuery) (BoardQuery, error) {
 		return q, invalid("page", "page must be between 1 and %d (got %d)", maxBoardPage, q.Page)
 	case q.Page > 1 && (q.List == "" || q.List == "events"):
 		return q, invalid("page", "page needs list=pending, locked or completed (events go on with before=ID)")
+	case q.Skip < 0 || q.Skip > maxBoardPage*BoardPageRows:
+		return q, invalid("offset", "offset must be between 0 and %d (got %d)", maxBoardPage*BoardPageRows, q.Skip)
+	case q.Skip > 0 && (q.List == "" || q.List == "events"):
+		return q, invalid("offset", "offset needs list=pending, locked or completed (events go on with before=ID)")
+	case q.Skip > 0 && q.Page > 1:
+		return q, invalid("offset", "give page or offset, not both")
 	case q.Before < 0:
 		return q, invalid("before", "before must be an event id (got %d)", q.Before)
 	case q.Before > 0 && q.List != "events":

@@ -194,6 +194,10 @@ func testBoardRejectsBadFilters(t *testing.T, open Opener) {
 		{store.BoardQuery{Page: 2}, "page"},
 		{store.BoardQuery{List: "events", Page: 2}, "page"},
 		{store.BoardQuery{List: "pending", Page: -1}, "page"},
+		{store.BoardQuery{Skip: 25}, "offset"},
+		{store.BoardQuery{List: "events", Skip: 25}, "offset"},
+		{store.BoardQuery{List: "pending", Skip: -1}, "offset"},
+		{store.BoardQuery{List: "pending", Skip: 25, Page: 2}, "offset"},
 		{store.BoardQuery{Before: 5}, "before"},
 		{store.BoardQuery{List: "pending", Before: 5}, "before"},
 	} {
@@ -313,6 +317,20 @@ func testBoardPages(t *testing.T, open Opener) {
 	})
 	if !slices.Equal(got, completed) {
 		t.Errorf("completed pages %v, want %v", got, completed)
+	}
+	// An offset reads on from any row: where a summary's cut list, which
+	// no page starts after, leaves off.
+	sk := board(store.BoardQuery{List: "pending", Skip: 2, Rows: 3})
+	if g := sk.Pending[0]; g.Offset != 2 || !slices.Equal(boardIDs(g.Flags), medium[2:5]) {
+		t.Errorf("pending from offset 2: offset %d, %v, want %v", g.Offset, boardIDs(g.Flags), medium[2:5])
+	}
+	sk = board(store.BoardQuery{List: "locked", Skip: 4, Rows: 3})
+	if sk.LockedOffset != 4 || !slices.Equal(boardIDs(sk.Locked), locked[4:]) {
+		t.Errorf("locked from offset 4: offset %d, %v, want %v", sk.LockedOffset, boardIDs(sk.Locked), locked[4:])
+	}
+	sk = board(store.BoardQuery{List: "completed", Skip: 1, Rows: 3})
+	if sk.CompletedOffset != 1 || !slices.Equal(boardIDs(sk.Completed), completed[1:4]) {
+		t.Errorf("completed from offset 1: offset %d, %v, want %v", sk.CompletedOffset, boardIDs(sk.Completed), completed[1:4])
 	}
 	// Without a list each list shows its first rows and says how many.
 	sum := board(store.BoardQuery{Rows: 3})
