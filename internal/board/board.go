@@ -307,9 +307,15 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error, asJSON
 			status, msg = http.StatusBadRequest, se.Message
 		case store.CodeNotFound:
 			status, msg = http.StatusNotFound, se.Message
+		case store.CodeUnavailable, store.CodeBusy:
+			// The database is down, busy, read-only or damaged: a fault
+			// to say as such, as the tools do, and one a reload may
+			// outlast, not the board's own error.
+			status, msg = http.StatusServiceUnavailable, se.Message
+			w.Header().Set("Retry-After", "5")
 		}
 	}
-	if status == http.StatusInternalServerError {
+	if status >= http.StatusInternalServerError {
 		h.cfg.Log.Error("board: reading the database", "path", r.URL.Path, "err", err)
 	}
 	if asJSON {

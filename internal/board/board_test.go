@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -849,6 +851,34 @@ func TestTerminalEscapesLeaveNoResidue(t *testing.T) {
 			if strings.Contains(body, bad) {
 				t.Errorf("%s: an escape sequence leaves %q", path, bad)
 			}
+		}
+	}
+}
+
+// downStore answers every read as a database that cannot be reached.
+type downStore struct{}
+
+var errDown = store.NewUnavailable("the database is unreachable; nothing was read", errors.New("dial tcp: connection refused"))
+
+func (downStore) Board(context.Context, store.BoardQuery) (store.BoardSummary, error) {
+	return store.BoardSummary{}, errDown
+}
+
+func (downStore) GetFlag(context.Context, int64) (store.FlagDetail, error) {
+	return store.FlagDetail{}, errDown
+}
+
+// A database that is down (or busy, read-only, damaged) is a 503 saying
+// so, with Retry-After, on the pages and the JSON alike, as the tools say
+// it: it was a 500 "internal error".
+func TestDatabaseFaultIsUnavailable(t *testing.T) {
+	srv := httptest.NewServer(New(Config{Store: downStore{}, Log: slog.New(slog.DiscardHandler)}))
+	defer srv.Close()
+	for _, path := range []string{"/board/", "/board/flags/1", "/board/api/summary", "/board/api/flags/1"} {
+		res, body := get(t, srv.URL+path)
+		if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+			!strings.Contains(body, "the database is unreachable; nothing was read") || strings.Contains(body, "internal error") {
+			t.Errorf("%s: %d (Retry-After %q) %.200s; want 503 saying the database is unreachable", path, res.StatusCode, res.Header.Get("Retry-After"), body)
 		}
 	}
 }
