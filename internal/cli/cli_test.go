@@ -229,6 +229,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"serve", "--http", "127.0.0.1:1", "--notify", "@a.b"}, "mcp-agents serve --help", "--notify: only without --http"},
 		{[]string{"create-flag", "--flag_type", "change", "--source_agent", "@a.b", "--change_description", "c"}, "mcp-agents create-flag --help", "--action_required is required"},
 		{[]string{"tokens", "create", "--agent", "@a.b", "--role", "observer", "--can-broadcast"}, "mcp-agents tokens create --help", "--can-broadcast: an observer writes nothing"},
+		// Left out, not typed empty: said as a required option is.
+		{[]string{"tokens", "create", "--agent", "@a.b"}, "mcp-agents tokens create --help", "tokens create: --role is required: agent, observer or admin"},
 		{[]string{"get-agent-flags", "@a.b", "--include-locked=maybe"}, "mcp-agents get-agent-flags --help", `invalid value "maybe" for --include-locked: must be true or false`},
 		{[]string{"agents", "list", "--json=x"}, "mcp-agents agents list --help", `invalid value "x" for --json: must be true or false`},
 		// An empty --db ("$UNSET_VARIABLE") used another database without a word.

@@ -66,6 +66,9 @@ func runTokensCreate(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(*agentFlag) == "" {
 		return usagef("tokens create: --agent is required (the agent the token acts as; for admin and observer tokens, the default actor or the person's name as a handle)")
 	}
+	if !setFlags(fs)["role"] {
+		return usagef("tokens create: --role is required: agent, observer or admin")
+	}
 	r, err := auth.ParseRole(*role)
 	if err != nil {
 		return usagef("tokens create: %s", e.about("role", err.Error()))
