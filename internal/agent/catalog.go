@@ -134,8 +134,8 @@ func (c *Catalog) index() []Warning {
 }
 
 // indexAliases maps aliases to agents. Real names always beat aliases; when
-// two agents claim one alias, the higher-precedence source (then the
-// earlier name) keeps it.
+// two agents claim one alias, the higher-precedence source keeps it, and
+// within a source the first file by path, as for names.
 func (c *Catalog) indexAliases() []Warning {
 	order := make([]*Agent, 0, len(c.agents))
 	for _, a := range c.agents {
@@ -143,7 +143,11 @@ func (c *Catalog) indexAliases() []Warning {
 			order = append(order, a)
 		}
 	}
-	slices.SortStableFunc(order, func(a, b *Agent) int { return cmp.Compare(c.srcOf[b], c.srcOf[a]) })
+	// Slashed, so that a source's paths compare as Load sorted them.
+	slices.SortFunc(order, func(a, b *Agent) int {
+		return cmp.Or(cmp.Compare(c.srcOf[b], c.srcOf[a]),
+			strings.Compare(filepath.ToSlash(a.Path), filepath.ToSlash(b.Path)))
+	})
 	var warns []Warning
 	for _, a := range order {
 		for _, al := range a.Aliases {

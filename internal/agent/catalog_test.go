@@ -131,6 +131,76 @@ func TestLoadAliasConflicts(t *testing.T) {
 	}
 }
 
+// An alias two files claim goes to the higher-precedence source, and
+// within a source to the first file by path (not the name that sorts
+// first), as a name does; the warning is on the other file and names the
+// one that serves.
+func TestAliasClaimedTwice(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		sources    []Source
+		alias      string
+		owner      string // who Get(alias) gives
+		warnedFile string // the file warned about
+		warnNames  string // what its warning names
+	}{
+		{
+			name: "same source, first by path",
+			sources: []Source{{Label: "dir", Root: "a3", FS: fstest.MapFS{
+				"a.md": agentFile("zz.first", "a", "aliases: [shared]"),
+				"b.md": agentFile("aa.second", "b", "aliases: [shared]"),
+			}}},
+			alias: "shared", owner: "zz.first",
+			warnedFile: "b.md", warnNames: filepath.Join("a3", "a.md"),
+		},
+		{
+			name: "same source, first by whole path",
+			sources: []Source{{Label: "dir", Root: "r", FS: fstest.MapFS{
+				"a-b.md": agentFile("zz.first", "a", "aliases: [shared]"),
+				"a/x.md": agentFile("aa.second", "b", "aliases: [shared]"),
+			}}},
+			alias: "shared", owner: "zz.first",
+			warnedFile: "x.md", warnNames: filepath.Join("r", "a-b.md"),
+		},
+		{
+			name: "a name beats an alias",
+			sources: []Source{
+				{Label: "builtin", Root: "builtin", FS: fstest.MapFS{
+					"pg.md": agentFile("database.postgres", "pg", "aliases: [database.postgresql, database.sql]"),
+				}},
+				{Label: "dir", Root: "a4", FS: fstest.MapFS{"sql.md": agentFile("database.sql", "sql")}},
+			},
+			alias: "database.sql", owner: "database.sql",
+			warnedFile: "pg.md", warnNames: "@database.sql",
+		},
+		{
+			name: "the higher source keeps an alias",
+			sources: []Source{
+				{Label: "builtin", Root: "builtin", FS: fstest.MapFS{
+					"ops.md": agentFile("ops.containers", "c", "aliases: [ops.docker]"),
+				}},
+				{Label: "dir", Root: "a4", FS: fstest.MapFS{"kube.md": agentFile("my.kube", "k", "aliases: [ops.docker]")}},
+			},
+			alias: "ops.docker", owner: "my.kube",
+			warnedFile: "ops.md", warnNames: "@my.kube",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			loaded, warns := mustLoad(t, tc.sources)
+			decoded, _ := snapshotRoundTrip(t, loaded, warns, tc.sources)
+			for cat, c := range map[string]*Catalog{"loaded": loaded, "decoded": decoded} {
+				if a, _ := c.Get(tc.alias); nameOf(a) != tc.owner {
+					t.Errorf("%s: Get(%q) = %s, want %s", cat, tc.alias, nameOf(a), tc.owner)
+				}
+			}
+			if len(warns) != 1 || filepath.Base(warns[0].Path) != tc.warnedFile ||
+				!strings.Contains(warns[0].Reason, tc.warnNames) || !warns[0].Conflict {
+				t.Errorf("warnings = %v, want one conflict on %s naming %s", warns, tc.warnedFile, tc.warnNames)
+			}
+		})
+	}
+}
+
 func TestLoadDeterministic(t *testing.T) {
 	fsys := fstest.MapFS{}
 	for _, n := range []string{"z", "y", "x", "w", "v", "u", "t", "s"} {

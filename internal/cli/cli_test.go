@@ -570,6 +570,20 @@ func TestAgentsCheck(t *testing.T) {
 		r.stderr != "ok: 2 agent file(s) in 1 director(ies); 1 warning(s): names claimed twice, the first by path serves\n" {
 		t.Errorf("duplicate names only: want exit 0 with a warning, got %+v", r)
 	}
+
+	// So is an alias two files claim: the first by path keeps it, though
+	// the other's name sorts first, and the warning is on the other.
+	shared := filepath.Join(h.cwd, "shared")
+	writeAgent(t, shared, "a.md", "---\nname: zz.first\ndescription: one\naliases: [shared]\n---\n")
+	writeAgent(t, shared, "b.md", "---\nname: aa.second\ndescription: two\naliases: [shared]\n---\n")
+	r = h.run(t, "agents", "check", shared)
+	if want := "warning: " + filepath.Join(shared, "b.md") + `: alias "shared" ignored: @zz.first (` + filepath.Join(shared, "a.md") + ") already uses it\n"; r.code != 0 || r.stdout != want {
+		t.Errorf("an alias claimed twice: got %+v, want exit 0 and %q", r, want)
+	}
+	r = h.run(t, "--no-builtin", "--agents", shared, "agents", "show", "shared")
+	if r.code != 0 || !strings.Contains(r.stdout, `"name": "@zz.first"`) {
+		t.Errorf("agents show shared: got %+v, want @zz.first", r)
+	}
 }
 
 type flagJSON struct {

@@ -3,9 +3,12 @@ package server_test
 import (
 	"encoding/json"
 	"testing"
+	"testing/fstest"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mcp-agents/mcp-agents/internal/agent"
+	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 )
 
@@ -70,6 +73,28 @@ func TestAliasAsSource(t *testing.T) {
 		f.ok(t, "list_flags", map[string]any{"source_agent": by}, &list)
 		if list.Total != 1 {
 			t.Errorf("list_flags source_agent %s: total %d, want 1", by, list.Total)
+		}
+	}
+}
+
+// An alias two files of one directory claim names the agent of the first
+// file by path, as agents check and the README say, not the agent whose
+// name sorts first; get_agent by the alias loads it.
+func TestAliasClaimedTwiceNamesTheFirstFileByPath(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a.md": {Data: []byte("---\nname: zz.first\ndescription: First by path.\naliases: [shared]\n---\nfirst\n")},
+		"b.md": {Data: []byte("---\nname: aa.second\ndescription: Second by path.\naliases: [shared]\n---\nsecond\n")},
+	}
+	cat, _, err := agent.Load(t.Context(), []agent.Source{{Label: "dir", Root: "a3", FS: fsys}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{client: connect(t, server.New(&server.Service{Catalog: cat, Search: search.NewIndex(cat.All())}, "test"))}
+	for _, name := range []string{"shared", "@SHARED"} {
+		var got server.AgentOutput
+		f.ok(t, "get_agent", map[string]any{"name": name}, &got)
+		if got.Name != "@zz.first" {
+			t.Errorf("get_agent %s = %s, want @zz.first (a.md, the first file by path)", name, got.Name)
 		}
 	}
 }
