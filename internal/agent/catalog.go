@@ -135,7 +135,9 @@ func (c *Catalog) index() []Warning {
 
 // indexAliases maps aliases to agents. Real names always beat aliases; when
 // two agents claim one alias, the higher-precedence source keeps it, and
-// within a source the first file by path, as for names.
+// within a source the first file by path, as for names. Each agent is left
+// listing only the aliases that lead to it: get_agent, agents show and
+// search would otherwise offer one alias as two agents'.
 func (c *Catalog) indexAliases() []Warning {
 	order := make([]*Agent, 0, len(c.agents))
 	for _, a := range c.agents {
@@ -150,8 +152,10 @@ func (c *Catalog) indexAliases() []Warning {
 	})
 	var warns []Warning
 	for _, a := range order {
+		kept := make([]string, 0, len(a.Aliases))
 		for _, al := range a.Aliases {
 			if al == a.Name {
+				kept = append(kept, al)
 				continue
 			}
 			if other, ok := c.byName[al]; ok {
@@ -165,6 +169,11 @@ func (c *Catalog) indexAliases() []Warning {
 				continue
 			}
 			c.byAlias[al] = a
+			kept = append(kept, al)
+		}
+		// A new slice: a snapshot's copy of the agent shares the old one.
+		if len(kept) < len(a.Aliases) {
+			a.Aliases = kept
 		}
 	}
 	return warns

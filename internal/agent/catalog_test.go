@@ -134,15 +134,17 @@ func TestLoadAliasConflicts(t *testing.T) {
 // An alias two files claim goes to the higher-precedence source, and
 // within a source to the first file by path (not the name that sorts
 // first), as a name does; the warning is on the other file and names the
-// one that serves.
+// one that serves. An agent lists only the aliases that lead to it, so no
+// alias is ever listed for two agents, or for one it does not name.
 func TestAliasClaimedTwice(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
 		sources    []Source
 		alias      string
-		owner      string // who Get(alias) gives
-		warnedFile string // the file warned about
-		warnNames  string // what its warning names
+		owner      string            // who Get(alias) gives
+		aliases    map[string]string // an agent's listed aliases, joined
+		warnedFile string            // the file warned about
+		warnNames  string            // what its warning names
 	}{
 		{
 			name: "same source, first by path",
@@ -151,6 +153,7 @@ func TestAliasClaimedTwice(t *testing.T) {
 				"b.md": agentFile("aa.second", "b", "aliases: [shared]"),
 			}}},
 			alias: "shared", owner: "zz.first",
+			aliases:    map[string]string{"zz.first": "shared", "aa.second": ""},
 			warnedFile: "b.md", warnNames: filepath.Join("a3", "a.md"),
 		},
 		{
@@ -160,6 +163,7 @@ func TestAliasClaimedTwice(t *testing.T) {
 				"a/x.md": agentFile("aa.second", "b", "aliases: [shared]"),
 			}}},
 			alias: "shared", owner: "zz.first",
+			aliases:    map[string]string{"zz.first": "shared", "aa.second": ""},
 			warnedFile: "x.md", warnNames: filepath.Join("r", "a-b.md"),
 		},
 		{
@@ -171,6 +175,7 @@ func TestAliasClaimedTwice(t *testing.T) {
 				{Label: "dir", Root: "a4", FS: fstest.MapFS{"sql.md": agentFile("database.sql", "sql")}},
 			},
 			alias: "database.sql", owner: "database.sql",
+			aliases:    map[string]string{"database.postgres": "database.postgresql", "database.sql": ""},
 			warnedFile: "pg.md", warnNames: "@database.sql",
 		},
 		{
@@ -182,6 +187,7 @@ func TestAliasClaimedTwice(t *testing.T) {
 				{Label: "dir", Root: "a4", FS: fstest.MapFS{"kube.md": agentFile("my.kube", "k", "aliases: [ops.docker]")}},
 			},
 			alias: "ops.docker", owner: "my.kube",
+			aliases:    map[string]string{"ops.containers": "", "my.kube": "ops.docker"},
 			warnedFile: "ops.md", warnNames: "@my.kube",
 		},
 	} {
@@ -191,6 +197,19 @@ func TestAliasClaimedTwice(t *testing.T) {
 			for cat, c := range map[string]*Catalog{"loaded": loaded, "decoded": decoded} {
 				if a, _ := c.Get(tc.alias); nameOf(a) != tc.owner {
 					t.Errorf("%s: Get(%q) = %s, want %s", cat, tc.alias, nameOf(a), tc.owner)
+				}
+				for name, want := range tc.aliases {
+					a, _ := c.Get(name)
+					if got := strings.Join(a.Aliases, ","); got != want {
+						t.Errorf("%s: %s lists aliases %q, want %q", cat, name, got, want)
+					}
+				}
+				for _, a := range c.All() {
+					for _, al := range a.Aliases {
+						if b, _ := c.Get(al); b != a {
+							t.Errorf("%s: %s lists alias %q, which leads to %s", cat, a.Name, al, nameOf(b))
+						}
+					}
 				}
 			}
 			if len(warns) != 1 || filepath.Base(warns[0].Path) != tc.warnedFile ||

@@ -584,6 +584,11 @@ func TestAgentsCheck(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, `"name": "@zz.first"`) {
 		t.Errorf("agents show shared: got %+v, want @zz.first", r)
 	}
+	// The other lists the alias no more: it does not name it.
+	r = h.run(t, "--no-builtin", "--agents", shared, "agents", "show", "aa.second")
+	if r.code != 0 || !strings.Contains(r.stdout, `"aliases": []`) {
+		t.Errorf("agents show aa.second: got %+v, want no aliases", r)
+	}
 }
 
 type flagJSON struct {

@@ -2,11 +2,13 @@ package server_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 	"testing/fstest"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/mcp-agents/mcp-agents/agents"
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/search"
 	"github.com/mcp-agents/mcp-agents/internal/server"
@@ -95,6 +97,57 @@ func TestAliasClaimedTwiceNamesTheFirstFileByPath(t *testing.T) {
 		f.ok(t, "get_agent", map[string]any{"name": name}, &got)
 		if got.Name != "@zz.first" {
 			t.Errorf("get_agent %s = %s, want @zz.first (a.md, the first file by path)", name, got.Name)
+		}
+	}
+}
+
+// An agent lists, in get_agent and in search reasons, only the aliases
+// that name it: an alias another agent keeps (by path, by precedence) or
+// that is another agent's name is not offered as its own, so two agents
+// never report one alias. The built-in database.postgres kept listing
+// database.sql when --agents had an agent of that name.
+func TestAliasesListedAreTheAgentsOwn(t *testing.T) {
+	sources := []agent.Source{
+		{Label: "builtin", Root: "builtin", FS: agents.FS},
+		{Label: "dir", Root: "a3", FS: fstest.MapFS{
+			"a.md": {Data: []byte("---\nname: zz.first\ndescription: First by path.\naliases: [shared]\n---\nfirst\n")},
+			"b.md": {Data: []byte("---\nname: aa.second\ndescription: Second by path.\naliases: [shared]\n---\nsecond\n")},
+		}},
+		{Label: "dir", Root: "a4", FS: fstest.MapFS{
+			"sql.md":  {Data: []byte("---\nname: database.sql\ndescription: Plain SQL.\n---\nsql\n")},
+			"kube.md": {Data: []byte("---\nname: my.kube\ndescription: Our cluster.\naliases: [ops.docker]\n---\nkube\n")},
+		}},
+	}
+	cat, _, err := agent.Load(t.Context(), sources)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{client: connect(t, server.New(&server.Service{Catalog: cat, Search: search.NewIndex(cat.All())}, "test"))}
+	for _, tc := range []struct {
+		agent   string
+		aliases []string
+	}{
+		{"zz.first", []string{"shared"}},
+		{"aa.second", []string{}},
+		{"database.postgres", []string{"database.postgresql"}},
+		{"database.sql", []string{}},
+		{"ops.containers", []string{}},
+		{"my.kube", []string{"ops.docker"}},
+	} {
+		var got server.AgentOutput
+		f.ok(t, "get_agent", map[string]any{"name": tc.agent}, &got)
+		if !slices.Equal(got.Aliases, tc.aliases) {
+			t.Errorf("get_agent %s: aliases %q, want %q", tc.agent, got.Aliases, tc.aliases)
+		}
+	}
+	for _, q := range []string{"shared", "database.sql", "ops.docker"} {
+		var res server.SearchAgentsOutput
+		f.ok(t, "search_agents", map[string]any{"query": q, "limit": 50}, &res)
+		owner, _ := cat.Get(q)
+		for _, r := range res.Results {
+			if r.Name != owner.Handle() && slices.Contains(r.Reasons, "alias: "+q) {
+				t.Errorf("search_agents %q: %s matched by alias %s, which names %s", q, r.Name, q, owner.Handle())
+			}
 		}
 	}
 }
