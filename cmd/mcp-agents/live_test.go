@@ -1047,7 +1047,7 @@ func TestProjectContextServesLinkedDocuments(t *testing.T) {
 }
 
 // A project context document that is skipped (here one over 1 MiB) is
-// warned about once per version of it, as an agent file is: it was warned
+// warned about, with the reason, once per version of it, as an agent file is: it was warned
 // about at start, again at the start-up rescan, and at every reload after,
 // an agent edited elsewhere included.
 func TestSkippedProjectDocumentsAreWarnedAboutOnce(t *testing.T) {
@@ -1066,6 +1066,10 @@ func TestSkippedProjectDocumentsAreWarnedAboutOnce(t *testing.T) {
 	count := func() int { return strings.Count(ls.stderr.String(), "big.md") }
 	if n := count(); n != 1 {
 		t.Fatalf("big.md warned about %d times at start, want once:\n%s", n, ls.stderr.String())
+	}
+	// Saying which of the causes it is.
+	if err := ls.stderr.String(); !strings.Contains(err, `msg="project context document skipped" file=`+big+` reason="over 1 MiB: 2097152 bytes"`) {
+		t.Fatalf("big.md's warning does not say it is over 1 MiB:\n%s", err)
 	}
 	writeAgentFile(t, filepath.Join(dir, "ops.md"), "team.ops", "Runs production, edited.")
 	ls.expect(t, "an agent edited", promptsChanged)

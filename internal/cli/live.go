@@ -128,14 +128,14 @@ func (e *env) projectDirs(forWatching bool) []string {
 func (e *env) loadProject() *project.Docs {
 	docs, skipped := project.Load(e.projectDirs(false))
 	now := map[string]bool{}
-	for _, p := range skipped {
-		key := p
-		if st, err := os.Stat(p); err == nil {
+	for _, sk := range skipped {
+		key := sk.Path
+		if st, err := os.Stat(sk.Path); err == nil {
 			key += "\x00" + st.ModTime().String()
 		}
 		now[key] = true
 		if !e.projectWarned[key] {
-			e.log.Warn("project context document skipped (unreadable, not a regular file, or over 1 MiB)", "file", p)
+			e.log.Warn("project context document skipped", "file", sk.Path, "reason", sk.Reason)
 		}
 	}
 	e.projectWarned = now

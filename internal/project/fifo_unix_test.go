@@ -28,7 +28,7 @@ func TestLoadSkipsNamedPipes(t *testing.T) {
 	done := make(chan struct{})
 	var (
 		docs    *Docs
-		skipped []string
+		skipped []Skipped
 	)
 	go func() {
 		defer close(done)
@@ -41,5 +41,10 @@ func TestLoadSkipsNamedPipes(t *testing.T) {
 	}
 	if len(docs.List()) != 1 || len(skipped) != 2 {
 		t.Fatalf("docs %v, skipped %v; want plain only, the pipes skipped", docs.List(), skipped)
+	}
+	for _, sk := range skipped {
+		if sk.Reason != "not a regular file: it is a named pipe" {
+			t.Errorf("%s skipped as %q, want it said to be a named pipe", sk.Path, sk.Reason)
+		}
 	}
 }

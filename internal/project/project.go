@@ -7,7 +7,9 @@ package project
 import (
 	"bufio"
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -28,6 +30,14 @@ type Doc struct {
 	URI   string `json:"uri"`
 	Path  string `json:"-"`
 	Text  string `json:"-"`
+}
+
+// Skipped is a file Load left out, and why: unreadable (with the system's
+// reason), not a regular file (and what it is), or over 1 MiB. One warning
+// saying "one of the three" left the user to find out which.
+type Skipped struct {
+	Path   string
+	Reason string
 }
 
 // Docs is a loaded set of documents, by name. It is never modified after
@@ -87,7 +97,7 @@ func Nearest(cwd string) string {
 // directory's document replaces an earlier one of the same name. Files
 // that cannot be read, are not regular files or are too large are
 // reported in skipped and left out.
-func Load(dirs []string) (docs *Docs, skipped []string) {
+func Load(dirs []string) (docs *Docs, skipped []Skipped) {
 	byName := map[string]Doc{}
 	for _, dir := range dirs {
 		if dir == "" {
@@ -104,7 +114,7 @@ func Load(dirs []string) (docs *Docs, skipped []string) {
 			path := filepath.Join(dir, e.Name())
 			data, err := readDoc(path)
 			if err != nil {
-				skipped = append(skipped, path)
+				skipped = append(skipped, Skipped{Path: path, Reason: reason(err)})
 				continue
 			}
 			name := strings.ToLower(strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())))
@@ -142,14 +152,14 @@ func readDoc(path string) ([]byte, error) {
 	}
 	data, err := io.ReadAll(io.LimitReader(f, MaxDoc+1))
 	if err == nil && len(data) > MaxDoc {
-		err = errTooLarge
+		err = fmt.Errorf("%w: it grew while read", errTooLarge)
 	}
 	return data, err
 }
 
 var (
 	errNotRegular = errors.New("not a regular file")
-	errTooLarge   = errors.New("over MaxDoc bytes")
+	errTooLarge   = errors.New("over 1 MiB")
 )
 
 func docFile(st os.FileInfo, err error) error {
@@ -157,11 +167,37 @@ func docFile(st os.FileInfo, err error) error {
 	case err != nil:
 		return err
 	case !st.Mode().IsRegular():
-		return errNotRegular
+		return fmt.Errorf("%w: it is %s", errNotRegular, fileKind(st.Mode()))
 	case st.Size() > MaxDoc:
-		return errTooLarge
+		return fmt.Errorf("%w: %d bytes", errTooLarge, st.Size())
 	}
 	return nil
+}
+
+// reason says why readDoc refused a file. A system error loses its path,
+// which the warning gives already.
+func reason(err error) string {
+	if errors.Is(err, errNotRegular) || errors.Is(err, errTooLarge) {
+		return err.Error()
+	}
+	if pe, ok := errors.AsType[*fs.PathError](err); ok {
+		err = pe.Err
+	}
+	return "unreadable: " + err.Error()
+}
+
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m.IsDir():
+		return "a directory"
+	}
+	return "mode " + m.String()
 }
 
 // title returns the first markdown heading, else the first non-empty line

@@ -1,6 +1,7 @@
 package project
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -74,7 +75,7 @@ func TestNearestAndLoad(t *testing.T) {
 
 // A document linked in from elsewhere is served with its target's text,
 // as a linked agent file is; a link to a directory, a dangling link and a
-// link to a file over MaxDoc are skipped and reported.
+// link to a file over MaxDoc are skipped and reported, with the reason.
 func TestLoadFollowsLinks(t *testing.T) {
 	root := t.TempDir()
 	dir, elsewhere := filepath.Join(root, "ctx"), filepath.Join(root, "else")
@@ -90,6 +91,7 @@ func TestLoadFollowsLinks(t *testing.T) {
 		"dir.md":      filepath.Join(elsewhere, "sub.md"),
 		"dangling.md": filepath.Join(elsewhere, "gone.md"),
 		"big.md":      filepath.Join(elsewhere, "big.md"),
+		"loop.md":     "loop.md",
 	}
 	for name, target := range links {
 		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
@@ -107,9 +109,33 @@ func TestLoadFollowsLinks(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("docs (-want +got):\n%s", d)
 	}
-	slices.Sort(skipped)
-	wantSkipped := []string{filepath.Join(dir, "big.md"), filepath.Join(dir, "dangling.md"), filepath.Join(dir, "dir.md")}
+	slices.SortFunc(skipped, func(a, b Skipped) int { return strings.Compare(a.Path, b.Path) })
+	// Each says why: one warning for three causes left the user to guess.
+	wantSkipped := []Skipped{
+		{filepath.Join(dir, "big.md"), fmt.Sprintf("over 1 MiB: %d bytes", MaxDoc+1)},
+		{filepath.Join(dir, "dangling.md"), "unreadable: no such file or directory"},
+		{filepath.Join(dir, "dir.md"), "not a regular file: it is a directory"},
+		{filepath.Join(dir, "loop.md"), "unreadable: too many levels of symbolic links"},
+	}
 	if d := cmp.Diff(wantSkipped, skipped); d != "" {
 		t.Fatalf("skipped (-want +got):\n%s", d)
+	}
+}
+
+// A document that cannot be read is skipped as unreadable, with the
+// system's reason.
+func TestLoadSaysWhyUnreadable(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads a file whatever its permissions")
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "secret.md")
+	write(t, path, "# Secret\n")
+	if err := os.Chmod(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, skipped := Load([]string{dir})
+	if want := []Skipped{{path, "unreadable: permission denied"}}; !slices.Equal(skipped, want) {
+		t.Fatalf("skipped %v, want %v", skipped, want)
 	}
 }
