@@ -677,7 +677,7 @@ func TestProjectContextResources(t *testing.T) {
 	if got := read("project://context/vision"); !strings.Contains(got, "Ship small.") {
 		t.Fatalf("document: %s", got)
 	}
-	if p := prompt(); !strings.Contains(p, "project://context/NAME") || !strings.Contains(p, "- vision: Our vision") {
+	if p := prompt(); !strings.Contains(p, "- project://context/vision: Our vision") {
 		t.Fatalf("the prompt lacks the project index:\n%s", p)
 	}
 
@@ -688,7 +688,7 @@ func TestProjectContextResources(t *testing.T) {
 	if got := read("project://context"); !strings.Contains(got, `"name":"architecture","title":"Architecture"`) {
 		t.Fatalf("index after adding: %s", got)
 	}
-	if p := prompt(); !strings.Contains(p, "- architecture: Architecture") {
+	if p := prompt(); !strings.Contains(p, "- project://context/architecture: Architecture") {
 		t.Fatalf("the prompt lacks the new document:\n%s", p)
 	}
 	if _, err := ls.c.ReadResource(context.Background(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: "project://context/nope"}}); err == nil {

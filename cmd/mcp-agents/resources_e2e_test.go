@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -146,5 +151,121 @@ func TestResourceCompletionEitherSpelling(t *testing.T) {
 		if v := res.Completion.Values; len(v) < 2 || v[0] != "test.e2e" || v[1] != "test.unit" {
 			t.Errorf("complete %s name=te: %v, want test.e2e and test.unit first", uri, v)
 		}
+	}
+}
+
+// Every project context document listed reads by the uri listed, over
+// stdio and HTTP, whatever its file name: a space, a non-ASCII letter, a
+// "#" or a "?" was listed unencoded (not a valid URI: mcp-go found no
+// handler for it, and the encoded form named no document). The prompt
+// gives the model the same URIs. A name that is a path once decoded is
+// still refused, and a file of a name no URI can give is not listed.
+func TestProjectDocumentsReadByTheirListedURI(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@backend.api", "admin")
+	ctxDir := filepath.Join(s.cwd, "v1")
+	files := map[string]string{ // file name: text
+		"Team Prefs.md":     "# Team Prefs\n\nSmall PRs.\n",
+		"Über.md":           "# Über\n",
+		"a#b.md":            "# Hash\n",
+		"x?y.md":            "# Query\n",
+		"it's (draft)!.md":  "# Sub-delims\n",
+		"100%.md":           "# Percent\n",
+		"plain-name_1.0.md": "# Plain\n",
+		".md":               "# No name\n",
+		"...md":             "# Dot-dot\n",
+	}
+	if err := os.MkdirAll(ctxDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(ctxDir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hs := s.startHTTP(t, "--context", ctxDir)
+	connect := map[string]func(t *testing.T) *client.Client{
+		"stdio": func(t *testing.T) *client.Client { return s.start(t, "--context", ctxDir) },
+		"http": func(t *testing.T) *client.Client {
+			c, err := client.NewStreamableHttpClient(hs.url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + tok}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+			if err := c.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			initializeAt(t, c, mcp.ProtocolVersion20251125)
+			return c
+		},
+	}
+	for _, tr := range []string{"stdio", "http"} {
+		t.Run(tr, func(t *testing.T) {
+			c := connect[tr](t)
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			read := func(uri string) (string, error) {
+				req := mcp.ReadResourceRequest{}
+				req.Params.URI = uri
+				res, err := c.ReadResource(ctx, req)
+				if err != nil {
+					return "", err
+				}
+				return res.Contents[0].(mcp.TextResourceContents).Text, nil
+			}
+			index, err := read("project://context")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var docs []struct{ Name, Title, URI string }
+			if err := json.Unmarshal([]byte(index), &docs); err != nil {
+				t.Fatal(err)
+			}
+			want := map[string]string{ // name: text
+				"team prefs": files["Team Prefs.md"], "über": files["Über.md"], "a#b": files["a#b.md"],
+				"x?y": files["x?y.md"], "it's (draft)!": files["it's (draft)!.md"], "100%": files["100%.md"],
+				"plain-name_1.0": files["plain-name_1.0.md"],
+			}
+			if len(docs) != len(want) {
+				t.Errorf("project://context lists %d documents, want %d: %s", len(docs), len(want), index)
+			}
+			for _, d := range docs {
+				u, err := url.Parse(d.URI)
+				if err != nil || u.Fragment != "" || u.RawQuery != "" || strings.ContainsFunc(d.URI, func(r rune) bool { return r <= ' ' || r > '~' }) {
+					t.Errorf("%s is listed as %q, no valid URI of the document alone (%v)", d.Name, d.URI, err)
+				}
+				if got, err := read(d.URI); err != nil || got != want[d.Name] {
+					t.Errorf("resources/read %s (%s): %q, %v; want %q", d.URI, d.Name, got, err, want[d.Name])
+				}
+			}
+			if got, err := read("project://context/team%20prefs"); err != nil || got != want["team prefs"] {
+				t.Errorf("project://context/team%%20prefs: %q, %v", got, err)
+			}
+
+			// What the prompt shows reads too.
+			req := mcp.GetPromptRequest{}
+			req.Params.Name = "database.postgres"
+			p, err := c.GetPrompt(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			prompt := p.Messages[0].Content.(mcp.TextContent).Text
+			shown := regexp.MustCompile(`(?m)^- (project://context/\S+): `).FindAllStringSubmatch(prompt, -1)
+			if len(shown) != len(want) {
+				t.Errorf("the prompt indexes %d documents, want %d:\n%s", len(shown), len(want), prompt)
+			}
+			for _, m := range shown {
+				if _, err := read(m[1]); err != nil {
+					t.Errorf("the prompt's %s does not read: %v", m[1], err)
+				}
+			}
+
+			// Decoded, a path is still no name.
+			for _, uri := range []string{"project://context/..%2Fx", "project://context/a%2Fb", "project://context/%2E%2E", "project://context/a%5Cb"} {
+				if _, err := read(uri); !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "not a path") {
+					t.Errorf("resources/read %s: %v, want invalid params saying it is not a path", uri, err)
+				}
+			}
+		})
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
 // MaxDoc bounds the size of one document; a larger file is skipped.
@@ -27,13 +29,16 @@ type Doc struct {
 	Name string `json:"name"`
 	// Title is the document's first heading (or first line).
 	Title string `json:"title"`
-	URI   string `json:"uri"`
-	Path  string `json:"-"`
-	Text  string `json:"-"`
+	// URI reads it: Name percent-encoded, so that a name with a space, a
+	// "#" or a non-ASCII letter is a valid URI, and one that reads.
+	URI  string `json:"uri"`
+	Path string `json:"-"`
+	Text string `json:"-"`
 }
 
 // Skipped is a file Load left out, and why: unreadable (with the system's
-// reason), not a regular file (and what it is), or over 1 MiB. One warning
+// reason), not a regular file (and what it is), over 1 MiB, or of a name
+// no URI can give (".md", "...md"). One warning
 // saying "one of the three" left the user to find out which.
 type Skipped struct {
 	Path   string
@@ -112,13 +117,18 @@ func Load(dirs []string) (docs *Docs, skipped []Skipped) {
 				continue
 			}
 			path := filepath.Join(dir, e.Name())
+			name := strings.ToLower(strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())))
+			// Listed, it could never be read.
+			if err := resourceuri.CheckProjectName(name); err != nil {
+				skipped = append(skipped, Skipped{Path: path, Reason: "no URI can name it: " + err.Error()})
+				continue
+			}
 			data, err := readDoc(path)
 			if err != nil {
 				skipped = append(skipped, Skipped{Path: path, Reason: reason(err)})
 				continue
 			}
-			name := strings.ToLower(strings.TrimSuffix(e.Name(), filepath.Ext(e.Name())))
-			byName[name] = Doc{Name: name, Title: title(string(data), name), URI: "project://context/" + name, Path: path, Text: string(data)}
+			byName[name] = Doc{Name: name, Title: title(string(data), name), URI: resourceuri.ProjectURI(name), Path: path, Text: string(data)}
 		}
 	}
 	docs = &Docs{byName: map[string]int{}}

@@ -139,3 +139,39 @@ func TestLoadSaysWhyUnreadable(t *testing.T) {
 		t.Fatalf("skipped %v, want %v", skipped, want)
 	}
 }
+
+// Any file name gives a document whose URI is its name percent-encoded,
+// so that it reads; a name no URI can give (none, or a dot-segment) is
+// skipped, saying so, rather than listed and unreadable.
+func TestLoadURIs(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"Team Prefs.md", "Über.md", "a#b.md", "x?y.md", ".md", "..md", "...md"} {
+		write(t, filepath.Join(dir, name), "# "+name+"\n")
+	}
+	docs, skipped := Load([]string{dir})
+	type nu struct{ Name, URI string }
+	var got []nu
+	for _, d := range docs.List() {
+		got = append(got, nu{d.Name, d.URI})
+	}
+	want := []nu{
+		{"a#b", "project://context/a%23b"},
+		{"team prefs", "project://context/team%20prefs"},
+		{"x?y", "project://context/x%3Fy"},
+		{"über", "project://context/%C3%BCber"},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("docs (-want +got):\n%s", d)
+	}
+	var paths []string
+	for _, sk := range skipped {
+		paths = append(paths, filepath.Base(sk.Path))
+		if !strings.HasPrefix(sk.Reason, "no URI can name it: ") {
+			t.Errorf("%s skipped as %q, want it said that no URI can name it", sk.Path, sk.Reason)
+		}
+	}
+	slices.Sort(paths)
+	if want := []string{"...md", "..md", ".md"}; !slices.Equal(paths, want) {
+		t.Errorf("skipped %v, want %v", paths, want)
+	}
+}

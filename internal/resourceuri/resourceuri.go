@@ -1,6 +1,6 @@
 // Package resourceuri holds the rules of this server's resource URIs
-// (flag://{id}, agent://{name}, flags://inbox/{name}, project://context/{name})
-// and a request check that both transports apply before mcp-go dispatches a
+// (flag://{id}, agent://{name}, flags://inbox/{name}, project://context/{name}),
+// percent-encoded as URIs are, and a request check that both transports apply before mcp-go dispatches a
 // request.
 //
 // Why the check sits in the transports: mcp-go v1.2.1 answers every error a
@@ -58,6 +58,11 @@ func AgentName(uri string) (string, error) {
 	if !ok {
 		return "", fmt.Errorf("uri %q is not an agent: use %s{name}", uri, AgentPrefix)
 	}
+	// Percent-encoded or not, as an inbox's name and a document's are: a
+	// URI is the same URI with its letters encoded (RFC 3986).
+	if u, err := url.PathUnescape(raw); err == nil {
+		raw = u
+	}
 	if strings.TrimSpace(raw) == "" {
 		return "", fmt.Errorf("agent://{name} needs an agent name, got %q", raw)
 	}
@@ -90,6 +95,62 @@ func InboxHandle(uri string) (string, error) {
 	return h, nil
 }
 
+// ProjectURI returns the URI of the project context document called name,
+// every byte of it but RFC 3986's unreserved characters percent-encoded:
+// a URI may hold no space or non-ASCII letter, a "#" or "?" would start
+// its fragment or query, and the template project://context/{name}, whose
+// simple expansion takes nothing else, would match none of them.
+func ProjectURI(name string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	b.WriteString(ProjectPrefix)
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '~':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
+// ProjectName returns the document name a project://context/{name} URI
+// names, percent-decoded (as ProjectURI encodes it; an unencoded name is
+// taken as it is).
+func ProjectName(uri string) (string, error) {
+	raw, ok := strings.CutPrefix(uri, ProjectPrefix)
+	if !ok {
+		return "", fmt.Errorf("uri %q is not a project context document: use %s{name}", uri, ProjectPrefix)
+	}
+	name, err := url.PathUnescape(raw)
+	if err != nil {
+		return "", fmt.Errorf("project://context/{name} needs a document's name, percent-encoded, got %q: %v", raw, err)
+	}
+	if err := CheckProjectName(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// CheckProjectName refuses a document name no project://context/{name}
+// URI can name: none at all, and a path, decoded ("%2F", "..") or not.
+// Names are looked up, never opened, but a path is a client's mistake, and
+// "." and ".." are dot-segments, which a client normalising the URI would
+// remove (RFC 3986, 5.2.4). The project package skips a file of such a
+// name, so that every document listed can be read.
+func CheckProjectName(name string) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("project://context/{name} needs a document name; project://context lists them")
+	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return fmt.Errorf("project://context/{name} needs a document's name, not a path, got %q", name)
+	}
+	return nil
+}
+
 // Validate refuses a URI of one of this server's schemes whose id or name
 // is malformed, with the rule. Other URIs pass: whether they exist is the
 // server's to say.
@@ -102,12 +163,8 @@ func Validate(uri string) error {
 		_, err = AgentName(uri)
 	case strings.HasPrefix(uri, InboxPrefix):
 		_, err = InboxHandle(uri)
-	case uri == ProjectPrefix:
-		// Any file name can be a document's; only none at all, or a path,
-		// is malformed.
-		err = fmt.Errorf("project://context/{name} needs a document name; project://context lists them")
-	case strings.HasPrefix(uri, ProjectPrefix) && strings.ContainsAny(uri[len(ProjectPrefix):], `/\`):
-		err = fmt.Errorf("project://context/{name} needs a document's name, not a path, got %q", uri[len(ProjectPrefix):])
+	case strings.HasPrefix(uri, ProjectPrefix):
+		_, err = ProjectName(uri)
 	}
 	return err
 }

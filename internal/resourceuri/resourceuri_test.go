@@ -29,6 +29,9 @@ func TestValidate(t *testing.T) {
 		{"agent://@ops.containers", "without the @: agent://ops.containers"},
 		{"agent://No Such Name!", "must match"},
 		{"agent://../../etc/passwd", "must match"},
+		{"agent://ops%2Econtainers", ""},
+		{"agent://%40ops.containers", "without the @"},
+		{"agent://No%20Such%20Name", "must match"},
 		{"flags://inbox/@ops.containers", ""},
 		{"flags://inbox/%40ops.containers", ""},
 		{"flags://inbox/", "is not an inbox"},
@@ -38,6 +41,17 @@ func TestValidate(t *testing.T) {
 		{"project://context/../x", "not a path"},
 		{"project://context/docs/vision", "not a path"},
 		{`project://context/..\x`, "not a path"},
+		{"project://context/team%20prefs", ""},
+		{"project://context/%C3%BCber", ""},
+		{"project://context/%c3%bcber", ""},
+		{"project://context/100%25", ""},
+		{"project://context/100%", "percent-encoded"},
+		{"project://context/a%2Fb", "not a path"},
+		{"project://context/..%2Fx", "not a path"},
+		{"project://context/a%5Cb", "not a path"},
+		{"project://context/..", "not a path"},
+		{"project://context/%2E%2E", "not a path"},
+		{"project://context/.", "not a path"},
 		// Not this server's schemes, or not malformed: the server decides.
 		{"agents://catalog", ""},
 		{"flags://outbox/x", ""},
@@ -51,6 +65,40 @@ func TestValidate(t *testing.T) {
 		}
 		if tt.rule != "" && (err == nil || !strings.Contains(err.Error(), tt.rule)) {
 			t.Errorf("Validate(%q) = %v, want an error naming %q", tt.uri, err, tt.rule)
+		}
+	}
+}
+
+// A document's URI is valid (RFC 3986: nothing but unreserved characters
+// and percent-encoding in its name, so no fragment, query or space), the
+// template project://context/{name} matches it, as mcp-go must to call the
+// handler, and it gives the name back.
+func TestProjectURI(t *testing.T) {
+	tmpl := mcp.NewResourceTemplate(ProjectPrefix+"{name}", "doc").URITemplate
+	for _, tt := range []struct{ name, uri string }{
+		{"vision", "project://context/vision"},
+		{"plain-name_1.0~x", "project://context/plain-name_1.0~x"},
+		{"team prefs", "project://context/team%20prefs"},
+		{"über", "project://context/%C3%BCber"},
+		{"a#b", "project://context/a%23b"},
+		{"x?y", "project://context/x%3Fy"},
+		{"100%", "project://context/100%25"},
+		{"it's (draft)!", "project://context/it%27s%20%28draft%29%21"},
+		{"a+b=c@d:e", "project://context/a%2Bb%3Dc%40d%3Ae"},
+		{"\xff\x00", "project://context/%FF%00"},
+	} {
+		uri := ProjectURI(tt.name)
+		if uri != tt.uri {
+			t.Errorf("ProjectURI(%q) = %q, want %q", tt.name, uri, tt.uri)
+		}
+		if !tmpl.Regexp().MatchString(uri) {
+			t.Errorf("the template does not match %q", uri)
+		}
+		if name, err := ProjectName(uri); err != nil || name != tt.name {
+			t.Errorf("ProjectName(%q) = %q, %v; want %q", uri, name, err, tt.name)
+		}
+		if err := Validate(uri); err != nil {
+			t.Errorf("Validate(%q) = %v", uri, err)
 		}
 	}
 }

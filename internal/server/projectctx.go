@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
@@ -50,10 +49,16 @@ func registerProject(s *server.MCPServer, svc *Service) {
 		return []mcp.ResourceContents{mcp.TextResourceContents{URI: req.Params.URI, MIMEType: "application/json", Text: string(body)}}, nil
 	})
 	s.AddResourceTemplate(mcp.NewResourceTemplate(projectPrefix+"{name}", "Project context document",
-		mcp.WithTemplateDescription("One project context document (markdown), by name: its file name without .md."),
+		mcp.WithTemplateDescription("One project context document (markdown), by name: its file name without .md, "+
+			"percent-encoded (the uri project://context lists)."),
 		mcp.WithTemplateMIMEType("text/markdown"),
 	), func(ctx context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
-		name := strings.TrimPrefix(req.Params.URI, projectPrefix)
+		// A malformed name is refused by the transports first, as invalid
+		// params (package resourceuri); the same rule holds here.
+		name, err := resourceuri.ProjectName(req.Params.URI)
+		if err != nil {
+			return nil, invalidf("name", "%v", err)
+		}
 		d, ok := svc.ProjectDocs().Get(name)
 		if !ok {
 			return nil, resourceuri.NotFound(req.Params.URI, "no project context document named %q; %s lists them", name, projectIndexURI)
