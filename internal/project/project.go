@@ -38,7 +38,7 @@ type Doc struct {
 
 // Skipped is a file Load left out, and why: unreadable (with the system's
 // reason), not a regular file (and what it is), over 1 MiB, or of a name
-// no URI can give (".md", "...md"). One warning
+// no URI can give (".md", "...md"), or one an earlier file has. One warning
 // saying "one of the three" left the user to find out which.
 type Skipped struct {
 	Path   string
@@ -101,7 +101,9 @@ func Nearest(cwd string) string {
 // are skipped), and the files *.md links there point at; a later
 // directory's document replaces an earlier one of the same name. Files
 // that cannot be read, are not regular files or are too large are
-// reported in skipped and left out.
+// reported in skipped and left out, and so is a file whose name, lowercased,
+// an earlier file by path in the same directory has (ARCHITECTURE.md
+// before architecture.md): the first by path serves, as of agent files.
 func Load(dirs []string) (docs *Docs, skipped []Skipped) {
 	byName := map[string]Doc{}
 	for _, dir := range dirs {
@@ -112,6 +114,7 @@ func Load(dirs []string) (docs *Docs, skipped []Skipped) {
 		if err != nil {
 			continue
 		}
+		first := map[string]string{} // name: the path serving it from dir
 		for _, e := range entries {
 			if e.IsDir() || !strings.HasSuffix(strings.ToLower(e.Name()), ".md") {
 				continue
@@ -123,11 +126,17 @@ func Load(dirs []string) (docs *Docs, skipped []Skipped) {
 				skipped = append(skipped, Skipped{Path: path, Reason: "no URI can name it: " + err.Error()})
 				continue
 			}
+			if p, ok := first[name]; ok {
+				skipped = append(skipped, Skipped{Path: path, Reason: fmt.Sprintf(
+					"%s already has the name %q in the same directory (the first by path serves)", p, name)})
+				continue
+			}
 			data, err := readDoc(path)
 			if err != nil {
 				skipped = append(skipped, Skipped{Path: path, Reason: reason(err)})
 				continue
 			}
+			first[name] = path
 			byName[name] = Doc{Name: name, Title: title(string(data), name), URI: resourceuri.ProjectURI(name), Path: path, Text: string(data)}
 		}
 	}

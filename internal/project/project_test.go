@@ -175,3 +175,33 @@ func TestLoadURIs(t *testing.T) {
 		t.Errorf("skipped %v, want %v", paths, want)
 	}
 }
+
+// Two files of one directory whose names differ only in case are one
+// document's: the first by path serves and the other is skipped, naming
+// it, as of agent files; the later served before, without a word. A later
+// directory still replaces the document.
+func TestLoadSameNameInOneDirectory(t *testing.T) {
+	root := t.TempDir()
+	dir, later := filepath.Join(root, "ctx"), filepath.Join(root, "later")
+	write(t, filepath.Join(dir, "ARCHITECTURE.md"), "# Upper\n")
+	write(t, filepath.Join(dir, "architecture.md"), "# Lower\n")
+	write(t, filepath.Join(dir, "Architecture.MD"), "# Mixed\n")
+	// Whichever place a missing directory has.
+	for _, dirs := range [][]string{{dir, later}, {later, dir}} {
+		docs, skipped := Load(dirs)
+		if d, ok := docs.Get("architecture"); !ok || d.Title != "Upper" || len(docs.List()) != 1 {
+			t.Errorf("Load(%v): architecture = %+v, %v; want the first by path, ARCHITECTURE.md, alone", dirs, d, ok)
+		}
+		want := []Skipped{
+			{filepath.Join(dir, "Architecture.MD"), filepath.Join(dir, "ARCHITECTURE.md") + ` already has the name "architecture" in the same directory (the first by path serves)`},
+			{filepath.Join(dir, "architecture.md"), filepath.Join(dir, "ARCHITECTURE.md") + ` already has the name "architecture" in the same directory (the first by path serves)`},
+		}
+		if d := cmp.Diff(want, skipped); d != "" {
+			t.Errorf("Load(%v) skipped (-want +got):\n%s", dirs, d)
+		}
+	}
+	write(t, filepath.Join(later, "Architecture.md"), "# Later\n")
+	if docs, _ := Load([]string{dir, later}); docs.List()[0].Title != "Later" {
+		t.Errorf("a later directory's document does not replace it: %+v", docs.List())
+	}
+}

@@ -81,3 +81,29 @@ func TestProjectDocumentsReadByTheirURI(t *testing.T) {
 		}
 	}
 }
+
+// Of two documents whose names differ only in case in one directory, the
+// first file by path is the one listed and read (the later served).
+func TestProjectDocumentOfOneNameIsTheFirstByPath(t *testing.T) {
+	dir := t.TempDir()
+	for name, text := range map[string]string{"ARCHITECTURE.md": "# Upper\n", "architecture.md": "# Lower\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := newFixture(t)
+	docs, _ := project.Load([]string{dir})
+	f.svc.SetProjectDocs(docs)
+	for uri, want := range map[string]string{
+		"project://context":              `[{"name":"architecture","title":"Upper","uri":"project://context/architecture"}]`,
+		"project://context/architecture": "# Upper\n",
+	} {
+		res, err := f.client.ReadResource(t.Context(), mcp.ReadResourceRequest{Params: mcp.ReadResourceParams{URI: uri}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := res.Contents[0].(mcp.TextResourceContents).Text; got != want {
+			t.Errorf("resources/read %s = %q, want %q", uri, got, want)
+		}
+	}
+}
