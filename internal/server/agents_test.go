@@ -48,6 +48,11 @@ func TestSearchAgentsRejectsBadArguments(t *testing.T) {
 		{"missing query", map[string]any{}, []string{"query", "required"}},
 		{"empty query", map[string]any{"query": ""}, []string{"query", "empty"}},
 		{"whitespace query", map[string]any{"query": "  \t "}, []string{"query", "whitespace"}},
+		{"ideographic space", map[string]any{"query": "\u3000"}, []string{"query", "whitespace"}},
+		// Nothing visible is as empty as nothing: it found nothing.
+		{"zero-width spaces", map[string]any{"query": "\u200b\u200b"}, []string{"query", "empty or whitespace", "invisible"}},
+		{"invisible and spaces", map[string]any{"query": " \u200b\ufeff\u202e \u2060"}, []string{"query", "invisible"}},
+		{"control characters", map[string]any{"query": "\x1b[31m\r"}, []string{"query", "invisible"}},
 		{"limit zero", map[string]any{"query": "docker", "limit": 0}, []string{"limit", "between 1 and 50", "got 0"}},
 		{"limit too big", map[string]any{"query": "docker", "limit": 51}, []string{"limit", "between 1 and 50", "got 51"}},
 		{"limit wrong type", map[string]any{"query": "docker", "limit": "five"}, []string{"limit", "integer", "string"}},

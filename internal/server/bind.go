@@ -13,6 +13,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 )
 
 // bind decodes tool arguments into a typed input struct. It exists instead of
@@ -327,11 +329,18 @@ func describeKind(kind string) string {
 	return "a " + kind
 }
 
-// requireText rejects a missing, empty or whitespace-only string argument.
+// requireText rejects a missing, empty or whitespace-only string argument,
+// and one with nothing else than invisible characters (zero-width spaces,
+// bidirectional marks, controls: what flagtext.Clean removes), which is
+// as empty: search_agents answered "\u200b" with no results, where "   "
+// is refused.
 func requireText(field, value string) (string, error) {
 	v := strings.TrimSpace(value)
 	if v == "" {
 		return "", invalidf(field, "%s is required and must not be empty or whitespace", field)
+	}
+	if strings.TrimSpace(flagtext.Clean(v)) == "" {
+		return "", invalidf(field, "%s is required and must not be empty or whitespace: it has only invisible characters", field)
 	}
 	return v, nil
 }
