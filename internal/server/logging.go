@@ -60,6 +60,11 @@ type clientHandler struct {
 	group string
 }
 
+// operatorOnly are the attributes that stay in the server's own log: the
+// database's path or URL (host, user, database name) is the operator's
+// to know, not every session's, which gets error records by default.
+var operatorOnly = map[string]bool{"db": true}
+
 func mcpLevel(l slog.Level) mcp.LoggingLevel {
 	switch {
 	case l >= slog.LevelError:
@@ -97,6 +102,9 @@ func (h *clientHandler) Handle(ctx context.Context, r slog.Record) error {
 	}
 	data := map[string]any{"message": r.Message}
 	add := func(a slog.Attr) bool {
+		if operatorOnly[a.Key] {
+			return true
+		}
 		key := a.Key
 		if h.group != "" {
 			key = h.group + "." + key

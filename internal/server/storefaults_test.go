@@ -4,9 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
 
 	"github.com/mcp-agents/mcp-agents/internal/store"
 )
@@ -61,6 +66,22 @@ func TestStoreFaultsReachTheClient(t *testing.T) {
 	t.Run("corrupt page", func(t *testing.T) {
 		f := newFixture(t)
 		ctx := context.Background()
+		// Clients that ask get the server's log records too, but not the
+		// operator's attributes (the database's path or URL).
+		f.svc.Log = slog.New(f.svc.ClientLog(slog.NewTextHandler(f.log, nil)))
+		clientLog := make(chan map[string]any, 16)
+		f.client.OnNotification(func(n mcp.JSONRPCNotification) {
+			if n.Method == string(mcp.MethodNotificationMessage) {
+				if data, ok := n.Params.AdditionalFields["data"].(map[string]any); ok {
+					clientLog <- data
+				}
+			}
+		})
+		level := mcp.SetLevelRequest{}
+		level.Params.Level = mcp.LoggingLevelError
+		if err := f.client.SetLevel(ctx, level); err != nil {
+			t.Fatal(err)
+		}
 		for range 300 {
 			in := store.NewFlag{FlagType: "change", SourceAgent: "@backend.api", TargetAgent: "@ops.containers",
 				ChangeDescription: newFlagArgs()["change_description"].(string), ActionRequired: newFlagArgs()["action_required"].(string)}
@@ -113,6 +134,14 @@ func TestStoreFaultsReachTheClient(t *testing.T) {
 		}
 		if !strings.Contains(fault, "db="+path) {
 			t.Errorf("the database fault's log line does not name %s:\n%s", path, f.log.String())
+		}
+		select {
+		case data := <-clientLog:
+			if data["message"] != "database fault" || data["db"] != nil || strings.Contains(fmt.Sprint(data), path) {
+				t.Errorf("the client's log message %v names the database", data)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("no log message reached the client that asked for errors")
 		}
 	})
 }
