@@ -100,3 +100,26 @@ func TestReadOnlyDatabaseOpens(t *testing.T) {
 		t.Fatalf("create on the read-only database: %v, want read-only", err)
 	}
 }
+
+// A lock_timeout of 0 or of a call's whole time limit or more is refused at
+// Open, naming it: a blocked write then ran out of the call's limit first
+// and answered that the database was unreachable.
+func TestLockTimeoutOutOfRangeIsRefused(t *testing.T) {
+	url := pgtest.URL(t)
+	for _, v := range []string{"0", "15s", "10000"} {
+		s, err := Open(context.Background(), url+"&lock_timeout="+v)
+		if err == nil {
+			s.Close()
+			t.Errorf("lock_timeout=%s: Open succeeded", v)
+			continue
+		}
+		if !strings.Contains(err.Error(), "lock_timeout is") || !strings.Contains(err.Error(), "must be over 0 and under 10s") {
+			t.Errorf("lock_timeout=%s: %v, want it named with the rule", v, err)
+		}
+	}
+	s, err := Open(context.Background(), url+"&lock_timeout=2s")
+	if err != nil {
+		t.Fatalf("lock_timeout=2s: %v", err)
+	}
+	s.Close()
+}

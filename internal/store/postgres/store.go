@@ -108,7 +108,27 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 		}
 		return nil, fmt.Errorf("store: database %s: %w", s.url, openReason(err))
 	}
+	if err := s.checkLockTimeout(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("store: database %s: %w", s.url, err)
+	}
 	return s, nil
+}
+
+// checkLockTimeout refuses a lock_timeout (from the URL, or the database's
+// or role's own setting) of 0 or of a call's whole time limit or more: a
+// write blocked by another transaction would then run out of opTimeout
+// first and be answered "unreachable, may have been stored" instead of
+// "busy, nothing was stored".
+func (s *Store) checkLockTimeout(ctx context.Context) error {
+	var ms int64
+	if err := s.pool.QueryRow(ctx, "SELECT setting::bigint FROM pg_settings WHERE name = 'lock_timeout'").Scan(&ms); err != nil {
+		return err
+	}
+	if ms <= 0 || time.Duration(ms)*time.Millisecond >= opTimeout {
+		return fmt.Errorf("lock_timeout is %dms: it must be over 0 and under %v, a call's time limit, so that a write blocked by another transaction answers that the database is busy (leave it out of the URL for %v)", ms, opTimeout, lockTimeout)
+	}
+	return nil
 }
 
 // PoolConfig parses rawURL into the settings every connection mcp-agents
