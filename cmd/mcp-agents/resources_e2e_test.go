@@ -241,6 +241,11 @@ func TestProjectDocumentsReadByTheirListedURI(t *testing.T) {
 			if got, err := read("project://context/team%20prefs"); err != nil || got != want["team prefs"] {
 				t.Errorf("project://context/team%%20prefs: %q, %v", got, err)
 			}
+			// Unencoded, it is the client's mistake, said with the URI to
+			// use: mcp-go's template matched nothing ("handler not found").
+			if _, err := read("project://context/team prefs"); !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "project://context/team%20prefs") {
+				t.Errorf("project://context/team prefs: %v, want invalid params naming the encoded URI", err)
+			}
 
 			// What the prompt shows reads too.
 			req := mcp.GetPromptRequest{}

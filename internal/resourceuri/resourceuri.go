@@ -132,6 +132,12 @@ func ProjectName(uri string) (string, error) {
 	if err := CheckProjectName(name); err != nil {
 		return "", err
 	}
+	// A character a URI cannot hold as it is (a space, a letter outside
+	// ASCII, "#", "?") never reached the handler: mcp-go's template
+	// matched no such URI and answered "handler not found".
+	if strings.IndexFunc(raw, func(r rune) bool { return !isPchar(r) }) >= 0 {
+		return "", fmt.Errorf("project://context/{name} takes the name percent-encoded, as project://context lists it: %s", ProjectURI(name))
+	}
 	return name, nil
 }
 
@@ -255,4 +261,14 @@ func RewriteNotFound(msg []byte) []byte {
 		out = append(out, '\n')
 	}
 	return out
+}
+
+// isPchar reports whether r may stand unencoded in a URI's path segment
+// (RFC 3986 pchar, "%" of a percent-encoding included).
+func isPchar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return true
+	}
+	return strings.ContainsRune("-._~!$&'()*+,;=:@%", r)
 }

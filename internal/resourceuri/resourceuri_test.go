@@ -52,6 +52,12 @@ func TestValidate(t *testing.T) {
 		{"project://context/..", "not a path"},
 		{"project://context/%2E%2E", "not a path"},
 		{"project://context/.", "not a path"},
+		// Unencoded, mcp-go's template matched nothing: "handler not found".
+		{"project://context/team prefs", "percent-encoded, as project://context lists it: project://context/team%20prefs"},
+		{"project://context/über", "project://context/%C3%BCber"},
+		{"project://context/arch?x=1", "percent-encoded"},
+		{"project://context/a#b", "percent-encoded"},
+		{"project://context/a+b", ""},
 		// Not this server's schemes, or not malformed: the server decides.
 		{"agents://catalog", ""},
 		{"flags://outbox/x", ""},
