@@ -52,8 +52,12 @@ func TestCreateFlag(t *testing.T) {
 	}
 
 	// A blank entry names no file, in a list as between commas.
-	broadcast := f.create(t, map[string]any{"target_agent": nil, "impact_level": nil, "flag_type": "new_feature", "related_files": []any{"a.go", "", " ", "b.go"}})
-	if broadcast.TargetAgent != nil || broadcast.ImpactLevel != "medium" || strings.Join(broadcast.RelatedFiles, "|") != "a.go|b.go" {
+	// Nor does one of invisible characters, and such an optional text is
+	// none, as a blank one is: they showed as nothing and were stored.
+	broadcast := f.create(t, map[string]any{"target_agent": nil, "impact_level": nil, "flag_type": "new_feature",
+		"related_files": []any{"a.go", "", " ", "\u200b\u200b", "b.go"}, "code_location": "\u200b\u2066", "example_usage": " \u200b "})
+	if broadcast.TargetAgent != nil || broadcast.ImpactLevel != "medium" || strings.Join(broadcast.RelatedFiles, "|") != "a.go|b.go" ||
+		broadcast.CodeLocation != nil || broadcast.ExampleUsage != nil {
 		t.Errorf("broadcast flag = %+v", broadcast)
 	}
 }

@@ -144,7 +144,7 @@ func validateNewFlag(in NewFlag) (validFlag, error) {
 
 	files := make([]string, 0, len(in.RelatedFiles))
 	for _, f := range in.RelatedFiles {
-		if strings.TrimSpace(f) == "" {
+		if blank(f) {
 			continue // a blank entry names no file
 		}
 		if !utf8.ValidString(f) || strings.IndexByte(f, 0) >= 0 {
@@ -182,10 +182,18 @@ func validateNewFlag(in NewFlag) (validFlag, error) {
 }
 
 func optText(field, s string) (string, error) {
-	if strings.TrimSpace(s) == "" {
+	if blank(s) {
 		return "", nil
 	}
 	return text(field, s, 0)
+}
+
+// blank reports whether s shows as nothing: white space and the invisible,
+// control and formatting characters every view removes. Such an optional
+// text is none (null), as "" and "  " are; a related_files entry names no
+// file. (Invalid UTF-8 and NUL are not blank: text refuses them.)
+func blank(s string) bool {
+	return utf8.ValidString(s) && strings.IndexByte(s, 0) < 0 && strings.TrimSpace(flagtext.Clean(s)) == ""
 }
 
 // normContext accepts a JSON object, a JSON string whose content is an
