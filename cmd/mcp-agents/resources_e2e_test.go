@@ -83,6 +83,12 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 				if err := c.Subscribe(ctx, sub); !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "does not name an agent") {
 					t.Errorf("resources/subscribe %s: %v, want invalid params naming the rule", sub.Params.URI, err)
 				}
+				// Unsubscribing answered {} for any URI at all.
+				unsub := mcp.UnsubscribeRequest{}
+				unsub.Params.URI = "foo://x"
+				if err := c.Unsubscribe(ctx, unsub); !errors.Is(err, mcp.ErrInvalidParams) || !strings.Contains(err.Error(), "only agent inboxes") {
+					t.Errorf("resources/unsubscribe %s: %v, want invalid params naming the rule", unsub.Params.URI, err)
+				}
 
 				// Still serving; well-formed URIs read as before.
 				var created struct {

@@ -83,8 +83,13 @@ func TestReplaceErrorInAStream(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	ok := `{"jsonrpc":"2.0","id":9,"result":{"contents":[]}}` + "\n"
-	if got := string(replaceError([]byte(ok), answer, false)); got != ok {
-		t.Errorf("a success was rewritten: %s", got)
+	// A success too: mcp-go answers an unsubscribe from anything {}.
+	ok := `{"jsonrpc":"2.0","id":9,"result":{}}` + "\n"
+	if got := string(replaceError([]byte(ok), answer, false)); got != string(answer)+"\n" {
+		t.Errorf("a success to a refused request was left: %s", got)
+	}
+	note := `{"jsonrpc":"2.0","method":"notifications/message","params":{}}` + "\n"
+	if got := string(replaceError([]byte(note), answer, false)); got != note {
+		t.Errorf("a notification was rewritten: %s", got)
 	}
 }

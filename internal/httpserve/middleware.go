@@ -447,19 +447,22 @@ func (h *heldResponse) Write(b []byte) (int, error) {
 	return h.body.Write(b)
 }
 
-// replaceError replaces the JSON-RPC error response in body (a JSON body,
-// or the data lines of an event stream) with answer. A success or anything
-// else is left as it is.
+// replaceError replaces the JSON-RPC response in body (a JSON body, or the
+// data lines of an event stream) with answer, the refusal
+// resourceuri.Check made: mcp-go answers a malformed read with an internal
+// error, and an unsubscribe from anything with a success ({}), which is
+// not true either. Notifications and anything else are left as they are.
 func replaceError(body, answer []byte, stream bool) []byte {
-	isError := func(msg []byte) bool {
+	isResponse := func(msg []byte) bool {
 		var m struct {
 			Method string          `json:"method"`
+			Result json.RawMessage `json:"result"`
 			Error  json.RawMessage `json:"error"`
 		}
-		return json.Unmarshal(msg, &m) == nil && m.Method == "" && len(m.Error) > 0 && string(m.Error) != "null"
+		return json.Unmarshal(msg, &m) == nil && m.Method == "" && (len(m.Error) > 0 && string(m.Error) != "null" || len(m.Result) > 0)
 	}
 	return eachMessage(body, stream, func(msg []byte) []byte {
-		if isError(msg) {
+		if isResponse(msg) {
 			return answer
 		}
 		return msg

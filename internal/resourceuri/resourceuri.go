@@ -198,11 +198,12 @@ func Check(msg []byte) []byte {
 	if json.Unmarshal(msg, &req) != nil || req.JSONRPC != mcp.JSONRPC_VERSION || len(req.ID) == 0 || string(req.ID) == "null" {
 		return nil
 	}
-	if req.Method != string(mcp.MethodResourcesRead) && req.Method != string(mcp.MethodResourcesSubscribe) {
+	subscription := req.Method == string(mcp.MethodResourcesSubscribe) || req.Method == string(mcp.MethodResourcesUnsubscribe)
+	if req.Method != string(mcp.MethodResourcesRead) && !subscription {
 		return nil
 	}
 	err := Validate(req.Params.URI)
-	if err == nil && req.Method == string(mcp.MethodResourcesSubscribe) && !strings.HasPrefix(req.Params.URI, InboxPrefix) {
+	if err == nil && subscription && !strings.HasPrefix(req.Params.URI, InboxPrefix) {
 		// Only inboxes change: a subscription to anything else would never
 		// hear a thing.
 		err = fmt.Errorf("%q is not an inbox: only agent inboxes (%s{name}) can be subscribed to", req.Params.URI, InboxPrefix)

@@ -122,7 +122,12 @@ func TestCheck(t *testing.T) {
 		{"subscribe the catalog", `{"jsonrpc":"2.0","id":10,"method":"resources/subscribe","params":{"uri":"agents://catalog"}}`, "10"},
 		{"subscribe an inbox", `{"jsonrpc":"2.0","id":11,"method":"resources/subscribe","params":{"uri":"flags://inbox/ops.containers"}}`, ""},
 		{"read good flag", `{"jsonrpc":"2.0","id":3,"method":"resources/read","params":{"uri":"flag://3"}}`, ""},
-		{"other method", `{"jsonrpc":"2.0","id":4,"method":"resources/unsubscribe","params":{"uri":"flag://-1"}}`, ""},
+		// Unsubscribing answered {} for any URI, one no subscribe takes.
+		{"unsubscribe bad inbox", `{"jsonrpc":"2.0","id":12,"method":"resources/unsubscribe","params":{"uri":"flags://inbox/No Such"}}`, "12"},
+		{"unsubscribe a foreign scheme", `{"jsonrpc":"2.0","id":13,"method":"resources/unsubscribe","params":{"uri":"foo://x"}}`, "13"},
+		{"unsubscribe an agent", `{"jsonrpc":"2.0","id":14,"method":"resources/unsubscribe","params":{"uri":"agent://ops.containers"}}`, "14"},
+		{"unsubscribe an inbox", `{"jsonrpc":"2.0","id":15,"method":"resources/unsubscribe","params":{"uri":"flags://inbox/ops.containers"}}`, ""},
+		{"other method", `{"jsonrpc":"2.0","id":4,"method":"resources/templates/list","params":{"uri":"flag://-1"}}`, ""},
 		{"notification", `{"jsonrpc":"2.0","method":"resources/read","params":{"uri":"flag://-1"}}`, ""},
 		{"null id", `{"jsonrpc":"2.0","id":null,"method":"resources/read","params":{"uri":"flag://-1"}}`, ""},
 		{"wrong version", `{"jsonrpc":"1.0","id":5,"method":"resources/read","params":{"uri":"flag://-1"}}`, ""},
