@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 )
 
 // BoardCookie is the board's session cookie. It holds a random session id,
@@ -297,7 +298,9 @@ func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	next := safeNext(r.PostForm.Get("next"))
-	token := strings.TrimSpace(r.PostForm.Get("token"))
+	// Without the invisible characters a paste can carry (a zero-width
+	// space from a chat or a document): no token has any.
+	token := strings.TrimSpace(flagtext.Clean(r.PostForm.Get("token")))
 	if token == "" {
 		b.renderForm(w, http.StatusBadRequest, next, "A token is required: paste an observer or admin token.")
 		return

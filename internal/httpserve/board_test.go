@@ -136,6 +136,7 @@ func TestBoardLogin(t *testing.T) {
 		{"mcpa_nonsense", "", http.StatusUnauthorized, "That token is unknown, revoked or expired."},
 		{"", "", http.StatusBadRequest, "A token is required"},
 		{"  ", "", http.StatusBadRequest, "A token is required"},
+		{"\u200b\u200b", "", http.StatusBadRequest, "A token is required"},
 		{"mcpa_observer", "https://evil.example", http.StatusForbidden, "posted from the board's own page"},
 		{strings.Repeat("x", 9<<10), "", http.StatusRequestEntityTooLarge, "at most 8 KiB"},
 	} {
