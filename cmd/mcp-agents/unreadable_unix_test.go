@@ -79,7 +79,7 @@ func TestLiveReloadKeepsUnreadableAgents(t *testing.T) {
 	writeAgentFile(t, filepath.Join(dir, "two.md"), "t.two", "Two.")
 	writeAgentFile(t, filepath.Join(sub, "four.md"), "t.four", "Four.")
 	s.unprivileged(t)
-	t.Cleanup(func() { os.Chmod(sub, 0o755); os.Chmod(one, 0o644) }) // for TempDir's removal
+	t.Cleanup(func() { os.Chmod(dir, 0o755); os.Chmod(sub, 0o755); os.Chmod(one, 0o644) }) // for TempDir's removal
 	ls := s.startLive(t, "--no-builtin", "--agents", dir)
 	ls.quiet(t, "start-up rescan", 700*time.Millisecond, promptsChanged, resourcesChanged)
 
@@ -151,10 +151,27 @@ func TestLiveReloadKeepsUnreadableAgents(t *testing.T) {
 	served("sub readable again", map[string]string{"t.one": "One, edited while unreadable.", "t.two": "Two.", "t.three": "Three.", "t.four": "Four, edited while unreadable."})
 	ls.quiet(t, "sub readable again (settling)", 400*time.Millisecond, promptsChanged)
 
+	// The --agents directory itself likewise (the audit's second
+	// reproduction): its own entry cannot be stat'ed then ("stat .:
+	// permission denied"), and the reload warned that its agents were
+	// kept but dropped them all.
+	two := filepath.Join(dir, "two.md")
+	writeAgentFile(t, two, "t.two", "Two, edited while unreadable.")
+	chmod(dir, 0)
+	ls.quiet(t, "the agents directory made unreadable", time.Second, promptsChanged, resourcesChanged)
+	if stderr := ls.stderr.String(); !strings.Contains(stderr, "dir="+dir+" ") {
+		t.Fatalf("no warning that %s's agents are kept:\n%s", dir, stderr)
+	}
+	served("the agents directory unreadable", map[string]string{"t.one": "One, edited while unreadable.", "t.two": "Two.", "t.three": "Three.", "t.four": "Four, edited while unreadable."})
+	chmod(dir, 0o755)
+	ls.expect(t, "the agents directory readable again", promptsChanged, resourcesChanged)
+	served("the agents directory readable again", map[string]string{"t.one": "One, edited while unreadable.", "t.two": "Two, edited while unreadable.", "t.three": "Three.", "t.four": "Four, edited while unreadable."})
+	ls.quiet(t, "the agents directory readable again (settling)", 400*time.Millisecond, promptsChanged)
+
 	// Removed, a directory takes its agents with it.
 	if err := os.RemoveAll(sub); err != nil {
 		t.Fatal(err)
 	}
 	ls.expect(t, "sub removed", promptsChanged, resourcesChanged)
-	served("sub removed", map[string]string{"t.one": "One, edited while unreadable.", "t.two": "Two.", "t.three": "Three."})
+	served("sub removed", map[string]string{"t.one": "One, edited while unreadable.", "t.two": "Two, edited while unreadable.", "t.three": "Three."})
 }

@@ -170,12 +170,31 @@ func (o overlayFS) Open(name string) (fs.File, error) {
 
 // Stat answers for the files in memory, and asks FS for the rest: a
 // directory that cannot be read can mostly still be looked at (os.DirFS's
-// Stat), where Open, which fs.Stat would fall back on, fails.
+// Stat), where Open, which fs.Stat would fall back on, fails. Not so the
+// source's own directory: os.DirFS stats "." as "dir/.", which an
+// unreadable dir refuses too, and fs.WalkDir, which Load lists with,
+// starts with that Stat; so a directory FS cannot stat but the files in
+// memory are below is answered as one, or the root's last good versions
+// would never be listed.
 func (o overlayFS) Stat(name string) (fs.FileInfo, error) {
 	if data, ok := o.files[name]; ok {
 		return &memFile{name: path.Base(name), size: int64(len(data))}, nil
 	}
-	return fs.Stat(o.FS, name)
+	st, err := fs.Stat(o.FS, name)
+	if err == nil || errors.Is(err, fs.ErrNotExist) || !o.holds(name) {
+		return st, err // a root that is gone takes its agents with it
+	}
+	return memDir(path.Base(name)), nil
+}
+
+// holds reports whether some file in memory is below the directory name.
+func (o overlayFS) holds(name string) bool {
+	for p := range o.files {
+		if name == "." || strings.HasPrefix(p, name+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // ReadDir lists name as FS does; when FS cannot (a directory made

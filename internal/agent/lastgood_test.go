@@ -151,7 +151,9 @@ func names(c *Catalog) []string {
 // "chmod 000" for an unprivileged user (root ignores the mode, so the
 // tests cannot use chmod): a file cannot be read, a directory cannot be
 // listed and what is below it cannot be reached, while the name itself
-// can still be looked at (stat needs no permission on it).
+// can still be looked at (stat needs no permission on it). "." is the one
+// name below itself: os.DirFS stats it as "dir/.", which the kernel
+// refuses when dir is unreadable, so a denied "." cannot be stat'ed.
 type deniedFS struct {
 	fs.FS
 	deny map[string]error // name -> what opening it, or anything below it, fails with
@@ -176,10 +178,8 @@ func (d deniedFS) Open(name string) (fs.File, error) {
 }
 
 func (d deniedFS) Stat(name string) (fs.FileInfo, error) {
-	if name != "." {
-		if err := d.denied(path.Dir(name)); err != nil {
-			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
-		}
+	if err := d.denied(path.Dir(name)); err != nil { // path.Dir(".") is "."
+		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 	}
 	if err := d.deny[name]; errors.Is(err, fs.ErrNotExist) {
 		return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
@@ -208,6 +208,7 @@ func TestLastGoodKeepsUnreadableFilesAndDirectories(t *testing.T) {
 		{"nested directory permission denied", map[string]error{"sub/deep": fs.ErrPermission}, []string{"sub/deep"}, nil},
 		{"the source's own directory", map[string]error{".": fs.ErrPermission}, []string{"."}, nil},
 		{"directory removed while Load walked it", map[string]error{"sub": fs.ErrNotExist}, nil, []string{"t.sub", "t.deep"}},
+		{"the source's own directory removed", map[string]error{".": fs.ErrNotExist}, nil, []string{"t.a", "t.b", "t.sub", "t.deep"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
