@@ -210,6 +210,9 @@ func TestDatabaseLostAndBack(t *testing.T) {
 func TestDatabaseThatStopsAnswering(t *testing.T) {
 	defer func(d time.Duration) { opTimeout = d }(opTimeout)
 	opTimeout = 300 * time.Millisecond
+	// Under a call's limit, as Open requires.
+	defer func(d time.Duration) { lockTimeout = d }(lockTimeout)
+	lockTimeout = 100 * time.Millisecond
 	ctx := context.Background()
 	p, s, f := throughProxy(t)
 
