@@ -740,6 +740,28 @@ func TestHTTPIdleSessionsEnd(t *testing.T) {
 	}
 }
 
+// A GET stream ends with its session when mcp-go ends it by its idle TTL
+// (no heartbeat within 1 s): it stayed open, hearing heartbeats and never a
+// notification, while every POST on the session got 404 (found by a
+// black-box audit).
+func TestHTTPStreamEndsWithAnIdleSession(t *testing.T) {
+	s := newSandbox(t)
+	tok, _ := s.token(t, "@frontend.react", "agent")
+	hs := s.startHTTP(t, "--session-ttl", "1s")
+	session := hs.raw(t, "POST", "/mcp", tok, "", initializeBody).Header.Get("Mcp-Session-Id")
+	stream := hs.raw(t, "GET", "/mcp", tok, session, "")
+	if stream.StatusCode != 200 {
+		t.Fatalf("GET stream: %d", stream.StatusCode)
+	}
+	ended := make(chan struct{})
+	go func() { io.Copy(io.Discard, stream.Body); close(ended) }()
+	select {
+	case <-ended:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the GET stream stayed open after its session ended")
+	}
+}
+
 // The resource clients are told is scheme://ADDR/mcp with ADDR as given
 // (a name stays a name), only the port filled in when ADDR asked for any.
 func TestHTTPResourceNamesTheGivenHost(t *testing.T) {

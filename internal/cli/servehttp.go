@@ -179,6 +179,9 @@ func (e *env) serveHTTP(ctx context.Context, h *httpFlags, srv *server.MCPServer
 		ln.Close()
 		return usagef("%v", err)
 	}
+	// A session mcp-go ends (idle TTL) must end its GET streams, which
+	// httpserve keeps and mcp-go does not close.
+	svc.OnSessionEnd(hs.SessionEnded)
 	// The flag board, for observer and admin tokens (see httpserve.MountBoard).
 	if err := hs.MountBoard(func(wrap func(http.Handler) http.Handler) http.Handler {
 		b := board.New(board.Config{Store: st, Feed: svc.Feed, Wrap: wrap, Log: logger, Done: ctx.Done(),

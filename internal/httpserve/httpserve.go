@@ -158,6 +158,8 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 		// After limitBody, which reads the body only once the token is
 		// good: bindSession must see whether a POST is an initialize.
 		h = s.bindSession(h)
+	} else {
+		h = s.trackStreams(h)
 	}
 	h = limitBody(h)
 	if !cfg.NoAuth {

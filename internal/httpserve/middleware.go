@@ -43,10 +43,17 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 			// A GET is a stream that lasts (notifications for a session):
 			// its token is checked again as it runs, so revoking it or its
 			// expiry ends the stream too, as they end the board's.
+			// The watcher ends before the request does: nothing of a
+			// request outlives it (tests change streamRecheck between
+			// requests, and a watcher still starting raced with them).
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithCancel(ctx)
-			defer cancel()
-			go s.endWhenRefused(ctx, cancel, token, p.Expires)
+			watched := make(chan struct{})
+			go func() {
+				defer close(watched)
+				s.endWhenRefused(ctx, cancel, token, p.Expires)
+			}()
+			defer func() { cancel(); <-watched }()
 		}
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
@@ -162,9 +169,14 @@ type sessions struct {
 }
 
 type binding struct {
-	token   string
-	seen    time.Time
-	streams int // GET streams open: mcp-go's heartbeats keep such a session alive
+	token string
+	seen  time.Time
+	// streams are the GET streams open on the session: mcp-go's
+	// heartbeats keep such a session alive, and mcp-go never ends them
+	// itself when the session ends (DELETE, idle TTL), so ending the
+	// session cancels them.
+	streams map[*context.CancelFunc]struct{}
+	ended   bool
 }
 
 func (ss *sessions) lookup(id string) (*binding, bool) {
@@ -191,31 +203,103 @@ func (ss *sessions) bind(id, token string) {
 	if now.Sub(ss.lastSweep) > min(time.Minute, ss.ttl) {
 		ss.lastSweep = now
 		for k, b := range ss.m {
-			if b.streams == 0 && now.Sub(b.seen) > ss.ttl {
+			if len(b.streams) == 0 && now.Sub(b.seen) > ss.ttl {
 				delete(ss.m, k)
 			}
 		}
 	}
 }
 
-// streaming records a GET stream open on b until the returned func runs.
-func (ss *sessions) streaming(b *binding) (closed func()) {
+// streaming records a GET stream open on b, to be ended with its session,
+// until the returned func runs; it serves the stream under the returned
+// context. It reports false when the session ended since b was looked up.
+func (ss *sessions) streaming(ctx context.Context, b *binding) (_ context.Context, closed func(), ok bool) {
 	ss.mu.Lock()
-	b.streams++
-	ss.mu.Unlock()
-	return func() {
+	defer ss.mu.Unlock()
+	if b.ended {
+		return nil, nil, false
+	}
+	ctx, closed = ss.addStream(ctx, b)
+	return ctx, closed, true
+}
+
+// addStream is streaming's, with ss.mu held.
+func (ss *sessions) addStream(ctx context.Context, b *binding) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	if b.streams == nil {
+		b.streams = map[*context.CancelFunc]struct{}{}
+	}
+	b.streams[&cancel] = struct{}{}
+	return ctx, func() {
+		cancel()
 		ss.mu.Lock()
-		b.streams--
+		delete(b.streams, &cancel)
 		b.seen = time.Now()
 		ss.mu.Unlock()
 	}
 }
 
-func (ss *sessions) forget(id string) {
+// streamingUnbound is streaming for a session no token is bound to
+// (--no-auth): the entry lasts while a stream is open.
+func (ss *sessions) streamingUnbound(ctx context.Context, id string) (context.Context, func()) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	delete(ss.m, id)
+	if ss.m == nil {
+		ss.m = map[string]*binding{}
+	}
+	b, ok := ss.m[id]
+	if !ok {
+		b = &binding{seen: time.Now()}
+		ss.m[id] = b
+	}
+	ctx, closed := ss.addStream(ctx, b)
+	return ctx, func() {
+		closed()
+		ss.mu.Lock()
+		if ss.m[id] == b && len(b.streams) == 0 {
+			delete(ss.m, id)
+		}
+		ss.mu.Unlock()
+	}
 }
+
+// trackStreams, under --no-auth where no session is bound, records each
+// GET stream by the session id it names, so that ending the session ends
+// it as with tokens.
+func (s *Server) trackStreams(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get(mcpserver.HeaderKeySessionID)
+		if r.Method != http.MethodGet || id == "" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		ctx, closed := s.sessions.streamingUnbound(r.Context(), id)
+		defer closed()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// end drops the session's binding, so that a later request on it gets 404,
+// and ends its GET streams.
+func (ss *sessions) end(id string) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	b, ok := ss.m[id]
+	if !ok {
+		return
+	}
+	delete(ss.m, id)
+	b.ended = true
+	for cancel := range b.streams {
+		(*cancel)()
+	}
+}
+
+// SessionEnded ends what this server keeps of an MCP session mcp-go ended
+// (a DELETE, its idle TTL, shutdown): its GET streams would otherwise stay
+// open, hearing heartbeats but nothing else, while every POST on it gets
+// 404. Register it on the MCP server's session-unregister hook.
+func (s *Server) SessionEnded(id string) { s.sessions.end(id) }
 
 // bindSession refuses (403) a request carrying a session id that another
 // principal initialised, and 404s an id it never saw (mcp-go's GET would
@@ -251,13 +335,19 @@ func (s *Server) bindSession(next http.Handler) http.Handler {
 			return
 		}
 		if r.Method == http.MethodGet {
-			defer s.sessions.streaming(b)()
+			ctx, closed, ok := s.sessions.streaming(r.Context(), b)
+			if !ok {
+				http.Error(w, "session not found: it expired or was closed; initialize a new one", http.StatusNotFound)
+				return
+			}
+			defer closed()
+			r = r.WithContext(ctx)
 		}
 		if r.Method == http.MethodDelete {
 			rec := &statusRecorder{ResponseWriter: w}
 			next.ServeHTTP(rec, r)
 			if rec.status < 300 {
-				s.sessions.forget(id)
+				s.sessions.end(id)
 			}
 			return
 		}

@@ -8,6 +8,7 @@ package server
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -84,6 +85,8 @@ type Service struct {
 	waitsEnded chan struct{}
 	waiting    atomic.Int64 // get_agent_flags calls waiting now
 	endOnce    sync.Once
+	endedMu    sync.Mutex
+	onEnded    []func(id string)
 }
 
 // listPage is how many prompts (or resources, templates, tools) one list
@@ -110,6 +113,14 @@ func New(svc *Service, version string, extra ...server.ServerOption) *server.MCP
 	svc.inboxes.hook(svc, hooks)
 	svc.sessions.hook(hooks)
 	svc.logFeed.hook(svc, hooks)
+	hooks.AddOnUnregisterSession(func(_ context.Context, s server.ClientSession) {
+		svc.endedMu.Lock()
+		fns := slices.Clone(svc.onEnded)
+		svc.endedMu.Unlock()
+		for _, fn := range fns {
+			fn(s.SessionID())
+		}
+	})
 	opts := append([]server.ServerOption{
 		server.WithInstructions(prompts.Instructions),
 		server.WithToolCapabilities(false),
@@ -150,4 +161,14 @@ func (svc *Service) EndWaits() {
 			close(svc.waitsEnded)
 		}
 	})
+}
+
+// OnSessionEnd has fn called with the id of each MCP session that ends,
+// however it ends (a DELETE, mcp-go's idle TTL, shutdown): a transport
+// keeps what mcp-go does not know of, such as a session's open streams.
+// The hooks are fixed once New has built the server, hence this.
+func (svc *Service) OnSessionEnd(fn func(id string)) {
+	svc.endedMu.Lock()
+	defer svc.endedMu.Unlock()
+	svc.onEnded = append(svc.onEnded, fn)
 }
