@@ -30,6 +30,9 @@ const (
 	DefaultHeartbeat  = 30 * time.Second
 	DefaultRateLimit  = 50
 	DefaultRateBurst  = 100
+	// maxSessionsPerToken bounds the live sessions of one token: past it,
+	// an initialize ends the token's least recently used session.
+	maxSessionsPerToken = 64
 	// MaxBody bounds a request body: mcp-go reads bodies unbounded.
 	MaxBody = 4 << 20
 	// drainTimeout is how long in-flight calls may finish after SIGTERM.
@@ -77,7 +80,10 @@ type Server struct {
 	limits     limiter
 	sessions   sessions
 	touched    sync.Map // token id → time.Time of the last last-used write
-	handler    http.Handler
+	// evictWarned: token id → time.Time of the last warning that its
+	// sessions went over the bound.
+	evictWarned sync.Map
+	handler     http.Handler
 }
 
 // New builds the server. ready reports whether the process can serve

@@ -2,6 +2,7 @@ package httpserve
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -162,9 +163,13 @@ func (s *Server) rateLimit(next http.Handler) http.Handler {
 
 // sessions binds each MCP session id to the token that initialised it.
 type sessions struct {
-	ttl       time.Duration
+	ttl time.Duration
+	// perToken bounds the live sessions one token holds (maxSessionsPerToken
+	// unless a test says otherwise).
+	perToken  int
 	mu        sync.Mutex
 	m         map[string]*binding
+	byToken   map[string]map[string]*binding // token id → its sessions, by id
 	lastSweep time.Time
 }
 
@@ -189,14 +194,36 @@ func (ss *sessions) lookup(id string) (*binding, bool) {
 	return b, ok
 }
 
-func (ss *sessions) bind(id, token string) {
+// bind records that token initialised session id. When that makes more
+// than the bound of the token's sessions, its least recently used one is
+// dropped here and named, for the caller to end in mcp-go too: a client
+// that initialises in a loop and never DELETEs would otherwise pile up
+// sessions, each queueing notifications nobody reads.
+func (ss *sessions) bind(id, token string) (evicted string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
 	now := time.Now()
 	if ss.m == nil {
 		ss.m = map[string]*binding{}
+		ss.byToken = map[string]map[string]*binding{}
 	}
-	ss.m[id] = &binding{token: token, seen: now}
+	b := &binding{token: token, seen: now}
+	ss.m[id] = b
+	owned := ss.byToken[token]
+	if owned == nil {
+		owned = map[string]*binding{}
+		ss.byToken[token] = owned
+	}
+	owned[id] = b
+	if len(owned) > ss.limit() {
+		var victim *binding
+		for k, o := range owned {
+			if k != id && (victim == nil || lessUsed(o, victim)) {
+				victim, evicted = o, k
+			}
+		}
+		ss.drop(evicted, victim)
+	}
 	// mcp-go forgets sessions idle past the TTL; so do we. Every write on a
 	// GET stream (a heartbeat at least) counts as activity to mcp-go, so a
 	// session with a stream open is never idle.
@@ -204,9 +231,38 @@ func (ss *sessions) bind(id, token string) {
 		ss.lastSweep = now
 		for k, b := range ss.m {
 			if len(b.streams) == 0 && now.Sub(b.seen) > ss.ttl {
-				delete(ss.m, k)
+				ss.drop(k, b)
 			}
 		}
+	}
+	return evicted
+}
+
+func (ss *sessions) limit() int { return cmp.Or(ss.perToken, maxSessionsPerToken) }
+
+// lessUsed orders sessions for eviction: those without a GET stream open
+// first (one with a stream is in use now, whatever its last request's
+// time), then by their last request.
+func lessUsed(a, b *binding) bool {
+	if (len(a.streams) == 0) != (len(b.streams) == 0) {
+		return len(a.streams) == 0
+	}
+	return a.seen.Before(b.seen)
+}
+
+// drop forgets session id, bound as b, and ends its GET streams; ss.mu is
+// held.
+func (ss *sessions) drop(id string, b *binding) {
+	delete(ss.m, id)
+	if owned := ss.byToken[b.token]; owned != nil {
+		delete(owned, id)
+		if len(owned) == 0 {
+			delete(ss.byToken, b.token)
+		}
+	}
+	b.ended = true
+	for cancel := range b.streams {
+		(*cancel)()
 	}
 }
 
@@ -284,14 +340,8 @@ func (s *Server) trackStreams(next http.Handler) http.Handler {
 func (ss *sessions) end(id string) {
 	ss.mu.Lock()
 	defer ss.mu.Unlock()
-	b, ok := ss.m[id]
-	if !ok {
-		return
-	}
-	delete(ss.m, id)
-	b.ended = true
-	for cancel := range b.streams {
-		(*cancel)()
+	if b, ok := ss.m[id]; ok {
+		ss.drop(id, b)
 	}
 }
 
@@ -317,7 +367,11 @@ func (s *Server) bindSession(next http.Handler) http.Handler {
 		p, _ := auth.From(r.Context())
 		id := r.Header.Get(mcpserver.HeaderKeySessionID)
 		if r.Method == http.MethodPost && (id == "" || isInitialize(r.Body)) {
-			next.ServeHTTP(&sessionRecorder{ResponseWriter: w, bind: func(sid string) { s.sessions.bind(sid, p.TokenID) }}, r)
+			var evicted string
+			next.ServeHTTP(&sessionRecorder{ResponseWriter: w, bind: func(sid string) { evicted = s.sessions.bind(sid, p.TokenID) }}, r)
+			if evicted != "" {
+				s.evict(r.Context(), evicted, p.TokenID)
+			}
 			return
 		}
 		if id == "" {
@@ -353,6 +407,31 @@ func (s *Server) bindSession(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// evict ends in mcp-go a session bind dropped for its token's bound, as a
+// DELETE would: unregistering it alone would leave the transport's state of
+// it (its queue of notifications included) until the idle TTL.
+func (s *Server) evict(ctx context.Context, id, token string) {
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodDelete, Path, nil)
+	if err != nil {
+		s.cfg.Log.Error("ending a session over the token's bound failed", "token", token, "session", id, "err", err)
+		return
+	}
+	req.Header.Set(mcpserver.HeaderKeySessionID, id)
+	rec := &heldResponse{header: http.Header{}}
+	s.mcp.ServeHTTP(rec, req)
+	if rec.status >= 300 {
+		s.cfg.Log.Error("ending a session over the token's bound failed", "token", token, "session", id, "status", rec.status, "answer", rec.body.String())
+	}
+	// A client looping initialize would log a line each time.
+	now := time.Now()
+	if last, ok := s.evictWarned.Load(token); ok && now.Sub(last.(time.Time)) < time.Minute {
+		return
+	}
+	s.evictWarned.Store(token, now)
+	s.cfg.Log.Warn(fmt.Sprintf("a token holds more than %d sessions: its least recently used ones end (logged at most once a minute per token)", s.sessions.limit()),
+		"token", token, "session", id)
 }
 
 // isInitialize reports whether body, as limitBody left it, is an

@@ -12,11 +12,14 @@ import (
 )
 
 // sessionServer serves a real mcp-go server whose session-unregister hook
-// reaches the Server's SessionEnded, as the CLI wires it.
-func sessionServer(t *testing.T, cfg Config) (*Server, *mcpserver.MCPServer, *httptest.Server) {
+// reaches the Server's SessionEnded, as the CLI wires it; perToken bounds
+// the sessions of a token (0: the default).
+func sessionServer(t *testing.T, cfg Config, perToken int, hooks *mcpserver.Hooks) (*Server, *mcpserver.MCPServer, *httptest.Server) {
 	t.Helper()
 	var s *Server
-	hooks := &mcpserver.Hooks{}
+	if hooks == nil {
+		hooks = &mcpserver.Hooks{}
+	}
 	hooks.AddOnUnregisterSession(func(_ context.Context, cs mcpserver.ClientSession) { s.SessionEnded(cs.SessionID()) })
 	mcp := mcpserver.NewMCPServer("t", "1", mcpserver.WithHooks(hooks), mcpserver.WithResourceCapabilities(true, true))
 	cfg.Addr = "127.0.0.1:1"
@@ -24,6 +27,7 @@ func sessionServer(t *testing.T, cfg Config) (*Server, *mcpserver.MCPServer, *ht
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.sessions.perToken = perToken
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)
 	return s, mcp, srv
@@ -83,7 +87,7 @@ func TestStreamEndsWithItsSession(t *testing.T) {
 		{"idle TTL", Config{SessionTTL: time.Second, Heartbeat: time.Hour}, nil, 6 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, _, srv := sessionServer(t, tc.cfg)
+			_, _, srv := sessionServer(t, tc.cfg, 0, nil)
 			sid := post(t, srv.URL, "", initBody).Header.Get("Mcp-Session-Id")
 			ended := openStream(t, srv.URL, "good", sid)
 			select {
