@@ -211,14 +211,16 @@ func readRegular(fsys fs.FS, name string) ([]byte, error) {
 func checkRegular(st fs.FileInfo) error {
 	switch m := st.Mode(); {
 	case !m.IsRegular():
-		return fmt.Errorf("%w: it is %s; skipped", errNotRegular, fileKind(m))
+		return fmt.Errorf("%w: it is %s; skipped", errNotRegular, FileKind(m))
 	case st.Size() > MaxFileSize:
 		return fmt.Errorf("%w: %d bytes, the limit is %d (MaxFileSize)", ErrTooLarge, st.Size(), MaxFileSize)
 	}
 	return nil
 }
 
-func fileKind(m fs.FileMode) string {
+// FileKind names what a file that is not a regular one is, for a warning
+// ("it is a named pipe"); the project context loader says it alike.
+func FileKind(m fs.FileMode) string {
 	switch {
 	case m&fs.ModeNamedPipe != 0:
 		return "a named pipe"

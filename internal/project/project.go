@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 )
 
@@ -186,7 +187,7 @@ func docFile(st os.FileInfo, err error) error {
 	case err != nil:
 		return err
 	case !st.Mode().IsRegular():
-		return fmt.Errorf("%w: it is %s", errNotRegular, fileKind(st.Mode()))
+		return fmt.Errorf("%w: it is %s", errNotRegular, agent.FileKind(st.Mode()))
 	case st.Size() > MaxDoc:
 		return fmt.Errorf("%w: %d bytes", errTooLarge, st.Size())
 	}
@@ -203,20 +204,6 @@ func reason(err error) string {
 		err = pe.Err
 	}
 	return "unreadable: " + err.Error()
-}
-
-func fileKind(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m.IsDir():
-		return "a directory"
-	}
-	return "mode " + m.String()
 }
 
 // title returns the first markdown heading, else the first non-empty line
