@@ -48,18 +48,7 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 			initializeAt(t, c, version)
 			return c
 		},
-		"http": func(t *testing.T, version string) *client.Client {
-			c, err := client.NewStreamableHttpClient(hs.url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + tok}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
-			if err := c.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			initializeAt(t, c, version)
-			return c
-		},
+		"http": func(t *testing.T, version string) *client.Client { return hs.clientAt(t, tok, version) },
 	}
 	for _, tr := range []string{"stdio", "http"} {
 		for _, version := range []string{mcp.ProtocolVersion20250618, mcp.ProtocolVersion20251125} {
@@ -121,6 +110,22 @@ func TestBadResourceURIsAreInvalidParams(t *testing.T) {
 			})
 		}
 	}
+}
+
+// clientAt is mcp-go's Streamable HTTP client of hs, as token, initialized
+// at protocol version (no GET stream: these tests read, they are not told).
+func (hs *httpServer) clientAt(t *testing.T, token, version string) *client.Client {
+	t.Helper()
+	c, err := client.NewStreamableHttpClient(hs.url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	initializeAt(t, c, version)
+	return c
 }
 
 // initializeAt initializes c at protocol version.
@@ -192,18 +197,7 @@ func TestProjectDocumentsReadByTheirListedURI(t *testing.T) {
 	hs := s.startHTTP(t, "--context", ctxDir)
 	connect := map[string]func(t *testing.T) *client.Client{
 		"stdio": func(t *testing.T) *client.Client { return s.start(t, "--context", ctxDir) },
-		"http": func(t *testing.T) *client.Client {
-			c, err := client.NewStreamableHttpClient(hs.url, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + tok}))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { c.Close() })
-			if err := c.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			initializeAt(t, c, mcp.ProtocolVersion20251125)
-			return c
-		},
+		"http":  func(t *testing.T) *client.Client { return hs.clientAt(t, tok, mcp.ProtocolVersion20251125) },
 	}
 	for _, tr := range []string{"stdio", "http"} {
 		t.Run(tr, func(t *testing.T) {
