@@ -74,6 +74,22 @@ func (ls *liveServer) expect(t *testing.T, what string, methods ...string) []mcp
 	return seen
 }
 
+// logged waits until the server's stderr holds every one of subs and
+// returns it. The notification that follows a warning can be read before
+// the warning: os/exec copies stderr from its pipe in a goroutine of its own.
+func (ls *liveServer) logged(t *testing.T, what string, subs ...string) string {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		log := ls.stderr.String()
+		if !slices.ContainsFunc(subs, func(s string) bool { return !strings.Contains(log, s) }) {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: after 10s stderr still lacks one of %q:\n%s", what, subs, log)
+		}
+	}
+}
+
 // quiet checks that no notification of the given methods arrives for d
 // (any already queued count too).
 func (ls *liveServer) quiet(t *testing.T, what string, d time.Duration, methods ...string) {
@@ -790,8 +806,8 @@ func TestLiveReloadOfANameConflictMatchesARestart(t *testing.T) {
 	if got := ls.prompts(t); !maps(got, want) {
 		t.Fatalf("after the edit: prompts %v, want %v", got, want)
 	}
-	stderr := ls.stderr.String()
-	if !strings.Contains(stderr, "y.md") || !strings.Contains(stderr, "already defined by") || strings.Contains(stderr, "keeping its last good version") {
+	stderr := ls.logged(t, "y.md's conflict", "y.md", "already defined by")
+	if strings.Contains(stderr, "keeping its last good version") {
 		t.Fatalf("want y.md's conflict warned about as such:\n%s", stderr)
 	}
 	restarted := s.startLive(t, "--no-builtin", "--agents", dir)
