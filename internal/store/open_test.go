@@ -261,3 +261,50 @@ func holdWriteLock(t *testing.T, path string) (release func()) {
 	t.Cleanup(func() { tx.Rollback(); other.Close() })
 	return func() { tx.Rollback() }
 }
+
+// A change's time is read once it holds the write lock, not when the call
+// was made: flags created one after another have times in id order, and a
+// lease taken after a wait for the lock is still whole. (A create that
+// waited behind another process's write was stamped before the flag
+// created in the meantime.)
+func TestChangeTimesAreReadUnderTheWriteLock(t *testing.T) {
+	clock := newFakeClock()
+	path := filepath.Join(t.TempDir(), "agents.db")
+	s, err := Open(context.Background(), path, WithClock(clock.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	pending := mustCreate(t, s, nil)
+	for name, call := range map[string]func() (Flag, error){
+		"create": func() (Flag, error) { return s.CreateFlag(context.Background(), validNew()) },
+		"lock":   func() (Flag, error) { return s.LockFlag(context.Background(), pending.ID, "@a", time.Minute) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			release := holdWriteLock(t, path)
+			done := make(chan Flag, 1)
+			go func() {
+				f, err := call()
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+				}
+				done <- f
+			}()
+			time.Sleep(200 * time.Millisecond) // the call is waiting for the lock
+			clock.Advance(time.Hour)
+			want := formatTime(clock.Now())
+			release()
+			f := <-done
+			got := f.CreatedAt
+			if name == "lock" {
+				if f.LockExpiresAt == nil {
+					t.Fatalf("lock answered %+v, no lease", f)
+				}
+				got, want = *f.LockExpiresAt, formatTime(clock.Now().Add(time.Minute))
+			}
+			if got != want {
+				t.Errorf("%s stamped %s, want %s (the time it got the write lock)", name, got, want)
+			}
+		})
+	}
+}

@@ -21,20 +21,19 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 	if err != nil {
 		return Flag{}, err
 	}
-	now := formatTime(s.now())
 	r := flagRow{
 		flagType: v.flagType, source: v.source, target: nullStr(v.target),
 		change: v.change, action: v.action, impact: v.impact,
 		related: v.related, files: v.files,
 		codeLoc: nullStr(v.codeLocation), example: nullStr(v.example), ctxt: nullStr(v.context),
-		status: "pending", created: now,
+		status: "pending",
 	}
 	if p, ok := auth.From(ctx); ok {
 		r.createdToken, r.createdRole = validStr(p.TokenID), validStr(string(p.Role))
 	}
 	args := func() []any {
 		return []any{r.flagType, r.source, r.target, r.change, r.action, r.impact, r.related, r.chain,
-			r.codeLoc, r.example, r.ctxt, now, r.createdToken, r.createdRole}
+			r.codeLoc, r.example, r.ctxt, r.created, r.createdToken, r.createdRole}
 	}
 	// The "created" event is written by the database with the flag
 	// (migration 0008). Even a flag that starts no chain, one INSERT, is
@@ -50,7 +49,13 @@ func (s *Store) CreateFlag(ctx context.Context, in NewFlag) (Flag, error) {
 	if v.chain != 0 {
 		queries = append(queries, sqlChainExists)
 	}
+	var now string
 	err = s.writeTx(ctx, "create flag", queries, func(w *txn) error {
+		// The time is read under the write lock, so flags created one
+		// after another have times in the order of their ids, however
+		// long each call waited for the lock.
+		now = formatTime(s.now())
+		r.created = now
 		if v.chain != 0 {
 			var one int
 			err := w.queryRow(sqlChainExists, v.chain).Scan(&one)
@@ -133,10 +138,14 @@ func (s *Store) LockFlag(ctx context.Context, id int64, agent string, lease time
 	if err := CheckLease(lease); err != nil {
 		return Flag{}, err
 	}
-	t := s.now()
-	now, exp := formatTime(t), formatTime(t.Add(lease))
 	var r flagRow
+	var now string
 	err = s.writeTx(ctx, "lock flag", []string{sqlSelectFlag, sqlLock, sqlInsertEvent}, func(w *txn) error {
+		// Under the write lock (as every change's time): a call that
+		// waited for it still gets its whole lease.
+		t := s.now()
+		var exp string
+		now, exp = formatTime(t), formatTime(t.Add(lease))
 		if r, err = w.flagRow(id); err != nil {
 			return err
 		}
@@ -174,9 +183,10 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 	if err != nil {
 		return Flag{}, err
 	}
-	now := formatTime(s.now())
 	var r flagRow
+	var now string
 	err = s.writeTx(ctx, "unlock flag", []string{sqlSelectFlag, sqlUnlock, sqlInsertEvent}, func(w *txn) error {
+		now = formatTime(s.now())
 		if r, err = w.flagRow(id); err != nil {
 			return err
 		}
@@ -216,9 +226,10 @@ func (s *Store) CompleteFlag(ctx context.Context, id int64, agent, notes string)
 	if err != nil {
 		return Flag{}, err
 	}
-	now := formatTime(s.now())
 	var r flagRow
+	var now string
 	err = s.writeTx(ctx, "complete flag", []string{sqlSelectFlag, sqlComplete, sqlInsertEvent}, func(w *txn) error {
+		now = formatTime(s.now())
 		if r, err = w.flagRow(id); err != nil {
 			return err
 		}
