@@ -141,6 +141,12 @@ func LockedError(id int64, holder, until, what string) error {
 // NotLockedError refuses to unlock a flag no lease holds.
 func NotLockedError(id int64) error { return conflict("flag %d is not locked", id) }
 
+// CompletedNotLockedError refuses to unlock a completed flag, saying why
+// it holds no lease as lock_flag and complete_flag say it.
+func CompletedNotLockedError(id int64, by, at string) error {
+	return conflict("flag %d is not locked: it is completed (by %s at %s)", id, by, at)
+}
+
 // Refusal texts of the claims (the what of LockedError).
 const (
 	WaitForLease   = "wait for the lease to expire or ask the holder to unlock it"

@@ -196,7 +196,10 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 			return err
 		}
 		if !ok {
-			if st.unlocked || st.status != "pending" {
+			if st.status == "completed" {
+				return CompletedNotLockedError(id, st.doneBy, st.doneAt)
+			}
+			if st.unlocked {
 				return NotLockedError(id)
 			}
 			return st.lockedErr(id, OnlyHolderFree)

@@ -326,7 +326,9 @@ func (s *Store) UnlockFlag(ctx context.Context, id int64, agent string, force bo
 		return store.Flag{}, err
 	case won:
 		return r.flag(), nil
-	case !r.held || r.status != "pending":
+	case r.status == "completed":
+		return store.Flag{}, store.CompletedNotLockedError(id, deref(r.doneBy), fmtTime(r.doneAt))
+	case !r.held:
 		return store.Flag{}, store.NotLockedError(id)
 	}
 	return store.Flag{}, store.LockedError(id, deref(r.lockedBy), fmtTime(r.lockExp), store.OnlyHolderFree)

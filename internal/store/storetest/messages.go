@@ -40,7 +40,7 @@ func testClaimMessages(t *testing.T, open Opener) {
 		{"complete completed", func() error { _, err := s.CompleteFlag(ctx, done.ID, "@b", ""); return err },
 			store.CodeConflict, "flag 2 is completed (by @a at 2026-01-02T03:04:05.000Z)"},
 		{"unlock completed", func() error { _, err := s.UnlockFlag(ctx, done.ID, "@a", true); return err },
-			store.CodeConflict, "flag 2 is not locked"},
+			store.CodeConflict, "flag 2 is not locked: it is completed (by @a at 2026-01-02T03:04:05.000Z)"},
 		{"missing", func() error { _, err := s.LockFlag(ctx, 9, "@b", time.Minute); return err },
 			store.CodeNotFound, "flag_id 9 does not name an existing flag"},
 		{"bad id", func() error { _, err := s.CompleteFlag(ctx, 0, "@b", ""); return err },
