@@ -125,15 +125,16 @@ func validateNewFlag(in NewFlag) (validFlag, error) {
 	}
 
 	v.impact = strings.TrimSpace(in.ImpactLevel)
+	got := v.impact
 	if v.impact == "" {
-		v.impact = "medium"
+		v.impact, got = "medium", "none, which means medium"
 	}
 	if err = oneOf("impact_level", v.impact, ImpactLevels); err != nil {
 		return v, err
 	}
 	switch {
 	case (v.flagType == "security" || v.flagType == "data_loss") && v.impact != "critical":
-		return v, invalid("impact_level", "impact_level must be critical for flag_type %s (got %s)", v.flagType, v.impact)
+		return v, invalid("impact_level", "impact_level must be critical for flag_type %s (got %s)", v.flagType, got)
 	case v.impact == "critical" && v.flagType != "breaking_change" && v.flagType != "security" && v.flagType != "data_loss":
 		return v, invalid("impact_level", "impact_level critical is only for flag_type breaking_change, security or data_loss (got flag_type %s)", v.flagType)
 	case v.impact == "low" && (v.flagType == "breaking_change" || v.flagType == "security"):

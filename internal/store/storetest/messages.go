@@ -41,6 +41,18 @@ func testClaimMessages(t *testing.T, open Opener) {
 			store.CodeConflict, "flag 2 is completed (by @a at 2026-01-02T03:04:05.000Z)"},
 		{"unlock completed", func() error { _, err := s.UnlockFlag(ctx, done.ID, "@a", true); return err },
 			store.CodeConflict, "flag 2 is not locked: it is completed (by @a at 2026-01-02T03:04:05.000Z)"},
+		{"security at the default impact", func() error {
+			in := validNew()
+			in.FlagType = "security"
+			_, err := s.CreateFlag(ctx, in)
+			return err
+		}, store.CodeInvalid, "impact_level must be critical for flag_type security (got none, which means medium)"},
+		{"security at high impact", func() error {
+			in := validNew()
+			in.FlagType, in.ImpactLevel = "security", "high"
+			_, err := s.CreateFlag(ctx, in)
+			return err
+		}, store.CodeInvalid, "impact_level must be critical for flag_type security (got high)"},
 		{"missing", func() error { _, err := s.LockFlag(ctx, 9, "@b", time.Minute); return err },
 			store.CodeNotFound, "flag_id 9 does not name an existing flag"},
 		{"bad id", func() error { _, err := s.CompleteFlag(ctx, 0, "@b", ""); return err },
