@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	_ "modernc.org/sqlite" // the "sqlite" driver
 )
@@ -78,6 +79,10 @@ func Copy(ctx context.Context, path string, conn *pgx.Conn) (Result, error) {
 	// No other writer may slip rows in between the emptiness check and
 	// the commit (a server started on the new database too early).
 	if _, err := tx.Exec(ctx, "LOCK TABLE "+strings.Join(Tables, ", ")+" IN EXCLUSIVE MODE"); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "55P03" { // lock_not_available, after lock_timeout
+			return res, fmt.Errorf("PostgreSQL: the target's tables are in use by another connection (another migrate, or a server on this database): let it finish or stop it, then retry: %w", err)
+		}
 		return res, fmt.Errorf("PostgreSQL: locking the tables: %w", err)
 	}
 	for _, t := range Tables {

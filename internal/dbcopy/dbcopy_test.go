@@ -205,3 +205,41 @@ func TestCopyVerifiesTheCounts(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyWhileTheTargetIsInUse: a second migrate into the same database
+// (or a server writing to it) holds the tables; the copy waits out the
+// lock timeout and says what holds them, not the driver's "canceling
+// statement due to lock timeout" alone. Nothing is copied.
+func TestCopyWhileTheTargetIsInUse(t *testing.T) {
+	ctx := context.Background()
+	_, path := history(t)
+	url := pgtest.URL(t)
+	_, conn := target(t, url)
+	other, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close(ctx) })
+	holder, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := holder.Exec(ctx, "LOCK TABLE flags IN EXCLUSIVE MODE"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, "SET lock_timeout = '200ms'"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = dbcopy.Copy(ctx, path, conn)
+	if err == nil || !strings.Contains(err.Error(), "in use by another connection (another migrate, or a server on this database)") {
+		t.Fatalf("copy into a database whose tables another connection holds: %v", err)
+	}
+	if err := holder.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, table := range dbcopy.Tables {
+		if n := count(t, conn, table); n != 0 {
+			t.Errorf("after the refused copy PostgreSQL has %d rows in %s, want none", n, table)
+		}
+	}
+}
