@@ -193,6 +193,11 @@ func ExpiredTokenError(id string) error { return badToken("token " + id + " expi
 
 // NoSuchTokenError answers a revoke of an unknown id.
 func NoSuchTokenError(id string) error {
+	if strings.HasPrefix(id, auth.TokenPrefix) {
+		// A secret is shown once; an error message ends up in scrollback
+		// and CI logs, so it is not repeated here.
+		return invalid("id", "that is a token's secret (%s…), not its id: give the tok_… id `mcp-agents tokens list` shows", auth.TokenPrefix)
+	}
 	return notFound("id", "token id %q does not name a token (see `mcp-agents tokens list`)", id)
 }
 

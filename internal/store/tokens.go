@@ -109,13 +109,13 @@ func (s *Store) RevokeToken(ctx context.Context, id string) (Token, error) {
 		var err error
 		tok, err = scanToken(w.queryRow(sqlTokenByID, id))
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFound("id", "token id %q does not name a token (see `mcp-agents tokens list`)", id)
+			return NoSuchTokenError(id)
 		}
 		if err != nil {
 			return err
 		}
 		if tok.RevokedAt != nil {
-			return conflict("token %s was already revoked at %s", id, *tok.RevokedAt)
+			return TokenRevokedConflict(id, *tok.RevokedAt)
 		}
 		if _, err := w.exec(sqlRevokeToken, now, id); err != nil {
 			return err

@@ -66,6 +66,10 @@ func testTokenLifecycle(t *testing.T, open Opener) {
 	if _, err := s.RevokeToken(ctx, "tok_nope"); err == nil || !strings.Contains(err.Error(), "tok_nope") {
 		t.Fatalf("revoke unknown: %v", err)
 	}
+	// A secret given for an id is refused without being repeated.
+	if _, err := s.RevokeToken(ctx, secret); !isCode(err, store.CodeInvalid) || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "secret") {
+		t.Fatalf("revoke by a secret: %v, want invalid without the secret in it", err)
+	}
 	for _, id := range []string{"tok_\x00", "tok_\xff"} {
 		if _, err := s.RevokeToken(ctx, id); !isCode(err, store.CodeNotFound) {
 			t.Fatalf("revoke %q: %v, want not found", id, err)
