@@ -42,17 +42,25 @@ func (s *Server) MountBoard(newBoard func(wrap func(http.Handler) http.Handler) 
 	}
 	b := &boardAuth{s: s, sessions: map[string]boardSession{}}
 	h := newBoard(b.wrap)
+	// The board has the rebinding check /mcp has (with --no-auth the
+	// board's own wrapper answers a foreign Host 421).
+	handle := func(pattern string, h http.Handler) {
+		if !s.cfg.NoAuth {
+			h = s.refuseForeignHost(h)
+		}
+		mux.Handle(pattern, h)
+	}
 	if !s.cfg.NoAuth {
-		mux.HandleFunc("GET /board/login", b.form)
-		mux.HandleFunc("POST /board/login", b.login)
-		mux.HandleFunc("POST /board/logout", b.logout)
+		handle("GET /board/login", http.HandlerFunc(b.form))
+		handle("POST /board/login", http.HandlerFunc(b.login))
+		handle("POST /board/logout", http.HandlerFunc(b.logout))
 		// Without these, another method reached the board's own routes,
 		// which answered 404 (or "sign in") for a page that exists.
-		mux.HandleFunc("/board/login", notAllowed("GET, HEAD, POST"))
-		mux.HandleFunc("/board/logout", notAllowed("POST"))
+		handle("/board/login", notAllowed("GET, HEAD, POST"))
+		handle("/board/logout", notAllowed("POST"))
 	}
-	mux.Handle("/board/", h)
-	mux.Handle("/board", h)
+	handle("/board/", h)
+	handle("/board", h)
 	return nil
 }
 
@@ -111,7 +119,8 @@ func (b *boardAuth) wrap(next http.Handler) http.Handler {
 				http.Error(w, "the board's JSON is for observer and admin tokens; this is an "+string(p.Role)+" token", http.StatusForbidden)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
+			// A script's token counts against the same rate limit as on /mcp.
+			b.s.rateLimit(next).ServeHTTP(w, r.WithContext(auth.With(r.Context(), p)))
 			return
 		}
 		p, err := b.principal(r)
@@ -273,7 +282,19 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	// Referrer-Policy no-referrer, which the board's pages therefore do not
 	// use) is refused: it says nothing of where the form was.
 	u, err := url.Parse(o)
-	return err == nil && u.Host != "" && (u.Host == r.Host || u.Host == s.publicHost)
+	switch {
+	case err != nil || u.Host == "":
+		return false
+	case u.Host == s.publicHost:
+		// An origin is scheme, host and port: http://mcp.example.com is
+		// another site than an https --public-url of that host.
+		return u.Scheme == s.publicScheme
+	case u.Host == r.Host:
+		// Plain HTTP here may be the last hop of a TLS proxy that kept
+		// the browser's Host, so either scheme is this server's own.
+		return r.TLS == nil || u.Scheme == "https"
+	}
+	return false
 }
 
 func (b *boardAuth) login(w http.ResponseWriter, r *http.Request) {

@@ -486,3 +486,132 @@ func TestSameMachineProxy(t *testing.T) {
 		}
 	}
 }
+
+// The board, like /mcp, refuses a request that came in on a loopback
+// address naming a Host that is neither loopback nor the --public-url's
+// (DNS rebinding): its sign-in set a cookie, and its pages and JSON
+// answered, for Host: evil.example.
+func TestBoardRefusesARebindingHost(t *testing.T) {
+	srv, _ := boardServer(t, Config{})
+	c := &http.Client{CheckRedirect: noRedirects}
+	for _, host := range []string{"evil.example", "127.0.0.1.nip.io:80"} {
+		for _, tc := range []struct{ method, path, authz, body string }{
+			{"POST", "/board/login", "", url.Values{"token": {"mcpa_observer"}}.Encode()},
+			{"GET", "/board/login", "", ""},
+			{"GET", "/board/", "", ""},
+			{"GET", "/board/api/summary", "Bearer mcpa_observer", ""},
+		} {
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+			req.Host = host
+			if tc.authz != "" {
+				req.Header.Set("Authorization", tc.authz)
+			}
+			if tc.body != "" {
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			}
+			res, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusForbidden || len(res.Cookies()) != 0 {
+				t.Errorf("%s %s with Host %s: %d, cookies %v; want 403 and none", tc.method, tc.path, host, res.StatusCode, res.Cookies())
+			}
+		}
+	}
+	// A loopback Host is this machine.
+	req, _ := http.NewRequest("GET", srv.URL+"/board/api/summary", nil)
+	req.Host = "localhost"
+	req.Header.Set("Authorization", "Bearer mcpa_observer")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Errorf("Host localhost: %d, want 200", res.StatusCode)
+	}
+}
+
+// A script reading the board's JSON with a bearer token is held to the
+// token's rate limit, as on /mcp.
+func TestBoardAPIIsRateLimited(t *testing.T) {
+	srv, _ := boardServer(t, Config{RateLimit: 1, RateBurst: 2})
+	var codes []int
+	for range 4 {
+		req, _ := http.NewRequest("GET", srv.URL+"/board/api/summary", nil)
+		req.Header.Set("Authorization", "Bearer mcpa_observer")
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		codes = append(codes, res.StatusCode)
+		if res.StatusCode == http.StatusTooManyRequests && res.Header.Get("Retry-After") == "" {
+			t.Error("429 without Retry-After")
+		}
+	}
+	if fmt.Sprint(codes) != "[200 200 429 429]" {
+		t.Errorf("four calls at once with --rate-limit 1 --rate-burst 2: %v, want [200 200 429 429]", codes)
+	}
+}
+
+// An origin is a scheme as well as a host: http://mcp.example.com is not
+// an https --public-url's page, and https://HOST:PORT is not a plain-HTTP
+// server's own page at that address.
+func TestOriginSchemeCounts(t *testing.T) {
+	srv, _ := boardServer(t, Config{PublicURL: "https://mcp.example.com/mcp"})
+	post := func(srvURL, path, origin string) int {
+		t.Helper()
+		body, ctype := url.Values{"token": {"mcpa_observer"}}.Encode(), "application/x-www-form-urlencoded"
+		if path == "/mcp" {
+			body, ctype = initBody, "application/json"
+		}
+		req, _ := http.NewRequest("POST", srvURL+path, strings.NewReader(body))
+		req.Header.Set("Origin", origin)
+		req.Header.Set("Content-Type", ctype)
+		if path == "/mcp" {
+			req.Header.Set("Authorization", "Bearer mcpa_agent")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+		}
+		res, err := (&http.Client{CheckRedirect: noRedirects}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	for _, tc := range []struct {
+		path, origin string
+		status       int
+	}{
+		{"/board/login", "https://mcp.example.com", http.StatusSeeOther},
+		{"/board/login", "http://mcp.example.com", http.StatusForbidden},
+		{"/mcp", "http://mcp.example.com", http.StatusForbidden},
+		// The address it was sent to, over plain HTTP: a TLS proxy's last
+		// hop may have kept the browser's Host, so either scheme.
+		{"/board/login", srv.URL, http.StatusSeeOther},
+		{"/board/login", strings.Replace(srv.URL, "http://", "https://", 1), http.StatusSeeOther},
+	} {
+		if got := post(srv.URL, tc.path, tc.origin); got != tc.status {
+			t.Errorf("POST %s from Origin %s: %d, want %d", tc.path, tc.origin, got, tc.status)
+		}
+	}
+
+	// Without --public-url the server's own address is its origin, and it
+	// serves plain HTTP there.
+	ts := httptest.NewUnstartedServer(nil)
+	s, err := New(Config{Addr: ts.Listener.Addr().String()}, mcpserver.NewMCPServer("t", "1"), &roleTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = s.Handler()
+	ts.Start()
+	t.Cleanup(ts.Close)
+	if got := post(ts.URL, "/mcp", strings.Replace(ts.URL, "http://", "https://", 1)); got != http.StatusForbidden {
+		t.Errorf("initialize from the https origin of a plain-HTTP server's address: %d, want 403", got)
+	}
+	if got := post(ts.URL, "/mcp", ts.URL); got != http.StatusOK {
+		t.Errorf("initialize from the server's own origin: %d, want 200", got)
+	}
+}

@@ -68,18 +68,19 @@ type Config struct {
 
 // Server is the HTTP side of one serving process.
 type Server struct {
-	cfg        Config
-	mcp        *mcpserver.StreamableHTTPServer
-	tokens     Tokens      // the board checks here: a revocation ends its sessions at once
-	cached     *tokenCache // /mcp checks here: no database read per request
-	ready      func(context.Context) error
-	onShutdown func()
-	resource   string
-	publicHost string // the --public-url's HOST[:PORT]: the Host and Origin of requests a proxy passes on
-	metaURL    string
-	limits     limiter
-	sessions   sessions
-	touched    sync.Map // token id → time.Time of the last last-used write
+	cfg          Config
+	mcp          *mcpserver.StreamableHTTPServer
+	tokens       Tokens      // the board checks here: a revocation ends its sessions at once
+	cached       *tokenCache // /mcp checks here: no database read per request
+	ready        func(context.Context) error
+	onShutdown   func()
+	resource     string
+	publicHost   string // the --public-url's HOST[:PORT]: the Host and Origin of requests a proxy passes on
+	publicScheme string // and its scheme, which a browser's Origin for that host has too
+	metaURL      string
+	limits       limiter
+	sessions     sessions
+	touched      sync.Map // token id → time.Time of the last last-used write
 	// evictWarned: token id → time.Time of the last warning that its
 	// sessions went over the bound.
 	evictWarned sync.Map
@@ -124,7 +125,7 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return nil, fmt.Errorf("--public-url %q must be an absolute URL such as https://mcp.example.com/mcp", s.resource)
 	}
-	s.publicHost = u.Host
+	s.publicHost, s.publicScheme = u.Host, u.Scheme
 	metaPath := mcpserver.ProtectedResourceMetadataPath(s.resource)
 	s.metaURL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: metaPath}).String()
 	s.limits = limiter{rate: cfg.RateLimit, burst: max(cfg.RateBurst, 1)}

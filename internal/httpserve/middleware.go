@@ -722,14 +722,22 @@ func pinVersion(served []string, next http.Handler) http.Handler {
 // proxy_set_header Host) sends exactly that, and mcp-go refused it whatever
 // --public-url said.
 func (s *Server) refuseForeignOrigin(next http.Handler) http.Handler {
+	return s.refuseForeignHost(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.sameOrigin(r) {
+			http.Error(w, "Forbidden: the Origin header "+strconv.Quote(r.Header.Get("Origin"))+" is not this server's", http.StatusForbidden)
+			return
+		}
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// refuseForeignHost is refuseForeignOrigin's Host half, which the board
+// has too (its forms check Origin themselves, saying so in their words).
+func (s *Server) refuseForeignHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && IsLoopback(local.String()) &&
 			!IsLoopback(r.Host) && r.Host != s.publicHost {
 			http.Error(w, "Forbidden: invalid Host header "+strconv.Quote(r.Host)+"; behind a proxy, give the server's public address as --public-url", http.StatusForbidden)
-			return
-		}
-		if !s.sameOrigin(r) {
-			http.Error(w, "Forbidden: the Origin header "+strconv.Quote(r.Header.Get("Origin"))+" is not this server's", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
