@@ -93,3 +93,40 @@ func TestReplaceErrorInAStream(t *testing.T) {
 		t.Errorf("a notification was rewritten: %s", got)
 	}
 }
+
+// TestMisspeltPromptArgument: over HTTP too, a prompts/get whose argument
+// no prompt has is answered -32602 naming it (mcp-go dropped it and served
+// the prompt without the user's task).
+func TestMisspeltPromptArgument(t *testing.T) {
+	ms := mcpserver.NewMCPServer("t", "1", mcpserver.WithPromptCapabilities(false))
+	ms.AddPrompt(mcp.NewPrompt("a", mcp.WithArgument("task")), func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		return mcp.NewGetPromptResult("a", []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent("task="+req.Params.Arguments["task"]))}), nil
+	})
+	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	sid := post(t, srv.URL, "", initBody).Header.Get("Mcp-Session-Id")
+	for args, want := range map[string]string{
+		`{"tsak":"ship it"}`: `{"jsonrpc":"2.0","id":9,"error":{"code":-32602,"message":"prompts/get: unknown argument tsak; did you mean task?"}}`,
+		`{"task":"ship it"}`: `task=ship it`,
+	} {
+		req, _ := http.NewRequest("POST", srv.URL+Path, strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"a","arguments":`+args+`}}`))
+		req.Header.Set("Authorization", "Bearer good")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
+		req.Header.Set("Mcp-Session-Id", sid)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+			t.Errorf("prompts/get with %s: %d %s, want %s", args, resp.StatusCode, b, want)
+		}
+	}
+}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
 	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
+	"github.com/mcp-agents/mcp-agents/internal/server"
 )
 
 // touchEvery bounds the writes of a token's last-used time from this
@@ -553,7 +554,8 @@ type memBody struct {
 func (*memBody) Close() error { return nil }
 
 // invalidURIs gives a resources/read or resources/subscribe of a malformed
-// URI of this server's schemes the invalid-params answer resourceuri.Check
+// URI of this server's schemes (and the other requests server.CheckRequest
+// refuses) the invalid-params answer server.CheckRequest
 // makes, instead of the internal error mcp-go reports for whatever error a
 // resource handler returns (see package resourceuri). The request still
 // goes through mcp-go, so that its checks (DNS rebinding, session, protocol
@@ -566,7 +568,7 @@ func invalidURIs(next http.Handler) http.Handler {
 			next.ServeHTTP(w, r)
 			return
 		}
-		answer := resourceuri.Check(body.b)
+		answer := server.CheckRequest(body.b)
 		// A read of a well-formed URI that names nothing is answered by
 		// its handler, which mcp-go reports as an internal error: held
 		// too, to be answered "not found".
@@ -618,7 +620,7 @@ func (h *heldResponse) Write(b []byte) (int, error) {
 
 // replaceError replaces the JSON-RPC response in body (a JSON body, or the
 // data lines of an event stream) with answer, the refusal
-// resourceuri.Check made: mcp-go answers a malformed read with an internal
+// server.CheckRequest made: mcp-go answers a malformed read with an internal
 // error, and an unsubscribe from anything with a success ({}), which is
 // not true either. Notifications and anything else are left as they are.
 func replaceError(body, answer []byte, stream bool) []byte {

@@ -111,6 +111,9 @@ func (svc *Service) RenderPrompt(ctx context.Context, a *agent.Agent, task strin
 	if err != nil {
 		return "", err
 	}
+	if strings.TrimSpace(flagtext.Clean(task)) == "" {
+		task = "" // blank is none, not an empty "Your task:" section
+	}
 	data := promptData{Handle: a.Handle(), Body: body, Task: task, Project: svc.ProjectDocs().List()}
 	if svc.Flags != nil {
 		q := store.AgentFlagsQuery{Agent: a.Handle(), Status: "pending", IncludeLocked: true, Limit: promptInboxLimit}

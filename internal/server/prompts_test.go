@@ -62,6 +62,14 @@ func TestPrompts(t *testing.T) {
 	if strings.Contains(txt, "Your task") {
 		t.Errorf("prompt without task mentions a task:\n%s", txt)
 	}
+	// A blank task (invisible characters included) is none.
+	res, err = getPrompt(t, f, "ops.containers", map[string]string{"task": " \t\u200b\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if txt := promptText(t, res); strings.Contains(txt, "Your task") {
+		t.Errorf("prompt with a blank task mentions a task:\n%s", txt)
+	}
 
 	low := f.create(t, map[string]any{"target_agent": "@ops.containers", "impact_level": "low", "flag_type": "change",
 		"change_description": "LOW: the staging cluster moved to a new node pool with larger instance types."})

@@ -9,7 +9,7 @@ import (
 	"log/slog"
 	"sync"
 
-	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
+	"github.com/mcp-agents/mcp-agents/internal/server"
 )
 
 // input gives mcp-go's read loop the client's lines, one line per Read at
@@ -77,8 +77,9 @@ func (in *input) next() {
 	case len(bytes.TrimSpace(line)) == 0:
 		// Blank lines would each get a parse error from mcp-go.
 	default:
-		if answer := resourceuri.Check(line); answer != nil {
-			// mcp-go would call this malformed URI an internal error.
+		if answer := server.CheckRequest(line); answer != nil {
+			// mcp-go would serve this wrongly (a malformed URI as an
+			// internal error, a misspelt prompt argument dropped).
 			in.out.send(answer)
 			return
 		}

@@ -2,8 +2,9 @@
 // with mcp-go's StdioServer, adding the two things it lacks: every request
 // read before stdin ends is answered before serving stops, and a request
 // line is bounded (MaxLine) instead of read whole whatever its size. A
-// resources/read of a malformed URI of this server's schemes is answered
-// here as invalid params (package resourceuri).
+// request mcp-go would serve wrongly (a resources/read of a malformed URI,
+// a prompts/get with a misspelt argument) is answered here as invalid
+// params (server.CheckRequest).
 package stdio
 
 import (

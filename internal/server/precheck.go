@@ -1,0 +1,107 @@
+package server
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
+)
+
+// promptArgument is the one argument every agent prompt takes.
+const promptArgument = "task"
+
+// CheckRequest returns the JSON-RPC error answer (-32602, invalid params)
+// to msg, a message a transport read, when mcp-go would serve it wrongly,
+// and nil for anything else, which mcp-go then serves. Both transports
+// call it before mcp-go dispatches (see package resourceuri for why there):
+//   - a resources/read or (un)subscribe of a malformed URI (resourceuri.Check);
+//   - a prompts/get with an argument no prompt has (mcp-go drops it: a
+//     misspelt "tsak" lost the user's task) or one that is not a string
+//     (mcp-go: -32600 with Go's decoder message);
+//   - a list request whose cursor no page of this server gave (mcp-go:
+//     "illegal base64 data at input byte 4", not naming the cursor).
+//
+// Only messages that mention "prompts" or "cursor" are decoded here.
+func CheckRequest(msg []byte) []byte {
+	if answer := resourceuri.Check(msg); answer != nil {
+		return answer
+	}
+	if !bytes.Contains(msg, []byte("prompts")) && !bytes.Contains(msg, []byte("cursor")) {
+		return nil
+	}
+	var req struct {
+		JSONRPC string          `json:"jsonrpc"`
+		ID      json.RawMessage `json:"id"`
+		Method  string          `json:"method"`
+		Params  json.RawMessage `json:"params"`
+	}
+	if json.Unmarshal(msg, &req) != nil || req.JSONRPC != mcp.JSONRPC_VERSION || len(req.ID) == 0 || string(req.ID) == "null" {
+		return nil
+	}
+	var err error
+	switch mcp.MCPMethod(req.Method) {
+	case mcp.MethodPromptsGet:
+		err = checkPromptArguments(req.Params)
+	case mcp.MethodPromptsList, mcp.MethodResourcesList, mcp.MethodResourcesTemplatesList, mcp.MethodToolsList:
+		err = checkCursor(req.Params)
+	}
+	if err == nil {
+		return nil
+	}
+	answer, merr := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(req.ID), mcp.INVALID_PARAMS, req.Method+": "+err.Error(), nil))
+	if merr != nil {
+		return nil
+	}
+	return answer
+}
+
+func checkPromptArguments(params json.RawMessage) error {
+	var p struct {
+		Arguments json.RawMessage `json:"arguments"`
+	}
+	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 || string(p.Arguments) == "null" {
+		return nil // mcp-go answers what it cannot read
+	}
+	var args map[string]json.RawMessage
+	if json.Unmarshal(p.Arguments, &args) != nil {
+		return errors.New("arguments must be an object whose values are strings")
+	}
+	var unknown []string
+	for name, v := range args {
+		if name != promptArgument {
+			unknown = append(unknown, name)
+		} else if string(v) != "null" && v[0] != '"' {
+			return fmt.Errorf("argument %s must be a string (got %s)", promptArgument, jsonKind(v))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		var e *Error
+		errors.As(unknownArguments(unknown, []string{promptArgument}), &e)
+		return errors.New(e.Message)
+	}
+	return nil
+}
+
+func checkCursor(params json.RawMessage) error {
+	var p struct {
+		Cursor json.RawMessage `json:"cursor"`
+	}
+	if json.Unmarshal(params, &p) != nil || len(p.Cursor) == 0 || string(p.Cursor) == "null" {
+		return nil
+	}
+	var c string
+	if json.Unmarshal(p.Cursor, &c) != nil {
+		return fmt.Errorf("cursor must be a string (got %s): the nextCursor of an earlier page, as it came", jsonKind(p.Cursor))
+	}
+	if _, err := base64.StdEncoding.DecodeString(c); err != nil {
+		return fmt.Errorf("cursor %s is not one this server gave: pass the nextCursor of an earlier page as it came, or none for the first page", showName(c))
+	}
+	return nil
+}

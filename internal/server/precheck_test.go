@@ -1,0 +1,44 @@
+package server
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCheckRequest(t *testing.T) {
+	for _, tc := range []struct {
+		name, msg, want string // want "" is no answer: mcp-go serves it
+	}{
+		{"task", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":{"task":"ship it"}}}`, ""},
+		{"no arguments", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a"}}`, ""},
+		{"null task", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":{"task":null}}}`, ""},
+		{"misspelt", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":{"tsak":"ship it"}}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"prompts/get: unknown argument tsak; did you mean task?"}}`},
+		{"escaped method", `{"jsonrpc":"2.0","id":"x","method":"prompts\/get","params":{"name":"a","arguments":{"Task":"ship it"}}}`,
+			`{"jsonrpc":"2.0","id":"x","error":{"code":-32602,"message":"prompts/get: unknown argument Task; did you mean task?"}}`},
+		{"unrelated", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":{"colour":"red"}}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"prompts/get: unknown argument colour. Valid arguments: task."}}`},
+		{"number", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":{"task":5}}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"prompts/get: argument task must be a string (got number 5)"}}`},
+		{"arguments a list", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":["task"]}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"prompts/get: arguments must be an object whose values are strings"}}`},
+		{"notification", `{"jsonrpc":"2.0","method":"prompts/get","params":{"arguments":{"tsak":"x"}}}`, ""},
+		{"good cursor", `{"jsonrpc":"2.0","id":1,"method":"prompts/list","params":{"cursor":"b3BzLmNvbnRhaW5lcnM="}}`, ""},
+		{"bad cursor", `{"jsonrpc":"2.0","id":1,"method":"resources/templates/list","params":{"cursor":"garbage"}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"resources/templates/list: cursor garbage is not one this server gave: pass the nextCursor of an earlier page as it came, or none for the first page"}}`},
+		{"cursor a number", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":7}}`,
+			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"tools/list: cursor must be a string (got number 7): the nextCursor of an earlier page, as it came"}}`},
+		{"cursor elsewhere", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_flags","arguments":{"cursor":"x"}}}`, ""},
+		{"malformed uri", `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"flag://-1"}}`, `"code":-32602`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := string(CheckRequest([]byte(tc.msg)))
+			switch {
+			case tc.want == "" && got != "":
+				t.Errorf("answered %s, want it left to mcp-go", got)
+			case tc.want != "" && !strings.Contains(got, tc.want):
+				t.Errorf("answered %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
