@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	mcpserver "github.com/mark3labs/mcp-go/server"
 
@@ -213,5 +214,63 @@ func TestSessionlessRequests(t *testing.T) {
 		if res.StatusCode != tc.status {
 			t.Errorf("session %q, %s: %d, want %d", tc.session, tc.body, res.StatusCode, tc.status)
 		}
+	}
+}
+
+// An MCP-Protocol-Version header this transport does not serve gets 400
+// naming the header and the versions served, on every request but
+// initialize: mcp-go served 2024-11-05 inside a session, answered it 404
+// without one (as if a session had ended), and answered "garbage" with a
+// complaint about a _meta field nobody sent.
+func TestUnservedVersionHeader(t *testing.T) {
+	s, err := New(Config{Addr: "127.0.0.1:1", NoAuth: true}, mcpserver.NewMCPServer("t", "1"), nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	send := func(method, session, version, body string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest(method, srv.URL+Path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept", "application/json, text/event-stream")
+		if session != "" {
+			req.Header.Set("Mcp-Session-Id", session)
+		}
+		if version != "" {
+			req.Header.Set("Mcp-Protocol-Version", version)
+		}
+		// A GET that is served is a stream that does not end.
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	// initialize says its version in its body; a header there is ignored.
+	code, _ := send("POST", "", "2024-11-05", initBody)
+	resp := post(t, srv.URL, "", initBody)
+	sid := resp.Header.Get("Mcp-Session-Id")
+	if code != 200 || sid == "" {
+		t.Fatalf("initialize with a 2024-11-05 header: %d", code)
+	}
+	ping := `{"jsonrpc":"2.0","id":2,"method":"ping"}`
+	for _, tc := range []struct{ method, session, version string }{
+		{"POST", sid, "2024-11-05"},
+		{"POST", "", "2024-11-05"},
+		{"POST", sid, "garbage"},
+		{"POST", sid, "DRAFT-2026-v1"},
+		{"GET", sid, "2024-11-05"},
+		{"DELETE", sid, "1999-01-01"},
+	} {
+		code, body := send(tc.method, tc.session, tc.version, ping)
+		if code != http.StatusBadRequest || !strings.Contains(body, "unsupported Mcp-Protocol-Version header \""+tc.version+"\"; this server serves 2025-11-25, 2025-06-18, 2025-03-26") {
+			t.Errorf("%s (session %t) with version %s: %d %q, want 400 naming the header and the versions served", tc.method, tc.session != "", tc.version, code, body)
+		}
+	}
+	if code, body := send("POST", sid, "2025-06-18", ping); code != 200 {
+		t.Errorf("ping with a served version: %d %s", code, body)
 	}
 }

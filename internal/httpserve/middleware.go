@@ -23,6 +23,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/mcp-agents/mcp-agents/internal/auth"
+	"github.com/mcp-agents/mcp-agents/internal/flagtext"
 	"github.com/mcp-agents/mcp-agents/internal/resourceuri"
 	"github.com/mcp-agents/mcp-agents/internal/server"
 )
@@ -679,6 +680,18 @@ func eachMessage(body []byte, stream bool, fn func(msg []byte) []byte) []byte {
 // expired when it never had one.
 func pinVersion(served []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A version header this transport does not serve gets 400, as the
+		// specification says, on every request but initialize (which says
+		// its version in its body). mcp-go served 2024-11-05 inside a
+		// session, answered it 404 without one, and called "garbage" a
+		// missing _meta field (it takes any value after its draft version
+		// for that draft; only the draft itself is left to it here).
+		if asked := r.Header.Get(mcpserver.HeaderKeyProtocolVersion); asked != "" && !slices.Contains(served, asked) &&
+			!(mcp.IsModernProtocol(asked) && mcp.IsValidProtocolVersion(asked)) && !(r.Method == http.MethodPost && isInitialize(r.Body)) {
+			http.Error(w, fmt.Sprintf("Bad Request: unsupported %s header %s; this server serves %s", mcpserver.HeaderKeyProtocolVersion,
+				strconv.Quote(flagtext.Line(asked, 64)), strings.Join(served, ", ")), http.StatusBadRequest)
+			return
+		}
 		if r.Method != http.MethodPost || r.Header.Get(mcpserver.HeaderKeySessionID) != "" && !isInitialize(r.Body) {
 			next.ServeHTTP(w, r)
 			return
@@ -691,8 +704,6 @@ func pinVersion(served []string, next http.Handler) http.Handler {
 		var msg map[string]json.RawMessage
 		var params map[string]json.RawMessage
 		var version string
-		// A version this transport does not serve is mcp-go's to refuse,
-		// naming the ones it does.
 		asked := r.Header.Get(mcpserver.HeaderKeyProtocolVersion)
 		if json.Unmarshal(body, &msg) == nil && string(msg["method"]) != `"initialize"` && (asked == "" || slices.Contains(served, asked)) {
 			http.Error(w, "Bad Request: the "+mcpserver.HeaderKeySessionID+" header is required; send initialize first", http.StatusBadRequest)
