@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
@@ -833,5 +834,75 @@ func TestHTTPBoardAgentFilterTakesAliases(t *testing.T) {
 		if err != nil || sum.PendingTotal != 1 {
 			t.Errorf("board summary for agent %s: %d pending (err %v), want the flag sent to @database.postgres", agent, sum.PendingTotal, err)
 		}
+	}
+}
+
+// A change that wakes a get_agent_flags wait is also pushed to the
+// session's inbox subscription, on the wait's own stream or the GET
+// stream. mcp-go drops a notification that a call's stream takes just as
+// the call ends, and the wait ended at once when woken: about half of
+// these pushes were lost (when the wait had also been woken, with nothing
+// to answer, by the completion just before it).
+func TestHTTPPushThatWakesAWaitIsDelivered(t *testing.T) {
+	s := newSandbox(t)
+	bob, _ := s.token(t, "@database.postgres", "agent")
+	hs := s.startHTTP(t)
+	b := hs.connect(t, bob)
+	if err := b.subscribe(t, "flags://inbox/@database.postgres"); err != nil {
+		t.Fatal(err)
+	}
+	// Another process writes, as in a team where agents also use stdio
+	// servers on the same database.
+	create := func() int64 {
+		t.Helper()
+		out, stderr, code := s.cli(t, "create-flag", "--db", s.db, "--flag_type", "change", "--source_agent", "@backend.api",
+			"--target_agent", "@database.postgres", "--change_description", flagArgs("")["change_description"].(string),
+			"--action_required", flagArgs("")["action_required"].(string))
+		var created flagOut
+		if code != 0 || json.Unmarshal([]byte(out), &created) != nil {
+			t.Fatalf("create-flag: exit %d %s %s", code, out, stderr)
+		}
+		return created.Flag.ID
+	}
+	const cycles = 10
+	lost := 0
+	previous := create()
+	for i := range cycles {
+		if _, _, code := s.cli(t, "complete-flag", "--db", s.db, strconv.FormatInt(previous, 10), "@database.postgres"); code != 0 {
+			t.Fatalf("complete-flag %d: exit %d", previous, code)
+		}
+		woke := make(chan string, 1)
+		go func() {
+			req := mcp.CallToolRequest{}
+			req.Params.Name, req.Params.Arguments = "get_agent_flags", map[string]any{"wait_seconds": 20}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			res, err := b.c.CallTool(ctx, req)
+			if err != nil {
+				woke <- err.Error()
+				return
+			}
+			woke <- resultText(res)
+		}()
+		drainNotes(b.liveServer, time.Second) // the completion's push; the wait is listening
+		previous = create()
+		if got := <-woke; !strings.Contains(got, fmt.Sprintf(`"id":%d,`, previous)) {
+			t.Fatalf("cycle %d: the wait answered %s, want flag %d", i, got, previous)
+		}
+		pushed := false
+		for deadline := time.After(time.Second); !pushed; {
+			select {
+			case n := <-b.notes:
+				pushed = n.Method == resourceUpdated
+			case <-deadline:
+				lost++
+				pushed = true
+			}
+		}
+	}
+	// Scheduling decides the race; allow one loss on a loaded machine
+	// rather than be flaky (it lost about five in ten).
+	if lost > 1 {
+		t.Errorf("%d of %d pushes of a change that woke a wait were lost", lost, cycles)
 	}
 }

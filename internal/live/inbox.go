@@ -3,6 +3,8 @@ package live
 import (
 	"context"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -83,8 +85,13 @@ func NewDetector(src Source, opts DetectorOptions) *Detector {
 
 // Listen registers fn to be called after every detection cycle that found
 // a change, until stop is called. Calls come from the detector's goroutine,
-// one at a time: fn must return quickly (hand slow work to a goroutine of
-// its own). When Listen returns, every commit that happens from then on
+// one at a time, in the order the listeners were registered: fn must
+// return quickly (hand slow work to a goroutine of its own). The order
+// matters over HTTP: an inbox subscription (registered when the session
+// subscribed) sends its notification before a get_agent_flags wait on that
+// inbox (registered by the call) is woken; mcp-go drops a notification
+// that a request's own stream takes just as that request ends, so the
+// other order lost about half of these pushes. When Listen returns, every commit that happens from then on
 // will be reported, so a caller that listens first and reads the state
 // second misses nothing.
 //
@@ -136,9 +143,10 @@ func (d *Detector) snapshot() ([]func(Update), bool) {
 		d.running = false
 		return nil, false
 	}
-	out := make([]func(Update), 0, len(d.listeners))
-	for _, fn := range d.listeners {
-		out = append(out, fn)
+	ids := slices.Sorted(maps.Keys(d.listeners))
+	out := make([]func(Update), len(ids))
+	for i, id := range ids {
+		out[i] = d.listeners[id]
 	}
 	return out, true
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -311,5 +313,49 @@ func TestDetectorListensThroughAnOutageAtStart(t *testing.T) {
 	}
 	if n := faults.Load(); n != 1 {
 		t.Fatalf("%d fault reports for one outage, want 1", n)
+	}
+}
+
+// Listeners hear each update in the order they were registered, whatever
+// order map iteration would give: an inbox subscription registered before
+// a wait is told before the wait is woken (see Detector.Listen).
+func TestDetectorCallsListenersInRegistrationOrder(t *testing.T) {
+	mine, other := twoProcesses(t)
+	d := newDetector(t, mine, DetectorOptions{})
+	var mu sync.Mutex
+	var order []int
+	done := make(chan struct{}, 1)
+	const n = 12
+	for i := range n {
+		stop, err := d.Listen(context.Background(), func(Update) {
+			mu.Lock()
+			order = append(order, i)
+			full := len(order) == n
+			mu.Unlock()
+			if full {
+				done <- struct{}{}
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+	}
+	for round := range 3 {
+		mu.Lock()
+		order = order[:0]
+		mu.Unlock()
+		create(t, other, "@ops.containers")
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("no update within 20s")
+		}
+		mu.Lock()
+		got := slices.Clone(order)
+		mu.Unlock()
+		if !slices.IsSorted(got) {
+			t.Fatalf("round %d: listeners called in order %v, want registration order", round, got)
+		}
 	}
 }

@@ -205,6 +205,10 @@ func (in *inboxSubs) notify(svc *Service, u live.Update) {
 	}
 }
 
+// wakeSettle is how long a woken wait lets other goroutines run before it
+// answers (see waitForFlags).
+const wakeSettle = 5 * time.Millisecond
+
 // waitForFlags runs query until it finds flags, the inbox of handle stays
 // unchanged for wait, or ctx ends (notifications/cancelled). It listens
 // before the first query, so a flag committed in between still wakes it.
@@ -243,6 +247,15 @@ func (svc *Service) waitForFlags(ctx context.Context, handle string, wait time.D
 		}
 		select {
 		case <-wake:
+			// Let the inbox's own notification of this change reach the
+			// client first. Over HTTP mcp-go hands a notification sent
+			// while this call runs to this call's stream, and drops it
+			// when the call has ended by the time that stream's writer
+			// runs, which it did for about half the pushes that woke a
+			// wait (the waker runs first on its processor). Subscriptions
+			// are told before waits are woken (Detector.Listen), so this
+			// pause is only for the writer to be scheduled.
+			time.Sleep(wakeSettle)
 		case <-deadline.C:
 			return flags, nil
 		case <-svc.waitsEnded:
