@@ -25,14 +25,18 @@ const promptArgument = "task"
 //     misspelt "tsak" lost the user's task) or one that is not a string
 //     (mcp-go: -32600 with Go's decoder message);
 //   - a list request whose cursor no page of this server gave (mcp-go:
-//     "illegal base64 data at input byte 4", not naming the cursor).
+//     "illegal base64 data at input byte 4", not naming the cursor);
+//   - a completion/complete whose ref or argument is not what the
+//     specification has (mcp-go: -32600 with Go's decoder message, or an
+//     empty completion when argument is missing).
 //
-// Only messages that mention "prompts" or "cursor" are decoded here.
+// Only messages that mention "prompts", "cursor" or "complet" are decoded
+// here.
 func CheckRequest(msg []byte) []byte {
 	if answer := resourceuri.Check(msg); answer != nil {
 		return answer
 	}
-	if !bytes.Contains(msg, []byte("prompts")) && !bytes.Contains(msg, []byte("cursor")) {
+	if !bytes.Contains(msg, []byte("prompts")) && !bytes.Contains(msg, []byte("cursor")) && !bytes.Contains(msg, []byte("complet")) {
 		return nil
 	}
 	var req struct {
@@ -50,6 +54,8 @@ func CheckRequest(msg []byte) []byte {
 		err = checkPromptArguments(req.Params)
 	case mcp.MethodPromptsList, mcp.MethodResourcesList, mcp.MethodResourcesTemplatesList, mcp.MethodToolsList:
 		err = checkCursor(req.Params)
+	case mcp.MethodCompletionComplete:
+		err = checkCompletion(req.Params)
 	}
 	if err == nil {
 		return nil
@@ -104,4 +110,60 @@ func checkCursor(params json.RawMessage) error {
 		return fmt.Errorf("cursor %s is not one this server gave: pass the nextCursor of an earlier page as it came, or none for the first page", showName(c))
 	}
 	return nil
+}
+
+// checkCompletion holds a completion/complete to the specification's shape:
+// ref {type: "ref/prompt", name} or {type: "ref/resource", uri}, and
+// argument {name, value}, all strings.
+func checkCompletion(params json.RawMessage) error {
+	var p struct {
+		Ref      json.RawMessage `json:"ref"`
+		Argument json.RawMessage `json:"argument"`
+	}
+	if json.Unmarshal(params, &p) != nil {
+		return nil // mcp-go answers what it cannot read
+	}
+	var ref map[string]json.RawMessage
+	if len(p.Ref) == 0 || json.Unmarshal(p.Ref, &ref) != nil || ref == nil {
+		return errors.New(`ref must be an object: {"type":"ref/prompt","name":…} or {"type":"ref/resource","uri":…}`)
+	}
+	var kind string
+	if json.Unmarshal(ref["type"], &kind) != nil || kind != "ref/prompt" && kind != "ref/resource" {
+		return fmt.Errorf("ref.type must be ref/prompt or ref/resource (got %s)", rawShown(ref["type"]))
+	}
+	key := map[string]string{"ref/prompt": "name", "ref/resource": "uri"}[kind]
+	if err := stringField("ref."+key, ref[key]); err != nil {
+		return err
+	}
+	var arg map[string]json.RawMessage
+	if len(p.Argument) == 0 || json.Unmarshal(p.Argument, &arg) != nil || arg == nil {
+		return errors.New(`argument must be an object: {"name":…,"value":…}`)
+	}
+	if err := stringField("argument.name", arg["name"]); err != nil {
+		return err
+	}
+	return stringField("argument.value", arg["value"])
+}
+
+// stringField requires v, the raw value of field, to be a JSON string.
+func stringField(field string, v json.RawMessage) error {
+	if len(v) == 0 {
+		return fmt.Errorf("%s is required (a string)", field)
+	}
+	if v[0] != '"' {
+		return fmt.Errorf("%s must be a string (got %s)", field, jsonKind(v))
+	}
+	return nil
+}
+
+// rawShown shows a caller's raw JSON value in a message, clipped.
+func rawShown(v json.RawMessage) string {
+	if len(v) == 0 {
+		return "nothing"
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		return showName(s)
+	}
+	return jsonKind(v)
 }

@@ -29,6 +29,18 @@ func TestCheckRequest(t *testing.T) {
 		{"cursor a number", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"cursor":7}}`,
 			`{"jsonrpc":"2.0","id":1,"error":{"code":-32602,"message":"tools/list: cursor must be a string (got number 7): the nextCursor of an earlier page, as it came"}}`},
 		{"cursor elsewhere", `{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"list_flags","arguments":{"cursor":"x"}}}`, ""},
+		{"completion", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/resource","uri":"agent://{name}"},"argument":{"name":"name","value":"ops"}}}`, ""},
+		{"completion of a prompt", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"a"},"argument":{"name":"task","value":""}}}`, ""},
+		{"completion ref type", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/other"},"argument":{"name":"task","value":"x"}}}`,
+			`"message":"completion/complete: ref.type must be ref/prompt or ref/resource (got \"ref/other\")"`},
+		{"completion ref a string", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":"x","argument":{"name":"task","value":"x"}}}`,
+			`"message":"completion/complete: ref must be an object`},
+		{"completion without uri", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/resource"},"argument":{"name":"name","value":"x"}}}`,
+			`"message":"completion/complete: ref.uri is required (a string)"`},
+		{"completion value a number", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"a"},"argument":{"name":"task","value":5}}}`,
+			`"message":"completion/complete: argument.value must be a string (got number 5)"`},
+		{"completion without argument", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"a"}}}`,
+			`"message":"completion/complete: argument must be an object`},
 		{"malformed uri", `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"flag://-1"}}`, `"code":-32602`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
