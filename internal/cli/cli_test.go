@@ -1095,3 +1095,27 @@ func TestBlankDBVariable(t *testing.T) {
 		t.Fatalf("empty MCP_AGENTS_DB: the default database was not used: %v", err)
 	}
 }
+
+// --context and --related_files that are not UTF-8 are refused as the
+// texts are (exit 1, naming the field); they reach the tool as JSON, which
+// turned the bytes into U+FFFD and stored that.
+func TestCreateFlagOptionsNotUTF8(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	base := []string{"create-flag", "--flag_type", "change", "--source_agent", "@a.b",
+		"--change_description", strings.Repeat("c", 60), "--action_required", strings.Repeat("a", 120)}
+	for _, c := range []struct {
+		opt  []string
+		want string
+	}{
+		{[]string{"--context", "{\"a\":\"\xff\"}"}, "context must be valid UTF-8 text without NUL characters"},
+		{[]string{"--related_files", "a\xff.go"}, "related_files entries must be valid UTF-8 text without NUL characters"},
+	} {
+		if r := h.run(t, append(slices.Clone(base), c.opt...)...); r.code != 1 || r.stderr != "mcp-agents: "+c.want+"\n" {
+			t.Errorf("%q: %+v; want exit 1 and %q", c.opt, r, c.want)
+		}
+	}
+	if r := h.run(t, "flags", "list", "--status", "all"); !strings.Contains(r.stdout, `"total": 0`) {
+		t.Errorf("after the refusals: %s", r.stdout)
+	}
+}

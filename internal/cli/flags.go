@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/server"
 )
@@ -186,13 +187,22 @@ func runCreateFlag(ctx context.Context, e *env, args []string) error {
 	if seen["target_agent"] {
 		in.TargetAgent = &v.target
 	}
+	// These two reach the tool as JSON, which would turn bytes that are not
+	// UTF-8 into U+FFFD; the texts are refused for them, so these are too.
 	if seen["related_files"] {
+		files := strings.Join(v.files, ",")
+		if !utf8.ValidString(files) {
+			return notUTF8("related_files", "related_files entries")
+		}
 		// One comma-separated string, as the tool takes it: a repeated
 		// option kept only its last value.
-		raw, _ := json.Marshal(strings.Join(v.files, ","))
+		raw, _ := json.Marshal(files)
 		in.RelatedFiles = raw
 	}
 	if seen["context"] {
+		if !utf8.ValidString(v.context) {
+			return notUTF8("context", "context")
+		}
 		// Passed as a JSON string so the store applies its one rule for
 		// "an object, or a string holding one".
 		raw, _ := json.Marshal(v.context)
@@ -308,4 +318,10 @@ func runFlagsList(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	return withService(ctx, e, func(svc *server.Service) (any, error) { return svc.ListFlags(ctx, in) })
+}
+
+// notUTF8 refuses an option's value that is not UTF-8 as the store refuses
+// a text that is not (exit 1, naming the field).
+func notUTF8(field, what string) error {
+	return &server.Error{Code: server.CodeInvalid, Field: field, Message: what + " must be valid UTF-8 text without NUL characters"}
 }

@@ -130,3 +130,33 @@ func TestMisspeltPromptArgument(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestNotUTF8: a request that is not UTF-8 is refused before mcp-go
+// runs it (400, -32700 with its id, naming the first bad byte); mcp-go's
+// decoder would have read U+FFFD and made the call.
+func TestRequestNotUTF8(t *testing.T) {
+	ms := mcpserver.NewMCPServer("t", "1")
+	calls := 0
+	ms.AddTool(mcp.NewTool("note"), func(context.Context, mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		calls++
+		return mcp.NewToolResultText("noted"), nil
+	})
+	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	sid := post(t, srv.URL, "", initBody).Header.Get("Mcp-Session-Id")
+	body := "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"note\",\"arguments\":{\"text\":\"ok \xff\"}}}"
+	resp := post(t, srv.URL, sid, body)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	want := `{"jsonrpc":"2.0","id":9,"error":{"code":-32700,"message":"Parse error: the message is not valid UTF-8 (byte 94)`
+	if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(string(b), want) {
+		t.Errorf("a request that is not UTF-8: %d %s, want 400 %s…", resp.StatusCode, b, want)
+	}
+	if calls != 0 {
+		t.Errorf("the tool ran %d times for a refused request", calls)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
@@ -539,6 +540,18 @@ func limitBody(next http.Handler) http.Handler {
 			}
 			http.Error(w, "reading the request body: "+err.Error(), http.StatusBadRequest)
 			return
+		}
+		// Refused here, before mcp-go runs it: invalidURIs, which answers
+		// the other requests server.CheckRequest refuses, lets mcp-go
+		// serve the request first, and a tool call would then have been
+		// made with U+FFFD in place of the bytes.
+		if !utf8.Valid(body) {
+			if answer := server.NotUTF8(body); answer != nil {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write(append(answer, '\n'))
+				return
+			}
 		}
 		r.Body = &memBody{Reader: bytes.NewReader(body), b: body}
 		next.ServeHTTP(w, r)

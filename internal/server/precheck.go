@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 
@@ -20,6 +21,9 @@ const promptArgument = "task"
 // to msg, a message a transport read, when mcp-go would serve it wrongly,
 // and nil for anything else, which mcp-go then serves. Both transports
 // call it before mcp-go dispatches (see package resourceuri for why there):
+//   - a request that is not UTF-8 (NotUTF8: Go's decoder would turn the
+//     bytes into U+FFFD, and a flag text would be stored so, where the
+//     CLI refuses it);
 //   - a resources/read or (un)subscribe of a malformed URI (resourceuri.Check);
 //   - a prompts/get with an argument no prompt has (mcp-go drops it: a
 //     misspelt "tsak" lost the user's task) or one that is not a string
@@ -33,6 +37,9 @@ const promptArgument = "task"
 // Only messages that mention "prompts", "cursor" or "complet" are decoded
 // here.
 func CheckRequest(msg []byte) []byte {
+	if !utf8.Valid(msg) {
+		return NotUTF8(msg)
+	}
 	if answer := resourceuri.Check(msg); answer != nil {
 		return answer
 	}
@@ -166,4 +173,35 @@ func rawShown(v json.RawMessage) string {
 		return showName(s)
 	}
 	return jsonKind(v)
+}
+
+// NotUTF8 is the answer to msg, a request that is not UTF-8 as JSON text
+// must be: a parse error (-32700) that says so, with msg's id when it has
+// one. A notification or a response (no method and id) gets none: nil.
+func NotUTF8(msg []byte) []byte {
+	var req struct {
+		ID     json.RawMessage `json:"id"`
+		Method string          `json:"method"`
+	}
+	id := mcp.NewRequestId(nil)
+	if json.Unmarshal(msg, &req) == nil {
+		if req.Method == "" || len(req.ID) == 0 || string(req.ID) == "null" {
+			return nil
+		}
+		id = mcp.NewRequestId(req.ID)
+	}
+	at := 0
+	for at < len(msg) {
+		r, n := utf8.DecodeRune(msg[at:])
+		if r == utf8.RuneError && n == 1 {
+			break
+		}
+		at += n
+	}
+	answer, err := json.Marshal(mcp.NewJSONRPCError(id, mcp.PARSE_ERROR,
+		fmt.Sprintf("Parse error: the message is not valid UTF-8 (byte %d); JSON text must be UTF-8, so nothing was done", at), nil))
+	if err != nil {
+		return nil
+	}
+	return answer
 }

@@ -41,6 +41,11 @@ func TestCheckRequest(t *testing.T) {
 			`"message":"completion/complete: argument.value must be a string (got number 5)"`},
 		{"completion without argument", `{"jsonrpc":"2.0","id":1,"method":"completion/complete","params":{"ref":{"type":"ref/prompt","name":"a"}}}`,
 			`"message":"completion/complete: argument must be an object`},
+		{"not UTF-8", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tools/call\",\"params\":{\"name\":\"complete_flag\",\"arguments\":{\"flag_id\":1,\"notes\":\"ok \xff\"}}}",
+			`{"jsonrpc":"2.0","id":4,"error":{"code":-32700,"message":"Parse error: the message is not valid UTF-8 (byte 116); JSON text must be UTF-8, so nothing was done"}}`},
+		{"not UTF-8, no id to be had", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"x\xff",
+			`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the message is not valid UTF-8 (byte 35)`},
+		{"notification not UTF-8", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"params\":{\"a\":\"\xff\"}}", ""},
 		{"malformed uri", `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"flag://-1"}}`, `"code":-32602`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
