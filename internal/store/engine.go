@@ -193,7 +193,7 @@ func ExpiredTokenError(id string) error { return badToken("token " + id + " expi
 
 // NoSuchTokenError answers a revoke of an unknown id.
 func NoSuchTokenError(id string) error {
-	if strings.HasPrefix(id, auth.TokenPrefix) {
+	if strings.Contains(id, auth.TokenPrefix) { // also "Bearer mcpa_…" and " mcpa_…" pasted whole
 		// A secret is shown once; an error message ends up in scrollback
 		// and CI logs, so it is not repeated here.
 		return invalid("id", "that is a token's secret (%s…), not its id: give the tok_… id `mcp-agents tokens list` shows", auth.TokenPrefix)

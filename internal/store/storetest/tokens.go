@@ -67,8 +67,10 @@ func testTokenLifecycle(t *testing.T, open Opener) {
 		t.Fatalf("revoke unknown: %v", err)
 	}
 	// A secret given for an id is refused without being repeated.
-	if _, err := s.RevokeToken(ctx, secret); !isCode(err, store.CodeInvalid) || strings.Contains(err.Error(), secret) || !strings.Contains(err.Error(), "secret") {
-		t.Fatalf("revoke by a secret: %v, want invalid without the secret in it", err)
+	for _, given := range []string{secret, "Bearer " + secret, " " + secret, secret + ","} {
+		if _, err := s.RevokeToken(ctx, given); !isCode(err, store.CodeInvalid) || strings.Contains(err.Error(), secret[len(auth.TokenPrefix):]) || !strings.Contains(err.Error(), "secret") {
+			t.Fatalf("revoke by %q: %v, want invalid without the secret in it", given, err)
+		}
 	}
 	for _, id := range []string{"tok_\x00", "tok_\xff"} {
 		if _, err := s.RevokeToken(ctx, id); !isCode(err, store.CodeNotFound) {
