@@ -43,7 +43,9 @@ func CheckRequest(msg []byte) []byte {
 	if answer := resourceuri.Check(msg); answer != nil {
 		return answer
 	}
-	if !bytes.Contains(msg, []byte("prompts")) && !bytes.Contains(msg, []byte("cursor")) && !bytes.Contains(msg, []byte("complet")) {
+	// A method or key may be spelled with \u escapes ("\u0070rompts/get").
+	if !bytes.Contains(msg, []byte("prompts")) && !bytes.Contains(msg, []byte("cursor")) &&
+		!bytes.Contains(msg, []byte("complet")) && !bytes.Contains(msg, []byte(`\u`)) {
 		return nil
 	}
 	var req struct {
@@ -81,15 +83,27 @@ func checkPromptArguments(params json.RawMessage) error {
 	if json.Unmarshal(params, &p) != nil || len(p.Arguments) == 0 || string(p.Arguments) == "null" {
 		return nil // mcp-go answers what it cannot read
 	}
-	var args map[string]json.RawMessage
-	if json.Unmarshal(p.Arguments, &args) != nil {
-		return errors.New("arguments must be an object whose values are strings")
+	notObject := errors.New("arguments must be an object whose values are strings")
+	// Read as a stream, so that a name given twice is checked each time, as
+	// mcp-go's decoder reads it.
+	dec := json.NewDecoder(bytes.NewReader(p.Arguments))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return notObject
 	}
 	var unknown []string
-	for name, v := range args {
-		if name != promptArgument {
-			unknown = append(unknown, name)
-		} else if string(v) != "null" && v[0] != '"' {
+	for dec.More() {
+		t, err := dec.Token()
+		name, ok := t.(string)
+		var v json.RawMessage
+		if err != nil || !ok || dec.Decode(&v) != nil {
+			return notObject
+		}
+		switch {
+		case name != promptArgument:
+			if !slices.Contains(unknown, name) {
+				unknown = append(unknown, name)
+			}
+		case string(v) != "null" && v[0] != '"':
 			return fmt.Errorf("argument %s must be a string (got %s)", promptArgument, jsonKind(v))
 		}
 	}

@@ -46,6 +46,12 @@ func TestCheckRequest(t *testing.T) {
 		{"not UTF-8, no id to be had", "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"x\xff",
 			`{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error: the message is not valid UTF-8 (byte 35)`},
 		{"notification not UTF-8", "{\"jsonrpc\":\"2.0\",\"method\":\"notifications/x\",\"params\":{\"a\":\"\xff\"}}", ""},
+		{"escaped method", `{"jsonrpc":"2.0","id":2,"method":"\u0070rompts/get","params":{"name":"a","arguments":{"tsak":"x"}}}`,
+			`"message":"prompts/get: unknown argument tsak; did you mean task?"`},
+		{"escaped cursor", `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"\u0063ursor":"!!!"}}`,
+			`"message":"tools/list: cursor \"!!!\" is not one this server gave`},
+		{"task twice, a number first", `{"jsonrpc":"2.0","id":1,"method":"prompts/get","params":{"name":"a","arguments":{"task":7,"task":"a"}}}`,
+			`"message":"prompts/get: argument task must be a string (got number 7)"`},
 		{"malformed uri", `{"jsonrpc":"2.0","id":1,"method":"resources/read","params":{"uri":"flag://-1"}}`, `"code":-32602`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
