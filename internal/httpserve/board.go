@@ -282,14 +282,15 @@ func (s *Server) sameOrigin(r *http.Request) bool {
 	// Referrer-Policy no-referrer, which the board's pages therefore do not
 	// use) is refused: it says nothing of where the form was.
 	u, err := url.Parse(o)
-	switch {
-	case err != nil || u.Host == "":
+	if err != nil || u.Host == "" {
 		return false
-	case u.Host == s.publicHost:
+	}
+	switch host := canonHost(u.Host, u.Scheme); host {
+	case s.publicHost:
 		// An origin is scheme, host and port: http://mcp.example.com is
 		// another site than an https --public-url of that host.
 		return u.Scheme == s.publicScheme
-	case u.Host == r.Host:
+	case canonHost(r.Host, u.Scheme):
 		// Plain HTTP here may be the last hop of a TLS proxy that kept
 		// the browser's Host, so either scheme is this server's own.
 		return r.TLS == nil || u.Scheme == "https"

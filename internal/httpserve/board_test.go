@@ -615,3 +615,36 @@ func TestOriginSchemeCounts(t *testing.T) {
 		t.Errorf("initialize from the server's own origin: %d, want 200", got)
 	}
 }
+
+// Hosts and origins compare as browsers compare them: a host name in any
+// case, and a scheme's default port written or not, are the same. An
+// --public-url with :443 refused the proxy that sent Host mcp.example.com.
+func TestHostsCompareCanonically(t *testing.T) {
+	for _, public := range []string{"https://mcp.example.com/mcp", "https://mcp.example.com:443/mcp", "https://MCP.Example.com/mcp"} {
+		srv, _ := boardServer(t, Config{PublicURL: public})
+		for _, tc := range []struct{ host, origin string }{
+			{"mcp.example.com", "https://mcp.example.com"},
+			{"mcp.example.com:443", "https://mcp.example.com:443"},
+			{"MCP.EXAMPLE.COM", "https://Mcp.Example.Com"},
+			{"", "https://mcp.example.com:443"}, // Host rewritten by the proxy
+		} {
+			req, _ := http.NewRequest("POST", srv.URL+"/mcp", strings.NewReader(initBody))
+			if tc.host != "" {
+				req.Host = tc.host
+			}
+			req.Header.Set("Origin", tc.origin)
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer mcpa_agent")
+			req.Header.Set("Accept", "application/json, text/event-stream")
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				t.Errorf("--public-url %s, Host %q, Origin %s: %d %s, want 200", public, tc.host, tc.origin, res.StatusCode, b)
+			}
+		}
+	}
+}

@@ -75,7 +75,7 @@ type Server struct {
 	ready        func(context.Context) error
 	onShutdown   func()
 	resource     string
-	publicHost   string // the --public-url's HOST[:PORT]: the Host and Origin of requests a proxy passes on
+	publicHost   string // the --public-url's HOST[:PORT] (canonHost): the Host and Origin of requests a proxy passes on
 	publicScheme string // and its scheme, which a browser's Origin for that host has too
 	metaURL      string
 	limits       limiter
@@ -125,7 +125,7 @@ func New(cfg Config, srv *mcpserver.MCPServer, tokens Tokens, ready func(context
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return nil, fmt.Errorf("--public-url %q must be an absolute URL such as https://mcp.example.com/mcp", s.resource)
 	}
-	s.publicHost, s.publicScheme = u.Host, u.Scheme
+	s.publicHost, s.publicScheme = canonHost(u.Host, u.Scheme), u.Scheme
 	metaPath := mcpserver.ProtectedResourceMetadataPath(s.resource)
 	s.metaURL = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: metaPath}).String()
 	s.limits = limiter{rate: cfg.RateLimit, burst: max(cfg.RateBurst, 1)}

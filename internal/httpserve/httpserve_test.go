@@ -262,10 +262,16 @@ func TestUnservedVersionHeader(t *testing.T) {
 		{"POST", "", "2024-11-05"},
 		{"POST", sid, "garbage"},
 		{"POST", sid, "DRAFT-2026-v1"},
+		{"POST", sid, "2026-07-28"}, // mcp-go's draft, which this server does not serve
+		{"POST", "", "garbage"},     // on initialize too (below)
 		{"GET", sid, "2024-11-05"},
 		{"DELETE", sid, "1999-01-01"},
 	} {
-		code, body := send(tc.method, tc.session, tc.version, ping)
+		msg := ping
+		if tc.session == "" && tc.version == "garbage" {
+			msg = initBody
+		}
+		code, body := send(tc.method, tc.session, tc.version, msg)
 		if code != http.StatusBadRequest || !strings.Contains(body, "unsupported Mcp-Protocol-Version header \""+tc.version+"\"; this server serves 2025-11-25, 2025-06-18, 2025-03-26") {
 			t.Errorf("%s (session %t) with version %s: %d %q, want 400 naming the header and the versions served", tc.method, tc.session != "", tc.version, code, body)
 		}

@@ -694,13 +694,15 @@ func eachMessage(body []byte, stream bool, fn func(msg []byte) []byte) []byte {
 func pinVersion(served []string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// A version header this transport does not serve gets 400, as the
-		// specification says, on every request but initialize (which says
-		// its version in its body). mcp-go served 2024-11-05 inside a
-		// session, answered it 404 without one, and called "garbage" a
-		// missing _meta field (it takes any value after its draft version
-		// for that draft; only the draft itself is left to it here).
+		// specification says. mcp-go served 2024-11-05 inside a session,
+		// answered it 404 without one, and called "garbage" (or its draft
+		// version, which this server does not serve) a missing _meta field,
+		// as it takes any value after its draft for that draft. An
+		// initialize says its version in its body (and is answered with a
+		// served one), so there only a header naming no version at all is
+		// refused.
 		if asked := r.Header.Get(mcpserver.HeaderKeyProtocolVersion); asked != "" && !slices.Contains(served, asked) &&
-			!(mcp.IsModernProtocol(asked) && mcp.IsValidProtocolVersion(asked)) && !(r.Method == http.MethodPost && isInitialize(r.Body)) {
+			!(r.Method == http.MethodPost && isInitialize(r.Body) && mcp.IsValidProtocolVersion(asked)) {
 			http.Error(w, fmt.Sprintf("Bad Request: unsupported %s header %s; this server serves %s", mcpserver.HeaderKeyProtocolVersion,
 				strconv.Quote(flagtext.Line(asked, 64)), strings.Join(served, ", ")), http.StatusBadRequest)
 			return
@@ -762,12 +764,26 @@ func (s *Server) refuseForeignOrigin(next http.Handler) http.Handler {
 func (s *Server) refuseForeignHost(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if local, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && IsLoopback(local.String()) &&
-			!IsLoopback(r.Host) && r.Host != s.publicHost {
+			!IsLoopback(r.Host) && canonHost(r.Host, s.publicScheme) != s.publicHost {
 			http.Error(w, "Forbidden: invalid Host header "+strconv.Quote(r.Host)+"; behind a proxy, give the server's public address as --public-url", http.StatusForbidden)
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// canonHost is host (HOST[:PORT]) as compared with another: lowercased,
+// without the port that is scheme's default. MCP.example.com:443 over
+// https is mcp.example.com, as it is to a browser (RFC 6454).
+func canonHost(host, scheme string) string {
+	host = strings.ToLower(host)
+	if h, port, err := net.SplitHostPort(host); err == nil && (scheme == "https" && port == "443" || scheme == "http" && port == "80") {
+		if strings.Contains(h, ":") {
+			return "[" + h + "]"
+		}
+		return h
+	}
+	return host
 }
 
 // IsLoopback reports whether addr, a host or HOST:PORT, names this machine
