@@ -5,15 +5,25 @@ import (
 	"strings"
 )
 
-// parseNames finds agents named by the query: the whole query, or any token
-// that starts with "@" or contains a name separator. Failing an exact name,
-// a token is matched to names within the edit budget.
+// parseNames finds agents named by the query: the whole query, any token
+// that starts with "@" or contains a name separator, or a query of two or
+// three words that is a name written with spaces for its separators ("test
+// writer" for test.writer, "code reviewer" for code-reviewer). Failing an
+// exact name, a token is matched to names within the edit budget.
 func (ix *Index) parseNames(q string, pl *plan) {
 	cands := []string{trimHandle(q)}
 	if strings.ContainsAny(q, " \t\n") {
-		for _, tok := range strings.Fields(q) {
+		words := strings.Fields(q)
+		for _, tok := range words {
 			if strings.HasPrefix(tok, "@") || strings.ContainsAny(strings.Trim(tok, ".-_"), ".-_") {
 				cands = append(cands, trimHandle(tok))
+			}
+		}
+		if len(words) <= 3 {
+			for _, sep := range []string{".", "-", "_"} {
+				if joined := strings.Join(words, sep); len(joined) >= minJoinedName {
+					cands = append(cands, trimHandle(joined))
+				}
 			}
 		}
 	}
@@ -46,3 +56,7 @@ func trimHandle(s string) string {
 	s = strings.TrimLeft(s, "@\"'`(")
 	return strings.TrimRight(s, "\"'`).,;:!?")
 }
+
+// minJoinedName is the shortest name a query's words joined by a separator
+// is read as: shorter ones ("go.ai") would be near too many names.
+const minJoinedName = 8

@@ -125,6 +125,11 @@ func TestSearchExactNameFirst(t *testing.T) {
 		// Misspelt names.
 		{"@ops.containrs", "@ops.containers"},
 		{"kubernetes-specalist", "@kubernetes-specialist"},
+		// A name written with spaces for its separators, misspelt too.
+		{"ops containers", "@ops.containers"},
+		{"Kubernetes Specialist", "@kubernetes-specialist"},
+		{"terraform engineer", "@terraform-engineer"},
+		{"kubernetes specalist", "@kubernetes-specialist"},
 	}
 	for _, tt := range tests {
 		res, _ := ix.Search(tt.query, 5)
@@ -458,5 +463,28 @@ func TestSearchSQLInjectionIsSecurity(t *testing.T) {
 	))
 	if res, _ := ix.Search("SQL injection", 3); len(res) == 0 || res[0].Name != "@sec.appsec" {
 		t.Errorf("SQL injection: %q, want @sec.appsec first", names(res))
+	}
+}
+
+// A name typed with spaces for its separators names the agent, even when
+// another agent says its words more often: "test writer" ranked a team's
+// own test.writer sixth, under agents whose tags and bodies said "test".
+func TestSearchNameWrittenWithSpaces(t *testing.T) {
+	ix := NewIndex([]*agent.Agent{
+		{Name: "test.writer", Description: "Override of the team's writer, for Go table tests.", Body: "Body\n"},
+		{Name: "test.unit", Description: "Writes unit tests and test plans; test doubles, test data, test coverage.",
+			Tags: []string{"test", "testing", "unit test"}, Examples: []string{"write a test for this parser"}, Body: "Tests. Testing. Writer of tests.\n"},
+		{Name: "code-reviewer", Description: "Expert code review specialist. Proactively reviews code."},
+		{Name: "security.audit", Description: "Reviews code for vulnerabilities: a security review of every change.",
+			Aliases: []string{"review"}, Capabilities: []string{"code review", "review"}, Examples: []string{"review this code"}},
+	})
+	for _, tt := range []struct{ query, want string }{
+		{"test writer", "@test.writer"},
+		{"code reviewer", "@code-reviewer"},
+		{"code reveiwer", "@code-reviewer"},
+	} {
+		if res, _ := ix.Search(tt.query, 5); len(res) == 0 || res[0].Name != tt.want {
+			t.Errorf("Search(%q) = %q, want %s first", tt.query, names(res), tt.want)
+		}
 	}
 }
