@@ -9,7 +9,8 @@ import (
 // that starts with "@" or contains a name separator, or a query of two or
 // three words that is a name written with spaces for its separators ("test
 // writer" for test.writer, "code reviewer" for code-reviewer). Failing an
-// exact name, a token is matched to names within the edit budget.
+// exact name, the whole query or a token is matched to names within the
+// edit budget.
 func (ix *Index) parseNames(q string, pl *plan) {
 	cands := []string{trimHandle(q)}
 	if strings.ContainsAny(q, " \t\n") {
@@ -20,9 +21,15 @@ func (ix *Index) parseNames(q string, pl *plan) {
 			}
 		}
 		if len(words) <= 3 {
+			// Exact names only: looking each spelling up for typos too
+			// doubled the time of a search over the corpus.
 			for _, sep := range []string{".", "-", "_"} {
-				if joined := strings.Join(words, sep); len(joined) >= minJoinedName {
-					cands = append(cands, trimHandle(joined))
+				if joined := trimHandle(strings.Join(words, sep)); len(joined) >= minJoinedName {
+					for _, d := range ix.handleDocs(joined) {
+						if !slices.Contains(pl.exact, d) {
+							pl.exact = append(pl.exact, d)
+						}
+					}
 				}
 			}
 		}
