@@ -50,6 +50,12 @@ func Parse(data []byte) (*Agent, error) {
 	if lenient {
 		root = parseLenient(fm)
 	}
+	// YAML forbids a key given twice, but a decoded node (and the line
+	// reader) keeps both, and the last won: such an agent named itself by
+	// its second "name:" while agents check said ok.
+	if k := duplicateKey(root); k != "" {
+		return nil, fmt.Errorf("%w: the key %q is given twice; keep one", ErrInvalidYAML, k)
+	}
 	a, err := fromMapping(root)
 	if err != nil {
 		if lenient {
@@ -114,4 +120,17 @@ func strictRoot(fm []byte) (*yaml.Node, error) {
 		return nil, fmt.Errorf("the frontmatter must be a mapping of keys to values, got %s", kindName(root.Kind))
 	}
 	return root, nil
+}
+
+// duplicateKey returns the first key that a mapping node holds twice, or "".
+func duplicateKey(m *yaml.Node) string {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k := m.Content[i].Value
+		if seen[k] {
+			return k
+		}
+		seen[k] = true
+	}
+	return ""
 }

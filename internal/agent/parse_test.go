@@ -132,6 +132,8 @@ func TestParseErrors(t *testing.T) {
 		{"tools is a mapping", "---\nname: x\ndescription: y\ntools:\n  a: b\n---\n", ErrFieldType, `field "tools"`},
 		{"invalid YAML lenient cannot rescue", "---\n{{{ not: [yaml\n---\n", ErrInvalidYAML, `missing required field "name"`},
 		{"invalid YAML, lenient finds bad name", "---\nname: [broken\ndescription: a: b\n---\n", ErrInvalidYAML, `field "name"`},
+		{"name given twice", "---\nname: dup.first\nname: dup.second\ndescription: y\n---\n", ErrInvalidYAML, `the key "name" is given twice; keep one`},
+		{"key given twice, lenient", "---\nname: x\ndescription: a: b\ntools: Read\ntools: Write\n---\n", ErrInvalidYAML, `the key "tools" is given twice`},
 		{"name with slash", "---\nname: a/b\ndescription: y\n---\n", ErrInvalidName, `invalid agent name "a/b"`},
 		{"name with space", "---\nname: has space\ndescription: y\n---\n", ErrInvalidName, NamePattern},
 		{"alias invalid", "---\nname: x\ndescription: y\naliases: [ok, not ok]\n---\n", ErrInvalidName, `field "aliases"`},
