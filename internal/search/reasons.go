@@ -32,6 +32,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 	// expansion's own text for single terms) and the fields it occurs in.
 	type word struct {
 		text string
+		term int32
 		mask uint8
 	}
 	type hit struct {
@@ -58,7 +59,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 					if len(e.terms) == 1 {
 						text = e.to
 					}
-					ws = append(ws, word{text, p.mask})
+					ws = append(ws, word{text, t, p.mask})
 				}
 			}
 			if len(ws) == 0 || e.all && len(ws) < len(e.terms) {
@@ -89,7 +90,15 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 		case h.e.kind == kindTypo:
 			lines[i] = []string{"typo: " + h.g.word + "→" + h.e.to}
 		case h.g.word != h.e.to && !strings.Contains(h.g.word, " "):
-			lines[i] = []string{"stem: " + h.g.word + "→" + h.e.to}
+			// Read as this agent writes it, where the index keeps the text.
+			to := h.e.to
+			if len(h.words) == 1 {
+				w := h.words[0]
+				to = cmp.Or(ix.ownSpelling(doc, fName, w.term, w.text), ix.ownSpelling(doc, fDescription, w.term, w.text), to)
+			}
+			if to != h.g.word {
+				lines[i] = []string{"stem: " + h.g.word + "→" + to}
+			}
 		}
 		pendingLines += len(lines[i])
 	}
@@ -104,9 +113,14 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 				break
 			}
 			in = in[:0]
+			own := false
 			for _, w := range h.words {
 				if w.mask&(1<<f) != 0 {
-					in = append(in, w.text)
+					text := w.text
+					if o := ix.ownSpelling(doc, field(f), w.term, text); o != "" && o != text {
+						text, own = o, true
+					}
+					in = append(in, text)
 				}
 			}
 			if len(in) == 0 || n == maxFieldsPerTerm {
@@ -117,7 +131,7 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 				continue
 			}
 			shown := h.e.to
-			if len(in) != len(h.e.terms) {
+			if len(in) != len(h.e.terms) || own {
 				shown = strings.Join(in, " ")
 			}
 			add(fieldLabel[f] + ": " + shown)
@@ -149,4 +163,31 @@ func (e *expansion) arrow() string {
 		return " → "
 	}
 	return "→"
+}
+
+// ownSpelling is how doc writes term in f, for the fields whose text the
+// index keeps (name and description), when that is not text, the stem's
+// usual spelling in the catalog: reasons said "description: composables"
+// of an agent whose description says "compose". It is "" when the field's
+// text is not kept, holds text as it is, or does not hold the term.
+func (ix *Index) ownSpelling(doc uint32, f field, term int32, text string) string {
+	var s string
+	switch f {
+	case fName:
+		s = ix.names[doc]
+	case fDescription:
+		s = ix.descs[doc]
+	default:
+		return ""
+	}
+	if strings.Contains(s, text) {
+		return "" // the common case, without reading the words
+	}
+	var own string
+	forEachWord(s, func(w string, _ uint64) {
+		if t, ok := ix.surfaceTerm.get(w); own == "" && ok && t == term {
+			own = w
+		}
+	})
+	return own
 }

@@ -488,3 +488,30 @@ func TestSearchNameWrittenWithSpaces(t *testing.T) {
 		}
 	}
 }
+
+// Reasons name a word as the agent writes it in its name and description,
+// not as most of the catalog writes its stem: "description: composables"
+// was shown for an agent whose description says "compose".
+func TestReasonsUseTheAgentsOwnSpelling(t *testing.T) {
+	ix := NewIndex([]*agent.Agent{
+		{Name: "ops.docker", Description: "Docker compose specialist for local stacks."},
+		{Name: "frontend.vue", Description: "Composables, composables and more composables.", Tags: []string{"composables"}},
+		{Name: "csv.helper", Description: "Fast csv parsing and cleanup."},
+		{Name: "lang.tools", Description: "Writes parsers; parsers for every format.", Tags: []string{"parsers"}},
+	})
+	for _, tt := range []struct{ query, agent, want, notWant string }{
+		{"docker compose", "@ops.docker", "description: compose", "composables"},
+		{"csv parse", "@csv.helper", "stem: parse→parsing", "parsers"},
+	} {
+		res, _ := ix.Search(tt.query, 5)
+		for _, r := range res {
+			if r.Name != tt.agent {
+				continue
+			}
+			got := strings.Join(r.Reasons, "; ")
+			if !slices.Contains(r.Reasons, tt.want) || strings.Contains(got, tt.notWant) {
+				t.Errorf("Search(%q): %s reasons %q, want %q and no %q", tt.query, tt.agent, r.Reasons, tt.want, tt.notWant)
+			}
+		}
+	}
+}
