@@ -102,27 +102,12 @@ func TestMisspeltPromptArgument(t *testing.T) {
 	ms.AddPrompt(mcp.NewPrompt("a", mcp.WithArgument("task")), func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
 		return mcp.NewGetPromptResult("a", []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent("task="+req.Params.Arguments["task"]))}), nil
 	})
-	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	sid := post(t, srv.URL, "", initBody).Header.Get("Mcp-Session-Id")
+	url, sid := session(t, ms)
 	for args, want := range map[string]string{
 		`{"tsak":"ship it"}`: `{"jsonrpc":"2.0","id":9,"error":{"code":-32602,"message":"prompts/get: unknown argument tsak; did you mean task?"}}`,
 		`{"task":"ship it"}`: `task=ship it`,
 	} {
-		req, _ := http.NewRequest("POST", srv.URL+Path, strings.NewReader(`{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"a","arguments":`+args+`}}`))
-		req.Header.Set("Authorization", "Bearer good")
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Accept", "application/json, text/event-stream")
-		req.Header.Set("Mcp-Protocol-Version", "2025-06-18")
-		req.Header.Set("Mcp-Session-Id", sid)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := post(t, url, sid, `{"jsonrpc":"2.0","id":9,"method":"prompts/get","params":{"name":"a","arguments":`+args+`}}`)
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
@@ -141,15 +126,9 @@ func TestRequestNotUTF8(t *testing.T) {
 		calls++
 		return mcp.NewToolResultText("noted"), nil
 	})
-	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(s.Handler())
-	defer srv.Close()
-	sid := post(t, srv.URL, "", initBody).Header.Get("Mcp-Session-Id")
+	url, sid := session(t, ms)
 	body := "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"tools/call\",\"params\":{\"name\":\"note\",\"arguments\":{\"text\":\"ok \xff\"}}}"
-	resp := post(t, srv.URL, sid, body)
+	resp := post(t, url, sid, body)
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	want := `{"jsonrpc":"2.0","id":9,"error":{"code":-32700,"message":"Parse error: the message is not valid UTF-8 (byte 94)`
@@ -159,4 +138,17 @@ func TestRequestNotUTF8(t *testing.T) {
 	if calls != 0 {
 		t.Errorf("the tool ran %d times for a refused request", calls)
 	}
+}
+
+// session serves ms over HTTP with a token that is always good and starts
+// a session: the server's URL and the session id.
+func session(t *testing.T, ms *mcpserver.MCPServer) (url, sid string) {
+	t.Helper()
+	s, err := New(Config{Addr: "127.0.0.1:1"}, ms, fakeTokens{}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	t.Cleanup(srv.Close)
+	return srv.URL, post(t, srv.URL, "", initBody).Header.Get("Mcp-Session-Id")
 }

@@ -208,10 +208,16 @@ func Check(msg []byte) []byte {
 		// hear a thing.
 		err = fmt.Errorf("%q is not an inbox: only agent inboxes (%s{name}) can be subscribed to", req.Params.URI, InboxPrefix)
 	}
+	return InvalidParams(req.ID, req.Method, err)
+}
+
+// InvalidParams is the answer (-32602) to the request with id and method
+// that err refuses, "method: err"; nil when err is nil.
+func InvalidParams(id json.RawMessage, method string, err error) []byte {
 	if err == nil {
 		return nil
 	}
-	answer, merr := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(req.ID), mcp.INVALID_PARAMS, req.Method+": "+err.Error(), nil))
+	answer, merr := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(id), mcp.INVALID_PARAMS, method+": "+err.Error(), nil))
 	if merr != nil {
 		return nil
 	}

@@ -66,14 +66,7 @@ func CheckRequest(msg []byte) []byte {
 	case mcp.MethodCompletionComplete:
 		err = checkCompletion(req.Params)
 	}
-	if err == nil {
-		return nil
-	}
-	answer, merr := json.Marshal(mcp.NewJSONRPCError(mcp.NewRequestId(req.ID), mcp.INVALID_PARAMS, req.Method+": "+err.Error(), nil))
-	if merr != nil {
-		return nil
-	}
-	return answer
+	return resourceuri.InvalidParams(req.ID, req.Method, err)
 }
 
 func checkPromptArguments(params json.RawMessage) error {
