@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	mcpserver "github.com/mark3labs/mcp-go/server"
@@ -137,6 +138,18 @@ func TestRequestNotUTF8(t *testing.T) {
 	}
 	if calls != 0 {
 		t.Errorf("the tool ran %d times for a refused request", calls)
+	}
+	// A notification, and a request whose id is not UTF-8: 400, with a
+	// body that is UTF-8 (the id is answered null).
+	for body, want := range map[string]string{
+		"{\"jsonrpc\":\"2.0\",\"method\":\"notifications/\xffx\"}":  "Bad Request: the message is not valid UTF-8",
+		"{\"jsonrpc\":\"2.0\",\"id\":\"\xfe\",\"method\":\"ping\"}": `{"jsonrpc":"2.0","id":null,"error":{"code":-32700`,
+	} {
+		resp := post(t, url, sid, body)
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusBadRequest || !utf8.Valid(b) || !strings.HasPrefix(string(b), want) {
+			t.Errorf("%q: %d %q, want 400 %s…", body, resp.StatusCode, b, want)
+		}
 	}
 }
 

@@ -546,12 +546,15 @@ func limitBody(next http.Handler) http.Handler {
 		// serve the request first, and a tool call would then have been
 		// made with U+FFFD in place of the bytes.
 		if !utf8.Valid(body) {
-			if answer := server.NotUTF8(body); answer != nil {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusBadRequest)
-				_, _ = w.Write(append(answer, '\n'))
+			answer := server.NotUTF8(body)
+			if len(answer) == 0 {
+				http.Error(w, "Bad Request: the message is not valid UTF-8; JSON text must be UTF-8, so nothing was done", http.StatusBadRequest)
 				return
 			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = w.Write(append(answer, '\n'))
+			return
 		}
 		r.Body = &memBody{Reader: bytes.NewReader(body), b: body}
 		next.ServeHTTP(w, r)

@@ -19,7 +19,8 @@ const promptArgument = "task"
 
 // CheckRequest returns the JSON-RPC error answer (-32602, invalid params)
 // to msg, a message a transport read, when mcp-go would serve it wrongly,
-// and nil for anything else, which mcp-go then serves. Both transports
+// and nil for anything else, which mcp-go then serves. An empty answer
+// means msg is dropped unanswered (a notification that is not UTF-8). Both transports
 // call it before mcp-go dispatches (see package resourceuri for why there):
 //   - a request that is not UTF-8 (NotUTF8: Go's decoder would turn the
 //     bytes into U+FFFD, and a flag text would be stored so, where the
@@ -183,8 +184,10 @@ func rawShown(v json.RawMessage) string {
 }
 
 // NotUTF8 is the answer to msg, a request that is not UTF-8 as JSON text
-// must be: a parse error (-32700) that says so, with msg's id when it has
-// one. A notification or a response (no method and id) gets none: nil.
+// must be: a parse error (-32700) that says so, with msg's id when that is
+// a UTF-8 string or a number (null otherwise: the answer must be JSON
+// itself). A notification or a response (no method, or no id) is not
+// answered and not acted on either: the answer is empty, not nil.
 func NotUTF8(msg []byte) []byte {
 	var req struct {
 		ID     json.RawMessage `json:"id"`
@@ -193,9 +196,11 @@ func NotUTF8(msg []byte) []byte {
 	id := mcp.NewRequestId(nil)
 	if json.Unmarshal(msg, &req) == nil {
 		if req.Method == "" || len(req.ID) == 0 || string(req.ID) == "null" {
-			return nil
+			return []byte{}
 		}
-		id = mcp.NewRequestId(req.ID)
+		if utf8.Valid(req.ID) && (req.ID[0] == '"' || req.ID[0] == '-' || req.ID[0] >= '0' && req.ID[0] <= '9') {
+			id = mcp.NewRequestId(req.ID)
+		}
 	}
 	at := 0
 	for at < len(msg) {
@@ -208,7 +213,7 @@ func NotUTF8(msg []byte) []byte {
 	answer, err := json.Marshal(mcp.NewJSONRPCError(id, mcp.PARSE_ERROR,
 		fmt.Sprintf("Parse error: the message is not valid UTF-8 (byte %d); JSON text must be UTF-8, so nothing was done", at), nil))
 	if err != nil {
-		return nil
+		return []byte{}
 	}
 	return answer
 }

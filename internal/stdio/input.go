@@ -80,7 +80,9 @@ func (in *input) next() {
 		if answer := server.CheckRequest(line); answer != nil {
 			// mcp-go would serve this wrongly (a malformed URI as an
 			// internal error, a misspelt prompt argument dropped).
-			in.out.send(answer)
+			if len(answer) > 0 {
+				in.out.send(answer)
+			}
 			return
 		}
 		if line[len(line)-1] != '\n' {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/mcp-agents/mcp-agents/internal/agent"
 	"github.com/mcp-agents/mcp-agents/internal/search"
@@ -433,4 +434,25 @@ func shorten(s string) string {
 		return s[:150] + " ... " + s[len(s)-150:]
 	}
 	return s
+}
+
+// A message that is not UTF-8 is not acted on, a notification included: a
+// notifications/cancelled whose reason held a stray byte cancelled the call
+// all the same. A request so refused gets a parse error whose id is JSON
+// too (an id that is not UTF-8 is answered null).
+func TestMessagesNotUTF8AreNotActedOn(t *testing.T) {
+	svc, st := newServer(t)
+	unlock := lockDatabase(t, st)
+	s := start(t, t.Context(), svc)
+	s.call(initLine)
+	s.send(fmt.Sprintf(createLine, 7, 7))
+	time.Sleep(100 * time.Millisecond) // the create now waits for the lock
+	s.send("{\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":7,\"reason\":\"\xff\"}}")
+	if got := s.call("{\"jsonrpc\":\"2.0\",\"id\":\"\xfe\",\"method\":\"ping\"}"); !utf8.ValidString(got) || !strings.HasPrefix(got, `{"jsonrpc":"2.0","id":null,"error":{"code":-32700`) {
+		t.Fatalf("a ping whose id is not UTF-8 answered %q", got)
+	}
+	unlock()
+	if got := s.recv(); !strings.Contains(got, `"id":7`) || strings.Contains(got, `"isError":true`) {
+		t.Fatalf("the create answered %s, want it made: the cancellation was not UTF-8", got)
+	}
 }
