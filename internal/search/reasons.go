@@ -134,6 +134,10 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			if len(in) != len(h.e.terms) || own {
 				shown = strings.Join(in, " ")
 			}
+			if len(in) > 1 && ix.keepsText(field(f)) && !containsWordFold(ix.fieldText(doc, field(f)), strings.ToLower(shown)) {
+				// Found word by word, not as the phrase: say so.
+				shown = strings.Join(in, ", ")
+			}
 			add(fieldLabel[f] + ": " + shown)
 			n++
 		}
@@ -174,16 +178,11 @@ func (e *expansion) arrow() string {
 // by hand rather than through the indexing scanner, which cost a search
 // over the corpus 10%.
 func (ix *Index) ownSpelling(doc uint32, f field, term int32, text string) string {
-	var s string
-	switch f {
-	case fName:
-		s = ix.names[doc]
-	case fDescription:
-		s = ix.descs[doc]
-	default:
+	if !ix.keepsText(f) {
 		return ""
 	}
-	if len(text) < 2 || containsFold(s, text) {
+	s := ix.fieldText(doc, f)
+	if len(text) < 2 || containsWordFold(s, text) {
 		return ""
 	}
 	for i := 0; i < len(s); {
@@ -215,13 +214,26 @@ func isWordByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c >= 0x80
 }
 
-// containsFold reports whether s holds sub, a lowercase word, in any ASCII
-// case.
-func containsFold(s, sub string) bool {
+// containsWordFold reports whether s holds sub, lowercase words, as whole
+// words in any ASCII case: "review" is not in "reviews".
+func containsWordFold(s, sub string) bool {
 	for i := 0; i+len(sub) <= len(s); i++ {
-		if lower(s[i]) == sub[0] && strings.EqualFold(s[i:i+len(sub)], sub) {
+		if lower(s[i]) == sub[0] && strings.EqualFold(s[i:i+len(sub)], sub) &&
+			(i == 0 || !isWordByte(s[i-1])) && (i+len(sub) == len(s) || !isWordByte(s[i+len(sub)])) {
 			return true
 		}
 	}
 	return false
+}
+
+// keepsText reports whether the index keeps the text of field f (for
+// reasons): a name and a description, which every result shows anyway.
+func (ix *Index) keepsText(f field) bool { return f == fName || f == fDescription }
+
+// fieldText is doc's text in a field the index keeps.
+func (ix *Index) fieldText(doc uint32, f field) string {
+	if f == fName {
+		return ix.names[doc]
+	}
+	return ix.descs[doc]
 }

@@ -498,20 +498,42 @@ func TestReasonsUseTheAgentsOwnSpelling(t *testing.T) {
 		{Name: "frontend.vue", Description: "Composables, composables and more composables.", Tags: []string{"composables"}},
 		{Name: "csv.helper", Description: "Fast csv parsing and cleanup."},
 		{Name: "lang.tools", Description: "Writes parsers; parsers for every format.", Tags: []string{"parsers"}},
+		{Name: "lang.go", Description: "Writes and reviews Go code."},
+		{Name: "qa.reviewer", Description: "Review, review, review: every review counts.", Tags: []string{"review"}},
 	})
 	for _, tt := range []struct{ query, agent, want, notWant string }{
 		{"docker compose", "@ops.docker", "description: compose", "composables"},
 		{"csv parse", "@csv.helper", "stem: parse→parsing", "parsers"},
+		// A spelling inside a longer word is not the agent's own.
+		{"reviewing", "@lang.go", "description: reviews", "description: review;"},
 	} {
 		res, _ := ix.Search(tt.query, 5)
 		for _, r := range res {
 			if r.Name != tt.agent {
 				continue
 			}
-			got := strings.Join(r.Reasons, "; ")
+			got := strings.Join(r.Reasons, "; ") + ";"
 			if !slices.Contains(r.Reasons, tt.want) || strings.Contains(got, tt.notWant) {
 				t.Errorf("Search(%q): %s reasons %q, want %q and no %q", tt.query, tt.agent, r.Reasons, tt.want, tt.notWant)
 			}
 		}
 	}
+}
+
+// A phrase whose words a description holds apart is not shown as the
+// phrase: the built-in AWS agent's description says "Designs and operates
+// systems", not "design system".
+func TestReasonsListAPhrasesWordsApart(t *testing.T) {
+	ix := NewIndex(loadBuiltins(t))
+	res, _ := ix.Search("web design", 5)
+	for _, r := range res {
+		if r.Name != "@cloud.aws" {
+			continue
+		}
+		if !slices.Contains(r.Reasons, "description: designs, systems") || slices.Contains(r.Reasons, "description: design system") {
+			t.Errorf("@cloud.aws reasons %q, want \"description: designs, systems\"", r.Reasons)
+		}
+		return
+	}
+	t.Fatalf("@cloud.aws not among %q", names(res))
 }
