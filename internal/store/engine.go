@@ -198,6 +198,11 @@ func NoSuchTokenError(id string) error {
 		// and CI logs, so it is not repeated here.
 		return invalid("id", "that is a token's secret (%s…), not its id: give the tok_… id `mcp-agents tokens list` shows", auth.TokenPrefix)
 	}
+	if !strings.HasPrefix(id, "tok_") {
+		// Not an id's shape: perhaps a secret without its prefix, which
+		// is not repeated either.
+		return invalid("id", "a token id starts with tok_ (see `mcp-agents tokens list`); what was given does not, and is not repeated here in case it is a secret")
+	}
 	return notFound("id", "token id %q does not name a token (see `mcp-agents tokens list`)", id)
 }
 

@@ -67,7 +67,7 @@ func testTokenLifecycle(t *testing.T, open Opener) {
 		t.Fatalf("revoke unknown: %v", err)
 	}
 	// A secret given for an id is refused without being repeated.
-	for _, given := range []string{secret, "Bearer " + secret, " " + secret, secret + ","} {
+	for _, given := range []string{secret, "Bearer " + secret, " " + secret, secret + ",", secret[len(auth.TokenPrefix):], "MCPA_" + secret[len(auth.TokenPrefix):]} {
 		if _, err := s.RevokeToken(ctx, given); !isCode(err, store.CodeInvalid) || strings.Contains(err.Error(), secret[len(auth.TokenPrefix):]) || !strings.Contains(err.Error(), "secret") {
 			t.Fatalf("revoke by %q: %v, want invalid without the secret in it", given, err)
 		}
