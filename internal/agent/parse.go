@@ -122,15 +122,34 @@ func strictRoot(fm []byte) (*yaml.Node, error) {
 	return root, nil
 }
 
-// duplicateKey returns the first key that a mapping node holds twice, or "".
+// duplicateKey returns the first key that a mapping in the tree under m
+// holds twice, as a path ("meta.x", "examples[0].q"), or "".
 func duplicateKey(m *yaml.Node) string {
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k := m.Content[i].Value
-		if seen[k] {
-			return k
+	switch m.Kind {
+	case yaml.MappingNode:
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			k := m.Content[i].Value
+			if seen[k] {
+				return k
+			}
+			seen[k] = true
+			if d := duplicateKey(m.Content[i+1]); d != "" {
+				if d[0] == '[' {
+					return k + d
+				}
+				return k + "." + d
+			}
 		}
-		seen[k] = true
+	case yaml.SequenceNode:
+		for i, n := range m.Content {
+			if d := duplicateKey(n); d != "" {
+				if d[0] == '[' {
+					return fmt.Sprintf("[%d]%s", i, d)
+				}
+				return fmt.Sprintf("[%d].%s", i, d)
+			}
+		}
 	}
 	return ""
 }

@@ -133,6 +133,8 @@ func TestParseErrors(t *testing.T) {
 		{"invalid YAML lenient cannot rescue", "---\n{{{ not: [yaml\n---\n", ErrInvalidYAML, `missing required field "name"`},
 		{"invalid YAML, lenient finds bad name", "---\nname: [broken\ndescription: a: b\n---\n", ErrInvalidYAML, `field "name"`},
 		{"name given twice", "---\nname: dup.first\nname: dup.second\ndescription: y\n---\n", ErrInvalidYAML, `the key "name" is given twice; keep one`},
+		{"nested key given twice", "---\nname: x\ndescription: y\nmeta:\n  x: 1\n  x: 2\n---\n", ErrInvalidYAML, `the key "meta.x" is given twice`},
+		{"key given twice in a list item", "---\nname: x\ndescription: y\nexamples:\n  - {q: 1, q: 2}\n---\n", ErrInvalidYAML, `the key "examples[0].q" is given twice`},
 		{"key given twice, lenient", "---\nname: x\ndescription: a: b\ntools: Read\ntools: Write\n---\n", ErrInvalidYAML, `the key "tools" is given twice`},
 		{"name with slash", "---\nname: a/b\ndescription: y\n---\n", ErrInvalidName, `invalid agent name "a/b"`},
 		{"name with space", "---\nname: has space\ndescription: y\n---\n", ErrInvalidName, NamePattern},
