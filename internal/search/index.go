@@ -26,6 +26,8 @@ type Index struct {
 	p     params
 	names []string // agent name per doc, docs sorted by name
 	descs []string
+	// docs are the agents themselves, for the texts reasons quote.
+	docs []*agent.Agent
 	// terms maps a stem to its id; postings, surface and df are by id.
 	terms    strDict
 	postings [][]posting
@@ -64,6 +66,7 @@ func newIndex(agents []*agent.Agent, p params) *Index {
 		p:     p,
 		names: make([]string, len(docs)),
 		descs: make([]string, len(docs)),
+		docs:  docs,
 	}
 	handles := make(map[string][]uint32)
 	for i, a := range docs {

@@ -94,7 +94,14 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			to := h.e.to
 			if len(h.words) == 1 {
 				w := h.words[0]
-				to = cmp.Or(ix.ownSpelling(doc, fName, w.term, w.text), ix.ownSpelling(doc, fDescription, w.term, w.text), to)
+				for f := range fHeading {
+					if w.mask&(1<<f) != 0 {
+						if own := ix.ownSpelling(doc, f, w.term, w.text); own != "" {
+							to = own
+							break
+						}
+					}
+				}
 			}
 			if to != h.g.word {
 				lines[i] = []string{"stem: " + h.g.word + "→" + to}
@@ -134,7 +141,9 @@ func (ix *Index) reasons(pl plan, doc uint32) []string {
 			if len(in) != len(h.e.terms) || own {
 				shown = strings.Join(in, " ")
 			}
-			if len(in) > 1 && ix.keepsText(field(f)) && !containsWordFold(ix.fieldText(doc, field(f)), strings.ToLower(shown)) {
+			if texts := ix.fieldTexts(doc, field(f)); len(in) > 1 && len(texts) > 0 && !slices.ContainsFunc(texts, func(t string) bool {
+				return containsWordFold(t, strings.ToLower(shown))
+			}) {
 				// Found word by word, not as the phrase: say so.
 				shown = strings.Join(in, ", ")
 			}
@@ -170,39 +179,38 @@ func (e *expansion) arrow() string {
 }
 
 // ownSpelling is how doc writes term in f, for the fields whose text the
-// index keeps (name and description), when that is not text, the stem's
-// usual spelling in the catalog: reasons said "description: composables"
-// of an agent whose description says "compose". It is "" when the field's
-// text is not kept, holds text as it is, or does not hold the term. It
-// runs for every field line of every search answer, so it reads the text
-// by hand rather than through the indexing scanner, which cost a search
-// over the corpus 10%.
+// index keeps (see fieldTexts), when that is not text, the
+// stem's usual spelling in the catalog: reasons said "description:
+// composables" of an agent whose description says "compose". It is "" when
+// the field's text is not kept, holds text as it is, or does not hold the
+// term. It runs for every field line of every search answer, so it reads
+// the text by hand rather than through the indexing scanner, which cost a
+// search over the corpus 10%.
 func (ix *Index) ownSpelling(doc uint32, f field, term int32, text string) string {
-	if !ix.keepsText(f) {
+	texts := ix.fieldTexts(doc, f)
+	if len(text) < 2 || slices.ContainsFunc(texts, func(s string) bool { return containsWordFold(s, text) }) {
 		return ""
 	}
-	s := ix.fieldText(doc, f)
-	if len(text) < 2 || containsWordFold(s, text) {
-		return ""
-	}
-	for i := 0; i < len(s); {
-		if !isWordByte(s[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(s) && isWordByte(s[j]) {
-			j++
-		}
-		w := s[i:j]
-		i = j
-		// Spellings of one stem start alike: most words need no lookup.
-		if len(w) < 2 || lower(w[0]) != text[0] || lower(w[1]) != text[1] {
-			continue
-		}
-		lw := strings.ToLower(w)
-		if t, ok := ix.surfaceTerm.get(lw); ok && t == term {
-			return lw
+	for _, s := range texts {
+		for i := 0; i < len(s); {
+			if !isWordByte(s[i]) {
+				i++
+				continue
+			}
+			j := i
+			for j < len(s) && isWordByte(s[j]) {
+				j++
+			}
+			w := s[i:j]
+			i = j
+			// Spellings of one stem start alike: most words need no lookup.
+			if len(w) < 2 || lower(w[0]) != text[0] || lower(w[1]) != text[1] {
+				continue
+			}
+			lw := strings.ToLower(w)
+			if t, ok := ix.surfaceTerm.get(lw); ok && t == term {
+				return lw
+			}
 		}
 	}
 	return ""
@@ -226,14 +234,22 @@ func containsWordFold(s, sub string) bool {
 	return false
 }
 
-// keepsText reports whether the index keeps the text of field f (for
-// reasons): a name and a description, which every result shows anyway.
-func (ix *Index) keepsText(f field) bool { return f == fName || f == fDescription }
-
-// fieldText is doc's text in a field the index keeps.
-func (ix *Index) fieldText(doc uint32, f field) string {
-	if f == fName {
-		return ix.names[doc]
+// fieldTexts is doc's text in field f, for reasons: none for headings and
+// the body, which the index does not keep, none for capabilities derived
+// from the body (an agent that lists none), and none for examples, whose
+// many long texts cost a search over the corpus another 15%.
+func (ix *Index) fieldTexts(doc uint32, f field) []string {
+	switch f {
+	case fName:
+		return ix.names[doc : doc+1]
+	case fDescription:
+		return ix.descs[doc : doc+1]
+	case fAlias:
+		return ix.docs[doc].Aliases
+	case fTag:
+		return ix.docs[doc].Tags
+	case fCapability:
+		return ix.docs[doc].Capabilities
 	}
-	return ix.descs[doc]
+	return nil
 }

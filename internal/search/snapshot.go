@@ -139,6 +139,7 @@ func FromSnapshot(s *Snapshot, agents []*agent.Agent) (*Index, error) {
 		p:         defaultParams,
 		names:     make([]string, len(docs)),
 		descs:     make([]string, len(docs)),
+		docs:      docs,
 		handleOff: s.HandleOff,
 		handleDoc: s.HandleDoc,
 		idf:       s.IDF,
