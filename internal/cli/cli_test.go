@@ -1119,3 +1119,17 @@ func TestCreateFlagOptionsNotUTF8(t *testing.T) {
 		t.Errorf("after the refusals: %s", r.stdout)
 	}
 }
+
+// "--include_locked false" reads as the option and an argument, as package
+// flag has it; the usage error says so and how to write it.
+func TestBoolOptionWithASeparateValue(t *testing.T) {
+	h := newHarness(t)
+	h.env["MCP_AGENTS_DB"] = h.db
+	r := h.run(t, "get-agent-flags", "@a.b", "--include_locked", "false")
+	if want := `get-agent-flags takes 1 argument(s), got 2 ("false" was read as an argument: a yes/no option takes its value after =, as --include_locked=false)`; r.code != 2 || !strings.Contains(r.stderr, want) {
+		t.Errorf("%+v; want exit 2 and %q", r, want)
+	}
+	if r := h.run(t, "flags", "show", "1", "true"); r.code != 2 || strings.Contains(r.stderr, "yes/no") {
+		t.Errorf("flags show 1 true (no yes/no option but --version): %+v", r)
+	}
+}

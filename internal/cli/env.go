@@ -449,6 +449,11 @@ func (e *env) parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
 		args = args[1:]
 	}
 	if len(pos) < minPos || (maxPos >= 0 && len(pos) > maxPos) {
+		if maxPos >= 0 && len(pos) > maxPos {
+			if hint := boolValueHint(fs, pos); hint != "" {
+				return usagef("%s takes %d argument(s), got %d (%s)", fs.Name(), maxPos, len(pos), hint)
+			}
+		}
 		if minPos == maxPos {
 			return usagef("%s takes %d argument(s), got %d", fs.Name(), minPos, len(pos))
 		}
@@ -459,6 +464,26 @@ func (e *env) parse(fs *flag.FlagSet, args []string, minPos, maxPos int) error {
 	}
 	// Re-parse an empty list so fs.Args() returns the positionals.
 	return fs.Parse(append([]string{"--"}, pos...))
+}
+
+// boolValueHint explains an extra argument "true" or "false" when fs has a
+// yes/no option: package flag reads "--include_locked false" as the option
+// and an argument, as a newcomer does not.
+func boolValueHint(fs *flag.FlagSet, pos []string) string {
+	i := slices.IndexFunc(pos, func(p string) bool { return strings.EqualFold(p, "true") || strings.EqualFold(p, "false") })
+	if i < 0 {
+		return ""
+	}
+	var name string
+	fs.VisitAll(func(f *flag.Flag) {
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() && name == "" && !strings.Contains(f.Name, "-") && f.Name != "version" && f.Name != "help" {
+			name = f.Name
+		}
+	})
+	if name == "" {
+		return ""
+	}
+	return fmt.Sprintf("%q was read as an argument: a yes/no option takes its value after =, as --%s=%s", pos[i], name, strings.ToLower(pos[i]))
 }
 
 // negativeNumber reports whether arg reads as a negative number (-1, -0.5,
