@@ -12,6 +12,13 @@ import (
 // exact name, the whole query or a token is matched to names within the
 // edit budget.
 func (ix *Index) parseNames(q string, pl *plan) {
+	exact := func(c string) {
+		for _, d := range ix.handleDocs(c) {
+			if !slices.Contains(pl.exact, d) {
+				pl.exact = append(pl.exact, d)
+			}
+		}
+	}
 	cands := []string{trimHandle(q)}
 	if strings.ContainsAny(q, " \t\n") {
 		words := strings.Fields(q)
@@ -21,25 +28,17 @@ func (ix *Index) parseNames(q string, pl *plan) {
 			}
 		}
 		if len(words) <= 3 {
-			// Exact names only: looking each spelling up for typos too
-			// doubled the time of a search over the corpus.
+			// Exact names only, not in cands: looking each spelling up
+			// for typos too doubled the time of a search over the corpus.
 			for _, sep := range []string{".", "-", "_"} {
 				if joined := trimHandle(strings.Join(words, sep)); len(joined) >= minJoinedName {
-					for _, d := range ix.handleDocs(joined) {
-						if !slices.Contains(pl.exact, d) {
-							pl.exact = append(pl.exact, d)
-						}
-					}
+					exact(joined)
 				}
 			}
 		}
 	}
 	for _, c := range cands {
-		for _, d := range ix.handleDocs(c) {
-			if !slices.Contains(pl.exact, d) {
-				pl.exact = append(pl.exact, d)
-			}
-		}
+		exact(c)
 	}
 	if len(pl.exact) > 0 {
 		return
